@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# deps.sh - install what tamsd needs to build (and, with --test, to run its tests) on Debian 12.
+# Idempotent: installs only what is missing. Run as root.
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev
+            libssl-dev libcurl4-openssl-dev)
+test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-botocore
+           clang libclang-rt-14-dev clang-format curl)
+bench_pkgs=(wrk nginx-light)
+
+pkgs=("${build_pkgs[@]}")
+for arg in "$@"; do
+  case "$arg" in
+    --test) pkgs+=("${test_pkgs[@]}") ;;
+    --bench) pkgs+=("${bench_pkgs[@]}") ;;
+    *) echo "deps.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# run.sh - install dependencies, build, and start tamsd on its embedded defaults:
+# SQLite and the built-in object store under ./data, listening on 127.0.0.1:8080.
+# Extra arguments go to tamsd (see `build/tamsd --help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+exec ./build/tamsd --listen 127.0.0.1:8080 --data-dir ./data "$@"

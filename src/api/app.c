@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* app.c - application state shared by handlers. */
+#include "core/common.h"
+#include "core/random.h"
+#include "api/app.h"
+#include "api/service.h"
+
+static int load_local_store_id(struct tams_app *app, struct tams_buf *why)
+{
+    struct tams_store_handle *h = &app->store;
+    struct tams_buf v = TAMS_BUF_INIT(128);
+    int rc;
+
+    if (app->cfg->local_store_id && app->cfg->local_store_id[0]) {
+        snprintf(app->local_store_id, sizeof(app->local_store_id), "%s", app->cfg->local_store_id);
+        return 0;
+    }
+    /* Generated at first start and kept, so URLs and storage ids stay stable. */
+    rc = h->ops->setting_get(h->st, "local_store_id", &v);
+    if (rc == 0 && tams_uuid_valid(v.data, v.len)) {
+        snprintf(app->local_store_id, sizeof(app->local_store_id), "%s", v.data);
+    } else if (rc == 0 || rc == TAMS_ERR_NOTFOUND) {
+        tams_uuid_v4(app->local_store_id);
+        rc = h->ops->setting_set(h->st, "local_store_id", app->local_store_id);
+        if (rc)
+            tams_buf_addstr(why, "cannot store the built-in object store's id");
+    } else {
+        tams_buf_addstr(why, "cannot read the built-in object store's id");
+    }
+    tams_buf_release(&v);
+    return rc;
+}
+
+int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct tams_buf *why)
+{
+    int rc;
+    app->cfg = cfg;
+    pthread_mutex_init(&app->service_lock, NULL);
+    tams_buf_init(&app->service_json, 1 << 20);
+    rc = load_local_store_id(app, why);
+    if (rc)
+        return rc;
+    return tams_service_refresh(app, why);
+}
+
+void tams_app_release(struct tams_app *app)
+{
+    tams_buf_release(&app->service_json);
+    pthread_mutex_destroy(&app->service_lock);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* app.h - what every handler reaches through req->app: configuration, store, server, caches. */
+#ifndef TAMS_API_APP_H
+#define TAMS_API_APP_H
+
+#include "core/common.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "http/route.h"
+#include "http/server.h"
+#include "store/store.h"
+
+#include <pthread.h>
+
+struct tams_app {
+    const struct tams_config *cfg;
+    struct tams_store_handle store;
+    struct tams_http_server *http;
+    char local_store_id[37];
+
+    /* GET /service body, rendered once and again after each POST /service. */
+    pthread_mutex_t service_lock;
+    struct tams_buf service_json;
+};
+
+/* Load persisted state (service name/description, the built-in store's id) and render the
+ * cached documents. Call once after the store is open. */
+int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct tams_buf *why);
+void tams_app_release(struct tams_app *app);
+
+/* The route table of the whole API. */
+extern const struct tams_route_table tams_api_routes;
+
+#endif

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* service.c - /, /service, /service/storage-backends, /health and /metrics. */
+#include "core/common.h"
+#include "core/json.h"
+#include "api/app.h"
+#include "api/handlers.h"
+#include "api/service.h"
+#include "http/respond.h"
+
+#define SERVICE_TYPE "urn:x-tams:service.tamsd"
+
+static struct tams_app *app_of(struct tams_req *req)
+{
+    return req->app;
+}
+
+/* Setting from the store, or the configured default when never set. */
+static int setting_or(struct tams_app *app, const char *key, const char *dflt, struct tams_buf *out)
+{
+    int rc = app->store.ops->setting_get(app->store.st, key, out);
+    if (rc == TAMS_ERR_NOTFOUND) {
+        tams_buf_reset(out);
+        tams_buf_addstr(out, dflt);
+        return 0;
+    }
+    return rc;
+}
+
+int tams_service_refresh(struct tams_app *app, struct tams_buf *why)
+{
+    struct tams_buf name = TAMS_BUF_INIT(1 << 16), desc = TAMS_BUF_INIT(1 << 16);
+    struct tams_buf doc = TAMS_BUF_INIT(1 << 20);
+    struct tams_json j;
+    int rc;
+
+    rc = setting_or(app, "service_name", app->cfg->service_name, &name);
+    if (!rc)
+        rc = setting_or(app, "service_description", app->cfg->service_description, &desc);
+    if (rc) {
+        tams_buf_addstr(why, "cannot read the service name and description from the store");
+        goto out;
+    }
+    tams_json_init(&j, &doc);
+    tams_json_obj_open(&j);
+    tams_json_key(&j, "name");
+    tams_json_strn(&j, name.data, name.len);
+    tams_json_key(&j, "description");
+    tams_json_strn(&j, desc.data, desc.len);
+    tams_json_kstr(&j, "type", SERVICE_TYPE);
+    tams_json_kstr(&j, "api_version", "7.0");
+    tams_json_kstr(&j, "service_version", "tamsd " TAMS_VERSION);
+    tams_json_obj_close(&j);
+
+    pthread_mutex_lock(&app->service_lock);
+    tams_buf_reset(&app->service_json);
+    tams_buf_add(&app->service_json, doc.data, doc.len);
+    pthread_mutex_unlock(&app->service_lock);
+out:
+    tams_buf_release(&name);
+    tams_buf_release(&desc);
+    tams_buf_release(&doc);
+    return rc;
+}
+
+void root_get(struct tams_req *req)
+{
+    static const char body[] = "[\"service\",\"flows\",\"sources\",\"flow-delete-requests\"]";
+    tams_send_json_text(req, 200, body, sizeof(body) - 1);
+}
+
+void service_get(struct tams_req *req)
+{
+    struct tams_app *app = app_of(req);
+    pthread_mutex_lock(&app->service_lock);
+    tams_buf_reset(&req->out);
+    tams_buf_add(&req->out, app->service_json.data, app->service_json.len);
+    pthread_mutex_unlock(&app->service_lock);
+    tams_send_json_body(req, 200);
+}
+
+void service_post(struct tams_req *req)
+{
+    struct tams_app *app = app_of(req);
+    struct tams_buf why = TAMS_BUF_INIT(512);
+    const char *name = NULL, *desc = NULL;
+    int rc = 0;
+
+    if (!json_object_is_type(req->json, json_type_object)) {
+        tams_send_error(req, TAMS_ERR_VALIDATION, "the body must be a JSON object");
+        return;
+    }
+    json_object_object_foreach(req->json, key, val)
+    {
+        if (strcmp(key, "name") != 0 && strcmp(key, "description") != 0) {
+            tams_send_error(req, TAMS_ERR_VALIDATION,
+                            "'%s' cannot be changed: only 'name' and 'description' can", key);
+            return;
+        }
+        if (!json_object_is_type(val, json_type_string)) {
+            tams_send_error(req, TAMS_ERR_VALIDATION, "'%s' must be a string", key);
+            return;
+        }
+        if (strcmp(key, "name") == 0)
+            name = json_object_get_string(val);
+        else
+            desc = json_object_get_string(val);
+    }
+    /* NEEDSWORK: two settings are two transactions; make it one when the store grows a batch. */
+    if (name)
+        rc = app->store.ops->setting_set(app->store.st, "service_name", name);
+    if (!rc && desc)
+        rc = app->store.ops->setting_set(app->store.st, "service_description", desc);
+    if (!rc)
+        rc = tams_service_refresh(app, &why);
+    tams_buf_release(&why);
+    if (rc) {
+        tams_send_error(req, rc, NULL);
+        return;
+    }
+    tams_send_empty(req, 200);
+}
+
+void storage_backends_get(struct tams_req *req)
+{
+    struct tams_app *app = app_of(req);
+    struct tams_json *j = tams_res_json(req);
+    tams_json_arr_open(j);
+    tams_json_obj_open(j);
+    tams_json_kstr(j, "id", app->local_store_id);
+    tams_json_kstr(j, "label", app->cfg->local_store_label);
+    tams_json_kstr(j, "store_type", "http_object_store");
+    tams_json_kstr(j, "provider", "tamsd");
+    tams_json_kstr(j, "store_product", "tamsd built-in object store");
+    tams_json_kbool(j, "default_storage", true);
+    tams_json_obj_close(j);
+    tams_json_arr_close(j);
+    tams_send_json_body(req, 200);
+}
+
+void health_get(struct tams_req *req)
+{
+    /* Liveness only: never touches the store, so it cannot block. */
+    static const char body[] = "{\"status\":\"ok\"}";
+    tams_send_json_text(req, 200, body, sizeof(body) - 1);
+}
+
+void metrics_get(struct tams_req *req)
+{
+    struct tams_app *app = app_of(req);
+    struct tams_buf text = TAMS_BUF_INIT(64u << 20);
+    tams_metrics_render(tams_http_metrics(app->http), &text);
+    tams_send_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", text.data, text.len);
+    tams_buf_release(&text);
+}

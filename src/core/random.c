@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* random.c - randomness from the kernel; UUID syntax. */
+#include "core/common.h"
+#include "core/random.h"
+
+#include <errno.h>
+#include <sys/random.h>
+
+void tams_random_bytes(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    while (n) {
+        ssize_t got = getrandom(p, n, 0);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            TAMS_BUG("getrandom failed");
+        }
+        p += got;
+        n -= (size_t)got;
+    }
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+void tams_random_hex(char *out, size_t nbytes)
+{
+    unsigned char raw[64];
+    while (nbytes) {
+        size_t k = nbytes < sizeof(raw) ? nbytes : sizeof(raw);
+        tams_random_bytes(raw, k);
+        for (size_t i = 0; i < k; i++) {
+            *out++ = hexdig[raw[i] >> 4];
+            *out++ = hexdig[raw[i] & 15];
+        }
+        nbytes -= k;
+    }
+    *out = '\0';
+}
+
+void tams_uuid_v4(char out[TAMS_UUID_STRLEN + 1])
+{
+    unsigned char r[16];
+    size_t o = 0;
+    tams_random_bytes(r, sizeof(r));
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hexdig[r[i] >> 4];
+        out[o++] = hexdig[r[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+static bool is_lhex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+bool tams_uuid_valid(const char *s, size_t n)
+{
+    if (n != TAMS_UUID_STRLEN)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return false;
+        } else if (!is_lhex(s[i])) {
+            return false;
+        }
+    }
+    if (s[14] < '1' || s[14] > '5')
+        return false;
+    return s[19] == '8' || s[19] == '9' || s[19] == 'a' || s[19] == 'b';
+}

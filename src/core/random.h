@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* random.h - cryptographic randomness and identifiers made from it. */
+#ifndef TAMS_CORE_RANDOM_H
+#define TAMS_CORE_RANDOM_H
+
+#include "core/common.h"
+
+#define TAMS_UUID_STRLEN 36
+
+/* Fill buf with n cryptographically random bytes; aborts if the system cannot provide them. */
+void tams_random_bytes(void *buf, size_t n);
+/* A lowercase version-4 UUID, NUL-terminated. */
+void tams_uuid_v4(char out[TAMS_UUID_STRLEN + 1]);
+/* True when s (exactly n bytes) matches the spec's UUID pattern: lowercase, version 1-5,
+ * variant 8/9/a/b. */
+bool tams_uuid_valid(const char *s, size_t n);
+/* n random bytes as 2n lowercase hex digits plus NUL. */
+void tams_random_hex(char *out, size_t nbytes);
+
+#endif

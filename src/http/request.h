@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* request.h - one HTTP request and its response, as handlers see them.
+ *
+ * Lifecycle: the gate (http/server.c) creates the request, routes it, checks method, body size,
+ * content type and JSON syntax, then calls exactly one handler. The handler fills the response
+ * through the functions below (it never touches a socket) and returns. Everything allocated
+ * from req->pool, and req->json, is freed when the request ends.
+ * Handlers run on the server's worker threads and may block briefly (store calls).
+ */
+#ifndef TAMS_HTTP_REQUEST_H
+#define TAMS_HTTP_REQUEST_H
+
+#include "core/common.h"
+#include "core/buf.h"
+#include "core/pool.h"
+
+#include <json-c/json.h>
+
+enum tams_method {
+    TAMS_GET = 1 << 0,
+    TAMS_HEAD = 1 << 1,
+    TAMS_PUT = 1 << 2,
+    TAMS_POST = 1 << 3,
+    TAMS_DELETE = 1 << 4,
+    TAMS_OPTIONS = 1 << 5,
+};
+
+struct tams_kv {
+    const char *name;
+    const char *value; /* "" for `?name` and `?name=` alike */
+};
+
+struct tams_header {
+    const char *name, *value;
+};
+
+struct tams_route;
+
+struct tams_req {
+    /* public, read-only */
+    enum tams_method method; /* HEAD requests run GET handlers with method == TAMS_HEAD */
+    const char *raw_target;  /* request target as received (path and query, not decoded) */
+    const char *raw_path;    /* the path part, not decoded, mount prefix removed */
+    const char *raw_query;   /* after '?', not decoded, NULL when absent */
+    const struct tams_route *route;
+    const char *params[8]; /* decoded path parameters, in route order */
+    struct tams_kv *query; /* decoded query parameters, in request order */
+    size_t nquery;
+    struct tams_buf body; /* raw request body */
+    json_object *json;    /* parsed body for TAMS_ROUTE_JSON_BODY routes, else NULL */
+    const char *request_id;
+    const char *principal; /* authenticated name, NULL when anonymous */
+    void *app;             /* the application context given to tams_http_start */
+    struct tams_pool pool;
+
+    /* response, filled by the respond functions */
+    int status;
+    struct tams_header *headers;
+    size_t nheaders, _capheaders;
+    struct tams_buf out;
+    bool responded;
+
+    /* private to the gate */
+    void *_conn;
+    int64_t _start_us;
+    bool _body_toobig;
+    size_t _body_seen;
+    bool _started;
+};
+
+/* Query access. get() returns the first value of name, or NULL when absent. */
+const char *tams_req_query_get(const struct tams_req *req, const char *name);
+size_t tams_req_query_count(const struct tams_req *req, const char *name);
+/* Request header by case-insensitive name, or NULL. */
+const char *tams_req_header(const struct tams_req *req, const char *name);
+
+/* Parse-or-respond helpers: on bad input they send the 400 themselves and return non-zero.
+ * A parameter given twice is a 400 for these single-valued parameters. When absent, *out is
+ * left as the caller initialised it and 0 is returned. */
+int tams_req_query_bool_or_400(struct tams_req *req, const char *name, bool *out);
+int tams_req_query_int_or_400(struct tams_req *req, const char *name, int64_t min, int64_t max,
+                              int64_t *out);
+int tams_req_query_str_or_400(struct tams_req *req, const char *name, const char **out);
+
+/* The absolute base URL of this API (public_url, or scheme://Host of the request plus the
+ * mount prefix), without a trailing slash. */
+const char *tams_req_base_url(struct tams_req *req);
+
+#endif

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* respond.c - filling the response of a request. */
+#include "core/common.h"
+#include "core/clock.h"
+#include "core/json.h"
+#include "http/respond.h"
+
+void tams_res_header(struct tams_req *req, const char *name, const char *value)
+{
+    if (req->nheaders == req->_capheaders) {
+        size_t cap = req->_capheaders ? req->_capheaders * 2 : 8;
+        struct tams_header *h = tams_pool_alloc(&req->pool, cap * sizeof(*h));
+        if (req->nheaders)
+            memcpy(h, req->headers, req->nheaders * sizeof(*h));
+        req->headers = h;
+        req->_capheaders = cap;
+    }
+    req->headers[req->nheaders].name = tams_pool_strdup(&req->pool, name);
+    req->headers[req->nheaders].value = tams_pool_strdup(&req->pool, value);
+    req->nheaders++;
+}
+
+static struct tams_json writer_slot(struct tams_req *req)
+{
+    struct tams_json j;
+    tams_json_init(&j, &req->out);
+    return j;
+}
+
+struct tams_json *tams_res_json(struct tams_req *req)
+{
+    struct tams_json *j = tams_pool_alloc(&req->pool, sizeof(*j));
+    *j = writer_slot(req);
+    tams_buf_reset(&req->out);
+    return j;
+}
+
+static void finish(struct tams_req *req, int status)
+{
+    tams_assert(!req->responded);
+    req->status = status;
+    req->responded = true;
+}
+
+void tams_send_json_body(struct tams_req *req, int status)
+{
+    if (!tams_buf_ok(&req->out)) {
+        tams_buf_reset(&req->out);
+        req->responded = false;
+        tams_send_error(req, TAMS_ERR_INTERNAL, "the response is larger than the server allows");
+        return;
+    }
+    tams_res_header(req, "Content-Type", "application/json");
+    finish(req, status);
+}
+
+void tams_send_json_text(struct tams_req *req, int status, const char *text, size_t n)
+{
+    tams_buf_reset(&req->out);
+    tams_buf_add(&req->out, text, n);
+    tams_send_json_body(req, status);
+}
+
+void tams_send_empty(struct tams_req *req, int status)
+{
+    tams_buf_reset(&req->out);
+    finish(req, status);
+}
+
+void tams_send_text(struct tams_req *req, int status, const char *content_type, const char *text,
+                    size_t n)
+{
+    tams_buf_reset(&req->out);
+    tams_buf_add(&req->out, text, n);
+    tams_res_header(req, "Content-Type", content_type);
+    finish(req, status);
+}
+
+void tams_send_error(struct tams_req *req, int err, const char *fmt, ...)
+{
+    struct tams_buf summary = TAMS_BUF_INIT(1024);
+    struct tams_json j;
+    char now[TAMS_RFC3339_MAX];
+
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        tams_buf_vaddf(&summary, fmt, ap);
+        va_end(ap);
+    } else {
+        tams_buf_addstr(&summary, tams_strerror(err));
+    }
+    tams_clock_now_rfc3339(now);
+    tams_buf_reset(&req->out);
+    tams_json_init(&j, &req->out);
+    tams_json_obj_open(&j);
+    tams_json_kstr(&j, "type", tams_err_type(err));
+    tams_json_key(&j, "summary");
+    tams_json_strn(&j, summary.data, summary.len);
+    tams_json_kstr(&j, "time", now);
+    tams_json_obj_close(&j);
+    tams_buf_release(&summary);
+    tams_res_header(req, "Content-Type", "application/json");
+    finish(req, tams_err_http_status(err));
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* route.h - the declarative route table and its matcher.
+ *
+ * A pattern is a path of literal segments and {name} placeholders, e.g.
+ * "/flows/{flowId}/tags/{name}". A placeholder matches one non-empty raw segment and is
+ * percent-decoded after matching, so an encoded '/' (%2F) stays inside its parameter. A final
+ * placeholder written {name*} matches the whole rest of the path (several segments). GET routes
+ * also answer HEAD.
+ */
+#ifndef TAMS_HTTP_ROUTE_H
+#define TAMS_HTTP_ROUTE_H
+
+#include "core/common.h"
+#include "http/request.h"
+
+typedef void (*tams_handler_fn)(struct tams_req *req);
+
+enum tams_route_flags {
+    TAMS_ROUTE_JSON_BODY = 1 << 0,     /* body must be application/json and parse */
+    TAMS_ROUTE_BODY_REQUIRED = 1 << 1, /* an empty body is a 400 */
+    TAMS_ROUTE_RAW_BODY = 1 << 2,      /* any content type; handler reads req->body */
+    TAMS_ROUTE_NO_LOG = 1 << 3,        /* keep out of the access log (health checks) */
+};
+
+struct tams_route {
+    unsigned methods; /* enum tams_method bits */
+    const char *pattern;
+    tams_handler_fn handler;
+    unsigned flags;
+    const char *name; /* route template for logs and metrics; defaults to pattern */
+};
+
+struct tams_route_table {
+    const struct tams_route *routes;
+    size_t nroutes;
+};
+
+enum tams_route_match {
+    TAMS_ROUTE_FOUND,
+    TAMS_ROUTE_NO_PATH,      /* 404 */
+    TAMS_ROUTE_NO_METHOD,    /* 405; *allowed holds the methods the path supports */
+    TAMS_ROUTE_BAD_ENCODING, /* 400: a path parameter is not valid percent-encoding */
+};
+
+/* Match raw_path (not decoded) and method. On FOUND, *route is set and params[] receive the
+ * decoded parameters (allocated from pool). */
+enum tams_route_match tams_route_match(const struct tams_route_table *t, const char *raw_path,
+                                       enum tams_method method, struct tams_pool *pool,
+                                       const struct tams_route **route, const char **params,
+                                       unsigned *allowed);
+
+/* Percent-decode n bytes into a new pool string. plus_is_space for query strings. Returns NULL
+ * on a bad escape or a decoded NUL byte. */
+char *tams_url_decode(struct tams_pool *pool, const char *s, size_t n, bool plus_is_space);
+/* Percent-encode s for use inside a query value or path segment (unreserved kept). */
+void tams_url_encode(struct tams_buf *b, const char *s, size_t n);
+/* Parse a raw query string into decoded pairs. Returns 0, or TAMS_ERR_BADQUERY (bad escape)
+ * or TAMS_ERR_TOOBIG (too many parameters). */
+int tams_query_parse(struct tams_pool *pool, const char *raw, struct tams_kv **out, size_t *n);
+/* "GET, HEAD, PUT" for an Allow header. */
+void tams_methods_format(unsigned methods, struct tams_buf *b);
+const char *tams_method_name(enum tams_method m);
+
+#endif

@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* server.c - libmicrohttpd glue: request lifecycle, the gate, access log, graceful stop. */
+#include "core/common.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/random.h"
+#include "http/body.h"
+#include "http/limits.h"
+#include "http/respond.h"
+#include "http/server.h"
+#include "http/server_int.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct tams_http_server {
+    struct MHD_Daemon *daemon;
+    const struct tams_route_table *routes;
+    const char **route_names;
+    struct tams_metrics *metrics;
+    void *app;
+    size_t max_body;
+    bool access_log;
+    char *public_url;       /* without trailing slash, "" when not set */
+    char *mount_prefix;     /* path part of public_url, "" when none */
+    char *cors;             /* "" = off */
+    char *listen_authority; /* host:port for base URLs when no Host header */
+    uint16_t port;
+    int inflight;
+};
+
+static const char expose_headers[] = "Link, Location, X-Paging-Limit, X-Paging-NextKey, "
+                                     "X-Paging-Count, X-Paging-Timerange, "
+                                     "X-Paging-Reverse-Order, X-Request-Id";
+
+static struct tams_http_server *server_of(const struct tams_req *req);
+
+const char *tams__http_header(const struct tams_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->_conn, MHD_HEADER_KIND, name);
+}
+
+/* Host header characters we are willing to echo into URLs. */
+static bool host_ok(const char *h)
+{
+    if (!*h || strlen(h) > 255)
+        return false;
+    for (const char *p = h; *p; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+const char *tams__http_base_url(struct tams_req *req)
+{
+    struct tams_http_server *s = server_of(req);
+    const char *host;
+    if (s->public_url[0])
+        return s->public_url;
+    host = tams__http_header(req, "Host");
+    if (!host || !host_ok(host))
+        host = s->listen_authority;
+    return tams_pool_printf(&req->pool, "http://%s%s", host, s->mount_prefix);
+}
+
+/* The server pointer rides in the request's app slot's neighbour: keep it in the pool header. */
+struct req_box {
+    struct tams_req req;
+    struct tams_http_server *server;
+    size_t route_index;
+    const char *method_name;
+};
+
+static struct tams_http_server *server_of(const struct tams_req *req)
+{
+    return ((const struct req_box *)req)->server;
+}
+
+static enum tams_method method_of(const char *m)
+{
+    if (strcmp(m, "GET") == 0)
+        return TAMS_GET;
+    if (strcmp(m, "HEAD") == 0)
+        return TAMS_HEAD;
+    if (strcmp(m, "PUT") == 0)
+        return TAMS_PUT;
+    if (strcmp(m, "POST") == 0)
+        return TAMS_POST;
+    if (strcmp(m, "DELETE") == 0)
+        return TAMS_DELETE;
+    if (strcmp(m, "OPTIONS") == 0)
+        return TAMS_OPTIONS;
+    return 0;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct tams_http_server *s = cls;
+    struct req_box *box = tams_calloc(1, sizeof(*box));
+    struct tams_req *req = &box->req;
+
+    box->server = s;
+    box->route_index = s->routes->nroutes;
+    box->method_name = "-";
+    req->_conn = conn;
+    req->_start_us = tams_clock_mono_us();
+    req->app = s->app;
+    tams_buf_init(&req->body, s->max_body);
+    tams_buf_init(&req->out, TAMS_LIMIT_RESPONSE_BYTES);
+    req->raw_target = tams_pool_strdup(&req->pool, uri ? uri : "");
+    __atomic_fetch_add(&s->inflight, 1, __ATOMIC_SEQ_CST);
+    return box;
+}
+
+static bool origin_allowed(const struct tams_http_server *s, const char *origin)
+{
+    const char *p = s->cors;
+    size_t olen;
+    if (!s->cors[0] || !origin)
+        return false;
+    if (strcmp(s->cors, "*") == 0)
+        return true;
+    olen = strlen(origin);
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        while (len && *p == ' ')
+            p++, len--;
+        while (len && p[len - 1] == ' ')
+            len--;
+        if (len == olen && memcmp(p, origin, len) == 0)
+            return true;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return false;
+}
+
+static void add_cors(struct tams_req *req)
+{
+    struct tams_http_server *s = server_of(req);
+    const char *origin = tams__http_header(req, "Origin");
+    if (!origin_allowed(s, origin))
+        return;
+    tams_res_header(req, "Access-Control-Allow-Origin", strcmp(s->cors, "*") ? origin : "*");
+    tams_res_header(req, "Vary", "Origin");
+    tams_res_header(req, "Access-Control-Expose-Headers", expose_headers);
+}
+
+static void set_request_id(struct tams_req *req)
+{
+    const char *given = tams__http_header(req, "X-Request-Id");
+    bool ok = given && *given && strlen(given) <= TAMS_LIMIT_REQUEST_ID;
+    for (const char *p = given; ok && *p; p++)
+        if (*p < 0x21 || *p > 0x7e)
+            ok = false;
+    if (ok) {
+        req->request_id = given;
+    } else {
+        char *id = tams_pool_alloc(&req->pool, 33);
+        tams_random_hex(id, 16);
+        req->request_id = id;
+    }
+}
+
+static bool is_json_type(const char *ct)
+{
+    static const char want[] = "application/json";
+    size_t n = sizeof(want) - 1;
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    if (strncasecmp(ct, want, n) != 0)
+        return false;
+    ct += n;
+    while (*ct == ' ')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+static int parse_body_json(struct tams_req *req)
+{
+    struct tams_buf why = TAMS_BUF_INIT(512);
+    json_object *obj = NULL;
+    int rc = tams_json_parse_body(req->body.data, req->body.len, &obj, &why);
+
+    if (rc)
+        tams_send_error(req, rc, "%s", why.data);
+    tams_buf_release(&why);
+    if (rc)
+        return -1;
+    req->json = obj; /* NULL for a body of `null` */
+    return 0;
+}
+
+/* Split the target, route it, check the body; run the handler. Fills the response. */
+static void dispatch(struct req_box *box, enum tams_method method)
+{
+    struct tams_req *req = &box->req;
+    struct tams_http_server *s = box->server;
+    const struct tams_route *route = NULL;
+    const char *qmark;
+    const char *path;
+    unsigned allowed = 0;
+    enum tams_route_match m;
+    int rc;
+
+    set_request_id(req);
+    if (strlen(req->raw_target) > TAMS_LIMIT_URI_BYTES) {
+        tams_send_error(req, TAMS_ERR_URITOOLONG, "the request target is longer than %d bytes",
+                        TAMS_LIMIT_URI_BYTES);
+        return;
+    }
+    qmark = strchr(req->raw_target, '?');
+    path = tams_pool_strndup(&req->pool, req->raw_target,
+                             qmark ? (size_t)(qmark - req->raw_target) : strlen(req->raw_target));
+    req->raw_query = qmark ? qmark + 1 : NULL;
+    if (s->mount_prefix[0]) {
+        size_t pl = strlen(s->mount_prefix);
+        if (strncmp(path, s->mount_prefix, pl) == 0 && (path[pl] == '/' || path[pl] == '\0'))
+            path += pl;
+        if (!*path)
+            path = "/";
+    }
+    req->raw_path = path;
+    if (path[0] != '/') {
+        tams_send_error(req, TAMS_ERR_BADREQUEST, "the request target must be an absolute path");
+        return;
+    }
+    rc = tams_query_parse(&req->pool, req->raw_query, &req->query, &req->nquery);
+    if (rc == TAMS_ERR_TOOBIG) {
+        tams_send_error(req, TAMS_ERR_BADQUERY, "too many query parameters (at most %d)",
+                        TAMS_LIMIT_QUERY_PARAMS);
+        return;
+    }
+    if (rc) {
+        tams_send_error(req, TAMS_ERR_BADQUERY,
+                        "the query string has invalid percent-encoding or a NUL byte");
+        return;
+    }
+
+    m = tams_route_match(s->routes, path, method ? method : TAMS_OPTIONS, &req->pool, &route,
+                         req->params, &allowed);
+    if (m == TAMS_ROUTE_NO_PATH) {
+        tams_send_error(req, TAMS_ERR_NOROUTE, "no resource at '%s'", path);
+        return;
+    }
+    if (m == TAMS_ROUTE_BAD_ENCODING) {
+        tams_send_error(req, TAMS_ERR_BADREQUEST,
+                        "the path has invalid percent-encoding or a NUL byte");
+        return;
+    }
+    if (m == TAMS_ROUTE_NO_METHOD || method == TAMS_OPTIONS) {
+        struct tams_buf allow = TAMS_BUF_INIT(256);
+        tams_methods_format(allowed | TAMS_OPTIONS, &allow);
+        tams_res_header(req, "Allow", allow.data);
+        if (method == TAMS_OPTIONS) {
+            const char *origin = tams__http_header(req, "Origin");
+            if (origin_allowed(s, origin)) {
+                tams_res_header(req, "Access-Control-Allow-Methods", allow.data);
+                tams_res_header(req, "Access-Control-Allow-Headers",
+                                "Authorization, Content-Type, X-Request-Id");
+                tams_res_header(req, "Access-Control-Max-Age", "600");
+            }
+            tams_send_empty(req, 204);
+        } else {
+            tams_send_error(req, TAMS_ERR_METHOD, "%s is not allowed on '%s'; allowed: %s",
+                            box->method_name, path, allow.data);
+        }
+        tams_buf_release(&allow);
+        return;
+    }
+    req->route = route;
+    box->route_index = (size_t)(route - s->routes->routes);
+
+    if (req->_body_toobig) {
+        tams_send_error(req, TAMS_ERR_TOOBIG, "the request body is larger than %zu bytes",
+                        s->max_body);
+        return;
+    }
+    if (route->flags & TAMS_ROUTE_JSON_BODY) {
+        if (req->body.len == 0) {
+            if (route->flags & TAMS_ROUTE_BODY_REQUIRED) {
+                tams_send_error(req, TAMS_ERR_BADJSON, "a JSON request body is required");
+                return;
+            }
+        } else if (!is_json_type(tams__http_header(req, "Content-Type"))) {
+            tams_send_error(req, TAMS_ERR_MEDIATYPE,
+                            "the request body must have Content-Type application/json");
+            return;
+        } else if (parse_body_json(req)) {
+            return;
+        }
+    }
+    req->method = method;
+    route->handler(req);
+    if (!req->responded)
+        tams_send_error(req, TAMS_ERR_INTERNAL, "the handler for '%s' gave no response",
+                        route->pattern);
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, struct req_box *box)
+{
+    struct tams_req *req = &box->req;
+    struct MHD_Response *res;
+    enum MHD_Result r;
+    size_t len;
+    char *body;
+
+    tams_res_header(req, "X-Request-Id", req->request_id ? req->request_id : "-");
+    add_cors(req);
+    body = tams_buf_detach(&req->out, &len);
+    res = MHD_create_response_from_buffer_with_free_callback(len, body, tams_free);
+    if (!res) {
+        tams_free(body);
+        return MHD_NO;
+    }
+    for (size_t i = 0; i < req->nheaders; i++)
+        MHD_add_response_header(res, req->headers[i].name, req->headers[i].value);
+    req->out.len = len; /* remembered for the access log */
+    r = MHD_queue_response(conn, (unsigned)req->status, res);
+    MHD_destroy_response(res);
+    return r;
+}
+
+/* How much of an oversized body is read and thrown away so the client can read the 413. */
+static size_t discard_limit(const struct tams_http_server *s)
+{
+    size_t lim = tams_st_mult(s->max_body, TAMS_LIMIT_DISCARD_FACTOR);
+    return lim > TAMS_LIMIT_DISCARD_MIN ? lim : TAMS_LIMIT_DISCARD_MIN;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct tams_http_server *s = cls;
+    struct req_box *box = *con_cls;
+    struct tams_req *req;
+    (void)url;
+    (void)version;
+
+    if (!box) /* cannot happen: on_uri runs first */
+        return MHD_NO;
+    req = &box->req;
+    if (!req->_started) {
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        req->_started = true;
+        req->_conn = conn;
+        box->method_name = tams_pool_strdup(&req->pool, method);
+        if (cl) {
+            char *end;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (*end == '\0' && n > s->max_body)
+                req->_body_toobig = true;
+            if (*end == '\0' && n > discard_limit(s)) {
+                /* Not worth reading: answer now; libmicrohttpd then closes the connection. */
+                set_request_id(req);
+                tams_send_error(req, TAMS_ERR_TOOBIG, "the request body is larger than %zu bytes",
+                                s->max_body);
+                return queue(conn, box);
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        req->_body_seen = tams_st_add(req->_body_seen, n);
+        if (!req->_body_toobig && tams_buf_add(&req->body, upload_data, n))
+            req->_body_toobig = true;
+        *upload_data_size = 0;
+        if (req->_body_seen > discard_limit(s)) {
+            /* Stop reading a body this large: answer now; libmicrohttpd closes afterwards. */
+            if (req->responded)
+                return MHD_YES;
+            set_request_id(req);
+            tams_send_error(req, TAMS_ERR_TOOBIG, "the request body is larger than %zu bytes",
+                            s->max_body);
+            return queue(conn, box);
+        }
+        return MHD_YES;
+    }
+    if (req->responded)
+        return MHD_YES;
+    dispatch(box, method_of(method));
+    return queue(conn, box);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct tams_http_server *s = cls;
+    struct req_box *box = *con_cls;
+    struct tams_req *req;
+    int64_t us;
+    (void)conn;
+    (void)toe;
+
+    if (!box)
+        return;
+    req = &box->req;
+    us = tams_clock_mono_us() - req->_start_us;
+    if (req->responded) {
+        const struct tams_route *r = req->route;
+        tams_metrics_observe(s->metrics, box->route_index, box->method_name, req->status, us);
+        if (s->access_log && !(r && (r->flags & TAMS_ROUTE_NO_LOG))) {
+            struct tams_buf line = TAMS_BUF_INIT(4096);
+            struct tams_json j;
+            char now[TAMS_RFC3339_MAX];
+            tams_clock_now_rfc3339(now);
+            tams_json_init(&j, &line);
+            tams_json_obj_open(&j);
+            tams_json_kstr(&j, "time", now);
+            tams_json_kstr(&j, "level", "info");
+            tams_json_kstr(&j, "msg", "request");
+            tams_json_kstr(&j, "method", box->method_name);
+            tams_json_kstr(&j, "route", r ? (r->name ? r->name : r->pattern) : "unmatched");
+            tams_json_kint(&j, "status", req->status);
+            tams_json_kint(&j, "bytes", (int64_t)req->out.len);
+            tams_json_kint(&j, "us", us);
+            tams_json_kstr(&j, "request_id", req->request_id ? req->request_id : "-");
+            tams_json_obj_close(&j);
+            tams_buf_addch(&line, '\n');
+            tams_log_line(line.data, line.len);
+            tams_buf_release(&line);
+        }
+    }
+    json_object_put(req->json);
+    tams_buf_release(&req->body);
+    tams_buf_release(&req->out);
+    tams_pool_release(&req->pool);
+    tams_free(box);
+    *con_cls = NULL;
+    __atomic_fetch_sub(&s->inflight, 1, __ATOMIC_SEQ_CST);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t n;
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    tams_log(TAMS_LOG_DEBUG, "libmicrohttpd: %s", msg);
+}
+
+static char *url_path_of(const char *url)
+{
+    const char *p = strstr(url, "://");
+    const char *slash;
+    if (!p)
+        return tams_strdup("");
+    slash = strchr(p + 3, '/');
+    return tams_strdup(slash ? slash : "");
+}
+
+static void server_free(struct tams_http_server *s)
+{
+    if (!s)
+        return;
+    tams_metrics_free(s->metrics);
+    tams_free(s->route_names);
+    tams_free(s->public_url);
+    tams_free(s->mount_prefix);
+    tams_free(s->cors);
+    tams_free(s->listen_authority);
+    tams_free(s);
+}
+
+int tams_http_start(struct tams_http_server **out, const struct tams_http_config *cfg,
+                    const struct tams_route_table *routes, void *app, struct tams_buf *why)
+{
+    struct tams_http_server *s = tams_calloc(1, sizeof(*s));
+    struct addrinfo hints = {0}, *ai = NULL;
+    char portstr[8];
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned threads =
+        cfg->threads > 0 ? (unsigned)cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    const union MHD_DaemonInfo *info;
+    int rc;
+
+    s->routes = routes;
+    s->app = app;
+    s->max_body = cfg->max_body;
+    s->access_log = cfg->access_log;
+    s->public_url = tams_strdup(cfg->public_url ? cfg->public_url : "");
+    {
+        size_t n = strlen(s->public_url);
+        while (n && s->public_url[n - 1] == '/')
+            s->public_url[--n] = '\0';
+    }
+    s->mount_prefix = url_path_of(s->public_url);
+    s->cors = tams_strdup(cfg->cors_origins ? cfg->cors_origins : "");
+    s->route_names = tams_calloc(routes->nroutes + 1, sizeof(char *));
+    for (size_t i = 0; i < routes->nroutes; i++)
+        s->route_names[i] =
+            routes->routes[i].name ? routes->routes[i].name : routes->routes[i].pattern;
+    s->metrics = tams_metrics_new(s->route_names, routes->nroutes);
+
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(portstr, sizeof(portstr), "%u", (unsigned)cfg->port);
+    rc = getaddrinfo(cfg->host, portstr, &hints, &ai);
+    if (rc || !ai) {
+        tams_buf_addf(why, "cannot resolve listen address '%s': %s", cfg->host, gai_strerror(rc));
+        server_free(s);
+        return TAMS_ERR_BADREQUEST;
+    }
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (threads < 1)
+        threads = 1;
+    s->daemon = MHD_start_daemon(
+        flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)TAMS_LIMIT_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!s->daemon) {
+        tams_buf_addf(why, "cannot listen on %s:%u (address in use or not available)", cfg->host,
+                      (unsigned)cfg->port);
+        server_free(s);
+        return TAMS_ERR_IO;
+    }
+    info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : cfg->port;
+    {
+        struct tams_buf a = TAMS_BUF_INIT(512);
+        tams_buf_addf(&a, strchr(cfg->host, ':') ? "[%s]:%u" : "%s:%u", cfg->host,
+                      (unsigned)s->port);
+        s->listen_authority = tams_buf_detach(&a, NULL);
+    }
+    *out = s;
+    return 0;
+}
+
+uint16_t tams_http_port(const struct tams_http_server *s)
+{
+    return s->port;
+}
+
+struct tams_metrics *tams_http_metrics(struct tams_http_server *s)
+{
+    return s->metrics;
+}
+
+void tams_http_stop(struct tams_http_server *s, int timeout_ms)
+{
+    MHD_socket fd;
+    int64_t deadline = tams_clock_mono_us() + (int64_t)timeout_ms * 1000;
+    if (!s)
+        return;
+    fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    while (__atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST) > 0 && tams_clock_mono_us() < deadline)
+        usleep(10000);
+    if (__atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST) > 0)
+        tams_log_warn("stopping with %d requests still in flight",
+                      __atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST));
+    MHD_stop_daemon(s->daemon);
+    server_free(s);
+}

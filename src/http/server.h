@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* server.h - the HTTP gate on libmicrohttpd.
+ *
+ * One fixed order before any handler runs: route the path (404), check the method (405 with
+ * Allow), CORS preflight, body size (413), content type (415), JSON syntax (400). Then exactly
+ * one handler runs on a worker thread; its response is queued on the handler call after the
+ * body is complete (never on the first call, which would make libmicrohttpd close keep-alive
+ * connections). Every request gets one JSON access-log line and a metrics observation.
+ */
+#ifndef TAMS_HTTP_SERVER_H
+#define TAMS_HTTP_SERVER_H
+
+#include "core/common.h"
+#include "http/metrics.h"
+#include "http/route.h"
+
+struct tams_http_config {
+    const char *host;         /* literal address or hostname */
+    uint16_t port;            /* 0 = any free port */
+    int threads;              /* worker threads; 0 = number of cores */
+    size_t max_body;          /* request body cap, bytes */
+    const char *cors_origins; /* "" = off, "*" or comma-separated origins */
+    bool access_log;
+    const char *public_url; /* "" = derive from the Host header */
+};
+
+struct tams_http_server;
+
+/* Starts listening and serving. app is handed to handlers as req->app. The route table must
+ * outlive the server. */
+int tams_http_start(struct tams_http_server **out, const struct tams_http_config *cfg,
+                    const struct tams_route_table *routes, void *app, struct tams_buf *why);
+uint16_t tams_http_port(const struct tams_http_server *s);
+struct tams_metrics *tams_http_metrics(struct tams_http_server *s);
+/* Stop accepting, let in-flight requests finish (at most timeout_ms), close everything. */
+void tams_http_stop(struct tams_http_server *s, int timeout_ms);
+
+#endif

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* main.c - arguments, configuration, wiring and signals; no logic of its own. */
+#include "core/common.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "api/app.h"
+#include "http/server.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* mkdir -p with mode 0750 for the parts that are created. */
+static int make_dirs(const char *path, struct tams_buf *why)
+{
+    char *p = tams_strdup(path);
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0750) != 0 && errno != EEXIST) {
+                tams_buf_addf(why, "cannot create data directory '%s': %s", p, strerror(errno));
+                rc = TAMS_ERR_IO;
+                break;
+            }
+            *s = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    tams_free(p);
+    return rc;
+}
+
+static int serve(const struct tams_config *cfg)
+{
+    struct tams_app app = {0};
+    struct tams_buf why = TAMS_BUF_INIT(1024);
+    struct tams_http_config hc = {
+        .host = cfg->listen_host,
+        .port = cfg->listen_port,
+        .threads = cfg->threads,
+        .max_body = cfg->max_body_bytes,
+        .cors_origins = cfg->cors_origins,
+        .access_log = cfg->access_log,
+        .public_url = cfg->public_url,
+    };
+    sigset_t sigs;
+    int sig = 0, rc;
+    bool app_ready = false;
+
+    rc = make_dirs(cfg->data_dir, &why);
+    if (rc)
+        goto out;
+    rc = tams_store_open(&app.store, cfg->database, cfg->data_dir, &why);
+    if (rc)
+        goto out;
+    rc = tams_app_init(&app, cfg, &why);
+    if (rc)
+        goto out;
+    app_ready = true;
+
+    /* Signals are taken synchronously by this thread; every other thread inherits the mask. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = tams_http_start(&app.http, &hc, &tams_api_routes, &app, &why);
+    if (rc)
+        goto out;
+    tams_log_info("listening on http://%s%s%s:%u (data dir '%s', store %s)",
+                  strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
+                  strchr(cfg->listen_host, ':') ? "]" : "", (unsigned)tams_http_port(app.http),
+                  cfg->data_dir, app.store.ops->name);
+    while (sigwait(&sigs, &sig) != 0)
+        ;
+    tams_log_info("received %s, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    tams_http_stop(app.http, cfg->shutdown_timeout * 1000);
+    app.http = NULL;
+    tams_log_info("stopped");
+out:
+    if (rc)
+        tams_log_error("cannot start: %s", why.len ? why.data : tams_strerror(rc));
+    if (app_ready)
+        tams_app_release(&app);
+    tams_store_close(&app.store);
+    tams_buf_release(&why);
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct tams_config cfg;
+    struct tams_buf err = TAMS_BUF_INIT(4096);
+    enum tams_config_action action = TAMS_CONFIG_RUN;
+    int rc;
+
+    rc = tams_config_load(&cfg, argc, argv, environ, &action, &err);
+    if (rc) {
+        fprintf(stderr, "tamsd: %s\nTry 'tamsd --help'.\n", err.data);
+        tams_buf_release(&err);
+        tams_config_release(&cfg);
+        return 2;
+    }
+    tams_buf_release(&err);
+    if (action == TAMS_CONFIG_HELP) {
+        tams_config_usage(stdout);
+        tams_config_release(&cfg);
+        return 0;
+    }
+    if (action == TAMS_CONFIG_VERSION) {
+        printf("tamsd %s (TAMS API 7.0)\n", TAMS_VERSION);
+        tams_config_release(&cfg);
+        return 0;
+    }
+    tams_log_set_level(cfg.log_level);
+    rc = serve(&cfg);
+    tams_config_release(&cfg);
+    return rc;
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* store.h - the metadata store: domain operations behind a vtable (SQLite now, PostgreSQL next).
+ *
+ * Contract for every operation:
+ * - Thread-safe. Each calling thread uses its own connection, opened on first use.
+ * - One logical change is one transaction: it happens whole or not at all.
+ * - Returns 0 or a negative tams_err: NOTFOUND, VALIDATION (with a summary appended to `why`,
+ *   which may be NULL), READONLY, BADPAGE, STORE (the database failed; details are logged, not
+ *   returned to clients), UNAVAILABLE (the database is away; retry later).
+ * - Strings handed to callbacks are valid only during the callback. A callback that returns
+ *   non-zero stops the iteration and the operation returns that value.
+ * - No SQL outside src/store/.
+ */
+#ifndef TAMS_STORE_STORE_H
+#define TAMS_STORE_STORE_H
+
+#include "core/common.h"
+#include "core/buf.h"
+#include "tams/flow.h"
+#include "tams/timerange.h"
+
+#include <json-c/json.h>
+
+struct tams_store;
+
+enum tams_store_caps {
+    TAMS_STORE_CAP_SKIP_LOCKED = 1 << 0, /* leases with FOR UPDATE SKIP LOCKED */
+    TAMS_STORE_CAP_NOTIFY = 1 << 1,      /* cross-instance invalidation (LISTEN/NOTIFY) */
+};
+
+/* A page of a keyset-paged listing. `after` is the opaque cursor from the previous page's
+ * next_key (NULL for the first page); next_key receives the cursor of the next page, or stays
+ * empty when this is the last page. Cursors are validated: a forged one is BADPAGE. */
+struct tams_page {
+    const char *after;
+    int limit; /* already clamped by the caller, >= 1 */
+    struct tams_buf *next_key;
+};
+
+/* Filters of GET /flows; NULL / -1 / 0 means "not given". Tags: `tag.{name}=value`, and
+ * `tag_exists.{name}=true|false`. All given filters are ANDed. */
+struct tams_tag_filter {
+    const char *name;
+    const char *value; /* for tag.{name}; NULL for tag_exists */
+    bool exists;       /* for tag_exists.{name} */
+};
+
+struct tams_flow_filter {
+    const char *source_id, *format, *codec, *label;
+    int64_t frame_width, frame_height; /* -1 = not given */
+    const struct tams_timerange *timerange; /* NULL = not given; empty = flows without segments */
+    const struct tams_tag_filter *tags;
+    size_t ntags;
+};
+
+struct tams_source_filter {
+    const char *format, *label;
+    const struct tams_tag_filter *tags;
+    size_t ntags;
+};
+
+/* A flow as read: the stored document (server members stripped) and the server's own fields. */
+struct tams_flow_rec {
+    const char *id;
+    const char *doc; /* JSON object text */
+    size_t doclen;
+    const char *created, *metadata_updated, *segments_updated; /* RFC 3339; updated may be NULL */
+    const char *created_by, *updated_by;                       /* NULL when unknown */
+    bool read_only;
+    const char *const *collected_by; /* ids of flows whose flow_collection lists this flow */
+    size_t ncollected_by;
+};
+
+struct tams_collection_ref {
+    const char *id, *role;
+};
+
+struct tams_source_rec {
+    const char *id, *format;
+    const char *label, *description; /* NULL when unset */
+    const char *created, *updated, *created_by, *updated_by;
+    const struct tams_tag *tags;
+    size_t ntags;
+    const struct tams_collection_ref *source_collection; /* derived from flow collections */
+    size_t nsource_collection;
+    const char *const *collected_by;
+    size_t ncollected_by;
+};
+
+typedef int (*tams_flow_cb)(void *ctx, const struct tams_flow_rec *rec);
+typedef int (*tams_source_cb)(void *ctx, const struct tams_source_rec *rec);
+/* Mutates a parsed flow document in place inside the store's transaction. Returns 0 to commit,
+ * or a tams_err (with why) to roll back; that value is the operation's result. */
+typedef int (*tams_flow_mutate_fn)(void *ctx, json_object *doc, struct tams_buf *why);
+
+enum tams_source_prop { TAMS_SOURCE_LABEL, TAMS_SOURCE_DESCRIPTION };
+
+/* Result flags of writes, so the caller can emit events and pick 201 vs 204. */
+enum tams_write_effects {
+    TAMS_EFFECT_CREATED = 1 << 0,
+    TAMS_EFFECT_SOURCE_CREATED = 1 << 1,
+    TAMS_EFFECT_SOURCE_DELETED = 1 << 2,
+};
+
+struct tams_store_ops {
+    const char *name;
+    unsigned caps;
+
+    /* url: "" or "sqlite:PATH" (SQLite; default PATH = <data_dir>/tams.db). Applies pending
+     * migrations. */
+    int (*open)(struct tams_store **out, const char *url, const char *data_dir);
+    /* Closes every thread's connection. No operation may run concurrently. */
+    void (*close)(struct tams_store *st);
+    /* Cheap liveness check of this thread's connection. */
+    int (*ping)(struct tams_store *st);
+
+    /* Service settings (name, description, ...): a small key-value table. */
+    int (*setting_get)(struct tams_store *st, const char *key, struct tams_buf *out);
+    int (*setting_set)(struct tams_store *st, const char *key, const char *value);
+
+    /* Flows. doc is the validated document with server members stripped; idx is built from it.
+     * Creates the source when new (format copied); a source whose format differs is
+     * VALIDATION; an existing read-only flow is READONLY; unknown collection members are
+     * VALIDATION. *effects gets TAMS_EFFECT_* bits. */
+    int (*flow_put)(struct tams_store *st, const struct tams_flow_index *idx, const char *doc,
+                    size_t doclen, const char *principal, unsigned *effects, struct tams_buf *why);
+    int (*flow_get)(struct tams_store *st, const char *id, tams_flow_cb cb, void *ctx);
+    /* Reads, lets fn change, re-validates (tams_flow_validate), re-indexes and writes back the
+     * document, bumping metadata_updated/updated_by. A read-only flow is READONLY unless
+     * allow_read_only (only PUT /flows/{id}/read_only). */
+    int (*flow_mutate)(struct tams_store *st, const char *id, bool allow_read_only,
+                       tams_flow_mutate_fn fn, void *ctx, const char *principal,
+                       struct tams_buf *why);
+    /* Deletes the flow, its segments and collection rows; the source goes with its last flow.
+     * READONLY for a read-only flow. */
+    int (*flow_delete)(struct tams_store *st, const char *id, unsigned *effects);
+    int (*flow_list)(struct tams_store *st, const struct tams_flow_filter *f,
+                     const struct tams_page *page, tams_flow_cb cb, void *ctx);
+    /* Hull of the flow's segments overlapping `within` (NULL = all); empty when none. */
+    int (*flow_timerange)(struct tams_store *st, const char *id,
+                          const struct tams_timerange *within, struct tams_timerange *out);
+
+    /* Sources. */
+    int (*source_get)(struct tams_store *st, const char *id, tams_source_cb cb, void *ctx);
+    int (*source_list)(struct tams_store *st, const struct tams_source_filter *f,
+                       const struct tams_page *page, tams_source_cb cb, void *ctx);
+    /* value NULL = unset. */
+    int (*source_set_prop)(struct tams_store *st, const char *id, enum tams_source_prop prop,
+                           const char *value, const char *principal);
+    /* value NULL = delete the tag (NOTFOUND when it does not exist). */
+    int (*source_set_tag)(struct tams_store *st, const char *id, const char *name,
+                          const char *value, const char *principal);
+};
+
+/* The store in use: its ops and its handle. */
+struct tams_store_handle {
+    const struct tams_store_ops *ops;
+    struct tams_store *st;
+};
+
+extern const struct tams_store_ops tams_store_sqlite_ops;
+
+/* Picks the back end from the URL ("" / "sqlite:" -> SQLite) and opens it. */
+int tams_store_open(struct tams_store_handle *h, const char *url, const char *data_dir,
+                    struct tams_buf *why);
+void tams_store_close(struct tams_store_handle *h);
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* flow.h - Flow documents: validation against the 7.0 schemas and the indexed fields.
+ *
+ * A Flow is kept as the client's JSON document (server-managed members removed) plus the
+ * members that filters and rules need (struct tams_flow_index). Both the API layer (PUT) and the
+ * store (property updates, which rebuild the index from the changed document) use this module.
+ * Pure: json-c in, no HTTP, no SQL.
+ */
+#ifndef TAMS_TAMS_FLOW_H
+#define TAMS_TAMS_FLOW_H
+
+#include "core/common.h"
+#include "core/buf.h"
+
+#include <json-c/json.h>
+
+/* Server-managed members: ignored on input, removed before storing, added on output.
+ * NULL-terminated. */
+extern const char *const tams_flow_server_members[];
+
+struct tams_tag {
+    const char *name;
+    const char *value;
+};
+
+struct tams_collection_item {
+    const char *id;   /* member flow id (validated UUID) */
+    const char *role; /* free text */
+};
+
+/* Borrowed view into a json-c document: every pointer is owned by the document it was built
+ * from, except the two arrays, which tams_flow_index_release() frees. */
+struct tams_flow_index {
+    const char *id, *source_id, *format;
+    const char *codec, *container, *label; /* NULL when absent */
+    int64_t frame_width, frame_height;     /* -1 when absent */
+    bool read_only;
+    struct tams_tag *tags;
+    size_t ntags;
+    struct tams_collection_item *collection;
+    size_t ncollection;
+};
+
+/* Validate a Flow body (parsed JSON) against flow.json and its variants: required members,
+ * types, enums, patterns (UUID, MIME), essence_parameters (no unknown keys), rationals, tags
+ * (string values), flow_collection items, container_mapping, bit rates, generation. Also
+ * rejects a flow_collection that lists the flow itself. On failure returns TAMS_ERR_VALIDATION
+ * and appends a summary naming the offending member (e.g. "essence_parameters.frame_width must
+ * be an integer > 0") to why. Does not modify doc. */
+int tams_flow_validate(json_object *doc, struct tams_buf *why);
+
+/* Remove server-managed members (created, metadata_updated, segments_updated, created_by,
+ * updated_by, collected_by, timerange) from doc in place. */
+void tams_flow_strip_server_members(json_object *doc);
+
+/* Build the index of a validated document. Returns 0, or TAMS_ERR_VALIDATION (with why) if doc
+ * was not valid. */
+int tams_flow_index_build(json_object *doc, struct tams_flow_index *idx, struct tams_buf *why);
+void tams_flow_index_release(struct tams_flow_index *idx);
+
+/* Content formats of 7.0. */
+bool tams_format_valid(const char *s);
+/* MIME pattern of codec/container in documents: ^[^\s/]+/[^\s/]+$ */
+bool tams_mime_valid(const char *s);
+
+#endif

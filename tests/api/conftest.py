@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: Apache-2.0
+"""API test harness: starts the real tamsd binary on 127.0.0.1 and speaks HTTP to it.
+
+Every server started here is stopped with SIGTERM at the end; the test fails if it does not
+exit 0 or if its stderr holds a sanitizer report. Response bodies are validated against the
+spec's JSON schemas with `validate(body, "flow.json")`.
+"""
+import datetime
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import jsonschema
+import pytest
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SPEC = pathlib.Path(os.environ.get("TAMS_SPEC_DIR", ROOT.parent / "shared" / "spec" / "tams-7.0"))
+SCHEMAS = SPEC / "schemas"
+EXAMPLES = SPEC / "examples"
+BIN = os.environ.get("TAMSD_BIN", str(ROOT / "build" / "tamsd"))
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+                     "runtime error:", '"level":"bug"')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load_schema(name):
+    return json.loads((SCHEMAS / name).read_text())
+
+
+def validate(instance, schema_name):
+    """Validate instance against a schema file of the spec, resolving its relative $refs."""
+    schema = load_schema(schema_name)
+    resolver = jsonschema.RefResolver(base_uri=SCHEMAS.as_uri() + "/", referrer=schema)
+    cls = jsonschema.validators.validator_for(schema)
+    cls(schema, resolver=resolver, format_checker=jsonschema.FormatChecker()).validate(instance)
+
+
+def check_error(resp, status):
+    """The response is `status` with the spec's error body; returns the body."""
+    assert resp.status_code == status, (resp.status_code, resp.text)
+    assert resp.headers.get("Content-Type", "").startswith("application/json")
+    body = resp.json()
+    validate(body, "error.json")
+    assert body["summary"].strip(), body
+    datetime.datetime.fromisoformat(body["time"].replace("Z", "+00:00"))
+    return body
+
+
+class Server:
+    """One tamsd process with its own data directory."""
+
+    def __init__(self, tmp, args=(), env=None, data_dir=None):
+        self.tmp = pathlib.Path(tmp)
+        self.data_dir = pathlib.Path(data_dir) if data_dir else self.tmp / "data"
+        self.args = list(args)
+        self.env = env or {}
+        self.proc = None
+        self.port = None
+        self.stderr_path = None
+        self.session = requests.Session()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.port = free_port()
+        self.stderr_path = self.tmp / f"tamsd-{self.port}.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+        env.update(self.env)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        cmd = [BIN, "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)]
+        cmd += self.args
+        self.errfile = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.errfile, env=env)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"tamsd exited at start ({self.proc.returncode}):\n"
+                                     + self.stderr())
+            try:
+                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("tamsd did not become healthy:\n" + self.stderr())
+
+    def stderr(self):
+        return self.stderr_path.read_text(errors="replace") if self.stderr_path else ""
+
+    def stop(self, sig=signal.SIGTERM, check=True):
+        if not self.proc:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            raise AssertionError("tamsd did not stop within 60 s after " + str(sig))
+        finally:
+            self.errfile.close()
+            self.proc = None
+        if check:
+            self.check_clean()
+            if sig in (signal.SIGTERM, signal.SIGINT):
+                assert rc == 0, f"tamsd exited {rc}:\n{self.stderr()}"
+        return rc
+
+    def check_clean(self):
+        text = self.stderr()
+        for marker in SANITIZER_MARKERS:
+            assert marker not in text, f"sanitizer/bug report in tamsd stderr:\n{text}"
+
+    def request(self, method, path, **kw):
+        kw.setdefault("timeout", 30)
+        return self.session.request(method, self.url + path, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def head(self, path, **kw):
+        return self.request("HEAD", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def log_lines(self):
+        out = []
+        for line in self.stderr().splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+
+@pytest.fixture
+def tmpdir_path():
+    with tempfile.TemporaryDirectory(prefix="tamsd-test-") as d:
+        yield pathlib.Path(d)
+
+
+@pytest.fixture
+def make_server(tmpdir_path):
+    """Factory: make_server(args=[...], env={...}) -> started Server; all stopped at the end."""
+    servers = []
+
+    def make(args=(), env=None, data_dir=None, start=True):
+        srv = Server(tmpdir_path / f"s{len(servers)}", args=args, env=env, data_dir=data_dir)
+        srv.tmp.mkdir(parents=True, exist_ok=True)
+        servers.append(srv)
+        return srv.start() if start else srv
+
+    yield make
+    for srv in servers:
+        srv.stop()
+
+
+@pytest.fixture
+def server(make_server):
+    return make_server()

@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The HTTP gate: routing, methods, limits, content types, CORS, request ids, access log."""
+import json
+import socket
+
+import pytest
+
+from conftest import check_error
+
+
+def raw_request(server, data, timeout=10):
+    """Send raw bytes, return the whole response (the connection is closed by us)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        chunks = []
+        while True:
+            try:
+                b = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not b:
+                break
+            chunks.append(b)
+    return b"".join(chunks)
+
+
+def test_unknown_path_is_404(server):
+    for path in ("/nope", "/service/nope", "/service/", "/servicex", "//service"):
+        body = check_error(server.get(path), 404)
+        assert body["type"] == "NotFound"
+
+
+def test_wrong_method_is_405_with_allow(server):
+    r = server.delete("/service")
+    body = check_error(r, 405)
+    allow = {m.strip() for m in r.headers["Allow"].split(",")}
+    assert {"GET", "HEAD", "POST"} <= allow
+    assert "DELETE" not in allow
+    assert "DELETE" in body["summary"]
+    r = server.put("/service/storage-backends", json={})
+    check_error(r, 405)
+    assert "PUT" not in r.headers["Allow"]
+    r = server.request("PATCH", "/service")
+    check_error(r, 405)
+
+
+def test_head_of_error_has_no_body(server):
+    g = server.get("/nope")
+    h = server.head("/nope")
+    assert h.status_code == g.status_code == 404
+    assert h.content == b""
+    assert h.headers["Content-Type"] == "application/json"
+
+
+def test_body_too_large_is_413_and_changes_nothing(make_server):
+    srv = make_server(args=["--max-body-bytes", "2k"])
+    before = srv.get("/service").json()
+    big = json.dumps({"name": "x" * 4096})
+    r = srv.post("/service", data=big, headers={"Content-Type": "application/json"})
+    check_error(r, 413)
+    assert srv.get("/service").json() == before
+    # A declared length far past the cap is refused without reading the body.
+    resp = raw_request(srv, b"POST /service HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json"
+                            b"\r\nContent-Length: 100000000\r\n\r\n{")
+    assert resp.startswith(b"HTTP/1.1 413"), resp[:200]
+    # The server still answers afterwards.
+    assert srv.get("/service").json() == before
+
+
+def test_chunked_body_over_limit(make_server):
+    srv = make_server(args=["--max-body-bytes", "1k"])
+    def gen():
+        for _ in range(10):
+            yield b'{"name":"' + b"y" * 500
+    r = srv.post("/service", data=gen(), headers={"Content-Type": "application/json"})
+    check_error(r, 413)
+    assert srv.get("/service").json()["name"] == "tamsd"
+
+
+def test_percent_encoding_garbage(server):
+    for path in ("/service?x=%zz", "/service?%", "/service?a=%4", "/service?a=%00",
+                 "/%zz", "/service?%G0=1"):
+        resp = raw_request(server, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        status = int(resp.split(b" ", 2)[1])
+        assert 400 <= status < 500, (path, resp[:200])
+        body = json.loads(resp.split(b"\r\n\r\n", 1)[1])
+        assert set(body) >= {"type", "summary", "time"}
+
+
+def test_too_many_query_parameters(server):
+    q = "&".join(f"p{i}=1" for i in range(500))
+    check_error(server.get("/service?" + q), 400)
+
+
+def test_uri_too_long(server):
+    r = server.get("/service?x=" + "a" * 20000)
+    assert 400 <= r.status_code < 500
+
+
+def test_request_id_echoed_or_generated(server):
+    r = server.get("/service", headers={"X-Request-Id": "abc-123"})
+    assert r.headers["X-Request-Id"] == "abc-123"
+    r = server.get("/service")
+    generated = r.headers["X-Request-Id"]
+    assert len(generated) == 32
+    r = server.get("/service", headers={"X-Request-Id": "bad id with spaces"})
+    assert r.headers["X-Request-Id"] != "bad id with spaces"
+    r2 = server.get("/service")
+    assert r2.headers["X-Request-Id"] != generated
+
+
+def test_access_log_line(server):
+    server.get("/service", headers={"X-Request-Id": "log-me-1"})
+    server.get("/nope", headers={"X-Request-Id": "log-me-2"})
+    lines = {l.get("request_id"): l for l in server.log_lines() if l.get("msg") == "request"}
+    a = lines["log-me-1"]
+    assert a["method"] == "GET" and a["route"] == "/service" and a["status"] == 200
+    assert a["bytes"] > 0 and a["us"] >= 0
+    b = lines["log-me-2"]
+    assert b["route"] == "unmatched" and b["status"] == 404
+
+
+def test_cors_off_by_default(server):
+    r = server.get("/service", headers={"Origin": "https://ui.example"})
+    assert "Access-Control-Allow-Origin" not in r.headers
+
+
+def test_cors_configured(make_server):
+    srv = make_server(args=["--cors-origins", "https://ui.example, https://other.example"])
+    r = srv.get("/service", headers={"Origin": "https://ui.example"})
+    assert r.headers["Access-Control-Allow-Origin"] == "https://ui.example"
+    exposed = {h.strip() for h in r.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"Link", "Location", "X-Paging-Limit", "X-Paging-NextKey", "X-Paging-Count",
+            "X-Paging-Timerange", "X-Paging-Reverse-Order"} <= exposed
+    r = srv.get("/service", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in r.headers
+    r = srv.request("OPTIONS", "/service", headers={
+        "Origin": "https://ui.example", "Access-Control-Request-Method": "POST"})
+    assert r.status_code == 204
+    assert "POST" in r.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in r.headers["Access-Control-Allow-Headers"]
+    # Errors carry CORS headers too, so browsers can read them.
+    r = srv.get("/nope", headers={"Origin": "https://ui.example"})
+    assert r.status_code == 404
+    assert r.headers["Access-Control-Allow-Origin"] == "https://ui.example"
+
+
+def test_cors_wildcard(make_server):
+    srv = make_server(args=["--cors-origins", "*"])
+    r = srv.get("/service", headers={"Origin": "https://any.example"})
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_keep_alive_many_requests(server):
+    for _ in range(200):
+        assert server.get("/service").status_code == 200
+
+
+def test_public_url_prefix(make_server):
+    srv = make_server(args=["--public-url", "https://media.example/tams/v7.0/"])
+    assert srv.get("/tams/v7.0/service").status_code == 200
+    assert srv.get("/service").status_code == 200
+
+
+def test_malformed_http(server):
+    resp = raw_request(server, b"GARBAGE\r\n\r\n")
+    assert resp == b"" or resp.startswith(b"HTTP/1.1 4")
+    assert server.get("/service").status_code == 200
