@@ -1,0 +1,977 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* config.c - the settings table and the parsers for the config file, environment and argv. */
+#include "core/common.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/random.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <strings.h>
+
+enum type {
+    T_STRING,   /* any text; min/max bound the length */
+    T_INT,      /* decimal integer in [min, max] */
+    T_SIZE,     /* byte count with optional k/M/G suffix (powers of 1024) in [min, max] */
+    T_BOOL,     /* true/false/yes/no/on/off/1/0 */
+    T_LOGLEVEL, /* debug|info|warn|error */
+    T_LISTEN,   /* host:port, writes listen_host and listen_port */
+    T_DATABASE, /* "", sqlite:PATH, postgresql://..., postgres://... */
+    T_URL,      /* "" or absolute http(s) URL, no query or fragment, trailing slash stripped */
+    T_ORIGINS,  /* "", "*" or a comma-separated list of http(s) origins */
+    T_UUID,     /* "" or a lowercase UUID v1-5 */
+};
+
+struct setting {
+    const char *name; /* config file key */
+    enum type type;
+    const char *def; /* parsed by the same code as any other value */
+    long long min, max;
+    const char *env;
+    const char *flag;
+    const char *metavar;
+    const char *help;
+    size_t off; /* offset of the field in struct tams_config (unused by T_LISTEN) */
+};
+
+#define FIELD(f) offsetof(struct tams_config, f)
+#define VMAX TAMS_CONFIG_VALUE_MAX
+
+/* Keep docs/configuration.md in step: tests/unit/test_config.c checks every row is there. */
+static const struct setting settings[] = {
+    {"listen", T_LISTEN, "127.0.0.1:8080", 0, 0, "TAMS_LISTEN", "--listen", "HOST:PORT",
+     "address to listen on: IPv4, [IPv6] or hostname, and a port (0 picks a free one)", 0},
+    {"data_dir", T_STRING, "./data", 1, VMAX, "TAMS_DATA_DIR", "--data-dir", "DIR",
+     "directory for the SQLite database, media objects and the store id", FIELD(data_dir)},
+    {"database", T_DATABASE, "", 0, VMAX, "TAMS_DATABASE", "--database", "URL",
+     "metadata store: empty for SQLite at DATA_DIR/tams.db, sqlite:PATH or postgresql://...",
+     FIELD(database)},
+    {"public_url", T_URL, "", 0, VMAX, "TAMS_PUBLIC_URL", "--public-url", "URL",
+     "base of every URL the server generates; empty derives it from the request's Host",
+     FIELD(public_url)},
+    {"threads", T_INT, "0", 0, 256, "TAMS_THREADS", "--threads", "N",
+     "worker threads; 0 uses the number of cores", FIELD(threads)},
+    {"max_body_bytes", T_SIZE, "8M", 1024, 1073741824, "TAMS_MAX_BODY_BYTES", "--max-body-bytes",
+     "SIZE", "largest request body accepted; suffixes k, M, G are powers of 1024",
+     FIELD(max_body_bytes)},
+    {"cors_origins", T_ORIGINS, "", 0, VMAX, "TAMS_CORS_ORIGINS", "--cors-origins", "LIST",
+     "comma-separated origins allowed by CORS, or *; empty turns CORS off", FIELD(cors_origins)},
+    {"log_level", T_LOGLEVEL, "info", 0, 0, "TAMS_LOG_LEVEL", "--log-level", "LEVEL",
+     "least severe level logged: debug, info, warn or error", FIELD(log_level)},
+    {"access_log", T_BOOL, "true", 0, 0, "TAMS_ACCESS_LOG", "--access-log", "BOOL",
+     "log one line per request (true/false, yes/no, on/off, 1/0)", FIELD(access_log)},
+    {"page_limit_default", T_INT, "100", 1, 100000, "TAMS_PAGE_LIMIT_DEFAULT",
+     "--page-limit-default", "N", "page size when a list request gives no limit",
+     FIELD(page_limit_default)},
+    {"page_limit_max", T_INT, "1000", 1, 100000, "TAMS_PAGE_LIMIT_MAX", "--page-limit-max", "N",
+     "largest page size a client may ask for; not below page_limit_default", FIELD(page_limit_max)},
+    {"service_name", T_STRING, "tamsd", 0, VMAX, "TAMS_SERVICE_NAME", "--service-name", "TEXT",
+     "initial service name; POST /service overrides and persists it", FIELD(service_name)},
+    {"service_description", T_STRING, "Time-addressable Media Store", 0, VMAX,
+     "TAMS_SERVICE_DESCRIPTION", "--service-description", "TEXT",
+     "initial service description; POST /service overrides and persists it",
+     FIELD(service_description)},
+    {"shutdown_timeout", T_INT, "30", 0, 3600, "TAMS_SHUTDOWN_TIMEOUT", "--shutdown-timeout",
+     "SECONDS", "how long to let requests finish after SIGTERM", FIELD(shutdown_timeout)},
+    {"local_store_id", T_UUID, "", 0, 0, "TAMS_LOCAL_STORE_ID", "--local-store-id", "UUID",
+     "id of the built-in storage backend; empty generates one kept in DATA_DIR",
+     FIELD(local_store_id)},
+    {"local_store_label", T_STRING, "local", 0, VMAX, "TAMS_LOCAL_STORE_LABEL",
+     "--local-store-label", "TEXT", "label of the built-in storage backend",
+     FIELD(local_store_label)},
+};
+
+/* TAMS_* variables that are not settings and are not errors. TAMS_CONFIG names the file. */
+static const char *const env_allowed[] = {"TAMS_CONFIG"};
+
+static const char *const log_level_names[] = {"debug", "info", "warn", "error"};
+
+/* ---- messages ---------------------------------------------------------------------------- */
+
+/* Appends s quoted, with bytes outside printable ASCII as \xNN and long values cut short, so a
+ * hostile value cannot garble the one-line message. */
+static void add_quoted(struct tams_buf *b, const char *s, size_t n)
+{
+    size_t shown = n > 64 ? 64 : n;
+    tams_buf_addch(b, '\'');
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7f || c == '\\')
+            tams_buf_addf(b, "\\x%02x", c);
+        else
+            tams_buf_addch(b, (char)c);
+    }
+    if (shown < n)
+        tams_buf_addstr(b, "...");
+    tams_buf_addch(b, '\'');
+}
+
+/* The config-file key, flag or variable that matches `s` after lowercasing, '-' to '_' and
+ * dropping a leading "--" or "tams_", for a "did you mean" hint; NULL if none. */
+static const struct setting *near_miss(const char *s, size_t n)
+{
+    char norm[64];
+    size_t k = 0;
+    if (n >= 2 && s[0] == '-' && s[1] == '-') {
+        s += 2;
+        n -= 2;
+    }
+    if (n >= 5 && strncasecmp(s, "tams_", 5) == 0) {
+        s += 5;
+        n -= 5;
+    }
+    if (n >= sizeof(norm))
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        norm[k++] = c == '-' ? '_' : c;
+    }
+    norm[k] = '\0';
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(settings); i++)
+        if (strcmp(settings[i].name, norm) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+/* "<where>: unknown <what> '<s>'[, did you mean '<hint>'?]" */
+static int unknown(struct tams_buf *err, const char *where, const char *what, const char *s,
+                   size_t n, int kind)
+{
+    const struct setting *hint = near_miss(s, n);
+    tams_buf_addf(err, "%s: unknown %s ", where, what);
+    add_quoted(err, s, n);
+    if (hint)
+        tams_buf_addf(err, ", did you mean '%s'?",
+                      kind == 0   ? hint->name
+                      : kind == 1 ? hint->env
+                                  : hint->flag);
+    return TAMS_ERR_BADREQUEST;
+}
+
+/* ---- value parsers: 0, or -1 with the reason in why ---------------------------------------- */
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_alnum(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int parse_port(const char *s, size_t n, int *port)
+{
+    long v = 0;
+    if (n == 0 || n > 5)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit(s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v > 65535)
+        return -1;
+    *port = (int)v;
+    return 0;
+}
+
+/* A DNS name: labels of letters, digits and '-' (not at either end), 1-63 bytes, 253 in all. */
+static bool hostname_valid(const char *s, size_t n)
+{
+    size_t label = 0;
+    if (n == 0 || n > 253)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '.') {
+            if (label == 0 || s[i - 1] == '-')
+                return false;
+            label = 0;
+        } else if (is_alnum(s[i]) || s[i] == '-') {
+            if (s[i] == '-' && label == 0)
+                return false;
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return label > 0 && s[n - 1] != '-';
+}
+
+/* host:port, [v6]:port, or (need_port false) either without the port (*port = -1). On success
+ * *host (if not NULL) gets a copy of the host without brackets. */
+static int parse_hostport(const char *s, size_t n, bool need_port, char **host, int *port,
+                          char *why, size_t whylen)
+{
+    const char *h, *colon = NULL;
+    size_t hn;
+    char tmp[64];
+    bool v6 = false;
+
+    *port = -1;
+    if (n > 0 && s[0] == '[') {
+        const char *close = memchr(s, ']', n);
+        if (!close) {
+            snprintf(why, whylen, "missing ']' after the IPv6 address");
+            return -1;
+        }
+        h = s + 1;
+        hn = (size_t)(close - h);
+        if (close + 1 < s + n) {
+            if (close[1] != ':') {
+                snprintf(why, whylen, "expected ':' and a port after ']'");
+                return -1;
+            }
+            colon = close + 1;
+        }
+        v6 = true;
+    } else {
+        const char *first = memchr(s, ':', n);
+        h = s;
+        if (first && memchr(first + 1, ':', n - (size_t)(first + 1 - s))) {
+            snprintf(why, whylen, "an IPv6 address must be in brackets, as in [::1]:8080");
+            return -1;
+        }
+        colon = first;
+        hn = colon ? (size_t)(colon - s) : n;
+    }
+    if (colon) {
+        if (parse_port(colon + 1, n - (size_t)(colon + 1 - s), port)) {
+            snprintf(why, whylen, "the port must be a number from 0 to 65535");
+            return -1;
+        }
+    } else if (need_port) {
+        snprintf(why, whylen, "missing port, as in 127.0.0.1:8080");
+        return -1;
+    }
+    if (hn == 0) {
+        snprintf(why, whylen, "missing host");
+        return -1;
+    }
+    if (v6) {
+        unsigned char addr[16];
+        if (hn >= sizeof(tmp)) {
+            snprintf(why, whylen, "not an IPv6 address");
+            return -1;
+        }
+        memcpy(tmp, h, hn);
+        tmp[hn] = '\0';
+        if (inet_pton(AF_INET6, tmp, addr) != 1) {
+            snprintf(why, whylen, "not an IPv6 address");
+            return -1;
+        }
+    } else {
+        bool numeric = true;
+        for (size_t i = 0; i < hn; i++)
+            numeric = numeric && (is_digit(h[i]) || h[i] == '.');
+        if (numeric) {
+            struct in_addr addr;
+            if (hn >= sizeof(tmp)) {
+                snprintf(why, whylen, "not an IPv4 address");
+                return -1;
+            }
+            memcpy(tmp, h, hn);
+            tmp[hn] = '\0';
+            if (inet_pton(AF_INET, tmp, &addr) != 1) {
+                snprintf(why, whylen, "not an IPv4 address");
+                return -1;
+            }
+        } else if (!hostname_valid(h, hn)) {
+            snprintf(why, whylen, "not a valid host name");
+            return -1;
+        }
+    }
+    if (host)
+        *host = tams_strndup(h, hn);
+    return 0;
+}
+
+static bool prefix_nocase(const char *s, const char *prefix)
+{
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Length of "http://" or "https://" at the start of s, else 0. */
+static size_t http_scheme_len(const char *s)
+{
+    if (prefix_nocase(s, "http://"))
+        return 7;
+    if (prefix_nocase(s, "https://"))
+        return 8;
+    return 0;
+}
+
+static int check_url(const char *v, size_t *keep, char *why, size_t whylen)
+{
+    size_t n = strlen(v), sl = http_scheme_len(v), alen;
+    const char *auth, *path;
+    int port;
+
+    if (!sl) {
+        snprintf(why, whylen, "expected an absolute http:// or https:// URL");
+        return -1;
+    }
+    if (strpbrk(v, "?#")) {
+        snprintf(why, whylen, "a base URL has no query or fragment");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f) {
+            snprintf(why, whylen, "spaces and non-ASCII bytes must be percent-encoded");
+            return -1;
+        }
+    }
+    auth = v + sl;
+    path = strchr(auth, '/');
+    alen = path ? (size_t)(path - auth) : strlen(auth);
+    if (memchr(auth, '@', alen)) {
+        snprintf(why, whylen, "a base URL has no user name or password");
+        return -1;
+    }
+    if (parse_hostport(auth, alen, false, NULL, &port, why, whylen))
+        return -1;
+    /* Strip trailing slashes, down to an empty path. */
+    *keep = n;
+    while (*keep > sl + alen && v[*keep - 1] == '/')
+        (*keep)--;
+    return 0;
+}
+
+/* One origin as a browser sends it: scheme://host[:port], nothing else. */
+static int check_origin(const char *s, size_t n, char *why, size_t whylen)
+{
+    char tmp[VMAX + 1];
+    size_t sl;
+    int port;
+
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    sl = http_scheme_len(tmp);
+    if (!sl) {
+        snprintf(why, whylen, "each origin must start with http:// or https://");
+        return -1;
+    }
+    if (memchr(tmp + sl, '/', n - sl)) {
+        snprintf(why, whylen, "an origin has no path, not even a trailing '/'");
+        return -1;
+    }
+    return parse_hostport(tmp + sl, n - sl, false, NULL, &port, why, whylen);
+}
+
+static int parse_origins(const char *v, char **out, char *why, size_t whylen)
+{
+    struct tams_buf b = TAMS_BUF_INIT(VMAX);
+    const char *p = v;
+    size_t items = 0;
+    bool star = false;
+
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        const char *e = comma ? comma : p + strlen(p);
+        while (p < e && (*p == ' ' || *p == '\t'))
+            p++;
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (e == p) {
+            if (!comma && items == 0)
+                break; /* the whole value is blank: CORS off */
+            snprintf(why, whylen, "empty origin in the list");
+            goto fail;
+        }
+        if ((size_t)(e - p) == 1 && *p == '*') {
+            star = true;
+        } else if (check_origin(p, (size_t)(e - p), why, whylen)) {
+            goto fail;
+        }
+        if (items++)
+            tams_buf_addch(&b, ',');
+        tams_buf_add(&b, p, (size_t)(e - p));
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    if (star && items > 1) {
+        snprintf(why, whylen, "'*' cannot be combined with other origins");
+        goto fail;
+    }
+    tams_free(*out);
+    *out = tams_buf_detach(&b, NULL);
+    return 0;
+fail:
+    tams_buf_release(&b);
+    return -1;
+}
+
+static int parse_int(const char *v, long long min, long long max, long long *out, char *why,
+                     size_t whylen)
+{
+    char *end;
+    long long n;
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (end == v || *end || errno || !(is_digit(v[0]) || v[0] == '-') || n < min || n > max) {
+        snprintf(why, whylen, "expected an integer from %lld to %lld", min, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int parse_size(const char *v, long long min, long long max, size_t *out, char *why,
+                      size_t whylen)
+{
+    unsigned long long n = 0, mult = 1;
+    size_t i = 0;
+
+    for (; is_digit(v[i]); i++) {
+        if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, v[i] - '0', &n))
+            goto bad;
+    }
+    if (i == 0)
+        goto bad;
+    switch (v[i]) {
+    case '\0':
+        break;
+    case 'k':
+    case 'K':
+        mult = 1024;
+        break;
+    case 'm':
+    case 'M':
+        mult = 1024 * 1024;
+        break;
+    case 'g':
+    case 'G':
+        mult = 1024 * 1024 * 1024;
+        break;
+    default:
+        goto bad;
+    }
+    if (v[i] && v[i + 1])
+        goto bad;
+    if (__builtin_mul_overflow(n, mult, &n) || n < (unsigned long long)min ||
+        n > (unsigned long long)max)
+        goto bad;
+    *out = (size_t)n;
+    return 0;
+bad:
+    snprintf(why, whylen, "expected a size from %lld to %lld bytes, with an optional k, M or G",
+             min, max);
+    return -1;
+}
+
+static int parse_bool(const char *v, bool *out, char *why, size_t whylen)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(yes); i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    snprintf(why, whylen, "expected true, false, yes, no, on, off, 1 or 0");
+    return -1;
+}
+
+static int parse_database(const char *v, char *why, size_t whylen)
+{
+    if (!*v)
+        return 0;
+    if (prefix_nocase(v, "sqlite:")) {
+        if (v[7])
+            return 0;
+        snprintf(why, whylen, "sqlite: needs a path, as in sqlite:/var/lib/tams/tams.db");
+        return -1;
+    }
+    if ((prefix_nocase(v, "postgresql://") && v[13]) || (prefix_nocase(v, "postgres://") && v[11]))
+        return 0;
+    snprintf(why, whylen, "expected empty, sqlite:PATH, postgresql://... or postgres://...");
+    return -1;
+}
+
+static char **str_field(struct tams_config *cfg, size_t off)
+{
+    return (char **)(void *)((char *)cfg + off);
+}
+
+static void set_str(struct tams_config *cfg, size_t off, const char *v, size_t n)
+{
+    char **p = str_field(cfg, off);
+    tams_free(*p);
+    *p = tams_strndup(v, n);
+}
+
+/* Validates v (a NUL-terminated string) and stores it; on failure cfg is unchanged. */
+static int parse_value(struct tams_config *cfg, const struct setting *s, const char *v, char *why,
+                       size_t whylen)
+{
+    void *field = (char *)cfg + s->off;
+    size_t n = strlen(v), keep;
+    long long ll;
+
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+            snprintf(why, whylen, "control characters are not allowed");
+            return -1;
+        }
+    }
+    switch (s->type) {
+    case T_STRING:
+        if ((long long)n < s->min || (long long)n > s->max) {
+            snprintf(why, whylen, "expected %lld to %lld bytes", s->min, s->max);
+            return -1;
+        }
+        set_str(cfg, s->off, v, n);
+        return 0;
+    case T_INT:
+        if (parse_int(v, s->min, s->max, &ll, why, whylen))
+            return -1;
+        *(int *)field = (int)ll;
+        return 0;
+    case T_SIZE:
+        return parse_size(v, s->min, s->max, field, why, whylen);
+    case T_BOOL:
+        return parse_bool(v, field, why, whylen);
+    case T_LOGLEVEL:
+        for (size_t i = 0; i < TAMS_ARRAY_SIZE(log_level_names); i++) {
+            if (strcasecmp(v, log_level_names[i]) == 0) {
+                *(enum tams_log_level *)field = (enum tams_log_level)i;
+                return 0;
+            }
+        }
+        snprintf(why, whylen, "expected debug, info, warn or error");
+        return -1;
+    case T_LISTEN: {
+        char *host = NULL;
+        int port;
+        if (parse_hostport(v, n, true, &host, &port, why, whylen))
+            return -1;
+        tams_free(cfg->listen_host);
+        cfg->listen_host = host;
+        cfg->listen_port = (uint16_t)port;
+        return 0;
+    }
+    case T_DATABASE:
+        if (parse_database(v, why, whylen))
+            return -1;
+        set_str(cfg, s->off, v, n);
+        return 0;
+    case T_URL:
+        if (n && check_url(v, &keep, why, whylen))
+            return -1;
+        set_str(cfg, s->off, v, n ? keep : 0);
+        return 0;
+    case T_ORIGINS:
+        return parse_origins(v, str_field(cfg, s->off), why, whylen);
+    case T_UUID:
+        if (n && !tams_uuid_valid(v, n)) {
+            snprintf(why, whylen, "expected empty or a lowercase UUID, version 1 to 5");
+            return -1;
+        }
+        set_str(cfg, s->off, v, n);
+        return 0;
+    }
+    TAMS_BUG("unknown setting type");
+}
+
+/* Sets one value from any source; `where` names the source in the message. */
+static int set_setting(struct tams_config *cfg, const struct setting *s, const char *v,
+                       const char *where, struct tams_buf *err)
+{
+    char why[160];
+    size_t n = strlen(v);
+    if (n > TAMS_CONFIG_VALUE_MAX) {
+        tams_buf_addf(err, "%s: value for %s is longer than %d bytes", where, s->name,
+                      TAMS_CONFIG_VALUE_MAX);
+        return TAMS_ERR_TOOBIG;
+    }
+    why[0] = '\0';
+    if (parse_value(cfg, s, v, why, sizeof(why)) == 0)
+        return 0;
+    tams_buf_addf(err, "%s: invalid value ", where);
+    add_quoted(err, v, n);
+    tams_buf_addf(err, " for %s: %s", s->name, why);
+    return TAMS_ERR_BADREQUEST;
+}
+
+/* ---- the config file ------------------------------------------------------------------------ */
+
+static const struct setting *find_by_name(const char *s, size_t n)
+{
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(settings); i++)
+        if (strlen(settings[i].name) == n && memcmp(settings[i].name, s, n) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* A double-quoted value starting at p (just past the opening quote); \" and \\ are the only
+ * escapes. After the closing quote only blanks and a # comment may follow. */
+static int unquote(const char *p, const char *end, struct tams_buf *out, const char **why)
+{
+    for (; p < end; p++) {
+        if (*p == '\\') {
+            if (p + 1 == end || (p[1] != '"' && p[1] != '\\')) {
+                *why = "unknown escape in quoted value: only \\\" and \\\\ are allowed";
+                return -1;
+            }
+            tams_buf_addch(out, *++p);
+        } else if (*p == '"') {
+            for (p++; p < end && is_blank(*p); p++)
+                ;
+            if (p < end && *p != '#') {
+                *why = "unexpected text after the closing quote";
+                return -1;
+            }
+            return 0;
+        } else {
+            tams_buf_addch(out, *p);
+        }
+    }
+    *why = "missing closing quote";
+    return -1;
+}
+
+static int apply_line(struct tams_config *cfg, const char *p, size_t n, const char *where,
+                      struct tams_buf *err)
+{
+    struct tams_buf value = TAMS_BUF_INIT(TAMS_CONFIG_LINE_MAX);
+    const char *end = p + n, *key, *why = NULL;
+    const struct setting *s;
+    size_t klen;
+    int rc = 0;
+
+    if (n > TAMS_CONFIG_LINE_MAX) {
+        tams_buf_addf(err, "%s: line is longer than %d bytes", where, TAMS_CONFIG_LINE_MAX);
+        return TAMS_ERR_TOOBIG;
+    }
+    if (memchr(p, '\0', n)) {
+        tams_buf_addf(err, "%s: NUL byte in the line", where);
+        return TAMS_ERR_BADREQUEST;
+    }
+    while (p < end && is_blank(*p))
+        p++;
+    while (end > p && (is_blank(end[-1]) || end[-1] == '\r'))
+        end--;
+    if (p == end || *p == '#')
+        return 0;
+
+    key = p;
+    while (p < end && !is_blank(*p) && *p != '=')
+        p++;
+    klen = (size_t)(p - key);
+    while (p < end && is_blank(*p))
+        p++;
+    if (klen == 0 || p == end || *p != '=') {
+        tams_buf_addf(err, "%s: expected 'key = value'", where);
+        return TAMS_ERR_BADREQUEST;
+    }
+    s = find_by_name(key, klen);
+    if (!s)
+        return unknown(err, where, "setting", key, klen, 0);
+    for (p++; p < end && is_blank(*p); p++)
+        ;
+    if (p < end && *p == '"') {
+        if (unquote(p + 1, end, &value, &why)) {
+            tams_buf_addf(err, "%s: %s for %s", where, why, s->name);
+            rc = TAMS_ERR_BADREQUEST;
+            goto out;
+        }
+    } else {
+        tams_buf_add(&value, p, (size_t)(end - p));
+    }
+    rc = set_setting(cfg, s, value.data, where, err);
+out:
+    tams_buf_release(&value);
+    return rc;
+}
+
+int tams_config_apply_text(struct tams_config *cfg, const char *text, size_t len,
+                           const char *origin, struct tams_buf *err)
+{
+    struct tams_buf where = TAMS_BUF_INIT(TAMS_CONFIG_VALUE_MAX + 32);
+    const char *p = text, *end = text + len;
+    unsigned long line = 0;
+    int rc = 0;
+
+    if (!origin)
+        origin = "config";
+    if (len > TAMS_CONFIG_FILE_MAX) {
+        tams_buf_addf(err, "%s: config file is larger than %d bytes", origin, TAMS_CONFIG_FILE_MAX);
+        return TAMS_ERR_TOOBIG;
+    }
+    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        p += 3; /* a UTF-8 byte order mark, as some editors write */
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        tams_buf_reset(&where);
+        tams_buf_addf(&where, "%s:%lu", origin, ++line);
+        rc = apply_line(cfg, p, (size_t)(eol - p), where.data, err);
+        if (rc)
+            break;
+        p = nl ? nl + 1 : end;
+    }
+    tams_buf_release(&where);
+    return rc;
+}
+
+static int read_file(const char *path, struct tams_buf *out, struct tams_buf *err)
+{
+    char chunk[16384];
+    FILE *f = fopen(path, "rb");
+    int rc = 0;
+
+    if (!f) {
+        tams_buf_addf(err, "cannot open config file '%s': %s", path, strerror(errno));
+        return TAMS_ERR_IO;
+    }
+    for (;;) {
+        size_t got = fread(chunk, 1, sizeof(chunk), f);
+        if (got && tams_buf_add(out, chunk, got)) {
+            tams_buf_addf(err, "config file '%s' is larger than %d bytes", path,
+                          TAMS_CONFIG_FILE_MAX);
+            rc = TAMS_ERR_TOOBIG;
+            goto out;
+        }
+        if (got < sizeof(chunk))
+            break;
+    }
+    if (ferror(f)) {
+        tams_buf_addf(err, "cannot read config file '%s': %s", path, strerror(errno));
+        rc = TAMS_ERR_IO;
+    }
+out:
+    fclose(f);
+    return rc;
+}
+
+/* ---- environment and command line ----------------------------------------------------------- */
+
+static int apply_env(struct tams_config *cfg, char **envp, struct tams_buf *err)
+{
+    for (char **e = envp; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        const struct setting *s = NULL;
+        size_t n;
+        bool allowed = false;
+        int rc;
+
+        if (strncmp(*e, "TAMS_", 5) != 0 || !eq)
+            continue;
+        n = (size_t)(eq - *e);
+        for (size_t i = 0; i < TAMS_ARRAY_SIZE(env_allowed); i++)
+            allowed = allowed || (strlen(env_allowed[i]) == n && !memcmp(env_allowed[i], *e, n));
+        if (allowed)
+            continue;
+        for (size_t i = 0; i < TAMS_ARRAY_SIZE(settings) && !s; i++)
+            if (strlen(settings[i].env) == n && memcmp(settings[i].env, *e, n) == 0)
+                s = &settings[i];
+        if (!s)
+            return unknown(err, "environment", "variable", *e, n, 1);
+        rc = set_setting(cfg, s, eq + 1, s->env, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static const char *env_get(char **envp, const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = envp; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+struct pending {
+    const struct setting *s;
+    const char *value;
+};
+
+/* Walks argv: records settings in `args`, finds --config and stops at --help or --version. */
+static int scan_args(int argc, char **argv, struct pending *args, size_t *nargs,
+                     const char **config_path, enum tams_config_action *action,
+                     struct tams_buf *err)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *eq, *val;
+        const struct setting *s = NULL;
+        size_t n;
+        bool is_config;
+
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            *action = TAMS_CONFIG_HELP;
+            return 0;
+        }
+        if (strcmp(a, "--version") == 0) {
+            *action = TAMS_CONFIG_VERSION;
+            return 0;
+        }
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            tams_buf_addstr(err, "unexpected argument ");
+            add_quoted(err, a, strlen(a));
+            tams_buf_addstr(err, "; see --help");
+            return TAMS_ERR_BADREQUEST;
+        }
+        eq = strchr(a, '=');
+        n = eq ? (size_t)(eq - a) : strlen(a);
+        is_config = n == 8 && memcmp(a, "--config", 8) == 0;
+        for (size_t k = 0; k < TAMS_ARRAY_SIZE(settings) && !s && !is_config; k++)
+            if (strlen(settings[k].flag) == n && memcmp(settings[k].flag, a, n) == 0)
+                s = &settings[k];
+        if (!s && !is_config) {
+            if ((n == 6 && !memcmp(a, "--help", 6)) || (n == 9 && !memcmp(a, "--version", 9))) {
+                tams_buf_addf(err, "%.*s takes no value", (int)n, a);
+                return TAMS_ERR_BADREQUEST;
+            }
+            return unknown(err, "command line", "option", a, n, 2);
+        }
+        if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            tams_buf_addf(err, "%s: missing value", a);
+            return TAMS_ERR_BADREQUEST;
+        }
+        if (is_config) {
+            if (!*val) {
+                tams_buf_addstr(err, "--config: empty file name");
+                return TAMS_ERR_BADREQUEST;
+            }
+            if (strlen(val) > TAMS_CONFIG_VALUE_MAX) {
+                tams_buf_addf(err, "--config: file name is longer than %d bytes",
+                              TAMS_CONFIG_VALUE_MAX);
+                return TAMS_ERR_TOOBIG;
+            }
+            *config_path = val;
+        } else {
+            args[*nargs].s = s;
+            args[(*nargs)++].value = val;
+        }
+    }
+    return 0;
+}
+
+int tams_config_load(struct tams_config *cfg, int argc, char **argv, char **envp,
+                     enum tams_config_action *action, struct tams_buf *err)
+{
+    struct tams_buf text = TAMS_BUF_INIT(TAMS_CONFIG_FILE_MAX);
+    struct pending *args = tams_calloc(argc > 0 ? (size_t)argc : 1, sizeof(*args));
+    const char *path = NULL;
+    size_t nargs = 0;
+    int rc;
+
+    tams_config_defaults(cfg);
+    *action = TAMS_CONFIG_RUN;
+    rc = scan_args(argc, argv, args, &nargs, &path, action, err);
+    if (rc || *action != TAMS_CONFIG_RUN)
+        goto out;
+
+    if (!path) {
+        path = env_get(envp, "TAMS_CONFIG");
+        if (path && !*path)
+            path = NULL; /* set but empty: no file, as when unset */
+        if (path && strlen(path) > TAMS_CONFIG_VALUE_MAX) {
+            tams_buf_addf(err, "TAMS_CONFIG: file name is longer than %d bytes",
+                          TAMS_CONFIG_VALUE_MAX);
+            rc = TAMS_ERR_TOOBIG;
+            goto out;
+        }
+    }
+    if (path) {
+        cfg->config_file = tams_strdup(path);
+        rc = read_file(path, &text, err);
+        if (rc)
+            goto out;
+        rc = tams_config_apply_text(cfg, text.data, text.len, path, err);
+        if (rc)
+            goto out;
+    }
+
+    rc = apply_env(cfg, envp, err);
+    if (rc)
+        goto out;
+
+    for (size_t i = 0; i < nargs; i++) {
+        rc = set_setting(cfg, args[i].s, args[i].value, args[i].s->flag, err);
+        if (rc)
+            goto out;
+    }
+
+    if (cfg->page_limit_default > cfg->page_limit_max) {
+        tams_buf_addf(err, "page_limit_default %d is greater than page_limit_max %d",
+                      cfg->page_limit_default, cfg->page_limit_max);
+        rc = TAMS_ERR_BADREQUEST;
+    }
+out:
+    tams_buf_release(&text);
+    tams_free(args);
+    return rc;
+}
+
+void tams_config_defaults(struct tams_config *cfg)
+{
+    char why[160];
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(settings); i++)
+        if (parse_value(cfg, &settings[i], settings[i].def, why, sizeof(why)))
+            TAMS_BUG("a built-in default does not pass its own validation");
+}
+
+void tams_config_release(struct tams_config *cfg)
+{
+    tams_free(cfg->listen_host);
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(settings); i++) {
+        enum type t = settings[i].type;
+        if (t == T_STRING || t == T_DATABASE || t == T_URL || t == T_ORIGINS || t == T_UUID)
+            tams_free(*str_field(cfg, settings[i].off));
+    }
+    tams_free(cfg->config_file);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+void tams_config_usage(FILE *out)
+{
+    fprintf(out, "Usage: tamsd [OPTION]...\n"
+                 "Serve the Time-addressable Media Store API.\n\n"
+                 "Every option is also a config file key and a TAMS_* environment variable.\n"
+                 "Precedence: default < config file < environment < command line.\n"
+                 "Options take a value as --option VALUE or --option=VALUE.\n\n"
+                 "  -h, --help               show this help and exit\n"
+                 "      --version            show the version and exit\n"
+                 "      --config FILE        read settings from FILE [env TAMS_CONFIG]\n");
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(settings); i++) {
+        const struct setting *s = &settings[i];
+        int w = (int)(strlen(s->flag) + 1 + strlen(s->metavar));
+        fprintf(out, "      %s %s%*s %s\n", s->flag, s->metavar, w < 20 ? 20 - w : 0, "", s->help);
+        fprintf(out, "%29s[key %s, env %s, default '%s']\n", "", s->name, s->env, s->def);
+    }
+}
+
+bool tams_config_setting_info(size_t i, struct tams_config_setting_info *info)
+{
+    if (i >= TAMS_ARRAY_SIZE(settings))
+        return false;
+    info->name = settings[i].name;
+    info->env = settings[i].env;
+    info->flag = settings[i].flag;
+    info->default_value = settings[i].def;
+    info->help = settings[i].help;
+    return true;
+}
