@@ -1,0 +1,1601 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sqlite.c - the SQLite metadata store: one connection per thread, cached statements, WAL. */
+#include "core/common.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/random.h"
+#include "store/cursor.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#define BUSY_TIMEOUT_MS 5000
+#define SQL_MAX 16384      /* generated listing SQL: fits MAX_TAG_FILTERS and every other filter */
+#define MAX_TAG_FILTERS 64 /* more tag.* / tag_exists.* parameters in one query is BADQUERY */
+
+/* ---- schema ------------------------------------------------------------------------------ */
+
+/* Ordered migrations; migration i brings PRAGMA user_version from i to i + 1. Never edit a
+ * shipped entry: append a new one. docs/internals/store.md explains every table and index. */
+static const char *const migrations[] = {
+    /* 1: the whole shape of design.md. */
+    "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE sources(id TEXT PRIMARY KEY, format TEXT NOT NULL, label TEXT,"
+    " description TEXT, created TEXT NOT NULL, updated TEXT NOT NULL, created_by TEXT,"
+    " updated_by TEXT);"
+    "CREATE INDEX sources_label ON sources(label, id);"
+    "CREATE INDEX sources_format ON sources(format, id);"
+    "CREATE TABLE source_tags(source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(source_id, name)) WITHOUT ROWID;"
+    "CREATE INDEX source_tags_name_value ON source_tags(name, value, source_id);"
+    "CREATE TABLE flows(id TEXT PRIMARY KEY, source_id TEXT NOT NULL REFERENCES sources(id),"
+    " format TEXT NOT NULL, codec TEXT, container TEXT, label TEXT, frame_width INTEGER,"
+    " frame_height INTEGER, read_only INTEGER NOT NULL DEFAULT 0, doc TEXT NOT NULL,"
+    " created TEXT NOT NULL, metadata_updated TEXT NOT NULL, segments_updated TEXT,"
+    " created_by TEXT, updated_by TEXT);"
+    "CREATE INDEX flows_source_id ON flows(source_id, id);"
+    "CREATE INDEX flows_format ON flows(format, id);"
+    "CREATE INDEX flows_codec ON flows(codec, id);"
+    "CREATE INDEX flows_label ON flows(label, id);"
+    "CREATE INDEX flows_frame_width ON flows(frame_width, id);"
+    "CREATE INDEX flows_frame_height ON flows(frame_height, id);"
+    "CREATE TABLE flow_tags(flow_id TEXT NOT NULL REFERENCES flows(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(flow_id, name)) WITHOUT ROWID;"
+    "CREATE INDEX flow_tags_name_value ON flow_tags(name, value, flow_id);"
+    "CREATE TABLE flow_collection(collector_id TEXT NOT NULL REFERENCES flows(id)"
+    " ON DELETE CASCADE, member_id TEXT NOT NULL REFERENCES flows(id), role TEXT NOT NULL,"
+    " position INTEGER NOT NULL, PRIMARY KEY(collector_id, position)) WITHOUT ROWID;"
+    "CREATE INDEX flow_collection_member ON flow_collection(member_id);"
+    "CREATE TABLE segments(flow_id TEXT NOT NULL REFERENCES flows(id), lo INTEGER NOT NULL,"
+    " hi INTEGER NOT NULL, start_incl INTEGER NOT NULL, end_incl INTEGER NOT NULL,"
+    " object_id TEXT NOT NULL, ts_offset INTEGER, last_duration INTEGER,"
+    " sample_offset INTEGER, sample_count INTEGER, key_frame_count INTEGER, get_urls TEXT,"
+    " PRIMARY KEY(flow_id, lo)) WITHOUT ROWID;"
+    "CREATE INDEX segments_object ON segments(object_id);"
+    "CREATE TABLE objects(id TEXT PRIMARY KEY, storage_id TEXT, key TEXT NOT NULL,"
+    " controlled INTEGER NOT NULL, allocated_for_flow TEXT, first_referenced_by_flow TEXT,"
+    " created TEXT NOT NULL);"
+    "CREATE INDEX objects_unreferenced ON objects(created) WHERE first_referenced_by_flow IS NULL;"
+    "CREATE TABLE object_refs(object_id TEXT NOT NULL REFERENCES objects(id),"
+    " flow_id TEXT NOT NULL, count INTEGER NOT NULL CHECK(count > 0),"
+    " PRIMARY KEY(object_id, flow_id)) WITHOUT ROWID;"
+    "CREATE INDEX object_refs_flow ON object_refs(flow_id);",
+};
+
+/* ---- cached statements ------------------------------------------------------------------- */
+
+/* Columns of a flow record, in the order flow_rec_read() reads them. collected_by is folded into
+ * the same statement (ids are UUIDs, so ',' is a safe separator) so one step gives one record. */
+#define FLOW_COLS                                                                                  \
+    "f.id, f.doc, f.created, f.metadata_updated, f.segments_updated, f.created_by,"                \
+    " f.updated_by, f.read_only, (SELECT group_concat(x.collector_id, ',') FROM (SELECT DISTINCT"  \
+    " c.collector_id FROM flow_collection c WHERE c.member_id = f.id ORDER BY 1) x)"
+
+#define STMTS(XX)                                                                                  \
+    XX(BEGIN, "BEGIN IMMEDIATE")                                                                   \
+    XX(BEGIN_READ, "BEGIN")                                                                        \
+    XX(COMMIT, "COMMIT")                                                                           \
+    XX(ROLLBACK, "ROLLBACK")                                                                       \
+    XX(PING, "SELECT 1")                                                                           \
+    XX(SETTING_GET, "SELECT value FROM settings WHERE key = ?1")                                   \
+    XX(SETTING_SET, "INSERT INTO settings(key, value) VALUES (?1, ?2)"                             \
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value")                      \
+    XX(SETTING_DEL, "DELETE FROM settings WHERE key = ?1")                                         \
+    XX(FLOW_STATE, "SELECT read_only, source_id, doc FROM flows WHERE id = ?1")                    \
+    XX(FLOW_EXISTS, "SELECT 1 FROM flows WHERE id = ?1")                                           \
+    XX(SOURCE_FORMAT, "SELECT format FROM sources WHERE id = ?1")                                  \
+    XX(SOURCE_INSERT, "INSERT INTO sources(id, format, created, updated, created_by, updated_by)"  \
+                      " VALUES (?1, ?2, ?3, ?3, ?4, ?4)")                                          \
+    XX(FLOW_UPSERT,                                                                                \
+       "INSERT INTO flows(id, source_id, format, codec, container, label, frame_width,"            \
+       " frame_height, read_only, doc, created, metadata_updated, created_by, updated_by)"         \
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?12)"                     \
+       " ON CONFLICT(id) DO UPDATE SET source_id = excluded.source_id, format = excluded.format,"  \
+       " codec = excluded.codec, container = excluded.container, label = excluded.label,"          \
+       " frame_width = excluded.frame_width, frame_height = excluded.frame_height,"                \
+       " read_only = excluded.read_only, doc = excluded.doc,"                                      \
+       " metadata_updated = excluded.metadata_updated, updated_by = excluded.updated_by")          \
+    XX(FLOW_TAGS_DEL, "DELETE FROM flow_tags WHERE flow_id = ?1")                                  \
+    XX(FLOW_TAG_INS, "INSERT OR REPLACE INTO flow_tags(flow_id, name, value) VALUES (?1, ?2, ?3)") \
+    XX(COLL_DEL, "DELETE FROM flow_collection WHERE collector_id = ?1")                            \
+    XX(COLL_INS, "INSERT INTO flow_collection(collector_id, member_id, role, position)"            \
+                 " VALUES (?1, ?2, ?3, ?4)")                                                       \
+    XX(COLL_DEL_MEMBER, "DELETE FROM flow_collection WHERE member_id = ?1")                        \
+    XX(COLLECTORS_OF, "SELECT DISTINCT collector_id FROM flow_collection WHERE member_id = ?1"     \
+                      " AND collector_id <> ?1 ORDER BY 1")                                        \
+    XX(SOURCE_HAS_FLOWS, "SELECT 1 FROM flows WHERE source_id = ?1 LIMIT 1")                       \
+    XX(SOURCE_DEL, "DELETE FROM sources WHERE id = ?1")                                            \
+    XX(FLOW_GET, "SELECT " FLOW_COLS " FROM flows f WHERE f.id = ?1")                              \
+    XX(FLOW_SET_DOC, "UPDATE flows SET doc = ?2, metadata_updated = ?3 WHERE id = ?1")             \
+    XX(SEG_DEL_FLOW, "DELETE FROM segments WHERE flow_id = ?1")                                    \
+    XX(REFS_DEL_FLOW, "DELETE FROM object_refs WHERE flow_id = ?1")                                \
+    XX(FLOW_DEL, "DELETE FROM flows WHERE id = ?1")                                                \
+    XX(SEG_LAST_LE, "SELECT lo, hi, start_incl, end_incl FROM segments WHERE flow_id = ?1"         \
+                    " AND lo <= ?2 ORDER BY lo DESC LIMIT 1")                                      \
+    XX(SEG_FIRST_GT, "SELECT lo, hi, start_incl, end_incl FROM segments WHERE flow_id = ?1"        \
+                     " AND lo > ?2 ORDER BY lo LIMIT 1")                                           \
+    XX(SOURCE_TAGS, "SELECT name, value FROM source_tags WHERE source_id = ?1 ORDER BY name")      \
+    XX(SOURCE_COLLECTION,                                                                          \
+       "SELECT DISTINCT g.source_id, c.role FROM flows f"                                          \
+       " JOIN flow_collection c ON c.collector_id = f.id JOIN flows g ON g.id = c.member_id"       \
+       " WHERE f.source_id = ?1 ORDER BY 1, 2")                                                    \
+    XX(SOURCE_COLLECTED_BY,                                                                        \
+       "SELECT DISTINCT f.source_id FROM flows g"                                                  \
+       " JOIN flow_collection c ON c.member_id = g.id JOIN flows f ON f.id = c.collector_id"       \
+       " WHERE g.source_id = ?1 ORDER BY 1")                                                       \
+    XX(SOURCE_SET_LABEL, "UPDATE sources SET label = ?2, updated = ?3, updated_by = ?4"            \
+                         " WHERE id = ?1")                                                         \
+    XX(SOURCE_SET_DESC, "UPDATE sources SET description = ?2, updated = ?3, updated_by = ?4"       \
+                        " WHERE id = ?1")                                                          \
+    XX(SOURCE_TOUCH, "UPDATE sources SET updated = ?2, updated_by = ?3 WHERE id = ?1")             \
+    XX(SOURCE_TAG_SET, "INSERT INTO source_tags(source_id, name, value) VALUES (?1, ?2, ?3)"       \
+                       " ON CONFLICT(source_id, name) DO UPDATE SET value = excluded.value")       \
+    XX(SOURCE_TAG_DEL, "DELETE FROM source_tags WHERE source_id = ?1 AND name = ?2")
+
+enum sid {
+#define XX(name, sql) S_##name,
+    STMTS(XX)
+#undef XX
+        S__COUNT
+};
+
+static const char *const stmt_sql[] = {
+#define XX(name, sql) sql,
+    STMTS(XX)
+#undef XX
+};
+
+/* ---- connections ------------------------------------------------------------------------- */
+
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[S__COUNT];
+    struct conn *next; /* registry of the store */
+};
+
+struct tams_store {
+    char *path;
+    uint64_t serial; /* unique per open, so a thread never reuses a closed store's connection */
+    pthread_mutex_t mu;
+    struct conn *conns; /* every connection opened, by any thread; closed by close() */
+};
+
+/* A thread's connections, by store serial. A thread usually serves one store; a few slots
+ * cover tests that open several. A slot of a closed store is never matched again (serials are
+ * not reused) and is overwritten when needed. */
+#define TLS_SLOTS 4
+static _Thread_local struct {
+    uint64_t serial;
+    struct conn *c;
+} tls_conn[TLS_SLOTS];
+
+static pthread_mutex_t serial_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t next_serial = 1;
+
+/* Map an SQLite failure to our errors. BUSY/LOCKED (after busy_timeout) means the database is
+ * away for now: UNAVAILABLE, so the client may retry. Anything else is logged and STORE. */
+static int sqlerr(struct conn *c, int rc, const char *what)
+{
+    int primary = rc & 0xff;
+
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+        tams_log_warn("sqlite: %s: database busy", what);
+        return TAMS_ERR_UNAVAILABLE;
+    }
+    tams_log_error("sqlite: %s: %s (%d)", what, c && c->db ? sqlite3_errmsg(c->db) : "", rc);
+    return TAMS_ERR_STORE;
+}
+
+static void conn_close(struct conn *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < S__COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    sqlite3_close_v2(c->db);
+    tams_free(c);
+}
+
+static int conn_open(struct tams_store *st, struct conn **out)
+{
+    static const char setup[] = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                                " PRAGMA foreign_keys = ON;";
+    struct conn *c = tams_calloc(1, sizeof(*c));
+    char *err = NULL;
+    int rc;
+
+    rc = sqlite3_open_v2(st->path, &c->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        tams_log_error("sqlite: cannot open '%s': %s", st->path,
+                       c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        conn_close(c);
+        return TAMS_ERR_STORE;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    rc = sqlite3_exec(c->db, setup, NULL, NULL, &err);
+    if (rc != SQLITE_OK) {
+        int e = sqlerr(c, rc, err ? err : "connection setup");
+        sqlite3_free(err);
+        conn_close(c);
+        return e;
+    }
+    pthread_mutex_lock(&st->mu);
+    c->next = st->conns;
+    st->conns = c;
+    pthread_mutex_unlock(&st->mu);
+    *out = c;
+    return 0;
+}
+
+/* This thread's connection to st, opened on first use. */
+static int get_conn(struct tams_store *st, struct conn **out)
+{
+    size_t victim = 0;
+    int rc;
+
+    for (size_t i = 0; i < TLS_SLOTS; i++) {
+        if (tls_conn[i].serial == st->serial) {
+            *out = tls_conn[i].c;
+            return 0;
+        }
+        if (tls_conn[i].serial < tls_conn[victim].serial)
+            victim = i;
+    }
+    rc = conn_open(st, out);
+    if (rc)
+        return rc;
+    tls_conn[victim].serial = st->serial;
+    tls_conn[victim].c = *out;
+    return 0;
+}
+
+/* A cached statement, reset and unbound; NULL (logged) if it cannot be prepared. */
+static sqlite3_stmt *stmt(struct conn *c, enum sid id)
+{
+    if (!c->stmts[id]) {
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &c->stmts[id], NULL);
+        if (rc != SQLITE_OK) {
+            tams_log_error("sqlite: cannot prepare statement %d: %s", (int)id,
+                           sqlite3_errmsg(c->db));
+            c->stmts[id] = NULL;
+            return NULL;
+        }
+    }
+    return c->stmts[id];
+}
+
+/* Every use of a cached statement ends here, so no statement holds a read snapshot open. */
+static void done(sqlite3_stmt *s)
+{
+    if (s) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+    }
+}
+
+static void bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void bind_int_opt(sqlite3_stmt *s, int i, int64_t v)
+{
+    if (v >= 0)
+        sqlite3_bind_int64(s, i, v);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static const char *col_str(sqlite3_stmt *s, int i)
+{
+    return (const char *)sqlite3_column_text(s, i);
+}
+
+/* Run a statement that returns no rows (or whose rows we ignore). */
+static int exec_stmt(struct conn *c, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(s);
+    done(s);
+    return rc == SQLITE_DONE ? 0 : sqlerr(c, rc, what);
+}
+
+/* Step a one-row lookup: 1 = row (statement left on it; call done()), 0 = none, <0 = error. */
+static int step_row(struct conn *c, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+
+    if (rc == SQLITE_ROW)
+        return 1;
+    done(s);
+    return rc == SQLITE_DONE ? 0 : sqlerr(c, rc, what);
+}
+
+static int run(struct conn *c, enum sid id)
+{
+    sqlite3_stmt *s = stmt(c, id);
+
+    return s ? exec_stmt(c, s, stmt_sql[id]) : TAMS_ERR_STORE;
+}
+
+static int tx_begin(struct conn *c)
+{
+    return run(c, S_BEGIN);
+}
+
+static int tx_begin_read(struct conn *c)
+{
+    return run(c, S_BEGIN_READ);
+}
+
+/* Commit on rc == 0, else roll back; returns the operation's result. */
+static int tx_end(struct conn *c, int rc)
+{
+    if (rc == 0) {
+        rc = run(c, S_COMMIT);
+        if (rc == 0)
+            return 0;
+    }
+    if (!sqlite3_get_autocommit(c->db))
+        (void)run(c, S_ROLLBACK);
+    return rc;
+}
+
+/* ---- strings that live for one operation ------------------------------------------------- */
+
+struct strpool {
+    char **v;
+    size_t n, cap;
+};
+
+static const char *pool_keep(struct strpool *p, char *s)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 16;
+        p->v = tams_realloc(p->v, tams_st_mult(p->cap, sizeof(*p->v)));
+    }
+    p->v[p->n++] = s;
+    return s;
+}
+
+static const char *pool_dup(struct strpool *p, const char *s)
+{
+    return s ? pool_keep(p, tams_strdup(s)) : NULL;
+}
+
+static void pool_release(struct strpool *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        tams_free(p->v[i]);
+    tams_free(p->v);
+    p->v = NULL;
+    p->n = p->cap = 0;
+}
+
+static void why_add(struct tams_buf *why, const char *fmt, ...) TAMS_PRINTF(2, 3);
+static void why_add(struct tams_buf *why, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!why)
+        return;
+    va_start(ap, fmt);
+    tams_buf_vaddf(why, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- open / close / ping / settings ------------------------------------------------------ */
+
+static int read_user_version(struct conn *c, int *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int(s, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_OK ? 0 : sqlerr(c, rc, "read schema version");
+}
+
+/* Each migration runs in its own IMMEDIATE transaction and re-reads the version inside it, so
+ * two processes opening the same file at once apply each migration exactly once. */
+static int migrate(struct conn *c)
+{
+    const int target = (int)TAMS_ARRAY_SIZE(migrations);
+
+    for (;;) {
+        char *err = NULL, pragma[64];
+        int version = 0, rc = tx_begin(c);
+
+        if (rc)
+            return rc;
+        rc = read_user_version(c, &version);
+        if (rc == 0 && version > target) {
+            tams_log_error("sqlite: schema version %d is newer than this tamsd knows (%d)", version,
+                           target);
+            rc = TAMS_ERR_STORE;
+        }
+        if (rc || version == target)
+            return tx_end(c, rc);
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
+        if (sqlite3_exec(c->db, migrations[version], NULL, NULL, &err) != SQLITE_OK ||
+            sqlite3_exec(c->db, pragma, NULL, NULL, &err) != SQLITE_OK) {
+            tams_log_error("sqlite: migration %d failed: %s", version + 1, err ? err : "");
+            sqlite3_free(err);
+            rc = TAMS_ERR_STORE;
+        }
+        rc = tx_end(c, rc);
+        if (rc)
+            return rc;
+        tams_log_info("sqlite: schema migrated to version %d", version + 1);
+    }
+}
+
+static void sqlite_close(struct tams_store *st)
+{
+    struct conn *c, *next;
+
+    if (!st)
+        return;
+    for (size_t i = 0; i < TLS_SLOTS; i++)
+        if (tls_conn[i].serial == st->serial) {
+            tls_conn[i].serial = 0;
+            tls_conn[i].c = NULL;
+        }
+    pthread_mutex_lock(&st->mu);
+    for (c = st->conns; c; c = next) {
+        next = c->next;
+        conn_close(c);
+    }
+    st->conns = NULL;
+    pthread_mutex_unlock(&st->mu);
+    pthread_mutex_destroy(&st->mu);
+    tams_free(st->path);
+    tams_free(st);
+}
+
+static int sqlite_open(struct tams_store **out, const char *url, const char *data_dir)
+{
+    struct tams_store *st;
+    struct conn *c;
+    const char *path = url && strncmp(url, "sqlite:", 7) == 0 ? url + 7 : "";
+    int rc;
+
+    *out = NULL;
+    st = tams_calloc(1, sizeof(*st));
+    if (path[0]) {
+        st->path = tams_strdup(path);
+    } else {
+        struct tams_buf b = TAMS_BUF_INIT(4096);
+        tams_buf_addf(&b, "%s/tams.db", data_dir && data_dir[0] ? data_dir : ".");
+        st->path = tams_buf_detach(&b, NULL);
+    }
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_mutex_lock(&serial_mu);
+    st->serial = next_serial++;
+    pthread_mutex_unlock(&serial_mu);
+
+    rc = get_conn(st, &c);
+    if (rc == 0)
+        rc = migrate(c);
+    if (rc) {
+        sqlite_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+static int sqlite_ping(struct tams_store *st)
+{
+    struct conn *c;
+    int rc = get_conn(st, &c);
+
+    return rc ? rc : run(c, S_PING);
+}
+
+static int sqlite_setting_get(struct tams_store *st, const char *key, struct tams_buf *out)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    if (!(s = stmt(c, S_SETTING_GET)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    rc = step_row(c, s, "setting_get");
+    if (rc == 1) {
+        rc = tams_buf_add(out, sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0));
+        done(s);
+    } else if (rc == 0) {
+        rc = TAMS_ERR_NOTFOUND;
+    }
+    return rc;
+}
+
+static int sqlite_setting_set(struct tams_store *st, const char *key, const char *value)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    if (!(s = stmt(c, value ? S_SETTING_SET : S_SETTING_DEL)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    if (value)
+        sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+    return exec_stmt(c, s, "setting_set");
+}
+
+/* ---- flows: writing ---------------------------------------------------------------------- */
+
+struct flow_state {
+    bool exists, read_only;
+    char *source_id; /* owned */
+    char *doc;       /* owned */
+};
+
+static void flow_state_release(struct flow_state *fs)
+{
+    tams_free(fs->source_id);
+    tams_free(fs->doc);
+    memset(fs, 0, sizeof(*fs));
+}
+
+static int read_flow_state(struct conn *c, const char *id, struct flow_state *fs)
+{
+    sqlite3_stmt *s = stmt(c, S_FLOW_STATE);
+    int rc;
+
+    memset(fs, 0, sizeof(*fs));
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    rc = step_row(c, s, "read flow");
+    if (rc <= 0)
+        return rc;
+    fs->exists = true;
+    fs->read_only = sqlite3_column_int(s, 0) != 0;
+    fs->source_id = tams_strdup(col_str(s, 1));
+    fs->doc = tams_strdup(col_str(s, 2));
+    done(s);
+    return 0;
+}
+
+/* 1 when the statement (one id parameter) returns a row, 0 when not, <0 on error. */
+static int exists(struct conn *c, enum sid id, const char *key)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    rc = step_row(c, s, stmt_sql[id]);
+    if (rc == 1)
+        done(s);
+    return rc;
+}
+
+/* The source of a flow being written: VALIDATION if it exists with another format; created
+ * when new. */
+static int ensure_source(struct conn *c, const struct tams_flow_index *idx, const char *now,
+                         const char *principal, unsigned *effects, struct tams_buf *why)
+{
+    sqlite3_stmt *s = stmt(c, S_SOURCE_FORMAT);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, idx->source_id, -1, SQLITE_STATIC);
+    rc = step_row(c, s, "read source format");
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        const char *format = col_str(s, 0);
+        if (strcmp(format, idx->format) != 0) {
+            why_add(why, "source_id %s has format %s; flow format %s", idx->source_id, format,
+                    idx->format);
+            rc = TAMS_ERR_VALIDATION;
+        } else {
+            rc = 0;
+        }
+        done(s);
+        return rc;
+    }
+    if (!(s = stmt(c, S_SOURCE_INSERT)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, idx->source_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, idx->format, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
+    bind_str(s, 4, principal);
+    rc = exec_stmt(c, s, "create source");
+    if (rc == 0 && effects)
+        *effects |= TAMS_EFFECT_SOURCE_CREATED;
+    return rc;
+}
+
+/* Delete a source that no flow references any more. */
+static int drop_source_if_orphan(struct conn *c, const char *source_id, unsigned *effects)
+{
+    sqlite3_stmt *s;
+    int rc = exists(c, S_SOURCE_HAS_FLOWS, source_id);
+
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    if (!(s = stmt(c, S_SOURCE_DEL)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, source_id, -1, SQLITE_STATIC);
+    rc = exec_stmt(c, s, "delete source"); /* source_tags go by ON DELETE CASCADE */
+    if (rc == 0 && effects)
+        *effects |= TAMS_EFFECT_SOURCE_DELETED;
+    return rc;
+}
+
+/* Write the flow row (insert, or update keeping created/created_by/segments_updated) and
+ * replace its tag and collection rows, all derived from idx. Inside the caller's transaction. */
+static int write_flow_rows(struct conn *c, const struct tams_flow_index *idx, const char *doc,
+                           size_t doclen, const char *now, const char *principal,
+                           struct tams_buf *why)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    for (size_t i = 0; i < idx->ncollection; i++) {
+        if (strcmp(idx->collection[i].id, idx->id) == 0) {
+            why_add(why, "flow_collection must not list the flow itself (%s)", idx->id);
+            return TAMS_ERR_VALIDATION;
+        }
+        rc = exists(c, S_FLOW_EXISTS, idx->collection[i].id);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            why_add(why, "flow_collection member %s does not exist", idx->collection[i].id);
+            return TAMS_ERR_VALIDATION;
+        }
+    }
+
+    if (!(s = stmt(c, S_FLOW_UPSERT)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, idx->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, idx->source_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, idx->format, -1, SQLITE_STATIC);
+    bind_str(s, 4, idx->codec);
+    bind_str(s, 5, idx->container);
+    bind_str(s, 6, idx->label);
+    bind_int_opt(s, 7, idx->frame_width);
+    bind_int_opt(s, 8, idx->frame_height);
+    sqlite3_bind_int(s, 9, idx->read_only);
+    sqlite3_bind_text(s, 10, doc, (int)doclen, SQLITE_STATIC);
+    sqlite3_bind_text(s, 11, now, -1, SQLITE_STATIC);
+    bind_str(s, 12, principal);
+    if ((rc = exec_stmt(c, s, "write flow")))
+        return rc;
+
+    if (!(s = stmt(c, S_FLOW_TAGS_DEL)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, idx->id, -1, SQLITE_STATIC);
+    if ((rc = exec_stmt(c, s, "clear flow tags")))
+        return rc;
+    for (size_t i = 0; i < idx->ntags; i++) {
+        if (!(s = stmt(c, S_FLOW_TAG_INS)))
+            return TAMS_ERR_STORE;
+        sqlite3_bind_text(s, 1, idx->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, idx->tags[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, idx->tags[i].value, -1, SQLITE_STATIC);
+        if ((rc = exec_stmt(c, s, "write flow tag")))
+            return rc;
+    }
+
+    if (!(s = stmt(c, S_COLL_DEL)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, idx->id, -1, SQLITE_STATIC);
+    if ((rc = exec_stmt(c, s, "clear flow collection")))
+        return rc;
+    for (size_t i = 0; i < idx->ncollection; i++) {
+        if (!(s = stmt(c, S_COLL_INS)))
+            return TAMS_ERR_STORE;
+        sqlite3_bind_text(s, 1, idx->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, idx->collection[i].id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, idx->collection[i].role, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, (int64_t)i);
+        if ((rc = exec_stmt(c, s, "write flow collection")))
+            return rc;
+    }
+    return 0;
+}
+
+static int sqlite_flow_put(struct tams_store *st, const struct tams_flow_index *idx,
+                           const char *doc, size_t doclen, const char *principal, unsigned *effects,
+                           struct tams_buf *why)
+{
+    struct flow_state fs = {0};
+    struct conn *c;
+    char now[TAMS_RFC3339_MAX];
+    unsigned eff = 0;
+    int rc = get_conn(st, &c);
+
+    if (effects)
+        *effects = 0;
+    if (rc)
+        return rc;
+    if (doclen > INT32_MAX)
+        return TAMS_ERR_TOOBIG;
+    tams_clock_now_rfc3339(now);
+    if ((rc = tx_begin(c)))
+        return rc;
+    rc = read_flow_state(c, idx->id, &fs);
+    if (rc)
+        goto out;
+    if (fs.exists && fs.read_only) {
+        why_add(why, "flow %s is read-only", idx->id);
+        rc = TAMS_ERR_READONLY;
+        goto out;
+    }
+    if (!fs.exists)
+        eff |= TAMS_EFFECT_CREATED;
+    if ((rc = ensure_source(c, idx, now, principal, &eff, why)))
+        goto out;
+    if ((rc = write_flow_rows(c, idx, doc, doclen, now, principal, why)))
+        goto out;
+    if (fs.exists && strcmp(fs.source_id, idx->source_id) != 0)
+        rc = drop_source_if_orphan(c, fs.source_id, &eff);
+out:
+    flow_state_release(&fs);
+    rc = tx_end(c, rc);
+    if (rc == 0 && effects)
+        *effects = eff;
+    return rc;
+}
+
+static int sqlite_flow_mutate(struct tams_store *st, const char *id, bool allow_read_only,
+                              tams_flow_mutate_fn fn, void *ctx, const char *principal,
+                              struct tams_buf *why)
+{
+    struct flow_state fs = {0};
+    struct tams_flow_index idx = {0};
+    struct tams_buf why_local = TAMS_BUF_INIT(1024);
+    json_object *doc = NULL;
+    struct conn *c;
+    char now[TAMS_RFC3339_MAX];
+    const char *text;
+    bool have_idx = false;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    if (!why)
+        why = &why_local; /* fn and the validator always get a buffer */
+    tams_clock_now_rfc3339(now);
+    if ((rc = tx_begin(c)))
+        return rc;
+    if ((rc = read_flow_state(c, id, &fs)))
+        goto out;
+    if (!fs.exists) {
+        rc = TAMS_ERR_NOTFOUND;
+        goto out;
+    }
+    if (fs.read_only && !allow_read_only) {
+        why_add(why, "flow %s is read-only", id);
+        rc = TAMS_ERR_READONLY;
+        goto out;
+    }
+    doc = json_tokener_parse(fs.doc);
+    if (!doc || !json_object_is_type(doc, json_type_object)) {
+        tams_log_error("sqlite: stored document of flow '%s' does not parse", id);
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    if ((rc = fn(ctx, doc, why)))
+        goto out;
+    if ((rc = tams_flow_validate(doc, why)))
+        goto out;
+    if ((rc = tams_flow_index_build(doc, &idx, why)))
+        goto out;
+    have_idx = true;
+    /* Property updates never move a flow: the path names it, and ADR 0025 says source_id does
+     * not change after creation (a PUT of the whole flow may still do it). */
+    if (strcmp(idx.id, id) != 0) {
+        why_add(why, "id cannot be changed (%s)", id);
+        rc = TAMS_ERR_VALIDATION;
+        goto out;
+    }
+    if (strcmp(idx.source_id, fs.source_id) != 0) {
+        why_add(why, "source_id cannot be changed by a property update");
+        rc = TAMS_ERR_VALIDATION;
+        goto out;
+    }
+    if ((rc = ensure_source(c, &idx, now, principal, NULL, why)))
+        goto out;
+    text = json_object_to_json_string_ext(doc,
+                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    rc = write_flow_rows(c, &idx, text, strlen(text), now, principal, why);
+out:
+    if (have_idx)
+        tams_flow_index_release(&idx);
+    json_object_put(doc);
+    flow_state_release(&fs);
+    tams_buf_release(&why_local);
+    return tx_end(c, rc);
+}
+
+/* Remove flow `id` from the collection of every other flow that lists it: both the rows and the
+ * members of their documents, so documents and flow_collection never disagree. */
+static int drop_from_collectors(struct conn *c, const char *id, const char *now)
+{
+    struct strpool ids = {0};
+    sqlite3_stmt *s = stmt(c, S_COLLECTORS_OF);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        pool_dup(&ids, col_str(s, 0));
+    done(s);
+    if (rc != SQLITE_DONE) {
+        rc = sqlerr(c, rc, "read collectors");
+        goto out;
+    }
+    rc = 0;
+    for (size_t i = 0; i < ids.n && rc == 0; i++) {
+        struct flow_state fs;
+        json_object *doc = NULL, *coll;
+
+        if ((rc = read_flow_state(c, ids.v[i], &fs)))
+            break;
+        doc = fs.exists ? json_tokener_parse(fs.doc) : NULL;
+        if (doc && json_object_object_get_ex(doc, "flow_collection", &coll) &&
+            json_object_is_type(coll, json_type_array)) {
+            for (size_t k = json_object_array_length(coll); k-- > 0;) {
+                json_object *item = json_object_array_get_idx(coll, k), *mid;
+                const char *mids = json_object_object_get_ex(item, "id", &mid)
+                                       ? json_object_get_string(mid)
+                                       : NULL;
+                if (mids && strcmp(mids, id) == 0)
+                    json_object_array_del_idx(coll, k, 1);
+            }
+            if (json_object_array_length(coll) == 0)
+                json_object_object_del(doc, "flow_collection");
+            s = stmt(c, S_FLOW_SET_DOC);
+            if (!s) {
+                rc = TAMS_ERR_STORE;
+            } else {
+                sqlite3_bind_text(s, 1, ids.v[i], -1, SQLITE_STATIC);
+                sqlite3_bind_text(s, 2,
+                                  json_object_to_json_string_ext(
+                                      doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                                  -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
+                rc = exec_stmt(c, s, "rewrite collector");
+            }
+        } else if (fs.exists) {
+            tams_log_error("sqlite: collection of flow '%s' is not in its document", ids.v[i]);
+            rc = TAMS_ERR_STORE;
+        }
+        json_object_put(doc);
+        flow_state_release(&fs);
+    }
+    if (rc == 0) {
+        if (!(s = stmt(c, S_COLL_DEL_MEMBER))) {
+            rc = TAMS_ERR_STORE;
+            goto out;
+        }
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+        rc = exec_stmt(c, s, "delete memberships");
+    }
+out:
+    pool_release(&ids);
+    return rc;
+}
+
+static int delete_by_id(struct conn *c, enum sid id, const char *key)
+{
+    sqlite3_stmt *s = stmt(c, id);
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    return exec_stmt(c, s, stmt_sql[id]);
+}
+
+static int sqlite_flow_delete(struct tams_store *st, const char *id, unsigned *effects)
+{
+    struct flow_state fs = {0};
+    struct conn *c;
+    char now[TAMS_RFC3339_MAX];
+    unsigned eff = 0;
+    int rc = get_conn(st, &c);
+
+    if (effects)
+        *effects = 0;
+    if (rc)
+        return rc;
+    tams_clock_now_rfc3339(now);
+    if ((rc = tx_begin(c)))
+        return rc;
+    if ((rc = read_flow_state(c, id, &fs)))
+        goto out;
+    if (!fs.exists) {
+        rc = TAMS_ERR_NOTFOUND;
+        goto out;
+    }
+    if (fs.read_only) {
+        rc = TAMS_ERR_READONLY;
+        goto out;
+    }
+    if ((rc = drop_from_collectors(c, id, now)))
+        goto out;
+    /* Object rows stay: objects whose last reference went are collected separately. */
+    if ((rc = delete_by_id(c, S_SEG_DEL_FLOW, id)) || (rc = delete_by_id(c, S_REFS_DEL_FLOW, id)) ||
+        (rc = delete_by_id(c, S_FLOW_DEL, id))) /* tags and own collection: ON DELETE CASCADE */
+        goto out;
+    rc = drop_source_if_orphan(c, fs.source_id, &eff);
+out:
+    flow_state_release(&fs);
+    rc = tx_end(c, rc);
+    if (rc == 0 && effects)
+        *effects = eff;
+    return rc;
+}
+
+/* ---- flows: reading ---------------------------------------------------------------------- */
+
+/* Build a record from a FLOW_COLS row and hand it to cb. With keep, every string is copied
+ * first, so the caller may reset the statement before calling back. */
+static void flow_rec_read(sqlite3_stmt *s, struct tams_flow_rec *rec, const char **coll,
+                          struct strpool *keep)
+{
+    memset(rec, 0, sizeof(*rec));
+    rec->id = col_str(s, 0);
+    rec->doc = col_str(s, 1);
+    rec->doclen = (size_t)sqlite3_column_bytes(s, 1);
+    rec->created = col_str(s, 2);
+    rec->metadata_updated = col_str(s, 3);
+    rec->segments_updated = col_str(s, 4);
+    rec->created_by = col_str(s, 5);
+    rec->updated_by = col_str(s, 6);
+    rec->read_only = sqlite3_column_int(s, 7) != 0;
+    *coll = col_str(s, 8);
+    if (keep) {
+        rec->id = pool_dup(keep, rec->id);
+        rec->doc = pool_dup(keep, rec->doc);
+        rec->created = pool_dup(keep, rec->created);
+        rec->metadata_updated = pool_dup(keep, rec->metadata_updated);
+        rec->segments_updated = pool_dup(keep, rec->segments_updated);
+        rec->created_by = pool_dup(keep, rec->created_by);
+        rec->updated_by = pool_dup(keep, rec->updated_by);
+        *coll = pool_dup(keep, *coll);
+    }
+}
+
+/* Split the comma-joined collected_by ids and call back. */
+static int emit_flow(struct tams_flow_rec *rec, const char *coll, tams_flow_cb cb, void *ctx)
+{
+    char *copy = NULL;
+    const char **ids = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (coll && coll[0]) {
+        size_t max = 1;
+        for (const char *p = coll; *p; p++)
+            max += *p == ',';
+        copy = tams_strdup(coll);
+        ids = tams_calloc(max, sizeof(*ids));
+        for (char *p = copy, *comma; p; p = comma ? comma + 1 : NULL) {
+            comma = strchr(p, ',');
+            if (comma)
+                *comma = '\0';
+            ids[n++] = p;
+        }
+    }
+    rec->collected_by = ids;
+    rec->ncollected_by = n;
+    rc = cb(ctx, rec);
+    tams_free(ids);
+    tams_free(copy);
+    return rc;
+}
+
+static int sqlite_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, void *ctx)
+{
+    struct tams_flow_rec rec;
+    struct strpool keep = {0};
+    const char *coll;
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    if (!(s = stmt(c, S_FLOW_GET)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    rc = step_row(c, s, "flow_get");
+    if (rc == 0)
+        return TAMS_ERR_NOTFOUND;
+    if (rc < 0)
+        return rc;
+    /* Copy and release the cached statement first: the callback may well call the store
+     * again (flow_timerange for include_timerange, even flow_get). */
+    flow_rec_read(s, &rec, &coll, &keep);
+    done(s);
+    rc = emit_flow(&rec, coll, cb, ctx);
+    pool_release(&keep);
+    return rc;
+}
+
+/* Parameters of a generated statement, bound in order. */
+struct params {
+    struct {
+        bool is_int;
+        const char *s;
+        int64_t i;
+    } v[2 * MAX_TAG_FILTERS + 16];
+    int n;
+};
+
+static void param_s(struct params *p, const char *s)
+{
+    tams_assert(p->n < (int)TAMS_ARRAY_SIZE(p->v));
+    p->v[p->n].is_int = false;
+    p->v[p->n++].s = s;
+}
+
+static void param_i(struct params *p, int64_t i)
+{
+    tams_assert(p->n < (int)TAMS_ARRAY_SIZE(p->v));
+    p->v[p->n].is_int = true;
+    p->v[p->n++].i = i;
+}
+
+/* Tag filters. tag.{name}=v and tag_exists=true are IN lists over the (name, value, <id>)
+ * index, which SQLite can drive the query from (for tag.{name}=v it even yields ids in order,
+ * so keyset paging needs no sort); tag_exists=false is NOT EXISTS on the (<id>, name) key. */
+static void add_tag_filters(struct tams_buf *sql, struct params *p, const char *table,
+                            const char *idcol, const char *outer,
+                            const struct tams_tag_filter *tags, size_t ntags)
+{
+    for (size_t i = 0; i < ntags; i++) {
+        if (tags[i].value) {
+            tams_buf_addf(sql,
+                          " AND %s IN (SELECT t.%s FROM %s t WHERE t.name = ? AND t.value = ?)",
+                          outer, idcol, table);
+            param_s(p, tags[i].name);
+            param_s(p, tags[i].value);
+        } else if (tags[i].exists) {
+            tams_buf_addf(sql, " AND %s IN (SELECT t.%s FROM %s t WHERE t.name = ?)", outer, idcol,
+                          table);
+            param_s(p, tags[i].name);
+        } else {
+            tams_buf_addf(sql,
+                          " AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.%s = %s AND t.name = ?)",
+                          table, idcol, outer);
+            param_s(p, tags[i].name);
+        }
+    }
+}
+
+/* " AND <cond>" with one parameter. */
+static void add_cond(struct tams_buf *sql, struct params *p, const char *cond, bool is_int,
+                     const char *sv, int64_t iv)
+{
+    tams_buf_addf(sql, " AND %s", cond);
+    if (is_int)
+        param_i(p, iv);
+    else
+        param_s(p, sv);
+}
+
+/* Prepare generated SQL (not cached: its shape depends on the filters) and bind p. */
+static int prepare_generated(struct conn *c, const struct tams_buf *sql, const struct params *p,
+                             sqlite3_stmt **out)
+{
+    int rc;
+
+    *out = NULL;
+    if (!tams_buf_ok(sql)) {
+        tams_log_error("sqlite: generated statement too long");
+        return TAMS_ERR_STORE;
+    }
+    rc = sqlite3_prepare_v2(c->db, sql->data, (int)sql->len, out, NULL);
+    if (rc != SQLITE_OK)
+        return sqlerr(c, rc, "prepare listing");
+    for (int i = 0; i < p->n; i++) {
+        if (p->v[i].is_int)
+            sqlite3_bind_int64(*out, i + 1, p->v[i].i);
+        else
+            sqlite3_bind_text(*out, i + 1, p->v[i].s, -1, SQLITE_STATIC);
+    }
+    return 0;
+}
+
+/* Decode page->after into an id (a UUID, since both flows and sources are keyed by UUID). */
+static int page_after(const struct tams_page *page, const char *kind, struct tams_buf *key)
+{
+    int rc;
+
+    if (!page || !page->after)
+        return 0;
+    rc = tams_cursor_decode(page->after, kind, key);
+    if (rc == 0 && !tams_uuid_valid(key->data, key->len))
+        rc = TAMS_ERR_BADPAGE;
+    return rc;
+}
+
+static int sqlite_flow_list(struct tams_store *st, const struct tams_flow_filter *f,
+                            const struct tams_page *page, tams_flow_cb cb, void *ctx)
+{
+    struct tams_buf sql = TAMS_BUF_INIT(SQL_MAX), after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
+    struct params p = {.n = 0};
+    struct strpool last = {0};
+    struct tams_flow_rec rec;
+    const char *coll;
+    sqlite3_stmt *s = NULL;
+    struct conn *c;
+    int limit = page && page->limit > 0 ? page->limit : 100, rows = 0, rc;
+
+    if (page && page->next_key)
+        tams_buf_reset(page->next_key);
+    if (f && f->ntags > MAX_TAG_FILTERS) {
+        rc = TAMS_ERR_BADQUERY;
+        goto out;
+    }
+    if ((rc = page_after(page, "flows", &after)))
+        goto out;
+    if ((rc = get_conn(st, &c)))
+        goto out;
+
+    tams_buf_addstr(&sql, "SELECT " FLOW_COLS " FROM flows f WHERE 1");
+    if (f && f->source_id)
+        add_cond(&sql, &p, "f.source_id = ?", false, f->source_id, 0);
+    if (f && f->format)
+        add_cond(&sql, &p, "f.format = ?", false, f->format, 0);
+    if (f && f->codec)
+        add_cond(&sql, &p, "f.codec = ?", false, f->codec, 0);
+    if (f && f->label)
+        add_cond(&sql, &p, "f.label = ?", false, f->label, 0);
+    if (f && f->frame_width >= 0)
+        add_cond(&sql, &p, "f.frame_width = ?", true, NULL, f->frame_width);
+    if (f && f->frame_height >= 0)
+        add_cond(&sql, &p, "f.frame_height = ?", true, NULL, f->frame_height);
+    if (f && f->timerange && tams_timerange_is_empty(f->timerange)) {
+        tams_buf_addstr(&sql, " AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.flow_id = f.id)");
+    } else if (f && f->timerange && !tams_timerange_is_eternity(f->timerange)) {
+        /* Segments of a flow do not overlap, so hi grows with lo: the only segment that can
+         * reach X.lo among those starting at or before X.hi is the last of them. One seek on
+         * the (flow_id, lo) key instead of a scan of the flow's segments. */
+        tams_buf_addstr(&sql, " AND (SELECT s.hi FROM segments s WHERE s.flow_id = f.id"
+                              " AND s.lo <= ? ORDER BY s.lo DESC LIMIT 1) >= ?");
+        param_i(&p, f->timerange->hi);
+        param_i(&p, f->timerange->lo);
+    }
+    if (f)
+        add_tag_filters(&sql, &p, "flow_tags", "flow_id", "f.id", f->tags, f->ntags);
+    if (after.len)
+        add_cond(&sql, &p, "f.id > ?", false, after.data, 0);
+    tams_buf_addstr(&sql, " ORDER BY f.id LIMIT ?");
+    param_i(&p, (int64_t)limit + 1);
+
+    if ((rc = prepare_generated(c, &sql, &p, &s)))
+        goto out;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (rows == limit) {
+            /* A row beyond the page: there is a next page, starting after the last id sent. */
+            if (page && page->next_key && last.n)
+                rc = tams_cursor_encode(page->next_key, "flows", last.v[last.n - 1]);
+            else
+                rc = 0;
+            goto out;
+        }
+        rows++;
+        pool_release(&last);
+        pool_dup(&last, col_str(s, 0));
+        flow_rec_read(s, &rec, &coll, NULL);
+        if ((rc = emit_flow(&rec, coll, cb, ctx)))
+            goto out;
+    }
+    rc = rc == SQLITE_DONE ? 0 : sqlerr(c, rc, "flow_list");
+out:
+    sqlite3_finalize(s);
+    pool_release(&last);
+    tams_buf_release(&sql);
+    tams_buf_release(&after);
+    return rc;
+}
+
+struct seg_end {
+    int64_t lo, hi;
+    bool start_incl, end_incl;
+};
+
+/* 1 = found, 0 = none, <0 = error. */
+static int seg_seek(struct conn *c, enum sid id, const char *flow_id, int64_t at,
+                    struct seg_end *out)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, flow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, at);
+    rc = step_row(c, s, "segment seek");
+    if (rc == 1) {
+        out->lo = sqlite3_column_int64(s, 0);
+        out->hi = sqlite3_column_int64(s, 1);
+        out->start_incl = sqlite3_column_int(s, 2) != 0;
+        out->end_incl = sqlite3_column_int(s, 3) != 0;
+        done(s);
+    }
+    return rc;
+}
+
+static int sqlite_flow_timerange(struct tams_store *st, const char *id,
+                                 const struct tams_timerange *within, struct tams_timerange *out)
+{
+    struct tams_timerange all;
+    struct seg_end first, last;
+    struct conn *c;
+    int rc = get_conn(st, &c), found;
+
+    tams_timerange_empty(out);
+    if (rc)
+        return rc;
+    if (!within) {
+        tams_timerange_eternity(&all);
+        within = &all;
+    }
+    if ((rc = tx_begin_read(c)))
+        return rc;
+    if ((found = exists(c, S_FLOW_EXISTS, id)) <= 0) {
+        rc = found < 0 ? found : TAMS_ERR_NOTFOUND;
+        goto out;
+    }
+    if (tams_timerange_is_empty(within))
+        goto out;
+    /* First segment reaching within.lo: the last one starting at or before it if it reaches
+     * that far, else the next one. Segments never overlap, so hi grows with lo. */
+    found = seg_seek(c, S_SEG_LAST_LE, id, within->lo, &first);
+    if (found == 1 && first.hi < within->lo)
+        found = 0;
+    if (found == 0 && within->lo != INT64_MAX)
+        found = seg_seek(c, S_SEG_FIRST_GT, id, within->lo, &first);
+    if (found <= 0 || first.lo > within->hi) {
+        rc = found < 0 ? found : 0;
+        goto out;
+    }
+    found = seg_seek(c, S_SEG_LAST_LE, id, within->hi, &last);
+    if (found <= 0) {
+        rc = found < 0 ? found : 0;
+        goto out;
+    }
+    out->lo = first.lo;
+    out->lo_incl = first.start_incl;
+    out->hi = last.hi;
+    out->hi_incl = last.end_incl;
+out:
+    if (rc)
+        tams_timerange_empty(out);
+    return tx_end(c, rc);
+}
+
+/* ---- sources ----------------------------------------------------------------------------- */
+
+struct source_row {
+    struct tams_source_rec rec;
+    struct tams_tag *tags;
+    struct tams_collection_ref *coll;
+    const char **collected_by;
+};
+
+struct source_rows {
+    struct source_row *v;
+    size_t n;
+    struct strpool pool;
+};
+
+static void source_rows_release(struct source_rows *rows)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        tams_free(rows->v[i].tags);
+        tams_free(rows->v[i].coll);
+        tams_free(rows->v[i].collected_by);
+    }
+    tams_free(rows->v);
+    pool_release(&rows->pool);
+    rows->v = NULL;
+    rows->n = 0;
+}
+
+/* Columns: id, format, label, description, created, updated, created_by, updated_by. */
+static void source_row_read(struct source_rows *rows, sqlite3_stmt *s, struct source_row *r)
+{
+    struct strpool *p = &rows->pool;
+
+    memset(r, 0, sizeof(*r));
+    r->rec.id = pool_dup(p, col_str(s, 0));
+    r->rec.format = pool_dup(p, col_str(s, 1));
+    r->rec.label = pool_dup(p, col_str(s, 2));
+    r->rec.description = pool_dup(p, col_str(s, 3));
+    r->rec.created = pool_dup(p, col_str(s, 4));
+    r->rec.updated = pool_dup(p, col_str(s, 5));
+    r->rec.created_by = pool_dup(p, col_str(s, 6));
+    r->rec.updated_by = pool_dup(p, col_str(s, 7));
+}
+
+/* Tags and the derived collection members of one source, inside the caller's read
+ * transaction. */
+static int source_row_complete(struct conn *c, struct source_rows *rows, struct source_row *r)
+{
+    static const enum sid q[] = {S_SOURCE_TAGS, S_SOURCE_COLLECTION, S_SOURCE_COLLECTED_BY};
+    struct strpool *p = &rows->pool;
+
+    for (size_t k = 0; k < TAMS_ARRAY_SIZE(q); k++) {
+        sqlite3_stmt *s = stmt(c, q[k]);
+        size_t n = 0, cap = 0;
+        int rc;
+
+        if (!s)
+            return TAMS_ERR_STORE;
+        sqlite3_bind_text(s, 1, r->rec.id, -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 4;
+                if (k == 0)
+                    r->tags = tams_realloc(r->tags, tams_st_mult(cap, sizeof(*r->tags)));
+                else if (k == 1)
+                    r->coll = tams_realloc(r->coll, tams_st_mult(cap, sizeof(*r->coll)));
+                else
+                    r->collected_by =
+                        tams_realloc(r->collected_by, tams_st_mult(cap, sizeof(*r->collected_by)));
+            }
+            if (k == 0) {
+                r->tags[n].name = pool_dup(p, col_str(s, 0));
+                r->tags[n].value = pool_dup(p, col_str(s, 1));
+            } else if (k == 1) {
+                r->coll[n].id = pool_dup(p, col_str(s, 0));
+                r->coll[n].role = pool_dup(p, col_str(s, 1));
+            } else {
+                r->collected_by[n] = pool_dup(p, col_str(s, 0));
+            }
+            n++;
+        }
+        done(s);
+        if (rc != SQLITE_DONE)
+            return sqlerr(c, rc, "read source details");
+        if (k == 0)
+            r->rec.tags = r->tags, r->rec.ntags = n;
+        else if (k == 1)
+            r->rec.source_collection = r->coll, r->rec.nsource_collection = n;
+        else
+            r->rec.collected_by = r->collected_by, r->rec.ncollected_by = n;
+    }
+    return 0;
+}
+
+/* Run a source listing statement (columns as source_row_read) and complete each row, all in
+ * one read transaction; the callbacks run after it ends, so they may use the store freely. */
+static int source_query(struct conn *c, sqlite3_stmt *s, int limit, struct source_rows *rows,
+                        bool *more)
+{
+    size_t cap = 0;
+    int rc;
+
+    *more = false;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((int)rows->n == limit) {
+            *more = true;
+            break;
+        }
+        if (rows->n == cap) {
+            cap = cap ? cap * 2 : 8;
+            rows->v = tams_realloc(rows->v, tams_st_mult(cap, sizeof(*rows->v)));
+        }
+        source_row_read(rows, s, &rows->v[rows->n++]);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sqlerr(c, rc, "source listing");
+    sqlite3_reset(s);
+    for (size_t i = 0; i < rows->n; i++) {
+        if ((rc = source_row_complete(c, rows, &rows->v[i])))
+            return rc;
+    }
+    return 0;
+}
+
+#define SOURCE_COLS                                                                                \
+    "src.id, src.format, src.label, src.description, src.created, src.updated,"                    \
+    " src.created_by, src.updated_by"
+
+static int emit_sources(struct source_rows *rows, tams_source_cb cb, void *ctx)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        int rc = cb(ctx, &rows->v[i].rec);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int sqlite_source_list(struct tams_store *st, const struct tams_source_filter *f,
+                              const struct tams_page *page, tams_source_cb cb, void *ctx)
+{
+    struct tams_buf sql = TAMS_BUF_INIT(SQL_MAX), after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
+    struct source_rows rows = {0};
+    struct params p = {.n = 0};
+    sqlite3_stmt *s = NULL;
+    struct conn *c = NULL;
+    int limit = page && page->limit > 0 ? page->limit : 100, rc;
+    bool more = false;
+
+    if (page && page->next_key)
+        tams_buf_reset(page->next_key);
+    if (f && f->ntags > MAX_TAG_FILTERS) {
+        rc = TAMS_ERR_BADQUERY;
+        goto out;
+    }
+    if ((rc = page_after(page, "sources", &after)))
+        goto out;
+    if ((rc = get_conn(st, &c)))
+        goto out;
+    tams_buf_addstr(&sql, "SELECT " SOURCE_COLS " FROM sources src WHERE 1");
+    if (f && f->format)
+        add_cond(&sql, &p, "src.format = ?", false, f->format, 0);
+    if (f && f->label)
+        add_cond(&sql, &p, "src.label = ?", false, f->label, 0);
+    if (f)
+        add_tag_filters(&sql, &p, "source_tags", "source_id", "src.id", f->tags, f->ntags);
+    if (after.len)
+        add_cond(&sql, &p, "src.id > ?", false, after.data, 0);
+    tams_buf_addstr(&sql, " ORDER BY src.id LIMIT ?");
+    param_i(&p, (int64_t)limit + 1);
+    if ((rc = prepare_generated(c, &sql, &p, &s)))
+        goto out;
+    /* The page and the details of each of its sources come from one snapshot. */
+    if ((rc = tx_begin_read(c)))
+        goto out;
+    rc = tx_end(c, source_query(c, s, limit, &rows, &more));
+    if (rc)
+        goto out;
+    if (more && rows.n && page && page->next_key &&
+        (rc = tams_cursor_encode(page->next_key, "sources", rows.v[rows.n - 1].rec.id)))
+        goto out;
+    rc = emit_sources(&rows, cb, ctx);
+out:
+    sqlite3_finalize(s);
+    source_rows_release(&rows);
+    tams_buf_release(&sql);
+    tams_buf_release(&after);
+    return rc;
+}
+
+static int sqlite_source_get(struct tams_store *st, const char *id, tams_source_cb cb, void *ctx)
+{
+    static const char sql[] = "SELECT " SOURCE_COLS " FROM sources src WHERE src.id = ?1";
+    struct source_rows rows = {0};
+    sqlite3_stmt *s = NULL;
+    struct conn *c;
+    bool more;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    rc = sqlite3_prepare_v2(c->db, sql, -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return sqlerr(c, rc, "prepare source_get");
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if ((rc = tx_begin_read(c)) == 0) {
+        rc = source_query(c, s, 1, &rows, &more);
+        rc = tx_end(c, rc);
+    }
+    sqlite3_finalize(s);
+    if (rc == 0)
+        rc = rows.n ? emit_sources(&rows, cb, ctx) : TAMS_ERR_NOTFOUND;
+    source_rows_release(&rows);
+    return rc;
+}
+
+static int sqlite_source_set_prop(struct tams_store *st, const char *id, enum tams_source_prop prop,
+                                  const char *value, const char *principal)
+{
+    char now[TAMS_RFC3339_MAX];
+    sqlite3_stmt *s;
+    struct conn *c;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    tams_clock_now_rfc3339(now);
+    if (!(s = stmt(c, prop == TAMS_SOURCE_LABEL ? S_SOURCE_SET_LABEL : S_SOURCE_SET_DESC)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    bind_str(s, 2, value);
+    sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
+    bind_str(s, 4, principal);
+    /* One statement is its own transaction. */
+    if ((rc = exec_stmt(c, s, "source_set_prop")))
+        return rc;
+    return sqlite3_changes(c->db) ? 0 : TAMS_ERR_NOTFOUND;
+}
+
+static int sqlite_source_set_tag(struct tams_store *st, const char *id, const char *name,
+                                 const char *value, const char *principal)
+{
+    char now[TAMS_RFC3339_MAX];
+    sqlite3_stmt *s;
+    struct conn *c;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    tams_clock_now_rfc3339(now);
+    if ((rc = tx_begin(c)))
+        return rc;
+    if (!(s = stmt(c, S_SOURCE_TOUCH))) {
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, now, -1, SQLITE_STATIC);
+    bind_str(s, 3, principal);
+    if ((rc = exec_stmt(c, s, "touch source")))
+        goto out;
+    if (sqlite3_changes(c->db) == 0) {
+        rc = TAMS_ERR_NOTFOUND;
+        goto out;
+    }
+    if (!(s = stmt(c, value ? S_SOURCE_TAG_SET : S_SOURCE_TAG_DEL))) {
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    if (value)
+        sqlite3_bind_text(s, 3, value, -1, SQLITE_STATIC);
+    if ((rc = exec_stmt(c, s, "source_set_tag")))
+        goto out;
+    if (!value && sqlite3_changes(c->db) == 0)
+        rc = TAMS_ERR_NOTFOUND;
+out:
+    return tx_end(c, rc);
+}
+
+const struct tams_store_ops tams_store_sqlite_ops = {
+    .name = "sqlite",
+    .caps = 0,
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .ping = sqlite_ping,
+    .setting_get = sqlite_setting_get,
+    .setting_set = sqlite_setting_set,
+    .flow_put = sqlite_flow_put,
+    .flow_get = sqlite_flow_get,
+    .flow_mutate = sqlite_flow_mutate,
+    .flow_delete = sqlite_flow_delete,
+    .flow_list = sqlite_flow_list,
+    .flow_timerange = sqlite_flow_timerange,
+    .source_get = sqlite_source_get,
+    .source_list = sqlite_source_list,
+    .source_set_prop = sqlite_source_set_prop,
+    .source_set_tag = sqlite_source_set_tag,
+};
