@@ -17,10 +17,10 @@ static const struct err_row rows[] = {
 
 static const struct err_row *row_of(int err)
 {
-    int i = err - (TAMS__ERR_FIRST + 1);
-    if (i < 0 || (size_t)i >= TAMS_ARRAY_SIZE(rows))
+    /* Range check before subtracting: err - FIRST overflows for err near INT_MAX. */
+    if (err <= TAMS__ERR_FIRST || err >= TAMS__ERR_END)
         return &rows[TAMS_ERR_INTERNAL - (TAMS__ERR_FIRST + 1)];
-    return &rows[i];
+    return &rows[err - (TAMS__ERR_FIRST + 1)];
 }
 
 int tams_err_http_status(int err)

@@ -32,6 +32,8 @@ int tams_json_parse_body(const char *data, size_t len, json_object **out, struct
     tok = json_tokener_new_ex(TAMS_LIMIT_JSON_DEPTH);
     if (!tok)
         TAMS_BUG("json_tokener_new_ex failed");
+    /* A spec API takes standard JSON only: no trailing commas, single quotes, NaN or bad UTF-8. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     obj = json_tokener_parse_ex(tok, data, (int)len);
     jerr = json_tokener_get_error(tok);
     used = json_tokener_get_parse_end(tok);

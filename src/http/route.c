@@ -143,7 +143,8 @@ static bool match_pattern(const char *pattern, const char *raw_path, const char 
             if (pl >= 3 && pseg[pl - 2] == '*') {
                 /* rest of the path, however many segments */
                 size_t rest = strlen(rseg);
-                if (rest == 0)
+                /* every segment non-empty, as for single placeholders */
+                if (rl == 0 || rseg[rest - 1] == '/' || strstr(rseg, "//"))
                     return false;
                 pstart[*nparams] = rseg;
                 plen[(*nparams)++] = rest;
