@@ -22,15 +22,15 @@ static void h_none(struct tams_req *req TAMS_UNUSED)
 }
 
 static const struct tams_route routes[] = {
-    {TAMS_GET, "/", h_none, 0, NULL},
-    {TAMS_GET, "/service", h_none, 0, NULL},
-    {TAMS_POST, "/service/webhooks", h_none, 0, NULL},
-    {TAMS_GET, "/flows", h_none, 0, NULL},
-    {TAMS_GET | TAMS_PUT | TAMS_DELETE, "/flows/{flowId}", h_none, 0, NULL},
-    {TAMS_GET | TAMS_PUT | TAMS_DELETE, "/flows/{flowId}/tags/{name}", h_none, 0, NULL},
-    {TAMS_GET | TAMS_POST | TAMS_DELETE, "/flows/{flowId}/segments", h_none, 0, NULL},
-    {TAMS_GET, "/objects/{objectId*}", h_none, 0, NULL},
-    {TAMS_GET, "/a/{p1}/{p2}/{p3}/{p4}/{p5}/{p6}/{p7}/{p8}", h_none, 0, NULL},
+    {TAMS_GET, "/", h_none, 0, NULL, NULL},
+    {TAMS_GET, "/service", h_none, 0, NULL, NULL},
+    {TAMS_POST, "/service/webhooks", h_none, 0, NULL, NULL},
+    {TAMS_GET, "/flows", h_none, 0, NULL, NULL},
+    {TAMS_GET | TAMS_PUT | TAMS_DELETE, "/flows/{flowId}", h_none, 0, NULL, NULL},
+    {TAMS_GET | TAMS_PUT | TAMS_DELETE, "/flows/{flowId}/tags/{name}", h_none, 0, NULL, NULL},
+    {TAMS_GET | TAMS_POST | TAMS_DELETE, "/flows/{flowId}/segments", h_none, 0, NULL, NULL},
+    {TAMS_GET, "/objects/{objectId*}", h_none, 0, NULL, NULL},
+    {TAMS_GET, "/a/{p1}/{p2}/{p3}/{p4}/{p5}/{p6}/{p7}/{p8}", h_none, 0, NULL, NULL},
 };
 static const struct tams_route_table table = {routes, TAMS_ARRAY_SIZE(routes)};
 

@@ -73,6 +73,7 @@ static int serve(const struct tams_config *cfg)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    tams_log_start_flusher();
     rc = tams_http_start(&app.http, &hc, &tams_api_routes, &app, &why);
     if (rc)
         goto out;
@@ -82,11 +83,14 @@ static int serve(const struct tams_config *cfg)
                   cfg->data_dir, app.store.ops->name);
     while (sigwait(&sigs, &sig) != 0)
         ;
-    tams_log_info("received %s, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    tams_log_info("received %s, finishing in-flight requests",
+                  sig == SIGTERM ? "SIGTERM" : "SIGINT");
     tams_http_stop(app.http, cfg->shutdown_timeout * 1000);
     app.http = NULL;
+    tams_log_stop_flusher();
     tams_log_info("stopped");
 out:
+    tams_log_stop_flusher();
     if (rc)
         tams_log_error("cannot start: %s", why.len ? why.data : tams_strerror(rc));
     if (app_ready)

@@ -22,7 +22,10 @@ struct tams_buf {
 };
 
 extern char tams_buf_slopbuf[1];
-#define TAMS_BUF_INIT(max) {tams_buf_slopbuf, 0, 0, (max), false}
+#define TAMS_BUF_INIT(max)                                                                         \
+    {                                                                                              \
+        tams_buf_slopbuf, 0, 0, (max), false                                                       \
+    }
 
 void tams_buf_init(struct tams_buf *b, size_t max);
 void tams_buf_release(struct tams_buf *b);

@@ -80,6 +80,17 @@ static const struct setting settings[] = {
     {"local_store_label", T_STRING, "local", 0, VMAX, "TAMS_LOCAL_STORE_LABEL",
      "--local-store-label", "TEXT", "label of the built-in storage backend",
      FIELD(local_store_label)},
+    {"media_url_expiry", T_INT, "3600", 1, 604800, "TAMS_MEDIA_URL_EXPIRY", "--media-url-expiry",
+     "SECONDS", "lifetime of the signed put_url and get_urls the server hands out",
+     FIELD(media_url_expiry)},
+    {"max_object_bytes", T_SIZE, "4G", 1024, 1099511627776LL, "TAMS_MAX_OBJECT_BYTES",
+     "--max-object-bytes", "SIZE", "largest media object the built-in object store accepts",
+     FIELD(max_object_bytes)},
+    {"storage_limit_default", T_INT, "10", 1, 100000, "TAMS_STORAGE_LIMIT_DEFAULT",
+     "--storage-limit-default", "N", "objects allocated by POST /flows/{id}/storage without limit",
+     FIELD(storage_limit_default)},
+    {"storage_limit_max", T_INT, "1000", 1, 100000, "TAMS_STORAGE_LIMIT_MAX", "--storage-limit-max",
+     "N", "most objects one POST /flows/{id}/storage may allocate", FIELD(storage_limit_max)},
 };
 
 /* TAMS_* variables that are not settings and are not errors. TAMS_CONFIG names the file. */
@@ -917,6 +928,10 @@ int tams_config_load(struct tams_config *cfg, int argc, char **argv, char **envp
     if (cfg->page_limit_default > cfg->page_limit_max) {
         tams_buf_addf(err, "page_limit_default %d is greater than page_limit_max %d",
                       cfg->page_limit_default, cfg->page_limit_max);
+        rc = TAMS_ERR_BADREQUEST;
+    } else if (cfg->storage_limit_default > cfg->storage_limit_max) {
+        tams_buf_addf(err, "storage_limit_default %d is greater than storage_limit_max %d",
+                      cfg->storage_limit_default, cfg->storage_limit_max);
         rc = TAMS_ERR_BADREQUEST;
     }
 out:

@@ -50,7 +50,10 @@ struct tams_config {
     int shutdown_timeout; /* seconds */
     char *local_store_id; /* "" (server generates and persists one) or a lowercase UUID */
     char *local_store_label;
-    char *config_file; /* NULL if none */
+    int media_url_expiry;                         /* seconds */
+    size_t max_object_bytes;                      /* built-in object store upload cap */
+    int storage_limit_default, storage_limit_max; /* objects per POST /flows/{id}/storage */
+    char *config_file;                            /* NULL if none */
 };
 
 enum tams_config_action { TAMS_CONFIG_RUN, TAMS_CONFIG_HELP, TAMS_CONFIG_VERSION };

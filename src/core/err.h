@@ -16,7 +16,7 @@
     XX(OVERFLOW, 400, "BadRequest", "value is outside the supported range")                        \
     XX(BADQUERY, 400, "BadRequest", "invalid query parameter")                                     \
     XX(BADPAGE, 400, "BadRequest", "invalid or forged page key")                                   \
-    XX(VALIDATION, 400, "ValidationError", "the request body does not match the schema")          \
+    XX(VALIDATION, 400, "ValidationError", "the request body does not match the schema")           \
     XX(UNAUTHORIZED, 401, "Unauthorized", "credentials are missing or wrong")                      \
     XX(FORBIDDEN, 403, "Forbidden", "this operation is not allowed")                               \
     XX(READONLY, 403, "Forbidden", "the flow is read-only")                                        \
@@ -27,6 +27,7 @@
     XX(TOOBIG, 413, "PayloadTooLarge", "the request body is too large")                            \
     XX(MEDIATYPE, 415, "UnsupportedMediaType", "the request body must be application/json")        \
     XX(URITOOLONG, 414, "URITooLong", "the request URI is too long")                               \
+    XX(RANGE, 416, "RangeNotSatisfiable", "the requested range is outside the object")             \
     XX(INTERNAL, 500, "InternalError", "internal server error")                                    \
     XX(STORE, 500, "StoreError", "the metadata store failed")                                      \
     XX(IO, 500, "IOError", "an input/output operation failed")                                     \

@@ -6,7 +6,11 @@
 #include "core/json.h"
 #include "core/log.h"
 
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
+
+#define ACCESS_BUF_CAP (16u << 10)
 
 static enum tams_log_level min_level = TAMS_LOG_INFO;
 static const char *level_names[] = {"debug", "info", "warn", "error"};
@@ -16,9 +20,10 @@ void tams_log_set_level(enum tams_log_level level)
     min_level = level;
 }
 
-void tams_log_line(const char *json, size_t len)
+static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void write_all(const char *json, size_t len)
 {
-    /* Lines are small; a single write() to stderr is not interleaved with other writers. */
     while (len) {
         ssize_t n = write(STDERR_FILENO, json, len);
         if (n <= 0)
@@ -26,6 +31,124 @@ void tams_log_line(const char *json, size_t len)
         json += n;
         len -= (size_t)n;
     }
+}
+
+void tams_log_line(const char *json, size_t len)
+{
+    /* One writer at a time, so lines never interleave whatever stderr is. */
+    pthread_mutex_lock(&write_mu);
+    write_all(json, len);
+    pthread_mutex_unlock(&write_mu);
+}
+
+/* One buffer per logging thread, all on a list so the flusher can reach them. */
+struct access_buf {
+    pthread_mutex_t mu;
+    size_t len;
+    struct access_buf *next;
+    char data[ACCESS_BUF_CAP];
+};
+
+static pthread_mutex_t bufs_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct access_buf *bufs;
+static _Thread_local struct access_buf *my_buf;
+static pthread_t flusher;
+static bool flusher_running;
+static pthread_mutex_t flusher_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t flusher_cv = PTHREAD_COND_INITIALIZER;
+
+/* Caller holds b->mu. */
+static void drain(struct access_buf *b)
+{
+    if (!b->len)
+        return;
+    tams_log_line(b->data, b->len);
+    b->len = 0;
+}
+
+void tams_log_access(const char *json, size_t len)
+{
+    struct access_buf *b = my_buf;
+    if (len > ACCESS_BUF_CAP / 2) {
+        tams_log_line(json, len);
+        return;
+    }
+    if (!b) {
+        b = tams_calloc(1, sizeof(*b));
+        pthread_mutex_init(&b->mu, NULL);
+        pthread_mutex_lock(&bufs_mu);
+        b->next = bufs;
+        bufs = b;
+        pthread_mutex_unlock(&bufs_mu);
+        my_buf = b;
+    }
+    pthread_mutex_lock(&b->mu);
+    if (b->len + len > ACCESS_BUF_CAP)
+        drain(b);
+    memcpy(b->data + b->len, json, len);
+    b->len += len;
+    pthread_mutex_unlock(&b->mu);
+}
+
+void tams_log_flush(void)
+{
+    pthread_mutex_lock(&bufs_mu);
+    for (struct access_buf *b = bufs; b; b = b->next) {
+        pthread_mutex_lock(&b->mu);
+        drain(b);
+        pthread_mutex_unlock(&b->mu);
+    }
+    pthread_mutex_unlock(&bufs_mu);
+}
+
+static void *flush_loop(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&flusher_mu);
+    while (flusher_running) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += TAMS_LOG_FLUSH_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&flusher_cv, &flusher_mu, &until);
+        pthread_mutex_unlock(&flusher_mu);
+        tams_log_flush();
+        pthread_mutex_lock(&flusher_mu);
+    }
+    pthread_mutex_unlock(&flusher_mu);
+    return NULL;
+}
+
+void tams_log_start_flusher(void)
+{
+    flusher_running = true;
+    if (pthread_create(&flusher, NULL, flush_loop, NULL) != 0)
+        TAMS_BUG("cannot start the log flusher thread");
+}
+
+void tams_log_stop_flusher(void)
+{
+    struct access_buf *b;
+    pthread_mutex_lock(&flusher_mu);
+    if (!flusher_running) {
+        pthread_mutex_unlock(&flusher_mu);
+        return;
+    }
+    flusher_running = false;
+    pthread_cond_signal(&flusher_cv);
+    pthread_mutex_unlock(&flusher_mu);
+    pthread_join(flusher, NULL);
+    tams_log_flush();
+    pthread_mutex_lock(&bufs_mu);
+    while ((b = bufs)) {
+        bufs = b->next;
+        pthread_mutex_destroy(&b->mu);
+        tams_free(b);
+    }
+    pthread_mutex_unlock(&bufs_mu);
 }
 
 void tams_log(enum tams_log_level level, const char *fmt, ...)

@@ -13,8 +13,7 @@ struct tams_pool_chunk {
 
 static void *new_chunk(struct tams_pool *p, size_t payload)
 {
-    struct tams_pool_chunk *c =
-        tams_malloc(tams_st_add(sizeof(struct tams_pool_chunk), payload));
+    struct tams_pool_chunk *c = tams_malloc(tams_st_add(sizeof(struct tams_pool_chunk), payload));
     c->next = p->_chunks;
     p->_chunks = c;
     return (char *)c + sizeof(struct tams_pool_chunk);

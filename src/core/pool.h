@@ -17,7 +17,10 @@ struct tams_pool {
     size_t _left;
 };
 
-#define TAMS_POOL_INIT {NULL, NULL, 0}
+#define TAMS_POOL_INIT                                                                             \
+    {                                                                                              \
+        NULL, NULL, 0                                                                              \
+    }
 
 void *tams_pool_alloc(struct tams_pool *p, size_t n) __attribute__((malloc, returns_nonnull));
 void *tams_pool_zalloc(struct tams_pool *p, size_t n) __attribute__((malloc, returns_nonnull));

@@ -75,3 +75,19 @@ bool tams_uuid_valid(const char *s, size_t n)
         return false;
     return s[19] == '8' || s[19] == '9' || s[19] == 'a' || s[19] == 'b';
 }
+
+uint64_t tams_fast_random(void)
+{
+    /* splitmix64 over a per-thread state: one syscall per thread instead of one per call. */
+    static _Thread_local uint64_t state;
+    static _Thread_local bool seeded;
+    uint64_t z;
+    if (!seeded) {
+        tams_random_bytes(&state, sizeof(state));
+        seeded = true;
+    }
+    z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}

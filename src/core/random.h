@@ -14,6 +14,9 @@ void tams_uuid_v4(char out[TAMS_UUID_STRLEN + 1]);
 /* True when s (exactly n bytes) matches the spec's UUID pattern: lowercase, version 1-5,
  * variant 8/9/a/b. */
 bool tams_uuid_valid(const char *s, size_t n);
+/* A fast per-thread generator seeded from the kernel, for identifiers that must be unique but
+ * need not be secret (request ids). Never use it for keys, tokens or signatures. */
+uint64_t tams_fast_random(void);
 /* n random bytes as 2n lowercase hex digits plus NUL. */
 void tams_random_hex(char *out, size_t nbytes);
 

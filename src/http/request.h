@@ -51,6 +51,7 @@ struct tams_req {
     const char *request_id;
     const char *principal; /* authenticated name, NULL when anonymous */
     void *app;             /* the application context given to tams_http_start */
+    void *sink_state;      /* owned by the route's body sink, if any */
     struct tams_pool pool;
 
     /* response, filled by the respond functions */
@@ -59,6 +60,8 @@ struct tams_req {
     size_t nheaders, _capheaders;
     struct tams_buf out;
     bool responded;
+    int _file_fd; /* >= 0: the body is this file's range, sent by the kernel */
+    uint64_t _file_off, _file_len;
 
     /* private to the gate */
     void *_conn;
@@ -66,6 +69,9 @@ struct tams_req {
     bool _body_toobig;
     size_t _body_seen;
     bool _started;
+    bool _routed;    /* routing ran (on the first call) */
+    bool _streaming; /* the body goes to the route's sink */
+    bool _queued;    /* the response went to libmicrohttpd */
 };
 
 /* Query access. get() returns the first value of name, or NULL when absent. */

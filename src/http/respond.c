@@ -103,3 +103,15 @@ void tams_send_error(struct tams_req *req, int err, const char *fmt, ...)
     tams_res_header(req, "Content-Type", "application/json");
     finish(req, tams_err_http_status(err));
 }
+
+void tams_send_file(struct tams_req *req, int status, const char *content_type, int fd,
+                    uint64_t off, uint64_t len)
+{
+    tams_buf_reset(&req->out);
+    req->_file_fd = fd;
+    req->_file_off = off;
+    req->_file_len = len;
+    if (content_type)
+        tams_res_header(req, "Content-Type", content_type);
+    finish(req, status);
+}

@@ -20,6 +20,9 @@ void tams_send_empty(struct tams_req *req, int status);
 /* An error: status and `type` from the error table, summary from fmt (or the table's
  * default summary when fmt is NULL). Body is {"type","summary","time"}. */
 void tams_send_error(struct tams_req *req, int err, const char *fmt, ...) TAMS_PRINTF(3, 4);
+/* len bytes of an open file from off; the request takes ownership of fd (closed when sent). */
+void tams_send_file(struct tams_req *req, int status, const char *content_type, int fd,
+                    uint64_t off, uint64_t len);
 /* Plain text (metrics). */
 void tams_send_text(struct tams_req *req, int status, const char *content_type, const char *text,
                     size_t n);

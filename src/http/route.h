@@ -22,12 +22,25 @@ enum tams_route_flags {
     TAMS_ROUTE_NO_LOG = 1 << 3,        /* keep out of the access log (health checks) */
 };
 
+/* A route that streams its body instead of buffering it (media uploads). open() runs once the
+ * request is routed, before any body byte; write() for each chunk as it arrives; the handler
+ * runs when the body is complete. Either of the first two may send an error and return
+ * non-zero: the rest of the body is then discarded and that error is the answer. abort() runs
+ * when the request ends, whatever happened; it frees what open() made unless the handler
+ * cleared req->sink_state. */
+struct tams_body_sink {
+    int (*open)(struct tams_req *req);
+    int (*write)(struct tams_req *req, const char *data, size_t n);
+    void (*abort)(struct tams_req *req);
+};
+
 struct tams_route {
     unsigned methods; /* enum tams_method bits */
     const char *pattern;
     tams_handler_fn handler;
     unsigned flags;
     const char *name; /* route template for logs and metrics; defaults to pattern */
+    const struct tams_body_sink *sink; /* NULL: the body is buffered (max_body_bytes) */
 };
 
 struct tams_route_table {

@@ -117,6 +117,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     tams_buf_init(&req->body, s->max_body);
     tams_buf_init(&req->out, TAMS_LIMIT_RESPONSE_BYTES);
     req->raw_target = tams_pool_strdup(&req->pool, uri ? uri : "");
+    req->_file_fd = -1;
     __atomic_fetch_add(&s->inflight, 1, __ATOMIC_SEQ_CST);
     return box;
 }
@@ -168,7 +169,7 @@ static void set_request_id(struct tams_req *req)
         req->request_id = given;
     } else {
         char *id = tams_pool_alloc(&req->pool, 33);
-        tams_random_hex(id, 16);
+        snprintf(id, 33, "%016" PRIx64 "%016" PRIx64, tams_fast_random(), tams_fast_random());
         req->request_id = id;
     }
 }
@@ -204,8 +205,9 @@ static int parse_body_json(struct tams_req *req)
     return 0;
 }
 
-/* Split the target, route it, check the body; run the handler. Fills the response. */
-static void dispatch(struct req_box *box, enum tams_method method)
+/* Split the target and route it; runs as soon as the headers are in. On failure the error
+ * response is ready (req->responded) and the body is discarded. */
+static void route_request(struct req_box *box, enum tams_method method)
 {
     struct tams_req *req = &box->req;
     struct tams_http_server *s = box->server;
@@ -282,7 +284,16 @@ static void dispatch(struct req_box *box, enum tams_method method)
         return;
     }
     req->route = route;
+    req->method = method;
     box->route_index = (size_t)(route - s->routes->routes);
+}
+
+/* The body is complete: check it and run the handler. Fills the response. */
+static void run_handler(struct req_box *box)
+{
+    struct tams_req *req = &box->req;
+    struct tams_http_server *s = box->server;
+    const struct tams_route *route = req->route;
 
     if (req->_body_toobig) {
         tams_send_error(req, TAMS_ERR_TOOBIG, "the request body is larger than %zu bytes",
@@ -303,7 +314,6 @@ static void dispatch(struct req_box *box, enum tams_method method)
             return;
         }
     }
-    req->method = method;
     route->handler(req);
     if (!req->responded)
         tams_send_error(req, TAMS_ERR_INTERNAL, "the handler for '%s' gave no response",
@@ -318,13 +328,23 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct req_box *box)
     size_t len;
     char *body;
 
+    req->_queued = true;
     tams_res_header(req, "X-Request-Id", req->request_id ? req->request_id : "-");
     add_cors(req);
-    body = tams_buf_detach(&req->out, &len);
-    res = MHD_create_response_from_buffer_with_free_callback(len, body, tams_free);
-    if (!res) {
-        tams_free(body);
-        return MHD_NO;
+    if (req->_file_fd >= 0) {
+        res =
+            MHD_create_response_from_fd_at_offset64(req->_file_len, req->_file_fd, req->_file_off);
+        if (!res)
+            return MHD_NO;
+        req->_file_fd = -1; /* libmicrohttpd closes it with the response */
+        len = (size_t)req->_file_len;
+    } else {
+        body = tams_buf_detach(&req->out, &len);
+        res = MHD_create_response_from_buffer_with_free_callback(len, body, tams_free);
+        if (!res) {
+            tams_free(body);
+            return MHD_NO;
+        }
     }
     for (size_t i = 0; i < req->nheaders; i++)
         MHD_add_response_header(res, req->headers[i].name, req->headers[i].value);
@@ -359,6 +379,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->_started = true;
         req->_conn = conn;
         box->method_name = tams_pool_strdup(&req->pool, method);
+        route_request(box, method_of(method));
+        if (!req->responded && req->route->sink) {
+            req->_streaming = req->route->sink->open(req) == 0;
+            return MHD_YES;
+        }
         if (cl) {
             char *end;
             unsigned long long n = strtoull(cl, &end, 10);
@@ -366,9 +391,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 req->_body_toobig = true;
             if (*end == '\0' && n > discard_limit(s)) {
                 /* Not worth reading: answer now; libmicrohttpd then closes the connection. */
-                set_request_id(req);
-                tams_send_error(req, TAMS_ERR_TOOBIG, "the request body is larger than %zu bytes",
-                                s->max_body);
+                if (!req->responded)
+                    tams_send_error(req, TAMS_ERR_TOOBIG,
+                                    "the request body is larger than %zu bytes", s->max_body);
                 return queue(conn, box);
             }
         }
@@ -376,24 +401,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
-        req->_body_seen = tams_st_add(req->_body_seen, n);
-        if (!req->_body_toobig && tams_buf_add(&req->body, upload_data, n))
-            req->_body_toobig = true;
         *upload_data_size = 0;
+        if (req->_streaming && !req->responded) {
+            if (req->route->sink->write(req, upload_data, n))
+                req->_streaming = false;
+            return MHD_YES;
+        }
+        req->_body_seen = tams_st_add(req->_body_seen, n);
+        if (!req->_body_toobig && !req->responded && tams_buf_add(&req->body, upload_data, n))
+            req->_body_toobig = true;
         if (req->_body_seen > discard_limit(s)) {
             /* Stop reading a body this large: answer now; libmicrohttpd closes afterwards. */
-            if (req->responded)
+            if (req->_queued)
                 return MHD_YES;
-            set_request_id(req);
-            tams_send_error(req, TAMS_ERR_TOOBIG, "the request body is larger than %zu bytes",
-                            s->max_body);
+            if (!req->responded)
+                tams_send_error(req, TAMS_ERR_TOOBIG, "the request body is larger than %zu bytes",
+                                s->max_body);
             return queue(conn, box);
         }
         return MHD_YES;
     }
-    if (req->responded)
+    if (req->_queued)
         return MHD_YES;
-    dispatch(box, method_of(method));
+    if (!req->responded)
+        run_handler(box);
     return queue(conn, box);
 }
 
@@ -432,10 +463,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             tams_json_kstr(&j, "request_id", req->request_id ? req->request_id : "-");
             tams_json_obj_close(&j);
             tams_buf_addch(&line, '\n');
-            tams_log_line(line.data, line.len);
+            tams_log_access(line.data, line.len);
             tams_buf_release(&line);
         }
     }
+    if (req->route && req->route->sink && req->route->sink->abort)
+        req->route->sink->abort(req);
+    if (req->_file_fd >= 0)
+        close(req->_file_fd);
     json_object_put(req->json);
     tams_buf_release(&req->body);
     tams_buf_release(&req->out);
@@ -528,8 +563,8 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
         flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)TAMS_LIMIT_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        (size_t)TAMS_LIMIT_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)TAMS_LIMIT_CONN_TIMEOUT_S, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->daemon) {

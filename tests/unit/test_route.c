@@ -15,14 +15,14 @@ static void h_root(struct tams_req *req TAMS_UNUSED)
 }
 
 static const struct tams_route routes[] = {
-    {TAMS_GET, "/", h_root, 0, NULL},
-    {TAMS_GET, "/service", h_root, 0, NULL},
-    {TAMS_POST, "/service/webhooks", h_root, 0, NULL},
-    {TAMS_GET | TAMS_PUT | TAMS_DELETE, "/flows/{flowId}", h_root, 0, NULL},
-    {TAMS_GET | TAMS_PUT | TAMS_DELETE, "/flows/{flowId}/tags/{name}", h_root, 0, NULL},
-    {TAMS_POST, "/flows/{flowId}/segments", h_root, 0, NULL},
-    {TAMS_GET, "/objects/{objectId*}", h_root, 0, NULL},
-    {TAMS_DELETE, "/flows/{flowId}/segments", h_root, 0, NULL},
+    {TAMS_GET, "/", h_root, 0, NULL, NULL},
+    {TAMS_GET, "/service", h_root, 0, NULL, NULL},
+    {TAMS_POST, "/service/webhooks", h_root, 0, NULL, NULL},
+    {TAMS_GET | TAMS_PUT | TAMS_DELETE, "/flows/{flowId}", h_root, 0, NULL, NULL},
+    {TAMS_GET | TAMS_PUT | TAMS_DELETE, "/flows/{flowId}/tags/{name}", h_root, 0, NULL, NULL},
+    {TAMS_POST, "/flows/{flowId}/segments", h_root, 0, NULL, NULL},
+    {TAMS_GET, "/objects/{objectId*}", h_root, 0, NULL, NULL},
+    {TAMS_DELETE, "/flows/{flowId}/segments", h_root, 0, NULL, NULL},
 };
 static const struct tams_route_table table = {routes, TAMS_ARRAY_SIZE(routes)};
 
