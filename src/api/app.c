@@ -4,6 +4,7 @@
 #include "core/random.h"
 #include "api/app.h"
 #include "api/service.h"
+#include "media/local.h"
 
 static int load_local_store_id(struct tams_app *app, struct tams_buf *why)
 {
@@ -38,13 +39,19 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
     pthread_mutex_init(&app->service_lock, NULL);
     tams_buf_init(&app->service_json, 1 << 20);
     rc = load_local_store_id(app, why);
-    if (rc)
-        return rc;
-    return tams_service_refresh(app, why);
+    if (!rc)
+        rc = tams_local_open(&app->local, cfg->data_dir, app->local_store_id,
+                             cfg->local_store_label, cfg->media_url_expiry, why);
+    if (!rc)
+        rc = tams_service_refresh(app, why);
+    return rc;
 }
 
 void tams_app_release(struct tams_app *app)
 {
+    if (app->local)
+        app->local->ops->close(app->local);
+    app->local = NULL;
     tams_buf_release(&app->service_json);
     pthread_mutex_destroy(&app->service_lock);
 }

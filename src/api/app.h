@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "http/route.h"
 #include "http/server.h"
+#include "media/media.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -17,6 +18,7 @@ struct tams_app {
     struct tams_store_handle store;
     struct tams_http_server *http;
     char local_store_id[37];
+    struct tams_media_backend *local; /* the built-in object store */
 
     /* GET /service body, rendered once and again after each POST /service. */
     pthread_mutex_t service_lock;

@@ -4,6 +4,7 @@
 #define TAMS_API_HANDLERS_H
 
 #include "http/request.h"
+#include "http/route.h"
 
 /* service.c */
 void root_get(struct tams_req *req);
@@ -12,5 +13,46 @@ void service_post(struct tams_req *req);
 void storage_backends_get(struct tams_req *req);
 void health_get(struct tams_req *req);
 void metrics_get(struct tams_req *req);
+
+/* objects_http.c: the built-in object store's endpoints */
+void local_object_get(struct tams_req *req);
+void local_object_put(struct tams_req *req);
+extern const struct tams_body_sink tams_local_put_sink;
+
+/* sources.c */
+void sources_list(struct tams_req *req);
+void source_get(struct tams_req *req);
+void source_tags_get(struct tams_req *req);
+void source_tag_get(struct tams_req *req);
+void source_tag_put(struct tams_req *req);
+void source_tag_delete(struct tams_req *req);
+void source_label_get(struct tams_req *req);
+void source_label_put(struct tams_req *req);
+void source_label_delete(struct tams_req *req);
+void source_description_get(struct tams_req *req);
+void source_description_put(struct tams_req *req);
+void source_description_delete(struct tams_req *req);
+
+/* flows.c */
+void flows_list(struct tams_req *req);
+void flow_get(struct tams_req *req);
+void flow_put(struct tams_req *req);
+void flow_delete(struct tams_req *req);
+void flow_tags_get(struct tams_req *req);
+void flow_tag_get(struct tams_req *req);
+void flow_tag_put(struct tams_req *req);
+void flow_tag_delete(struct tams_req *req);
+#define TAMS__FLOW_PROP(name)                                                                      \
+    void flow_##name##_get(struct tams_req *req);                                                  \
+    void flow_##name##_put(struct tams_req *req);                                                  \
+    void flow_##name##_delete(struct tams_req *req);
+TAMS__FLOW_PROP(label)
+TAMS__FLOW_PROP(description)
+TAMS__FLOW_PROP(flow_collection)
+TAMS__FLOW_PROP(max_bit_rate)
+TAMS__FLOW_PROP(avg_bit_rate)
+#undef TAMS__FLOW_PROP
+void flow_read_only_get(struct tams_req *req);
+void flow_read_only_put(struct tams_req *req);
 
 #endif

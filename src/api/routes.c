@@ -1,18 +1,54 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* routes.c - the declarative route table: path, methods, handler, gate flags. */
+/* routes.c - the declarative route table: path, methods, handler, gate flags.
+ * GET routes answer HEAD too; a path's other methods get 405 with Allow. */
 #include "core/common.h"
 #include "api/app.h"
 #include "api/handlers.h"
 
 #define JSON_BODY (TAMS_ROUTE_JSON_BODY | TAMS_ROUTE_BODY_REQUIRED)
 
+#define R(m, path, fn, fl)                                                                         \
+    {                                                                                              \
+        .methods = (m), .pattern = (path), .handler = (fn), .flags = (fl)                          \
+    }
+#define PROP(path, name)                                                                           \
+    R(TAMS_GET, path, name##_get, 0), R(TAMS_PUT, path, name##_put, JSON_BODY),                    \
+        R(TAMS_DELETE, path, name##_delete, 0)
+
 static const struct tams_route routes[] = {
-    {TAMS_GET, "/", root_get, 0, NULL},
-    {TAMS_GET, "/service", service_get, 0, NULL},
-    {TAMS_POST, "/service", service_post, JSON_BODY, NULL},
-    {TAMS_GET, "/service/storage-backends", storage_backends_get, 0, NULL},
-    {TAMS_GET, "/health", health_get, TAMS_ROUTE_NO_LOG, NULL},
-    {TAMS_GET, "/metrics", metrics_get, TAMS_ROUTE_NO_LOG, NULL},
+    R(TAMS_GET, "/", root_get, 0),
+    R(TAMS_GET, "/service", service_get, 0),
+    R(TAMS_POST, "/service", service_post, JSON_BODY),
+    R(TAMS_GET, "/service/storage-backends", storage_backends_get, 0),
+    R(TAMS_GET, "/health", health_get, TAMS_ROUTE_NO_LOG),
+    R(TAMS_GET, "/metrics", metrics_get, TAMS_ROUTE_NO_LOG),
+    R(TAMS_GET, "/_objects/{key*}", local_object_get, 0),
+    {.methods = TAMS_PUT,
+     .pattern = "/_objects/{key*}",
+     .handler = local_object_put,
+     .flags = TAMS_ROUTE_RAW_BODY,
+     .sink = &tams_local_put_sink},
+
+    R(TAMS_GET, "/sources", sources_list, 0),
+    R(TAMS_GET, "/sources/{sourceId}", source_get, 0),
+    R(TAMS_GET, "/sources/{sourceId}/tags", source_tags_get, 0),
+    PROP("/sources/{sourceId}/tags/{name}", source_tag),
+    PROP("/sources/{sourceId}/label", source_label),
+    PROP("/sources/{sourceId}/description", source_description),
+
+    R(TAMS_GET, "/flows", flows_list, 0),
+    R(TAMS_GET, "/flows/{flowId}", flow_get, 0),
+    R(TAMS_PUT, "/flows/{flowId}", flow_put, JSON_BODY),
+    R(TAMS_DELETE, "/flows/{flowId}", flow_delete, 0),
+    R(TAMS_GET, "/flows/{flowId}/tags", flow_tags_get, 0),
+    PROP("/flows/{flowId}/tags/{name}", flow_tag),
+    PROP("/flows/{flowId}/label", flow_label),
+    PROP("/flows/{flowId}/description", flow_description),
+    R(TAMS_GET, "/flows/{flowId}/read_only", flow_read_only_get, 0),
+    R(TAMS_PUT, "/flows/{flowId}/read_only", flow_read_only_put, JSON_BODY),
+    PROP("/flows/{flowId}/flow_collection", flow_flow_collection),
+    PROP("/flows/{flowId}/max_bit_rate", flow_max_bit_rate),
+    PROP("/flows/{flowId}/avg_bit_rate", flow_avg_bit_rate),
 };
 
 const struct tams_route_table tams_api_routes = {routes, TAMS_ARRAY_SIZE(routes)};

@@ -126,12 +126,12 @@ void storage_backends_get(struct tams_req *req)
     struct tams_json *j = tams_res_json(req);
     tams_json_arr_open(j);
     tams_json_obj_open(j);
-    tams_json_kstr(j, "id", app->local_store_id);
-    tams_json_kstr(j, "label", app->cfg->local_store_label);
+    tams_json_kstr(j, "id", app->local->id);
+    tams_json_kstr(j, "label", app->local->label);
     tams_json_kstr(j, "store_type", "http_object_store");
-    tams_json_kstr(j, "provider", "tamsd");
-    tams_json_kstr(j, "store_product", "tamsd built-in object store");
-    tams_json_kbool(j, "default_storage", true);
+    tams_json_kstr(j, "provider", app->local->provider);
+    tams_json_kstr(j, "store_product", app->local->store_product);
+    tams_json_kbool(j, "default_storage", app->local->is_default);
     tams_json_obj_close(j);
     tams_json_arr_close(j);
     tams_send_json_body(req, 200);

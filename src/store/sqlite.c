@@ -8,6 +8,7 @@
 #include "store/cursor.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 
@@ -73,6 +74,17 @@ static const char *const migrations[] = {
     " f.updated_by, f.read_only, (SELECT group_concat(x.collector_id, ',') FROM (SELECT DISTINCT"  \
     " c.collector_id FROM flow_collection c WHERE c.member_id = f.id ORDER BY 1) x)"
 
+/* A page of segments whose lo lies in [?2, ?3], in one order, at most ?5 rows; objects joined
+ * for what get_urls are built from (LEFT: a segment whose object row is missing still lists).
+ * Columns in the order seg_rec_read() reads them. Every shape is a range of the primary key
+ * (flow_id, lo), or of segments_object, which in a WITHOUT ROWID table is keyed
+ * (object_id, flow_id, lo): no scan, no sort. */
+#define SEG_LIST_SQL(cond, order)                                                                  \
+    "SELECT s.lo, s.hi, s.start_incl, s.end_incl, s.object_id, s.ts_offset, s.last_duration,"      \
+    " s.sample_offset, s.sample_count, s.key_frame_count, s.get_urls, o.controlled,"               \
+    " o.storage_id, o.key FROM segments s LEFT JOIN objects o ON o.id = s.object_id"               \
+    " WHERE s.flow_id = ?1 AND s.lo BETWEEN ?2 AND ?3" cond " " order " LIMIT ?5"
+
 #define STMTS(XX)                                                                                  \
     XX(BEGIN, "BEGIN IMMEDIATE")                                                                   \
     XX(BEGIN_READ, "BEGIN")                                                                        \
@@ -132,7 +144,33 @@ static const char *const migrations[] = {
     XX(SOURCE_TOUCH, "UPDATE sources SET updated = ?2, updated_by = ?3 WHERE id = ?1")             \
     XX(SOURCE_TAG_SET, "INSERT INTO source_tags(source_id, name, value) VALUES (?1, ?2, ?3)"       \
                        " ON CONFLICT(source_id, name) DO UPDATE SET value = excluded.value")       \
-    XX(SOURCE_TAG_DEL, "DELETE FROM source_tags WHERE source_id = ?1 AND name = ?2")
+    XX(SOURCE_TAG_DEL, "DELETE FROM source_tags WHERE source_id = ?1 AND name = ?2")               \
+    XX(MEDIA_FLOW, "SELECT read_only, container IS NOT NULL FROM flows WHERE id = ?1")             \
+    XX(OBJ_STATE, "SELECT allocated_for_flow, first_referenced_by_flow IS NOT NULL FROM objects"   \
+                  " WHERE id = ?1")                                                                \
+    XX(OBJ_INS_UNCONTROLLED,                                                                       \
+       "INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"                  \
+       " first_referenced_by_flow, created) VALUES (?1, NULL, '', 0, NULL, ?2, ?3)")               \
+    XX(OBJ_SET_FIRST, "UPDATE objects SET first_referenced_by_flow = ?2 WHERE id = ?1"             \
+                      " AND first_referenced_by_flow IS NULL")                                     \
+    XX(SEG_INSERT,                                                                                 \
+       "INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,"         \
+       " last_duration, sample_offset, sample_count, key_frame_count, get_urls)"                   \
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")                              \
+    XX(REF_ADD, "INSERT INTO object_refs(object_id, flow_id, count) VALUES (?1, ?2, ?3)"           \
+                " ON CONFLICT(object_id, flow_id) DO UPDATE SET count = count + excluded.count")   \
+    XX(FLOW_SEG_TOUCH, "UPDATE flows SET segments_updated = ?2 WHERE id = ?1")                     \
+    XX(OBJ_EXISTS, "SELECT 1 FROM objects WHERE id = ?1")                                          \
+    XX(OBJ_INSERT, "INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"      \
+                   " created) VALUES (?1, ?2, ?3, 1, ?4, ?5)")                                     \
+    XX(OBJ_FIRST_REF, "SELECT first_referenced_by_flow FROM objects WHERE id = ?1")                \
+    XX(OBJ_HAS_REFS, "SELECT 1 FROM object_refs WHERE object_id = ?1 LIMIT 1")                     \
+    XX(OBJ_REF_FLOWS, "SELECT flow_id FROM object_refs WHERE object_id = ?1 AND flow_id > ?2"      \
+                      " ORDER BY flow_id LIMIT ?3")                                                \
+    XX(SEG_LIST, SEG_LIST_SQL("", "ORDER BY s.lo"))                                                \
+    XX(SEG_LIST_REV, SEG_LIST_SQL("", "ORDER BY s.lo DESC"))                                       \
+    XX(SEG_LIST_OBJ, SEG_LIST_SQL(" AND s.object_id = ?4", "ORDER BY s.lo"))                       \
+    XX(SEG_LIST_OBJ_REV, SEG_LIST_SQL(" AND s.object_id = ?4", "ORDER BY s.lo DESC"))
 
 enum sid {
 #define XX(name, sql) S_##name,
@@ -1580,6 +1618,523 @@ out:
     return tx_end(c, rc);
 }
 
+/* ---- segments and objects ---------------------------------------------------------------- */
+
+/* The flow a media write goes to (segments, storage): it must exist (NOTFOUND), be writable
+ * (READONLY) and have a container (VALIDATION, notes §11.14). */
+static int media_flow_check(struct conn *c, const char *flow_id, const char *what,
+                            struct tams_buf *why)
+{
+    sqlite3_stmt *s = stmt(c, S_MEDIA_FLOW);
+    bool read_only, container;
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, flow_id, -1, SQLITE_STATIC);
+    rc = step_row(c, s, "read flow");
+    if (rc <= 0) {
+        if (rc == 0)
+            why_add(why, "flow %s does not exist", flow_id);
+        return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
+    }
+    read_only = sqlite3_column_int(s, 0) != 0;
+    container = sqlite3_column_int(s, 1) != 0;
+    done(s);
+    if (read_only) {
+        why_add(why, "flow %s is read-only", flow_id);
+        return TAMS_ERR_READONLY;
+    }
+    if (!container) {
+        why_add(why, "flow %s has no container: %s", flow_id, what);
+        return TAMS_ERR_VALIDATION;
+    }
+    return 0;
+}
+
+/* What a segment registration may do with its object (notes §6.3). */
+enum obj_state {
+    OBJ_UNKNOWN,         /* no row: external, acceptable only with get_urls */
+    OBJ_REGISTERED,      /* some segment registered it once: reuse by any flow */
+    OBJ_ALLOCATED_HERE,  /* allocated for this flow, first registration now */
+    OBJ_ALLOCATED_OTHER, /* allocated for another flow and never registered: refused */
+};
+
+static int object_state(struct conn *c, const char *id, const char *flow_id, enum obj_state *out)
+{
+    sqlite3_stmt *s = stmt(c, S_OBJ_STATE);
+    const char *alloc;
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    rc = step_row(c, s, "read object");
+    if (rc <= 0) {
+        *out = OBJ_UNKNOWN;
+        return rc;
+    }
+    alloc = col_str(s, 0);
+    if (sqlite3_column_int(s, 1))
+        *out = OBJ_REGISTERED;
+    else if (alloc && strcmp(alloc, flow_id) != 0)
+        *out = OBJ_ALLOCATED_OTHER;
+    else
+        *out = OBJ_ALLOCATED_HERE;
+    done(s);
+    return 0;
+}
+
+/* State of one segments_add call. Strings point into the caller's segments. */
+struct seg_batch {
+    struct conn *c;
+    const char *flow_id;
+    char now[TAMS_RFC3339_MAX];
+    const char *obj_id; /* object of the last lookup, and what it is by now */
+    enum obj_state obj;
+    const char *ref_id; /* object whose reference count rise is still to be written */
+    int64_t ref_count;
+};
+
+/* Write the pending reference count rise: consecutive segments of one object (a long object
+ * cut into many segments) cost one upsert. */
+static int flush_ref(struct seg_batch *b)
+{
+    sqlite3_stmt *s;
+
+    if (b->ref_count == 0)
+        return 0;
+    if (!(s = stmt(b->c, S_REF_ADD)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, b->ref_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, b->flow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, b->ref_count);
+    b->ref_count = 0;
+    return exec_stmt(b->c, s, "raise object reference");
+}
+
+static void bind_opt(sqlite3_stmt *s, int i, bool has, int64_t v)
+{
+    if (has)
+        sqlite3_bind_int64(s, i, v);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* Check and store one segment. *result gets 0 or the segment's own error (nothing of it is
+ * written then); the return value is 0 or a failure that ends the whole batch. */
+static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int *result,
+                       struct tams_buf *why)
+{
+    struct seg_end prev;
+    sqlite3_stmt *s;
+    int rc;
+
+    *result = TAMS_ERR_VALIDATION;
+    if (!seg->object_id || !seg->object_id[0] || !tams_timerange_is_bounded(&seg->tr)) {
+        why_add(why, "a segment needs an object_id and a bounded, non-empty timerange");
+        return 0;
+    }
+    /* Stored segments never overlap, so hi grows with lo: of those starting at or before this
+     * one's end, only the last can reach its start. One seek; earlier items of the batch are in
+     * the table already, so this covers them too. */
+    rc = seg_seek(b->c, S_SEG_LAST_LE, b->flow_id, seg->tr.hi, &prev);
+    if (rc < 0)
+        return rc;
+    if (rc == 1 && prev.hi >= seg->tr.lo) {
+        struct tams_timerange other = {prev.lo, prev.hi, prev.start_incl, prev.end_incl};
+        char a[TAMS_TIMERANGE_STRMAX], o[TAMS_TIMERANGE_STRMAX];
+
+        tams_timerange_format(&seg->tr, a);
+        tams_timerange_format(&other, o);
+        why_add(why, "segment %s overlaps segment %s of flow %s", a, o, b->flow_id);
+        return 0;
+    }
+    rc = 0;
+    if (!b->obj_id || strcmp(b->obj_id, seg->object_id) != 0) {
+        if ((rc = object_state(b->c, seg->object_id, b->flow_id, &b->obj)))
+            return rc;
+        b->obj_id = seg->object_id;
+    }
+    switch (b->obj) {
+    case OBJ_ALLOCATED_OTHER:
+        why_add(why, "object '%s' was allocated for another flow and has not been registered yet",
+                seg->object_id);
+        return 0;
+    case OBJ_UNKNOWN:
+        if (!seg->get_urls) {
+            why_add(why,
+                    "object '%s' is unknown: allocate it with POST /flows/{id}/storage or give"
+                    " get_urls",
+                    seg->object_id);
+            return 0;
+        }
+        if (!(s = stmt(b->c, S_OBJ_INS_UNCONTROLLED)))
+            return TAMS_ERR_STORE;
+        sqlite3_bind_text(s, 1, seg->object_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, b->flow_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, b->now, -1, SQLITE_STATIC);
+        rc = exec_stmt(b->c, s, "record uncontrolled object");
+        break;
+    case OBJ_ALLOCATED_HERE:
+        if (!(s = stmt(b->c, S_OBJ_SET_FIRST)))
+            return TAMS_ERR_STORE;
+        sqlite3_bind_text(s, 1, seg->object_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, b->flow_id, -1, SQLITE_STATIC);
+        rc = exec_stmt(b->c, s, "register object");
+        break;
+    case OBJ_REGISTERED:
+        break;
+    }
+    if (rc)
+        return rc;
+    b->obj = OBJ_REGISTERED;
+
+    if (!(s = stmt(b->c, S_SEG_INSERT)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, b->flow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, seg->tr.lo);
+    sqlite3_bind_int64(s, 3, seg->tr.hi);
+    sqlite3_bind_int(s, 4, seg->tr.lo_incl);
+    sqlite3_bind_int(s, 5, seg->tr.hi_incl);
+    sqlite3_bind_text(s, 6, seg->object_id, -1, SQLITE_STATIC);
+    bind_opt(s, 7, seg->has & TAMS_SEG_TS_OFFSET, seg->ts_offset);
+    bind_opt(s, 8, seg->has & TAMS_SEG_LAST_DURATION, seg->last_duration);
+    bind_opt(s, 9, seg->has & TAMS_SEG_SAMPLE_OFFSET, seg->sample_offset);
+    bind_opt(s, 10, seg->has & TAMS_SEG_SAMPLE_COUNT, seg->sample_count);
+    bind_opt(s, 11, seg->has & TAMS_SEG_KEY_FRAME_COUNT, seg->key_frame_count);
+    if (seg->get_urls)
+        sqlite3_bind_text(s, 12, seg->get_urls, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 12);
+    if ((rc = exec_stmt(b->c, s, "insert segment")))
+        return rc;
+
+    if (b->ref_count && strcmp(b->ref_id, seg->object_id) != 0 && (rc = flush_ref(b)))
+        return rc;
+    b->ref_id = seg->object_id;
+    b->ref_count++;
+    *result = 0;
+    return 0;
+}
+
+static int sqlite_segments_add(struct tams_store *st, const char *flow_id,
+                               const struct tams_segment *segs, size_t n, int *results,
+                               struct tams_buf *whys, const char *principal)
+{
+    struct seg_batch b = {.flow_id = flow_id, .obj = OBJ_UNKNOWN};
+    size_t added = 0;
+    int rc = get_conn(st, &b.c);
+
+    (void)principal; /* segment writes bump segments_updated only, not updated_by (§11.12) */
+    for (size_t i = 0; results && i < n; i++)
+        results[i] = 0;
+    if (rc)
+        goto fail;
+    tams_clock_now_rfc3339(b.now);
+    if ((rc = tx_begin(b.c)))
+        goto fail;
+    rc = media_flow_check(b.c, flow_id, "segments cannot be registered on it",
+                          whys && n ? &whys[0] : NULL);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int res;
+
+        rc = seg_add_one(&b, &segs[i], &res, whys ? &whys[i] : NULL);
+        if (rc == 0 && results)
+            results[i] = res;
+        added += rc == 0 && res == 0;
+    }
+    if (rc == 0)
+        rc = flush_ref(&b);
+    if (rc == 0 && added) {
+        sqlite3_stmt *s = stmt(b.c, S_FLOW_SEG_TOUCH);
+
+        if (!s) {
+            rc = TAMS_ERR_STORE;
+        } else {
+            sqlite3_bind_text(s, 1, flow_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, b.now, -1, SQLITE_STATIC);
+            rc = exec_stmt(b.c, s, "touch flow segments");
+        }
+    }
+    rc = tx_end(b.c, rc);
+fail:
+    /* Nothing was stored: every segment shares the batch's fate. */
+    for (size_t i = 0; rc && results && i < n; i++)
+        results[i] = rc;
+    return rc;
+}
+
+/* The lo a segment page cursor carries, in canonical decimal only. */
+static int page_lo(const struct tams_page *page, const char *kind, bool *have, int64_t *out)
+{
+    struct tams_buf key = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
+    char canon[32], *end;
+    long long v;
+    int rc;
+
+    *have = false;
+    if (!page || !page->after)
+        return 0;
+    rc = tams_cursor_decode(page->after, kind, &key);
+    if (rc == 0) {
+        errno = 0;
+        v = strtoll(key.data, &end, 10);
+        snprintf(canon, sizeof(canon), "%lld", v);
+        if (errno || *end || strcmp(canon, key.data) != 0) {
+            rc = TAMS_ERR_BADPAGE;
+        } else {
+            *out = (int64_t)v;
+            *have = true;
+        }
+    }
+    tams_buf_release(&key);
+    return rc;
+}
+
+struct seg_rows {
+    struct tams_segment_rec *v;
+    size_t n, cap;
+    struct strpool pool;
+};
+
+static void opt_col(sqlite3_stmt *s, int i, unsigned bit, unsigned *has, int64_t *v)
+{
+    if (sqlite3_column_type(s, i) != SQLITE_NULL) {
+        *v = sqlite3_column_int64(s, i);
+        *has |= bit;
+    }
+}
+
+/* Copy a SEG_LIST_SQL row, so the statement can be reset before any callback runs. */
+static void seg_row_read(sqlite3_stmt *s, struct seg_rows *rows)
+{
+    struct tams_segment_rec *r;
+    struct tams_segment *g;
+
+    if (rows->n == rows->cap) {
+        rows->cap = rows->cap ? rows->cap * 2 : 16;
+        rows->v = tams_realloc(rows->v, tams_st_mult(rows->cap, sizeof(*rows->v)));
+    }
+    r = &rows->v[rows->n++];
+    memset(r, 0, sizeof(*r));
+    g = &r->seg;
+    g->tr.lo = sqlite3_column_int64(s, 0);
+    g->tr.hi = sqlite3_column_int64(s, 1);
+    g->tr.lo_incl = sqlite3_column_int(s, 2) != 0;
+    g->tr.hi_incl = sqlite3_column_int(s, 3) != 0;
+    g->object_id = pool_dup(&rows->pool, col_str(s, 4));
+    opt_col(s, 5, TAMS_SEG_TS_OFFSET, &g->has, &g->ts_offset);
+    opt_col(s, 6, TAMS_SEG_LAST_DURATION, &g->has, &g->last_duration);
+    opt_col(s, 7, TAMS_SEG_SAMPLE_OFFSET, &g->has, &g->sample_offset);
+    opt_col(s, 8, TAMS_SEG_SAMPLE_COUNT, &g->has, &g->sample_count);
+    opt_col(s, 9, TAMS_SEG_KEY_FRAME_COUNT, &g->has, &g->key_frame_count);
+    g->get_urls = pool_dup(&rows->pool, col_str(s, 10));
+    r->controlled = sqlite3_column_int(s, 11) != 0; /* NULL (no object row) reads as 0 */
+    if (r->controlled) {
+        r->storage_id = pool_dup(&rows->pool, col_str(s, 12));
+        r->key = pool_dup(&rows->pool, col_str(s, 13));
+    }
+}
+
+static int sqlite_segments_list(struct tams_store *st, const char *flow_id,
+                                const struct tams_segment_filter *f, const struct tams_page *page,
+                                tams_segment_cb cb, void *ctx)
+{
+    static const enum sid shapes[2][2] = {{S_SEG_LIST, S_SEG_LIST_REV},
+                                          {S_SEG_LIST_OBJ, S_SEG_LIST_OBJ_REV}};
+    const struct tams_timerange *tr = f ? f->timerange : NULL;
+    const char *object_id = f ? f->object_id : NULL;
+    bool reverse = f && f->reverse, have_after, more = false;
+    const char *kind = reverse ? "segments-rev" : "segments";
+    int limit = page && page->limit > 0 ? page->limit : 100, rc;
+    int64_t after = 0, lo_min = INT64_MIN, lo_max = INT64_MAX;
+    struct seg_rows rows = {0};
+    struct seg_end prev;
+    struct conn *c;
+    sqlite3_stmt *s;
+
+    if (page && page->next_key)
+        tams_buf_reset(page->next_key);
+    if ((rc = page_lo(page, kind, &have_after, &after)))
+        return rc;
+    if (tr && tams_timerange_is_empty(tr))
+        return 0;
+    if (tr) {
+        lo_min = tr->lo;
+        lo_max = tr->hi;
+    }
+    if ((rc = get_conn(st, &c)))
+        return rc;
+    if ((rc = tx_begin_read(c)))
+        return rc;
+    /* Overlap with X = lo in [L, X.hi], where L is the start of the one segment that starts
+     * at or before X.lo and still reaches it (hi grows with lo), else X.lo. One seek, skipped
+     * when an ascending cursor is past X.lo anyway. */
+    if (tr && tr->lo != INT64_MIN && !(have_after && !reverse && after >= tr->lo)) {
+        rc = seg_seek(c, S_SEG_LAST_LE, flow_id, tr->lo, &prev);
+        if (rc == 1 && prev.hi >= tr->lo)
+            lo_min = prev.lo;
+        rc = rc < 0 ? rc : 0;
+    }
+    /* Keyset: continue after the last lo sent, in the listing's direction. */
+    if (have_after && !reverse) {
+        if (after == INT64_MAX)
+            lo_min = INT64_MAX, lo_max = INT64_MIN;
+        else if (after + 1 > lo_min)
+            lo_min = after + 1;
+    } else if (have_after) {
+        if (after == INT64_MIN)
+            lo_min = INT64_MAX, lo_max = INT64_MIN;
+        else if (after - 1 < lo_max)
+            lo_max = after - 1;
+    }
+    if (rc == 0 && lo_min <= lo_max) {
+        if (!(s = stmt(c, shapes[object_id != NULL][reverse]))) {
+            rc = TAMS_ERR_STORE;
+        } else {
+            sqlite3_bind_text(s, 1, flow_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 2, lo_min);
+            sqlite3_bind_int64(s, 3, lo_max);
+            if (object_id)
+                sqlite3_bind_text(s, 4, object_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int(s, 5, limit + 1);
+            while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+                if ((int)rows.n == limit) {
+                    more = true;
+                    break;
+                }
+                seg_row_read(s, &rows);
+            }
+            rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlerr(c, rc, "segments_list");
+            done(s);
+        }
+    }
+    if ((rc = tx_end(c, rc)))
+        goto out;
+    if (more && rows.n && page && page->next_key) {
+        char key[32];
+
+        snprintf(key, sizeof(key), "%" PRId64, rows.v[rows.n - 1].seg.tr.lo);
+        if ((rc = tams_cursor_encode(page->next_key, kind, key)))
+            goto out;
+    }
+    for (size_t i = 0; i < rows.n && rc == 0; i++)
+        rc = cb(ctx, &rows.v[i]);
+out:
+    tams_free(rows.v);
+    pool_release(&rows.pool);
+    return rc;
+}
+
+static int sqlite_objects_allocate(struct tams_store *st, const char *flow_id,
+                                   const char *storage_id, const struct tams_object_alloc *objs,
+                                   size_t n, struct tams_buf *why)
+{
+    char now[TAMS_RFC3339_MAX];
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    tams_clock_now_rfc3339(now);
+    if ((rc = tx_begin(c)))
+        return rc;
+    rc = media_flow_check(c, flow_id, "storage cannot be allocated for it", why);
+    /* Inserting as we go also catches an id given twice; any failure rolls back all. */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if ((rc = exists(c, S_OBJ_EXISTS, objs[i].id)) != 0) {
+            if (rc == 1) {
+                why_add(why, "object id '%s' already exists", objs[i].id);
+                rc = TAMS_ERR_VALIDATION;
+            }
+            break;
+        }
+        if (!(s = stmt(c, S_OBJ_INSERT))) {
+            rc = TAMS_ERR_STORE;
+            break;
+        }
+        sqlite3_bind_text(s, 1, objs[i].id, -1, SQLITE_STATIC);
+        bind_str(s, 2, storage_id);
+        sqlite3_bind_text(s, 3, objs[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, flow_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, now, -1, SQLITE_STATIC);
+        rc = exec_stmt(c, s, "allocate object");
+    }
+    return tx_end(c, rc);
+}
+
+/* Inside a read transaction: the object's first flow and a page of the flows using it. An
+ * object no segment ever registered (allocated only) is NOTFOUND (notes §6.5). */
+static int object_read(struct conn *c, const char *id, const char *after, int limit, char **first,
+                       struct strpool *flows, bool *more)
+{
+    sqlite3_stmt *s = stmt(c, S_OBJ_FIRST_REF);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    rc = step_row(c, s, "read object");
+    if (rc <= 0)
+        return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
+    if (col_str(s, 0))
+        *first = tams_strdup(col_str(s, 0));
+    done(s);
+    if (!*first && (rc = exists(c, S_OBJ_HAS_REFS, id)) <= 0)
+        return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
+    if (!(s = stmt(c, S_OBJ_REF_FLOWS)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, limit + 1);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((int)flows->n == limit) {
+            *more = true;
+            break;
+        }
+        pool_dup(flows, col_str(s, 0));
+    }
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlerr(c, rc, "object flows");
+    done(s);
+    return rc;
+}
+
+static int sqlite_object_get(struct tams_store *st, const char *id, const struct tams_page *page,
+                             tams_object_cb cb, void *ctx)
+{
+    struct tams_buf after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
+    struct tams_object_rec rec = {.id = id};
+    struct strpool flows = {0};
+    int limit = page && page->limit > 0 ? page->limit : 100, rc;
+    char *first = NULL;
+    bool more = false;
+    struct conn *c;
+
+    if (page && page->next_key)
+        tams_buf_reset(page->next_key);
+    if ((rc = page_after(page, "objflows", &after)))
+        goto out;
+    if ((rc = get_conn(st, &c)) || (rc = tx_begin_read(c)))
+        goto out;
+    rc = tx_end(c, object_read(c, id, after.data, limit, &first, &flows, &more));
+    if (rc)
+        goto out;
+    if (more && flows.n && page && page->next_key &&
+        (rc = tams_cursor_encode(page->next_key, "objflows", flows.v[flows.n - 1])))
+        goto out;
+    rec.referenced_by_flows = (const char *const *)flows.v;
+    rec.nreferenced_by_flows = flows.n;
+    rec.first_referenced_by_flow = first;
+    rc = cb(ctx, &rec);
+out:
+    tams_free(first);
+    pool_release(&flows);
+    tams_buf_release(&after);
+    return rc;
+}
+
 const struct tams_store_ops tams_store_sqlite_ops = {
     .name = "sqlite",
     .caps = 0,
@@ -1598,4 +2153,8 @@ const struct tams_store_ops tams_store_sqlite_ops = {
     .source_list = sqlite_source_list,
     .source_set_prop = sqlite_source_set_prop,
     .source_set_tag = sqlite_source_set_tag,
+    .segments_add = sqlite_segments_add,
+    .segments_list = sqlite_segments_list,
+    .objects_allocate = sqlite_objects_allocate,
+    .object_get = sqlite_object_get,
 };

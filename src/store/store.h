@@ -87,6 +87,54 @@ struct tams_source_rec {
     size_t ncollected_by;
 };
 
+/* ---- segments and objects ---- */
+
+enum tams_segment_has {
+    TAMS_SEG_TS_OFFSET = 1 << 0,
+    TAMS_SEG_LAST_DURATION = 1 << 1,
+    TAMS_SEG_SAMPLE_OFFSET = 1 << 2,
+    TAMS_SEG_SAMPLE_COUNT = 1 << 3,
+    TAMS_SEG_KEY_FRAME_COUNT = 1 << 4,
+};
+
+/* A segment as registered (POST) and as read back. */
+struct tams_segment {
+    struct tams_timerange tr; /* bounded, non-empty (checked by the caller) */
+    const char *object_id;
+    int64_t ts_offset, last_duration, sample_offset, sample_count, key_frame_count;
+    unsigned has;         /* enum tams_segment_has: which optional members are set */
+    const char *get_urls; /* client-given (uncontrolled) get_urls as JSON array text, or NULL */
+};
+
+/* A segment read back, with what get_urls are built from. */
+struct tams_segment_rec {
+    struct tams_segment seg;
+    bool controlled;        /* the object lives in one of our storage backends */
+    const char *storage_id; /* backend of a controlled object */
+    const char *key;        /* object key in that backend, fixed at allocation */
+};
+
+struct tams_segment_filter {
+    const struct tams_timerange *timerange; /* NULL = all; segments overlapping it */
+    const char *object_id;                  /* NULL = any */
+    bool reverse;                           /* newest first */
+};
+
+struct tams_object_rec {
+    const char *id;
+    const char *const *referenced_by_flows; /* this page of them */
+    size_t nreferenced_by_flows;
+    const char *first_referenced_by_flow; /* NULL when unknown */
+};
+
+/* An object to allocate: id and key are chosen by the caller (key is fixed from now on). */
+struct tams_object_alloc {
+    const char *id, *key;
+};
+
+typedef int (*tams_segment_cb)(void *ctx, const struct tams_segment_rec *rec);
+typedef int (*tams_object_cb)(void *ctx, const struct tams_object_rec *rec);
+
 typedef int (*tams_flow_cb)(void *ctx, const struct tams_flow_rec *rec);
 typedef int (*tams_source_cb)(void *ctx, const struct tams_source_rec *rec);
 /* Mutates a parsed flow document in place inside the store's transaction. Returns 0 to commit,
@@ -150,6 +198,33 @@ struct tams_store_ops {
     /* value NULL = delete the tag (NOTFOUND when it does not exist). */
     int (*source_set_tag)(struct tams_store *st, const char *id, const char *name,
                           const char *value, const char *principal);
+
+    /* Segments. All in one transaction: the flow must exist (NOTFOUND), not be read-only
+     * (READONLY) and have a container (VALIDATION). Each segment is then checked on its own:
+     * it must not overlap a stored segment or an earlier one of the batch; its object must
+     * have been allocated for this flow (or registered by any flow before), or, when unknown,
+     * the segment must carry get_urls (the object is then recorded as uncontrolled). results[i]
+     * gets 0 or the segment's error, with a summary appended to whys[i]. Good segments are
+     * stored, object reference counts raised and segments_updated set, even when others fail.
+     * Returns 0 when the batch ran. */
+    int (*segments_add)(struct tams_store *st, const char *flow_id,
+                        const struct tams_segment *segs, size_t n, int *results,
+                        struct tams_buf *whys, const char *principal);
+    /* Keyset-paged in time order (or reversed); an unknown flow lists nothing. Cost is
+     * O(log n + page) whatever the flow's length. */
+    int (*segments_list)(struct tams_store *st, const char *flow_id,
+                         const struct tams_segment_filter *f, const struct tams_page *page,
+                         tams_segment_cb cb, void *ctx);
+    /* Record objects allocated for a flow in a storage backend. The flow must exist
+     * (NOTFOUND), not be read-only (READONLY) and have a container (VALIDATION); an id that
+     * already exists is VALIDATION naming it; nothing is recorded then. */
+    int (*objects_allocate)(struct tams_store *st, const char *flow_id, const char *storage_id,
+                            const struct tams_object_alloc *objs, size_t n,
+                            struct tams_buf *why);
+    /* An object that at least one segment ever registered (NOTFOUND otherwise), with a page of
+     * the flows that reference it now (keyset on flow id). */
+    int (*object_get)(struct tams_store *st, const char *id, const struct tams_page *page,
+                      tams_object_cb cb, void *ctx);
 };
 
 /* The store in use: its ops and its handle. */

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* flow_doc.c - the stored document is spliced as text; only server members are written. */
+#include "core/common.h"
+#include "api/flow_doc.h"
+
+void tams_flow_doc_write(struct tams_json *j, const struct tams_flow_rec *rec,
+                         const struct tams_timerange *timerange)
+{
+    size_t end = rec->doclen;
+    bool empty = true;
+
+    /* The document is a JSON object written by json-c: drop its final '}' and append. */
+    while (end && rec->doc[end - 1] != '}')
+        end--;
+    tams_assert(end > 0);
+    end--;
+    for (size_t i = 1; i < end; i++) {
+        char c = rec->doc[i];
+        if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+            empty = false;
+            break;
+        }
+    }
+    tams_json_raw(j, rec->doc, end);
+    /* Continue the object: the writer's comma state belongs to the outer container, so the
+     * members below are written as raw text. */
+#define MEMBER_STR(key, val)                                                                       \
+    do {                                                                                           \
+        if (val) {                                                                                 \
+            tams_buf_addstr(j->b, empty ? "\"" key "\":" : ",\"" key "\":");                       \
+            tams_json_escape(j->b, (val), strlen(val));                                            \
+            empty = false;                                                                         \
+        }                                                                                          \
+    } while (0)
+    MEMBER_STR("created", rec->created);
+    MEMBER_STR("metadata_updated", rec->metadata_updated);
+    MEMBER_STR("segments_updated", rec->segments_updated);
+    MEMBER_STR("created_by", rec->created_by);
+    MEMBER_STR("updated_by", rec->updated_by);
+    if (timerange) {
+        char tr[TAMS_TIMERANGE_STRMAX];
+        const char *trp = tr;
+        tams_timerange_format(timerange, tr);
+        MEMBER_STR("timerange", trp);
+    }
+#undef MEMBER_STR
+    if (rec->ncollected_by) {
+        tams_buf_addstr(j->b, empty ? "\"collected_by\":[" : ",\"collected_by\":[");
+        for (size_t i = 0; i < rec->ncollected_by; i++) {
+            if (i)
+                tams_buf_addch(j->b, ',');
+            tams_json_escape(j->b, rec->collected_by[i], strlen(rec->collected_by[i]));
+        }
+        tams_buf_addch(j->b, ']');
+    }
+    tams_buf_addch(j->b, '}');
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* flow_doc.h - writing a stored flow as the API's Flow JSON. */
+#ifndef TAMS_API_FLOW_DOC_H
+#define TAMS_API_FLOW_DOC_H
+
+#include "core/json.h"
+#include "store/store.h"
+#include "tams/timerange.h"
+
+/* The stored document with the server-managed members spliced in; `timerange` only when
+ * timerange is not NULL. */
+void tams_flow_doc_write(struct tams_json *j, const struct tams_flow_rec *rec,
+                         const struct tams_timerange *timerange);
+
+#endif

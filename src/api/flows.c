@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* flows.c - /flows, /flows/{flowId} and the flow property sub-resources. */
+#include "core/common.h"
+#include "core/json.h"
+#include "api/app.h"
+#include "api/flow_doc.h"
+#include "api/handlers.h"
+#include "api/paging.h"
+#include "api/params.h"
+#include "http/respond.h"
+#include "tams/flow.h"
+
+static const struct tams_store_handle *store_of(struct tams_req *req)
+{
+    return &((struct tams_app *)req->app)->store;
+}
+
+/* Answer a store error with its status and, where there is one, the store's summary. */
+static void send_store_error(struct tams_req *req, int rc, const struct tams_buf *why,
+                             const char *flow_id)
+{
+    if (why && why->len)
+        tams_send_error(req, rc, "%s", why->data);
+    else if (rc == TAMS_ERR_NOTFOUND)
+        tams_send_error(req, rc, "flow '%s' does not exist", flow_id);
+    else if (rc == TAMS_ERR_READONLY)
+        tams_send_error(req, rc, "flow '%s' is read-only; set read_only to false first", flow_id);
+    else
+        tams_send_error(req, rc, NULL);
+}
+
+/* ---- GET /flows ---------------------------------------------------------------------------- */
+
+struct list_ctx {
+    struct tams_json *j;
+};
+
+static int list_row(void *ctx, const struct tams_flow_rec *rec)
+{
+    struct list_ctx *c = ctx;
+    tams_flow_doc_write(c->j, rec, NULL);
+    return 0;
+}
+
+void flows_list(struct tams_req *req)
+{
+    static const char *const known[] = {"source_id",   "timerange",    "format", "codec", "label",
+                                        "frame_width", "frame_height", "page",   "limit", NULL};
+    const struct tams_store_handle *h = store_of(req);
+    struct tams_flow_filter f = {.frame_width = -1, .frame_height = -1};
+    struct tams_timerange tr;
+    struct tams_paging pg;
+    struct tams_tag_filter *tags = NULL;
+    struct tams_page page;
+    struct list_ctx ctx;
+    bool has_tr = false;
+    int rc;
+
+    if (tams_query_known_or_400(req, known, true) ||
+        tams_query_uuid_or_400(req, "source_id", &f.source_id) ||
+        tams_query_timerange_or_400(req, "timerange", &tr, &has_tr) ||
+        tams_query_format_or_400(req, "format", &f.format) ||
+        tams_req_query_str_or_400(req, "codec", &f.codec) ||
+        tams_req_query_str_or_400(req, "label", &f.label) ||
+        tams_req_query_int_or_400(req, "frame_width", 0, INT64_MAX, &f.frame_width) ||
+        tams_req_query_int_or_400(req, "frame_height", 0, INT64_MAX, &f.frame_height) ||
+        tams_tag_filters_or_400(req, &tags, &f.ntags))
+        return;
+    if (f.codec && !strchr(f.codec, '/')) {
+        tams_send_error(req, TAMS_ERR_BADQUERY,
+                        "query parameter 'codec' must be a MIME type such as video/h264, not '%s'",
+                        f.codec);
+        return;
+    }
+    /* An eternity filter is the declared default: no filtering (notes §3.4). */
+    if (has_tr && !tams_timerange_is_eternity(&tr))
+        f.timerange = &tr;
+    if (tams_paging_parse_or_400(req, &pg))
+        return;
+    f.tags = tags;
+    page = (struct tams_page){.after = pg.page, .limit = pg.limit, .next_key = &pg.next_key};
+    ctx.j = tams_res_json(req);
+    tams_json_arr_open(ctx.j);
+    rc = h->ops->flow_list(h->st, &f, &page, list_row, &ctx);
+    if (rc) {
+        tams_buf_reset(&req->out);
+        if (rc == TAMS_ERR_BADPAGE)
+            tams_send_error(req, rc, "query parameter 'page' is not a page key of this listing");
+        else if (rc == TAMS_ERR_BADQUERY)
+            tams_send_error(req, rc, "too many tag.{name} and tag_exists.{name} parameters");
+        else
+            tams_send_error(req, rc, NULL);
+        tams_paging_release(&pg);
+        return;
+    }
+    tams_json_arr_close(ctx.j);
+    rc = tams_paging_headers(req, &pg);
+    tams_paging_release(&pg);
+    if (!rc)
+        tams_send_json_body(req, 200);
+}
+
+/* ---- GET /flows/{flowId} ------------------------------------------------------------------- */
+
+struct get_ctx {
+    struct tams_req *req;
+    const struct tams_timerange *timerange;
+};
+
+static int get_row(void *ctx, const struct tams_flow_rec *rec)
+{
+    struct get_ctx *c = ctx;
+    tams_flow_doc_write(tams_res_json(c->req), rec, c->timerange);
+    return 0;
+}
+
+void flow_get(struct tams_req *req)
+{
+    static const char *const known[] = {"include_timerange", "timerange", NULL};
+    const struct tams_store_handle *h = store_of(req);
+    struct tams_timerange within, hull;
+    struct get_ctx ctx = {req, NULL};
+    bool include = false, has_within = false;
+    const char *id;
+    int rc;
+
+    if (tams_path_uuid_or_404(req, 0, "flow", &id) || tams_query_known_or_400(req, known, false) ||
+        tams_req_query_bool_or_400(req, "include_timerange", &include) ||
+        tams_query_timerange_or_400(req, "timerange", &within, &has_within))
+        return;
+    if (include) {
+        rc = h->ops->flow_timerange(h->st, id, has_within ? &within : NULL, &hull);
+        if (rc) {
+            send_store_error(req, rc, NULL, id);
+            return;
+        }
+        ctx.timerange = &hull;
+    }
+    rc = h->ops->flow_get(h->st, id, get_row, &ctx);
+    if (rc) {
+        send_store_error(req, rc, NULL, id);
+        return;
+    }
+    tams_send_json_body(req, 200);
+}
+
+/* ---- PUT /flows/{flowId} ------------------------------------------------------------------- */
+
+void flow_put(struct tams_req *req)
+{
+    const struct tams_store_handle *h = store_of(req);
+    struct tams_buf why = TAMS_BUF_INIT(1024);
+    struct tams_flow_index idx = {0};
+    json_object *doc = req->json, *body_id;
+    const char *id, *text;
+    size_t textlen;
+    unsigned effects = 0;
+    int rc;
+
+    if (tams_path_uuid_or_404(req, 0, "flow", &id))
+        return;
+    if (!json_object_is_type(doc, json_type_object)) {
+        tams_send_error(req, TAMS_ERR_VALIDATION, "the body must be a Flow JSON object");
+        return;
+    }
+    tams_flow_strip_server_members(doc);
+    if (tams_body_sane_or_400(req, doc, "Flow member"))
+        return;
+    if (json_object_object_get_ex(doc, "id", &body_id) &&
+        json_object_is_type(body_id, json_type_string) &&
+        strcmp(json_object_get_string(body_id), id) != 0) {
+        tams_send_error(req, TAMS_ERR_VALIDATION, "the body's id '%s' differs from the path's '%s'",
+                        json_object_get_string(body_id), id);
+        return;
+    }
+    rc = tams_flow_validate(doc, &why);
+    if (!rc)
+        rc = tams_flow_index_build(doc, &idx, &why);
+    if (rc) {
+        tams_send_error(req, rc, "%s", why.len ? why.data : "invalid Flow");
+        goto out;
+    }
+    text = json_object_to_json_string_ext(doc,
+                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    textlen = strlen(text);
+    rc = h->ops->flow_put(h->st, &idx, text, textlen, req->principal, &effects, &why);
+    if (rc) {
+        send_store_error(req, rc, &why, id);
+        goto out;
+    }
+    if (effects & TAMS_EFFECT_CREATED) {
+        struct get_ctx ctx = {req, NULL};
+        rc = h->ops->flow_get(h->st, id, get_row, &ctx);
+        if (rc) {
+            send_store_error(req, rc, NULL, id);
+            goto out;
+        }
+        tams_send_json_body(req, 201);
+    } else {
+        tams_send_empty(req, 204);
+    }
+out:
+    tams_flow_index_release(&idx);
+    tams_buf_release(&why);
+}
+
+/* ---- DELETE /flows/{flowId} ---------------------------------------------------------------- */
+
+void flow_delete(struct tams_req *req)
+{
+    const struct tams_store_handle *h = store_of(req);
+    unsigned effects = 0;
+    const char *id;
+    int rc;
+
+    if (tams_path_uuid_or_404(req, 0, "flow", &id))
+        return;
+    rc = h->ops->flow_delete(h->st, id, &effects);
+    if (rc) {
+        send_store_error(req, rc, NULL, id);
+        return;
+    }
+    tams_send_empty(req, 204);
+}
+
+/* ---- properties ---------------------------------------------------------------------------- */
+
+enum prop_type { PROP_STRING, PROP_BOOL, PROP_UINT, PROP_COLLECTION, PROP_TAGS };
+
+struct flow_prop {
+    const char *member;
+    enum prop_type type;
+    const char *unset_json; /* body when unset; NULL = 404 */
+    bool writable_when_read_only;
+};
+
+static const struct flow_prop prop_label = {"label", PROP_STRING, NULL, false};
+static const struct flow_prop prop_description = {"description", PROP_STRING, NULL, false};
+static const struct flow_prop prop_read_only = {"read_only", PROP_BOOL, "false", true};
+static const struct flow_prop prop_collection = {"flow_collection", PROP_COLLECTION, "[]", false};
+static const struct flow_prop prop_max_bit_rate = {"max_bit_rate", PROP_UINT, NULL, false};
+static const struct flow_prop prop_avg_bit_rate = {"avg_bit_rate", PROP_UINT, NULL, false};
+static const struct flow_prop prop_tags = {"tags", PROP_TAGS, "{}", false};
+
+struct prop_get_ctx {
+    struct tams_req *req;
+    const struct flow_prop *prop;
+    const char *tag; /* for tags/{name} */
+    bool found;
+};
+
+static int prop_get_row(void *ctx, const struct tams_flow_rec *rec)
+{
+    struct prop_get_ctx *c = ctx;
+    json_object *doc = json_tokener_parse(rec->doc), *v = NULL;
+    if (!doc)
+        return TAMS_ERR_STORE;
+    if (json_object_object_get_ex(doc, c->prop->member, &v) && c->tag) {
+        json_object *t = NULL;
+        v = json_object_object_get_ex(v, c->tag, &t) ? t : NULL;
+    }
+    if (v) {
+        const char *text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+                                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
+        tams_send_json_text(c->req, 200, text, strlen(text));
+        c->found = true;
+    }
+    json_object_put(doc);
+    return 0;
+}
+
+static void prop_get(struct tams_req *req, const struct flow_prop *prop, const char *tag)
+{
+    const struct tams_store_handle *h = store_of(req);
+    struct prop_get_ctx ctx = {req, prop, tag, false};
+    const char *id;
+    int rc;
+
+    if (tams_path_uuid_or_404(req, 0, "flow", &id))
+        return;
+    rc = h->ops->flow_get(h->st, id, prop_get_row, &ctx);
+    if (rc) {
+        send_store_error(req, rc, NULL, id);
+        return;
+    }
+    if (ctx.found)
+        return;
+    if (tag)
+        tams_send_error(req, TAMS_ERR_NOTFOUND, "flow '%s' has no tag '%s'", id, tag);
+    else if (prop->unset_json)
+        tams_send_json_text(req, 200, prop->unset_json, strlen(prop->unset_json));
+    else
+        tams_send_error(req, TAMS_ERR_NOTFOUND, "flow '%s' has no %s", id, prop->member);
+}
+
+struct mutate_ctx {
+    const struct flow_prop *prop;
+    const char *tag;
+    json_object *value; /* NULL = remove */
+};
+
+static int mutate(void *ctx, json_object *doc, struct tams_buf *why)
+{
+    struct mutate_ctx *c = ctx;
+    json_object *tags = NULL;
+
+    if (!c->tag) {
+        if (c->value)
+            json_object_object_add(doc, c->prop->member, json_object_get(c->value));
+        else
+            json_object_object_del(doc, c->prop->member);
+        return 0;
+    }
+    if (!json_object_object_get_ex(doc, "tags", &tags) ||
+        !json_object_is_type(tags, json_type_object)) {
+        if (!c->value) {
+            tams_buf_addf(why, "the flow has no tag '%s'", c->tag);
+            return TAMS_ERR_NOTFOUND;
+        }
+        tags = json_object_new_object();
+        json_object_object_add(doc, "tags", tags);
+    }
+    if (c->value) {
+        json_object_object_add(tags, c->tag, json_object_get(c->value));
+    } else if (json_object_object_get_ex(tags, c->tag, NULL)) {
+        json_object_object_del(tags, c->tag);
+    } else {
+        tams_buf_addf(why, "the flow has no tag '%s'", c->tag);
+        return TAMS_ERR_NOTFOUND;
+    }
+    return 0;
+}
+
+/* Is the body the JSON type the property takes? Sends the 400 when not. */
+static int value_ok_or_400(struct tams_req *req, const struct flow_prop *prop, json_object *v)
+{
+    const char *want = NULL;
+    switch (prop->type) {
+    case PROP_STRING:
+    case PROP_TAGS:
+        if (!json_object_is_type(v, json_type_string))
+            want = "a JSON string (with quotes)";
+        break;
+    case PROP_BOOL:
+        if (!json_object_is_type(v, json_type_boolean))
+            want = "a JSON boolean";
+        break;
+    case PROP_UINT:
+        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+            want = "a JSON integer >= 0";
+        break;
+    case PROP_COLLECTION:
+        if (!json_object_is_type(v, json_type_array))
+            want = "a JSON array of {id, role} items";
+        break;
+    }
+    if (!want)
+        return 0;
+    tams_send_error(req, TAMS_ERR_VALIDATION, "the %s must be %s",
+                    prop->type == PROP_TAGS ? "tag value" : prop->member, want);
+    return -1;
+}
+
+static void prop_write(struct tams_req *req, const struct flow_prop *prop, const char *tag,
+                       bool remove)
+{
+    const struct tams_store_handle *h = store_of(req);
+    struct tams_buf why = TAMS_BUF_INIT(1024);
+    struct mutate_ctx ctx = {prop, tag, remove ? NULL : req->json};
+    const char *id;
+    int rc;
+
+    if (tams_path_uuid_or_404(req, 0, "flow", &id))
+        return;
+    if (!remove && (value_ok_or_400(req, prop, req->json) ||
+                    tams_body_sane_or_400(
+                        req, req->json, prop->type == PROP_TAGS ? "the tag value" : prop->member)))
+        return;
+    rc = h->ops->flow_mutate(h->st, id, prop->writable_when_read_only, mutate, &ctx, req->principal,
+                             &why);
+    if (rc)
+        send_store_error(req, rc, &why, id);
+    else
+        tams_send_empty(req, 204);
+    tams_buf_release(&why);
+}
+
+#define FLOW_PROP_HANDLERS(name, prop)                                                             \
+    void flow_##name##_get(struct tams_req *req)                                                   \
+    {                                                                                              \
+        prop_get(req, &(prop), NULL);                                                              \
+    }                                                                                              \
+    void flow_##name##_put(struct tams_req *req)                                                   \
+    {                                                                                              \
+        prop_write(req, &(prop), NULL, false);                                                     \
+    }                                                                                              \
+    void flow_##name##_delete(struct tams_req *req)                                                \
+    {                                                                                              \
+        prop_write(req, &(prop), NULL, true);                                                      \
+    }
+
+FLOW_PROP_HANDLERS(label, prop_label)
+FLOW_PROP_HANDLERS(description, prop_description)
+FLOW_PROP_HANDLERS(flow_collection, prop_collection)
+FLOW_PROP_HANDLERS(max_bit_rate, prop_max_bit_rate)
+FLOW_PROP_HANDLERS(avg_bit_rate, prop_avg_bit_rate)
+
+void flow_read_only_get(struct tams_req *req)
+{
+    prop_get(req, &prop_read_only, NULL);
+}
+
+void flow_read_only_put(struct tams_req *req)
+{
+    prop_write(req, &prop_read_only, NULL, false);
+}
+
+void flow_tags_get(struct tams_req *req)
+{
+    prop_get(req, &prop_tags, NULL);
+}
+
+void flow_tag_get(struct tams_req *req)
+{
+    prop_get(req, &prop_tags, req->params[1]);
+}
+
+void flow_tag_put(struct tams_req *req)
+{
+    prop_write(req, &prop_tags, req->params[1], false);
+}
+
+void flow_tag_delete(struct tams_req *req)
+{
+    prop_write(req, &prop_tags, req->params[1], true);
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* params.c - path and query parameter checks shared by the resource handlers. */
+#include "core/common.h"
+#include "core/random.h"
+#include "api/params.h"
+#include "http/respond.h"
+#include "tams/flow.h"
+
+#include <math.h>
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bool tag_filters)
+{
+    for (size_t i = 0; i < req->nquery; i++) {
+        const char *name = req->query[i].name;
+        bool ok = strcmp(name, "access_token") == 0;
+        for (const char *const *a = allowed; !ok && *a; a++)
+            ok = strcmp(name, *a) == 0;
+        if (!ok && tag_filters)
+            ok = (has_prefix(name, "tag.") && name[4]) ||
+                 (has_prefix(name, "tag_exists.") && name[11]);
+        if (!ok) {
+            tams_send_error(req, TAMS_ERR_BADQUERY, "unknown query parameter '%s'", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int tams_tag_filters_or_400(struct tams_req *req, struct tams_tag_filter **out, size_t *n)
+{
+    struct tams_tag_filter *f = NULL;
+    size_t count = 0;
+
+    *out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < req->nquery; i++) {
+        const char *name = req->query[i].name, *value = req->query[i].value;
+        struct tams_tag_filter tf = {0};
+        if (has_prefix(name, "tag.") && name[4]) {
+            tf.name = name + 4;
+            tf.value = value;
+        } else if (has_prefix(name, "tag_exists.") && name[11]) {
+            tf.name = name + 11;
+            if (strcmp(value, "true") == 0) {
+                tf.exists = true;
+            } else if (strcmp(value, "false") == 0) {
+                tf.exists = false;
+            } else {
+                tams_send_error(req, TAMS_ERR_BADQUERY,
+                                "query parameter '%s' must be 'true' or 'false', not '%s'", name,
+                                value);
+                return -1;
+            }
+        } else {
+            continue;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(req->query[k].name, name) == 0) {
+                tams_send_error(req, TAMS_ERR_BADQUERY,
+                                "query parameter '%s' is given more than once", name);
+                return -1;
+            }
+        }
+        if (!f)
+            f = tams_pool_alloc(&req->pool, req->nquery * sizeof(*f));
+        f[count++] = tf;
+    }
+    *out = f;
+    *n = count;
+    return 0;
+}
+
+int tams_path_uuid_or_404(struct tams_req *req, size_t idx, const char *what, const char **out)
+{
+    const char *v = req->params[idx];
+    if (!v || !tams_uuid_valid(v, strlen(v))) {
+        tams_send_error(req, TAMS_ERR_NOTFOUND,
+                        "%s id '%s' in the path is not a valid UUID (lowercase, version 1-5)", what,
+                        v ? v : "");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int tams_query_timerange_or_400(struct tams_req *req, const char *name, struct tams_timerange *out,
+                                bool *given)
+{
+    const char *v = NULL;
+    int rc;
+    *given = false;
+    if (tams_req_query_str_or_400(req, name, &v))
+        return -1;
+    if (!v)
+        return 0;
+    rc = tams_timerange_parse(v, strlen(v), out);
+    if (rc) {
+        tams_send_error(req, rc == TAMS_ERR_OVERFLOW ? TAMS_ERR_OVERFLOW : TAMS_ERR_BADTIMERANGE,
+                        "query parameter '%s' is not a valid timerange: '%s'%s", name, v,
+                        rc == TAMS_ERR_OVERFLOW ? " (a timestamp is out of range)" : "");
+        return -1;
+    }
+    *given = true;
+    return 0;
+}
+
+int tams_query_uuid_or_400(struct tams_req *req, const char *name, const char **out)
+{
+    const char *v = NULL;
+    if (tams_req_query_str_or_400(req, name, &v))
+        return -1;
+    if (v && !tams_uuid_valid(v, strlen(v))) {
+        tams_send_error(req, TAMS_ERR_BADQUERY,
+                        "query parameter '%s' must be a UUID (lowercase, version 1-5), not '%s'",
+                        name, v);
+        return -1;
+    }
+    if (v)
+        *out = v;
+    return 0;
+}
+
+int tams_query_format_or_400(struct tams_req *req, const char *name, const char **out)
+{
+    const char *v = NULL;
+    if (tams_req_query_str_or_400(req, name, &v))
+        return -1;
+    if (v && !tams_format_valid(v)) {
+        tams_send_error(req, TAMS_ERR_BADQUERY,
+                        "query parameter '%s' must be a content format URN such as "
+                        "urn:x-nmos:format:video, not '%s'",
+                        name, v);
+        return -1;
+    }
+    if (v)
+        *out = v;
+    return 0;
+}
+
+/* Why v (or a value inside it) cannot be kept as sent, or NULL; *key gets the name of the
+ * innermost object member holding the bad value. json-c accepts NaN and Infinity (which it
+ * would write back verbatim: invalid JSON) and saturates integers beyond 64 bits; the store and
+ * the filters work on C strings, which U+0000 would cut short. */
+static const char *json_unsafe(json_object *v, const char **key)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_string:
+        if (memchr(json_object_get_string(v), '\0', (size_t)json_object_get_string_len(v)))
+            return "must not contain the character U+0000";
+        return NULL;
+    case json_type_double:
+        return isfinite(json_object_get_double(v)) ? NULL : "must be a finite number";
+    case json_type_int:
+        if (json_object_get_int64(v) == INT64_MIN ||
+            (json_object_get_int64(v) == INT64_MAX && json_object_get_uint64(v) > INT64_MAX))
+            return "is out of the range of 64-bit integers";
+        return NULL;
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            const char *why = json_unsafe(json_object_array_get_idx(v, i), key);
+            if (why)
+                return why;
+        }
+        return NULL;
+    case json_type_object: {
+        json_object_object_foreach(v, name, member)
+        {
+            const char *why = json_unsafe(member, key);
+            if (why) {
+                if (!*key)
+                    *key = name;
+                return why;
+            }
+        }
+        return NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* Does the (valid) JSON text hold the escape \u0000? json-c cuts object member names at it,
+ * so a name cannot be checked after parsing. Outside strings a backslash cannot occur. */
+static bool raw_has_nul_escape(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] == 'u' && i + 5 < n && memcmp(s + i + 2, "0000", 4) == 0)
+            return true;
+        i++; /* skip the escaped character: an escaped backslash before "u0000" is no NUL */
+    }
+    return false;
+}
+
+int tams_body_sane_or_400(struct tams_req *req, json_object *v, const char *what)
+{
+    const char *key = NULL, *why = json_unsafe(v, &key);
+
+    if (!why && raw_has_nul_escape(req->body.data, req->body.len))
+        why = "must not contain the character U+0000";
+    if (!why)
+        return 0;
+    if (key)
+        tams_send_error(req, TAMS_ERR_VALIDATION, "%s '%s' %s", what, key, why);
+    else
+        tams_send_error(req, TAMS_ERR_VALIDATION, "%s %s", what, why);
+    return -1;
+}

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sources.c - /sources, /sources/{sourceId} and its label, description and tags. */
+#include "core/common.h"
+#include "core/json.h"
+#include "api/app.h"
+#include "api/handlers.h"
+#include "api/paging.h"
+#include "api/params.h"
+#include "http/respond.h"
+
+static const struct tams_store_handle *store_of(struct tams_req *req)
+{
+    return &((struct tams_app *)req->app)->store;
+}
+
+static void send_store_error(struct tams_req *req, int rc, const char *id)
+{
+    if (rc == TAMS_ERR_NOTFOUND)
+        tams_send_error(req, rc, "source '%s' does not exist", id);
+    else
+        tams_send_error(req, rc, NULL);
+}
+
+static void write_source(struct tams_json *j, const struct tams_source_rec *r)
+{
+    tams_json_obj_open(j);
+    tams_json_kstr(j, "id", r->id);
+    tams_json_kstr(j, "format", r->format);
+    if (r->label)
+        tams_json_kstr(j, "label", r->label);
+    if (r->description)
+        tams_json_kstr(j, "description", r->description);
+    tams_json_key(j, "tags");
+    tams_json_obj_open(j);
+    for (size_t i = 0; i < r->ntags; i++)
+        tams_json_kstr(j, r->tags[i].name, r->tags[i].value);
+    tams_json_obj_close(j);
+    if (r->created)
+        tams_json_kstr(j, "created", r->created);
+    if (r->updated)
+        tams_json_kstr(j, "updated", r->updated);
+    if (r->created_by)
+        tams_json_kstr(j, "created_by", r->created_by);
+    if (r->updated_by)
+        tams_json_kstr(j, "updated_by", r->updated_by);
+    if (r->nsource_collection) {
+        tams_json_key(j, "source_collection");
+        tams_json_arr_open(j);
+        for (size_t i = 0; i < r->nsource_collection; i++) {
+            tams_json_obj_open(j);
+            tams_json_kstr(j, "id", r->source_collection[i].id);
+            tams_json_kstr(j, "role", r->source_collection[i].role);
+            tams_json_obj_close(j);
+        }
+        tams_json_arr_close(j);
+    }
+    if (r->ncollected_by) {
+        tams_json_key(j, "collected_by");
+        tams_json_arr_open(j);
+        for (size_t i = 0; i < r->ncollected_by; i++)
+            tams_json_str(j, r->collected_by[i]);
+        tams_json_arr_close(j);
+    }
+    tams_json_obj_close(j);
+}
+
+static int list_row(void *ctx, const struct tams_source_rec *rec)
+{
+    write_source(ctx, rec);
+    return 0;
+}
+
+void sources_list(struct tams_req *req)
+{
+    static const char *const known[] = {"label", "format", "page", "limit", NULL};
+    const struct tams_store_handle *h = store_of(req);
+    struct tams_source_filter f = {0};
+    struct tams_paging pg;
+    struct tams_tag_filter *tags = NULL;
+    struct tams_page page;
+    struct tams_json *j;
+    int rc;
+
+    if (tams_query_known_or_400(req, known, true) ||
+        tams_query_format_or_400(req, "format", &f.format) ||
+        tams_req_query_str_or_400(req, "label", &f.label) ||
+        tams_tag_filters_or_400(req, &tags, &f.ntags) || tams_paging_parse_or_400(req, &pg))
+        return;
+    f.tags = tags;
+    page = (struct tams_page){.after = pg.page, .limit = pg.limit, .next_key = &pg.next_key};
+    j = tams_res_json(req);
+    tams_json_arr_open(j);
+    rc = h->ops->source_list(h->st, &f, &page, list_row, j);
+    if (rc) {
+        tams_buf_reset(&req->out);
+        if (rc == TAMS_ERR_BADPAGE)
+            tams_send_error(req, rc, "query parameter 'page' is not a page key of this listing");
+        else if (rc == TAMS_ERR_BADQUERY)
+            tams_send_error(req, rc, "too many tag.{name} and tag_exists.{name} parameters");
+        else
+            tams_send_error(req, rc, NULL);
+        tams_paging_release(&pg);
+        return;
+    }
+    tams_json_arr_close(j);
+    rc = tams_paging_headers(req, &pg);
+    tams_paging_release(&pg);
+    if (!rc)
+        tams_send_json_body(req, 200);
+}
+
+/* What a GET on a source (or one of its properties) answers. */
+enum source_view { VIEW_SOURCE, VIEW_TAGS, VIEW_TAG, VIEW_LABEL, VIEW_DESCRIPTION };
+
+struct get_ctx {
+    struct tams_req *req;
+    enum source_view view;
+    const char *tag;
+};
+
+static int get_row(void *ctx, const struct tams_source_rec *r)
+{
+    struct get_ctx *c = ctx;
+    struct tams_req *req = c->req;
+    struct tams_json *j = tams_res_json(req);
+
+    switch (c->view) {
+    case VIEW_SOURCE:
+        write_source(j, r);
+        break;
+    case VIEW_TAGS:
+        tams_json_obj_open(j);
+        for (size_t i = 0; i < r->ntags; i++)
+            tams_json_kstr(j, r->tags[i].name, r->tags[i].value);
+        tams_json_obj_close(j);
+        break;
+    case VIEW_TAG:
+        for (size_t i = 0; i < r->ntags; i++) {
+            if (strcmp(r->tags[i].name, c->tag) == 0) {
+                tams_json_str(j, r->tags[i].value);
+                tams_send_json_body(req, 200);
+                return 0;
+            }
+        }
+        tams_send_error(req, TAMS_ERR_NOTFOUND, "source '%s' has no tag '%s'", r->id, c->tag);
+        return 0;
+    case VIEW_LABEL:
+    case VIEW_DESCRIPTION: {
+        const char *v = c->view == VIEW_LABEL ? r->label : r->description;
+        if (!v) {
+            tams_send_error(req, TAMS_ERR_NOTFOUND, "source '%s' has no %s", r->id,
+                            c->view == VIEW_LABEL ? "label" : "description");
+            return 0;
+        }
+        tams_json_str(j, v);
+        break;
+    }
+    }
+    tams_send_json_body(req, 200);
+    return 0;
+}
+
+static void source_view(struct tams_req *req, enum source_view view)
+{
+    const struct tams_store_handle *h = store_of(req);
+    struct get_ctx ctx = {req, view, view == VIEW_TAG ? req->params[1] : NULL};
+    const char *id;
+    int rc;
+
+    if (tams_path_uuid_or_404(req, 0, "source", &id))
+        return;
+    rc = h->ops->source_get(h->st, id, get_row, &ctx);
+    if (rc)
+        send_store_error(req, rc, id);
+}
+
+void source_get(struct tams_req *req)
+{
+    source_view(req, VIEW_SOURCE);
+}
+
+void source_tags_get(struct tams_req *req)
+{
+    source_view(req, VIEW_TAGS);
+}
+
+void source_tag_get(struct tams_req *req)
+{
+    source_view(req, VIEW_TAG);
+}
+
+void source_label_get(struct tams_req *req)
+{
+    source_view(req, VIEW_LABEL);
+}
+
+void source_description_get(struct tams_req *req)
+{
+    source_view(req, VIEW_DESCRIPTION);
+}
+
+/* The body of a property PUT must be a JSON string. */
+static const char *string_body_or_400(struct tams_req *req, const char *what)
+{
+    if (!json_object_is_type(req->json, json_type_string)) {
+        tams_send_error(req, TAMS_ERR_VALIDATION, "%s must be a JSON string (with quotes)", what);
+        return NULL;
+    }
+    if (tams_body_sane_or_400(req, req->json, what))
+        return NULL;
+    return json_object_get_string(req->json);
+}
+
+static void prop_write(struct tams_req *req, enum tams_source_prop prop, bool remove)
+{
+    const struct tams_store_handle *h = store_of(req);
+    const char *id, *value = NULL;
+    int rc;
+
+    if (tams_path_uuid_or_404(req, 0, "source", &id))
+        return;
+    if (!remove &&
+        !(value = string_body_or_400(req, prop == TAMS_SOURCE_LABEL ? "label" : "description")))
+        return;
+    rc = h->ops->source_set_prop(h->st, id, prop, value, req->principal);
+    if (rc)
+        send_store_error(req, rc, id);
+    else
+        tams_send_empty(req, 204);
+}
+
+void source_label_put(struct tams_req *req)
+{
+    prop_write(req, TAMS_SOURCE_LABEL, false);
+}
+
+void source_label_delete(struct tams_req *req)
+{
+    prop_write(req, TAMS_SOURCE_LABEL, true);
+}
+
+void source_description_put(struct tams_req *req)
+{
+    prop_write(req, TAMS_SOURCE_DESCRIPTION, false);
+}
+
+void source_description_delete(struct tams_req *req)
+{
+    prop_write(req, TAMS_SOURCE_DESCRIPTION, true);
+}
+
+static void tag_write(struct tams_req *req, bool remove)
+{
+    const struct tams_store_handle *h = store_of(req);
+    const char *id, *name = req->params[1], *value = NULL;
+    int rc;
+
+    if (tams_path_uuid_or_404(req, 0, "source", &id))
+        return;
+    if (!remove && !(value = string_body_or_400(req, "a tag value")))
+        return;
+    rc = h->ops->source_set_tag(h->st, id, name, value, req->principal);
+    if (rc == TAMS_ERR_NOTFOUND && remove)
+        tams_send_error(req, rc, "source '%s' or its tag '%s' does not exist", id, name);
+    else if (rc)
+        send_store_error(req, rc, id);
+    else
+        tams_send_empty(req, 204);
+}
+
+void source_tag_put(struct tams_req *req)
+{
+    tag_write(req, false);
+}
+
+void source_tag_delete(struct tams_req *req)
+{
+    tag_write(req, true);
+}

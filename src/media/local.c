@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* local.c - the built-in object store on the local file system. */
+#include "core/common.h"
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "core/random.h"
+#include "media/local.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SECRET_LEN 32
+
+struct local {
+    char *root; /* <data_dir>/objects */
+    unsigned char secret[SECRET_LEN];
+    int expiry;
+};
+
+struct tams_local_upload {
+    char *tmp_path, *final_path;
+    int fd;
+};
+
+static const struct local *impl(const struct tams_media_backend *b)
+{
+    return b->impl;
+}
+
+void tams_media_new_key(char out[48])
+{
+    char uuid[TAMS_UUID_STRLEN + 1];
+    tams_uuid_v4(uuid);
+    /* Fan out on the random part of the UUID so no directory grows huge. */
+    snprintf(out, 48, "%.2s/%.2s/%s", uuid + 9, uuid + 11, uuid);
+}
+
+/* Keys are only ever made by tams_media_new_key(): anything else is not ours. */
+static bool key_ok(const char *key)
+{
+    size_t n = strlen(key);
+    if (n != 6 + TAMS_UUID_STRLEN || key[2] != '/' || key[5] != '/')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = key[i];
+        if (i == 2 || i == 5)
+            continue;
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c == '-' && i > 5)))
+            return false;
+    }
+    return true;
+}
+
+static void sign(const struct local *l, const char *method, const char *key, int64_t expires,
+                 char out[2 * TAMS_SHA256_LEN + 1])
+{
+    unsigned char mac[TAMS_SHA256_LEN];
+    char msg[256];
+    int n = snprintf(msg, sizeof(msg), "%s\n%s\n%" PRId64, method, key, expires);
+    tams_hmac_sha256(l->secret, SECRET_LEN, msg, (size_t)n, mac);
+    tams_hex(mac, sizeof(mac), out);
+}
+
+static int signed_url(const struct tams_media_backend *b, const char *method, const char *base_url,
+                      const char *key, int64_t now, struct tams_buf *out)
+{
+    const struct local *l = impl(b);
+    char sig[2 * TAMS_SHA256_LEN + 1];
+    int64_t expires = now + l->expiry;
+    sign(l, method, key, expires, sig);
+    return tams_buf_addf(out, "%s" TAMS_LOCAL_URL_PREFIX "%s?expires=%" PRId64 "&sig=%s", base_url,
+                         key, expires, sig);
+}
+
+static int local_put_url(const struct tams_media_backend *b, const char *base_url, const char *key,
+                         int64_t now, struct tams_buf *out)
+{
+    return signed_url(b, "PUT", base_url, key, now, out);
+}
+
+static int local_get_url(const struct tams_media_backend *b, const char *base_url, const char *key,
+                         int64_t now, struct tams_buf *out, bool *presigned)
+{
+    *presigned = true;
+    return signed_url(b, "GET", base_url, key, now, out);
+}
+
+void tams_local_path(const struct tams_media_backend *b, const char *key, struct tams_buf *out)
+{
+    tams_buf_addf(out, "%s/%s", impl(b)->root, key);
+}
+
+static int local_exists(const struct tams_media_backend *b, const char *key)
+{
+    struct tams_buf path = TAMS_BUF_INIT(4096);
+    struct stat st;
+    int rc;
+    if (!key_ok(key))
+        return TAMS_ERR_NOTFOUND;
+    tams_local_path(b, key, &path);
+    rc = stat(path.data, &st) == 0 && S_ISREG(st.st_mode) ? 0 : TAMS_ERR_NOTFOUND;
+    tams_buf_release(&path);
+    return rc;
+}
+
+static void local_free(struct tams_media_backend *b)
+{
+    struct local *l;
+    if (!b)
+        return;
+    l = b->impl;
+    if (l) {
+        memset(l->secret, 0, sizeof(l->secret));
+        tams_free(l->root);
+        tams_free(l);
+    }
+    tams_free((char *)(uintptr_t)b->label);
+    tams_free(b);
+}
+
+static const struct tams_media_ops local_ops = {
+    .put_url = local_put_url,
+    .get_url = local_get_url,
+    .exists = local_exists,
+    .close = local_free,
+};
+
+static int mkdir_p(const char *path)
+{
+    char *p = tams_strdup(path);
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0750) != 0 && errno != EEXIST) {
+                rc = TAMS_ERR_IO;
+                break;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    tams_free(p);
+    return rc;
+}
+
+/* Read the secret, or make one at first start (0600, written then renamed). */
+static int load_secret(const char *data_dir, unsigned char secret[SECRET_LEN], struct tams_buf *why)
+{
+    struct tams_buf path = TAMS_BUF_INIT(4096), tmp = TAMS_BUF_INIT(4096);
+    char hex[2 * SECRET_LEN + 2];
+    int fd, rc = 0;
+    ssize_t n;
+
+    tams_buf_addf(&path, "%s/media.secret", data_dir);
+    fd = open(path.data, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, hex, sizeof(hex));
+        close(fd);
+        if (n < 2 * SECRET_LEN) {
+            tams_buf_addf(why,
+                          "'%s' is damaged: remove it to make a new one (media URLs "
+                          "handed out before become invalid)",
+                          path.data);
+            rc = TAMS_ERR_IO;
+            goto out;
+        }
+        for (int i = 0; i < SECRET_LEN; i++) {
+            unsigned v;
+            if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
+                tams_buf_addf(why, "'%s' is not hex", path.data);
+                rc = TAMS_ERR_IO;
+                goto out;
+            }
+            secret[i] = (unsigned char)v;
+        }
+        goto out;
+    }
+    if (errno != ENOENT) {
+        tams_buf_addf(why, "cannot read '%s': %s", path.data, strerror(errno));
+        rc = TAMS_ERR_IO;
+        goto out;
+    }
+    tams_random_bytes(secret, SECRET_LEN);
+    tams_hex(secret, SECRET_LEN, hex);
+    hex[2 * SECRET_LEN] = '\n';
+    tams_buf_addf(&tmp, "%s.tmp", path.data);
+    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, hex, 2 * SECRET_LEN + 1) != 2 * SECRET_LEN + 1 || fsync(fd) != 0 ||
+        rename(tmp.data, path.data) != 0) {
+        tams_buf_addf(why, "cannot write '%s': %s", path.data, strerror(errno));
+        rc = TAMS_ERR_IO;
+    }
+    if (fd >= 0)
+        close(fd);
+out:
+    tams_buf_release(&path);
+    tams_buf_release(&tmp);
+    return rc;
+}
+
+int tams_local_open(struct tams_media_backend **out, const char *data_dir, const char *id,
+                    const char *label, int expiry, struct tams_buf *why)
+{
+    struct tams_media_backend *b = tams_calloc(1, sizeof(*b));
+    struct local *l = tams_calloc(1, sizeof(*l));
+    struct tams_buf dir = TAMS_BUF_INIT(4096);
+    int rc;
+
+    b->impl = l;
+    b->ops = &local_ops;
+    snprintf(b->id, sizeof(b->id), "%s", id);
+    b->label = tams_strdup(label);
+    b->provider = "tamsd";
+    b->store_product = "tamsd built-in object store";
+    b->is_default = true;
+    l->expiry = expiry;
+    tams_buf_addf(&dir, "%s/objects/tmp", data_dir);
+    l->root = tams_strndup(dir.data, dir.len - 4);
+    rc = mkdir_p(dir.data);
+    if (rc)
+        tams_buf_addf(why, "cannot create '%s': %s", dir.data, strerror(errno));
+    if (!rc)
+        rc = load_secret(data_dir, l->secret, why);
+    tams_buf_release(&dir);
+    if (rc) {
+        local_free(b);
+        return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+int tams_local_authorize(const struct tams_media_backend *b, const char *method, const char *key,
+                         const char *expires, const char *sig, int64_t now)
+{
+    char want[2 * TAMS_SHA256_LEN + 1];
+    char *end;
+    long long exp;
+
+    if (!key_ok(key))
+        return TAMS_ERR_NOTFOUND;
+    if (!expires || !sig)
+        return TAMS_ERR_FORBIDDEN;
+    errno = 0;
+    exp = strtoll(expires, &end, 10);
+    if (!*expires || *end || errno)
+        return TAMS_ERR_FORBIDDEN;
+    sign(impl(b), strcmp(method, "PUT") == 0 ? "PUT" : "GET", key, exp, want);
+    if (!tams_ct_equal(want, strlen(want), sig, strlen(sig)))
+        return TAMS_ERR_FORBIDDEN;
+    return exp >= now ? 0 : TAMS_ERR_FORBIDDEN;
+}
+
+int tams_local_upload_begin(const struct tams_media_backend *b, const char *key,
+                            struct tams_local_upload **out)
+{
+    const struct local *l = impl(b);
+    struct tams_local_upload *u;
+    struct tams_buf p = TAMS_BUF_INIT(4096);
+    char rnd[33];
+
+    if (!key_ok(key))
+        return TAMS_ERR_NOTFOUND;
+    u = tams_calloc(1, sizeof(*u));
+    tams_random_hex(rnd, 16);
+    tams_buf_addf(&p, "%s/tmp/%s", l->root, rnd);
+    u->tmp_path = tams_buf_detach(&p, NULL);
+    tams_buf_addf(&p, "%s/%s", l->root, key);
+    u->final_path = tams_buf_detach(&p, NULL);
+    u->fd = open(u->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (u->fd < 0) {
+        tams_free(u->tmp_path);
+        tams_free(u->final_path);
+        tams_free(u);
+        return TAMS_ERR_IO;
+    }
+    *out = u;
+    return 0;
+}
+
+int tams_local_upload_write(struct tams_local_upload *u, const void *data, size_t n)
+{
+    const char *p = data;
+    while (n) {
+        ssize_t w = write(u->fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return TAMS_ERR_IO;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void upload_free(struct tams_local_upload *u)
+{
+    if (u->fd >= 0)
+        close(u->fd);
+    tams_free(u->tmp_path);
+    tams_free(u->final_path);
+    tams_free(u);
+}
+
+void tams_local_upload_abort(struct tams_local_upload *u)
+{
+    if (!u)
+        return;
+    unlink(u->tmp_path);
+    upload_free(u);
+}
+
+/* Write the content type next to the object (temporary file, then rename). */
+static int write_type(const char *final_path, const char *content_type)
+{
+    struct tams_buf tmp = TAMS_BUF_INIT(4096), dst = TAMS_BUF_INIT(4096);
+    size_t n = strlen(content_type);
+    int fd, rc = 0;
+    tams_buf_addf(&tmp, "%s.type.tmp", final_path);
+    tams_buf_addf(&dst, "%s.type", final_path);
+    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0 || write(fd, content_type, n) != (ssize_t)n || fsync(fd) != 0 ||
+        rename(tmp.data, dst.data) != 0)
+        rc = TAMS_ERR_IO;
+    if (fd >= 0)
+        close(fd);
+    tams_buf_release(&tmp);
+    tams_buf_release(&dst);
+    return rc;
+}
+
+static int fsync_dir_of(const char *path)
+{
+    char *dir = tams_strdup(path);
+    char *slash = strrchr(dir, '/');
+    int fd, rc = 0;
+    if (slash)
+        *slash = '\0';
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0)
+        rc = TAMS_ERR_IO;
+    if (fd >= 0)
+        close(fd);
+    tams_free(dir);
+    return rc;
+}
+
+int tams_local_upload_commit(struct tams_local_upload *u, const char *content_type)
+{
+    char *dir;
+    char *slash;
+    int rc = 0;
+
+    if (fsync(u->fd) != 0) {
+        tams_local_upload_abort(u);
+        return TAMS_ERR_IO;
+    }
+    dir = tams_strdup(u->final_path);
+    slash = strrchr(dir, '/');
+    *slash = '\0';
+    rc = mkdir_p(dir);
+    tams_free(dir);
+    /* The type goes first: an object whose bytes are visible always has its type. */
+    if (!rc)
+        rc = write_type(u->final_path, content_type ? content_type : "application/octet-stream");
+    if (!rc && rename(u->tmp_path, u->final_path) != 0)
+        rc = TAMS_ERR_IO;
+    if (!rc)
+        rc = fsync_dir_of(u->final_path);
+    if (rc)
+        unlink(u->tmp_path);
+    upload_free(u);
+    return rc;
+}
+
+int tams_local_open_object(const struct tams_media_backend *b, const char *key, int *fd,
+                           uint64_t *size, struct tams_buf *ct)
+{
+    struct tams_buf path = TAMS_BUF_INIT(4096);
+    struct stat st;
+    char type[256];
+    int tfd, rc = 0;
+    ssize_t n;
+
+    if (!key_ok(key))
+        return TAMS_ERR_NOTFOUND;
+    tams_local_path(b, key, &path);
+    *fd = open(path.data, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
+        tams_buf_release(&path);
+        return TAMS_ERR_NOTFOUND;
+    }
+    *size = (uint64_t)st.st_size;
+    tams_buf_addstr(&path, ".type");
+    tfd = open(path.data, O_RDONLY | O_CLOEXEC);
+    n = tfd >= 0 ? read(tfd, type, sizeof(type) - 1) : -1;
+    if (tfd >= 0)
+        close(tfd);
+    tams_buf_addstr(ct, n > 0 ? (type[n] = '\0', type) : "application/octet-stream");
+    tams_buf_release(&path);
+    return rc;
+}

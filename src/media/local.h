@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* local.h - the built-in object store: objects are files under the data directory, served by
+ * tamsd itself at /_objects/{key} through URLs signed with HMAC-SHA256 and an expiry.
+ *
+ * Layout under <data_dir>/objects: <key> holds the bytes, <key>.type the Content-Type;
+ * uploads are written to tmp/ first, fsynced and renamed, so a half-written object is never
+ * visible. The signing secret is generated at first start into <data_dir>/media.secret (0600).
+ */
+#ifndef TAMS_MEDIA_LOCAL_H
+#define TAMS_MEDIA_LOCAL_H
+
+#include "media/media.h"
+
+#define TAMS_LOCAL_URL_PREFIX "/_objects/"
+
+int tams_local_open(struct tams_media_backend **out, const char *data_dir, const char *id,
+                    const char *label, int expiry, struct tams_buf *why);
+
+/* Checks a request for /_objects/{key}: the key is well-formed, sig matches the method class
+ * ("GET" also for HEAD, "PUT") and expires is in the future. 0, TAMS_ERR_NOTFOUND (bad key)
+ * or TAMS_ERR_FORBIDDEN (bad or expired signature). */
+int tams_local_authorize(const struct tams_media_backend *b, const char *method, const char *key,
+                         const char *expires, const char *sig, int64_t now);
+/* Absolute path of the object's bytes / of its content type, into out. */
+void tams_local_path(const struct tams_media_backend *b, const char *key, struct tams_buf *out);
+
+/* Upload: open a temporary file, append, then commit (fsync, rename into place) or abort. */
+struct tams_local_upload;
+int tams_local_upload_begin(const struct tams_media_backend *b, const char *key,
+                            struct tams_local_upload **out);
+int tams_local_upload_write(struct tams_local_upload *u, const void *data, size_t n);
+int tams_local_upload_commit(struct tams_local_upload *u, const char *content_type);
+void tams_local_upload_abort(struct tams_local_upload *u);
+
+/* Open an object for reading: fd, size and stored content type (into ct). */
+int tams_local_open_object(const struct tams_media_backend *b, const char *key, int *fd,
+                           uint64_t *size, struct tams_buf *ct);
+
+#endif

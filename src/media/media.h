@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* media.h - storage backends: where media bytes live and the URLs clients use for them.
+ *
+ * tamsd never moves media bytes through the TAMS API: it hands out a put_url when objects are
+ * allocated and get_urls when segments are listed. A backend turns an object key (fixed at
+ * allocation and stored) into those URLs. Backends are configured at start and immutable
+ * afterwards, so every function here is thread-safe.
+ */
+#ifndef TAMS_MEDIA_MEDIA_H
+#define TAMS_MEDIA_MEDIA_H
+
+#include "core/common.h"
+#include "core/buf.h"
+
+struct tams_media_backend;
+
+struct tams_media_ops {
+    /* URL to PUT the object's bytes to, valid until now + expiry. base_url is the API's own
+     * absolute base (for backends served by tamsd itself). */
+    int (*put_url)(const struct tams_media_backend *b, const char *base_url, const char *key,
+                   int64_t now, struct tams_buf *out);
+    /* URL to GET the object's bytes from; *presigned tells whether it carries a signature. */
+    int (*get_url)(const struct tams_media_backend *b, const char *base_url, const char *key,
+                   int64_t now, struct tams_buf *out, bool *presigned);
+    /* 0 when the object has been uploaded, TAMS_ERR_NOTFOUND when not. */
+    int (*exists)(const struct tams_media_backend *b, const char *key);
+    void (*close)(struct tams_media_backend *b);
+};
+
+struct tams_media_backend {
+    char id[37];
+    const char *label, *provider, *store_product, *region, *availability_zone; /* may be NULL */
+    bool is_default;
+    const struct tams_media_ops *ops;
+    void *impl;
+};
+
+/* A new random object key: "xx/yy/<uuid>" (fan-out directories; no client input in it). */
+void tams_media_new_key(char out[48]);
+
+#endif
