@@ -14,13 +14,13 @@
 #include "store/store.h"
 
 struct tams_get_urls_filter {
-    bool none;                    /* accept_get_urls= (empty): no URLs at all */
-    const char *const *labels;    /* accept_get_urls list; NULL = any label */
+    bool none;                 /* accept_get_urls= (empty): no URLs at all */
+    const char *const *labels; /* accept_get_urls list; NULL = any label */
     size_t nlabels;
     const char *const *storage_ids; /* accept_storage_ids list; NULL = any backend */
     size_t nstorage_ids;
-    int presigned;                /* -1 = either, 0 = only unsigned, 1 = only presigned */
-    bool verbose;                 /* verbose_storage */
+    int presigned; /* -1 = either, 0 = only unsigned, 1 = only presigned */
+    bool verbose;  /* verbose_storage */
 };
 
 /* Parse the four query parameters; sends the 400 and returns non-zero when one is bad. */

@@ -19,6 +19,12 @@ void local_object_get(struct tams_req *req);
 void local_object_put(struct tams_req *req);
 extern const struct tams_body_sink tams_local_put_sink;
 
+/* segments.c, storage.c, objects.c */
+void segments_list(struct tams_req *req);
+void segments_post(struct tams_req *req);
+void flow_storage_post(struct tams_req *req);
+void object_get(struct tams_req *req);
+
 /* sources.c */
 void sources_list(struct tams_req *req);
 void source_get(struct tams_req *req);

@@ -49,6 +49,10 @@ static const struct tams_route routes[] = {
     PROP("/flows/{flowId}/flow_collection", flow_flow_collection),
     PROP("/flows/{flowId}/max_bit_rate", flow_max_bit_rate),
     PROP("/flows/{flowId}/avg_bit_rate", flow_avg_bit_rate),
+    R(TAMS_GET, "/flows/{flowId}/segments", segments_list, 0),
+    R(TAMS_POST, "/flows/{flowId}/segments", segments_post, JSON_BODY),
+    R(TAMS_POST, "/flows/{flowId}/storage", flow_storage_post, TAMS_ROUTE_JSON_BODY),
+    R(TAMS_GET, "/objects/{objectId*}", object_get, 0),
 };
 
 const struct tams_route_table tams_api_routes = {routes, TAMS_ARRAY_SIZE(routes)};

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* segments.c - GET/HEAD and POST /flows/{flowId}/segments. */
+#include "core/common.h"
+#include "core/clock.h"
+#include "core/json.h"
+#include "api/app.h"
+#include "api/get_urls.h"
+#include "api/handlers.h"
+#include "api/paging.h"
+#include "api/params.h"
+#include "http/respond.h"
+#include "tams/timestamp.h"
+
+#define OBJECT_ID_MAX 1024
+
+static const struct tams_store_handle *store_of(struct tams_req *req)
+{
+    return &((struct tams_app *)req->app)->store;
+}
+
+/* ---- GET ----------------------------------------------------------------------------------- */
+
+struct list_ctx {
+    struct tams_json *j;
+    const struct tams_app *app;
+    const char *base_url;
+    const struct tams_get_urls_filter *urls;
+    int64_t now;
+    size_t count;
+    struct tams_timerange first, last;
+};
+
+static void write_ts(struct tams_json *j, const char *key, int64_t ns)
+{
+    char ts[TAMS_TS_STRMAX];
+    tams_ts_format(ns, ts);
+    tams_json_kstr(j, key, ts);
+}
+
+static int list_row(void *ctx, const struct tams_segment_rec *rec)
+{
+    struct list_ctx *c = ctx;
+    const struct tams_segment *s = &rec->seg;
+    char tr[TAMS_TIMERANGE_STRMAX];
+
+    if (!c->count)
+        c->first = s->tr;
+    c->last = s->tr;
+    c->count++;
+    tams_timerange_format(&s->tr, tr);
+    tams_json_obj_open(c->j);
+    tams_json_kstr(c->j, "object_id", s->object_id);
+    tams_json_kstr(c->j, "timerange", tr);
+    if (s->has & TAMS_SEG_TS_OFFSET)
+        write_ts(c->j, "ts_offset", s->ts_offset);
+    if (s->has & TAMS_SEG_LAST_DURATION)
+        write_ts(c->j, "last_duration", s->last_duration);
+    if (s->has & TAMS_SEG_SAMPLE_OFFSET)
+        tams_json_kint(c->j, "sample_offset", s->sample_offset);
+    if (s->has & TAMS_SEG_SAMPLE_COUNT)
+        tams_json_kint(c->j, "sample_count", s->sample_count);
+    if (s->has & TAMS_SEG_KEY_FRAME_COUNT)
+        tams_json_kint(c->j, "key_frame_count", s->key_frame_count);
+    tams_get_urls_write(c->j, c->app, c->base_url, rec, c->urls, c->now);
+    tams_json_obj_close(c->j);
+    return 0;
+}
+
+void segments_list(struct tams_req *req)
+{
+    static const char *const known[] = {
+        "object_id", "timerange",          "reverse_order", "verbose_storage", "accept_get_urls",
+        "presigned", "accept_storage_ids", "page",          "limit",           NULL};
+    const struct tams_store_handle *h = store_of(req);
+    struct tams_segment_filter f = {0};
+    struct tams_get_urls_filter urls;
+    struct tams_timerange tr, hull;
+    struct tams_paging pg;
+    struct tams_page page;
+    struct list_ctx ctx = {0};
+    char hull_text[TAMS_TIMERANGE_STRMAX];
+    char count[24];
+    const char *flow_id;
+    bool has_tr = false;
+    int rc;
+
+    if (tams_path_uuid_or_404(req, 0, "flow", &flow_id) ||
+        tams_query_known_or_400(req, known, false) ||
+        tams_req_query_str_or_400(req, "object_id", &f.object_id) ||
+        tams_query_timerange_or_400(req, "timerange", &tr, &has_tr) ||
+        tams_req_query_bool_or_400(req, "reverse_order", &f.reverse) ||
+        tams_get_urls_filter_or_400(req, &urls) || tams_paging_parse_or_400(req, &pg))
+        return;
+    if (has_tr)
+        f.timerange = &tr;
+    page = (struct tams_page){.after = pg.page, .limit = pg.limit, .next_key = &pg.next_key};
+    ctx.j = tams_res_json(req);
+    ctx.app = req->app;
+    ctx.base_url = urls.none ? NULL : tams_req_base_url(req);
+    ctx.urls = &urls;
+    ctx.now = tams_clock_wall_us() / 1000000;
+    tams_json_arr_open(ctx.j);
+    /* An unknown flow lists nothing: 200 [] (notes §11.6). */
+    rc = h->ops->segments_list(h->st, flow_id, &f, &page, list_row, &ctx);
+    if (rc) {
+        tams_buf_reset(&req->out);
+        if (rc == TAMS_ERR_BADPAGE)
+            tams_send_error(req, rc, "query parameter 'page' is not a page key of this listing");
+        else
+            tams_send_error(req, rc, NULL);
+        tams_paging_release(&pg);
+        return;
+    }
+    tams_json_arr_close(ctx.j);
+    if (ctx.count)
+        tams_timerange_hull(&ctx.first, &ctx.last, &hull);
+    else
+        tams_timerange_empty(&hull);
+    tams_timerange_format(&hull, hull_text);
+    snprintf(count, sizeof(count), "%zu", ctx.count);
+    tams_res_header(req, "X-Paging-Count", count);
+    tams_res_header(req, "X-Paging-Timerange", hull_text);
+    tams_res_header(req, "X-Paging-Reverse-Order", f.reverse ? "true" : "false");
+    tams_paging_headers(req, &pg);
+    tams_paging_release(&pg);
+    tams_send_json_body(req, 200);
+}
+
+/* ---- POST ---------------------------------------------------------------------------------- */
+
+static int invalid(struct tams_buf *why, const char *fmt, ...) TAMS_PRINTF(2, 3);
+static int invalid(struct tams_buf *why, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tams_buf_vaddf(why, fmt, ap);
+    va_end(ap);
+    return TAMS_ERR_VALIDATION;
+}
+
+static int parse_ts_member(json_object *item, const char *name, int64_t *out, struct tams_buf *why)
+{
+    json_object *v;
+    const char *s;
+    if (!json_object_object_get_ex(item, name, &v))
+        return 1; /* absent */
+    if (!json_object_is_type(v, json_type_string))
+        return invalid(why, "%s must be a timestamp string such as \"0:0\"", name);
+    s = json_object_get_string(v);
+    if (tams_ts_parse(s, (size_t)json_object_get_string_len(v), out))
+        return invalid(why, "%s '%s' is not a valid timestamp", name, s);
+    return 0;
+}
+
+static int parse_count_member(json_object *item, const char *name, int64_t *out,
+                              struct tams_buf *why)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(item, name, &v))
+        return 1;
+    if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+        return invalid(why, "%s must be an integer >= 0", name);
+    *out = json_object_get_int64(v);
+    return 0;
+}
+
+/* Client get_urls: [{url, label?}]; a label may not be a storage backend's. */
+static int parse_get_urls(struct tams_req *req, json_object *v, const char **out,
+                          struct tams_buf *why)
+{
+    const struct tams_app *app = req->app;
+    size_t n;
+    if (!json_object_is_type(v, json_type_array))
+        return invalid(why, "get_urls must be an array of {url, label} objects");
+    n = json_object_array_length(v);
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = json_object_array_get_idx(v, i), *url, *label;
+        if (!json_object_is_type(item, json_type_object))
+            return invalid(why, "get_urls[%zu] must be an object", i);
+        json_object_object_foreach(item, key, val)
+        {
+            (void)val;
+            if (strcmp(key, "url") && strcmp(key, "label"))
+                return invalid(why, "get_urls[%zu].%s is not allowed: only url and label", i, key);
+        }
+        if (!json_object_object_get_ex(item, "url", &url) ||
+            !json_object_is_type(url, json_type_string) || !json_object_get_string_len(url))
+            return invalid(why, "get_urls[%zu].url must be a non-empty string", i);
+        if (json_object_object_get_ex(item, "label", &label)) {
+            if (!json_object_is_type(label, json_type_string))
+                return invalid(why, "get_urls[%zu].label must be a string", i);
+            if (strcmp(json_object_get_string(label), app->local->label) == 0)
+                return invalid(why,
+                               "get_urls[%zu].label '%s' is the label of a storage backend; "
+                               "choose another",
+                               i, json_object_get_string(label));
+        }
+    }
+    *out = n ? tams_pool_strdup(&req->pool,
+                                json_object_to_json_string_ext(
+                                    v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE))
+             : NULL;
+    return 0;
+}
+
+static int parse_segment(struct tams_req *req, json_object *item, struct tams_segment *seg,
+                         struct tams_buf *why)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+        bool timestamp;
+        size_t off;
+    } members[] = {
+        {"ts_offset", TAMS_SEG_TS_OFFSET, true, offsetof(struct tams_segment, ts_offset)},
+        {"last_duration", TAMS_SEG_LAST_DURATION, true,
+         offsetof(struct tams_segment, last_duration)},
+        {"sample_offset", TAMS_SEG_SAMPLE_OFFSET, false,
+         offsetof(struct tams_segment, sample_offset)},
+        {"sample_count", TAMS_SEG_SAMPLE_COUNT, false, offsetof(struct tams_segment, sample_count)},
+        {"key_frame_count", TAMS_SEG_KEY_FRAME_COUNT, false,
+         offsetof(struct tams_segment, key_frame_count)},
+    };
+    json_object *v;
+    const char *s, *reason;
+    size_t len;
+    int rc;
+
+    memset(seg, 0, sizeof(*seg));
+    if (!json_object_is_type(item, json_type_object))
+        return invalid(why, "a segment must be a JSON object");
+    if (!json_object_object_get_ex(item, "object_id", &v) ||
+        !json_object_is_type(v, json_type_string))
+        return invalid(why, "object_id is required and must be a string");
+    s = json_object_get_string(v);
+    len = (size_t)json_object_get_string_len(v);
+    if (!len || len > OBJECT_ID_MAX || strlen(s) != len)
+        return invalid(why, "object_id must be 1 to %d bytes without NUL", OBJECT_ID_MAX);
+    seg->object_id = s;
+    if (!json_object_object_get_ex(item, "timerange", &v) ||
+        !json_object_is_type(v, json_type_string))
+        return invalid(why, "timerange is required and must be a string");
+    s = json_object_get_string(v);
+    rc = tams_timerange_parse(s, (size_t)json_object_get_string_len(v), &seg->tr);
+    if (rc)
+        return invalid(why, "timerange '%s' is not a valid timerange%s", s,
+                       rc == TAMS_ERR_OVERFLOW ? " (a timestamp is out of range)" : "");
+    if (tams_timerange_check_segment(&seg->tr, &reason))
+        return invalid(why, "timerange '%s': %s", s, reason);
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(members); i++) {
+        int64_t *field = (int64_t *)(void *)((char *)seg + members[i].off);
+        rc = members[i].timestamp ? parse_ts_member(item, members[i].name, field, why)
+                                  : parse_count_member(item, members[i].name, field, why);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            seg->has |= members[i].bit;
+    }
+    if ((seg->has & TAMS_SEG_LAST_DURATION) && seg->last_duration < 0)
+        return invalid(why, "last_duration must not be negative");
+    if (json_object_object_get_ex(item, "get_urls", &v))
+        return parse_get_urls(req, v, &seg->get_urls, why);
+    return 0;
+}
+
+static void write_failure(struct tams_json *j, json_object *item, int err, const char *summary,
+                          const char *now)
+{
+    json_object *v = NULL;
+    tams_json_obj_open(j);
+    json_object_object_get_ex(item, "object_id", &v);
+    tams_json_kstr(j, "object_id",
+                   json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "");
+    if (json_object_object_get_ex(item, "timerange", &v) &&
+        json_object_is_type(v, json_type_string))
+        tams_json_kstr(j, "timerange", json_object_get_string(v));
+    tams_json_key(j, "error");
+    tams_json_obj_open(j);
+    tams_json_kstr(j, "type", tams_err_type(err));
+    tams_json_kstr(j, "summary", summary);
+    tams_json_kstr(j, "time", now);
+    tams_json_obj_close(j);
+    tams_json_obj_close(j);
+}
+
+void segments_post(struct tams_req *req)
+{
+    const struct tams_store_handle *h = store_of(req);
+    json_object *body = req->json;
+    bool bulk = json_object_is_type(body, json_type_array);
+    size_t n = bulk ? json_object_array_length(body) : 1, ngood = 0, nfailed = 0;
+    struct tams_segment *segs, *good;
+    struct tams_buf *whys;
+    int *results, *store_results;
+    size_t *good_index;
+    struct tams_buf flow_why = TAMS_BUF_INIT(1024);
+    const char *flow_id;
+    char now[TAMS_RFC3339_MAX];
+    struct tams_json *j;
+    int rc;
+
+    if (tams_path_uuid_or_404(req, 0, "flow", &flow_id))
+        return;
+    if (!bulk && !json_object_is_type(body, json_type_object)) {
+        tams_send_error(req, TAMS_ERR_VALIDATION,
+                        "the body must be a segment object or an array of segments");
+        return;
+    }
+    segs = tams_pool_zalloc(&req->pool, (n + 1) * sizeof(*segs));
+    good = tams_pool_zalloc(&req->pool, (n + 1) * sizeof(*good));
+    good_index = tams_pool_zalloc(&req->pool, (n + 1) * sizeof(*good_index));
+    results = tams_pool_zalloc(&req->pool, (n + 1) * sizeof(*results));
+    store_results = tams_pool_zalloc(&req->pool, (n + 1) * sizeof(*store_results));
+    whys = tams_pool_zalloc(&req->pool, (n + 1) * sizeof(*whys));
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = bulk ? json_object_array_get_idx(body, i) : body;
+        tams_buf_init(&whys[i], 1024);
+        results[i] = parse_segment(req, item, &segs[i], &whys[i]);
+        if (!results[i]) {
+            good[ngood] = segs[i];
+            good_index[ngood++] = i;
+        }
+    }
+    /* The store runs even with no good segment: the flow's own checks (404, 403, no
+     * container) come before any per-segment answer. */
+    {
+        struct tams_buf *good_whys = tams_pool_zalloc(&req->pool, (ngood + 1) * sizeof(*good_whys));
+        for (size_t k = 0; k <= ngood; k++)
+            tams_buf_init(&good_whys[k], 1024);
+        rc = h->ops->segments_add(h->st, flow_id, good, ngood, store_results, good_whys,
+                                  req->principal);
+        if (rc) /* a flow-level failure: its summary, if any, is in the first slot */
+            tams_buf_add(&flow_why, good_whys[0].data, good_whys[0].len);
+        for (size_t k = 0; k < ngood && !rc; k++) {
+            size_t i = good_index[k];
+            results[i] = store_results[k];
+            if (store_results[k]) {
+                tams_buf_reset(&whys[i]);
+                tams_buf_add(&whys[i], good_whys[k].data, good_whys[k].len);
+            }
+        }
+        for (size_t k = 0; k <= ngood; k++)
+            tams_buf_release(&good_whys[k]);
+    }
+    if (rc) { /* the flow itself: unknown, read-only, no container, or the store failed */
+        if (rc == TAMS_ERR_NOTFOUND)
+            tams_send_error(req, rc, "flow '%s' does not exist", flow_id);
+        else if (rc == TAMS_ERR_READONLY)
+            tams_send_error(req, rc, "flow '%s' is read-only", flow_id);
+        else if (flow_why.len)
+            tams_send_error(req, rc, "%s", flow_why.data);
+        else
+            tams_send_error(req, rc, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        nfailed += results[i] != 0;
+    if (!bulk) {
+        if (results[0])
+            tams_send_error(req, results[0], "%s", whys[0].data);
+        else
+            tams_send_empty(req, 201);
+        goto out;
+    }
+    if (!nfailed) {
+        tams_send_empty(req, 201);
+        goto out;
+    }
+    tams_clock_now_rfc3339(now);
+    j = tams_res_json(req);
+    tams_json_obj_open(j);
+    tams_json_key(j, "failed_segments");
+    tams_json_arr_open(j);
+    for (size_t i = 0; i < n; i++)
+        if (results[i])
+            write_failure(j, json_object_array_get_idx(body, i), results[i], whys[i].data, now);
+    tams_json_arr_close(j);
+    tams_json_obj_close(j);
+    tams_send_json_body(req, 200);
+out:
+    for (size_t i = 0; i < n; i++)
+        tams_buf_release(&whys[i]);
+    tams_buf_release(&flow_why);
+}
