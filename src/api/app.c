@@ -42,16 +42,40 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
     if (!rc)
         rc = tams_local_open(&app->local, cfg->data_dir, app->local_store_id,
                              cfg->local_store_label, cfg->media_url_expiry, why);
-    if (!rc)
+    if (!rc) {
+        app->backends = tams_calloc(1, sizeof(*app->backends));
+        app->backends[app->nbackends++] = app->local;
         rc = tams_service_refresh(app, why);
+    }
     return rc;
 }
 
 void tams_app_release(struct tams_app *app)
 {
-    if (app->local)
+    for (size_t i = 0; i < app->nbackends; i++)
+        app->backends[i]->ops->close(app->backends[i]);
+    if (!app->nbackends && app->local)
         app->local->ops->close(app->local);
+    tams_free(app->backends);
+    app->backends = NULL;
+    app->nbackends = 0;
     app->local = NULL;
     tams_buf_release(&app->service_json);
     pthread_mutex_destroy(&app->service_lock);
+}
+
+const struct tams_media_backend *tams_app_backend(const struct tams_app *app, const char *id)
+{
+    for (size_t i = 0; id && i < app->nbackends; i++)
+        if (strcmp(app->backends[i]->id, id) == 0)
+            return app->backends[i];
+    return NULL;
+}
+
+const struct tams_media_backend *tams_app_default_backend(const struct tams_app *app)
+{
+    for (size_t i = 0; i < app->nbackends; i++)
+        if (app->backends[i]->is_default)
+            return app->backends[i];
+    return NULL;
 }

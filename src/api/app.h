@@ -18,7 +18,9 @@ struct tams_app {
     struct tams_store_handle store;
     struct tams_http_server *http;
     char local_store_id[37];
-    struct tams_media_backend *local; /* the built-in object store */
+    struct tams_media_backend *local;     /* the built-in object store (also in backends) */
+    struct tams_media_backend **backends; /* every storage backend, in configuration order */
+    size_t nbackends;
 
     /* GET /service body, rendered once and again after each POST /service. */
     pthread_mutex_t service_lock;
@@ -29,6 +31,11 @@ struct tams_app {
  * cached documents. Call once after the store is open. */
 int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct tams_buf *why);
 void tams_app_release(struct tams_app *app);
+
+/* The backend with this id, or NULL. */
+const struct tams_media_backend *tams_app_backend(const struct tams_app *app, const char *id);
+/* The backend marked default, or NULL when none is. */
+const struct tams_media_backend *tams_app_default_backend(const struct tams_app *app);
 
 /* The route table of the whole API. */
 extern const struct tams_route_table tams_api_routes;

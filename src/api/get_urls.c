@@ -111,11 +111,11 @@ static void write_controlled(struct tams_json *j, const struct tams_app *app, co
                              const struct tams_segment_rec *rec,
                              const struct tams_get_urls_filter *f, int64_t now, bool *opened)
 {
-    const struct tams_media_backend *b = app->local;
+    const struct tams_media_backend *b = tams_app_backend(app, rec->storage_id);
     struct tams_buf url = TAMS_BUF_INIT(4096);
-    bool presigned = true; /* the built-in store only hands out signed URLs */
+    bool presigned = true; /* every backend hands out signed URLs */
 
-    if (!rec->storage_id || strcmp(rec->storage_id, b->id) != 0)
+    if (!b)
         return; /* a backend no longer configured: nothing to offer */
     if (!keep(f, b->label, b->id, presigned))
         return;

@@ -189,11 +189,13 @@ static int parse_get_urls(struct tams_req *req, json_object *v, const char **out
         if (json_object_object_get_ex(item, "label", &label)) {
             if (!json_object_is_type(label, json_type_string))
                 return invalid(why, "get_urls[%zu].label must be a string", i);
-            if (strcmp(json_object_get_string(label), app->local->label) == 0)
-                return invalid(why,
-                               "get_urls[%zu].label '%s' is the label of a storage backend; "
-                               "choose another",
-                               i, json_object_get_string(label));
+            for (size_t k = 0; k < app->nbackends; k++)
+                if (app->backends[k]->label &&
+                    strcmp(json_object_get_string(label), app->backends[k]->label) == 0)
+                    return invalid(why,
+                                   "get_urls[%zu].label '%s' is the label of a storage backend; "
+                                   "choose another",
+                                   i, json_object_get_string(label));
         }
     }
     *out = n ? tams_pool_strdup(&req->pool,

@@ -125,14 +125,22 @@ void storage_backends_get(struct tams_req *req)
     struct tams_app *app = app_of(req);
     struct tams_json *j = tams_res_json(req);
     tams_json_arr_open(j);
-    tams_json_obj_open(j);
-    tams_json_kstr(j, "id", app->local->id);
-    tams_json_kstr(j, "label", app->local->label);
-    tams_json_kstr(j, "store_type", "http_object_store");
-    tams_json_kstr(j, "provider", app->local->provider);
-    tams_json_kstr(j, "store_product", app->local->store_product);
-    tams_json_kbool(j, "default_storage", app->local->is_default);
-    tams_json_obj_close(j);
+    for (size_t i = 0; i < app->nbackends; i++) {
+        const struct tams_media_backend *b = app->backends[i];
+        tams_json_obj_open(j);
+        tams_json_kstr(j, "id", b->id);
+        if (b->label)
+            tams_json_kstr(j, "label", b->label);
+        tams_json_kstr(j, "store_type", "http_object_store");
+        tams_json_kstr(j, "provider", b->provider ? b->provider : "unknown");
+        tams_json_kstr(j, "store_product", b->store_product ? b->store_product : "unknown");
+        if (b->region)
+            tams_json_kstr(j, "region", b->region);
+        if (b->availability_zone)
+            tams_json_kstr(j, "availability_zone", b->availability_zone);
+        tams_json_kbool(j, "default_storage", b->is_default);
+        tams_json_obj_close(j);
+    }
     tams_json_arr_close(j);
     tams_send_json_body(req, 200);
 }

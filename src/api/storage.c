@@ -109,7 +109,7 @@ void flow_storage_post(struct tams_req *req)
 {
     struct tams_app *app = req->app;
     const struct tams_store_handle *h = &app->store;
-    const struct tams_media_backend *b = app->local;
+    const struct tams_media_backend *b;
     struct tams_buf why = TAMS_BUF_INIT(1024);
     struct container_ctx cc = {.found = false};
     struct tams_object_alloc *objs = NULL;
@@ -124,10 +124,15 @@ void flow_storage_post(struct tams_req *req)
     if (tams_path_uuid_or_404(req, 0, "flow", &flow_id) ||
         parse_body(req, &limit, &ids, &storage_id))
         return;
-    if (storage_id && strcmp(storage_id, b->id) != 0) {
-        tams_send_error(req, TAMS_ERR_VALIDATION,
-                        "storage backend '%s' does not exist; see /service/storage-backends",
-                        storage_id);
+    b = storage_id ? tams_app_backend(app, storage_id) : tams_app_default_backend(app);
+    if (!b) {
+        if (storage_id)
+            tams_send_error(req, TAMS_ERR_VALIDATION,
+                            "storage backend '%s' does not exist; see /service/storage-backends",
+                            storage_id);
+        else
+            tams_send_error(req, TAMS_ERR_VALIDATION,
+                            "no storage backend is the default: give storage_id");
         return;
     }
     rc = h->ops->flow_get(h->st, flow_id, container_row, &cc);
@@ -149,7 +154,7 @@ void flow_storage_post(struct tams_req *req)
             objs[i].id = json_object_get_string(json_object_array_get_idx(ids, i));
         } else {
             char *id = tams_pool_alloc(&req->pool, TAMS_UUID_STRLEN + 1);
-            tams_uuid_v4(id);
+            tams_uuid_v4_ordered(id);
             objs[i].id = id;
         }
     }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <sys/random.h>
+#include <time.h>
 
 void tams_random_bytes(void *buf, size_t n)
 {
@@ -38,11 +39,9 @@ void tams_random_hex(char *out, size_t nbytes)
     *out = '\0';
 }
 
-void tams_uuid_v4(char out[TAMS_UUID_STRLEN + 1])
+static void uuid_format(unsigned char r[16], char out[TAMS_UUID_STRLEN + 1])
 {
-    unsigned char r[16];
     size_t o = 0;
-    tams_random_bytes(r, sizeof(r));
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
     for (int i = 0; i < 16; i++) {
@@ -52,6 +51,26 @@ void tams_uuid_v4(char out[TAMS_UUID_STRLEN + 1])
         out[o++] = hexdig[r[i] & 15];
     }
     out[o] = '\0';
+}
+
+void tams_uuid_v4(char out[TAMS_UUID_STRLEN + 1])
+{
+    unsigned char r[16];
+    tams_random_bytes(r, sizeof(r));
+    uuid_format(r, out);
+}
+
+void tams_uuid_v4_ordered(char out[TAMS_UUID_STRLEN + 1])
+{
+    unsigned char r[16];
+    struct timespec ts;
+    uint64_t ms;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    tams_random_bytes(r, sizeof(r));
+    for (int i = 0; i < 6; i++)
+        r[i] = (unsigned char)(ms >> (40 - 8 * i));
+    uuid_format(r, out);
 }
 
 static bool is_lhex(char c)

@@ -1998,7 +1998,7 @@ static int sqlite_segments_list(struct tams_store *st, const char *flow_id,
             sqlite3_bind_int64(s, 3, lo_max);
             if (object_id)
                 sqlite3_bind_text(s, 4, object_id, -1, SQLITE_STATIC);
-            sqlite3_bind_int(s, 5, limit + 1);
+            sqlite3_bind_int64(s, 5, (int64_t)limit + 1);
             while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
                 if ((int)rows.n == limit) {
                     more = true;
@@ -2088,7 +2088,7 @@ static int object_read(struct conn *c, const char *id, const char *after, int li
         return TAMS_ERR_STORE;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, limit + 1);
+    sqlite3_bind_int64(s, 3, (int64_t)limit + 1);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if ((int)flows->n == limit) {
             *more = true;
