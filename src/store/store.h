@@ -47,7 +47,7 @@ struct tams_tag_filter {
 
 struct tams_flow_filter {
     const char *source_id, *format, *codec, *label;
-    int64_t frame_width, frame_height; /* -1 = not given */
+    int64_t frame_width, frame_height;      /* -1 = not given */
     const struct tams_timerange *timerange; /* NULL = not given; empty = flows without segments */
     const struct tams_tag_filter *tags;
     size_t ntags;
@@ -207,9 +207,8 @@ struct tams_store_ops {
      * gets 0 or the segment's error, with a summary appended to whys[i]. Good segments are
      * stored, object reference counts raised and segments_updated set, even when others fail.
      * Returns 0 when the batch ran. */
-    int (*segments_add)(struct tams_store *st, const char *flow_id,
-                        const struct tams_segment *segs, size_t n, int *results,
-                        struct tams_buf *whys, const char *principal);
+    int (*segments_add)(struct tams_store *st, const char *flow_id, const struct tams_segment *segs,
+                        size_t n, int *results, struct tams_buf *whys, const char *principal);
     /* Keyset-paged in time order (or reversed); an unknown flow lists nothing. Cost is
      * O(log n + page) whatever the flow's length. */
     int (*segments_list)(struct tams_store *st, const char *flow_id,
@@ -219,8 +218,7 @@ struct tams_store_ops {
      * (NOTFOUND), not be read-only (READONLY) and have a container (VALIDATION); an id that
      * already exists is VALIDATION naming it; nothing is recorded then. */
     int (*objects_allocate)(struct tams_store *st, const char *flow_id, const char *storage_id,
-                            const struct tams_object_alloc *objs, size_t n,
-                            struct tams_buf *why);
+                            const struct tams_object_alloc *objs, size_t n, struct tams_buf *why);
     /* An object that at least one segment ever registered (NOTFOUND otherwise), with a page of
      * the flows that reference it now (keyset on flow id). */
     int (*object_get)(struct tams_store *st, const char *id, const struct tams_page *page,
