@@ -2,9 +2,14 @@
 /* app.c - application state shared by handlers. */
 #include "core/common.h"
 #include "core/random.h"
+#include "core/log.h"
 #include "api/app.h"
 #include "api/service.h"
 #include "media/local.h"
+#include "media/s3.h"
+#include "media/storage_config.h"
+
+#include <unistd.h> /* environ */
 
 static int load_local_store_id(struct tams_app *app, struct tams_buf *why)
 {
@@ -32,6 +37,31 @@ static int load_local_store_id(struct tams_app *app, struct tams_buf *why)
     return rc;
 }
 
+/* The backends of the storage_config file, after the built-in store. */
+static int open_configured(struct tams_app *app, struct tams_buf *why)
+{
+    struct tams_storage_config sc;
+    int rc = tams_storage_config_load(&sc, app->cfg->storage_config, app->local_store_id,
+                                      app->local->label, environ, why);
+    if (!rc) {
+        app->local->is_default = sc.local_default;
+        app->backends = tams_realloc(app->backends, (1 + sc.ns3) * sizeof(*app->backends));
+    }
+    for (size_t i = 0; !rc && i < sc.ns3; i++) {
+        struct tams_media_backend *b;
+        sc.s3[i].expiry = app->cfg->media_url_expiry;
+        rc = tams_s3_open(&b, &sc.s3[i], why);
+        if (!rc) {
+            app->backends[app->nbackends++] = b;
+            tams_log_info("storage backend '%s' (%s): S3 bucket '%s' at %zu endpoint(s)%s",
+                          b->label, b->id, sc.s3[i].bucket, sc.s3[i].nendpoints,
+                          b->is_default ? ", default" : "");
+        }
+    }
+    tams_storage_config_release(&sc);
+    return rc;
+}
+
 int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct tams_buf *why)
 {
     int rc;
@@ -45,8 +75,13 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
     if (!rc) {
         app->backends = tams_calloc(1, sizeof(*app->backends));
         app->backends[app->nbackends++] = app->local;
-        rc = tams_service_refresh(app, why);
+        if (cfg->storage_config && cfg->storage_config[0])
+            rc = open_configured(app, why);
     }
+    if (!rc)
+        rc = tams_service_refresh(app, why);
+    if (rc)
+        tams_app_release(app); /* main() releases only an app that started */
     return rc;
 }
 

@@ -91,6 +91,9 @@ static const struct setting settings[] = {
      FIELD(storage_limit_default)},
     {"storage_limit_max", T_INT, "1000", 1, 100000, "TAMS_STORAGE_LIMIT_MAX", "--storage-limit-max",
      "N", "most objects one POST /flows/{id}/storage may allocate", FIELD(storage_limit_max)},
+    {"storage_config", T_STRING, "", 0, VMAX, "TAMS_STORAGE_CONFIG", "--storage-config", "FILE",
+     "JSON file of further storage backends (S3); empty: only the built-in store",
+     FIELD(storage_config)},
 };
 
 /* TAMS_* variables that are not settings and are not errors. TAMS_CONFIG names the file. */

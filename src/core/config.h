@@ -53,7 +53,8 @@ struct tams_config {
     int media_url_expiry;                         /* seconds */
     size_t max_object_bytes;                      /* built-in object store upload cap */
     int storage_limit_default, storage_limit_max; /* objects per POST /flows/{id}/storage */
-    char *config_file;                            /* NULL if none */
+    char *storage_config; /* "" (only the built-in store) or a path, docs/configuration.md */
+    char *config_file;    /* NULL if none */
 };
 
 enum tams_config_action { TAMS_CONFIG_RUN, TAMS_CONFIG_HELP, TAMS_CONFIG_VERSION };

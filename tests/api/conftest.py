@@ -179,3 +179,68 @@ def make_server(tmpdir_path):
 @pytest.fixture
 def server(make_server):
     return make_server()
+
+
+# --- the S3 test server (tests/s3/s3server.py, signatures checked with botocore) --------------
+
+S3SERVER = ROOT / "tests" / "s3" / "s3server.py"
+
+
+class S3TestServer:
+    """One tests/s3/s3server.py process on 127.0.0.1; run with Debian's /usr/bin/python3."""
+
+    def __init__(self, tmp, access_key, secret_key, region, args=()):
+        self.tmp = pathlib.Path(tmp)
+        self.access_key, self.secret_key, self.region = access_key, secret_key, region
+        self.args = list(args)
+        self.proc = None
+        self.port = None
+        self.log_path = self.tmp / "s3server.log"
+
+    def start(self):
+        ready = self.tmp / "ready"
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", str(S3SERVER), "--port", "0", "--dir", str(self.tmp / "data"),
+             "--access-key", self.access_key, "--secret-key", self.secret_key,
+             "--region", self.region, "--ready-file", str(ready)] + self.args,
+            stdout=subprocess.DEVNULL, stderr=self.log)
+        deadline = time.time() + 20
+        while not ready.exists():
+            assert self.proc.poll() is None, self.log_text()
+            assert time.time() < deadline, "s3server did not start"
+            time.sleep(0.05)
+        self.port = int(ready.read_text())
+        return self
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace")
+
+    def create_bucket(self, bucket):
+        """Header-signed bucket PUT through botocore (path-style)."""
+        import botocore.session
+        from botocore.config import Config
+        client = botocore.session.get_session().create_client(
+            "s3", region_name=self.region, endpoint_url=f"http://127.0.0.1:{self.port}",
+            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+        client.create_bucket(Bucket=bucket,
+                             CreateBucketConfiguration={"LocationConstraint": self.region})
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+            self.log.close()
+
+
+@pytest.fixture(scope="module")
+def s3_test_server(tmp_path_factory):
+    """A started S3TestServer with bucket "tams-media" (access key, secret and region below)."""
+    srv = S3TestServer(tmp_path_factory.mktemp("s3"), "AKIAIOSFODNN7EXAMPLE",
+                       "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "eu-west-2")
+    srv.start()
+    srv.create_bucket("tams-media")
+    yield srv
+    srv.stop()

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* s3.c - S3-compatible backends: presigned URLs, endpoint health probes, round-robin. */
+#include "core/common.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "media/s3.h"
+#include "media/sigv4.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#define EXISTS_TIMEOUT_MS 10000L
+#define PROBE_TIMEOUT_MAX_MS 5000L
+
+struct endpoint {
+    char *url;      /* "http://host:port", for messages */
+    char *scheme;   /* "http" or "https" */
+    char *hostport; /* "host[:port]" */
+    atomic_bool healthy;
+};
+
+struct s3 {
+    struct endpoint eps[TAMS_S3_MAX_ENDPOINTS];
+    size_t neps;
+    char *region, *bucket, *prefix, *access_key, *secret_key, *session_token; /* token: NULL */
+    bool virtual_hosted;
+    int expiry, probe_interval;
+    atomic_uint_fast64_t rr;     /* round-robin counter */
+    atomic_uint_fast64_t rounds; /* completed probe rounds */
+    const char *label;           /* the backend's, for messages */
+
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t lock; /* guards stop */
+    pthread_cond_t wake;  /* signalled when stop is set */
+    bool stop;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static struct s3 *impl(const struct tams_media_backend *b)
+{
+    return b->impl;
+}
+
+/* Endpoints are spread round-robin over the healthy ones, over all when none is healthy. */
+static const struct endpoint *pick(struct s3 *s)
+{
+    size_t idx[TAMS_S3_MAX_ENDPOINTS], n = 0;
+    uint64_t r = atomic_fetch_add(&s->rr, 1);
+    for (size_t i = 0; i < s->neps; i++)
+        if (atomic_load(&s->eps[i].healthy))
+            idx[n++] = i;
+    if (!n)
+        return &s->eps[r % s->neps];
+    return &s->eps[idx[r % n]];
+}
+
+/* Presigns method on the object (prefix + key), or on the bucket itself when key is NULL. */
+static int presign(const struct s3 *s, const struct endpoint *e, const char *method,
+                   const char *key, int64_t now, struct tams_buf *out)
+{
+    struct tams_buf host = TAMS_BUF_INIT(1024), path = TAMS_BUF_INIT(4 * TAMS_SIGV4_MAX_KEY);
+    struct tams_buf full = TAMS_BUF_INIT(TAMS_SIGV4_MAX_KEY + 1);
+    int rc = 0;
+
+    if (key) {
+        tams_buf_addstr(&full, s->prefix);
+        tams_buf_addstr(&full, key);
+        rc = tams_buf_ok(&full) ? tams_sigv4_s3_url_parts(e->hostport, s->bucket, full.data,
+                                                          s->virtual_hosted, &host, &path)
+                                : TAMS_ERR_TOOBIG;
+    } else if (s->virtual_hosted) {
+        tams_buf_addf(&host, "%s.%s", s->bucket, e->hostport);
+        tams_buf_addstr(&path, "/");
+    } else {
+        tams_buf_addstr(&host, e->hostport);
+        tams_buf_addf(&path, "/%s", s->bucket);
+    }
+    if (!rc && (!tams_buf_ok(&host) || !tams_buf_ok(&path)))
+        rc = TAMS_ERR_TOOBIG;
+    if (!rc) {
+        struct tams_sigv4_params p = {
+            .method = method,
+            .scheme = e->scheme,
+            .host = host.data,
+            .path = path.data,
+            .region = s->region,
+            .service = "s3",
+            .access_key = s->access_key,
+            .secret_key = s->secret_key,
+            .session_token = s->session_token,
+            .now = now,
+            .expires = s->expiry,
+        };
+        rc = tams_sigv4_presign(&p, out);
+    }
+    tams_buf_release(&host);
+    tams_buf_release(&path);
+    tams_buf_release(&full);
+    return rc;
+}
+
+static int s3_put_url(const struct tams_media_backend *b, const char *base_url, const char *key,
+                      int64_t now, struct tams_buf *out)
+{
+    struct s3 *s = impl(b);
+    (void)base_url;
+    return presign(s, pick(s), "PUT", key, now, out);
+}
+
+static int s3_get_url(const struct tams_media_backend *b, const char *base_url, const char *key,
+                      int64_t now, struct tams_buf *out, bool *presigned)
+{
+    struct s3 *s = impl(b);
+    (void)base_url;
+    *presigned = true;
+    return presign(s, pick(s), "GET", key, now, out);
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return size * n;
+}
+
+/* A HEAD of url: its HTTP status in *status, or TAMS_ERR_IO when there is no answer. */
+static int head_status(const char *url, long timeout_ms, long *status)
+{
+    CURL *c;
+    CURLcode cc;
+    if (curl_init_rc != CURLE_OK || !(c = curl_easy_init()))
+        return TAMS_ERR_INTERNAL;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    cc = curl_easy_perform(c);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup(c);
+    return cc == CURLE_OK ? 0 : TAMS_ERR_IO;
+}
+
+static int s3_exists(const struct tams_media_backend *b, const char *key)
+{
+    struct s3 *s = impl(b);
+    struct tams_buf url = TAMS_BUF_INIT(16384);
+    long status = 0;
+    int rc = presign(s, pick(s), "HEAD", key, (int64_t)time(NULL), &url);
+    if (!rc)
+        rc = head_status(url.data, EXISTS_TIMEOUT_MS, &status);
+    tams_buf_release(&url);
+    if (rc)
+        return rc == TAMS_ERR_BADREQUEST ? TAMS_ERR_NOTFOUND : TAMS_ERR_IO;
+    if (status >= 200 && status < 300)
+        return 0;
+    return status == 404 ? TAMS_ERR_NOTFOUND : TAMS_ERR_IO;
+}
+
+static void probe_one(struct s3 *s, struct endpoint *e)
+{
+    struct tams_buf url = TAMS_BUF_INIT(16384);
+    long status = 0, timeout = (long)s->probe_interval * 1000;
+    bool ok, was;
+    int rc;
+
+    if (timeout > PROBE_TIMEOUT_MAX_MS)
+        timeout = PROBE_TIMEOUT_MAX_MS;
+    rc = presign(s, e, "HEAD", NULL, (int64_t)time(NULL), &url);
+    if (!rc)
+        rc = head_status(url.data, timeout, &status);
+    tams_buf_release(&url);
+    ok = rc == 0 && status > 0 && status < 500;
+    was = atomic_exchange(&e->healthy, ok);
+    if (was != ok) {
+        if (ok)
+            tams_log_info("storage backend '%s': endpoint %s is healthy again", s->label, e->url);
+        else if (rc)
+            tams_log_warn("storage backend '%s': endpoint %s is unhealthy: no answer", s->label,
+                          e->url);
+        else
+            tams_log_warn("storage backend '%s': endpoint %s is unhealthy: HTTP %ld", s->label,
+                          e->url, status);
+    }
+}
+
+static void *probe_main(void *arg)
+{
+    struct s3 *s = arg;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stop) {
+        struct timespec until;
+        pthread_mutex_unlock(&s->lock);
+        for (size_t i = 0; i < s->neps; i++)
+            probe_one(s, &s->eps[i]);
+        atomic_fetch_add(&s->rounds, 1);
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += s->probe_interval;
+        pthread_mutex_lock(&s->lock);
+        while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+static void s3_free(struct tams_media_backend *b)
+{
+    struct s3 *s;
+    if (!b)
+        return;
+    s = b->impl;
+    if (s) {
+        if (s->thread_started) {
+            pthread_mutex_lock(&s->lock);
+            s->stop = true;
+            pthread_cond_signal(&s->wake);
+            pthread_mutex_unlock(&s->lock);
+            pthread_join(s->thread, NULL);
+        }
+        pthread_cond_destroy(&s->wake);
+        pthread_mutex_destroy(&s->lock);
+        for (size_t i = 0; i < s->neps; i++) {
+            tams_free(s->eps[i].url);
+            tams_free(s->eps[i].scheme);
+            tams_free(s->eps[i].hostport);
+        }
+        if (s->secret_key)
+            explicit_bzero(s->secret_key, strlen(s->secret_key));
+        if (s->session_token)
+            explicit_bzero(s->session_token, strlen(s->session_token));
+        tams_free(s->region);
+        tams_free(s->bucket);
+        tams_free(s->prefix);
+        tams_free(s->access_key);
+        tams_free(s->secret_key);
+        tams_free(s->session_token);
+        tams_free(s);
+    }
+    tams_free((char *)(uintptr_t)b->label);
+    tams_free((char *)(uintptr_t)b->provider);
+    tams_free((char *)(uintptr_t)b->store_product);
+    tams_free((char *)(uintptr_t)b->region);
+    tams_free((char *)(uintptr_t)b->availability_zone);
+    tams_free(b);
+}
+
+static const struct tams_media_ops s3_ops = {
+    .put_url = s3_put_url,
+    .get_url = s3_get_url,
+    .exists = s3_exists,
+    .close = s3_free,
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? tams_strdup(s) : NULL;
+}
+
+/* "scheme://hostport" with nothing after the authority. */
+static int split_endpoint(const char *url, struct endpoint *e)
+{
+    const char *sep = strstr(url, "://");
+    if (!sep || !sep[3] || strchr(sep + 3, '/') || strchr(sep + 3, '?') || strchr(sep + 3, '#'))
+        return TAMS_ERR_BADREQUEST;
+    e->scheme = tams_strndup(url, (size_t)(sep - url));
+    if (strcmp(e->scheme, "http") != 0 && strcmp(e->scheme, "https") != 0)
+        return TAMS_ERR_BADREQUEST;
+    e->hostport = tams_strdup(sep + 3);
+    e->url = tams_strdup(url);
+    atomic_init(&e->healthy, true);
+    return 0;
+}
+
+int tams_s3_open(struct tams_media_backend **out, const struct tams_s3_settings *st,
+                 struct tams_buf *why)
+{
+    struct tams_media_backend *b = tams_calloc(1, sizeof(*b));
+    struct s3 *s = tams_calloc(1, sizeof(*s));
+    pthread_condattr_t ca;
+    const char *label = st->label ? st->label : st->id;
+    int rc = 0;
+
+    *out = NULL;
+    pthread_once(&curl_once, curl_init);
+    b->impl = s;
+    b->ops = &s3_ops;
+    snprintf(b->id, sizeof(b->id), "%s", st->id);
+    b->label = tams_strdup(label);
+    b->provider = dup_or_null(st->provider);
+    b->store_product = dup_or_null(st->store_product);
+    b->region = dup_or_null(st->region);
+    b->availability_zone = dup_or_null(st->availability_zone);
+    b->is_default = st->is_default;
+    s->label = b->label;
+    s->region = tams_strdup(st->region && *st->region ? st->region : "us-east-1");
+    s->bucket = tams_strdup(st->bucket ? st->bucket : "");
+    s->prefix = tams_strdup(st->prefix ? st->prefix : "");
+    s->access_key = tams_strdup(st->access_key ? st->access_key : "");
+    s->secret_key = tams_strdup(st->secret_key ? st->secret_key : "");
+    s->session_token = dup_or_null(st->session_token);
+    s->virtual_hosted = st->virtual_hosted;
+    s->expiry = st->expiry;
+    s->probe_interval = st->probe_interval > 0 ? st->probe_interval : 10;
+    atomic_init(&s->rr, 0);
+    atomic_init(&s->rounds, 0);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wake, &ca);
+    pthread_condattr_destroy(&ca);
+
+    if (st->nendpoints < 1 || st->nendpoints > TAMS_S3_MAX_ENDPOINTS) {
+        tams_buf_addf(why, "storage backend '%s': 1 to %d endpoints are needed", label,
+                      TAMS_S3_MAX_ENDPOINTS);
+        rc = TAMS_ERR_BADREQUEST;
+    }
+    for (size_t i = 0; !rc && i < st->nendpoints; i++) {
+        s->neps++;
+        if (split_endpoint(st->endpoints[i], &s->eps[i])) {
+            tams_buf_addf(why, "storage backend '%s': endpoint '%s' is not http(s)://host[:port]",
+                          label, st->endpoints[i]);
+            rc = TAMS_ERR_BADREQUEST;
+        }
+    }
+    /* Sign once per endpoint now, so a setting the signer refuses stops the start rather than
+     * every later request; the message cannot say which value without risking a secret. */
+    for (size_t i = 0; !rc && i < s->neps; i++) {
+        struct tams_buf url = TAMS_BUF_INIT(16384);
+        rc = presign(s, &s->eps[i], "GET", "00/00/00000000-0000-4000-8000-000000000000", 0, &url);
+        if (!rc)
+            rc = presign(s, &s->eps[i], "HEAD", NULL, 0, &url);
+        tams_buf_release(&url);
+        if (rc) {
+            tams_buf_addf(why,
+                          "storage backend '%s': cannot sign URLs for endpoint %s: check "
+                          "bucket, region, access key, secret key, session token, prefix and "
+                          "expiry",
+                          label, s->eps[i].url);
+            rc = TAMS_ERR_BADREQUEST;
+        }
+    }
+    if (!rc && curl_init_rc != CURLE_OK) {
+        tams_buf_addf(why, "storage backend '%s': libcurl failed to initialise", label);
+        rc = TAMS_ERR_INTERNAL;
+    }
+    if (!rc) {
+        /* The probe thread takes no signals: main() waits for them synchronously. */
+        sigset_t all, old;
+        int prc;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        prc = pthread_create(&s->thread, NULL, probe_main, s);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (prc != 0) {
+            tams_buf_addf(why, "storage backend '%s': cannot start the probe thread", label);
+            rc = TAMS_ERR_INTERNAL;
+        } else {
+            s->thread_started = true;
+        }
+    }
+    if (rc) {
+        s3_free(b);
+        return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+bool tams_s3_endpoint_healthy(const struct tams_media_backend *b, size_t i)
+{
+    struct s3 *s = impl(b);
+    return i < s->neps && atomic_load(&s->eps[i].healthy);
+}
+
+uint64_t tams_s3_probe_rounds(const struct tams_media_backend *b)
+{
+    return atomic_load(&impl(b)->rounds);
+}
