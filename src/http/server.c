@@ -102,6 +102,60 @@ static enum tams_method method_of(const char *m)
     return 0;
 }
 
+/* Per connection: the request whose URI arrived but which has not completed. libmicrohttpd
+ * does not report completion for a request it gives up on while parsing its head (for
+ * example when the arguments overflow the connection's memory), so such a request is freed
+ * when its connection closes instead. */
+struct conn_ctx {
+    struct req_box *pending;
+};
+
+static struct conn_ctx *conn_ctx_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+static void set_pending(struct MHD_Connection *conn, struct req_box *box)
+{
+    struct conn_ctx *c = conn_ctx_of(conn);
+    if (c)
+        c->pending = box;
+}
+
+static void box_free(struct req_box *box)
+{
+    struct tams_req *req = &box->req;
+    if (req->route && req->route->sink && req->route->sink->abort)
+        req->route->sink->abort(req);
+    if (req->_file_fd >= 0)
+        close(req->_file_fd);
+    json_object_put(req->json);
+    tams_buf_release(&req->body);
+    tams_buf_release(&req->out);
+    tams_pool_release(&req->pool);
+    tams_free(box);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct conn_ctx *c = *socket_context;
+    (void)cls;
+    (void)conn;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = tams_calloc(1, sizeof(struct conn_ctx));
+        return;
+    }
+    if (!c)
+        return;
+    if (c->pending)
+        box_free(c->pending);
+    tams_free(c);
+    *socket_context = NULL;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct tams_http_server *s = cls;
@@ -118,7 +172,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     tams_buf_init(&req->out, TAMS_LIMIT_RESPONSE_BYTES);
     req->raw_target = tams_pool_strdup(&req->pool, uri ? uri : "");
     req->_file_fd = -1;
-    __atomic_fetch_add(&s->inflight, 1, __ATOMIC_SEQ_CST);
+    set_pending(conn, box);
     return box;
 }
 
@@ -378,6 +432,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         req->_started = true;
         req->_conn = conn;
+        __atomic_fetch_add(&s->inflight, 1, __ATOMIC_SEQ_CST);
         box->method_name = tams_pool_strdup(&req->pool, method);
         route_request(box, method_of(method));
         if (!req->responded && req->route->sink) {
@@ -435,7 +490,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req_box *box = *con_cls;
     struct tams_req *req;
     int64_t us;
-    (void)conn;
     (void)toe;
 
     if (!box)
@@ -467,17 +521,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             tams_buf_release(&line);
         }
     }
-    if (req->route && req->route->sink && req->route->sink->abort)
-        req->route->sink->abort(req);
-    if (req->_file_fd >= 0)
-        close(req->_file_fd);
-    json_object_put(req->json);
-    tams_buf_release(&req->body);
-    tams_buf_release(&req->out);
-    tams_pool_release(&req->pool);
-    tams_free(box);
+    set_pending(conn, NULL);
+    if (req->_started)
+        __atomic_fetch_sub(&s->inflight, 1, __ATOMIC_SEQ_CST);
+    box_free(box);
     *con_cls = NULL;
-    __atomic_fetch_sub(&s->inflight, 1, __ATOMIC_SEQ_CST);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -562,9 +610,10 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
     s->daemon = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)TAMS_LIMIT_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)TAMS_LIMIT_CONN_TIMEOUT_S, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TAMS_LIMIT_CONN_MEMORY,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TAMS_LIMIT_CONN_TIMEOUT_S,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->daemon) {
