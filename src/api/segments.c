@@ -268,13 +268,17 @@ static int parse_segment(struct tams_req *req, json_object *item, struct tams_se
 static void write_failure(struct tams_json *j, json_object *item, int err, const char *summary,
                           const char *now)
 {
+    struct tams_timerange tr;
     json_object *v = NULL;
     tams_json_obj_open(j);
     json_object_object_get_ex(item, "object_id", &v);
     tams_json_kstr(j, "object_id",
                    json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "");
+    /* Echoed only when it is a timerange: the failure body must still match its schema. */
     if (json_object_object_get_ex(item, "timerange", &v) &&
-        json_object_is_type(v, json_type_string))
+        json_object_is_type(v, json_type_string) &&
+        tams_timerange_parse(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                             &tr) == 0)
         tams_json_kstr(j, "timerange", json_object_get_string(v));
     tams_json_key(j, "error");
     tams_json_obj_open(j);
@@ -308,6 +312,10 @@ void segments_post(struct tams_req *req)
                         "the body must be a segment object or an array of segments");
         return;
     }
+    /* A value json-c cannot keep as sent (an integer beyond 64 bits saturates, NaN, U+0000)
+     * makes the whole body 400, array or not, like any other body that is not plain JSON. */
+    if (tams_body_sane_or_400(req, body, "segment member"))
+        return;
     segs = tams_pool_zalloc(&req->pool, (n + 1) * sizeof(*segs));
     good = tams_pool_zalloc(&req->pool, (n + 1) * sizeof(*good));
     good_index = tams_pool_zalloc(&req->pool, (n + 1) * sizeof(*good_index));

@@ -41,12 +41,14 @@ static int parse_body(struct tams_req *req, int64_t *limit, json_object **ids,
     *limit = app->cfg->storage_limit_default;
     *ids = NULL;
     *storage_id = NULL;
-    if (!req->json)
-        return 0;
-    if (!json_object_is_type(req->json, json_type_object)) {
+    if (!req->json && !req->body.len)
+        return 0;                                            /* no body: the server default */
+    if (!json_object_is_type(req->json, json_type_object)) { /* incl. a body of `null` */
         tams_send_error(req, TAMS_ERR_VALIDATION, "the body must be a JSON object");
         return -1;
     }
+    if (tams_body_sane_or_400(req, req->json, "storage request member"))
+        return -1;
     if (json_object_object_get_ex(req->json, "limit", &v) &&
         json_object_object_get_ex(req->json, "object_ids", NULL)) {
         tams_send_error(req, TAMS_ERR_VALIDATION, "give either 'limit' or 'object_ids', not both");

@@ -246,9 +246,13 @@ int tams_local_authorize(const struct tams_media_backend *b, const char *method,
         return TAMS_ERR_NOTFOUND;
     if (!expires || !sig)
         return TAMS_ERR_FORBIDDEN;
+    /* Only the canonical decimal the server wrote: strtoll alone would also take " 1", "+1"
+     * and "01", so one signature would open several spellings of the URL. */
+    if (expires[0] < '1' || expires[0] > '9' || strspn(expires, "0123456789") != strlen(expires))
+        return TAMS_ERR_FORBIDDEN;
     errno = 0;
     exp = strtoll(expires, &end, 10);
-    if (!*expires || *end || errno)
+    if (*end || errno)
         return TAMS_ERR_FORBIDDEN;
     sign(impl(b), strcmp(method, "PUT") == 0 ? "PUT" : "GET", key, exp, want);
     if (!tams_ct_equal(want, strlen(want), sig, strlen(sig)))
