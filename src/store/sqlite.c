@@ -2082,7 +2082,9 @@ static int object_read(struct conn *c, const char *id, const char *after, int li
     if (col_str(s, 0))
         *first = tams_strdup(col_str(s, 0));
     done(s);
-    if (!*first && (rc = exists(c, S_OBJ_HAS_REFS, id)) <= 0)
+    /* An object no segment references any more is not an object (notes §6.5), whatever it
+     * was before; its row waits for the garbage collector. */
+    if ((rc = exists(c, S_OBJ_HAS_REFS, id)) <= 0)
         return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
     if (!(s = stmt(c, S_OBJ_REF_FLOWS)))
         return TAMS_ERR_STORE;
