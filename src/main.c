@@ -3,8 +3,11 @@
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "api/app.h"
+#include "auth/auth.h"
+#include "auth/cli.h"
 #include "http/server.h"
 #include "store/store.h"
 
@@ -14,29 +17,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-/* mkdir -p with mode 0750 for the parts that are created. */
-static int make_dirs(const char *path, struct tams_buf *why)
-{
-    char *p = tams_strdup(path);
-    int rc = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(p, 0750) != 0 && errno != EEXIST) {
-                tams_buf_addf(why, "cannot create data directory '%s': %s", p, strerror(errno));
-                rc = TAMS_ERR_IO;
-                break;
-            }
-            *s = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    tams_free(p);
-    return rc;
-}
 
 static int serve(const struct tams_config *cfg)
 {
@@ -51,13 +31,21 @@ static int serve(const struct tams_config *cfg)
         .access_log = cfg->access_log,
         .public_url = cfg->public_url,
     };
+    struct tams_auth *auth = NULL;
     sigset_t sigs;
     int sig = 0, rc;
     bool app_ready = false;
 
-    rc = make_dirs(cfg->data_dir, &why);
+    rc = tams_mkdir_p(cfg->data_dir, 0750);
+    if (rc) {
+        tams_buf_addf(&why, "cannot create data directory '%s': %s", cfg->data_dir,
+                      strerror(errno));
+        goto out;
+    }
+    rc = tams_auth_open(&auth, cfg, &why);
     if (rc)
         goto out;
+    hc.auth = auth;
     rc = tams_store_open(&app.store, cfg->database, cfg->data_dir, &why);
     if (rc)
         goto out;
@@ -74,6 +62,9 @@ static int serve(const struct tams_config *cfg)
     signal(SIGPIPE, SIG_IGN);
 
     tams_log_start_flusher();
+    rc = tams_workers_start(&app, &why); /* after the mask: workers never take SIGTERM */
+    if (rc)
+        goto out;
     rc = tams_http_start(&app.http, &hc, &tams_api_routes, &app, &why);
     if (rc)
         goto out;
@@ -87,6 +78,7 @@ static int serve(const struct tams_config *cfg)
                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
     tams_http_stop(app.http, cfg->shutdown_timeout * 1000);
     app.http = NULL;
+    tams_workers_stop(&app); /* each finishes its current batch */
     tams_log_stop_flusher();
     tams_log_info("stopped");
 out:
@@ -96,6 +88,7 @@ out:
     if (app_ready)
         tams_app_release(&app);
     tams_store_close(&app.store);
+    tams_auth_close(auth);
     tams_buf_release(&why);
     return rc ? 1 : 0;
 }
@@ -107,6 +100,8 @@ int main(int argc, char **argv)
     enum tams_config_action action = TAMS_CONFIG_RUN;
     int rc;
 
+    if (tams_auth_cli_wants(argc, argv))
+        return tams_auth_cli(argc, argv, environ, stdin, stdout, stderr);
     rc = tams_config_load(&cfg, argc, argv, environ, &action, &err);
     if (rc) {
         fprintf(stderr, "tamsd: %s\nTry 'tamsd --help'.\n", err.data);

@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/crypto.h"
+#include "core/fs.h"
 #include "core/random.h"
 #include "media/local.h"
 
@@ -105,6 +106,25 @@ static int local_exists(const struct tams_media_backend *b, const char *key)
     return rc;
 }
 
+/* Unlink the object and its content type; a missing file is already gone. The type goes last,
+ * so an object whose bytes are visible keeps its type (as in upload_commit). */
+static int local_remove(const struct tams_media_backend *b, const char *key)
+{
+    struct tams_buf path = TAMS_BUF_INIT(4096);
+    int rc = 0;
+
+    if (!key_ok(key))
+        return 0; /* never one of ours: nothing to delete */
+    tams_local_path(b, key, &path);
+    if (unlink(path.data) != 0 && errno != ENOENT)
+        rc = TAMS_ERR_IO;
+    tams_buf_addstr(&path, ".type");
+    if (rc == 0 && unlink(path.data) != 0 && errno != ENOENT)
+        rc = TAMS_ERR_IO;
+    tams_buf_release(&path);
+    return rc;
+}
+
 static void local_free(struct tams_media_backend *b)
 {
     struct local *l;
@@ -125,28 +145,8 @@ static const struct tams_media_ops local_ops = {
     .get_url = local_get_url,
     .exists = local_exists,
     .close = local_free,
+    .remove = local_remove,
 };
-
-static int mkdir_p(const char *path)
-{
-    char *p = tams_strdup(path);
-    int rc = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(p, 0750) != 0 && errno != EEXIST) {
-                rc = TAMS_ERR_IO;
-                break;
-            }
-            *s = c;
-            if (!c)
-                break;
-        }
-    }
-    tams_free(p);
-    return rc;
-}
 
 /* Read the secret, or make one at first start (0600, written then renamed). */
 static int load_secret(const char *data_dir, unsigned char secret[SECRET_LEN], struct tams_buf *why)
@@ -221,7 +221,7 @@ int tams_local_open(struct tams_media_backend **out, const char *data_dir, const
     l->expiry = expiry;
     tams_buf_addf(&dir, "%s/objects/tmp", data_dir);
     l->root = tams_strndup(dir.data, dir.len - 4);
-    rc = mkdir_p(dir.data);
+    rc = tams_mkdir_p(dir.data, 0750);
     if (rc)
         tams_buf_addf(why, "cannot create '%s': %s", dir.data, strerror(errno));
     if (!rc)
@@ -368,7 +368,7 @@ int tams_local_upload_commit(struct tams_local_upload *u, const char *content_ty
     dir = tams_strdup(u->final_path);
     slash = strrchr(dir, '/');
     *slash = '\0';
-    rc = mkdir_p(dir);
+    rc = tams_mkdir_p(dir, 0750);
     tams_free(dir);
     /* The type goes first: an object whose bytes are visible always has its type. */
     if (!rc)
