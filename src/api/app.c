@@ -87,6 +87,7 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
 
 void tams_app_release(struct tams_app *app)
 {
+    tams_workers_stop(app);
     for (size_t i = 0; i < app->nbackends; i++)
         app->backends[i]->ops->close(app->backends[i]);
     if (!app->nbackends && app->local)

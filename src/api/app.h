@@ -22,6 +22,9 @@ struct tams_app {
     struct tams_media_backend **backends; /* every storage backend, in configuration order */
     size_t nbackends;
 
+    /* Background workers (workers.c): deletion requests and the garbage collector. */
+    struct tams_workers *workers;
+
     /* GET /service body, rendered once and again after each POST /service. */
     pthread_mutex_t service_lock;
     struct tams_buf service_json;
@@ -31,6 +34,16 @@ struct tams_app {
  * cached documents. Call once after the store is open. */
 int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct tams_buf *why);
 void tams_app_release(struct tams_app *app);
+
+/* Start the background workers (one thread for deletion requests, one for the garbage
+ * collector); call after the signal mask is set, so they never take SIGTERM. Unfinished
+ * deletion requests resume at once. */
+int tams_workers_start(struct tams_app *app, struct tams_buf *why);
+/* Ask the workers to stop, wake them and join them; each finishes its current batch (one
+ * transaction, or one media deletion). Safe to call twice, or without a start. */
+void tams_workers_stop(struct tams_app *app);
+/* A deletion request was recorded: start on it now rather than at the next interval. */
+void tams_workers_wake(struct tams_app *app);
 
 /* The backend with this id, or NULL. */
 const struct tams_media_backend *tams_app_backend(const struct tams_app *app, const char *id);

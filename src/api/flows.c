@@ -204,24 +204,7 @@ out:
     tams_buf_release(&why);
 }
 
-/* ---- DELETE /flows/{flowId} ---------------------------------------------------------------- */
-
-void flow_delete(struct tams_req *req)
-{
-    const struct tams_store_handle *h = store_of(req);
-    unsigned effects = 0;
-    const char *id;
-    int rc;
-
-    if (tams_path_uuid_or_404(req, 0, "flow", &id))
-        return;
-    rc = h->ops->flow_delete(h->st, id, &effects);
-    if (rc) {
-        send_store_error(req, rc, NULL, id);
-        return;
-    }
-    tams_send_empty(req, 204);
-}
+/* DELETE /flows/{flowId} is in deletion.c, with the other deletions. */
 
 /* ---- properties ---------------------------------------------------------------------------- */
 

@@ -25,6 +25,12 @@ void segments_post(struct tams_req *req);
 void flow_storage_post(struct tams_req *req);
 void object_get(struct tams_req *req);
 
+/* deletion.c */
+void flow_delete(struct tams_req *req);
+void segments_delete(struct tams_req *req);
+void delete_requests_list(struct tams_req *req);
+void delete_request_get(struct tams_req *req);
+
 /* sources.c */
 void sources_list(struct tams_req *req);
 void source_get(struct tams_req *req);
@@ -43,7 +49,6 @@ void source_description_delete(struct tams_req *req);
 void flows_list(struct tams_req *req);
 void flow_get(struct tams_req *req);
 void flow_put(struct tams_req *req);
-void flow_delete(struct tams_req *req);
 void flow_tags_get(struct tams_req *req);
 void flow_tag_get(struct tams_req *req);
 void flow_tag_put(struct tams_req *req);

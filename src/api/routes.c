@@ -20,13 +20,14 @@ static const struct tams_route routes[] = {
     R(TAMS_GET, "/service", service_get, 0),
     R(TAMS_POST, "/service", service_post, JSON_BODY),
     R(TAMS_GET, "/service/storage-backends", storage_backends_get, 0),
-    R(TAMS_GET, "/health", health_get, TAMS_ROUTE_NO_LOG),
-    R(TAMS_GET, "/metrics", metrics_get, TAMS_ROUTE_NO_LOG),
-    R(TAMS_GET, "/_objects/{key*}", local_object_get, 0),
+    R(TAMS_GET, "/health", health_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_OPEN),
+    R(TAMS_GET, "/metrics", metrics_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_METRICS),
+    /* The built-in object store authorises by URL signature, not by credential. */
+    R(TAMS_GET, "/_objects/{key*}", local_object_get, TAMS_ROUTE_OPEN),
     {.methods = TAMS_PUT,
      .pattern = "/_objects/{key*}",
      .handler = local_object_put,
-     .flags = TAMS_ROUTE_RAW_BODY,
+     .flags = TAMS_ROUTE_RAW_BODY | TAMS_ROUTE_OPEN,
      .sink = &tams_local_put_sink},
 
     R(TAMS_GET, "/sources", sources_list, 0),
@@ -51,8 +52,11 @@ static const struct tams_route routes[] = {
     PROP("/flows/{flowId}/avg_bit_rate", flow_avg_bit_rate),
     R(TAMS_GET, "/flows/{flowId}/segments", segments_list, 0),
     R(TAMS_POST, "/flows/{flowId}/segments", segments_post, JSON_BODY),
+    R(TAMS_DELETE, "/flows/{flowId}/segments", segments_delete, 0),
     R(TAMS_POST, "/flows/{flowId}/storage", flow_storage_post, TAMS_ROUTE_JSON_BODY),
     R(TAMS_GET, "/objects/{objectId*}", object_get, 0),
+    R(TAMS_GET, "/flow-delete-requests", delete_requests_list, 0),
+    R(TAMS_GET, "/flow-delete-requests/{requestId}", delete_request_get, 0),
 };
 
 const struct tams_route_table tams_api_routes = {routes, TAMS_ARRAY_SIZE(routes)};

@@ -25,6 +25,10 @@ struct tams_media_ops {
     /* 0 when the object has been uploaded, TAMS_ERR_NOTFOUND when not. */
     int (*exists)(const struct tams_media_backend *b, const char *key);
     void (*close)(struct tams_media_backend *b);
+    /* Delete the object's bytes (garbage collection). 0 when the object is gone, also when it
+     * was never uploaded; TAMS_ERR_IO when the store could not be reached or refused, so the
+     * caller retries later. May block on the network: never call it on a request thread. */
+    int (*remove)(const struct tams_media_backend *b, const char *key);
 };
 
 struct tams_media_backend {

@@ -173,6 +173,50 @@ static int s3_exists(const struct tams_media_backend *b, const char *key)
     return status == 404 ? TAMS_ERR_NOTFOUND : TAMS_ERR_IO;
 }
 
+/* A presigned DELETE of the object. S3 answers 204 whether or not the key existed; 404 is
+ * taken as gone too. */
+static int s3_remove(const struct tams_media_backend *b, const char *key)
+{
+    struct s3 *s = impl(b);
+    struct tams_buf url = TAMS_BUF_INIT(16384);
+    long status = 0;
+    CURL *c = NULL;
+    CURLcode cc = CURLE_FAILED_INIT;
+    int rc = presign(s, pick(s), "DELETE", key, (int64_t)time(NULL), &url);
+
+    if (rc == TAMS_ERR_BADREQUEST) {
+        rc = 0; /* a key S3 could never hold: nothing there */
+        goto out;
+    }
+    if (rc)
+        goto out;
+    if (curl_init_rc != CURLE_OK || !(c = curl_easy_init())) {
+        rc = TAMS_ERR_INTERNAL;
+        goto out;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url.data);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, EXISTS_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, EXISTS_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    cc = curl_easy_perform(c);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (cc != CURLE_OK || !((status >= 200 && status < 300) || status == 404)) {
+        tams_log_warn("storage backend '%s': cannot delete object '%s' (%s, HTTP %ld)", s->label,
+                      key, cc == CURLE_OK ? "refused" : curl_easy_strerror(cc), status);
+        rc = TAMS_ERR_IO;
+    }
+out:
+    if (c)
+        curl_easy_cleanup(c);
+    tams_buf_release(&url);
+    return rc;
+}
+
 static void probe_one(struct s3 *s, struct endpoint *e)
 {
     struct tams_buf url = TAMS_BUF_INIT(16384);
@@ -265,6 +309,7 @@ static const struct tams_media_ops s3_ops = {
     .put_url = s3_put_url,
     .get_url = s3_get_url,
     .exists = s3_exists,
+    .remove = s3_remove,
     .close = s3_free,
 };
 

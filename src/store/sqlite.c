@@ -63,6 +63,25 @@ static const char *const migrations[] = {
     " flow_id TEXT NOT NULL, count INTEGER NOT NULL CHECK(count > 0),"
     " PRIMARY KEY(object_id, flow_id)) WITHOUT ROWID;"
     "CREATE INDEX object_refs_flow ON object_refs(flow_id);",
+    /* 2: deletion requests, hidden flows, garbage collection. */
+    "ALTER TABLE flows ADD COLUMN deleting INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE objects ADD COLUMN unreferenced_at TEXT;"
+    "UPDATE objects SET unreferenced_at = strftime('%Y-%m-%dT%H:%M:%S', 'now') || '.000000Z'"
+    " WHERE first_referenced_by_flow IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM object_refs r WHERE r.object_id = objects.id);"
+    "CREATE INDEX objects_unreferenced_at ON objects(unreferenced_at)"
+    " WHERE unreferenced_at IS NOT NULL;"
+    "CREATE TABLE deletion_requests(id TEXT PRIMARY KEY, flow_id TEXT NOT NULL,"
+    " sel_lo INTEGER NOT NULL, sel_hi INTEGER NOT NULL, timerange_to_delete TEXT NOT NULL,"
+    " to_delete_hi INTEGER NOT NULL, to_delete_hi_incl INTEGER NOT NULL,"
+    " timerange_remaining TEXT NOT NULL, delete_flow INTEGER NOT NULL, status TEXT NOT NULL,"
+    " created TEXT NOT NULL, created_by TEXT, updated TEXT NOT NULL, expiry TEXT, error TEXT);"
+    "CREATE INDEX deletion_requests_pending ON deletion_requests(created)"
+    " WHERE status IN ('created', 'started');"
+    "CREATE INDEX deletion_requests_expiry ON deletion_requests(expiry) WHERE expiry IS NOT NULL;"
+    "CREATE TABLE object_trash(id INTEGER PRIMARY KEY, object_id TEXT NOT NULL,"
+    " storage_id TEXT, key TEXT NOT NULL, not_before TEXT NOT NULL);"
+    "CREATE INDEX object_trash_due ON object_trash(not_before);",
 };
 
 /* ---- cached statements ------------------------------------------------------------------- */
@@ -85,92 +104,161 @@ static const char *const migrations[] = {
     " o.storage_id, o.key FROM segments s LEFT JOIN objects o ON o.id = s.object_id"               \
     " WHERE s.flow_id = ?1 AND s.lo BETWEEN ?2 AND ?3" cond " " order " LIMIT ?5"
 
-#define STMTS(XX)                                                                                  \
-    XX(BEGIN, "BEGIN IMMEDIATE")                                                                   \
-    XX(BEGIN_READ, "BEGIN")                                                                        \
-    XX(COMMIT, "COMMIT")                                                                           \
-    XX(ROLLBACK, "ROLLBACK")                                                                       \
-    XX(PING, "SELECT 1")                                                                           \
-    XX(SETTING_GET, "SELECT value FROM settings WHERE key = ?1")                                   \
-    XX(SETTING_SET, "INSERT INTO settings(key, value) VALUES (?1, ?2)"                             \
-                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value")                      \
-    XX(SETTING_DEL, "DELETE FROM settings WHERE key = ?1")                                         \
-    XX(FLOW_STATE, "SELECT read_only, source_id, doc FROM flows WHERE id = ?1")                    \
-    XX(FLOW_EXISTS, "SELECT 1 FROM flows WHERE id = ?1")                                           \
-    XX(SOURCE_FORMAT, "SELECT format FROM sources WHERE id = ?1")                                  \
-    XX(SOURCE_INSERT, "INSERT INTO sources(id, format, created, updated, created_by, updated_by)"  \
-                      " VALUES (?1, ?2, ?3, ?3, ?4, ?4)")                                          \
-    XX(FLOW_UPSERT,                                                                                \
-       "INSERT INTO flows(id, source_id, format, codec, container, label, frame_width,"            \
-       " frame_height, read_only, doc, created, metadata_updated, created_by, updated_by)"         \
-       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?12)"                     \
-       " ON CONFLICT(id) DO UPDATE SET source_id = excluded.source_id, format = excluded.format,"  \
-       " codec = excluded.codec, container = excluded.container, label = excluded.label,"          \
-       " frame_width = excluded.frame_width, frame_height = excluded.frame_height,"                \
-       " read_only = excluded.read_only, doc = excluded.doc,"                                      \
-       " metadata_updated = excluded.metadata_updated, updated_by = excluded.updated_by")          \
-    XX(FLOW_TAGS_DEL, "DELETE FROM flow_tags WHERE flow_id = ?1")                                  \
-    XX(FLOW_TAG_INS, "INSERT OR REPLACE INTO flow_tags(flow_id, name, value) VALUES (?1, ?2, ?3)") \
-    XX(COLL_DEL, "DELETE FROM flow_collection WHERE collector_id = ?1")                            \
-    XX(COLL_INS, "INSERT INTO flow_collection(collector_id, member_id, role, position)"            \
-                 " VALUES (?1, ?2, ?3, ?4)")                                                       \
-    XX(COLL_DEL_MEMBER, "DELETE FROM flow_collection WHERE member_id = ?1")                        \
-    XX(COLLECTORS_OF, "SELECT DISTINCT collector_id FROM flow_collection WHERE member_id = ?1"     \
-                      " AND collector_id <> ?1 ORDER BY 1")                                        \
-    XX(SOURCE_HAS_FLOWS, "SELECT 1 FROM flows WHERE source_id = ?1 LIMIT 1")                       \
-    XX(SOURCE_DEL, "DELETE FROM sources WHERE id = ?1")                                            \
-    XX(FLOW_GET, "SELECT " FLOW_COLS " FROM flows f WHERE f.id = ?1")                              \
-    XX(FLOW_SET_DOC, "UPDATE flows SET doc = ?2, metadata_updated = ?3 WHERE id = ?1")             \
-    XX(SEG_DEL_FLOW, "DELETE FROM segments WHERE flow_id = ?1")                                    \
-    XX(REFS_DEL_FLOW, "DELETE FROM object_refs WHERE flow_id = ?1")                                \
-    XX(FLOW_DEL, "DELETE FROM flows WHERE id = ?1")                                                \
-    XX(SEG_LAST_LE, "SELECT lo, hi, start_incl, end_incl FROM segments WHERE flow_id = ?1"         \
-                    " AND lo <= ?2 ORDER BY lo DESC LIMIT 1")                                      \
-    XX(SEG_FIRST_GT, "SELECT lo, hi, start_incl, end_incl FROM segments WHERE flow_id = ?1"        \
-                     " AND lo > ?2 ORDER BY lo LIMIT 1")                                           \
-    XX(SOURCE_TAGS, "SELECT name, value FROM source_tags WHERE source_id = ?1 ORDER BY name")      \
-    XX(SOURCE_COLLECTION,                                                                          \
-       "SELECT DISTINCT g.source_id, c.role FROM flows f"                                          \
-       " JOIN flow_collection c ON c.collector_id = f.id JOIN flows g ON g.id = c.member_id"       \
-       " WHERE f.source_id = ?1 ORDER BY 1, 2")                                                    \
-    XX(SOURCE_COLLECTED_BY,                                                                        \
-       "SELECT DISTINCT f.source_id FROM flows g"                                                  \
-       " JOIN flow_collection c ON c.member_id = g.id JOIN flows f ON f.id = c.collector_id"       \
-       " WHERE g.source_id = ?1 ORDER BY 1")                                                       \
-    XX(SOURCE_SET_LABEL, "UPDATE sources SET label = ?2, updated = ?3, updated_by = ?4"            \
-                         " WHERE id = ?1")                                                         \
-    XX(SOURCE_SET_DESC, "UPDATE sources SET description = ?2, updated = ?3, updated_by = ?4"       \
-                        " WHERE id = ?1")                                                          \
-    XX(SOURCE_TOUCH, "UPDATE sources SET updated = ?2, updated_by = ?3 WHERE id = ?1")             \
-    XX(SOURCE_TAG_SET, "INSERT INTO source_tags(source_id, name, value) VALUES (?1, ?2, ?3)"       \
-                       " ON CONFLICT(source_id, name) DO UPDATE SET value = excluded.value")       \
-    XX(SOURCE_TAG_DEL, "DELETE FROM source_tags WHERE source_id = ?1 AND name = ?2")               \
-    XX(MEDIA_FLOW, "SELECT read_only, container IS NOT NULL FROM flows WHERE id = ?1")             \
-    XX(OBJ_STATE, "SELECT allocated_for_flow, first_referenced_by_flow IS NOT NULL FROM objects"   \
-                  " WHERE id = ?1")                                                                \
-    XX(OBJ_INS_UNCONTROLLED,                                                                       \
-       "INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"                  \
-       " first_referenced_by_flow, created) VALUES (?1, NULL, '', 0, NULL, ?2, ?3)")               \
-    XX(OBJ_SET_FIRST, "UPDATE objects SET first_referenced_by_flow = ?2 WHERE id = ?1"             \
-                      " AND first_referenced_by_flow IS NULL")                                     \
-    XX(SEG_INSERT,                                                                                 \
-       "INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,"         \
-       " last_duration, sample_offset, sample_count, key_frame_count, get_urls)"                   \
-       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")                              \
-    XX(REF_ADD, "INSERT INTO object_refs(object_id, flow_id, count) VALUES (?1, ?2, ?3)"           \
-                " ON CONFLICT(object_id, flow_id) DO UPDATE SET count = count + excluded.count")   \
-    XX(FLOW_SEG_TOUCH, "UPDATE flows SET segments_updated = ?2 WHERE id = ?1")                     \
-    XX(OBJ_EXISTS, "SELECT 1 FROM objects WHERE id = ?1")                                          \
-    XX(OBJ_INSERT, "INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"      \
-                   " created) VALUES (?1, ?2, ?3, 1, ?4, ?5)")                                     \
-    XX(OBJ_FIRST_REF, "SELECT first_referenced_by_flow FROM objects WHERE id = ?1")                \
-    XX(OBJ_HAS_REFS, "SELECT 1 FROM object_refs WHERE object_id = ?1 LIMIT 1")                     \
-    XX(OBJ_REF_FLOWS, "SELECT flow_id FROM object_refs WHERE object_id = ?1 AND flow_id > ?2"      \
-                      " ORDER BY flow_id LIMIT ?3")                                                \
-    XX(SEG_LIST, SEG_LIST_SQL("", "ORDER BY s.lo"))                                                \
-    XX(SEG_LIST_REV, SEG_LIST_SQL("", "ORDER BY s.lo DESC"))                                       \
-    XX(SEG_LIST_OBJ, SEG_LIST_SQL(" AND s.object_id = ?4", "ORDER BY s.lo"))                       \
-    XX(SEG_LIST_OBJ_REV, SEG_LIST_SQL(" AND s.object_id = ?4", "ORDER BY s.lo DESC"))
+/* Segments of flow ?1 wholly inside [?2 .. ?4] whose lo is at most ?3 (a batch's end), with
+ * SEG_SEL_OBJ only those of object ?5. Segments never overlap, so hi grows with lo: the rows are
+ * one range of the primary key (or of segments_object), plus at most one straddler at the end
+ * that `hi <= ?4` drops. */
+#define SEG_SEL_SQL(head, cond, tail)                                                              \
+    head " FROM segments WHERE flow_id = ?1 AND lo BETWEEN ?2 AND ?3 AND hi <= ?4" cond tail
+#define SEG_SEL_OBJ " AND object_id = ?5"
+
+/* Columns of a deletion request, in the order dr_rec_read() reads them. */
+#define DR_COLS                                                                                    \
+    "id, flow_id, timerange_to_delete, timerange_remaining, delete_flow, status, created,"         \
+    " created_by, updated, expiry, error"
+
+#define STMTS(XX)                                                                                   \
+    XX(BEGIN, "BEGIN IMMEDIATE")                                                                    \
+    XX(BEGIN_READ, "BEGIN")                                                                         \
+    XX(COMMIT, "COMMIT")                                                                            \
+    XX(ROLLBACK, "ROLLBACK")                                                                        \
+    XX(PING, "SELECT 1")                                                                            \
+    XX(SETTING_GET, "SELECT value FROM settings WHERE key = ?1")                                    \
+    XX(SETTING_SET, "INSERT INTO settings(key, value) VALUES (?1, ?2)"                              \
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value")                       \
+    XX(SETTING_DEL, "DELETE FROM settings WHERE key = ?1")                                          \
+    XX(FLOW_STATE, "SELECT read_only, source_id, doc, deleting FROM flows WHERE id = ?1")           \
+    XX(FLOW_EXISTS, "SELECT 1 FROM flows WHERE id = ?1 AND deleting = 0")                           \
+    XX(SOURCE_FORMAT, "SELECT format FROM sources WHERE id = ?1")                                   \
+    XX(SOURCE_INSERT, "INSERT INTO sources(id, format, created, updated, created_by, updated_by)"   \
+                      " VALUES (?1, ?2, ?3, ?3, ?4, ?4)")                                           \
+    XX(FLOW_UPSERT,                                                                                 \
+       "INSERT INTO flows(id, source_id, format, codec, container, label, frame_width,"             \
+       " frame_height, read_only, doc, created, metadata_updated, created_by, updated_by)"          \
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?12)"                      \
+       " ON CONFLICT(id) DO UPDATE SET source_id = excluded.source_id, format = excluded.format,"   \
+       " codec = excluded.codec, container = excluded.container, label = excluded.label,"           \
+       " frame_width = excluded.frame_width, frame_height = excluded.frame_height,"                 \
+       " read_only = excluded.read_only, doc = excluded.doc,"                                       \
+       " metadata_updated = excluded.metadata_updated, updated_by = excluded.updated_by")           \
+    XX(FLOW_TAGS_DEL, "DELETE FROM flow_tags WHERE flow_id = ?1")                                   \
+    XX(FLOW_TAG_INS, "INSERT OR REPLACE INTO flow_tags(flow_id, name, value) VALUES (?1, ?2, ?3)")  \
+    XX(COLL_DEL, "DELETE FROM flow_collection WHERE collector_id = ?1")                             \
+    XX(COLL_INS, "INSERT INTO flow_collection(collector_id, member_id, role, position)"             \
+                 " VALUES (?1, ?2, ?3, ?4)")                                                        \
+    XX(COLL_DEL_MEMBER, "DELETE FROM flow_collection WHERE member_id = ?1")                         \
+    XX(COLLECTORS_OF, "SELECT DISTINCT collector_id FROM flow_collection WHERE member_id = ?1"      \
+                      " AND collector_id <> ?1 ORDER BY 1")                                         \
+    XX(SOURCE_HAS_FLOWS, "SELECT 1 FROM flows WHERE source_id = ?1 LIMIT 1")                        \
+    XX(SOURCE_DEL, "DELETE FROM sources WHERE id = ?1")                                             \
+    XX(FLOW_GET, "SELECT " FLOW_COLS " FROM flows f WHERE f.id = ?1 AND f.deleting = 0")            \
+    XX(FLOW_SET_DOC, "UPDATE flows SET doc = ?2, metadata_updated = ?3 WHERE id = ?1")              \
+    XX(SEG_DEL_FLOW, "DELETE FROM segments WHERE flow_id = ?1")                                     \
+    XX(REFS_DEL_FLOW, "DELETE FROM object_refs WHERE flow_id = ?1")                                 \
+    XX(FLOW_DEL, "DELETE FROM flows WHERE id = ?1")                                                 \
+    XX(SEG_LAST_LE, "SELECT lo, hi, start_incl, end_incl FROM segments WHERE flow_id = ?1"          \
+                    " AND lo <= ?2 ORDER BY lo DESC LIMIT 1")                                       \
+    XX(SEG_FIRST_GT, "SELECT lo, hi, start_incl, end_incl FROM segments WHERE flow_id = ?1"         \
+                     " AND lo > ?2 ORDER BY lo LIMIT 1")                                            \
+    XX(SOURCE_TAGS, "SELECT name, value FROM source_tags WHERE source_id = ?1 ORDER BY name")       \
+    XX(SOURCE_COLLECTION,                                                                           \
+       "SELECT DISTINCT g.source_id, c.role FROM flows f"                                           \
+       " JOIN flow_collection c ON c.collector_id = f.id JOIN flows g ON g.id = c.member_id"        \
+       " WHERE f.source_id = ?1 ORDER BY 1, 2")                                                     \
+    XX(SOURCE_COLLECTED_BY,                                                                         \
+       "SELECT DISTINCT f.source_id FROM flows g"                                                   \
+       " JOIN flow_collection c ON c.member_id = g.id JOIN flows f ON f.id = c.collector_id"        \
+       " WHERE g.source_id = ?1 ORDER BY 1")                                                        \
+    XX(SOURCE_SET_LABEL, "UPDATE sources SET label = ?2, updated = ?3, updated_by = ?4"             \
+                         " WHERE id = ?1")                                                          \
+    XX(SOURCE_SET_DESC, "UPDATE sources SET description = ?2, updated = ?3, updated_by = ?4"        \
+                        " WHERE id = ?1")                                                           \
+    XX(SOURCE_TOUCH, "UPDATE sources SET updated = ?2, updated_by = ?3 WHERE id = ?1")              \
+    XX(SOURCE_TAG_SET, "INSERT INTO source_tags(source_id, name, value) VALUES (?1, ?2, ?3)"        \
+                       " ON CONFLICT(source_id, name) DO UPDATE SET value = excluded.value")        \
+    XX(SOURCE_TAG_DEL, "DELETE FROM source_tags WHERE source_id = ?1 AND name = ?2")                \
+    XX(MEDIA_FLOW, "SELECT read_only, container IS NOT NULL FROM flows WHERE id = ?1"               \
+                   " AND deleting = 0")                                                             \
+    XX(OBJ_STATE, "SELECT allocated_for_flow, first_referenced_by_flow IS NOT NULL FROM objects"    \
+                  " WHERE id = ?1")                                                                 \
+    XX(OBJ_INS_UNCONTROLLED,                                                                        \
+       "INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"                   \
+       " first_referenced_by_flow, created) VALUES (?1, NULL, '', 0, NULL, ?2, ?3)")                \
+    XX(OBJ_SET_FIRST, "UPDATE objects SET first_referenced_by_flow = ?2 WHERE id = ?1"              \
+                      " AND first_referenced_by_flow IS NULL")                                      \
+    XX(SEG_INSERT,                                                                                  \
+       "INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,"          \
+       " last_duration, sample_offset, sample_count, key_frame_count, get_urls)"                    \
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")                               \
+    XX(REF_ADD, "INSERT INTO object_refs(object_id, flow_id, count) VALUES (?1, ?2, ?3)"            \
+                " ON CONFLICT(object_id, flow_id) DO UPDATE SET count = count + excluded.count")    \
+    XX(FLOW_SEG_TOUCH, "UPDATE flows SET segments_updated = ?2 WHERE id = ?1")                      \
+    XX(OBJ_EXISTS, "SELECT 1 FROM objects WHERE id = ?1")                                           \
+    XX(OBJ_INSERT, "INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"       \
+                   " created) VALUES (?1, ?2, ?3, 1, ?4, ?5)")                                      \
+    XX(OBJ_FIRST_REF, "SELECT first_referenced_by_flow FROM objects WHERE id = ?1")                 \
+    XX(OBJ_HAS_REFS, "SELECT 1 FROM object_refs WHERE object_id = ?1 LIMIT 1")                      \
+    XX(OBJ_REF_FLOWS, "SELECT r.flow_id FROM object_refs r JOIN flows f ON f.id = r.flow_id"        \
+                      " WHERE r.object_id = ?1 AND r.flow_id > ?2 AND f.deleting = 0"               \
+                      " ORDER BY r.flow_id LIMIT ?3")                                               \
+    XX(OBJ_HAS_VISIBLE_REFS, "SELECT 1 FROM object_refs r JOIN flows f ON f.id = r.flow_id"         \
+                             " WHERE r.object_id = ?1 AND f.deleting = 0 LIMIT 1")                  \
+    XX(SEG_LIST, SEG_LIST_SQL("", "ORDER BY s.lo"))                                                 \
+    XX(SEG_LIST_REV, SEG_LIST_SQL("", "ORDER BY s.lo DESC"))                                        \
+    XX(SEG_LIST_OBJ, SEG_LIST_SQL(" AND s.object_id = ?4", "ORDER BY s.lo"))                        \
+    XX(SEG_LIST_OBJ_REV, SEG_LIST_SQL(" AND s.object_id = ?4", "ORDER BY s.lo DESC"))               \
+    XX(FLOW_HIDDEN, "SELECT 1 FROM flows WHERE id = ?1 AND deleting = 1")                           \
+    XX(FLOW_HIDE, "UPDATE flows SET deleting = 1 WHERE id = ?1")                                    \
+    XX(SEG_SEL_NTH, SEG_SEL_SQL("SELECT lo, start_incl", "", " ORDER BY lo LIMIT 1 OFFSET ?6"))     \
+    XX(SEG_SEL_NTH_OBJ,                                                                             \
+       SEG_SEL_SQL("SELECT lo, start_incl", SEG_SEL_OBJ, " ORDER BY lo LIMIT 1 OFFSET ?6"))         \
+    XX(SEG_SEL_COUNT, "SELECT count(*) FROM (" SEG_SEL_SQL("SELECT 1", "", " LIMIT ?6") ")")        \
+    XX(SEG_SEL_REFS, SEG_SEL_SQL("SELECT object_id, count(*)", "", " GROUP BY object_id"))          \
+    XX(SEG_SEL_REFS_OBJ,                                                                            \
+       SEG_SEL_SQL("SELECT object_id, count(*)", SEG_SEL_OBJ, " GROUP BY object_id"))               \
+    XX(SEG_SEL_DEL, SEG_SEL_SQL("DELETE", "", ""))                                                  \
+    XX(SEG_SEL_DEL_OBJ, SEG_SEL_SQL("DELETE", SEG_SEL_OBJ, ""))                                     \
+    XX(REF_SUB, "UPDATE object_refs SET count = count - ?3 WHERE object_id = ?1 AND flow_id = ?2"   \
+                " AND count > ?3")                                                                  \
+    XX(REF_DEL, "DELETE FROM object_refs WHERE object_id = ?1 AND flow_id = ?2")                    \
+    XX(OBJ_UNREF, "UPDATE objects SET unreferenced_at = ?2 WHERE id = ?1"                           \
+                  " AND NOT EXISTS (SELECT 1 FROM object_refs WHERE object_id = ?1)")               \
+    XX(OBJ_UNREF_FLOW,                                                                              \
+       "UPDATE objects SET unreferenced_at = ?2 WHERE id IN (SELECT object_id FROM object_refs"     \
+       " WHERE flow_id = ?1) AND NOT EXISTS (SELECT 1 FROM object_refs r"                           \
+       " WHERE r.object_id = objects.id AND r.flow_id <> ?1)")                                      \
+    XX(OBJ_REREF, "UPDATE objects SET unreferenced_at = NULL WHERE id = ?1"                         \
+                  " AND unreferenced_at IS NOT NULL")                                               \
+    XX(DR_INSERT,                                                                                   \
+       "INSERT INTO deletion_requests(id, flow_id, sel_lo, sel_hi, timerange_to_delete,"            \
+       " to_delete_hi, to_delete_hi_incl, timerange_remaining, delete_flow, status, created,"       \
+       " created_by, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5, ?8, 'created', ?9, ?10, ?9)") \
+    XX(DR_GET, "SELECT " DR_COLS " FROM deletion_requests WHERE id = ?1"                            \
+               " AND (expiry IS NULL OR expiry > ?2)")                                              \
+    XX(DR_LIST, "SELECT " DR_COLS " FROM deletion_requests WHERE expiry IS NULL OR expiry > ?1"     \
+                " ORDER BY created, id")                                                            \
+    XX(DR_NEXT, "SELECT id, flow_id, sel_lo, sel_hi, to_delete_hi, to_delete_hi_incl,"              \
+                " delete_flow FROM deletion_requests WHERE status IN ('created', 'started')"        \
+                " ORDER BY created LIMIT 1")                                                        \
+    XX(DR_PROGRESS, "UPDATE deletion_requests SET status = 'started', timerange_remaining = ?2,"    \
+                    " updated = ?3 WHERE id = ?1")                                                  \
+    XX(DR_FINISH, "UPDATE deletion_requests SET status = ?2, timerange_remaining = ?3,"             \
+                  " updated = ?4, expiry = ?5, error = ?6 WHERE id = ?1")                           \
+    XX(DR_PURGE, "DELETE FROM deletion_requests WHERE expiry <= ?1")                                \
+    XX(GC_UNREF, "SELECT id, controlled, storage_id, key FROM objects"                              \
+                 " WHERE unreferenced_at IS NOT NULL AND unreferenced_at <= ?1"                     \
+                 " ORDER BY unreferenced_at LIMIT ?2")                                              \
+    XX(GC_UNUSED, "SELECT id, controlled, storage_id, key FROM objects"                             \
+                  " WHERE first_referenced_by_flow IS NULL AND created <= ?1"                       \
+                  " ORDER BY created LIMIT ?2")                                                     \
+    XX(GC_TAKE, "DELETE FROM objects WHERE id = ?1"                                                 \
+                " AND NOT EXISTS (SELECT 1 FROM object_refs WHERE object_id = ?1)")                 \
+    XX(TRASH_INS, "INSERT INTO object_trash(object_id, storage_id, key, not_before)"                \
+                  " VALUES (?1, ?2, ?3, ?4)")                                                       \
+    XX(TRASH_DUE, "SELECT id, object_id, storage_id, key FROM object_trash"                         \
+                  " WHERE not_before <= ?1 ORDER BY not_before LIMIT ?2")                           \
+    XX(TRASH_DEL, "DELETE FROM object_trash WHERE id = ?1")                                         \
+    XX(TRASH_RETRY, "UPDATE object_trash SET not_before = ?2 WHERE id = ?1")
 
 enum sid {
 #define XX(name, sql) S_##name,
@@ -587,6 +675,7 @@ static int sqlite_setting_set(struct tams_store *st, const char *key, const char
 
 struct flow_state {
     bool exists, read_only;
+    bool deleting;   /* hidden: a deletion request is removing it */
     char *source_id; /* owned */
     char *doc;       /* owned */
 };
@@ -614,6 +703,7 @@ static int read_flow_state(struct conn *c, const char *id, struct flow_state *fs
     fs->read_only = sqlite3_column_int(s, 0) != 0;
     fs->source_id = tams_strdup(col_str(s, 1));
     fs->doc = tams_strdup(col_str(s, 2));
+    fs->deleting = sqlite3_column_int(s, 3) != 0;
     done(s);
     return 0;
 }
@@ -783,6 +873,12 @@ static int sqlite_flow_put(struct tams_store *st, const struct tams_flow_index *
     rc = read_flow_state(c, idx->id, &fs);
     if (rc)
         goto out;
+    if (fs.exists && fs.deleting) {
+        why_add(why, "flow %s is being deleted; try again when its deletion request is done",
+                idx->id);
+        rc = TAMS_ERR_CONFLICT;
+        goto out;
+    }
     if (fs.exists && fs.read_only) {
         why_add(why, "flow %s is read-only", idx->id);
         rc = TAMS_ERR_READONLY;
@@ -827,7 +923,7 @@ static int sqlite_flow_mutate(struct tams_store *st, const char *id, bool allow_
         return rc;
     if ((rc = read_flow_state(c, id, &fs)))
         goto out;
-    if (!fs.exists) {
+    if (!fs.exists || fs.deleting) {
         rc = TAMS_ERR_NOTFOUND;
         goto out;
     }
@@ -955,6 +1051,37 @@ static int delete_by_id(struct conn *c, enum sid id, const char *key)
     return exec_stmt(c, s, stmt_sql[id]);
 }
 
+/* Objects that only this flow references are stamped for the collector; then the flow's
+ * references go. */
+static int unref_flow(struct conn *c, const char *id, const char *now)
+{
+    sqlite3_stmt *s = stmt(c, S_OBJ_UNREF_FLOW);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, now, -1, SQLITE_STATIC);
+    if ((rc = exec_stmt(c, s, "stamp unreferenced objects")))
+        return rc;
+    return delete_by_id(c, S_REFS_DEL_FLOW, id);
+}
+
+/* The flow and everything of it, inside the caller's transaction: memberships in other flows'
+ * collections, segments, references, the row (tags and its own collection rows by ON DELETE
+ * CASCADE) and its source when it was the last flow. Object rows stay: objects whose last
+ * reference went are collected separately. */
+static int remove_flow(struct conn *c, const char *id, const char *source_id, const char *now,
+                       unsigned *eff)
+{
+    int rc;
+
+    if ((rc = drop_from_collectors(c, id, now)) || (rc = delete_by_id(c, S_SEG_DEL_FLOW, id)) ||
+        (rc = unref_flow(c, id, now)) || (rc = delete_by_id(c, S_FLOW_DEL, id)))
+        return rc;
+    return drop_source_if_orphan(c, source_id, eff);
+}
+
 static int sqlite_flow_delete(struct tams_store *st, const char *id, unsigned *effects)
 {
     struct flow_state fs = {0};
@@ -972,7 +1099,7 @@ static int sqlite_flow_delete(struct tams_store *st, const char *id, unsigned *e
         return rc;
     if ((rc = read_flow_state(c, id, &fs)))
         goto out;
-    if (!fs.exists) {
+    if (!fs.exists || fs.deleting) {
         rc = TAMS_ERR_NOTFOUND;
         goto out;
     }
@@ -980,13 +1107,7 @@ static int sqlite_flow_delete(struct tams_store *st, const char *id, unsigned *e
         rc = TAMS_ERR_READONLY;
         goto out;
     }
-    if ((rc = drop_from_collectors(c, id, now)))
-        goto out;
-    /* Object rows stay: objects whose last reference went are collected separately. */
-    if ((rc = delete_by_id(c, S_SEG_DEL_FLOW, id)) || (rc = delete_by_id(c, S_REFS_DEL_FLOW, id)) ||
-        (rc = delete_by_id(c, S_FLOW_DEL, id))) /* tags and own collection: ON DELETE CASCADE */
-        goto out;
-    rc = drop_source_if_orphan(c, fs.source_id, &eff);
+    rc = remove_flow(c, id, fs.source_id, now, &eff);
 out:
     flow_state_release(&fs);
     rc = tx_end(c, rc);
@@ -1203,7 +1324,7 @@ static int sqlite_flow_list(struct tams_store *st, const struct tams_flow_filter
     if ((rc = get_conn(st, &c)))
         goto out;
 
-    tams_buf_addstr(&sql, "SELECT " FLOW_COLS " FROM flows f WHERE 1");
+    tams_buf_addstr(&sql, "SELECT " FLOW_COLS " FROM flows f WHERE f.deleting = 0");
     if (f && f->source_id)
         add_cond(&sql, &p, "f.source_id = ?", false, f->source_id, 0);
     if (f && f->format)
@@ -1701,6 +1822,7 @@ struct seg_batch {
 static int flush_ref(struct seg_batch *b)
 {
     sqlite3_stmt *s;
+    int rc;
 
     if (b->ref_count == 0)
         return 0;
@@ -1710,7 +1832,10 @@ static int flush_ref(struct seg_batch *b)
     sqlite3_bind_text(s, 2, b->flow_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, b->ref_count);
     b->ref_count = 0;
-    return exec_stmt(b->c, s, "raise object reference");
+    if ((rc = exec_stmt(b->c, s, "raise object reference")))
+        return rc;
+    /* Referenced again: no longer the collector's. */
+    return delete_by_id(b->c, S_OBJ_REREF, b->ref_id);
 }
 
 static void bind_opt(sqlite3_stmt *s, int i, bool has, int64_t v)
@@ -1968,6 +2093,11 @@ static int sqlite_segments_list(struct tams_store *st, const char *flow_id,
         return rc;
     if ((rc = tx_begin_read(c)))
         return rc;
+    /* A flow being deleted lists nothing, like an unknown one. */
+    if ((rc = exists(c, S_FLOW_HIDDEN, flow_id)) != 0) {
+        (void)tx_end(c, 0);
+        return rc < 0 ? rc : 0;
+    }
     /* Overlap with X = lo in [L, X.hi], where L is the start of the one segment that starts
      * at or before X.lo and still reaches it (hi grows with lo), else X.lo. One seek, skipped
      * when an ascending cursor is past X.lo anyway. */
@@ -2084,7 +2214,7 @@ static int object_read(struct conn *c, const char *id, const char *after, int li
     done(s);
     /* An object no segment references any more is not an object (notes §6.5), whatever it
      * was before; its row waits for the garbage collector. */
-    if ((rc = exists(c, S_OBJ_HAS_REFS, id)) <= 0)
+    if ((rc = exists(c, S_OBJ_HAS_VISIBLE_REFS, id)) <= 0)
         return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
     if (!(s = stmt(c, S_OBJ_REF_FLOWS)))
         return TAMS_ERR_STORE;
@@ -2137,6 +2267,629 @@ out:
     return rc;
 }
 
+/* ---- deletion ---------------------------------------------------------------------------- */
+
+/* A selection of segments: wholly inside [lo, hi], of one object when object_id is set. */
+struct del_sel {
+    const char *flow_id;
+    int64_t lo, hi;
+    const char *object_id;
+};
+
+static void bind_sel(sqlite3_stmt *s, const struct del_sel *sel, int64_t upto)
+{
+    sqlite3_bind_text(s, 1, sel->flow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, sel->lo);
+    sqlite3_bind_int64(s, 3, upto);
+    sqlite3_bind_int64(s, 4, sel->hi);
+    if (sel->object_id)
+        sqlite3_bind_text(s, 5, sel->object_id, -1, SQLITE_STATIC);
+}
+
+/* The (n+1)-th selected segment in time order: 1 (lo, start clusivity), 0 none, <0 error. */
+static int sel_nth(struct conn *c, const struct del_sel *sel, int64_t n, int64_t *lo, bool *incl)
+{
+    sqlite3_stmt *s = stmt(c, sel->object_id ? S_SEG_SEL_NTH_OBJ : S_SEG_SEL_NTH);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    bind_sel(s, sel, sel->hi);
+    sqlite3_bind_int64(s, 6, n);
+    rc = step_row(c, s, "select segments");
+    if (rc == 1) {
+        *lo = sqlite3_column_int64(s, 0);
+        *incl = sqlite3_column_int(s, 1) != 0;
+        done(s);
+    }
+    return rc;
+}
+
+/* How many segments the selection holds, counting no further than `max` (index only). */
+static int sel_count(struct conn *c, const struct del_sel *sel, int64_t max, int64_t *n)
+{
+    sqlite3_stmt *s = stmt(c, S_SEG_SEL_COUNT);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    bind_sel(s, sel, sel->hi);
+    sqlite3_bind_int64(s, 6, max);
+    rc = step_row(c, s, "count segments");
+    if (rc == 1) {
+        *n = sqlite3_column_int64(s, 0);
+        done(s);
+        rc = 0;
+    }
+    return rc;
+}
+
+/* `count` fewer segments of flow_id use object_id; an object left with no reference at all is
+ * stamped with the time, which starts the collector's grace period. */
+static int ref_drop(struct conn *c, const char *object_id, const char *flow_id, int64_t count,
+                    const char *now)
+{
+    sqlite3_stmt *s = stmt(c, S_REF_SUB);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, object_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, flow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, count);
+    if ((rc = exec_stmt(c, s, "lower object reference")))
+        return rc;
+    if (sqlite3_changes(c->db))
+        return 0; /* this flow still uses it */
+    if (!(s = stmt(c, S_REF_DEL)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, object_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, flow_id, -1, SQLITE_STATIC);
+    if ((rc = exec_stmt(c, s, "drop object reference")))
+        return rc;
+    if (!(s = stmt(c, S_OBJ_UNREF)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, object_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, now, -1, SQLITE_STATIC);
+    return exec_stmt(c, s, "stamp unreferenced object");
+}
+
+/* Delete the first `max` selected segments in time order (max <= 0: all of them) and lower
+ * the reference counts of their objects, inside the caller's transaction. Three statements
+ * whatever the count: find the batch's last lo, count per object, delete the range. */
+static int sel_delete(struct conn *c, const struct del_sel *sel, int64_t max, const char *now,
+                      int64_t *deleted)
+{
+    struct strpool ids = {0};
+    int64_t *counts = NULL, upto = sel->hi;
+    size_t cap = 0;
+    sqlite3_stmt *s;
+    bool incl;
+    int rc;
+
+    *deleted = 0;
+    if (max > 0) {
+        rc = sel_nth(c, sel, max - 1, &upto, &incl);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            upto = sel->hi;
+    }
+    if (!(s = stmt(c, sel->object_id ? S_SEG_SEL_REFS_OBJ : S_SEG_SEL_REFS)))
+        return TAMS_ERR_STORE;
+    bind_sel(s, sel, upto);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (ids.n == cap) {
+            cap = cap ? cap * 2 : 16;
+            counts = tams_realloc(counts, tams_st_mult(cap, sizeof(*counts)));
+        }
+        counts[ids.n] = sqlite3_column_int64(s, 1);
+        pool_dup(&ids, col_str(s, 0));
+    }
+    done(s);
+    if (rc != SQLITE_DONE) {
+        rc = sqlerr(c, rc, "count segment objects");
+        goto out;
+    }
+    if (!(s = stmt(c, sel->object_id ? S_SEG_SEL_DEL_OBJ : S_SEG_SEL_DEL))) {
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    bind_sel(s, sel, upto);
+    if ((rc = exec_stmt(c, s, "delete segments")))
+        goto out;
+    *deleted = sqlite3_changes64(c->db);
+    for (size_t i = 0; i < ids.n && rc == 0; i++)
+        rc = ref_drop(c, ids.v[i], sel->flow_id, counts[i], now);
+out:
+    tams_free(counts);
+    pool_release(&ids);
+    return rc;
+}
+
+static int touch_segments(struct conn *c, const char *flow_id, const char *now)
+{
+    sqlite3_stmt *s = stmt(c, S_FLOW_SEG_TOUCH);
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, flow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, now, -1, SQLITE_STATIC);
+    return exec_stmt(c, s, "touch flow segments");
+}
+
+/* now + seconds, as RFC 3339. */
+static void time_after(int64_t seconds, char out[TAMS_RFC3339_MAX])
+{
+    int64_t us = tams_clock_wall_us();
+    int64_t add = seconds > INT64_MAX / 2000000 ? INT64_MAX / 2000000 : seconds;
+
+    tams_clock_rfc3339(us + add * 1000000, out);
+}
+
+static void bind_rfc(sqlite3_stmt *s, int i, const char *v)
+{
+    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static int sqlite_delete_start(struct tams_store *st, const struct tams_delete_spec *spec,
+                               unsigned *effects, tams_delete_request_cb cb, void *ctx)
+{
+    struct del_sel sel = {spec->flow_id, INT64_MIN, INT64_MAX, spec->object_id};
+    struct tams_delete_request rec = {0};
+    struct tams_timerange shown;
+    struct flow_state fs = {0};
+    char now[TAMS_RFC3339_MAX], id[TAMS_UUID_STRLEN + 1], text[TAMS_TIMERANGE_STRMAX];
+    unsigned eff = 0;
+    int64_t n = 0;
+    bool deferred = false;
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (effects)
+        *effects = 0;
+    if (rc)
+        return rc;
+    if (spec->timerange) {
+        sel.lo = spec->timerange->lo;
+        sel.hi = spec->timerange->hi;
+        shown = *spec->timerange;
+    } else {
+        tams_timerange_eternity(&shown);
+    }
+    tams_clock_now_rfc3339(now);
+    if ((rc = tx_begin(c)))
+        return rc;
+    if ((rc = read_flow_state(c, spec->flow_id, &fs)))
+        goto out;
+    if (!fs.exists || fs.deleting) {
+        rc = TAMS_ERR_NOTFOUND;
+        goto out;
+    }
+    if (fs.read_only) {
+        rc = TAMS_ERR_READONLY;
+        goto out;
+    }
+    if (sel.lo > sel.hi && !spec->delete_flow)
+        goto out; /* an empty range selects nothing */
+    /* A deletion request cannot carry an object_id (notes §7.1): those run now, whatever the
+     * size. Otherwise count no further than the limit, on the index. */
+    if (!spec->object_id) {
+        if ((rc = sel_count(c, &sel, spec->sync_limit + 1, &n)))
+            goto out;
+        deferred = n > spec->sync_limit;
+    }
+    if (!deferred) {
+        if ((rc = sel_delete(c, &sel, 0, now, &n)))
+            goto out;
+        if (spec->delete_flow)
+            rc = remove_flow(c, spec->flow_id, fs.source_id, now, &eff);
+        else if (n)
+            rc = touch_segments(c, spec->flow_id, now);
+        goto out;
+    }
+    /* Deferred: record the request. A flow to delete shows its own timerange (notes §7.2). */
+    if (spec->delete_flow) {
+        struct seg_end first, last;
+
+        tams_timerange_empty(&shown);
+        if ((rc = seg_seek(c, S_SEG_FIRST_GT, spec->flow_id, INT64_MIN, &first)) < 0 ||
+            (rc = seg_seek(c, S_SEG_LAST_LE, spec->flow_id, INT64_MAX, &last)) < 0)
+            goto out;
+        shown = (struct tams_timerange){first.lo, last.hi, first.start_incl, last.end_incl};
+    }
+    tams_timerange_format(&shown, text);
+    tams_uuid_v4(id);
+    if (!(s = stmt(c, S_DR_INSERT))) {
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, spec->flow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, sel.lo);
+    sqlite3_bind_int64(s, 4, sel.hi);
+    sqlite3_bind_text(s, 5, text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 6, shown.hi);
+    sqlite3_bind_int(s, 7, shown.hi_incl);
+    sqlite3_bind_int(s, 8, spec->delete_flow);
+    bind_rfc(s, 9, now);
+    bind_str(s, 10, spec->principal);
+    if ((rc = exec_stmt(c, s, "record deletion request")))
+        goto out;
+    eff |= TAMS_EFFECT_DEFERRED;
+    if (spec->delete_flow) {
+        /* Gone for clients from now on: hidden, out of every collection. Its segments,
+         * references, row and source go with the request's last step. */
+        if ((rc = delete_by_id(c, S_FLOW_HIDE, spec->flow_id)) ||
+            (rc = drop_from_collectors(c, spec->flow_id, now)) ||
+            (rc = delete_by_id(c, S_COLL_DEL, spec->flow_id)))
+            goto out;
+    }
+out:
+    rc = tx_end(c, rc);
+    if (rc == 0 && effects)
+        *effects = eff;
+    if (rc == 0 && (eff & TAMS_EFFECT_DEFERRED) && cb) {
+        rec.id = id;
+        rec.flow_id = spec->flow_id;
+        rec.timerange_to_delete = text;
+        rec.timerange_remaining = text;
+        rec.delete_flow = spec->delete_flow;
+        rec.status = "created";
+        rec.created = now;
+        rec.created_by = spec->principal;
+        rec.updated = now;
+        rc = cb(ctx, &rec);
+    }
+    flow_state_release(&fs);
+    return rc;
+}
+
+static void dr_rec_read(sqlite3_stmt *s, struct tams_delete_request *r, struct strpool *p)
+{
+    memset(r, 0, sizeof(*r));
+    r->id = pool_dup(p, col_str(s, 0));
+    r->flow_id = pool_dup(p, col_str(s, 1));
+    r->timerange_to_delete = pool_dup(p, col_str(s, 2));
+    r->timerange_remaining = pool_dup(p, col_str(s, 3));
+    r->delete_flow = sqlite3_column_int(s, 4) != 0;
+    r->status = pool_dup(p, col_str(s, 5));
+    r->created = pool_dup(p, col_str(s, 6));
+    r->created_by = pool_dup(p, col_str(s, 7));
+    r->updated = pool_dup(p, col_str(s, 8));
+    r->expiry = pool_dup(p, col_str(s, 9));
+    r->error = pool_dup(p, col_str(s, 10));
+}
+
+/* Rows of a DR_COLS statement (bound by the caller), copied, then handed to cb. */
+static int dr_query(struct conn *c, sqlite3_stmt *s, bool one, tams_delete_request_cb cb, void *ctx)
+{
+    struct tams_delete_request *v = NULL;
+    struct strpool pool = {0};
+    size_t n = 0, cap = 0;
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            v = tams_realloc(v, tams_st_mult(cap, sizeof(*v)));
+        }
+        dr_rec_read(s, &v[n++], &pool);
+    }
+    done(s);
+    rc = rc == SQLITE_DONE ? 0 : sqlerr(c, rc, "read deletion requests");
+    if (rc == 0 && one && !n)
+        rc = TAMS_ERR_NOTFOUND;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = cb(ctx, &v[i]);
+    tams_free(v);
+    pool_release(&pool);
+    return rc;
+}
+
+static int sqlite_delete_requests_list(struct tams_store *st, const char *now,
+                                       tams_delete_request_cb cb, void *ctx)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    if (!(s = stmt(c, S_DR_LIST)))
+        return TAMS_ERR_STORE;
+    bind_rfc(s, 1, now);
+    return dr_query(c, s, false, cb, ctx);
+}
+
+static int sqlite_delete_request_get(struct tams_store *st, const char *id, const char *now,
+                                     tams_delete_request_cb cb, void *ctx)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    if (!(s = stmt(c, S_DR_GET)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    bind_rfc(s, 2, now);
+    return dr_query(c, s, true, cb, ctx);
+}
+
+/* The unfinished request a worker step works on. */
+struct dr_work {
+    char *id, *flow_id;
+    int64_t sel_lo, sel_hi, hi;
+    bool hi_incl, delete_flow;
+};
+
+static int dr_finish(struct conn *c, const char *id, const char *status, const char *now,
+                     int64_t ttl, const char *error)
+{
+    char expiry[TAMS_RFC3339_MAX];
+    sqlite3_stmt *s = stmt(c, S_DR_FINISH);
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    time_after(ttl, expiry);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, "()", -1, SQLITE_STATIC);
+    bind_rfc(s, 4, now);
+    bind_rfc(s, 5, expiry);
+    bind_str(s, 6, error);
+    return exec_stmt(c, s, "finish deletion request");
+}
+
+/* One batch of w, inside the caller's transaction. */
+static int dr_step(struct conn *c, const struct dr_work *w, int batch, int64_t ttl, const char *now)
+{
+    struct del_sel sel = {w->flow_id, w->sel_lo, w->sel_hi, NULL};
+    struct flow_state fs = {0};
+    int64_t n, lo;
+    bool incl;
+    int rc;
+
+    if ((rc = sel_delete(c, &sel, batch > 0 ? batch : 1, now, &n)))
+        return rc;
+    if (n && !w->delete_flow && (rc = touch_segments(c, w->flow_id, now)))
+        return rc;
+    rc = sel_nth(c, &sel, 0, &lo, &incl);
+    if (rc == 1) {
+        struct tams_timerange left = {lo, w->hi, incl, w->hi_incl};
+        char text[TAMS_TIMERANGE_STRMAX];
+        sqlite3_stmt *s = stmt(c, S_DR_PROGRESS);
+
+        if (!s)
+            return TAMS_ERR_STORE;
+        if (w->hi == INT64_MAX)
+            left.hi_incl = false;
+        tams_timerange_format(&left, text);
+        sqlite3_bind_text(s, 1, w->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT);
+        bind_rfc(s, 3, now);
+        return exec_stmt(c, s, "advance deletion request");
+    }
+    if (rc < 0)
+        return rc;
+    /* Nothing left: the flow goes too when asked, and the request is done. */
+    if (w->delete_flow) {
+        if ((rc = read_flow_state(c, w->flow_id, &fs)) == 0 && fs.exists)
+            rc = remove_flow(c, w->flow_id, fs.source_id, now, NULL);
+        flow_state_release(&fs);
+        if (rc)
+            return rc;
+    }
+    return dr_finish(c, w->id, "done", now, ttl, NULL);
+}
+
+static int sqlite_delete_requests_step(struct tams_store *st, int batch, int64_t ttl, bool *worked)
+{
+    struct dr_work w = {0};
+    char now[TAMS_RFC3339_MAX];
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    *worked = false;
+    if (rc)
+        return rc;
+    tams_clock_now_rfc3339(now);
+    if ((rc = tx_begin(c)))
+        return rc;
+    if (!(s = stmt(c, S_DR_PURGE))) {
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    bind_rfc(s, 1, now);
+    if ((rc = exec_stmt(c, s, "purge deletion requests")))
+        goto out;
+    if (!(s = stmt(c, S_DR_NEXT))) {
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    rc = step_row(c, s, "next deletion request");
+    if (rc <= 0)
+        goto out;
+    w.id = tams_strdup(col_str(s, 0));
+    w.flow_id = tams_strdup(col_str(s, 1));
+    w.sel_lo = sqlite3_column_int64(s, 2);
+    w.sel_hi = sqlite3_column_int64(s, 3);
+    w.hi = sqlite3_column_int64(s, 4);
+    w.hi_incl = sqlite3_column_int(s, 5) != 0;
+    w.delete_flow = sqlite3_column_int(s, 6) != 0;
+    done(s);
+    *worked = true;
+    rc = dr_step(c, &w, batch, ttl, now);
+out:
+    rc = tx_end(c, rc < 0 ? rc : 0);
+    if (rc == TAMS_ERR_STORE && w.id) {
+        /* Not a passing state (busy is UNAVAILABLE and simply retried): the request ends
+         * in error, with the error.json shape; the flow stays hidden. */
+        char err[512];
+
+        tams_log_error("deletion request %s failed", w.id);
+        snprintf(err, sizeof(err),
+                 "{\"type\":\"%s\",\"summary\":\"the metadata store failed while deleting flow "
+                 "%s; see the server log\",\"time\":\"%s\"}",
+                 tams_err_type(rc), w.flow_id, now);
+        if (tx_begin(c) == 0)
+            (void)tx_end(c, dr_finish(c, w.id, "error", now, ttl, err));
+    }
+    tams_free(w.id);
+    tams_free(w.flow_id);
+    return rc;
+}
+
+/* ---- garbage collection ------------------------------------------------------------------ */
+
+struct gc_cand {
+    const char *id, *storage_id, *key;
+    bool controlled;
+};
+
+static int gc_take(struct conn *c, enum sid q, const char *cutoff, int limit, const char *now,
+                   size_t *taken)
+{
+    struct strpool pool = {0};
+    struct gc_cand *v = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *s = stmt(c, q);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    bind_rfc(s, 1, cutoff);
+    sqlite3_bind_int64(s, 2, limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            v = tams_realloc(v, tams_st_mult(cap, sizeof(*v)));
+        }
+        v[n].id = pool_dup(&pool, col_str(s, 0));
+        v[n].controlled = sqlite3_column_int(s, 1) != 0;
+        v[n].storage_id = pool_dup(&pool, col_str(s, 2));
+        v[n].key = pool_dup(&pool, col_str(s, 3));
+        n++;
+    }
+    done(s);
+    rc = rc == SQLITE_DONE ? 0 : sqlerr(c, rc, "find garbage");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        /* The row goes only if no segment references the object, checked by the same
+         * statement that removes it. */
+        if ((rc = delete_by_id(c, S_GC_TAKE, v[i].id)) || !sqlite3_changes(c->db))
+            continue;
+        (*taken)++;
+        if (!v[i].controlled || !v[i].key || !v[i].key[0])
+            continue; /* uncontrolled media is not ours: forgotten only */
+        if (!(s = stmt(c, S_TRASH_INS))) {
+            rc = TAMS_ERR_STORE;
+            break;
+        }
+        sqlite3_bind_text(s, 1, v[i].id, -1, SQLITE_STATIC);
+        bind_str(s, 2, v[i].storage_id);
+        sqlite3_bind_text(s, 3, v[i].key, -1, SQLITE_STATIC);
+        bind_rfc(s, 4, now);
+        rc = exec_stmt(c, s, "queue media deletion");
+    }
+    tams_free(v);
+    pool_release(&pool);
+    return rc;
+}
+
+static int sqlite_gc_collect(struct tams_store *st, const struct tams_gc_params *p, size_t *taken)
+{
+    char now[TAMS_RFC3339_MAX], grace[TAMS_RFC3339_MAX], unused[TAMS_RFC3339_MAX];
+    int64_t us = tams_clock_wall_us();
+    int limit = p->batch > 0 ? p->batch : 1000;
+    struct conn *c;
+    int rc = get_conn(st, &c);
+
+    *taken = 0;
+    if (rc)
+        return rc;
+    tams_clock_rfc3339(us, now);
+    tams_clock_rfc3339(us - p->grace * 1000000, grace);
+    tams_clock_rfc3339(us - p->unused_after * 1000000, unused);
+    if ((rc = tx_begin(c)))
+        return rc;
+    rc = gc_take(c, S_GC_UNREF, grace, limit, now, taken);
+    if (rc == 0)
+        rc = gc_take(c, S_GC_UNUSED, unused, limit, now, taken);
+    return tx_end(c, rc);
+}
+
+static int sqlite_gc_trash_list(struct tams_store *st, int limit, tams_trash_cb cb, void *ctx)
+{
+    struct tams_trash_rec *v = NULL;
+    struct strpool pool = {0};
+    char now[TAMS_RFC3339_MAX];
+    size_t n = 0, cap = 0;
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    if (!(s = stmt(c, S_TRASH_DUE)))
+        return TAMS_ERR_STORE;
+    tams_clock_now_rfc3339(now);
+    bind_rfc(s, 1, now);
+    sqlite3_bind_int64(s, 2, limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            v = tams_realloc(v, tams_st_mult(cap, sizeof(*v)));
+        }
+        v[n].id = sqlite3_column_int64(s, 0);
+        v[n].object_id = pool_dup(&pool, col_str(s, 1));
+        v[n].storage_id = pool_dup(&pool, col_str(s, 2));
+        v[n].key = pool_dup(&pool, col_str(s, 3));
+        n++;
+    }
+    done(s);
+    rc = rc == SQLITE_DONE ? 0 : sqlerr(c, rc, "read trash");
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = cb(ctx, &v[i]);
+    tams_free(v);
+    pool_release(&pool);
+    return rc;
+}
+
+static int sqlite_gc_trash_done(struct tams_store *st, int64_t id)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    if (!(s = stmt(c, S_TRASH_DEL)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    return exec_stmt(c, s, "empty trash entry");
+}
+
+static int sqlite_gc_trash_retry(struct tams_store *st, int64_t id, int64_t delay)
+{
+    char when[TAMS_RFC3339_MAX];
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    if (!(s = stmt(c, S_TRASH_RETRY)))
+        return TAMS_ERR_STORE;
+    time_after(delay, when);
+    sqlite3_bind_int64(s, 1, id);
+    bind_rfc(s, 2, when);
+    return exec_stmt(c, s, "postpone trash entry");
+}
+
 const struct tams_store_ops tams_store_sqlite_ops = {
     .name = "sqlite",
     .caps = 0,
@@ -2159,4 +2912,12 @@ const struct tams_store_ops tams_store_sqlite_ops = {
     .segments_list = sqlite_segments_list,
     .objects_allocate = sqlite_objects_allocate,
     .object_get = sqlite_object_get,
+    .delete_start = sqlite_delete_start,
+    .delete_requests_list = sqlite_delete_requests_list,
+    .delete_request_get = sqlite_delete_request_get,
+    .delete_requests_step = sqlite_delete_requests_step,
+    .gc_collect = sqlite_gc_collect,
+    .gc_trash_list = sqlite_gc_trash_list,
+    .gc_trash_done = sqlite_gc_trash_done,
+    .gc_trash_retry = sqlite_gc_trash_retry,
 };

@@ -148,7 +148,47 @@ enum tams_write_effects {
     TAMS_EFFECT_CREATED = 1 << 0,
     TAMS_EFFECT_SOURCE_CREATED = 1 << 1,
     TAMS_EFFECT_SOURCE_DELETED = 1 << 2,
+    TAMS_EFFECT_DEFERRED = 1 << 3, /* a deletion was recorded as a request, not done now */
 };
+
+/* ---- deletion requests and garbage collection ---- */
+
+/* What to delete: segments of a flow wholly inside `timerange` (NULL = all) and, when given,
+ * using `object_id`; with delete_flow, the flow itself after all its segments. */
+struct tams_delete_spec {
+    const char *flow_id;
+    const struct tams_timerange *timerange; /* NULL = all; not with delete_flow */
+    const char *object_id;                  /* NULL = any; such deletions are never deferred */
+    bool delete_flow;
+    int64_t sync_limit; /* more segments than this: deferred to a deletion request */
+    const char *principal;
+};
+
+/* A deletion request (deletion-request.json). Optional members are NULL when unset. */
+struct tams_delete_request {
+    const char *id, *flow_id;
+    const char *timerange_to_delete, *timerange_remaining; /* canonical TimeRange text */
+    bool delete_flow;
+    const char *status; /* "created", "started", "done" or "error" */
+    const char *created, *created_by, *updated, *expiry;
+    const char *error; /* error.json object as JSON text, only with status "error" */
+};
+
+/* An object the collector took from the store: its media is still to be deleted. */
+struct tams_trash_rec {
+    int64_t id;
+    const char *object_id, *storage_id, *key;
+};
+
+/* Settings of one collector round (seconds, and rows per transaction). */
+struct tams_gc_params {
+    int64_t grace;        /* after the last reference went */
+    int64_t unused_after; /* after allocation, for objects no segment ever used */
+    int batch;
+};
+
+typedef int (*tams_delete_request_cb)(void *ctx, const struct tams_delete_request *rec);
+typedef int (*tams_trash_cb)(void *ctx, const struct tams_trash_rec *rec);
 
 struct tams_store_ops {
     const char *name;
@@ -223,6 +263,42 @@ struct tams_store_ops {
      * the flows that reference it now (keyset on flow id). */
     int (*object_get)(struct tams_store *st, const char *id, const struct tams_page *page,
                       tams_object_cb cb, void *ctx);
+
+    /* Deletion (notes §7). One transaction: the flow must exist and not be hidden (NOTFOUND)
+     * nor read-only (READONLY). When at most sync_limit segments are selected (or object_id
+     * is given), they are deleted now, with the flow's segments_updated and the object
+     * reference counts (objects that lost their last reference are stamped for the
+     * collector); with delete_flow also the flow, its tags and collection rows, its
+     * memberships of other flows' collections and its source when it was the last flow
+     * (*effects |= SOURCE_DELETED). Otherwise a deletion request is recorded (*effects |=
+     * DEFERRED) and handed to cb after the commit; with delete_flow the flow is hidden from
+     * then on (reads NOTFOUND, writes NOTFOUND, PUT CONFLICT) and leaves its collections. */
+    int (*delete_start)(struct tams_store *st, const struct tams_delete_spec *spec,
+                        unsigned *effects, tams_delete_request_cb cb, void *ctx);
+    /* Requests not expired at `now` (RFC 3339), oldest first. */
+    int (*delete_requests_list)(struct tams_store *st, const char *now, tams_delete_request_cb cb,
+                                void *ctx);
+    /* NOTFOUND when unknown or expired at `now`. */
+    int (*delete_request_get)(struct tams_store *st, const char *id, const char *now,
+                              tams_delete_request_cb cb, void *ctx);
+    /* One step of the oldest unfinished request: delete up to `batch` of its segments in one
+     * transaction (status started, timerange_remaining shrinks); the step that finds nothing
+     * left removes the flow (delete_flow) and marks the request done with expiry = now + ttl.
+     * A request whose step fails with STORE is marked error. *worked is false when there was
+     * nothing to do. Also purges expired requests. */
+    int (*delete_requests_step)(struct tams_store *st, int batch, int64_t ttl, bool *worked);
+
+    /* Garbage collection. Takes up to p->batch objects that no segment references and whose
+     * last reference went p->grace seconds ago, or that were allocated p->unused_after
+     * seconds ago and never used; each row is removed in a transaction that checks it still
+     * has no reference. Controlled objects are queued in the trash (their media is still to
+     * be deleted); uncontrolled ones are only forgotten. *taken counts both. */
+    int (*gc_collect)(struct tams_store *st, const struct tams_gc_params *p, size_t *taken);
+    /* Trash entries due now, up to limit, oldest first. */
+    int (*gc_trash_list)(struct tams_store *st, int limit, tams_trash_cb cb, void *ctx);
+    /* The entry's media is gone (done) or must be retried after delay seconds. */
+    int (*gc_trash_done)(struct tams_store *st, int64_t id);
+    int (*gc_trash_retry)(struct tams_store *st, int64_t id, int64_t delay);
 };
 
 /* The store in use: its ops and its handle. */
@@ -233,9 +309,13 @@ struct tams_store_handle {
 
 extern const struct tams_store_ops tams_store_sqlite_ops;
 
-/* Picks the back end from the URL ("" / "sqlite:" -> SQLite) and opens it. */
+/* Picks the back end from the URL ("" / "sqlite:" -> SQLite, "postgresql://" or "postgres://"
+ * -> PostgreSQL, a libpq connection URI) and opens it. */
 int tams_store_open(struct tams_store_handle *h, const char *url, const char *data_dir,
                     struct tams_buf *why);
 void tams_store_close(struct tams_store_handle *h);
+/* Connections in the pool of a PostgreSQL store opened after this (n <= 0: 16); SQLite ignores
+ * it (one connection per thread). Call before tams_store_open. */
+void tams_store_set_pool_size(int n);
 
 #endif
