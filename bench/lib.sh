@@ -307,3 +307,71 @@ bench_machine() {
 bench_json_str() {
 	python3 -c 'import json, sys; sys.stdout.write(json.dumps(sys.argv[1]))' "$1"
 }
+
+# bench_verdict VALUE OP TARGET: print "meets" if VALUE OP TARGET holds (OP is ge or le), else
+# "MISSES".
+bench_verdict() {
+	awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
+		ok = (op == "ge") ? (v >= t) : (v <= t)
+		print ok ? "meets" : "MISSES"
+	}'
+}
+
+# bench_rss_kb PID: print VmRSS of PID in kB (from /proc/PID/status).
+bench_rss_kb() {
+	awk '/^VmRSS:/ { print $2; found = 1 } END { if (!found) exit 1 }' "/proc/$1/status"
+}
+
+# bench_python SCRIPT ARGS...: run one of bench/*.py (the generators) with a time bound of
+# BENCH_GEN_TIMEOUT seconds (default 1800) and print its stdout (one JSON object).
+bench_python() {
+	local script=$1
+	shift
+	timeout "${BENCH_GEN_TIMEOUT:-1800}" python3 "$BENCH_ROOT/bench/$script" "$@"
+}
+
+# bench_json_get JSON KEY: print one top-level field of a JSON object.
+bench_json_get() {
+	python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
+}
+
+# bench_profile PID SECONDS OUT: when PROFILE=1, record `perf record -g` of PID for SECONDS in the
+# background (perf.data in BENCH_TMP) and write the top 60 symbols of `perf report --stdio -g none`
+# by self and by inclusive time to OUT when bench_profile_end is called. Sets BENCH_PERF_PID. No-op unless PROFILE=1.
+bench_profile() {
+	[[ ${PROFILE:-0} == 1 ]] || return 0
+	command -v perf >/dev/null || bench_die "PROFILE=1 needs perf"
+	BENCH_PERF_OUT=$3
+	BENCH_PERF_DATA=$BENCH_TMP/perf.$1.data
+	perf record -q -F 999 -g -p "$1" -o "$BENCH_PERF_DATA" -- sleep "$2" >/dev/null 2>&1 &
+	BENCH_PERF_PID=$!
+	BENCH_PIDS+=("$BENCH_PERF_PID") # stopped by bench_cleanup if the script ends early
+}
+
+# bench_profile_end: wait for the recording started by bench_profile and write its report.
+bench_profile_end() {
+	[[ ${PROFILE:-0} == 1 && -n ${BENCH_PERF_PID:-} ]] || return 0
+	local p keep=()
+	wait "$BENCH_PERF_PID" 2>/dev/null || true
+	for p in "${BENCH_PIDS[@]}"; do
+		[[ $p == "$BENCH_PERF_PID" ]] || keep+=("$p")
+	done
+	BENCH_PIDS=("${keep[@]}")
+	BENCH_PERF_PID=
+	{
+		echo "## self time (perf report --stdio --no-children -g none), top 60"
+		perf report --stdio --no-children -g none -i "$BENCH_PERF_DATA" 2>/dev/null |
+			grep -v '^#' | grep -v '^$' | head -60 || true
+		echo
+		echo "## inclusive time (perf report --stdio --children -g none), top 60"
+		perf report --stdio --children -g none -i "$BENCH_PERF_DATA" 2>/dev/null |
+			grep -v '^#' | grep -v '^$' | head -60 || true
+	} >"$BENCH_PERF_OUT"
+	bench_log "profile written to $BENCH_PERF_OUT"
+}
+
+# bench_repin PID CPUS: move every thread of a running server to the taskset CPU list CPUS
+# (e.g. "0", or "0-$(($(nproc) - 1))" to undo).
+bench_repin() {
+	taskset -a -p -c "$2" "$1" >/dev/null || bench_die "taskset -a -p -c $2 $1 failed"
+}

@@ -4,9 +4,9 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev
-            libssl-dev libcurl4-openssl-dev)
+            libssl-dev libcurl4-openssl-dev libpq-dev)
 test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-botocore
-           clang libclang-rt-14-dev clang-format curl)
+           clang libclang-rt-14-dev clang-format curl postgresql postgresql-client)
 bench_pkgs=(wrk nginx-light)
 
 pkgs=("${build_pkgs[@]}")

@@ -2,7 +2,10 @@
 # test.sh - install dependencies, build, and run every test:
 #   1. format check (clang-format) and the banned-function lint,
 #   2. release build with -Werror: unit tests, fuzz-corpus replays, API tests,
-#   3. ASan+UBSan build: the same unit tests, replays and API tests.
+#   3. ASan+UBSan build: the same unit tests, replays and API tests,
+#   4. PostgreSQL: a throwaway cluster on 127.0.0.1 (initdb + pg_ctl as the postgres user, temp
+#      data dir, free port, stopped on exit); the PostgreSQL store unit test and the whole API
+#      suite against the release binary with --database postgresql://... .
 # API tests start the real tamsd on 127.0.0.1 and fail on any sanitizer report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,3 +32,33 @@ build build-asan -DCMAKE_BUILD_TYPE=Debug -DTAMS_SANITIZE=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
 TAMSD_BIN="$PWD/build-asan/tamsd" TAMSD_SANITIZED=1 \
   /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
+
+echo "== PostgreSQL store (throwaway cluster)"
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+pgdir=$(mktemp -d /tmp/tamsd-pg.XXXXXX)
+pgport=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as_pg() { # the cluster belongs to the postgres user when we run as root
+  if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi
+}
+pg_cleanup() {
+  as_pg "$pgbin/pg_ctl -D $pgdir/data -m immediate stop" >/dev/null 2>&1 || true
+  rm -rf "$pgdir"
+}
+trap pg_cleanup EXIT
+if [ "$(id -u)" = 0 ]; then chown postgres "$pgdir"; fi
+as_pg "$pgbin/initdb -D $pgdir/data -A trust -U postgres -E UTF8 --locale=C.UTF-8" >/dev/null
+cat >>"$pgdir/data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $pgport
+unix_socket_directories = '$pgdir'
+max_connections = 400
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+as_pg "$pgbin/pg_ctl -D $pgdir/data -l $pgdir/log -w start" >/dev/null
+psql "postgresql://postgres@127.0.0.1:$pgport/postgres" -qAt -c "CREATE DATABASE tams_test"
+export TAMS_TEST_DATABASE="postgresql://postgres@127.0.0.1:$pgport/tams_test"
+export TAMS_TEST_PGDATA="$pgdir/data" TAMS_TEST_PGBIN="$pgbin"
+./build-test/test_store_pg
+TAMSD_BIN="$PWD/build-test/tamsd" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api

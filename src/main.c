@@ -33,7 +33,7 @@ static int serve(const struct tams_config *cfg)
     };
     struct tams_auth *auth = NULL;
     sigset_t sigs;
-    int sig = 0, rc;
+    int sig = 0, rc, pool;
     bool app_ready = false;
 
     rc = tams_mkdir_p(cfg->data_dir, 0750);
@@ -46,6 +46,8 @@ static int serve(const struct tams_config *cfg)
     if (rc)
         goto out;
     hc.auth = auth;
+    pool = cfg->threads ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    tams_store_set_pool_size(cfg->db_pool_size ? cfg->db_pool_size : 2 * pool);
     rc = tams_store_open(&app.store, cfg->database, cfg->data_dir, &why);
     if (rc)
         goto out;

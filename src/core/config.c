@@ -47,6 +47,8 @@ static const struct setting settings[] = {
     {"database", T_DATABASE, "", 0, VMAX, "TAMS_DATABASE", "--database", "URL",
      "metadata store: empty for SQLite at DATA_DIR/tams.db, sqlite:PATH or postgresql://...",
      FIELD(database)},
+    {"db_pool_size", T_INT, "0", 0, 1000, "TAMS_DB_POOL_SIZE", "--db-pool-size", "N",
+     "PostgreSQL connections per instance; 0 uses twice the worker threads", FIELD(db_pool_size)},
     {"public_url", T_URL, "", 0, VMAX, "TAMS_PUBLIC_URL", "--public-url", "URL",
      "base of every URL the server generates; empty derives it from the request's Host",
      FIELD(public_url)},
@@ -94,6 +96,49 @@ static const struct setting settings[] = {
     {"storage_config", T_STRING, "", 0, VMAX, "TAMS_STORAGE_CONFIG", "--storage-config", "FILE",
      "JSON file of further storage backends (S3); empty: only the built-in store",
      FIELD(storage_config)},
+    {"delete_sync_limit", T_INT, "10000", 0, 1000000000, "TAMS_DELETE_SYNC_LIMIT",
+     "--delete-sync-limit", "N",
+     "most segments a DELETE removes within the request; more become a deletion request (202)",
+     FIELD(delete_sync_limit)},
+    {"delete_batch", T_INT, "10000", 1, 1000000, "TAMS_DELETE_BATCH", "--delete-batch", "N",
+     "segments a deletion request removes per transaction", FIELD(delete_batch)},
+    {"delete_request_ttl", T_INT, "86400", 1, 31536000, "TAMS_DELETE_REQUEST_TTL",
+     "--delete-request-ttl", "SECONDS", "how long a finished deletion request stays readable",
+     FIELD(delete_request_ttl)},
+    {"gc_interval", T_INT, "5", 1, 86400, "TAMS_GC_INTERVAL", "--gc-interval", "SECONDS",
+     "pause between garbage collector rounds", FIELD(gc_interval)},
+    {"gc_grace", T_INT, "600", 0, 31536000, "TAMS_GC_GRACE", "--gc-grace", "SECONDS",
+     "age of an object's last reference before its media is deleted", FIELD(gc_grace)},
+    {"gc_unused_after", T_INT, "86400", 0, 31536000, "TAMS_GC_UNUSED_AFTER", "--gc-unused-after",
+     "SECONDS", "age of an allocated object no segment ever used before it is collected",
+     FIELD(gc_unused_after)},
+    {"auth_disabled", T_BOOL, "false", 0, 0, "TAMS_AUTH_DISABLED", "--auth-disabled", "BOOL",
+     "serve without authentication even on a non-loopback address", FIELD(auth_disabled)},
+    {"auth_fail_limit", T_INT, "10", 0, 1000000, "TAMS_AUTH_FAIL_LIMIT", "--auth-fail-limit", "N",
+     "failed authentications per client address per minute before 429; 0: unlimited",
+     FIELD(auth_fail_limit)},
+    {"metrics_public", T_BOOL, "false", 0, 0, "TAMS_METRICS_PUBLIC", "--metrics-public", "BOOL",
+     "serve GET /metrics without credentials", FIELD(metrics_public)},
+    {"jwt_alg", T_STRING, "", 0, 16, "TAMS_JWT_ALG", "--jwt-alg", "ALG",
+     "accept JWT bearer tokens signed with HS256, RS256 or ES256; empty: no JWTs",
+     FIELD(jwt_alg)},
+    {"jwt_secret", T_STRING, "", 0, VMAX, "TAMS_JWT_SECRET", "--jwt-secret", "SECRET",
+     "HS256 shared secret (at least 32 bytes); prefer jwt_key_file or the environment",
+     FIELD(jwt_secret)},
+    {"jwt_key_file", T_STRING, "", 0, VMAX, "TAMS_JWT_KEY_FILE", "--jwt-key-file", "FILE",
+     "PEM public key for RS256/ES256, or a file holding the HS256 secret", FIELD(jwt_key_file)},
+    {"jwt_issuer", T_STRING, "", 0, VMAX, "TAMS_JWT_ISSUER", "--jwt-issuer", "TEXT",
+     "required iss claim of JWTs; empty: not checked", FIELD(jwt_issuer)},
+    {"jwt_audience", T_STRING, "", 0, VMAX, "TAMS_JWT_AUDIENCE", "--jwt-audience", "TEXT",
+     "required aud claim of JWTs; empty: not checked", FIELD(jwt_audience)},
+    {"jwt_scope_claim", T_STRING, "scope", 1, 256, "TAMS_JWT_SCOPE_CLAIM", "--jwt-scope-claim",
+     "NAME", "JWT claim holding the scopes (space-separated string or array)",
+     FIELD(jwt_scope_claim)},
+    {"jwt_name_claim", T_STRING, "sub", 1, 256, "TAMS_JWT_NAME_CLAIM", "--jwt-name-claim", "NAME",
+     "JWT claim naming the principal (recorded in created_by/updated_by)",
+     FIELD(jwt_name_claim)},
+    {"jwt_leeway", T_INT, "60", 0, 3600, "TAMS_JWT_LEEWAY", "--jwt-leeway", "SECONDS",
+     "clock skew allowed when checking a JWT's exp and nbf", FIELD(jwt_leeway)},
 };
 
 /* TAMS_* variables that are not settings and are not errors. TAMS_CONFIG names the file. */
@@ -612,7 +657,10 @@ static int set_setting(struct tams_config *cfg, const struct setting *s, const c
     if (parse_value(cfg, s, v, why, sizeof(why)) == 0)
         return 0;
     tams_buf_addf(err, "%s: invalid value ", where);
-    add_quoted(err, v, n);
+    if (strstr(s->name, "secret"))
+        tams_buf_addstr(err, "(not shown)"); /* secrets stay out of messages */
+    else
+        add_quoted(err, v, n);
     tams_buf_addf(err, " for %s: %s", s->name, why);
     return TAMS_ERR_BADREQUEST;
 }
@@ -935,6 +983,18 @@ int tams_config_load(struct tams_config *cfg, int argc, char **argv, char **envp
     } else if (cfg->storage_limit_default > cfg->storage_limit_max) {
         tams_buf_addf(err, "storage_limit_default %d is greater than storage_limit_max %d",
                       cfg->storage_limit_default, cfg->storage_limit_max);
+        rc = TAMS_ERR_BADREQUEST;
+    } else if (cfg->jwt_alg[0] && strcmp(cfg->jwt_alg, "HS256") != 0 &&
+               strcmp(cfg->jwt_alg, "RS256") != 0 && strcmp(cfg->jwt_alg, "ES256") != 0) {
+        tams_buf_addstr(err, "invalid value ");
+        add_quoted(err, cfg->jwt_alg, strlen(cfg->jwt_alg));
+        tams_buf_addstr(err, " for jwt_alg: expected HS256, RS256, ES256 or empty");
+        rc = TAMS_ERR_BADREQUEST;
+    } else if (!cfg->jwt_alg[0] && (cfg->jwt_secret[0] || cfg->jwt_key_file[0])) {
+        tams_buf_addstr(err, "jwt_secret or jwt_key_file is set but jwt_alg is empty");
+        rc = TAMS_ERR_BADREQUEST;
+    } else if (cfg->jwt_secret[0] && cfg->jwt_key_file[0]) {
+        tams_buf_addstr(err, "set jwt_secret or jwt_key_file, not both");
         rc = TAMS_ERR_BADREQUEST;
     }
 out:

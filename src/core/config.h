@@ -41,6 +41,7 @@ struct tams_config {
     char *database;   /* "" (SQLite at <data_dir>/tams.db), "sqlite:PATH" or "postgres[ql]://..." */
     char *public_url; /* "" (derive from Host) or http(s)://host[:port][/path], no trailing slash */
     int threads;      /* 0: number of cores */
+    int db_pool_size; /* PostgreSQL connections; 0: 2 * threads */
     size_t max_body_bytes;
     char *cors_origins; /* "" (CORS off), "*" or "origin,origin" with no spaces */
     enum tams_log_level log_level;
@@ -54,6 +55,21 @@ struct tams_config {
     size_t max_object_bytes;                      /* built-in object store upload cap */
     int storage_limit_default, storage_limit_max; /* objects per POST /flows/{id}/storage */
     char *storage_config; /* "" (only the built-in store) or a path, docs/configuration.md */
+    bool auth_disabled;   /* serve without authentication on any address */
+    int auth_fail_limit;  /* failed authentications per client address per minute; 0: no limit */
+    bool metrics_public;  /* GET /metrics without credentials */
+    char *jwt_alg;        /* "" (no JWT), "HS256", "RS256" or "ES256" */
+    char *jwt_secret;     /* HS256 shared secret, or "" */
+    char *jwt_key_file;   /* PEM public key (RS256/ES256) or file holding the HS256 secret */
+    char *jwt_issuer, *jwt_audience; /* "" = not checked */
+    char *jwt_scope_claim, *jwt_name_claim;
+    int jwt_leeway; /* seconds */
+    int delete_sync_limit;      /* segments deleted within the request; more: deletion request */
+    int delete_batch;           /* segments per transaction of a deletion request */
+    int delete_request_ttl;     /* seconds a finished deletion request stays readable */
+    int gc_interval;            /* seconds between collector rounds */
+    int gc_grace;               /* seconds after an object's last reference went */
+    int gc_unused_after;        /* seconds after allocation for objects never used */
     char *config_file;    /* NULL if none */
 };
 

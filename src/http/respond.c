@@ -101,6 +101,8 @@ void tams_send_error(struct tams_req *req, int err, const char *fmt, ...)
     tams_json_obj_close(&j);
     tams_buf_release(&summary);
     tams_res_header(req, "Content-Type", "application/json");
+    if (tams_err_http_status(err) == 503)
+        tams_res_header(req, "Retry-After", "1"); /* e.g. the database is away for now */
     finish(req, tams_err_http_status(err));
 }
 

@@ -20,6 +20,8 @@ enum tams_route_flags {
     TAMS_ROUTE_BODY_REQUIRED = 1 << 1, /* an empty body is a 400 */
     TAMS_ROUTE_RAW_BODY = 1 << 2,      /* any content type; handler reads req->body */
     TAMS_ROUTE_NO_LOG = 1 << 3,        /* keep out of the access log (health checks) */
+    TAMS_ROUTE_OPEN = 1 << 4,          /* no credential needed (/health; URL-signed objects) */
+    TAMS_ROUTE_METRICS = 1 << 5,       /* open when metrics_public is set */
 };
 
 /* A route that streams its body instead of buffering it (media uploads). open() runs once the

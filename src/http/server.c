@@ -6,6 +6,8 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "auth/auth.h"
+#include "auth/scopes.h"
 #include "http/body.h"
 #include "http/limits.h"
 #include "http/respond.h"
@@ -31,6 +33,7 @@ struct tams_http_server {
     char *mount_prefix;     /* path part of public_url, "" when none */
     char *cors;             /* "" = off */
     char *listen_authority; /* host:port for base URLs when no Host header */
+    struct tams_auth *auth; /* NULL: no credential checks */
     uint16_t port;
     int inflight;
 };
@@ -259,6 +262,61 @@ static int parse_body_json(struct tams_req *req)
     return 0;
 }
 
+/* Who is asking, and may they do this? Sends 401/403/429 and returns -1 when not. */
+static int authorize(struct req_box *box, const struct tams_route *route, enum tams_method method)
+{
+    struct tams_req *req = &box->req;
+    struct tams_http_server *s = box->server;
+    struct tams_auth_input in = {0};
+    const union MHD_ConnectionInfo *ci;
+    char name[300];
+    unsigned scopes, needed;
+    int retry_after;
+
+    if (!s->auth || (route->flags & TAMS_ROUTE_OPEN) ||
+        ((route->flags & TAMS_ROUTE_METRICS) && tams_auth_metrics_public(s->auth)))
+        return 0;
+    in.authorization = tams__http_header(req, "Authorization");
+    in.access_token = tams_req_query_get(req, "access_token");
+    ci = MHD_get_connection_info(req->_conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    in.client = ci ? ci->client_addr : NULL;
+    switch (tams_auth_check(s->auth, &in, name, sizeof(name), &scopes, &retry_after)) {
+    case TAMS_AUTH_OFF:
+        return 0;
+    case TAMS_AUTH_OK:
+        break;
+    case TAMS_AUTH_THROTTLED: {
+        char secs[16];
+        snprintf(secs, sizeof(secs), "%d", retry_after);
+        tams_res_header(req, "Retry-After", secs);
+        tams_send_error(req, TAMS_ERR_TOOMANY,
+                        "too many failed authentications from this address; retry in %d s",
+                        retry_after);
+        return -1;
+    }
+    case TAMS_AUTH_MISSING:
+        tams_res_header(req, "WWW-Authenticate", TAMS_AUTH_CHALLENGE);
+        tams_send_error(req, TAMS_ERR_UNAUTHORIZED,
+                        "authentication required: use Basic, Bearer or access_token");
+        return -1;
+    default:
+        tams_res_header(req, "WWW-Authenticate", TAMS_AUTH_CHALLENGE);
+        tams_send_error(req, TAMS_ERR_UNAUTHORIZED, "the credential is not valid");
+        return -1;
+    }
+    if (!tams_scopes_allow(scopes, method, &needed)) {
+        struct tams_buf want = TAMS_BUF_INIT(64);
+        tams_scopes_format(needed, &want);
+        tams_auth_note_forbidden(s->auth);
+        tams_send_error(req, TAMS_ERR_FORBIDDEN, "%s needs the '%s' scope, which '%s' lacks",
+                        box->method_name, want.data, name);
+        tams_buf_release(&want);
+        return -1;
+    }
+    req->principal = tams_pool_strdup(&req->pool, name);
+    return 0;
+}
+
 /* Split the target and route it; runs as soon as the headers are in. On failure the error
  * response is ready (req->responded) and the body is discarded. */
 static void route_request(struct req_box *box, enum tams_method method)
@@ -340,6 +398,7 @@ static void route_request(struct req_box *box, enum tams_method method)
     req->route = route;
     req->method = method;
     box->route_index = (size_t)(route - s->routes->routes);
+    authorize(box, route, method); /* on refusal the answer is ready and the body discarded */
 }
 
 /* The body is complete: check it and run the handler. Fills the response. */
@@ -592,6 +651,9 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
         s->route_names[i] =
             routes->routes[i].name ? routes->routes[i].name : routes->routes[i].pattern;
     s->metrics = tams_metrics_new(s->route_names, routes->nroutes);
+    s->auth = cfg->auth;
+    if (s->auth)
+        tams_metrics_add_source(s->metrics, tams_auth_metrics_render, s->auth);
 
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

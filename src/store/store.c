@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* store.c - picks the metadata store back end from the store URL. */
 #include "core/common.h"
+#include "store/pg_int.h"
 #include "store/store.h"
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -20,15 +21,13 @@ int tams_store_open(struct tams_store_handle *h, const char *url, const char *da
     if (!url)
         url = "";
     if (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://")) {
-        if (why)
-            tams_buf_addstr(why, "PostgreSQL support is not built yet");
-        return TAMS_ERR_BADREQUEST;
-    }
-    if (url[0] == '\0' || has_prefix(url, "sqlite:")) {
+        ops = &tams_store_pg_ops;
+    } else if (url[0] == '\0' || has_prefix(url, "sqlite:")) {
         ops = &tams_store_sqlite_ops;
     } else {
         if (why)
-            tams_buf_addf(why, "unknown store URL scheme in '%s' (use sqlite:PATH)", url);
+            tams_buf_addf(
+                why, "unknown store URL scheme in '%s' (use sqlite:PATH or postgresql://...)", url);
         return TAMS_ERR_BADREQUEST;
     }
     rc = ops->open(&st, url, data_dir);
@@ -40,6 +39,11 @@ int tams_store_open(struct tams_store_handle *h, const char *url, const char *da
     h->ops = ops;
     h->st = st;
     return 0;
+}
+
+void tams_store_set_pool_size(int n)
+{
+    tams__store_pg_set_pool_size(n);
 }
 
 void tams_store_close(struct tams_store_handle *h)

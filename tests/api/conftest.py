@@ -6,6 +6,7 @@ exit 0 or if its stderr holds a sanitizer report. Response bodies are validated 
 spec's JSON schemas with `validate(body, "flow.json")`.
 """
 import datetime
+import hashlib
 import json
 import os
 import pathlib
@@ -24,6 +25,13 @@ SPEC = pathlib.Path(os.environ.get("TAMS_SPEC_DIR", ROOT.parent / "shared" / "sp
 SCHEMAS = SPEC / "schemas"
 EXAMPLES = SPEC / "examples"
 BIN = os.environ.get("TAMSD_BIN", str(ROOT / "build" / "tamsd"))
+# With TAMS_TEST_DATABASE=postgresql://... every Server runs on that PostgreSQL database instead of
+# SQLite, in a schema of its own named after its data directory (so a restart on the same data
+# directory finds its data, and servers never see each other's). SQLite stays the default.
+TEST_DATABASE = os.environ.get("TAMS_TEST_DATABASE", "")
+ON_PG = TEST_DATABASE.startswith(("postgresql://", "postgres://"))
+# Tests about the SQLite file itself (tams.db): @sqlite_only skips them on PostgreSQL.
+sqlite_only = pytest.mark.skipif(ON_PG, reason="about the SQLite store file; the run uses PostgreSQL")
 SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
                      "runtime error:", '"level":"bug"')
 
@@ -44,6 +52,34 @@ def validate(instance, schema_name):
     resolver = jsonschema.RefResolver(base_uri=SCHEMAS.as_uri() + "/", referrer=schema)
     cls = jsonschema.validators.validator_for(schema)
     cls(schema, resolver=resolver, format_checker=jsonschema.FormatChecker()).validate(instance)
+
+
+def psql(sql, url=None):
+    """Run SQL on the test PostgreSQL (TAMS_TEST_DATABASE) with psql; returns its output."""
+    out = subprocess.run(["psql", url or TEST_DATABASE, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
+                         check=True, capture_output=True, text=True, timeout=60)
+    return out.stdout
+
+
+def pg_schema_url(data_dir):
+    """The database URL of a server on data_dir: a schema of its own, created when new."""
+    schema = "t_" + hashlib.sha1(str(pathlib.Path(data_dir).resolve()).encode()).hexdigest()[:20]
+    psql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    sep = "&" if "?" in TEST_DATABASE else "?"
+    return f"{TEST_DATABASE}{sep}options=-csearch_path%3D{schema}"
+
+
+def db_scalar(data_dir, sql, *params):
+    """First column of the first row of sql (with ? placeholders) on the metadata store of the
+    server on data_dir, whichever store the run uses: for tests that look under the API."""
+    if not ON_PG:
+        import sqlite3
+        with sqlite3.connect(pathlib.Path(data_dir) / "tams.db") as db:
+            return db.execute(sql, params).fetchone()[0]
+    for p in params:
+        sql = sql.replace("?", "'" + str(p).replace("'", "''") + "'", 1)
+    out = psql(sql, pg_schema_url(data_dir)).strip()
+    return int(out) if out.lstrip("-").isdigit() else out
 
 
 def check_error(resp, status):
@@ -82,6 +118,8 @@ class Server:
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
         cmd = [BIN, "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)]
+        if ON_PG and not any(str(a).startswith("--database") for a in self.args):
+            cmd += ["--database", pg_schema_url(self.data_dir)]
         cmd += self.args
         self.errfile = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.errfile, env=env)

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* pg_int.h - what store.c needs of the PostgreSQL back end (pg.c); not for other modules. */
+#ifndef TAMS_STORE_PG_INT_H
+#define TAMS_STORE_PG_INT_H
+
+#include "store/store.h"
+
+extern const struct tams_store_ops tams_store_pg_ops;
+
+/* Connections in the pool of the next PostgreSQL store opened (n <= 0: 16). Set before open. */
+void tams__store_pg_set_pool_size(int n);
+
+#endif

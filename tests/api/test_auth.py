@@ -1,0 +1,592 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Authentication and authorisation: the route-group x credential x scheme matrix, safe
+defaults, the credentials file, principals in created_by/updated_by, metrics and throttling."""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import BIN, Server, check_error, free_port
+
+SCOPES = ("read", "write", "delete", "admin")
+CHALLENGE = 'Bearer realm="tamsd", Basic realm="tamsd"'
+JWT_SECRET = "jwt-test-secret-0123456789-abcdefghijklmnop"
+ISSUER, AUDIENCE = "https://idp.example", "tamsd-tests"
+VIDEO = "urn:x-nmos:format:video"
+
+
+def cli(args, data_dir, stdin=None, env=None):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+    e.update(env or {})
+    return subprocess.run([BIN] + args + ["--data-dir", str(data_dir)], input=stdin,
+                          capture_output=True, text=True, env=e, timeout=60)
+
+
+def add_user(data_dir, name, scopes, password):
+    r = cli(["user", "add", name, "--scopes", scopes], data_dir, stdin=password + "\n")
+    assert r.returncode == 0, r.stderr
+    assert password not in r.stdout + r.stderr
+
+
+def add_token(data_dir, name, scopes):
+    r = cli(["token", "create", "--name", name, "--scopes", scopes], data_dir)
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.strip()
+    assert token.startswith("tams_") and len(token) == 61, token
+    return token
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_hs256(claims, secret=JWT_SECRET, alg="HS256"):
+    si = b64url(json.dumps({"alg": alg, "typ": "JWT"}).encode()) + "." + \
+        b64url(json.dumps(claims).encode())
+    sig = hmac.new(secret.encode(), si.encode(), hashlib.sha256).digest()
+    return si + "." + b64url(sig)
+
+
+def claims(sub, scope, **kw):
+    c = {"sub": sub, "scope": scope, "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 600}
+    c.update(kw)
+    return c
+
+
+def video_flow(fid=None, sid=None):
+    return {"id": fid or str(uuid.uuid4()), "source_id": sid or str(uuid.uuid4()), "format": VIDEO,
+            "codec": "video/h264", "container": "video/mp2t",
+            "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
+
+
+class Creds:
+    """One user, one API token and one JWT per scope, plus wrong ones for each scheme."""
+
+    def __init__(self, data_dir):
+        self.passwords = {s: f"pw-{s}-{uuid.uuid4().hex[:8]}" for s in SCOPES}
+        for s in SCOPES:
+            add_user(data_dir, f"user-{s}", s, self.passwords[s])
+        self.tokens = {s: add_token(data_dir, f"token-{s}", s) for s in SCOPES}
+        self.jwts = {s: jwt_hs256(claims(f"jwt-{s}", s)) for s in SCOPES}
+        good = self.tokens["read"]
+        self.wrong_token = good[:18] + ("A" if good[18] != "A" else "B") + good[19:]
+
+    def request_kw(self, scheme, who):
+        """headers/params for requests, and the principal name expected on success."""
+        if who == "none":
+            return {}
+        if scheme == "basic":
+            if who == "wrong":
+                return {"auth": ("user-read", "not-the-password")}
+            return {"auth": (f"user-{who}", self.passwords[who])}
+        if scheme == "bearer":
+            tok = self.wrong_token if who == "wrong" else self.tokens[who]
+            return {"headers": {"Authorization": "Bearer " + tok}}
+        if scheme == "access_token":
+            tok = self.wrong_token if who == "wrong" else self.tokens[who]
+            return {"params": {"access_token": tok}}
+        if scheme == "jwt":
+            tok = (jwt_hs256(claims("jwt-read", "read"), secret="x" * 40) if who == "wrong"
+                   else self.jwts[who])
+            return {"headers": {"Authorization": "Bearer " + tok}}
+        raise AssertionError(scheme)
+
+    @staticmethod
+    def principal(scheme, who):
+        return {"basic": "user-", "bearer": "token-", "access_token": "token-",
+                "jwt": "jwt-"}[scheme] + who
+
+
+def start_auth_server(tmp, args=(), env=None, with_creds=True):
+    data_dir = tmp / "data"
+    creds = Creds(data_dir) if with_creds else None
+    e = {"TAMS_JWT_ALG": "HS256", "TAMS_JWT_SECRET": JWT_SECRET, "TAMS_JWT_ISSUER": ISSUER,
+         "TAMS_JWT_AUDIENCE": AUDIENCE}
+    e.update(env or {})
+    srv = Server(tmp, args=list(args), env=e, data_dir=data_dir)
+    return srv.start(), creds
+
+
+@pytest.fixture(scope="module")
+def authsrv(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("auth")
+    srv, creds = start_auth_server(tmp, args=["--auth-fail-limit", "0"])
+    admin = creds.request_kw("bearer", "admin")
+    doc = video_flow()
+    assert srv.put(f"/flows/{doc['id']}", json=doc, **admin).status_code == 201
+    obj = "ext-" + str(uuid.uuid4())
+    seg = {"object_id": obj, "timerange": "[0:0_1:0)",
+           "get_urls": [{"url": "http://media.example.com/x.ts", "label": "ext"}]}
+    r = srv.post(f"/flows/{doc['id']}/segments", json=seg, **admin)
+    assert r.status_code == 201, r.text
+    srv.fixture = {"flow": doc["id"], "source": doc["source_id"], "object": obj, "admin": admin,
+                   "seg": 1}
+    yield srv, creds
+    srv.stop()
+
+
+# --- the matrix ---------------------------------------------------------------------------------
+# (group, method, path, body, scope needed, success status, prep). Paths use {flow}, {source},
+# {object}, {new}; prep runs with admin before the request so success is possible.
+
+def _prep_flow(srv, fx, ids):
+    doc = video_flow(ids["new"])
+    assert srv.put(f"/flows/{ids['new']}", json=doc, **fx["admin"]).status_code == 201
+
+
+def _prep_source_label(srv, fx, ids):
+    assert srv.put(f"/sources/{fx['source']}/label", json="l", **fx["admin"]).status_code == 204
+
+
+def _prep_flow_tag(srv, fx, ids):
+    assert srv.put(f"/flows/{fx['flow']}/tags/t", json="v", **fx["admin"]).status_code == 204
+
+
+def _segment_body(fx, ids):
+    fx["seg"] += 1
+    n = fx["seg"]
+    return {"object_id": "ext-" + ids["new"], "timerange": f"[{n}:0_{n}:500000000)",
+            "get_urls": [{"url": "http://media.example.com/y.ts", "label": "ext"}]}
+
+
+OPS = [
+    ("service", "GET", "/service", None, "read", 200, None),
+    ("service", "GET", "/service/storage-backends", None, "read", 200, None),
+    ("service", "POST", "/service", {"name": "tamsd-auth"}, "write", 200, None),
+    ("service", "GET", "/metrics", None, "read", 200, None),
+    ("sources", "GET", "/sources", None, "read", 200, None),
+    ("sources", "GET", "/sources/{source}", None, "read", 200, None),
+    ("sources", "PUT", "/sources/{source}/label", "lbl", "write", 204, None),
+    ("sources", "DELETE", "/sources/{source}/label", None, "delete", 204, _prep_source_label),
+    ("flows", "GET", "/flows", None, "read", 200, None),
+    ("flows", "HEAD", "/flows/{flow}", None, "read", 200, None),
+    ("flows", "PUT", "/flows/{new}", "flow", "write", 201, None),
+    ("flows", "DELETE", "/flows/{new}", None, "delete", 204, _prep_flow),
+    ("flow properties", "GET", "/flows/{flow}/tags", None, "read", 200, None),
+    ("flow properties", "PUT", "/flows/{flow}/tags/t", "v", "write", 204, None),
+    ("flow properties", "DELETE", "/flows/{flow}/tags/t", None, "delete", 204, _prep_flow_tag),
+    ("flow properties", "PUT", "/flows/{flow}/max_bit_rate", 5000, "write", 204, None),
+    ("segments", "GET", "/flows/{flow}/segments", None, "read", 200, None),
+    ("segments", "POST", "/flows/{flow}/segments", "segment", "write", 201, None),
+    ("storage", "POST", "/flows/{flow}/storage", {"limit": 1}, "write", 201, None),
+    ("objects", "GET", "/objects/{object}", None, "read", 200, None),
+]
+SCHEMES = ("basic", "bearer", "access_token", "jwt")
+WHO = ("wrong",) + SCOPES
+CASES = [(op, "none", "none") for op in OPS] + \
+    [(op, scheme, who) for op in OPS for scheme in SCHEMES for who in WHO]
+
+
+def _id(case):
+    op, scheme, who = case
+    return f"{op[1]} {op[2]} {scheme} {who}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_matrix(authsrv, case):
+    srv, creds = authsrv
+    (group, method, path, body, need, ok_status, prep), scheme, who = case
+    fx = srv.fixture
+    ids = {"new": str(uuid.uuid4())}
+    if prep:
+        prep(srv, fx, ids)
+    url = path.format(flow=fx["flow"], source=fx["source"], object=fx["object"], new=ids["new"])
+    kw = creds.request_kw(scheme, who) if scheme != "none" else {}
+    if body == "flow":
+        kw["json"] = video_flow(ids["new"])
+    elif body == "segment":
+        kw["json"] = _segment_body(fx, ids)
+    elif body is not None:
+        kw["json"] = body
+    r = srv.request(method, url, **kw)
+    if who in ("none", "wrong"):
+        expect = 401
+    elif who == need or who == "admin":
+        expect = ok_status
+    else:
+        expect = 403
+    assert r.status_code == expect, (group, method, url, scheme, who, r.status_code, r.text)
+    if expect == 401:
+        assert r.headers.get("WWW-Authenticate") == CHALLENGE
+        if method != "HEAD":
+            check_error(r, 401)
+    elif expect == 403 and method != "HEAD":
+        check_error(r, 403)
+    # secrets never come back
+    for v in (kw.get("auth") or ("", ""))[1:] + tuple((kw.get("params") or {}).values()):
+        if v:
+            assert v not in r.text and v not in str(r.headers)
+
+
+def test_open_routes_need_no_credential(authsrv):
+    srv, creds = authsrv
+    for kw in ({}, creds.request_kw("bearer", "wrong"), creds.request_kw("basic", "wrong")):
+        r = srv.get("/health", **kw)
+        assert r.status_code == 200, r.text
+    r = srv.request("OPTIONS", "/flows")
+    assert r.status_code == 204 and "GET" in r.headers["Allow"]
+
+
+def test_object_store_urls_are_authorised_by_signature(authsrv):
+    srv, creds = authsrv
+    fx = srv.fixture
+    r = srv.post(f"/flows/{fx['flow']}/storage", json={"limit": 1}, **fx["admin"])
+    assert r.status_code == 201, r.text
+    put = r.json()["media_objects"][0]["put_url"]
+    # no credential, signature in the URL: accepted
+    r = requests.put(put["url"], data=b"media bytes", headers={"Content-Type": "video/mp2t"},
+                     timeout=30)
+    assert r.status_code in (200, 201, 204), r.text
+    # a tampered signature is refused by the object store, not by the credential gate
+    r = requests.put(put["url"] + "0", data=b"x", timeout=30)
+    assert r.status_code == 403 and "WWW-Authenticate" not in r.headers
+
+
+def test_scope_lists_and_admin(authsrv, tmp_path):
+    srv, creds = authsrv
+    data_dir = srv.data_dir
+    tok = add_token(data_dir, "token-rw", "read,write")
+    time.sleep(1.2)  # the server re-reads the credentials file within a second
+    h = {"Authorization": "Bearer " + tok}
+    assert srv.get("/flows", headers=h).status_code == 200
+    fid = str(uuid.uuid4())
+    assert srv.put(f"/flows/{fid}", json=video_flow(fid), headers=h).status_code == 201
+    check_error(srv.delete(f"/flows/{fid}", headers=h), 403)
+    assert srv.delete(f"/flows/{fid}", **creds.request_kw("jwt", "admin")).status_code == 204
+
+
+def test_revoked_token_and_deleted_user_stop_working(authsrv):
+    srv, creds = authsrv
+    tok = add_token(srv.data_dir, "short-lived", "read")
+    add_user(srv.data_dir, "leaver", "read", "leaver-password")
+    time.sleep(1.2)
+    h = {"Authorization": "Bearer " + tok}
+    assert srv.get("/flows", headers=h).status_code == 200
+    assert srv.get("/flows", auth=("leaver", "leaver-password")).status_code == 200
+    assert cli(["token", "revoke", "short-lived"], srv.data_dir).returncode == 0
+    assert cli(["user", "delete", "leaver"], srv.data_dir).returncode == 0
+    time.sleep(1.2)
+    check_error(srv.get("/flows", headers=h), 401)
+    check_error(srv.get("/flows", auth=("leaver", "leaver-password")), 401)
+
+
+@pytest.mark.parametrize("claims_kw", [
+    {"exp": 1000},                       # expired
+    {"nbf": int(time.time()) + 3600},    # not yet valid
+    {"iss": "https://evil.example"},
+    {"aud": "someone-else"},
+])
+def test_jwt_claims_checked(authsrv, claims_kw):
+    srv, _ = authsrv
+    tok = jwt_hs256(claims("jwt-read", "read", **claims_kw))
+    check_error(srv.get("/flows", headers={"Authorization": "Bearer " + tok}), 401)
+
+
+def test_jwt_alg_none_and_garbage_refused(authsrv):
+    srv, _ = authsrv
+    body = b64url(json.dumps(claims("x", "admin")).encode())
+    for tok in (b64url(b'{"alg":"none"}') + "." + body + ".",
+                "not.a.jwt", "a" * 20000, "tams_zzzz", jwt_hs256(claims("x", "admin"))[:-4]):
+        r = srv.get("/flows", headers={"Authorization": "Bearer " + tok})
+        assert r.status_code in (401, 431, 413) or r.status_code == 400, r.status_code
+        if r.status_code == 401:
+            check_error(r, 401)
+    check_error(srv.get("/flows", headers={"Authorization": "Digest abc"}), 401)
+    check_error(srv.get("/flows", headers={"Authorization": "Basic !!!"}), 401)
+
+
+def test_principal_recorded_in_created_by_updated_by(authsrv):
+    srv, creds = authsrv
+    fid = str(uuid.uuid4())
+    doc = video_flow(fid)
+    r = srv.put(f"/flows/{fid}", json=doc, **creds.request_kw("basic", "write"))
+    assert r.status_code == 201, r.text
+    body = srv.get(f"/flows/{fid}", **creds.request_kw("bearer", "read")).json()
+    assert body["created_by"] == "user-write"
+    r = srv.put(f"/flows/{fid}/label", json="x", **creds.request_kw("jwt", "write"))
+    assert r.status_code == 204
+    body = srv.get(f"/flows/{fid}", **creds.request_kw("bearer", "read")).json()
+    assert body["created_by"] == "user-write"
+    assert body["updated_by"] == "jwt-write"
+    r = srv.put(f"/sources/{doc['source_id']}/label", json="y",
+                **creds.request_kw("access_token", "write"))
+    assert r.status_code == 204
+    src = srv.get(f"/sources/{doc['source_id']}", **creds.request_kw("jwt", "read")).json()
+    assert src["created_by"] == "user-write"
+    assert src["updated_by"] == "token-write"
+
+
+def test_access_token_never_logged_and_kept_in_links(authsrv):
+    srv, creds = authsrv
+    tok = creds.tokens["read"]
+    r = srv.get("/flows", params={"access_token": tok, "limit": 1})
+    assert r.status_code == 200
+    if "Link" in r.headers:
+        assert "access_token=" + tok in r.headers["Link"]
+    srv.get("/flows", params={"access_token": creds.wrong_token})
+    srv.get("/no/such/path", params={"access_token": tok})
+    time.sleep(0.3)  # access-log lines are flushed every 100 ms
+    log = srv.stderr()
+    for secret in list(creds.tokens.values()) + [creds.wrong_token] + \
+            list(creds.passwords.values()) + list(creds.jwts.values()) + [JWT_SECRET]:
+        assert secret not in log
+
+
+def test_failed_auth_counter_moves(authsrv):
+    srv, creds = authsrv
+    read = creds.request_kw("bearer", "read")
+
+    def value(text, series):
+        for line in text.splitlines():
+            if line.startswith(series + " "):
+                return float(line.split()[-1])
+        raise AssertionError(series + " missing:\n" + text)
+
+    before = srv.get("/metrics", **read).text
+    srv.get("/flows", **creds.request_kw("bearer", "wrong"))
+    srv.get("/flows")
+    srv.delete("/flows/" + str(uuid.uuid4()), **read)
+    after = srv.get("/metrics", **read).text
+    for series in ('tams_auth_failures_total{reason="invalid"}',
+                   'tams_auth_failures_total{reason="missing"}', "tams_auth_forbidden_total"):
+        assert value(after, series) == value(before, series) + 1, series
+
+
+def test_credentials_file_holds_no_plaintext(authsrv):
+    srv, creds = authsrv
+    path = srv.data_dir / "credentials.json"
+    st = os.stat(path)
+    assert st.st_mode & 0o777 == 0o600
+    text = path.read_text()
+    doc = json.loads(text)
+    assert doc["version"] == 1 and doc["users"] and doc["tokens"]
+    for pw in creds.passwords.values():
+        assert pw not in text
+        assert base64.b64encode(pw.encode()).decode() not in text
+    for tok in creds.tokens.values():
+        assert tok not in text
+        assert tok.split("_")[2] not in text  # the secret part
+    for u in doc["users"]:
+        assert u["kdf"] == "pbkdf2-sha256" and u["iterations"] >= 200000
+        assert len(u["salt"]) == 32 and len(u["hash"]) == 64
+    assert len({u["salt"] for u in doc["users"]}) == len(doc["users"])
+    # nor anything else in the data directory
+    for p in srv.data_dir.rglob("*"):
+        if p.is_file():
+            blob = p.read_bytes()
+            for secret in list(creds.passwords.values()) + list(creds.tokens.values()):
+                assert secret.encode() not in blob, p
+
+
+# --- separate servers -----------------------------------------------------------------------------
+
+def test_rs256_and_es256_jwts(tmp_path):
+    crypto = pytest.importorskip("cryptography.hazmat.primitives.asymmetric")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+    for alg in ("RS256", "ES256"):
+        if alg == "RS256":
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        else:
+            key = ec.generate_private_key(ec.SECP256R1())
+        pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+        keyfile = tmp_path / f"{alg}.pem"
+        keyfile.write_bytes(pem)
+
+        def sign(c, alg=alg, key=key):
+            si = (b64url(json.dumps({"alg": alg}).encode()) + "." +
+                  b64url(json.dumps(c).encode())).encode()
+            if alg == "RS256":
+                sig = key.sign(si, padding.PKCS1v15(), hashes.SHA256())
+            else:
+                r, s = utils.decode_dss_signature(key.sign(si, ec.ECDSA(hashes.SHA256())))
+                sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+            return si.decode() + "." + b64url(sig)
+
+        tmp = tmp_path / alg
+        tmp.mkdir()
+        srv = Server(tmp, env={"TAMS_JWT_ALG": alg, "TAMS_JWT_KEY_FILE": str(keyfile),
+                               "TAMS_JWT_AUDIENCE": AUDIENCE, "TAMS_JWT_SCOPE_CLAIM": "scp"})
+        srv.start()
+        try:
+            good = sign({"sub": "idp-svc", "aud": AUDIENCE, "exp": int(time.time()) + 60,
+                         "scp": ["read", "write"]})
+            h = {"Authorization": "Bearer " + good}
+            fid = str(uuid.uuid4())
+            assert srv.put(f"/flows/{fid}", json=video_flow(fid), headers=h).status_code == 201
+            assert srv.get(f"/flows/{fid}", headers=h).json()["created_by"] == "idp-svc"
+            assert srv.get("/flows", params={"access_token": good}).status_code == 200
+            check_error(srv.delete(f"/flows/{fid}", headers=h), 403)
+            # alg confusion: the public key as an HS256 secret
+            forged = jwt_hs256({"sub": "x", "aud": AUDIENCE, "exp": int(time.time()) + 60,
+                                "scp": "admin"}, secret=pem.decode())
+            check_error(srv.get("/flows", headers={"Authorization": "Bearer " + forged}), 401)
+            check_error(srv.get("/flows", headers={"Authorization": "Bearer " + good[:-6] +
+                                                   "AAAAAA"}), 401)
+        finally:
+            srv.stop()
+
+
+def test_loopback_without_credentials_is_open_with_a_warning(make_server):
+    srv = make_server()
+    assert srv.get("/flows").status_code == 200
+    warn = [l for l in srv.log_lines() if l.get("level") == "warn"]
+    assert any("without authentication" in l.get("msg", "").lower() for l in warn), warn
+
+
+def test_public_address_without_credentials_refuses_to_start(tmpdir_path):
+    port = free_port()
+    e = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+    r = subprocess.run([BIN, "--listen", f"0.0.0.0:{port}", "--data-dir",
+                        str(tmpdir_path / "d")], capture_output=True, text=True, env=e,
+                       timeout=30)
+    assert r.returncode == 1, r.stderr
+    assert "refusing" in r.stderr and "auth_disabled" in r.stderr
+
+
+def test_public_address_with_auth_disabled_starts(tmpdir_path):
+    port = free_port()
+    e = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+    e["TAMS_AUTH_DISABLED"] = "true"
+    proc = subprocess.Popen([BIN, "--listen", f"0.0.0.0:{port}", "--data-dir",
+                             str(tmpdir_path / "d")], stderr=subprocess.PIPE, env=e)
+    try:
+        deadline = time.time() + 20
+        while True:
+            assert proc.poll() is None, proc.stderr.read()
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/flows", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.time() < deadline
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert b"authentication is disabled" in err
+
+
+def test_public_address_with_credentials_requires_them(tmpdir_path):
+    data = tmpdir_path / "d"
+    tok = add_token(data, "t", "read")
+    port = free_port()
+    e = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+    proc = subprocess.Popen([BIN, "--listen", f"0.0.0.0:{port}", "--data-dir", str(data)],
+                            stderr=subprocess.DEVNULL, env=e)
+    try:
+        deadline = time.time() + 20
+        while True:
+            assert proc.poll() is None
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.time() < deadline
+            time.sleep(0.05)
+        assert requests.get(f"http://127.0.0.1:{port}/flows", timeout=5).status_code == 401
+        assert requests.get(f"http://127.0.0.1:{port}/flows", timeout=5,
+                            headers={"Authorization": "Bearer " + tok}).status_code == 200
+        # deleting the last credential does not open a public server
+        assert cli(["token", "revoke", "t"], data).returncode == 0
+        time.sleep(1.2)
+        assert requests.get(f"http://127.0.0.1:{port}/flows", timeout=5,
+                            headers={"Authorization": "Bearer " + tok}).status_code == 401
+        assert requests.get(f"http://127.0.0.1:{port}/flows", timeout=5).status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+
+
+def test_metrics_public_setting(tmp_path):
+    srv, creds = start_auth_server(tmp_path, args=["--metrics-public", "true"])
+    try:
+        r = srv.get("/metrics")
+        assert r.status_code == 200 and "tams_auth_failures_total" in r.text
+        check_error(srv.get("/flows"), 401)
+    finally:
+        srv.stop()
+
+
+def test_repeated_failures_are_throttled(tmp_path):
+    data = tmp_path / "data"
+    tok = add_token(data, "t", "read")
+    srv = Server(tmp_path, args=["--auth-fail-limit", "3"], data_dir=data).start()
+    try:
+        wrong = {"Authorization": "Bearer " + tok[:-1] + ("A" if tok[-1] != "A" else "B")}
+        for _ in range(3):
+            check_error(srv.get("/flows", headers=wrong), 401)
+        r = srv.get("/flows", headers=wrong)
+        check_error(r, 429)
+        assert int(r.headers["Retry-After"]) >= 1
+        # while throttled even the right credential waits; anonymous requests still get 401
+        check_error(srv.get("/flows", headers={"Authorization": "Bearer " + tok}), 429)
+        check_error(srv.get("/flows"), 401)
+        assert srv.get("/health").status_code == 200
+        m = srv.get("/metrics", headers={"Authorization": "Bearer " + tok})
+        assert m.status_code == 429
+        time.sleep(21)  # 3 per minute: one attempt back every 20 s
+        assert srv.get("/flows", headers={"Authorization": "Bearer " + tok}).status_code == 200
+        m = srv.get("/metrics", headers={"Authorization": "Bearer " + tok}).text
+        assert "tams_auth_throttled_total 3" in m, m
+    finally:
+        srv.stop()
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+def test_cli_errors_and_listing(tmp_path):
+    d = tmp_path / "d"
+    assert cli(["user", "add", "x", "--scopes", "read"], d, stdin="").returncode == 1
+    assert cli(["user", "add", "x", "--scopes", "read"], d, stdin="short\n").returncode == 1
+    assert cli(["user", "add", "x", "--scopes", "bogus"], d, stdin="long-password\n").returncode == 2
+    assert cli(["user", "add", "x"], d, stdin="long-password\n").returncode == 2
+    assert cli(["user", "add", "-bad", "--scopes", "read"], d).returncode == 2
+    assert cli(["user", "frobnicate"], d).returncode == 2
+    assert cli(["token", "create", "--scopes", "read"], d).returncode == 2
+    assert cli(["user", "list", "--no-such-setting", "1"], d).returncode == 2
+    add_user(d, "alice", "read,write", "alice-password")
+    r = cli(["user", "add", "alice", "--scopes", "read"], d, stdin="other-password\n")
+    assert r.returncode == 1 and "exists" in r.stderr
+    tok = add_token(d, "ci", "admin")
+    assert cli(["token", "create", "--name", "ci", "--scopes", "read"], d).returncode == 1
+    r = cli(["user", "list"], d)
+    assert r.returncode == 0 and r.stdout.startswith("alice\tread,write\t")
+    r = cli(["token", "list"], d)
+    assert r.returncode == 0 and r.stdout.startswith("ci\t" + tok[:18])
+    assert tok not in r.stdout
+    assert cli(["token", "revoke", "nope"], d).returncode == 1
+    assert cli(["user", "delete", "nope"], d).returncode == 1
+    assert cli(["token", "revoke", "ci"], d).returncode == 0
+    assert cli(["user", "delete", "alice"], d).returncode == 0
+    assert cli(["user", "list"], d).stdout == ""
+    r = cli(["user", "--help"], d)
+    assert r.returncode == 0 and "token create" in r.stdout
+
+
+def test_cli_uses_the_servers_settings_resolution(tmp_path):
+    d = tmp_path / "from-env"
+    r = subprocess.run([BIN, "token", "create", "--name", "t", "--scopes", "read"],
+                       capture_output=True, text=True, timeout=30,
+                       env={**{k: v for k, v in os.environ.items() if not k.startswith("TAMS_")},
+                            "TAMS_DATA_DIR": str(d)})
+    assert r.returncode == 0, r.stderr
+    assert (d / "credentials.json").exists()
+    conf = tmp_path / "tamsd.conf"
+    conf.write_text(f"data_dir = {tmp_path / 'from-file'}\n")
+    r = subprocess.run([BIN, "token", "create", "--name", "t", "--scopes", "read", "--config",
+                        str(conf)], capture_output=True, text=True, timeout=30,
+                       env={k: v for k, v in os.environ.items() if not k.startswith("TAMS_")})
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "from-file" / "credentials.json").exists()

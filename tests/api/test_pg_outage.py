@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: Apache-2.0
+"""PostgreSQL store: the database stops mid-run (pg_ctl stop -m fast) and comes back. While it is
+away requests get 503 with Retry-After and the error body; after it returns the same tamsd
+process serves again, with nothing lost. Runs only on PostgreSQL with a cluster the test may
+stop: TAMS_TEST_PGDATA names its data directory (scripts/test.sh sets it)."""
+import os
+import subprocess
+import uuid
+
+import pytest
+
+from conftest import ON_PG, check_error
+
+PGDATA = os.environ.get("TAMS_TEST_PGDATA", "")
+PGBIN = os.environ.get("TAMS_TEST_PGBIN", "/usr/lib/postgresql/15/bin")
+
+pytestmark = pytest.mark.skipif(not (ON_PG and PGDATA),
+                                reason="needs TAMS_TEST_DATABASE=postgresql://... and "
+                                       "TAMS_TEST_PGDATA (a cluster the test may stop)")
+
+
+def pg_ctl(*args):
+    cmd = [f"{PGBIN}/pg_ctl", "-D", PGDATA, "-w", "-t", "60"] + list(args)
+    if os.geteuid() == 0:  # the cluster belongs to the postgres user
+        cmd = ["su", "postgres", "-c", " ".join(cmd)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=90)
+
+
+def flow(fid, sid, label):
+    return {"id": fid, "source_id": sid, "format": "urn:x-nmos:format:video",
+            "codec": "video/h264", "container": "video/mp2t", "label": label,
+            "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
+
+
+def test_database_outage_then_recovery(make_server):
+    srv = make_server(args=["--access-log", "false"])
+    fid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    assert srv.put(f"/flows/{fid}", json=flow(fid, sid, "before")).status_code == 201
+    # Several requests first, so the pool holds several connections that will all go stale.
+    for _ in range(8):
+        assert srv.get(f"/flows/{fid}").status_code == 200
+
+    pg_ctl("stop", "-m", "fast")
+    try:
+        for method, path, body in (("GET", f"/flows/{fid}", None), ("GET", "/flows", None),
+                                   ("GET", f"/sources/{sid}", None),
+                                   ("PUT", f"/flows/{fid}", flow(fid, sid, "during")),
+                                   ("GET", f"/flows/{fid}/segments", None)):
+            for _ in range(3):  # stale pooled connections and fresh connects alike
+                r = srv.request(method, path, json=body)
+                err = check_error(r, 503)
+                assert r.headers.get("Retry-After") == "1", r.headers
+                assert err["type"] == "ServiceUnavailable", err
+        assert srv.proc.poll() is None, "tamsd exited while the database was away"
+    finally:
+        pg_ctl("start", "-l", os.path.join(os.path.dirname(PGDATA), "log"))
+
+    # Back: the same process serves at once, reads and writes, and lost nothing.
+    r = srv.get(f"/flows/{fid}")
+    assert r.status_code == 200, r.text
+    assert r.json()["label"] == "before"
+    for i in range(20):  # every pooled connection is reopened, none answers 503
+        assert srv.get(f"/flows/{fid}").status_code == 200
+    assert srv.put(f"/flows/{fid}", json=flow(fid, sid, "after")).status_code == 204
+    assert srv.get(f"/flows/{fid}").json()["label"] == "after"
+    assert srv.get(f"/sources/{sid}").status_code == 200
+    fid2 = str(uuid.uuid4())
+    assert srv.put(f"/flows/{fid2}", json=flow(fid2, sid, "new")).status_code == 201
+    logs = srv.stderr()
+    assert "connection lost" in logs or "cannot connect" in logs, logs[-2000:]
