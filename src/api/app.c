@@ -66,6 +66,7 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
 {
     int rc;
     app->cfg = cfg;
+    app->flow_cache = tams_flow_cache_new((size_t)cfg->flow_cache_entries);
     pthread_mutex_init(&app->service_lock, NULL);
     tams_buf_init(&app->service_json, 1 << 20);
     rc = load_local_store_id(app, why);
@@ -87,6 +88,8 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
 
 void tams_app_release(struct tams_app *app)
 {
+    tams_flow_cache_free(app->flow_cache);
+    app->flow_cache = NULL;
     tams_workers_stop(app);
     for (size_t i = 0; i < app->nbackends; i++)
         app->backends[i]->ops->close(app->backends[i]);

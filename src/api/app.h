@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "http/route.h"
+#include "api/flow_cache.h"
 #include "http/server.h"
 #include "media/media.h"
 #include "store/store.h"
@@ -25,6 +26,8 @@ struct tams_app {
     /* Background workers (workers.c): deletion requests and the garbage collector. */
     struct tams_workers *workers;
 
+    struct tams_flow_cache *flow_cache; /* NULL when flow_cache_entries is 0 */
+
     /* GET /service body, rendered once and again after each POST /service. */
     pthread_mutex_t service_lock;
     struct tams_buf service_json;
@@ -36,7 +39,7 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
 void tams_app_release(struct tams_app *app);
 
 /* Start the background workers (one thread for deletion requests, one for the garbage
- * collector); call after the signal mask is set, so they never take SIGTERM. Unfinished
+ * collector, webhook_workers for webhook delivery); call after the signal mask is set, so they never take SIGTERM. Unfinished
  * deletion requests resume at once. */
 int tams_workers_start(struct tams_app *app, struct tams_buf *why);
 /* Ask the workers to stop, wake them and join them; each finishes its current batch (one
@@ -44,11 +47,20 @@ int tams_workers_start(struct tams_app *app, struct tams_buf *why);
 void tams_workers_stop(struct tams_app *app);
 /* A deletion request was recorded: start on it now rather than at the next interval. */
 void tams_workers_wake(struct tams_app *app);
+/* The HTTP server runs: webhook events can now carry the built-in store's get_urls (based on
+ * public_url, else http://listen_host:port). Call once after tams_http_start. */
+void tams_workers_serving(struct tams_app *app);
+/* Append the webhook delivery metrics (Prometheus text) for GET /metrics. */
+void tams_workers_metrics(struct tams_app *app, struct tams_buf *out);
 
 /* The backend with this id, or NULL. */
 const struct tams_media_backend *tams_app_backend(const struct tams_app *app, const char *id);
 /* The backend marked default, or NULL when none is. */
 const struct tams_media_backend *tams_app_default_backend(const struct tams_app *app);
+
+/* The store implements webhooks (else /service/webhooks is 404 and /service lists no
+ * event_stream_mechanisms). webhooks.c */
+bool tams_webhooks_supported(const struct tams_app *app);
 
 /* The route table of the whole API. */
 extern const struct tams_route_table tams_api_routes;

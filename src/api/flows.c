@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "core/json.h"
 #include "api/app.h"
+#include "api/flow_cache.h"
 #include "api/flow_doc.h"
 #include "api/handlers.h"
 #include "api/paging.h"
@@ -121,6 +122,8 @@ void flow_get(struct tams_req *req)
     struct tams_timerange within, hull;
     struct get_ctx ctx = {req, NULL};
     bool include = false, has_within = false;
+    struct tams_flow_cache *cache = ((struct tams_app *)req->app)->flow_cache;
+    uint64_t gen = 0;
     const char *id;
     int rc;
 
@@ -128,6 +131,16 @@ void flow_get(struct tams_req *req)
         tams_req_query_bool_or_400(req, "include_timerange", &include) ||
         tams_query_timerange_or_400(req, "timerange", &within, &has_within))
         return;
+    /* The plain document is cached; the generation is read before the store so that a write
+     * racing with this read leaves an entry nobody will match. */
+    if (!include && h->ops->generation) {
+        gen = h->ops->generation(h->st);
+        tams_buf_reset(&req->out);
+        if (tams_flow_cache_get(cache, id, gen, &req->out)) {
+            tams_send_json_body(req, 200);
+            return;
+        }
+    }
     if (include) {
         rc = h->ops->flow_timerange(h->st, id, has_within ? &within : NULL, &hull);
         if (rc) {
@@ -141,6 +154,8 @@ void flow_get(struct tams_req *req)
         send_store_error(req, rc, NULL, id);
         return;
     }
+    if (!include && h->ops->generation)
+        tams_flow_cache_put(cache, id, gen, req->out.data, req->out.len);
     tams_send_json_body(req, 200);
 }
 

@@ -49,6 +49,17 @@ int tams_service_refresh(struct tams_app *app, struct tams_buf *why)
     tams_json_kstr(&j, "type", SERVICE_TYPE);
     tams_json_kstr(&j, "api_version", "7.0");
     tams_json_kstr(&j, "service_version", "tamsd " TAMS_VERSION);
+    if (tams_webhooks_supported(app)) {
+        tams_json_key(&j, "event_stream_mechanisms");
+        tams_json_arr_open(&j);
+        tams_json_obj_open(&j);
+        tams_json_kstr(&j, "name", "webhooks");
+        tams_json_kstr(&j, "docs",
+                       "https://github.com/bbc/tams/blob/7.0/api/"
+                       "TimeAddressableMediaStore.yaml (webhooks)");
+        tams_json_obj_close(&j);
+        tams_json_arr_close(&j);
+    }
     tams_json_obj_close(&j);
 
     pthread_mutex_lock(&app->service_lock);
@@ -157,6 +168,18 @@ void metrics_get(struct tams_req *req)
     struct tams_app *app = app_of(req);
     struct tams_buf text = TAMS_BUF_INIT(64u << 20);
     tams_metrics_render(tams_http_metrics(app->http), &text);
+    tams_workers_metrics(app, &text);
+    {
+        uint64_t hits, misses;
+        tams_flow_cache_stats(app->flow_cache, &hits, &misses);
+        tams_buf_addf(&text,
+                      "# HELP tams_flow_cache_requests_total GET /flows/{id} answered from the "
+                      "flow cache (hit) or the store (miss).\n"
+                      "# TYPE tams_flow_cache_requests_total counter\n"
+                      "tams_flow_cache_requests_total{result=\"hit\"} %" PRIu64 "\n"
+                      "tams_flow_cache_requests_total{result=\"miss\"} %" PRIu64 "\n",
+                      hits, misses);
+    }
     tams_send_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", text.data, text.len);
     tams_buf_release(&text);
 }

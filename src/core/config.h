@@ -51,8 +51,9 @@ struct tams_config {
     int shutdown_timeout; /* seconds */
     char *local_store_id; /* "" (server generates and persists one) or a lowercase UUID */
     char *local_store_label;
-    int media_url_expiry;                         /* seconds */
-    size_t max_object_bytes;                      /* built-in object store upload cap */
+    int flow_cache_entries;  /* rendered flow documents kept in memory; 0 = no cache */
+    int media_url_expiry;    /* seconds */
+    size_t max_object_bytes; /* built-in object store upload cap */
     int storage_limit_default, storage_limit_max; /* objects per POST /flows/{id}/storage */
     char *storage_config; /* "" (only the built-in store) or a path, docs/configuration.md */
     bool auth_disabled;   /* serve without authentication on any address */
@@ -63,14 +64,18 @@ struct tams_config {
     char *jwt_key_file;   /* PEM public key (RS256/ES256) or file holding the HS256 secret */
     char *jwt_issuer, *jwt_audience; /* "" = not checked */
     char *jwt_scope_claim, *jwt_name_claim;
-    int jwt_leeway; /* seconds */
-    int delete_sync_limit;      /* segments deleted within the request; more: deletion request */
-    int delete_batch;           /* segments per transaction of a deletion request */
-    int delete_request_ttl;     /* seconds a finished deletion request stays readable */
-    int gc_interval;            /* seconds between collector rounds */
-    int gc_grace;               /* seconds after an object's last reference went */
-    int gc_unused_after;        /* seconds after allocation for objects never used */
-    char *config_file;    /* NULL if none */
+    int jwt_leeway;              /* seconds */
+    int delete_sync_limit;       /* segments deleted within the request; more: deletion request */
+    int delete_batch;            /* segments per transaction of a deletion request */
+    int delete_request_ttl;      /* seconds a finished deletion request stays readable */
+    int gc_interval;             /* seconds between collector rounds */
+    int gc_grace;                /* seconds after an object's last reference went */
+    int gc_unused_after;         /* seconds after allocation for objects never used */
+    bool webhooks_allow_private; /* webhook targets may be loopback/private/link-local */
+    int webhook_retry_for;       /* seconds an event is retried before it is given up */
+    int webhook_timeout;         /* seconds one delivery attempt may take */
+    int webhook_workers;         /* delivery threads */
+    char *config_file;           /* NULL if none */
 };
 
 enum tams_config_action { TAMS_CONFIG_RUN, TAMS_CONFIG_HELP, TAMS_CONFIG_VERSION };

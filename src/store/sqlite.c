@@ -6,10 +6,13 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "store/cursor.h"
+#include "store/outbox.h"
 #include "store/store.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <sqlite3.h>
 
 #define BUSY_TIMEOUT_MS 5000
@@ -82,6 +85,14 @@ static const char *const migrations[] = {
     "CREATE TABLE object_trash(id INTEGER PRIMARY KEY, object_id TEXT NOT NULL,"
     " storage_id TEXT, key TEXT NOT NULL, not_before TEXT NOT NULL);"
     "CREATE INDEX object_trash_due ON object_trash(not_before);",
+    /* 3: webhooks and the event outbox. */
+    "CREATE TABLE webhooks(id TEXT PRIMARY KEY, url TEXT NOT NULL, api_key_name TEXT,"
+    " api_key_value TEXT, owner TEXT, doc TEXT NOT NULL, created TEXT NOT NULL,"
+    " cursor INTEGER NOT NULL);"
+    "CREATE INDEX webhooks_url ON webhooks(url);"
+    "CREATE TABLE events(seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,"
+    " ts TEXT NOT NULL, flow_id TEXT, source_id TEXT, flow_collected_by TEXT,"
+    " source_collected_by TEXT, payload TEXT NOT NULL);",
 };
 
 /* ---- cached statements ------------------------------------------------------------------- */
@@ -258,7 +269,37 @@ static const char *const migrations[] = {
     XX(TRASH_DUE, "SELECT id, object_id, storage_id, key FROM object_trash"                         \
                   " WHERE not_before <= ?1 ORDER BY not_before LIMIT ?2")                           \
     XX(TRASH_DEL, "DELETE FROM object_trash WHERE id = ?1")                                         \
-    XX(TRASH_RETRY, "UPDATE object_trash SET not_before = ?2 WHERE id = ?1")
+    XX(TRASH_RETRY, "UPDATE object_trash SET not_before = ?2 WHERE id = ?1")                        \
+    XX(HOOKS_ANY, "SELECT 1 FROM webhooks LIMIT 1")                                                 \
+    XX(EV_INSERT, "INSERT INTO events(type, ts, flow_id, source_id, flow_collected_by,"             \
+                  " source_collected_by, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")             \
+    XX(FLOW_SNAP, "SELECT f.source_id, (SELECT group_concat(x.collector_id, ',') FROM"              \
+                  " (SELECT DISTINCT c.collector_id FROM flow_collection c"                         \
+                  " WHERE c.member_id = f.id ORDER BY 1) x) FROM flows f WHERE f.id = ?1")          \
+    XX(FLOW_GET_ANY, "SELECT " FLOW_COLS " FROM flows f WHERE f.id = ?1")                           \
+    XX(SOURCE_GET, "SELECT src.id, src.format, src.label, src.description, src.created,"            \
+                   " src.updated, src.created_by, src.updated_by FROM sources src"                  \
+                   " WHERE src.id = ?1")                                                            \
+    XX(OBJ_INFO, "SELECT controlled, storage_id, key FROM objects WHERE id = ?1")                   \
+    XX(SEG_RUNS, "SELECT lo, hi, start_incl, end_incl, hi <= ?4 AND (?5 IS NULL OR"                 \
+                 " object_id = ?5) FROM segments WHERE flow_id = ?1 AND lo BETWEEN ?2 AND ?3"       \
+                 " ORDER BY lo")                                                                    \
+    XX(WH_FIND, "SELECT id FROM webhooks WHERE url = ?1 AND api_key_name IS ?2"                     \
+                " AND api_key_value IS ?3")                                                         \
+    XX(WH_INSERT, "INSERT INTO webhooks(id, url, api_key_name, api_key_value, owner, doc,"          \
+                  " created, cursor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE((SELECT seq"      \
+                  " FROM sqlite_sequence WHERE name = 'events'), 0))")                              \
+    XX(WH_UPDATE, "UPDATE webhooks SET doc = ?2 WHERE id = ?1")                                     \
+    XX(WH_DELETE, "DELETE FROM webhooks WHERE id = ?1")                                             \
+    XX(WH_LIST, "SELECT id, url, api_key_name, api_key_value, owner, doc, cursor FROM webhooks"     \
+                " ORDER BY created, id")                                                            \
+    XX(WH_ADVANCE, "UPDATE webhooks SET cursor = max(cursor, ?2) WHERE id = ?1")                    \
+    XX(EV_AFTER, "SELECT seq, type, ts, flow_id, source_id, flow_collected_by,"                     \
+                 " source_collected_by, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")  \
+    XX(EV_PURGE, "DELETE FROM events WHERE seq <= (SELECT COALESCE(min(cursor),"                    \
+                 " (SELECT max(seq) FROM events)) FROM webhooks)")                                  \
+    XX(EV_PENDING, "SELECT COALESCE(sum((SELECT count(*) FROM events e WHERE e.seq > w.cursor)),"   \
+                   " 0) FROM webhooks w")
 
 enum sid {
 #define XX(name, sql) S_##name,
@@ -276,6 +317,7 @@ static const char *const stmt_sql[] = {
 /* ---- connections ------------------------------------------------------------------------- */
 
 struct conn {
+    struct tams_store *st;
     sqlite3 *db;
     sqlite3_stmt *stmts[S__COUNT];
     struct conn *next; /* registry of the store */
@@ -285,8 +327,43 @@ struct tams_store {
     char *path;
     uint64_t serial; /* unique per open, so a thread never reuses a closed store's connection */
     pthread_mutex_t mu;
-    struct conn *conns; /* every connection opened, by any thread; closed by close() */
+    struct conn *conns;  /* every connection opened, by any thread; closed by close() */
+    uint64_t generation; /* bumped by every committed write (atomic), for read caches */
+
+    /* Checkpoints run on their own thread, never inside a request's commit (which cost bulk
+     * segment registration a quarter of its time). */
+    pthread_t ckpt_thread;
+    bool ckpt_running, ckpt_wanted;
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv;
 };
+
+#define CKPT_PAGES 1000       /* WAL pages that make the checkpointer run at once */
+#define CKPT_INTERVAL_MS 1000 /* and it runs at least this often while there is work */
+
+/* Every committed write transaction of any connection. */
+static int on_commit(void *arg)
+{
+    struct tams_store *st = arg;
+    __atomic_fetch_add(&st->generation, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* Replaces SQLite's automatic checkpoint (sqlite3_wal_hook disables it): wake the
+ * checkpointer instead of checkpointing in the committing thread. */
+static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct tams_store *st = arg;
+    (void)db;
+    (void)name;
+    if (pages >= CKPT_PAGES) {
+        pthread_mutex_lock(&st->ckpt_mu);
+        st->ckpt_wanted = true;
+        pthread_cond_signal(&st->ckpt_cv);
+        pthread_mutex_unlock(&st->ckpt_mu);
+    }
+    return SQLITE_OK;
+}
 
 /* A thread's connections, by store serial. A thread usually serves one store; a few slots
  * cover tests that open several. A slot of a closed store is never matched again (serials are
@@ -342,6 +419,9 @@ static int conn_open(struct tams_store *st, struct conn **out)
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    sqlite3_commit_hook(c->db, on_commit, st);
+    sqlite3_wal_hook(c->db, on_wal, st);
+    c->st = st;
     rc = sqlite3_exec(c->db, setup, NULL, NULL, &err);
     if (rc != SQLITE_OK) {
         int e = sqlerr(c, rc, err ? err : "connection setup");
@@ -571,12 +651,74 @@ static int migrate(struct conn *c)
     }
 }
 
+static void *checkpointer(void *arg)
+{
+    struct tams_store *st = arg;
+    struct conn *c = NULL;
+
+    pthread_mutex_lock(&st->ckpt_mu);
+    while (st->ckpt_running) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += CKPT_INTERVAL_MS / 1000;
+        if (!st->ckpt_wanted)
+            pthread_cond_timedwait(&st->ckpt_cv, &st->ckpt_mu, &until);
+        st->ckpt_wanted = false;
+        if (!st->ckpt_running)
+            break;
+        pthread_mutex_unlock(&st->ckpt_mu);
+        /* PASSIVE: copy what no reader still needs; never blocks writers or readers. */
+        if (c || conn_open(st, &c) == 0)
+            sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&st->ckpt_mu);
+    }
+    pthread_mutex_unlock(&st->ckpt_mu);
+    return NULL; /* c is in the store's registry; close() closes it */
+}
+
+static int checkpointer_start(struct tams_store *st)
+{
+    sigset_t all, old;
+    int rc;
+    st->ckpt_running = true;
+    /* Signals belong to the main thread's sigwait(), whatever mask the caller has now. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&st->ckpt_thread, NULL, checkpointer, st);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc) {
+        st->ckpt_running = false;
+        tams_log_error("sqlite: cannot start the checkpoint thread");
+        return TAMS_ERR_STORE;
+    }
+    return 0;
+}
+
+static void checkpointer_stop(struct tams_store *st)
+{
+    pthread_mutex_lock(&st->ckpt_mu);
+    if (!st->ckpt_running) {
+        pthread_mutex_unlock(&st->ckpt_mu);
+        return;
+    }
+    st->ckpt_running = false;
+    pthread_cond_signal(&st->ckpt_cv);
+    pthread_mutex_unlock(&st->ckpt_mu);
+    pthread_join(st->ckpt_thread, NULL);
+}
+
+static uint64_t sqlite_generation(struct tams_store *st)
+{
+    return __atomic_load_n(&st->generation, __ATOMIC_ACQUIRE);
+}
+
 static void sqlite_close(struct tams_store *st)
 {
     struct conn *c, *next;
 
     if (!st)
         return;
+    checkpointer_stop(st);
     for (size_t i = 0; i < TLS_SLOTS; i++)
         if (tls_conn[i].serial == st->serial) {
             tls_conn[i].serial = 0;
@@ -590,6 +732,8 @@ static void sqlite_close(struct tams_store *st)
     st->conns = NULL;
     pthread_mutex_unlock(&st->mu);
     pthread_mutex_destroy(&st->mu);
+    pthread_mutex_destroy(&st->ckpt_mu);
+    pthread_cond_destroy(&st->ckpt_cv);
     tams_free(st->path);
     tams_free(st);
 }
@@ -611,6 +755,8 @@ static int sqlite_open(struct tams_store **out, const char *url, const char *dat
         st->path = tams_buf_detach(&b, NULL);
     }
     pthread_mutex_init(&st->mu, NULL);
+    pthread_mutex_init(&st->ckpt_mu, NULL);
+    pthread_cond_init(&st->ckpt_cv, NULL);
     pthread_mutex_lock(&serial_mu);
     st->serial = next_serial++;
     pthread_mutex_unlock(&serial_mu);
@@ -618,6 +764,8 @@ static int sqlite_open(struct tams_store **out, const char *url, const char *dat
     rc = get_conn(st, &c);
     if (rc == 0)
         rc = migrate(c);
+    if (rc == 0)
+        rc = checkpointer_start(st);
     if (rc) {
         sqlite_close(st);
         return rc;
@@ -723,6 +871,13 @@ static int exists(struct conn *c, enum sid id, const char *key)
     return rc;
 }
 
+/* Events into the outbox, inside the caller's write transaction (definitions with the
+ * webhook operations below). Each does nothing when no webhook is registered. */
+static int ev_flow(struct conn *c, const char *type, const char *flow_id, const char *now);
+static int ev_flow_deleted(struct conn *c, const char *flow_id, const char *source_id,
+                           const char *now);
+static int ev_source(struct conn *c, const char *type, const char *source_id, const char *now);
+
 /* The source of a flow being written: VALIDATION if it exists with another format; created
  * when new. */
 static int ensure_source(struct conn *c, const struct tams_flow_index *idx, const char *now,
@@ -775,6 +930,8 @@ static int drop_source_if_orphan(struct conn *c, const char *source_id, unsigned
     rc = exec_stmt(c, s, "delete source"); /* source_tags go by ON DELETE CASCADE */
     if (rc == 0 && effects)
         *effects |= TAMS_EFFECT_SOURCE_DELETED;
+    if (rc == 0)
+        rc = ev_source(c, TAMS_EV_SOURCE_DELETED, source_id, NULL);
     return rc;
 }
 
@@ -890,6 +1047,11 @@ static int sqlite_flow_put(struct tams_store *st, const struct tams_flow_index *
         goto out;
     if ((rc = write_flow_rows(c, idx, doc, doclen, now, principal, why)))
         goto out;
+    if ((eff & TAMS_EFFECT_SOURCE_CREATED) &&
+        (rc = ev_source(c, TAMS_EV_SOURCE_CREATED, idx->source_id, now)))
+        goto out;
+    if ((rc = ev_flow(c, fs.exists ? TAMS_EV_FLOW_UPDATED : TAMS_EV_FLOW_CREATED, idx->id, now)))
+        goto out;
     if (fs.exists && strcmp(fs.source_id, idx->source_id) != 0)
         rc = drop_source_if_orphan(c, fs.source_id, &eff);
 out:
@@ -962,6 +1124,8 @@ static int sqlite_flow_mutate(struct tams_store *st, const char *id, bool allow_
     text = json_object_to_json_string_ext(doc,
                                           JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     rc = write_flow_rows(c, &idx, text, strlen(text), now, principal, why);
+    if (rc == 0)
+        rc = ev_flow(c, TAMS_EV_FLOW_UPDATED, id, now);
 out:
     if (have_idx)
         tams_flow_index_release(&idx);
@@ -1020,6 +1184,8 @@ static int drop_from_collectors(struct conn *c, const char *id, const char *now)
                                   -1, SQLITE_TRANSIENT);
                 sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
                 rc = exec_stmt(c, s, "rewrite collector");
+                if (rc == 0)
+                    rc = ev_flow(c, TAMS_EV_FLOW_UPDATED, ids.v[i], now);
             }
         } else if (fs.exists) {
             tams_log_error("sqlite: collection of flow '%s' is not in its document", ids.v[i]);
@@ -1072,10 +1238,13 @@ static int unref_flow(struct conn *c, const char *id, const char *now)
  * CASCADE) and its source when it was the last flow. Object rows stay: objects whose last
  * reference went are collected separately. */
 static int remove_flow(struct conn *c, const char *id, const char *source_id, const char *now,
-                       unsigned *eff)
+                       unsigned *eff, bool flow_event)
 {
     int rc;
 
+    /* flows/deleted first, with the collections it was in before it leaves them. */
+    if (flow_event && (rc = ev_flow_deleted(c, id, source_id, now)))
+        return rc;
     if ((rc = drop_from_collectors(c, id, now)) || (rc = delete_by_id(c, S_SEG_DEL_FLOW, id)) ||
         (rc = unref_flow(c, id, now)) || (rc = delete_by_id(c, S_FLOW_DEL, id)))
         return rc;
@@ -1107,7 +1276,7 @@ static int sqlite_flow_delete(struct tams_store *st, const char *id, unsigned *e
         rc = TAMS_ERR_READONLY;
         goto out;
     }
-    rc = remove_flow(c, id, fs.source_id, now, &eff);
+    rc = remove_flow(c, id, fs.source_id, now, &eff, true);
 out:
     flow_state_release(&fs);
     rc = tx_end(c, rc);
@@ -1691,10 +1860,14 @@ static int sqlite_source_set_prop(struct tams_store *st, const char *id, enum ta
     bind_str(s, 2, value);
     sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
     bind_str(s, 4, principal);
-    /* One statement is its own transaction. */
-    if ((rc = exec_stmt(c, s, "source_set_prop")))
+    if ((rc = tx_begin(c))) {
+        done(s);
         return rc;
-    return sqlite3_changes(c->db) ? 0 : TAMS_ERR_NOTFOUND;
+    }
+    if ((rc = exec_stmt(c, s, "source_set_prop")) == 0)
+        rc = sqlite3_changes(c->db) ? ev_source(c, TAMS_EV_SOURCE_UPDATED, id, now)
+                                    : TAMS_ERR_NOTFOUND;
+    return tx_end(c, rc);
 }
 
 static int sqlite_source_set_tag(struct tams_store *st, const char *id, const char *name,
@@ -1735,6 +1908,8 @@ static int sqlite_source_set_tag(struct tams_store *st, const char *id, const ch
         goto out;
     if (!value && sqlite3_changes(c->db) == 0)
         rc = TAMS_ERR_NOTFOUND;
+    if (rc == 0)
+        rc = ev_source(c, TAMS_EV_SOURCE_UPDATED, id, now);
 out:
     return tx_end(c, rc);
 }
@@ -1943,17 +2118,22 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
     return 0;
 }
 
+static int ev_segments_added(struct conn *c, const char *flow_id, const struct tams_segment *segs,
+                             size_t n, const int *results, const char *now);
+
 static int sqlite_segments_add(struct tams_store *st, const char *flow_id,
                                const struct tams_segment *segs, size_t n, int *results,
                                struct tams_buf *whys, const char *principal)
 {
     struct seg_batch b = {.flow_id = flow_id, .obj = OBJ_UNKNOWN};
+    /* Per-item outcomes are needed for the event even when the caller does not want them. */
+    int *res_v = results ? results : (n ? tams_calloc(n, sizeof(*res_v)) : NULL);
     size_t added = 0;
     int rc = get_conn(st, &b.c);
 
     (void)principal; /* segment writes bump segments_updated only, not updated_by (§11.12) */
-    for (size_t i = 0; results && i < n; i++)
-        results[i] = 0;
+    for (size_t i = 0; i < n; i++)
+        res_v[i] = 0;
     if (rc)
         goto fail;
     tams_clock_now_rfc3339(b.now);
@@ -1965,8 +2145,8 @@ static int sqlite_segments_add(struct tams_store *st, const char *flow_id,
         int res;
 
         rc = seg_add_one(&b, &segs[i], &res, whys ? &whys[i] : NULL);
-        if (rc == 0 && results)
-            results[i] = res;
+        if (rc == 0)
+            res_v[i] = res;
         added += rc == 0 && res == 0;
     }
     if (rc == 0)
@@ -1982,11 +2162,16 @@ static int sqlite_segments_add(struct tams_store *st, const char *flow_id,
             rc = exec_stmt(b.c, s, "touch flow segments");
         }
     }
+    /* One flows/segments_added for the whole request, no flows/updated (lessons 17). */
+    if (rc == 0 && added)
+        rc = ev_segments_added(b.c, flow_id, segs, n, res_v, b.now);
     rc = tx_end(b.c, rc);
 fail:
     /* Nothing was stored: every segment shares the batch's fate. */
-    for (size_t i = 0; rc && results && i < n; i++)
-        results[i] = rc;
+    for (size_t i = 0; rc && i < n; i++)
+        res_v[i] = rc;
+    if (!results)
+        tams_free(res_v);
     return rc;
 }
 
@@ -2357,8 +2542,10 @@ static int ref_drop(struct conn *c, const char *object_id, const char *flow_id, 
 /* Delete the first `max` selected segments in time order (max <= 0: all of them) and lower
  * the reference counts of their objects, inside the caller's transaction. Three statements
  * whatever the count: find the batch's last lo, count per object, delete the range. */
+static int ev_seg_runs(struct conn *c, const struct del_sel *sel, int64_t upto, const char *now);
+
 static int sel_delete(struct conn *c, const struct del_sel *sel, int64_t max, const char *now,
-                      int64_t *deleted)
+                      int64_t *deleted, bool emit)
 {
     struct strpool ids = {0};
     int64_t *counts = NULL, upto = sel->hi;
@@ -2375,6 +2562,9 @@ static int sel_delete(struct conn *c, const struct del_sel *sel, int64_t max, co
         if (rc == 0)
             upto = sel->hi;
     }
+    /* flows/segments_deleted, one per run of removed segments, before they go. */
+    if (emit && (rc = ev_seg_runs(c, sel, upto, now)))
+        return rc;
     if (!(s = stmt(c, sel->object_id ? S_SEG_SEL_REFS_OBJ : S_SEG_SEL_REFS)))
         return TAMS_ERR_STORE;
     bind_sel(s, sel, upto);
@@ -2481,10 +2671,10 @@ static int sqlite_delete_start(struct tams_store *st, const struct tams_delete_s
         deferred = n > spec->sync_limit;
     }
     if (!deferred) {
-        if ((rc = sel_delete(c, &sel, 0, now, &n)))
+        if ((rc = sel_delete(c, &sel, 0, now, &n, !spec->delete_flow)))
             goto out;
         if (spec->delete_flow)
-            rc = remove_flow(c, spec->flow_id, fs.source_id, now, &eff);
+            rc = remove_flow(c, spec->flow_id, fs.source_id, now, &eff, true);
         else if (n)
             rc = touch_segments(c, spec->flow_id, now);
         goto out;
@@ -2521,7 +2711,8 @@ static int sqlite_delete_start(struct tams_store *st, const struct tams_delete_s
     if (spec->delete_flow) {
         /* Gone for clients from now on: hidden, out of every collection. Its segments,
          * references, row and source go with the request's last step. */
-        if ((rc = delete_by_id(c, S_FLOW_HIDE, spec->flow_id)) ||
+        if ((rc = ev_flow_deleted(c, spec->flow_id, fs.source_id, now)) ||
+            (rc = delete_by_id(c, S_FLOW_HIDE, spec->flow_id)) ||
             (rc = drop_from_collectors(c, spec->flow_id, now)) ||
             (rc = delete_by_id(c, S_COLL_DEL, spec->flow_id)))
             goto out;
@@ -2653,7 +2844,7 @@ static int dr_step(struct conn *c, const struct dr_work *w, int batch, int64_t t
     bool incl;
     int rc;
 
-    if ((rc = sel_delete(c, &sel, batch > 0 ? batch : 1, now, &n)))
+    if ((rc = sel_delete(c, &sel, batch > 0 ? batch : 1, now, &n, !w->delete_flow)))
         return rc;
     if (n && !w->delete_flow && (rc = touch_segments(c, w->flow_id, now)))
         return rc;
@@ -2678,7 +2869,7 @@ static int dr_step(struct conn *c, const struct dr_work *w, int batch, int64_t t
     /* Nothing left: the flow goes too when asked, and the request is done. */
     if (w->delete_flow) {
         if ((rc = read_flow_state(c, w->flow_id, &fs)) == 0 && fs.exists)
-            rc = remove_flow(c, w->flow_id, fs.source_id, now, NULL);
+            rc = remove_flow(c, w->flow_id, fs.source_id, now, NULL, false);
         flow_state_release(&fs);
         if (rc)
             return rc;
@@ -2890,6 +3081,494 @@ static int sqlite_gc_trash_retry(struct tams_store *st, int64_t id, int64_t dela
     return exec_stmt(c, s, "postpone trash entry");
 }
 
+/* ---- events (the outbox) and webhooks ---------------------------------------------------- */
+
+/* 1 when some webhook is registered, 0 when none, <0 on error. Without webhooks no event is
+ * written: a webhook only ever receives events written after it was registered. */
+static int hooks_on(struct conn *c)
+{
+    sqlite3_stmt *s = stmt(c, S_HOOKS_ANY);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    rc = step_row(c, s, "look for webhooks");
+    if (rc == 1)
+        done(s);
+    return rc;
+}
+
+/* What a flow's events are filtered by (notes §8.3), read inside the transaction. */
+struct ev_snap {
+    struct strpool pool;
+    const char *source_id, *flow_cb, *source_cb;
+};
+
+static int snap_source(struct conn *c, struct ev_snap *sn)
+{
+    sqlite3_stmt *s = stmt(c, S_SOURCE_COLLECTED_BY);
+    struct tams_buf b = TAMS_BUF_INIT(1 << 20);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, sn->source_id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (b.len)
+            tams_buf_addch(&b, ',');
+        tams_buf_addstr(&b, col_str(s, 0));
+    }
+    done(s);
+    if (rc != SQLITE_DONE) {
+        tams_buf_release(&b);
+        return sqlerr(c, rc, "read source collections");
+    }
+    sn->source_cb = b.len ? pool_keep(&sn->pool, tams_buf_detach(&b, NULL)) : NULL;
+    tams_buf_release(&b);
+    return 0;
+}
+
+/* The flow's source and both collected_by lists; NOTFOUND when the row is gone. */
+static int snap_flow(struct conn *c, const char *flow_id, struct ev_snap *sn)
+{
+    sqlite3_stmt *s = stmt(c, S_FLOW_SNAP);
+    int rc;
+
+    if (!s)
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, flow_id, -1, SQLITE_STATIC);
+    rc = step_row(c, s, "read flow for an event");
+    if (rc <= 0)
+        return rc ? rc : TAMS_ERR_NOTFOUND;
+    sn->source_id = pool_dup(&sn->pool, col_str(s, 0));
+    sn->flow_cb = pool_dup(&sn->pool, col_str(s, 1));
+    done(s);
+    return snap_source(c, sn);
+}
+
+static int ev_insert(struct conn *c, const char *type, const char *now, const char *flow_id,
+                     const struct ev_snap *sn, const struct tams_buf *payload)
+{
+    char ts[TAMS_RFC3339_MAX];
+    sqlite3_stmt *s;
+
+    if (!tams_buf_ok(payload)) {
+        tams_log_error("sqlite: %s event of flow/source '%s' is too large", type,
+                       flow_id ? flow_id : sn->source_id);
+        return TAMS_ERR_TOOBIG;
+    }
+    if (!now) {
+        tams_clock_now_rfc3339(ts);
+        now = ts;
+    }
+    if (!(s = stmt(c, S_EV_INSERT)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, now, -1, SQLITE_TRANSIENT);
+    bind_str(s, 3, flow_id);
+    bind_str(s, 4, sn->source_id);
+    bind_str(s, 5, sn->flow_cb && sn->flow_cb[0] ? sn->flow_cb : NULL);
+    bind_str(s, 6, sn->source_cb && sn->source_cb[0] ? sn->source_cb : NULL);
+    sqlite3_bind_text(s, 7, payload->data, (int)payload->len, SQLITE_STATIC);
+    return exec_stmt(c, s, "write event");
+}
+
+#define EV_PAYLOAD_MAX (256u << 20)
+
+struct ev_flow_ctx {
+    struct tams_buf *out;
+};
+
+static int ev_flow_render(void *ctx, const struct tams_flow_rec *rec)
+{
+    tams_outbox_flow(((struct ev_flow_ctx *)ctx)->out, rec);
+    return 0;
+}
+
+static int ev_flow(struct conn *c, const char *type, const char *flow_id, const char *now)
+{
+    struct ev_snap sn = {0};
+    struct tams_buf payload = TAMS_BUF_INIT(EV_PAYLOAD_MAX);
+    struct ev_flow_ctx ctx = {&payload};
+    struct tams_flow_rec rec;
+    struct strpool keep = {0};
+    const char *coll = NULL;
+    sqlite3_stmt *s;
+    int rc = hooks_on(c);
+
+    if (rc <= 0)
+        return rc;
+    if ((rc = snap_flow(c, flow_id, &sn)))
+        goto out;
+    if (!(s = stmt(c, S_FLOW_GET_ANY))) {
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    sqlite3_bind_text(s, 1, flow_id, -1, SQLITE_STATIC);
+    if ((rc = step_row(c, s, "read flow for an event")) <= 0) {
+        rc = rc ? rc : TAMS_ERR_NOTFOUND;
+        goto out;
+    }
+    flow_rec_read(s, &rec, &coll, &keep);
+    done(s);
+    if ((rc = emit_flow(&rec, coll, ev_flow_render, &ctx)))
+        goto out;
+    rc = ev_insert(c, type, now, flow_id, &sn, &payload);
+out:
+    pool_release(&keep);
+    pool_release(&sn.pool);
+    tams_buf_release(&payload);
+    return rc;
+}
+
+static int ev_flow_deleted(struct conn *c, const char *flow_id, const char *source_id,
+                           const char *now)
+{
+    struct ev_snap sn = {0};
+    struct tams_buf payload = TAMS_BUF_INIT(4096);
+    int rc = hooks_on(c);
+
+    if (rc <= 0)
+        return rc;
+    if ((rc = snap_flow(c, flow_id, &sn)) == TAMS_ERR_NOTFOUND) {
+        sn.source_id = source_id;
+        rc = 0;
+    }
+    tams_outbox_id(&payload, "flow_id", flow_id);
+    if (rc == 0)
+        rc = ev_insert(c, TAMS_EV_FLOW_DELETED, now, flow_id, &sn, &payload);
+    pool_release(&sn.pool);
+    tams_buf_release(&payload);
+    return rc;
+}
+
+static int ev_source_render(void *ctx, const struct tams_source_rec *rec)
+{
+    tams_outbox_source(ctx, rec);
+    return 0;
+}
+
+static int ev_source(struct conn *c, const char *type, const char *source_id, const char *now)
+{
+    struct ev_snap sn = {.source_id = source_id};
+    struct tams_buf payload = TAMS_BUF_INIT(EV_PAYLOAD_MAX);
+    struct source_rows rows = {0};
+    int rc = hooks_on(c);
+
+    if (rc <= 0)
+        return rc;
+    if ((rc = snap_source(c, &sn)))
+        goto out;
+    if (strcmp(type, TAMS_EV_SOURCE_DELETED) == 0) {
+        tams_outbox_id(&payload, "source_id", source_id);
+    } else {
+        sqlite3_stmt *s = stmt(c, S_SOURCE_GET);
+        bool more;
+
+        if (!s) {
+            rc = TAMS_ERR_STORE;
+            goto out;
+        }
+        sqlite3_bind_text(s, 1, source_id, -1, SQLITE_STATIC);
+        rc = source_query(c, s, 1, &rows, &more);
+        done(s);
+        if (rc == 0 && !rows.n)
+            rc = TAMS_ERR_NOTFOUND;
+        if (rc == 0)
+            rc = emit_sources(&rows, ev_source_render, &payload);
+        if (rc)
+            goto out;
+    }
+    rc = ev_insert(c, type, now, NULL, &sn, &payload);
+out:
+    source_rows_release(&rows);
+    pool_release(&sn.pool);
+    tams_buf_release(&payload);
+    return rc;
+}
+
+static int ev_segments_added(struct conn *c, const char *flow_id, const struct tams_segment *segs,
+                             size_t n, const int *results, const char *now)
+{
+    struct ev_snap sn = {0};
+    struct tams_buf payload = TAMS_BUF_INIT(EV_PAYLOAD_MAX);
+    struct tams_json j;
+    int rc = hooks_on(c);
+
+    if (rc <= 0)
+        return rc;
+    if ((rc = snap_flow(c, flow_id, &sn)))
+        goto out;
+    tams_outbox_segments_begin(&j, &payload, flow_id);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sqlite3_stmt *s;
+
+        if (results[i])
+            continue;
+        if (!(s = stmt(c, S_OBJ_INFO))) {
+            rc = TAMS_ERR_STORE;
+            break;
+        }
+        sqlite3_bind_text(s, 1, segs[i].object_id, -1, SQLITE_STATIC);
+        rc = step_row(c, s, "read object for an event");
+        if (rc == 1) {
+            bool controlled = sqlite3_column_int(s, 0) != 0;
+            tams_outbox_segment(&j, &segs[i], controlled, controlled ? col_str(s, 1) : NULL,
+                                controlled ? col_str(s, 2) : NULL);
+            done(s);
+            rc = 0;
+        } else if (rc == 0) {
+            tams_outbox_segment(&j, &segs[i], false, NULL, NULL);
+        }
+    }
+    tams_outbox_segments_end(&j);
+    if (rc == 0)
+        rc = ev_insert(c, TAMS_EV_SEGMENTS_ADDED, now, flow_id, &sn, &payload);
+out:
+    pool_release(&sn.pool);
+    tams_buf_release(&payload);
+    return rc;
+}
+
+/* One flows/segments_deleted per run of selected segments (selected ones with no kept segment
+ * between them), each with the hull of its run, so a range never begins or ends in a gap or
+ * spans a kept segment (notes §3.4). */
+static int ev_seg_runs(struct conn *c, const struct del_sel *sel, int64_t upto, const char *now)
+{
+    struct ev_snap sn = {0};
+    struct tams_timerange run = {0};
+    struct tams_buf payload = TAMS_BUF_INIT(4096);
+    bool open = false;
+    sqlite3_stmt *s;
+    int rc = hooks_on(c), step;
+
+    if (rc <= 0)
+        return rc;
+    if ((rc = snap_flow(c, sel->flow_id, &sn)))
+        goto out;
+    if (!(s = stmt(c, S_SEG_RUNS))) {
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    bind_sel(s, sel, upto);
+    for (;;) {
+        bool selected = false, flush;
+
+        step = sqlite3_step(s);
+        if (step == SQLITE_ROW)
+            selected = sqlite3_column_int(s, 4) != 0;
+        flush = open && (step != SQLITE_ROW || !selected);
+        if (flush) {
+            tams_buf_reset(&payload);
+            tams_outbox_segments_deleted(&payload, sel->flow_id, &run);
+            if ((rc = ev_insert(c, TAMS_EV_SEGMENTS_DELETED, now, sel->flow_id, &sn, &payload)))
+                break;
+            open = false;
+        }
+        if (step != SQLITE_ROW)
+            break;
+        if (!selected)
+            continue;
+        if (!open) {
+            run.lo = sqlite3_column_int64(s, 0);
+            run.lo_incl = sqlite3_column_int(s, 2) != 0;
+            open = true;
+        }
+        run.hi = sqlite3_column_int64(s, 1);
+        run.hi_incl = sqlite3_column_int(s, 3) != 0;
+    }
+    done(s);
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = sqlerr(c, step, "read deleted segments");
+out:
+    pool_release(&sn.pool);
+    tams_buf_release(&payload);
+    return rc;
+}
+
+static int sqlite_webhook_put(struct tams_store *st, const struct tams_webhook_rec *rec,
+                              enum tams_webhook_put_result *result)
+{
+    char now[TAMS_RFC3339_MAX], *id = NULL;
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    tams_clock_now_rfc3339(now);
+    if ((rc = tx_begin(c)))
+        return rc;
+    if (!(s = stmt(c, S_WH_FIND))) {
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    bind_str(s, 1, rec->url);
+    bind_str(s, 2, rec->api_key_name);
+    bind_str(s, 3, rec->api_key_value);
+    rc = step_row(c, s, "find webhook");
+    if (rc < 0)
+        goto out;
+    if (rc == 1) {
+        id = tams_strdup(col_str(s, 0));
+        done(s);
+    }
+    rc = 0;
+    if (!rec->doc) {
+        *result = TAMS_WEBHOOK_REMOVED;
+        if (id && (rc = delete_by_id(c, S_WH_DELETE, id)) == 0)
+            rc = run(c, S_EV_PURGE);
+    } else if (id) {
+        *result = TAMS_WEBHOOK_UPDATED;
+        if (!(s = stmt(c, S_WH_UPDATE))) {
+            rc = TAMS_ERR_STORE;
+            goto out;
+        }
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, rec->doc, -1, SQLITE_STATIC);
+        rc = exec_stmt(c, s, "update webhook");
+    } else {
+        *result = TAMS_WEBHOOK_CREATED;
+        if (!(s = stmt(c, S_WH_INSERT))) {
+            rc = TAMS_ERR_STORE;
+            goto out;
+        }
+        sqlite3_bind_text(s, 1, rec->id, -1, SQLITE_STATIC);
+        bind_str(s, 2, rec->url);
+        bind_str(s, 3, rec->api_key_name);
+        bind_str(s, 4, rec->api_key_value);
+        bind_str(s, 5, rec->owner);
+        sqlite3_bind_text(s, 6, rec->doc, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 7, now, -1, SQLITE_STATIC);
+        rc = exec_stmt(c, s, "register webhook");
+    }
+out:
+    tams_free(id);
+    return tx_end(c, rc);
+}
+
+static int sqlite_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *ctx)
+{
+    struct tams_webhook_rec *v = NULL;
+    struct strpool pool = {0};
+    size_t n = 0, cap = 0;
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    if (!(s = stmt(c, S_WH_LIST)))
+        return TAMS_ERR_STORE;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            v = tams_realloc(v, tams_st_mult(cap, sizeof(*v)));
+        }
+        v[n].id = pool_dup(&pool, col_str(s, 0));
+        v[n].url = pool_dup(&pool, col_str(s, 1));
+        v[n].api_key_name = pool_dup(&pool, col_str(s, 2));
+        v[n].api_key_value = pool_dup(&pool, col_str(s, 3));
+        v[n].owner = pool_dup(&pool, col_str(s, 4));
+        v[n].doc = pool_dup(&pool, col_str(s, 5));
+        v[n].cursor = sqlite3_column_int64(s, 6);
+        n++;
+    }
+    done(s);
+    rc = rc == SQLITE_DONE ? 0 : sqlerr(c, rc, "list webhooks");
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = cb(ctx, &v[i]);
+    tams_free(v);
+    pool_release(&pool);
+    return rc;
+}
+
+static int sqlite_events_after(struct tams_store *st, int64_t after, int limit, tams_event_cb cb,
+                               void *ctx)
+{
+    struct tams_event_rec *v = NULL;
+    struct strpool pool = {0};
+    size_t n = 0, cap = 0;
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    if (!(s = stmt(c, S_EV_AFTER)))
+        return TAMS_ERR_STORE;
+    sqlite3_bind_int64(s, 1, after);
+    sqlite3_bind_int(s, 2, limit > 0 ? limit : 1);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            v = tams_realloc(v, tams_st_mult(cap, sizeof(*v)));
+        }
+        v[n].seq = sqlite3_column_int64(s, 0);
+        v[n].type = pool_dup(&pool, col_str(s, 1));
+        v[n].timestamp = pool_dup(&pool, col_str(s, 2));
+        v[n].flow_id = pool_dup(&pool, col_str(s, 3));
+        v[n].source_id = pool_dup(&pool, col_str(s, 4));
+        v[n].flow_collected_by = pool_dup(&pool, col_str(s, 5));
+        v[n].source_collected_by = pool_dup(&pool, col_str(s, 6));
+        v[n].payload = pool_dup(&pool, col_str(s, 7));
+        n++;
+    }
+    done(s);
+    rc = rc == SQLITE_DONE ? 0 : sqlerr(c, rc, "read events");
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = cb(ctx, &v[i]);
+    tams_free(v);
+    pool_release(&pool);
+    return rc;
+}
+
+static int sqlite_webhook_advance(struct tams_store *st, const char *id, int64_t seq)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    if (rc)
+        return rc;
+    if ((rc = tx_begin(c)))
+        return rc;
+    if (!(s = stmt(c, S_WH_ADVANCE))) {
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, seq);
+    if ((rc = exec_stmt(c, s, "advance webhook")))
+        goto out;
+    if (sqlite3_changes(c->db) == 0)
+        rc = TAMS_ERR_NOTFOUND;
+    else
+        rc = run(c, S_EV_PURGE);
+out:
+    return tx_end(c, rc);
+}
+
+static int sqlite_events_pending(struct tams_store *st, int64_t *count)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc = get_conn(st, &c);
+
+    *count = 0;
+    if (rc)
+        return rc;
+    if (!(s = stmt(c, S_EV_PENDING)))
+        return TAMS_ERR_STORE;
+    rc = step_row(c, s, "count pending events");
+    if (rc == 1) {
+        *count = sqlite3_column_int64(s, 0);
+        done(s);
+        rc = 0;
+    }
+    return rc;
+}
+
 const struct tams_store_ops tams_store_sqlite_ops = {
     .name = "sqlite",
     .caps = 0,
@@ -2908,6 +3587,7 @@ const struct tams_store_ops tams_store_sqlite_ops = {
     .source_list = sqlite_source_list,
     .source_set_prop = sqlite_source_set_prop,
     .source_set_tag = sqlite_source_set_tag,
+    .generation = sqlite_generation,
     .segments_add = sqlite_segments_add,
     .segments_list = sqlite_segments_list,
     .objects_allocate = sqlite_objects_allocate,
@@ -2920,4 +3600,9 @@ const struct tams_store_ops tams_store_sqlite_ops = {
     .gc_trash_list = sqlite_gc_trash_list,
     .gc_trash_done = sqlite_gc_trash_done,
     .gc_trash_retry = sqlite_gc_trash_retry,
+    .webhook_put = sqlite_webhook_put,
+    .webhook_list = sqlite_webhook_list,
+    .events_after = sqlite_events_after,
+    .webhook_advance = sqlite_webhook_advance,
+    .events_pending = sqlite_events_pending,
 };

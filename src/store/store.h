@@ -190,6 +190,40 @@ struct tams_gc_params {
 typedef int (*tams_delete_request_cb)(void *ctx, const struct tams_delete_request *rec);
 typedef int (*tams_trash_cb)(void *ctx, const struct tams_trash_rec *rec);
 
+/* ---- webhooks and the event outbox (notes §8) ---- */
+
+/* A webhook registration. Identity is (url, api_key_name, api_key_value); id is a hidden UUID
+ * the server gives it. doc is the registration as GET lists it (webhook.json without
+ * api_key_value), JSON object text. cursor is the seq of the last event this webhook is done
+ * with (delivered, filtered out or given up). */
+struct tams_webhook_rec {
+    const char *id;
+    const char *url, *api_key_name, *api_key_value; /* name/value NULL when not given */
+    const char *owner;                              /* principal, NULL when anonymous */
+    const char *doc;
+    int64_t cursor;
+};
+
+/* An event of the outbox. Every store write that fires an event appends it in the same
+ * transaction (nothing when no webhook is registered then: a webhook only receives events
+ * written after it was registered). payload is the `event` member as JSON text, except for
+ * flows/segments_added, where it is {"flow_id":..., "segments":[...]} with each segment in its
+ * stored form plus "_object":{"controlled","storage_id","key"} so get_urls can be built per
+ * webhook at delivery. The filter snapshot (ids, collected_by lists as comma-separated UUIDs,
+ * NULL when none) is taken at the change, so a deleted flow still filters. */
+struct tams_event_rec {
+    int64_t seq; /* increasing: the delivery order */
+    const char *type, *timestamp;
+    const char *flow_id, *source_id;
+    const char *flow_collected_by, *source_collected_by;
+    const char *payload;
+};
+
+typedef int (*tams_webhook_cb)(void *ctx, const struct tams_webhook_rec *rec);
+typedef int (*tams_event_cb)(void *ctx, const struct tams_event_rec *rec);
+
+enum tams_webhook_put_result { TAMS_WEBHOOK_CREATED, TAMS_WEBHOOK_UPDATED, TAMS_WEBHOOK_REMOVED };
+
 struct tams_store_ops {
     const char *name;
     unsigned caps;
@@ -201,6 +235,10 @@ struct tams_store_ops {
     void (*close)(struct tams_store *st);
     /* Cheap liveness check of this thread's connection. */
     int (*ping)(struct tams_store *st);
+    /* A number that changes after every committed write (any entity), so a reader can tell
+     * whether something it cached may be stale. NULL when the back end cannot tell (callers
+     * then do not cache). */
+    uint64_t (*generation)(struct tams_store *st);
 
     /* Service settings (name, description, ...): a small key-value table. */
     int (*setting_get)(struct tams_store *st, const char *key, struct tams_buf *out);
@@ -299,6 +337,24 @@ struct tams_store_ops {
     /* The entry's media is gone (done) or must be retried after delay seconds. */
     int (*gc_trash_done)(struct tams_store *st, int64_t id);
     int (*gc_trash_retry)(struct tams_store *st, int64_t id, int64_t delay);
+
+    /* Webhooks (NULL in a back end without them: the API then answers 404). */
+    /* Register, update or (doc NULL) remove the registration with rec's identity, in one
+     * transaction. A new one gets rec->id (caller-made UUID), rec->owner, and a cursor at the
+     * newest event, so it receives only later events; an update replaces doc and keeps id,
+     * owner and cursor. Removing an unknown one is not an error (REMOVED). */
+    int (*webhook_put)(struct tams_store *st, const struct tams_webhook_rec *rec,
+                       enum tams_webhook_put_result *result);
+    /* Every registration, oldest first. */
+    int (*webhook_list)(struct tams_store *st, tams_webhook_cb cb, void *ctx);
+    /* Up to limit events after seq `after`, in seq order. */
+    int (*events_after)(struct tams_store *st, int64_t after, int limit, tams_event_cb cb,
+                        void *ctx);
+    /* The webhook is done with every event up to seq (never moves back); events every webhook
+     * is done with are purged. NOTFOUND when the webhook is gone. */
+    int (*webhook_advance)(struct tams_store *st, const char *id, int64_t seq);
+    /* Events not yet done by each webhook, summed (the delivery queue depth). */
+    int (*events_pending)(struct tams_store *st, int64_t *count);
 };
 
 /* The store in use: its ops and its handle. */

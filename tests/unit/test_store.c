@@ -285,6 +285,26 @@ static void test_settings(void)
     tams_buf_release(&v);
 }
 
+/* The generation moves with every committed write and never with a read, so read caches can
+ * trust it. */
+static void test_generation(void)
+{
+    struct flow_seen fs;
+    uint64_t g0, g1;
+    unsigned eff;
+
+    g0 = OPS->generation(ST);
+    CHECK_INT_EQ(get_flow(901, &fs), TAMS_ERR_NOTFOUND);
+    CHECK(OPS->generation(ST) == g0);
+    CHECK_INT_EQ(put_video(901, 901, 640, "\"label\":\"gen\"", &eff), 0);
+    g1 = OPS->generation(ST);
+    CHECK(g1 != g0);
+    CHECK_INT_EQ(get_flow(901, &fs), 0);
+    CHECK(OPS->generation(ST) == g1);
+    CHECK_INT_EQ(OPS->setting_set(ST, "gen", "x"), 0);
+    CHECK(OPS->generation(ST) != g1);
+}
+
 static void test_cursor(void)
 {
     struct tams_buf c = TAMS_BUF_INIT(1024), k = TAMS_BUF_INIT(512);
@@ -938,6 +958,7 @@ int main(void)
     RUN(test_cursor);
     RUN(test_open_and_migrations);
     RUN(test_settings);
+    RUN(test_generation);
     RUN(test_flow_put_get);
     RUN(test_mutate_and_read_only);
     RUN(test_collections);
