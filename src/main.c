@@ -70,6 +70,7 @@ static int serve(const struct tams_config *cfg)
     rc = tams_http_start(&app.http, &hc, &tams_api_routes, &app, &why);
     if (rc)
         goto out;
+    tams_workers_serving(&app);
     tams_log_info("listening on http://%s%s%s:%u (data dir '%s', store %s)",
                   strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
                   strchr(cfg->listen_host, ':') ? "]" : "", (unsigned)tams_http_port(app.http),

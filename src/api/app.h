@@ -39,8 +39,8 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
 void tams_app_release(struct tams_app *app);
 
 /* Start the background workers (one thread for deletion requests, one for the garbage
- * collector, webhook_workers for webhook delivery); call after the signal mask is set, so they never take SIGTERM. Unfinished
- * deletion requests resume at once. */
+ * collector, webhook_workers for webhook delivery); call after the signal mask is set, so they
+ * never take SIGTERM. Unfinished deletion requests resume at once. */
 int tams_workers_start(struct tams_app *app, struct tams_buf *why);
 /* Ask the workers to stop, wake them and join them; each finishes its current batch (one
  * transaction, or one media deletion). Safe to call twice, or without a start. */

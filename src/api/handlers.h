@@ -14,6 +14,10 @@ void storage_backends_get(struct tams_req *req);
 void health_get(struct tams_req *req);
 void metrics_get(struct tams_req *req);
 
+/* webhooks.c */
+void webhooks_get(struct tams_req *req);
+void webhooks_post(struct tams_req *req);
+
 /* objects_http.c: the built-in object store's endpoints */
 void local_object_get(struct tams_req *req);
 void local_object_put(struct tams_req *req);

@@ -52,8 +52,8 @@ struct th_slot {
 };
 
 struct tams_auth {
-    bool off;         /* auth_disabled */
-    bool always;      /* not loopback: authentication in force even with no credential */
+    bool off;    /* auth_disabled */
+    bool always; /* not loopback: authentication in force even with no credential */
     bool metrics_public;
     int fail_limit;
     char *path;
@@ -199,7 +199,8 @@ static void cache_add(struct tams_auth *a, const unsigned char key[TAMS_SHA256_L
     pthread_mutex_unlock(&a->cache_lock);
 }
 
-/* ---- throttling failed attempts --------------------------------------------------------------- */
+/* ---- throttling failed attempts ---------------------------------------------------------------
+ */
 
 static bool addr_key(const struct sockaddr *sa, unsigned char out[16])
 {
@@ -295,7 +296,8 @@ static void th_fail(struct tams_auth *a, const struct sockaddr *client)
     pthread_mutex_unlock(&a->th_lock);
 }
 
-/* ---- checking one credential ------------------------------------------------------------------ */
+/* ---- checking one credential ------------------------------------------------------------------
+ */
 
 static void client_text(const struct sockaddr *sa, char *out, size_t cap)
 {
@@ -339,8 +341,7 @@ static enum tams_auth_outcome check_basic(struct tams_auth *a, struct snapshot *
         out = TAMS_AUTH_OK;
         goto out;
     }
-    u = tams_creds_check_password(&snap->creds, raw, colon + 1,
-                                  len - (size_t)(colon + 1 - raw));
+    u = tams_creds_check_password(&snap->creds, raw, colon + 1, len - (size_t)(colon + 1 - raw));
     if (!u) {
         *why = "unknown user or wrong password";
         goto out;

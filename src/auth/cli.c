@@ -176,7 +176,8 @@ static int apply(struct cli *c, struct tams_creds *cr, unsigned scopes, bool *di
             *dirty = true;
             c->token = token;
         }
-    } else if ((user ? tams_creds_remove_user(cr, c->name) : tams_creds_remove_token(cr, c->name))) {
+    } else if ((user ? tams_creds_remove_user(cr, c->name)
+                     : tams_creds_remove_token(cr, c->name))) {
         fprintf(c->err, "tamsd: no %s named '%s'\n", c->group, c->name);
         rc = EXIT_FAILED;
     } else {
@@ -294,17 +295,19 @@ int tams_auth_cli(int argc, char **argv, char **envp, FILE *in, FILE *out, FILE 
         goto out;
     }
     if (c.name && !tams_creds_name_valid(c.name)) {
-        fprintf(err, "tamsd: invalid name '%s': 1 to %d of A-Z a-z 0-9 . _ @ -, not starting "
-                     "with . or -\n",
+        fprintf(err,
+                "tamsd: invalid name '%s': 1 to %d of A-Z a-z 0-9 . _ @ -, not starting "
+                "with . or -\n",
                 c.name, TAMS_CREDS_NAME_MAX);
         rc = EXIT_USAGE;
         goto out;
     }
     if (needs_scopes != (c.scopes != NULL) ||
         (c.scopes && tams_scopes_parse(c.scopes, strlen(c.scopes), false, &scopes))) {
-        fprintf(err, needs_scopes ? "tamsd: %s %s needs --scopes, a comma-separated list of "
-                                    "read, write, delete, admin\n"
-                                  : "tamsd: %s %s takes no --scopes\n",
+        fprintf(err,
+                needs_scopes ? "tamsd: %s %s needs --scopes, a comma-separated list of "
+                               "read, write, delete, admin\n"
+                             : "tamsd: %s %s takes no --scopes\n",
                 c.group, c.action);
         rc = EXIT_USAGE;
         goto out;

@@ -136,7 +136,8 @@ static int parse_user(struct tams_creds *c, json_object *o, size_t i, struct tam
         tams_buf_addf(why, "user '%s': kdf must be \"pbkdf2-sha256\"", name);
         return TAMS_ERR_BADREQUEST;
     }
-    if (!json_object_object_get_ex(o, "iterations", &it) || !json_object_is_type(it, json_type_int) ||
+    if (!json_object_object_get_ex(o, "iterations", &it) ||
+        !json_object_is_type(it, json_type_int) ||
         json_object_get_int64(it) < TAMS_CREDS_MIN_ITERATIONS ||
         json_object_get_int64(it) > 100000000) {
         tams_buf_addf(why, "user '%s': iterations must be an integer from %d to 100000000", name,
@@ -438,8 +439,8 @@ out:
 static void pbkdf2(const char *password, size_t plen, const unsigned char *salt, int iterations,
                    unsigned char out[TAMS_SHA256_LEN])
 {
-    if (!PKCS5_PBKDF2_HMAC(password, (int)plen, salt, TAMS_CREDS_SALT_LEN, iterations,
-                           EVP_sha256(), TAMS_SHA256_LEN, out))
+    if (!PKCS5_PBKDF2_HMAC(password, (int)plen, salt, TAMS_CREDS_SALT_LEN, iterations, EVP_sha256(),
+                           TAMS_SHA256_LEN, out))
         TAMS_BUG("PBKDF2 failed");
 }
 
@@ -533,9 +534,8 @@ int tams_creds_remove_token(struct tams_creds *c, const char *name)
     return TAMS_ERR_NOTFOUND;
 }
 
-const struct tams_cred_user *tams_creds_check_password(const struct tams_creds *c,
-                                                       const char *name, const char *password,
-                                                       size_t plen)
+const struct tams_cred_user *tams_creds_check_password(const struct tams_creds *c, const char *name,
+                                                       const char *password, size_t plen)
 {
     static const unsigned char dummy_salt[TAMS_CREDS_SALT_LEN] = {0};
     const struct tams_cred_user *u = NULL;

@@ -82,9 +82,8 @@ int tams_creds_remove_token(struct tams_creds *c, const char *name);
 
 /* The user whose password this is, or NULL. Costs one PBKDF2 run even when the name is
  * unknown, so timing does not tell which names exist. */
-const struct tams_cred_user *tams_creds_check_password(const struct tams_creds *c,
-                                                       const char *name, const char *password,
-                                                       size_t plen);
+const struct tams_cred_user *tams_creds_check_password(const struct tams_creds *c, const char *name,
+                                                       const char *password, size_t plen);
 /* The token with this text, or NULL. */
 const struct tams_cred_token *tams_creds_check_token(const struct tams_creds *c, const char *token,
                                                      size_t n);

@@ -373,7 +373,8 @@ int tams_jwt_verify(const struct tams_jwt_verifier *v, const char *token, size_t
     header = decode_part(token, (size_t)(dot1 - token), HEADER_MAX, &hlen);
     if (!header || !(hobj = parse_object(header, hlen)))
         goto out;
-    if (!json_object_object_get_ex(hobj, "alg", &alg) || !json_object_is_type(alg, json_type_string))
+    if (!json_object_object_get_ex(hobj, "alg", &alg) ||
+        !json_object_is_type(alg, json_type_string))
         goto out;
     if (strcmp(json_object_get_string(alg), v->alg_name) != 0) {
         *why = "the token's algorithm is not the configured one";

@@ -19,9 +19,9 @@
 #include "core/common.h"
 #include "core/buf.h"
 
-#define TAMS_JWT_MAX_LEN 16384  /* bytes in a compact token */
-#define TAMS_JWT_NAME_MAX 256   /* bytes in the principal's name */
-#define TAMS_JWT_MIN_SECRET 32  /* bytes in an HS256 secret */
+#define TAMS_JWT_MAX_LEN 16384 /* bytes in a compact token */
+#define TAMS_JWT_NAME_MAX 256  /* bytes in the principal's name */
+#define TAMS_JWT_MIN_SECRET 32 /* bytes in an HS256 secret */
 
 struct tams_jwt_params {
     const char *alg;             /* "HS256", "RS256" or "ES256" */

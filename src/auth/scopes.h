@@ -13,6 +13,7 @@ enum tams_scope {
     TAMS_SCOPE_DELETE = 1 << 2,
     TAMS_SCOPE_ADMIN = 1 << 3,
 };
+#define TAMS_SCOPE_ALL (TAMS_SCOPE_READ | TAMS_SCOPE_WRITE | TAMS_SCOPE_DELETE | TAMS_SCOPE_ADMIN)
 
 /* The bit for one scope name (exactly n bytes), or 0 for an unknown name. */
 unsigned tams_scope_bit(const char *s, size_t n);

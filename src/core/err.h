@@ -31,7 +31,7 @@
     XX(INTERNAL, 500, "InternalError", "internal server error")                                    \
     XX(STORE, 500, "StoreError", "the metadata store failed")                                      \
     XX(IO, 500, "IOError", "an input/output operation failed")                                     \
-    XX(UNAVAILABLE, 503, "ServiceUnavailable", "the service is temporarily unavailable")        \
+    XX(UNAVAILABLE, 503, "ServiceUnavailable", "the service is temporarily unavailable")           \
     XX(TOOMANY, 429, "TooManyRequests", "too many failed authentications; try again later")
 
 enum tams_err {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* request.h - one HTTP request and its response, as handlers see them.
  *
- * Lifecycle: the gate (http/server.c) creates the request, routes it, checks method, body size,
- * content type and JSON syntax, then calls exactly one handler. The handler fills the response
+ * Lifecycle: the gate (http/server.c) creates the request, routes it, checks method, credential
+ * and scopes (setting req->principal), body size, content type and JSON syntax, then calls
+ * exactly one handler. The handler fills the response
  * through the functions below (it never touches a socket) and returns. Everything allocated
  * from req->pool, and req->json, is freed when the request ends.
  * Handlers run on the server's worker threads and may block briefly (store calls).
@@ -50,6 +51,8 @@ struct tams_req {
     json_object *json;    /* parsed body for TAMS_ROUTE_JSON_BODY routes, else NULL */
     const char *request_id;
     const char *principal; /* authenticated name, NULL when anonymous */
+    unsigned scopes;       /* the principal's enum tams_scope bits (auth/scopes.h); all of them
+                              when no authentication is in force, 0 on open routes */
     void *app;             /* the application context given to tams_http_start */
     void *sink_state;      /* owned by the route's body sink, if any */
     struct tams_pool pool;

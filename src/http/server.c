@@ -273,7 +273,11 @@ static int authorize(struct req_box *box, const struct tams_route *route, enum t
     unsigned scopes, needed;
     int retry_after;
 
-    if (!s->auth || (route->flags & TAMS_ROUTE_OPEN) ||
+    if (!s->auth) {
+        req->scopes = TAMS_SCOPE_ALL;
+        return 0;
+    }
+    if ((route->flags & TAMS_ROUTE_OPEN) ||
         ((route->flags & TAMS_ROUTE_METRICS) && tams_auth_metrics_public(s->auth)))
         return 0;
     in.authorization = tams__http_header(req, "Authorization");
@@ -282,6 +286,7 @@ static int authorize(struct req_box *box, const struct tams_route *route, enum t
     in.client = ci ? ci->client_addr : NULL;
     switch (tams_auth_check(s->auth, &in, name, sizeof(name), &scopes, &retry_after)) {
     case TAMS_AUTH_OFF:
+        req->scopes = TAMS_SCOPE_ALL;
         return 0;
     case TAMS_AUTH_OK:
         break;
@@ -314,6 +319,7 @@ static int authorize(struct req_box *box, const struct tams_route *route, enum t
         return -1;
     }
     req->principal = tams_pool_strdup(&req->pool, name);
+    req->scopes = scopes;
     return 0;
 }
 

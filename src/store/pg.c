@@ -11,7 +11,9 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <time.h>
 
 #define SQL_MAX 16384      /* generated listing SQL: fits MAX_TAG_FILTERS and every other filter */
@@ -306,6 +308,15 @@ struct tams_store {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct conn *free;
+    /* Read caches (the flow cache) key on the generation: bumped at once by this process's
+     * commits, and by the listener thread when another instance's commit is announced
+     * (NOTIFY tams_generation, payload the writer's token). */
+    uint64_t generation;
+    int listening, stop; /* atomics */
+    bool listener_started;
+    pthread_t listener;
+    char token[TAMS_UUID_STRLEN + 1];
+    char commit_sql[96]; /* "NOTIFY ...; COMMIT" */
 };
 
 static void conn_drop(struct conn *c)
@@ -324,14 +335,19 @@ static void quiet_notice(void *arg, const char *msg)
     (void)msg;
 }
 
-static int conn_connect(struct tams_store *st, struct conn *c)
+static PGconn *connect_url(const char *url)
 {
     /* Defaults first: the URL's own settings, expanded at "dbname", override them. */
     const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *const vals[] = {"5", "tamsd", st->url, NULL};
+    const char *const vals[] = {"5", "tamsd", url, NULL};
 
+    return PQconnectdbParams(keys, vals, 1);
+}
+
+static int conn_connect(struct tams_store *st, struct conn *c)
+{
     conn_drop(c);
-    c->pg = PQconnectdbParams(keys, vals, 1);
+    c->pg = connect_url(st->url);
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
         char msg[256];
 
@@ -591,9 +607,11 @@ static int run_tx(struct tams_store *st, enum tx_kind kind, tx_body body, tx_res
             rc = body(c, arg);
         if (kind != TX_NONE && !c->broken) {
             if (rc == 0)
-                rc = simple(c, "COMMIT");
+                rc = simple(c, kind == TX_WRITE ? st->commit_sql : "COMMIT");
             else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
                 PQclear(PQexec(c->pg, "ROLLBACK"));
+            if (rc == 0 && kind == TX_WRITE)
+                __atomic_add_fetch(&st->generation, 1, __ATOMIC_RELEASE);
         }
         bool stale = rc == TAMS_ERR_UNAVAILABLE && c->broken && c->reused &&
                      (kind == TX_NONE || kind == TX_READ || c->nstmt <= 1);
@@ -675,10 +693,84 @@ static void why_cut(struct tams_buf *why, size_t len)
 
 /* ---- open / close / ping / settings ------------------------------------------------------ */
 
+/* ---- cross-instance invalidation ---------------------------------------------------------- */
+
+static void bump(struct tams_store *st)
+{
+    __atomic_add_fetch(&st->generation, 1, __ATOMIC_RELEASE);
+}
+
+static bool stopping(struct tams_store *st)
+{
+    return __atomic_load_n(&st->stop, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* LISTENs on its own connection; reconnects every second while the database is away. While
+ * not listening, generation() moves on every call, so no cache entry is trusted. */
+static void *listener_run(void *arg)
+{
+    struct tams_store *st = arg;
+    PGconn *pg = NULL;
+
+    while (!stopping(st)) {
+        struct pollfd pfd;
+        PGnotify *n;
+
+        if (!pg) {
+            PGresult *r;
+
+            pg = connect_url(st->url);
+            r = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, "LISTEN tams_generation") : NULL;
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                PQclear(r);
+                PQfinish(pg);
+                pg = NULL;
+                for (int i = 0; i < 10 && !stopping(st); i++)
+                    nanosleep(&(struct timespec){0, 100000000}, NULL);
+                continue;
+            }
+            PQclear(r);
+            __atomic_store_n(&st->listening, 1, __ATOMIC_RELEASE);
+            bump(st); /* writes may have gone unheard while not listening */
+        }
+        pfd.fd = PQsocket(pg);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, 200) < 0 && errno != EINTR)
+            break;
+        if (!PQconsumeInput(pg) || PQstatus(pg) != CONNECTION_OK) {
+            __atomic_store_n(&st->listening, 0, __ATOMIC_RELEASE);
+            PQfinish(pg);
+            pg = NULL;
+            bump(st);
+            continue;
+        }
+        while ((n = PQnotifies(pg))) {
+            if (!n->extra || strcmp(n->extra, st->token) != 0)
+                bump(st); /* ours were counted at commit */
+            PQfreemem(n);
+        }
+    }
+    __atomic_store_n(&st->listening, 0, __ATOMIC_RELEASE);
+    PQfinish(pg);
+    return NULL;
+}
+
+static uint64_t pg_generation(struct tams_store *st)
+{
+    if (!__atomic_load_n(&st->listening, __ATOMIC_ACQUIRE))
+        return __atomic_add_fetch(&st->generation, 1, __ATOMIC_ACQ_REL);
+    return __atomic_load_n(&st->generation, __ATOMIC_ACQUIRE);
+}
+
 static void pg_close(struct tams_store *st)
 {
     if (!st)
         return;
+    if (st->listener_started) {
+        __atomic_store_n(&st->stop, 1, __ATOMIC_RELEASE);
+        pthread_join(st->listener, NULL);
+    }
     for (int i = 0; i < st->size; i++)
         conn_drop(&st->conns[i]);
     tams_free(st->conns);
@@ -748,6 +840,7 @@ void tams__store_pg_set_pool_size(int n)
 
 static int pg_open(struct tams_store **out, const char *url, const char *data_dir)
 {
+    sigset_t all, old;
     struct tams_store *st;
     struct conn *c = NULL;
     int rc;
@@ -758,6 +851,9 @@ static int pg_open(struct tams_store **out, const char *url, const char *data_di
     st->url = tams_strdup(url ? url : "");
     st->size = pool_size_setting > 0 ? pool_size_setting : 16;
     st->conns = tams_calloc((size_t)st->size, sizeof(*st->conns));
+    tams_uuid_v4(st->token);
+    snprintf(st->commit_sql, sizeof(st->commit_sql), "NOTIFY tams_generation, '%s'; COMMIT",
+             st->token);
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
     for (int i = st->size; i-- > 0;) {
@@ -773,6 +869,12 @@ static int pg_open(struct tams_store **out, const char *url, const char *data_di
         pg_close(st);
         return rc;
     }
+    /* The listener takes no signals: they belong to the thread that waits for them in main. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    if (pthread_create(&st->listener, NULL, listener_run, st) == 0)
+        st->listener_started = true;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     tams_log_info("postgresql: connected (pool of %d connections)", st->size);
     *out = st;
     return 0;
@@ -2903,10 +3005,11 @@ static int pg_gc_trash_retry(struct tams_store *st, int64_t id, int64_t delay)
 
 const struct tams_store_ops tams_store_pg_ops = {
     .name = "postgresql",
-    .caps = TAMS_STORE_CAP_SKIP_LOCKED,
+    .caps = TAMS_STORE_CAP_SKIP_LOCKED | TAMS_STORE_CAP_NOTIFY,
     .open = pg_open,
     .close = pg_close,
     .ping = pg_ping,
+    .generation = pg_generation,
     .setting_get = pg_setting_get,
     .setting_set = pg_setting_set,
     .flow_put = pg_flow_put,

@@ -270,7 +270,7 @@ static const char *const migrations[] = {
                   " WHERE not_before <= ?1 ORDER BY not_before LIMIT ?2")                           \
     XX(TRASH_DEL, "DELETE FROM object_trash WHERE id = ?1")                                         \
     XX(TRASH_RETRY, "UPDATE object_trash SET not_before = ?2 WHERE id = ?1")                        \
-    XX(HOOKS_ANY, "SELECT 1 FROM webhooks LIMIT 1")                                                 \
+    XX(HOOKS_ANY, "SELECT 1 FROM webhooks WHERE rowid > 0 LIMIT 1")                                 \
     XX(EV_INSERT, "INSERT INTO events(type, ts, flow_id, source_id, flow_collected_by,"             \
                   " source_collected_by, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")             \
     XX(FLOW_SNAP, "SELECT f.source_id, (SELECT group_concat(x.collector_id, ',') FROM"              \

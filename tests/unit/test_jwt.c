@@ -241,7 +241,8 @@ static void test_rs256_es256(EVP_PKEY *rsa, EVP_PKEY *ec)
     CHECK_INT_EQ(verify(vr, t, &res), TAMS_ERR_UNAUTHORIZED);
     tams_free(t);
     /* wrong issuer, missing issuer, wrong audience, audience as a string */
-    t = sign_pkey(RS, "{\"sub\":\"s\",\"exp\":1700003600,\"iss\":\"https://evil\",\"aud\":\"tams\"}",
+    t = sign_pkey(RS,
+                  "{\"sub\":\"s\",\"exp\":1700003600,\"iss\":\"https://evil\",\"aud\":\"tams\"}",
                   rsa, false);
     CHECK_INT_EQ(verify(vr, t, &res), TAMS_ERR_UNAUTHORIZED);
     tams_free(t);
@@ -282,8 +283,9 @@ static void test_malformed(void)
     struct tams_buf b = TAMS_BUF_INIT(1 << 16);
     char *good = sign_hs256(HS, GOOD, secret, strlen(secret));
     static const char *const bad[] = {
-        "", ".", "..", "...", "a.b", "a.b.c.d", "abc", "@@@.###.$$$",
-        "eyJhbGciOiJIUzI1NiJ9..", /* empty payload and signature */
+        "",    ".",           "..",
+        "...", "a.b",         "a.b.c.d",
+        "abc", "@@@.###.$$$", "eyJhbGciOiJIUzI1NiJ9..", /* empty payload and signature */
     };
     char *t;
 
@@ -330,27 +332,26 @@ static void test_bad_params(EVP_PKEY *rsa, EVP_PKEY *ec, EVP_PKEY *rsa_small)
     struct tams_jwt_verifier *v = NULL;
     struct tams_buf why = TAMS_BUF_INIT(512);
     char *rpem = public_pem(rsa), *epem = public_pem(ec), *spem = public_pem(rsa_small);
-    struct tams_jwt_params p = {.alg = "HS256", .secret = (const unsigned char *)"short",
-                                .secret_len = 5};
+    struct tams_jwt_params p = {
+        .alg = "HS256", .secret = (const unsigned char *)"short", .secret_len = 5};
 
     CHECK_INT_EQ(tams_jwt_verifier_new(&v, &p, &why), TAMS_ERR_BADREQUEST);
     CHECK(v == NULL && why.len > 0);
-    p = (struct tams_jwt_params){.alg = "HS512", .secret = (const unsigned char *)secret,
-                                 .secret_len = strlen(secret)};
+    p = (struct tams_jwt_params){
+        .alg = "HS512", .secret = (const unsigned char *)secret, .secret_len = strlen(secret)};
     CHECK_INT_EQ(tams_jwt_verifier_new(&v, &p, &why), TAMS_ERR_BADREQUEST);
     p = (struct tams_jwt_params){.alg = "none"};
     CHECK_INT_EQ(tams_jwt_verifier_new(&v, &p, &why), TAMS_ERR_BADREQUEST);
-    p = (struct tams_jwt_params){.alg = "RS256", .public_key_pem = epem,
-                                 .public_key_len = strlen(epem)};
+    p = (struct tams_jwt_params){
+        .alg = "RS256", .public_key_pem = epem, .public_key_len = strlen(epem)};
     CHECK_INT_EQ(tams_jwt_verifier_new(&v, &p, &why), TAMS_ERR_BADREQUEST);
-    p = (struct tams_jwt_params){.alg = "ES256", .public_key_pem = rpem,
-                                 .public_key_len = strlen(rpem)};
+    p = (struct tams_jwt_params){
+        .alg = "ES256", .public_key_pem = rpem, .public_key_len = strlen(rpem)};
     CHECK_INT_EQ(tams_jwt_verifier_new(&v, &p, &why), TAMS_ERR_BADREQUEST);
-    p = (struct tams_jwt_params){.alg = "RS256", .public_key_pem = spem,
-                                 .public_key_len = strlen(spem)};
+    p = (struct tams_jwt_params){
+        .alg = "RS256", .public_key_pem = spem, .public_key_len = strlen(spem)};
     CHECK_INT_EQ(tams_jwt_verifier_new(&v, &p, &why), TAMS_ERR_BADREQUEST);
-    p = (struct tams_jwt_params){.alg = "RS256", .public_key_pem = "garbage",
-                                 .public_key_len = 7};
+    p = (struct tams_jwt_params){.alg = "RS256", .public_key_pem = "garbage", .public_key_len = 7};
     CHECK_INT_EQ(tams_jwt_verifier_new(&v, &p, &why), TAMS_ERR_BADREQUEST);
     p = (struct tams_jwt_params){.alg = "RS256"};
     CHECK_INT_EQ(tams_jwt_verifier_new(&v, &p, &why), TAMS_ERR_BADREQUEST);
@@ -453,7 +454,10 @@ static void test_creds(void)
     tams_creds_release(&c);
     /* malformed files */
     static const char *const bad[] = {
-        "", "[]", "{\"version\":2}", "{\"version\":1,\"users\":{}}",
+        "",
+        "[]",
+        "{\"version\":2}",
+        "{\"version\":1,\"users\":{}}",
         "{\"version\":1,\"users\":[{\"name\":\"a\",\"kdf\":\"pbkdf2-sha256\",\"iterations\":10,"
         "\"salt\":\"00\",\"hash\":\"00\",\"scopes\":[]}]}",
         "{\"version\":1,\"tokens\":[{\"name\":\"t\",\"id\":\"xyz\",\"hash\":\"00\",\"scopes\":[]}]}",

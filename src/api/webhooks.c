@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* webhooks.c - GET/HEAD/POST /service/webhooks (notes §1.1, §2.12, §8.1). */
+#include "core/common.h"
+#include "core/random.h"
+#include "api/app.h"
+#include "api/handlers.h"
+#include "events/ssrf.h"
+#include "events/webhook.h"
+#include "http/respond.h"
+
+static const struct tams_store_handle *store_of(struct tams_req *req)
+{
+    return &((struct tams_app *)req->app)->store;
+}
+
+bool tams_webhooks_supported(const struct tams_app *app)
+{
+    const struct tams_store_ops *ops = app->store.ops;
+    return ops && ops->webhook_put && ops->webhook_list && ops->events_after &&
+           ops->webhook_advance && ops->events_pending;
+}
+
+static bool supported_or_404(struct tams_req *req)
+{
+    if (tams_webhooks_supported(req->app))
+        return true;
+    tams_send_error(req, TAMS_ERR_NOTFOUND, "webhooks are not supported by this metadata store");
+    return false;
+}
+
+struct list_ctx {
+    struct tams_json *j;
+    const char *principal;
+};
+
+static int list_row(void *ctx, const struct tams_webhook_rec *rec)
+{
+    struct list_ctx *c = ctx;
+
+    /* Only the owner's registrations (notes §8.1); anonymous requests see anonymous ones. */
+    if ((c->principal == NULL) != (rec->owner == NULL) ||
+        (c->principal && strcmp(c->principal, rec->owner) != 0))
+        return 0;
+    tams_json_raw(c->j, rec->doc, strlen(rec->doc));
+    return 0;
+}
+
+void webhooks_get(struct tams_req *req)
+{
+    const struct tams_store_handle *h = store_of(req);
+    struct list_ctx ctx = {tams_res_json(req), req->principal};
+    int rc;
+
+    if (!supported_or_404(req))
+        return;
+    tams_json_arr_open(ctx.j);
+    rc = h->ops->webhook_list(h->st, list_row, &ctx);
+    tams_json_arr_close(ctx.j);
+    if (rc) {
+        tams_send_error(req, rc, NULL);
+        return;
+    }
+    tams_send_json_body(req, 200);
+}
+
+void webhooks_post(struct tams_req *req)
+{
+    struct tams_app *app = req->app;
+    const struct tams_store_handle *h = store_of(req);
+    struct tams_webhook_reg reg;
+    struct tams_buf why = TAMS_BUF_INIT(1024), doc = TAMS_BUF_INIT(1 << 20);
+    struct tams_webhook_rec rec = {0};
+    enum tams_webhook_put_result result;
+    char id[TAMS_UUID_STRLEN + 1], addr[TAMS_SSRF_ADDRMAX];
+    int rc;
+
+    if (!supported_or_404(req))
+        goto out0;
+    if ((rc = tams_webhook_parse(req->json, &reg, &why))) {
+        tams_send_error(req, rc, "%s", why.data);
+        goto out0;
+    }
+    /* SSRF: every address of the host must be public (re-checked at each delivery). A removal
+     * contacts nobody, so it is not checked. */
+    if (reg.events &&
+        (rc = tams_ssrf_resolve(reg.host, app->cfg->webhooks_allow_private, addr, &why))) {
+        tams_send_error(req, rc, "%s", why.data);
+        goto out;
+    }
+    tams_uuid_v4(id);
+    rec.id = id;
+    rec.url = reg.url;
+    rec.api_key_name = reg.api_key_name;
+    rec.api_key_value = reg.api_key_value;
+    rec.owner = req->principal;
+    if (reg.events) {
+        tams_webhook_doc(&reg, &doc);
+        if (!tams_buf_ok(&doc)) {
+            tams_send_error(req, TAMS_ERR_TOOBIG, "the webhook registration is too large");
+            goto out;
+        }
+        rec.doc = doc.data;
+    }
+    rc = h->ops->webhook_put(h->st, &rec, &result);
+    if (rc)
+        tams_send_error(req, rc, NULL);
+    else
+        tams_send_empty(req, result == TAMS_WEBHOOK_REMOVED ? 204 : 201);
+out:
+    tams_webhook_reg_release(&reg);
+out0:
+    tams_buf_release(&why);
+    tams_buf_release(&doc);
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* outbox.c - event payload text, written by the store inside the transaction of the change. */
+#include "core/common.h"
+#include "store/outbox.h"
+#include "tams/timestamp.h"
+
+/* The Flow document with the server members spliced in, like api/flow_doc.c (the store may not
+ * include api/; NEEDSWORK: move both into one module below store and api). */
+static void write_flow(struct tams_buf *b, const struct tams_flow_rec *rec)
+{
+    size_t end = rec->doclen;
+    bool empty = true;
+
+    while (end && rec->doc[end - 1] != '}')
+        end--;
+    tams_assert(end > 0);
+    end--;
+    for (size_t i = 1; i < end; i++)
+        if (!strchr(" \n\t\r", rec->doc[i])) {
+            empty = false;
+            break;
+        }
+    tams_buf_add(b, rec->doc, end);
+#define MEMBER(key, val)                                                                           \
+    do {                                                                                           \
+        if (val) {                                                                                 \
+            tams_buf_addstr(b, empty ? "\"" key "\":" : ",\"" key "\":");                          \
+            tams_json_escape(b, (val), strlen(val));                                               \
+            empty = false;                                                                         \
+        }                                                                                          \
+    } while (0)
+    MEMBER("created", rec->created);
+    MEMBER("metadata_updated", rec->metadata_updated);
+    MEMBER("segments_updated", rec->segments_updated);
+    MEMBER("created_by", rec->created_by);
+    MEMBER("updated_by", rec->updated_by);
+#undef MEMBER
+    if (rec->ncollected_by) {
+        tams_buf_addstr(b, empty ? "\"collected_by\":[" : ",\"collected_by\":[");
+        for (size_t i = 0; i < rec->ncollected_by; i++) {
+            if (i)
+                tams_buf_addch(b, ',');
+            tams_json_escape(b, rec->collected_by[i], strlen(rec->collected_by[i]));
+        }
+        tams_buf_addch(b, ']');
+    }
+    tams_buf_addch(b, '}');
+}
+
+void tams_outbox_flow(struct tams_buf *out, const struct tams_flow_rec *rec)
+{
+    tams_buf_addstr(out, "{\"flow\":");
+    write_flow(out, rec);
+    tams_buf_addch(out, '}');
+}
+
+void tams_outbox_source(struct tams_buf *out, const struct tams_source_rec *r)
+{
+    struct tams_json jw, *j = &jw;
+
+    tams_json_init(j, out);
+    tams_json_obj_open(j);
+    tams_json_key(j, "source");
+    tams_json_obj_open(j);
+    tams_json_kstr(j, "id", r->id);
+    tams_json_kstr(j, "format", r->format);
+    if (r->label)
+        tams_json_kstr(j, "label", r->label);
+    if (r->description)
+        tams_json_kstr(j, "description", r->description);
+    tams_json_key(j, "tags");
+    tams_json_obj_open(j);
+    for (size_t i = 0; i < r->ntags; i++)
+        tams_json_kstr(j, r->tags[i].name, r->tags[i].value);
+    tams_json_obj_close(j);
+    if (r->created)
+        tams_json_kstr(j, "created", r->created);
+    if (r->updated)
+        tams_json_kstr(j, "updated", r->updated);
+    if (r->created_by)
+        tams_json_kstr(j, "created_by", r->created_by);
+    if (r->updated_by)
+        tams_json_kstr(j, "updated_by", r->updated_by);
+    if (r->nsource_collection) {
+        tams_json_key(j, "source_collection");
+        tams_json_arr_open(j);
+        for (size_t i = 0; i < r->nsource_collection; i++) {
+            tams_json_obj_open(j);
+            tams_json_kstr(j, "id", r->source_collection[i].id);
+            tams_json_kstr(j, "role", r->source_collection[i].role);
+            tams_json_obj_close(j);
+        }
+        tams_json_arr_close(j);
+    }
+    if (r->ncollected_by) {
+        tams_json_key(j, "collected_by");
+        tams_json_arr_open(j);
+        for (size_t i = 0; i < r->ncollected_by; i++)
+            tams_json_str(j, r->collected_by[i]);
+        tams_json_arr_close(j);
+    }
+    tams_json_obj_close(j);
+    tams_json_obj_close(j);
+}
+
+void tams_outbox_id(struct tams_buf *out, const char *key, const char *id)
+{
+    struct tams_json j;
+
+    tams_json_init(&j, out);
+    tams_json_obj_open(&j);
+    tams_json_kstr(&j, key, id);
+    tams_json_obj_close(&j);
+}
+
+void tams_outbox_segments_deleted(struct tams_buf *out, const char *flow_id,
+                                  const struct tams_timerange *tr)
+{
+    struct tams_json j;
+    char text[TAMS_TIMERANGE_STRMAX];
+
+    tams_timerange_format(tr, text);
+    tams_json_init(&j, out);
+    tams_json_obj_open(&j);
+    tams_json_kstr(&j, "flow_id", flow_id);
+    tams_json_kstr(&j, "timerange", text);
+    tams_json_obj_close(&j);
+}
+
+void tams_outbox_segments_begin(struct tams_json *j, struct tams_buf *out, const char *flow_id)
+{
+    tams_json_init(j, out);
+    tams_json_obj_open(j);
+    tams_json_kstr(j, "flow_id", flow_id);
+    tams_json_key(j, "segments");
+    tams_json_arr_open(j);
+}
+
+static void write_ts(struct tams_json *j, const char *key, int64_t ns)
+{
+    char ts[TAMS_TS_STRMAX];
+
+    tams_ts_format(ns, ts);
+    tams_json_kstr(j, key, ts);
+}
+
+void tams_outbox_segment(struct tams_json *j, const struct tams_segment *s, bool controlled,
+                         const char *storage_id, const char *key)
+{
+    char tr[TAMS_TIMERANGE_STRMAX];
+
+    tams_timerange_format(&s->tr, tr);
+    tams_json_obj_open(j);
+    tams_json_kstr(j, "object_id", s->object_id);
+    tams_json_kstr(j, "timerange", tr);
+    if (s->has & TAMS_SEG_TS_OFFSET)
+        write_ts(j, "ts_offset", s->ts_offset);
+    if (s->has & TAMS_SEG_LAST_DURATION)
+        write_ts(j, "last_duration", s->last_duration);
+    if (s->has & TAMS_SEG_SAMPLE_OFFSET)
+        tams_json_kint(j, "sample_offset", s->sample_offset);
+    if (s->has & TAMS_SEG_SAMPLE_COUNT)
+        tams_json_kint(j, "sample_count", s->sample_count);
+    if (s->has & TAMS_SEG_KEY_FRAME_COUNT)
+        tams_json_kint(j, "key_frame_count", s->key_frame_count);
+    if (s->get_urls) {
+        tams_json_key(j, "_get_urls");
+        tams_json_raw(j, s->get_urls, strlen(s->get_urls));
+    }
+    tams_json_key(j, "_object");
+    tams_json_obj_open(j);
+    tams_json_kbool(j, "controlled", controlled);
+    if (storage_id)
+        tams_json_kstr(j, "storage_id", storage_id);
+    if (key)
+        tams_json_kstr(j, "key", key);
+    tams_json_obj_close(j);
+    tams_json_obj_close(j);
+}
+
+void tams_outbox_segments_end(struct tams_json *j)
+{
+    tams_json_arr_close(j);
+    tams_json_obj_close(j);
+}
+
+char *tams_outbox_join(const char *const *ids, size_t n)
+{
+    struct tams_buf b = TAMS_BUF_INIT(1 << 20);
+
+    if (!n)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            tams_buf_addch(&b, ',');
+        tams_buf_addstr(&b, ids[i]);
+    }
+    return tams_buf_detach(&b, NULL);
+}
