@@ -590,3 +590,37 @@ def test_cli_uses_the_servers_settings_resolution(tmp_path):
                        env={k: v for k, v in os.environ.items() if not k.startswith("TAMS_")})
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "from-file" / "credentials.json").exists()
+
+
+def test_webhooks_belong_to_their_owner(tmp_path):
+    """Only the principal that registered a webhook, or an admin, sees or changes it."""
+    srv, creds = start_auth_server(tmp_path, args=["--webhooks-allow-private", "true"])
+    try:
+        add_user(srv.data_dir, "alice", "read,write", "pw-alice-123")
+        add_user(srv.data_dir, "bob", "read,write", "pw-bob-1234")
+        time.sleep(1.5)  # the server re-reads the credentials file within a second
+        owner, other = {"auth": ("alice", "pw-alice-123")}, {"auth": ("bob", "pw-bob-1234")}
+        admin = creds.request_kw("bearer", "admin")
+        hook = {"url": "http://127.0.0.1:9/hook", "events": ["flows/created"],
+                "api_key_name": "X-Key", "api_key_value": "s3cret"}
+        r = srv.post("/service/webhooks", json=hook, **owner)
+        assert r.status_code == 201, r.text
+        mine = srv.get("/service/webhooks", **owner)
+        assert mine.status_code == 200, mine.text
+        assert [h["url"] for h in mine.json()] == [hook["url"]]
+        assert "api_key_value" not in mine.json()[0]
+        assert srv.get("/service/webhooks", **other).json() == []
+        assert [h["url"] for h in srv.get("/service/webhooks", **admin).json()] == [hook["url"]]
+        # Another principal can neither update nor remove it.
+        body = check_error(srv.post("/service/webhooks", json=dict(hook, events=[]), **other),
+                           403)
+        assert "another principal" in body["summary"]
+        assert srv.get("/service/webhooks", **owner).json() != []
+        # The owner and an admin can.
+        r = srv.post("/service/webhooks", json=dict(hook, events=["flows/deleted"]), **owner)
+        assert r.status_code == 201
+        r = srv.post("/service/webhooks", json=dict(hook, events=[]), **admin)
+        assert r.status_code == 204
+        assert srv.get("/service/webhooks", **owner).json() == []
+    finally:
+        srv.stop()
