@@ -177,6 +177,10 @@ OPS = [
     ("segments", "POST", "/flows/{flow}/segments", "segment", "write", 201, None),
     ("storage", "POST", "/flows/{flow}/storage", {"limit": 1}, "write", 201, None),
     ("objects", "GET", "/objects/{object}", None, "read", 200, None),
+    ("deletion", "DELETE", "/flows/{flow}/segments?timerange=[900:0_901:0)", None, "delete", 204,
+     None),
+    ("deletion", "GET", "/flow-delete-requests", None, "read", 200, None),
+    ("webhooks", "GET", "/service/webhooks", None, "read", 200, None),
 ]
 SCHEMES = ("basic", "bearer", "access_token", "jwt")
 WHO = ("wrong",) + SCOPES
