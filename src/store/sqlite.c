@@ -195,6 +195,9 @@ static const char *const migrations[] = {
     XX(OBJ_INS_UNCONTROLLED,                                                                        \
        "INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"                   \
        " first_referenced_by_flow, created) VALUES (?1, NULL, '', 0, NULL, ?2, ?3)")                \
+    XX(OBJ_CLAIM, "UPDATE objects SET first_referenced_by_flow = ?2, unreferenced_at = NULL"        \
+                  " WHERE id = ?1 AND first_referenced_by_flow IS NULL"                             \
+                  " AND allocated_for_flow = ?2")                                                   \
     XX(OBJ_SET_FIRST, "UPDATE objects SET first_referenced_by_flow = ?2 WHERE id = ?1"              \
                       " AND first_referenced_by_flow IS NULL")                                      \
     XX(SEG_INSERT,                                                                                  \
@@ -1988,8 +1991,10 @@ struct seg_batch {
     char now[TAMS_RFC3339_MAX];
     const char *obj_id; /* object of the last lookup, and what it is by now */
     enum obj_state obj;
+    bool obj_claimed;   /* obj_id was just registered for the first time by this batch */
     const char *ref_id; /* object whose reference count rise is still to be written */
     int64_t ref_count;
+    bool ref_claimed; /* ref_id was claimed here: it cannot be waiting for the collector */
 };
 
 /* Write the pending reference count rise: consecutive segments of one object (a long object
@@ -2009,8 +2014,8 @@ static int flush_ref(struct seg_batch *b)
     b->ref_count = 0;
     if ((rc = exec_stmt(b->c, s, "raise object reference")))
         return rc;
-    /* Referenced again: no longer the collector's. */
-    return delete_by_id(b->c, S_OBJ_REREF, b->ref_id);
+    /* Referenced again: no longer the collector's (a freshly claimed object never was). */
+    return b->ref_claimed ? 0 : delete_by_id(b->c, S_OBJ_REREF, b->ref_id);
 }
 
 static void bind_opt(sqlite3_stmt *s, int i, bool has, int64_t v)
@@ -2052,7 +2057,18 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
     }
     rc = 0;
     if (!b->obj_id || strcmp(b->obj_id, seg->object_id) != 0) {
-        if ((rc = object_state(b->c, seg->object_id, b->flow_id, &b->obj)))
+        /* Bulk ingest registers objects allocated for this flow: claim one with a single
+         * seek, and look closer only when that does not apply. */
+        if (!(s = stmt(b->c, S_OBJ_CLAIM)))
+            return TAMS_ERR_STORE;
+        sqlite3_bind_text(s, 1, seg->object_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, b->flow_id, -1, SQLITE_STATIC);
+        if ((rc = exec_stmt(b->c, s, "claim object")))
+            return rc;
+        b->obj_claimed = sqlite3_changes(b->c->db) == 1;
+        if (b->obj_claimed)
+            b->obj = OBJ_REGISTERED;
+        else if ((rc = object_state(b->c, seg->object_id, b->flow_id, &b->obj)))
             return rc;
         b->obj_id = seg->object_id;
     }
@@ -2112,6 +2128,8 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
 
     if (b->ref_count && strcmp(b->ref_id, seg->object_id) != 0 && (rc = flush_ref(b)))
         return rc;
+    if (!b->ref_count)
+        b->ref_claimed = b->obj_claimed;
     b->ref_id = seg->object_id;
     b->ref_count++;
     *result = 0;
