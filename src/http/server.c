@@ -718,14 +718,16 @@ void tams_http_stop(struct tams_http_server *s, int timeout_ms)
     int64_t deadline = tams_clock_mono_us() + (int64_t)timeout_ms * 1000;
     if (!s)
         return;
+    /* The listen socket is ours after quiesce, but worker threads may still have it in their
+     * epoll sets: close it only after MHD_stop_daemon (libmicrohttpd aborts otherwise). */
     fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     while (__atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST) > 0 && tams_clock_mono_us() < deadline)
         usleep(10000);
     if (__atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST) > 0)
         tams_log_warn("stopping with %d requests still in flight",
                       __atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST));
     MHD_stop_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
     server_free(s);
 }
