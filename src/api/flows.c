@@ -4,7 +4,7 @@
 #include "core/json.h"
 #include "api/app.h"
 #include "api/flow_cache.h"
-#include "api/flow_doc.h"
+#include "store/flow_doc.h"
 #include "api/handlers.h"
 #include "api/paging.h"
 #include "api/params.h"

@@ -1,57 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* outbox.c - event payload text, written by the store inside the transaction of the change. */
 #include "core/common.h"
+#include "store/flow_doc.h"
 #include "store/outbox.h"
 #include "tams/timestamp.h"
 
-/* The Flow document with the server members spliced in, like api/flow_doc.c (the store may not
- * include api/; NEEDSWORK: move both into one module below store and api). */
-static void write_flow(struct tams_buf *b, const struct tams_flow_rec *rec)
-{
-    size_t end = rec->doclen;
-    bool empty = true;
-
-    while (end && rec->doc[end - 1] != '}')
-        end--;
-    tams_assert(end > 0);
-    end--;
-    for (size_t i = 1; i < end; i++)
-        if (!strchr(" \n\t\r", rec->doc[i])) {
-            empty = false;
-            break;
-        }
-    tams_buf_add(b, rec->doc, end);
-#define MEMBER(key, val)                                                                           \
-    do {                                                                                           \
-        if (val) {                                                                                 \
-            tams_buf_addstr(b, empty ? "\"" key "\":" : ",\"" key "\":");                          \
-            tams_json_escape(b, (val), strlen(val));                                               \
-            empty = false;                                                                         \
-        }                                                                                          \
-    } while (0)
-    MEMBER("created", rec->created);
-    MEMBER("metadata_updated", rec->metadata_updated);
-    MEMBER("segments_updated", rec->segments_updated);
-    MEMBER("created_by", rec->created_by);
-    MEMBER("updated_by", rec->updated_by);
-#undef MEMBER
-    if (rec->ncollected_by) {
-        tams_buf_addstr(b, empty ? "\"collected_by\":[" : ",\"collected_by\":[");
-        for (size_t i = 0; i < rec->ncollected_by; i++) {
-            if (i)
-                tams_buf_addch(b, ',');
-            tams_json_escape(b, rec->collected_by[i], strlen(rec->collected_by[i]));
-        }
-        tams_buf_addch(b, ']');
-    }
-    tams_buf_addch(b, '}');
-}
-
 void tams_outbox_flow(struct tams_buf *out, const struct tams_flow_rec *rec)
 {
-    tams_buf_addstr(out, "{\"flow\":");
-    write_flow(out, rec);
-    tams_buf_addch(out, '}');
+    struct tams_json j;
+    tams_json_init(&j, out);
+    tams_json_obj_open(&j);
+    tams_json_key(&j, "flow");
+    tams_flow_doc_write(&j, rec, NULL);
+    tams_json_obj_close(&j);
 }
 
 void tams_outbox_source(struct tams_buf *out, const struct tams_source_rec *r)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* flow_doc.c - the stored document is spliced as text; only server members are written. */
 #include "core/common.h"
-#include "api/flow_doc.h"
+#include "store/flow_doc.h"
 
 void tams_flow_doc_write(struct tams_json *j, const struct tams_flow_rec *rec,
                          const struct tams_timerange *timerange)

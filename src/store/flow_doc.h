@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* flow_doc.h - writing a stored flow as the API's Flow JSON. */
-#ifndef TAMS_API_FLOW_DOC_H
-#define TAMS_API_FLOW_DOC_H
+/* flow_doc.h - writing a stored flow as the API's Flow JSON (responses and event payloads). */
+#ifndef TAMS_STORE_FLOW_DOC_H
+#define TAMS_STORE_FLOW_DOC_H
 
 #include "core/json.h"
 #include "store/store.h"
