@@ -7,6 +7,7 @@
 #include "api/paging.h"
 #include "api/params.h"
 #include "http/respond.h"
+#include "store/flow_doc.h"
 
 static const struct tams_store_handle *store_of(struct tams_req *req)
 {
@@ -21,52 +22,9 @@ static void send_store_error(struct tams_req *req, int rc, const char *id)
         tams_send_error(req, rc, NULL);
 }
 
-static void write_source(struct tams_json *j, const struct tams_source_rec *r)
-{
-    tams_json_obj_open(j);
-    tams_json_kstr(j, "id", r->id);
-    tams_json_kstr(j, "format", r->format);
-    if (r->label)
-        tams_json_kstr(j, "label", r->label);
-    if (r->description)
-        tams_json_kstr(j, "description", r->description);
-    tams_json_key(j, "tags");
-    tams_json_obj_open(j);
-    for (size_t i = 0; i < r->ntags; i++)
-        tams_json_kstr(j, r->tags[i].name, r->tags[i].value);
-    tams_json_obj_close(j);
-    if (r->created)
-        tams_json_kstr(j, "created", r->created);
-    if (r->updated)
-        tams_json_kstr(j, "updated", r->updated);
-    if (r->created_by)
-        tams_json_kstr(j, "created_by", r->created_by);
-    if (r->updated_by)
-        tams_json_kstr(j, "updated_by", r->updated_by);
-    if (r->nsource_collection) {
-        tams_json_key(j, "source_collection");
-        tams_json_arr_open(j);
-        for (size_t i = 0; i < r->nsource_collection; i++) {
-            tams_json_obj_open(j);
-            tams_json_kstr(j, "id", r->source_collection[i].id);
-            tams_json_kstr(j, "role", r->source_collection[i].role);
-            tams_json_obj_close(j);
-        }
-        tams_json_arr_close(j);
-    }
-    if (r->ncollected_by) {
-        tams_json_key(j, "collected_by");
-        tams_json_arr_open(j);
-        for (size_t i = 0; i < r->ncollected_by; i++)
-            tams_json_str(j, r->collected_by[i]);
-        tams_json_arr_close(j);
-    }
-    tams_json_obj_close(j);
-}
-
 static int list_row(void *ctx, const struct tams_source_rec *rec)
 {
-    write_source(ctx, rec);
+    tams_source_doc_write(ctx, rec);
     return 0;
 }
 
@@ -126,7 +84,7 @@ static int get_row(void *ctx, const struct tams_source_rec *r)
 
     switch (c->view) {
     case VIEW_SOURCE:
-        write_source(j, r);
+        tams_source_doc_write(j, r);
         break;
     case VIEW_TAGS:
         tams_json_obj_open(j);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* flow_doc.h - writing a stored flow as the API's Flow JSON (responses and event payloads). */
+/* flow_doc.h - stored flows and sources as the API's JSON (responses and event payloads). */
 #ifndef TAMS_STORE_FLOW_DOC_H
 #define TAMS_STORE_FLOW_DOC_H
 
@@ -11,5 +11,8 @@
  * timerange is not NULL. */
 void tams_flow_doc_write(struct tams_json *j, const struct tams_flow_rec *rec,
                          const struct tams_timerange *timerange);
+
+/* A Source with its derived source_collection and collected_by (omitted when empty). */
+void tams_source_doc_write(struct tams_json *j, const struct tams_source_rec *r);
 
 #endif

@@ -22,45 +22,7 @@ void tams_outbox_source(struct tams_buf *out, const struct tams_source_rec *r)
     tams_json_init(j, out);
     tams_json_obj_open(j);
     tams_json_key(j, "source");
-    tams_json_obj_open(j);
-    tams_json_kstr(j, "id", r->id);
-    tams_json_kstr(j, "format", r->format);
-    if (r->label)
-        tams_json_kstr(j, "label", r->label);
-    if (r->description)
-        tams_json_kstr(j, "description", r->description);
-    tams_json_key(j, "tags");
-    tams_json_obj_open(j);
-    for (size_t i = 0; i < r->ntags; i++)
-        tams_json_kstr(j, r->tags[i].name, r->tags[i].value);
-    tams_json_obj_close(j);
-    if (r->created)
-        tams_json_kstr(j, "created", r->created);
-    if (r->updated)
-        tams_json_kstr(j, "updated", r->updated);
-    if (r->created_by)
-        tams_json_kstr(j, "created_by", r->created_by);
-    if (r->updated_by)
-        tams_json_kstr(j, "updated_by", r->updated_by);
-    if (r->nsource_collection) {
-        tams_json_key(j, "source_collection");
-        tams_json_arr_open(j);
-        for (size_t i = 0; i < r->nsource_collection; i++) {
-            tams_json_obj_open(j);
-            tams_json_kstr(j, "id", r->source_collection[i].id);
-            tams_json_kstr(j, "role", r->source_collection[i].role);
-            tams_json_obj_close(j);
-        }
-        tams_json_arr_close(j);
-    }
-    if (r->ncollected_by) {
-        tams_json_key(j, "collected_by");
-        tams_json_arr_open(j);
-        for (size_t i = 0; i < r->ncollected_by; i++)
-            tams_json_str(j, r->collected_by[i]);
-        tams_json_arr_close(j);
-    }
-    tams_json_obj_close(j);
+    tams_source_doc_write(j, r);
     tams_json_obj_close(j);
 }
 
