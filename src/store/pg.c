@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "store/backend_int.h"
 #include "store/cursor.h"
 #include "store/outbox.h"
 #include "store/pg_int.h"
@@ -697,47 +698,6 @@ static int lock_flow(struct conn *c, const char *flow_id)
 
 /* ---- strings that live for one operation ------------------------------------------------- */
 
-struct strpool {
-    char **v;
-    size_t n, cap;
-};
-
-static const char *pool_keep(struct strpool *p, char *s)
-{
-    if (p->n == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 16;
-        p->v = tams_realloc(p->v, tams_st_mult(p->cap, sizeof(*p->v)));
-    }
-    p->v[p->n++] = s;
-    return s;
-}
-
-static const char *pool_dup(struct strpool *p, const char *s)
-{
-    return s ? pool_keep(p, tams_strdup(s)) : NULL;
-}
-
-static void pool_release(struct strpool *p)
-{
-    for (size_t i = 0; i < p->n; i++)
-        tams_free(p->v[i]);
-    tams_free(p->v);
-    p->v = NULL;
-    p->n = p->cap = 0;
-}
-
-static void why_add(struct tams_buf *why, const char *fmt, ...) TAMS_PRINTF(2, 3);
-static void why_add(struct tams_buf *why, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!why)
-        return;
-    va_start(ap, fmt);
-    tams_buf_vaddf(why, fmt, ap);
-    va_end(ap);
-}
-
 /* Undo what an attempt appended to why before it is run again. */
 static void why_cut(struct tams_buf *why, size_t len)
 {
@@ -1065,8 +1025,8 @@ static int ensure_source(struct conn *c, const struct tams_flow_index *idx, cons
     if (PQntuples(r) == 0) {
         rc = ERR_RETRY; /* deleted in between */
     } else if (strcmp(PQgetvalue(r, 0, 0), idx->format) != 0) {
-        why_add(why, "source_id %s has format %s; flow format %s", idx->source_id,
-                PQgetvalue(r, 0, 0), idx->format);
+        tams__why_add(why, "source_id %s has format %s; flow format %s", idx->source_id,
+                      PQgetvalue(r, 0, 0), idx->format);
         rc = TAMS_ERR_VALIDATION;
     }
     PQclear(r);
@@ -1094,14 +1054,14 @@ static int write_flow_rows(struct conn *c, const struct tams_flow_index *idx, co
 
     for (size_t i = 0; i < idx->ncollection; i++) {
         if (strcmp(idx->collection[i].id, idx->id) == 0) {
-            why_add(why, "flow_collection must not list the flow itself (%s)", idx->id);
+            tams__why_add(why, "flow_collection must not list the flow itself (%s)", idx->id);
             return TAMS_ERR_VALIDATION;
         }
         rc = exists(c, S_FLOW_EXISTS, idx->collection[i].id);
         if (rc < 0)
             return rc;
         if (rc == 0) {
-            why_add(why, "flow_collection member %s does not exist", idx->collection[i].id);
+            tams__why_add(why, "flow_collection member %s does not exist", idx->collection[i].id);
             return TAMS_ERR_VALIDATION;
         }
     }
@@ -1171,13 +1131,14 @@ static int flow_put_body(struct conn *c, void *arg)
     if ((rc = lock_flow(c, idx->id)) || (rc = read_flow_state(c, idx->id, &fs)))
         goto out;
     if (fs.exists && fs.deleting) {
-        why_add(a->why, "flow %s is being deleted; try again when its deletion request is done",
-                idx->id);
+        tams__why_add(a->why,
+                      "flow %s is being deleted; try again when its deletion request is done",
+                      idx->id);
         rc = TAMS_ERR_CONFLICT;
         goto out;
     }
     if (fs.exists && fs.read_only) {
-        why_add(a->why, "flow %s is read-only", idx->id);
+        tams__why_add(a->why, "flow %s is read-only", idx->id);
         rc = TAMS_ERR_READONLY;
         goto out;
     }
@@ -1251,7 +1212,7 @@ static int flow_mutate_body(struct conn *c, void *arg)
         goto out;
     }
     if (fs.read_only && !a->allow_read_only) {
-        why_add(a->why, "flow %s is read-only", a->id);
+        tams__why_add(a->why, "flow %s is read-only", a->id);
         rc = TAMS_ERR_READONLY;
         goto out;
     }
@@ -1266,12 +1227,12 @@ static int flow_mutate_body(struct conn *c, void *arg)
         goto out;
     have_idx = true;
     if (strcmp(idx.id, a->id) != 0) {
-        why_add(a->why, "id cannot be changed (%s)", a->id);
+        tams__why_add(a->why, "id cannot be changed (%s)", a->id);
         rc = TAMS_ERR_VALIDATION;
         goto out;
     }
     if (strcmp(idx.source_id, fs.source_id) != 0) {
-        why_add(a->why, "source_id cannot be changed by a property update");
+        tams__why_add(a->why, "source_id cannot be changed by a property update");
         rc = TAMS_ERR_VALIDATION;
         goto out;
     }
@@ -1306,7 +1267,7 @@ static int pg_flow_mutate(struct tams_store *st, const char *id, bool allow_read
 /* Remove flow id from every other flow's collection: rows and documents. */
 static int drop_from_collectors(struct conn *c, const char *id, const char *now)
 {
-    struct strpool ids = {0};
+    struct tams__strpool ids = {0};
     struct params p = {.n = 0};
     PGresult *r;
     int rc;
@@ -1315,7 +1276,7 @@ static int drop_from_collectors(struct conn *c, const char *id, const char *now)
     if ((rc = exec_q(c, S_COLLECTORS_OF, &p, &r)))
         return rc;
     for (int i = 0; i < PQntuples(r); i++)
-        pool_dup(&ids, PQgetvalue(r, i, 0));
+        tams__pool_dup(&ids, PQgetvalue(r, i, 0));
     PQclear(r);
     for (size_t i = 0; i < ids.n && rc == 0; i++) {
         struct flow_state fs;
@@ -1353,7 +1314,7 @@ static int drop_from_collectors(struct conn *c, const char *id, const char *now)
     }
     if (rc == 0)
         rc = run1(c, S_COLL_DEL_MEMBER, id, NULL);
-    pool_release(&ids);
+    tams__pool_release(&ids);
     return rc;
 }
 
@@ -1573,18 +1534,6 @@ static void add_tag_filters(struct tams_buf *sql, struct params *p, const char *
     }
 }
 
-static int page_after(const struct tams_page *page, const char *kind, struct tams_buf *key)
-{
-    int rc;
-
-    if (!page || !page->after)
-        return 0;
-    rc = tams_cursor_decode(page->after, kind, key);
-    if (rc == 0 && !tams_uuid_valid(key->data, key->len))
-        rc = TAMS_ERR_BADPAGE;
-    return rc;
-}
-
 static int pg_flow_list(struct tams_store *st, const struct tams_flow_filter *f,
                         const struct tams_page *page, tams_flow_cb cb, void *ctx)
 {
@@ -1598,7 +1547,7 @@ static int pg_flow_list(struct tams_store *st, const struct tams_flow_filter *f,
         rc = TAMS_ERR_BADQUERY;
         goto out;
     }
-    if ((rc = page_after(page, "flows", &after)))
+    if ((rc = tams__page_after(page, "flows", &after)))
         goto out;
     tams_buf_addstr(&sql, "SELECT " FLOW_COLS " FROM flows f WHERE f.deleting = 0");
     if (f && f->source_id)
@@ -1745,7 +1694,7 @@ struct source_args {
     struct source_row *v;
     size_t n;
     bool more;
-    struct strpool pool;
+    struct tams__strpool pool;
 };
 
 static void source_args_reset(void *arg)
@@ -1758,7 +1707,7 @@ static void source_args_reset(void *arg)
         tams_free(a->v[i].collected_by);
     }
     tams_free(a->v);
-    pool_release(&a->pool);
+    tams__pool_release(&a->pool);
     a->v = NULL;
     a->n = 0;
     a->more = false;
@@ -1767,7 +1716,7 @@ static void source_args_reset(void *arg)
 static int source_row_complete(struct conn *c, struct source_args *a, struct source_row *row)
 {
     static const enum sid q[] = {S_SOURCE_TAGS, S_SOURCE_COLLECTION, S_SOURCE_COLLECTED_BY};
-    struct strpool *p = &a->pool;
+    struct tams__strpool *p = &a->pool;
 
     for (size_t k = 0; k < TAMS_ARRAY_SIZE(q); k++) {
         struct params pp = {.n = 0};
@@ -1782,23 +1731,23 @@ static int source_row_complete(struct conn *c, struct source_args *a, struct sou
         if (k == 0) {
             row->tags = tams_calloc(n ? n : 1, sizeof(*row->tags));
             for (size_t i = 0; i < n; i++) {
-                row->tags[i].name = pool_dup(p, PQgetvalue(r, (int)i, 0));
-                row->tags[i].value = pool_dup(p, PQgetvalue(r, (int)i, 1));
+                row->tags[i].name = tams__pool_dup(p, PQgetvalue(r, (int)i, 0));
+                row->tags[i].value = tams__pool_dup(p, PQgetvalue(r, (int)i, 1));
             }
             row->rec.tags = row->tags;
             row->rec.ntags = n;
         } else if (k == 1) {
             row->coll = tams_calloc(n ? n : 1, sizeof(*row->coll));
             for (size_t i = 0; i < n; i++) {
-                row->coll[i].id = pool_dup(p, PQgetvalue(r, (int)i, 0));
-                row->coll[i].role = pool_dup(p, PQgetvalue(r, (int)i, 1));
+                row->coll[i].id = tams__pool_dup(p, PQgetvalue(r, (int)i, 0));
+                row->coll[i].role = tams__pool_dup(p, PQgetvalue(r, (int)i, 1));
             }
             row->rec.source_collection = row->coll;
             row->rec.nsource_collection = n;
         } else {
             row->collected_by = tams_calloc(n ? n : 1, sizeof(*row->collected_by));
             for (size_t i = 0; i < n; i++)
-                row->collected_by[i] = pool_dup(p, PQgetvalue(r, (int)i, 0));
+                row->collected_by[i] = tams__pool_dup(p, PQgetvalue(r, (int)i, 0));
             row->rec.collected_by = row->collected_by;
             row->rec.ncollected_by = n;
         }
@@ -1833,14 +1782,14 @@ static int source_body(struct conn *c, void *arg)
     for (int i = 0; i < rows; i++) {
         struct tams_source_rec *s = &a->v[i].rec;
 
-        s->id = pool_dup(&a->pool, gv(r, i, 0));
-        s->format = pool_dup(&a->pool, gv(r, i, 1));
-        s->label = pool_dup(&a->pool, gv(r, i, 2));
-        s->description = pool_dup(&a->pool, gv(r, i, 3));
-        s->created = pool_dup(&a->pool, gv(r, i, 4));
-        s->updated = pool_dup(&a->pool, gv(r, i, 5));
-        s->created_by = pool_dup(&a->pool, gv(r, i, 6));
-        s->updated_by = pool_dup(&a->pool, gv(r, i, 7));
+        s->id = tams__pool_dup(&a->pool, gv(r, i, 0));
+        s->format = tams__pool_dup(&a->pool, gv(r, i, 1));
+        s->label = tams__pool_dup(&a->pool, gv(r, i, 2));
+        s->description = tams__pool_dup(&a->pool, gv(r, i, 3));
+        s->created = tams__pool_dup(&a->pool, gv(r, i, 4));
+        s->updated = tams__pool_dup(&a->pool, gv(r, i, 5));
+        s->created_by = tams__pool_dup(&a->pool, gv(r, i, 6));
+        s->updated_by = tams__pool_dup(&a->pool, gv(r, i, 7));
         a->n++;
     }
     PQclear(r);
@@ -1878,7 +1827,7 @@ static int pg_source_list(struct tams_store *st, const struct tams_source_filter
         rc = TAMS_ERR_BADQUERY;
         goto out;
     }
-    if ((rc = page_after(page, "sources", &after)))
+    if ((rc = tams__page_after(page, "sources", &after)))
         goto out;
     tams_buf_addstr(&sql, "SELECT " SOURCE_COLS " FROM sources src WHERE true");
     if (f && f->format)
@@ -2004,18 +1953,18 @@ static int media_flow_check(struct conn *c, const char *flow_id, const char *wha
         return rc;
     if (PQntuples(r) == 0) {
         PQclear(r);
-        why_add(why, "flow %s does not exist", flow_id);
+        tams__why_add(why, "flow %s does not exist", flow_id);
         return TAMS_ERR_NOTFOUND;
     }
     read_only = gb(r, 0, 0);
     container = gb(r, 0, 1);
     PQclear(r);
     if (read_only) {
-        why_add(why, "flow %s is read-only", flow_id);
+        tams__why_add(why, "flow %s is read-only", flow_id);
         return TAMS_ERR_READONLY;
     }
     if (!container) {
-        why_add(why, "flow %s has no container: %s", flow_id, what);
+        tams__why_add(why, "flow %s has no container: %s", flow_id, what);
         return TAMS_ERR_VALIDATION;
     }
     return 0;
@@ -2080,7 +2029,7 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
 
     *result = TAMS_ERR_VALIDATION;
     if (!seg->object_id || !seg->object_id[0] || !tams_timerange_is_bounded(&seg->tr)) {
-        why_add(why, "a segment needs an object_id and a bounded, non-empty timerange");
+        tams__why_add(why, "a segment needs an object_id and a bounded, non-empty timerange");
         return 0;
     }
     rc = seg_seek(b->c, S_SEG_LAST_LE, b->flow_id, seg->tr.hi, &prev);
@@ -2092,7 +2041,7 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
 
         tams_timerange_format(&seg->tr, x);
         tams_timerange_format(&other, o);
-        why_add(why, "segment %s overlaps segment %s of flow %s", x, o, b->flow_id);
+        tams__why_add(why, "segment %s overlaps segment %s of flow %s", x, o, b->flow_id);
         return 0;
     }
     rc = 0;
@@ -2103,15 +2052,17 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
     }
     switch (b->obj) {
     case OBJ_ALLOCATED_OTHER:
-        why_add(why, "object '%s' was allocated for another flow and has not been registered yet",
-                seg->object_id);
+        tams__why_add(why,
+                      "object '%s' was allocated for another flow and has not been registered yet",
+                      seg->object_id);
         return 0;
     case OBJ_UNKNOWN:
         if (!seg->get_urls) {
-            why_add(why,
-                    "object '%s' is unknown: allocate it with POST /flows/{id}/storage or give"
-                    " get_urls",
-                    seg->object_id);
+            tams__why_add(
+                why,
+                "object '%s' is unknown: allocate it with POST /flows/{id}/storage or give"
+                " get_urls",
+                seg->object_id);
             return 0;
         }
         ps(&p, seg->object_id);
@@ -2238,32 +2189,6 @@ static int pg_segments_add(struct tams_store *st, const char *flow_id,
     return rc;
 }
 
-static int page_lo(const struct tams_page *page, const char *kind, bool *have, int64_t *out)
-{
-    struct tams_buf key = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
-    char canon[32], *end;
-    long long v;
-    int rc;
-
-    *have = false;
-    if (!page || !page->after)
-        return 0;
-    rc = tams_cursor_decode(page->after, kind, &key);
-    if (rc == 0) {
-        errno = 0;
-        v = strtoll(key.data, &end, 10);
-        snprintf(canon, sizeof(canon), "%lld", v);
-        if (errno || *end || strcmp(canon, key.data) != 0) {
-            rc = TAMS_ERR_BADPAGE;
-        } else {
-            *out = (int64_t)v;
-            *have = true;
-        }
-    }
-    tams_buf_release(&key);
-    return rc;
-}
-
 struct seg_list_args {
     const char *flow_id, *object_id;
     const struct tams_timerange *tr;
@@ -2350,7 +2275,7 @@ static int pg_segments_list(struct tams_store *st, const char *flow_id,
     kind = a.reverse ? "segments-rev" : "segments";
     if (page && page->next_key)
         tams_buf_reset(page->next_key);
-    if ((rc = page_lo(page, kind, &a.have_after, &a.after)))
+    if ((rc = tams__page_lo(page, kind, &a.have_after, &a.after)))
         return rc;
     if (a.tr && tams_timerange_is_empty(a.tr))
         return 0;
@@ -2419,7 +2344,7 @@ static int alloc_body(struct conn *c, void *arg)
 
         if ((rc = exists(c, S_OBJ_EXISTS, a->objs[i].id)) != 0) {
             if (rc == 1) {
-                why_add(a->why, "object id '%s' already exists", a->objs[i].id);
+                tams__why_add(a->why, "object id '%s' already exists", a->objs[i].id);
                 rc = TAMS_ERR_VALIDATION;
             }
             break;
@@ -2446,7 +2371,7 @@ struct object_args {
     const char *id, *after;
     int limit;
     char *first;
-    struct strpool flows;
+    struct tams__strpool flows;
     bool more;
 };
 
@@ -2456,7 +2381,7 @@ static void object_reset(void *arg)
 
     tams_free(a->first);
     a->first = NULL;
-    pool_release(&a->flows);
+    tams__pool_release(&a->flows);
     a->more = false;
 }
 
@@ -2488,7 +2413,7 @@ static int object_body(struct conn *c, void *arg)
             a->more = true;
             break;
         }
-        pool_dup(&a->flows, PQgetvalue(r, i, 0));
+        tams__pool_dup(&a->flows, PQgetvalue(r, i, 0));
     }
     PQclear(r);
     return 0;
@@ -2505,7 +2430,7 @@ static int pg_object_get(struct tams_store *st, const char *id, const struct tam
     a.limit = page && page->limit > 0 ? page->limit : 100;
     if (page && page->next_key)
         tams_buf_reset(page->next_key);
-    if ((rc = page_after(page, "objflows", &after)))
+    if ((rc = tams__page_after(page, "objflows", &after)))
         goto out;
     a.after = after.data; /* "" sorts before every id */
     if ((rc = run_tx(st, TX_READ, object_body, object_reset, &a)))
@@ -2641,14 +2566,6 @@ static int touch_segments(struct conn *c, const char *flow_id, const char *now)
     ps(&p, flow_id);
     ps(&p, now);
     return run(c, S_FLOW_SEG_TOUCH, &p, NULL);
-}
-
-static void time_after(int64_t seconds, char out[TAMS_RFC3339_MAX])
-{
-    int64_t us = tams_clock_wall_us();
-    int64_t add = seconds > INT64_MAX / 2000000 ? INT64_MAX / 2000000 : seconds;
-
-    tams_clock_rfc3339(us + add * 1000000, out);
 }
 
 struct delete_start_args {
@@ -2837,7 +2754,7 @@ static int dr_finish(struct conn *c, const char *id, const char *status, const c
     char expiry[TAMS_RFC3339_MAX];
     struct params p = {.n = 0};
 
-    time_after(ttl, expiry);
+    tams__time_after(ttl, expiry);
     ps(&p, id);
     ps(&p, status);
     ps(&p, "()");
@@ -3078,7 +2995,7 @@ static int trash_retry_body(struct conn *c, void *arg)
     char when[TAMS_RFC3339_MAX];
     struct params p = {.n = 0};
 
-    time_after(a->delay, when);
+    tams__time_after(a->delay, when);
     pi(&p, a->id);
     ps(&p, when);
     return run(c, S_TRASH_RETRY, &p, NULL);
@@ -3126,7 +3043,7 @@ static int hooks_on(struct conn *c)
 
 /* What a flow's events are filtered by (notes §8.3), read inside the transaction. */
 struct ev_snap {
-    struct strpool pool;
+    struct tams__strpool pool;
     const char *source_id, *flow_cb, *source_cb;
 };
 
@@ -3146,7 +3063,7 @@ static int snap_source(struct conn *c, struct ev_snap *sn)
         tams_buf_addstr(&b, PQgetvalue(r, i, 0));
     }
     PQclear(r);
-    sn->source_cb = b.len ? pool_keep(&sn->pool, tams_buf_detach(&b, NULL)) : NULL;
+    sn->source_cb = b.len ? tams__pool_keep(&sn->pool, tams_buf_detach(&b, NULL)) : NULL;
     tams_buf_release(&b);
     return 0;
 }
@@ -3165,8 +3082,8 @@ static int snap_flow(struct conn *c, const char *flow_id, struct ev_snap *sn)
         PQclear(r);
         return TAMS_ERR_NOTFOUND;
     }
-    sn->source_id = pool_dup(&sn->pool, gv(r, 0, 0));
-    sn->flow_cb = pool_dup(&sn->pool, gv(r, 0, 1));
+    sn->source_id = tams__pool_dup(&sn->pool, gv(r, 0, 0));
+    sn->flow_cb = tams__pool_dup(&sn->pool, gv(r, 0, 1));
     PQclear(r);
     return snap_source(c, sn);
 }
@@ -3226,7 +3143,7 @@ static int ev_flow(struct conn *c, const char *type, const char *flow_id, const 
     rc = ev_insert(c, type, now, flow_id, &sn, &payload);
 out:
     PQclear(r);
-    pool_release(&sn.pool);
+    tams__pool_release(&sn.pool);
     tams_buf_release(&payload);
     return rc;
 }
@@ -3247,7 +3164,7 @@ static int ev_flow_deleted(struct conn *c, const char *flow_id, const char *sour
     tams_outbox_id(&payload, "flow_id", flow_id);
     if (rc == 0)
         rc = ev_insert(c, TAMS_EV_FLOW_DELETED, now, flow_id, &sn, &payload);
-    pool_release(&sn.pool);
+    tams__pool_release(&sn.pool);
     tams_buf_release(&payload);
     return rc;
 }
@@ -3285,7 +3202,7 @@ static int ev_source(struct conn *c, const char *type, const char *source_id, co
     rc = ev_insert(c, type, now, NULL, &sn, &payload);
 out:
     source_args_reset(&rows);
-    pool_release(&sn.pool);
+    tams__pool_release(&sn.pool);
     tams_buf_release(&payload);
     return rc;
 }
@@ -3322,7 +3239,7 @@ static int ev_segments_added(struct conn *c, const char *flow_id, const struct t
     if (rc == 0)
         rc = ev_insert(c, TAMS_EV_SEGMENTS_ADDED, now, flow_id, &sn, &payload);
 out:
-    pool_release(&sn.pool);
+    tams__pool_release(&sn.pool);
     tams_buf_release(&payload);
     return rc;
 }
@@ -3372,7 +3289,7 @@ static int ev_seg_runs(struct conn *c, const struct del_sel *sel, int64_t upto, 
     }
 out:
     PQclear(r);
-    pool_release(&sn.pool);
+    tams__pool_release(&sn.pool);
     tams_buf_release(&payload);
     return rc;
 }

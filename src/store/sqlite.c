@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "store/backend_int.h"
 #include "store/cursor.h"
 #include "store/outbox.h"
 #include "store/store.h"
@@ -562,47 +563,6 @@ static int tx_end(struct conn *c, int rc)
 
 /* ---- strings that live for one operation ------------------------------------------------- */
 
-struct strpool {
-    char **v;
-    size_t n, cap;
-};
-
-static const char *pool_keep(struct strpool *p, char *s)
-{
-    if (p->n == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 16;
-        p->v = tams_realloc(p->v, tams_st_mult(p->cap, sizeof(*p->v)));
-    }
-    p->v[p->n++] = s;
-    return s;
-}
-
-static const char *pool_dup(struct strpool *p, const char *s)
-{
-    return s ? pool_keep(p, tams_strdup(s)) : NULL;
-}
-
-static void pool_release(struct strpool *p)
-{
-    for (size_t i = 0; i < p->n; i++)
-        tams_free(p->v[i]);
-    tams_free(p->v);
-    p->v = NULL;
-    p->n = p->cap = 0;
-}
-
-static void why_add(struct tams_buf *why, const char *fmt, ...) TAMS_PRINTF(2, 3);
-static void why_add(struct tams_buf *why, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!why)
-        return;
-    va_start(ap, fmt);
-    tams_buf_vaddf(why, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- open / close / ping / settings ------------------------------------------------------ */
 
 static int read_user_version(struct conn *c, int *out)
@@ -898,8 +858,8 @@ static int ensure_source(struct conn *c, const struct tams_flow_index *idx, cons
     if (rc == 1) {
         const char *format = col_str(s, 0);
         if (strcmp(format, idx->format) != 0) {
-            why_add(why, "source_id %s has format %s; flow format %s", idx->source_id, format,
-                    idx->format);
+            tams__why_add(why, "source_id %s has format %s; flow format %s", idx->source_id, format,
+                          idx->format);
             rc = TAMS_ERR_VALIDATION;
         } else {
             rc = 0;
@@ -949,14 +909,14 @@ static int write_flow_rows(struct conn *c, const struct tams_flow_index *idx, co
 
     for (size_t i = 0; i < idx->ncollection; i++) {
         if (strcmp(idx->collection[i].id, idx->id) == 0) {
-            why_add(why, "flow_collection must not list the flow itself (%s)", idx->id);
+            tams__why_add(why, "flow_collection must not list the flow itself (%s)", idx->id);
             return TAMS_ERR_VALIDATION;
         }
         rc = exists(c, S_FLOW_EXISTS, idx->collection[i].id);
         if (rc < 0)
             return rc;
         if (rc == 0) {
-            why_add(why, "flow_collection member %s does not exist", idx->collection[i].id);
+            tams__why_add(why, "flow_collection member %s does not exist", idx->collection[i].id);
             return TAMS_ERR_VALIDATION;
         }
     }
@@ -1034,13 +994,13 @@ static int sqlite_flow_put(struct tams_store *st, const struct tams_flow_index *
     if (rc)
         goto out;
     if (fs.exists && fs.deleting) {
-        why_add(why, "flow %s is being deleted; try again when its deletion request is done",
-                idx->id);
+        tams__why_add(why, "flow %s is being deleted; try again when its deletion request is done",
+                      idx->id);
         rc = TAMS_ERR_CONFLICT;
         goto out;
     }
     if (fs.exists && fs.read_only) {
-        why_add(why, "flow %s is read-only", idx->id);
+        tams__why_add(why, "flow %s is read-only", idx->id);
         rc = TAMS_ERR_READONLY;
         goto out;
     }
@@ -1093,7 +1053,7 @@ static int sqlite_flow_mutate(struct tams_store *st, const char *id, bool allow_
         goto out;
     }
     if (fs.read_only && !allow_read_only) {
-        why_add(why, "flow %s is read-only", id);
+        tams__why_add(why, "flow %s is read-only", id);
         rc = TAMS_ERR_READONLY;
         goto out;
     }
@@ -1113,12 +1073,12 @@ static int sqlite_flow_mutate(struct tams_store *st, const char *id, bool allow_
     /* Property updates never move a flow: the path names it, and ADR 0025 says source_id does
      * not change after creation (a PUT of the whole flow may still do it). */
     if (strcmp(idx.id, id) != 0) {
-        why_add(why, "id cannot be changed (%s)", id);
+        tams__why_add(why, "id cannot be changed (%s)", id);
         rc = TAMS_ERR_VALIDATION;
         goto out;
     }
     if (strcmp(idx.source_id, fs.source_id) != 0) {
-        why_add(why, "source_id cannot be changed by a property update");
+        tams__why_add(why, "source_id cannot be changed by a property update");
         rc = TAMS_ERR_VALIDATION;
         goto out;
     }
@@ -1142,7 +1102,7 @@ out:
  * members of their documents, so documents and flow_collection never disagree. */
 static int drop_from_collectors(struct conn *c, const char *id, const char *now)
 {
-    struct strpool ids = {0};
+    struct tams__strpool ids = {0};
     sqlite3_stmt *s = stmt(c, S_COLLECTORS_OF);
     int rc;
 
@@ -1150,7 +1110,7 @@ static int drop_from_collectors(struct conn *c, const char *id, const char *now)
         return TAMS_ERR_STORE;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        pool_dup(&ids, col_str(s, 0));
+        tams__pool_dup(&ids, col_str(s, 0));
     done(s);
     if (rc != SQLITE_DONE) {
         rc = sqlerr(c, rc, "read collectors");
@@ -1206,7 +1166,7 @@ static int drop_from_collectors(struct conn *c, const char *id, const char *now)
         rc = exec_stmt(c, s, "delete memberships");
     }
 out:
-    pool_release(&ids);
+    tams__pool_release(&ids);
     return rc;
 }
 
@@ -1293,7 +1253,7 @@ out:
 /* Build a record from a FLOW_COLS row and hand it to cb. With keep, every string is copied
  * first, so the caller may reset the statement before calling back. */
 static void flow_rec_read(sqlite3_stmt *s, struct tams_flow_rec *rec, const char **coll,
-                          struct strpool *keep)
+                          struct tams__strpool *keep)
 {
     memset(rec, 0, sizeof(*rec));
     rec->id = col_str(s, 0);
@@ -1307,14 +1267,14 @@ static void flow_rec_read(sqlite3_stmt *s, struct tams_flow_rec *rec, const char
     rec->read_only = sqlite3_column_int(s, 7) != 0;
     *coll = col_str(s, 8);
     if (keep) {
-        rec->id = pool_dup(keep, rec->id);
-        rec->doc = pool_dup(keep, rec->doc);
-        rec->created = pool_dup(keep, rec->created);
-        rec->metadata_updated = pool_dup(keep, rec->metadata_updated);
-        rec->segments_updated = pool_dup(keep, rec->segments_updated);
-        rec->created_by = pool_dup(keep, rec->created_by);
-        rec->updated_by = pool_dup(keep, rec->updated_by);
-        *coll = pool_dup(keep, *coll);
+        rec->id = tams__pool_dup(keep, rec->id);
+        rec->doc = tams__pool_dup(keep, rec->doc);
+        rec->created = tams__pool_dup(keep, rec->created);
+        rec->metadata_updated = tams__pool_dup(keep, rec->metadata_updated);
+        rec->segments_updated = tams__pool_dup(keep, rec->segments_updated);
+        rec->created_by = tams__pool_dup(keep, rec->created_by);
+        rec->updated_by = tams__pool_dup(keep, rec->updated_by);
+        *coll = tams__pool_dup(keep, *coll);
     }
 }
 
@@ -1350,7 +1310,7 @@ static int emit_flow(struct tams_flow_rec *rec, const char *coll, tams_flow_cb c
 static int sqlite_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, void *ctx)
 {
     struct tams_flow_rec rec;
-    struct strpool keep = {0};
+    struct tams__strpool keep = {0};
     const char *coll;
     struct conn *c;
     sqlite3_stmt *s;
@@ -1371,7 +1331,7 @@ static int sqlite_flow_get(struct tams_store *st, const char *id, tams_flow_cb c
     flow_rec_read(s, &rec, &coll, &keep);
     done(s);
     rc = emit_flow(&rec, coll, cb, ctx);
-    pool_release(&keep);
+    tams__pool_release(&keep);
     return rc;
 }
 
@@ -1461,24 +1421,13 @@ static int prepare_generated(struct conn *c, const struct tams_buf *sql, const s
 }
 
 /* Decode page->after into an id (a UUID, since both flows and sources are keyed by UUID). */
-static int page_after(const struct tams_page *page, const char *kind, struct tams_buf *key)
-{
-    int rc;
-
-    if (!page || !page->after)
-        return 0;
-    rc = tams_cursor_decode(page->after, kind, key);
-    if (rc == 0 && !tams_uuid_valid(key->data, key->len))
-        rc = TAMS_ERR_BADPAGE;
-    return rc;
-}
 
 static int sqlite_flow_list(struct tams_store *st, const struct tams_flow_filter *f,
                             const struct tams_page *page, tams_flow_cb cb, void *ctx)
 {
     struct tams_buf sql = TAMS_BUF_INIT(SQL_MAX), after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
     struct params p = {.n = 0};
-    struct strpool last = {0};
+    struct tams__strpool last = {0};
     struct tams_flow_rec rec;
     const char *coll;
     sqlite3_stmt *s = NULL;
@@ -1491,7 +1440,7 @@ static int sqlite_flow_list(struct tams_store *st, const struct tams_flow_filter
         rc = TAMS_ERR_BADQUERY;
         goto out;
     }
-    if ((rc = page_after(page, "flows", &after)))
+    if ((rc = tams__page_after(page, "flows", &after)))
         goto out;
     if ((rc = get_conn(st, &c)))
         goto out;
@@ -1539,8 +1488,8 @@ static int sqlite_flow_list(struct tams_store *st, const struct tams_flow_filter
             goto out;
         }
         rows++;
-        pool_release(&last);
-        pool_dup(&last, col_str(s, 0));
+        tams__pool_release(&last);
+        tams__pool_dup(&last, col_str(s, 0));
         flow_rec_read(s, &rec, &coll, NULL);
         if ((rc = emit_flow(&rec, coll, cb, ctx)))
             goto out;
@@ -1548,7 +1497,7 @@ static int sqlite_flow_list(struct tams_store *st, const struct tams_flow_filter
     rc = rc == SQLITE_DONE ? 0 : sqlerr(c, rc, "flow_list");
 out:
     sqlite3_finalize(s);
-    pool_release(&last);
+    tams__pool_release(&last);
     tams_buf_release(&sql);
     tams_buf_release(&after);
     return rc;
@@ -1642,7 +1591,7 @@ struct source_row {
 struct source_rows {
     struct source_row *v;
     size_t n;
-    struct strpool pool;
+    struct tams__strpool pool;
 };
 
 static void source_rows_release(struct source_rows *rows)
@@ -1653,7 +1602,7 @@ static void source_rows_release(struct source_rows *rows)
         tams_free(rows->v[i].collected_by);
     }
     tams_free(rows->v);
-    pool_release(&rows->pool);
+    tams__pool_release(&rows->pool);
     rows->v = NULL;
     rows->n = 0;
 }
@@ -1661,17 +1610,17 @@ static void source_rows_release(struct source_rows *rows)
 /* Columns: id, format, label, description, created, updated, created_by, updated_by. */
 static void source_row_read(struct source_rows *rows, sqlite3_stmt *s, struct source_row *r)
 {
-    struct strpool *p = &rows->pool;
+    struct tams__strpool *p = &rows->pool;
 
     memset(r, 0, sizeof(*r));
-    r->rec.id = pool_dup(p, col_str(s, 0));
-    r->rec.format = pool_dup(p, col_str(s, 1));
-    r->rec.label = pool_dup(p, col_str(s, 2));
-    r->rec.description = pool_dup(p, col_str(s, 3));
-    r->rec.created = pool_dup(p, col_str(s, 4));
-    r->rec.updated = pool_dup(p, col_str(s, 5));
-    r->rec.created_by = pool_dup(p, col_str(s, 6));
-    r->rec.updated_by = pool_dup(p, col_str(s, 7));
+    r->rec.id = tams__pool_dup(p, col_str(s, 0));
+    r->rec.format = tams__pool_dup(p, col_str(s, 1));
+    r->rec.label = tams__pool_dup(p, col_str(s, 2));
+    r->rec.description = tams__pool_dup(p, col_str(s, 3));
+    r->rec.created = tams__pool_dup(p, col_str(s, 4));
+    r->rec.updated = tams__pool_dup(p, col_str(s, 5));
+    r->rec.created_by = tams__pool_dup(p, col_str(s, 6));
+    r->rec.updated_by = tams__pool_dup(p, col_str(s, 7));
 }
 
 /* Tags and the derived collection members of one source, inside the caller's read
@@ -1679,7 +1628,7 @@ static void source_row_read(struct source_rows *rows, sqlite3_stmt *s, struct so
 static int source_row_complete(struct conn *c, struct source_rows *rows, struct source_row *r)
 {
     static const enum sid q[] = {S_SOURCE_TAGS, S_SOURCE_COLLECTION, S_SOURCE_COLLECTED_BY};
-    struct strpool *p = &rows->pool;
+    struct tams__strpool *p = &rows->pool;
 
     for (size_t k = 0; k < TAMS_ARRAY_SIZE(q); k++) {
         sqlite3_stmt *s = stmt(c, q[k]);
@@ -1701,13 +1650,13 @@ static int source_row_complete(struct conn *c, struct source_rows *rows, struct 
                         tams_realloc(r->collected_by, tams_st_mult(cap, sizeof(*r->collected_by)));
             }
             if (k == 0) {
-                r->tags[n].name = pool_dup(p, col_str(s, 0));
-                r->tags[n].value = pool_dup(p, col_str(s, 1));
+                r->tags[n].name = tams__pool_dup(p, col_str(s, 0));
+                r->tags[n].value = tams__pool_dup(p, col_str(s, 1));
             } else if (k == 1) {
-                r->coll[n].id = pool_dup(p, col_str(s, 0));
-                r->coll[n].role = pool_dup(p, col_str(s, 1));
+                r->coll[n].id = tams__pool_dup(p, col_str(s, 0));
+                r->coll[n].role = tams__pool_dup(p, col_str(s, 1));
             } else {
-                r->collected_by[n] = pool_dup(p, col_str(s, 0));
+                r->collected_by[n] = tams__pool_dup(p, col_str(s, 0));
             }
             n++;
         }
@@ -1785,7 +1734,7 @@ static int sqlite_source_list(struct tams_store *st, const struct tams_source_fi
         rc = TAMS_ERR_BADQUERY;
         goto out;
     }
-    if ((rc = page_after(page, "sources", &after)))
+    if ((rc = tams__page_after(page, "sources", &after)))
         goto out;
     if ((rc = get_conn(st, &c)))
         goto out;
@@ -1934,18 +1883,18 @@ static int media_flow_check(struct conn *c, const char *flow_id, const char *wha
     rc = step_row(c, s, "read flow");
     if (rc <= 0) {
         if (rc == 0)
-            why_add(why, "flow %s does not exist", flow_id);
+            tams__why_add(why, "flow %s does not exist", flow_id);
         return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
     }
     read_only = sqlite3_column_int(s, 0) != 0;
     container = sqlite3_column_int(s, 1) != 0;
     done(s);
     if (read_only) {
-        why_add(why, "flow %s is read-only", flow_id);
+        tams__why_add(why, "flow %s is read-only", flow_id);
         return TAMS_ERR_READONLY;
     }
     if (!container) {
-        why_add(why, "flow %s has no container: %s", flow_id, what);
+        tams__why_add(why, "flow %s has no container: %s", flow_id, what);
         return TAMS_ERR_VALIDATION;
     }
     return 0;
@@ -2037,7 +1986,7 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
 
     *result = TAMS_ERR_VALIDATION;
     if (!seg->object_id || !seg->object_id[0] || !tams_timerange_is_bounded(&seg->tr)) {
-        why_add(why, "a segment needs an object_id and a bounded, non-empty timerange");
+        tams__why_add(why, "a segment needs an object_id and a bounded, non-empty timerange");
         return 0;
     }
     /* Stored segments never overlap, so hi grows with lo: of those starting at or before this
@@ -2052,7 +2001,7 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
 
         tams_timerange_format(&seg->tr, a);
         tams_timerange_format(&other, o);
-        why_add(why, "segment %s overlaps segment %s of flow %s", a, o, b->flow_id);
+        tams__why_add(why, "segment %s overlaps segment %s of flow %s", a, o, b->flow_id);
         return 0;
     }
     rc = 0;
@@ -2074,15 +2023,17 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
     }
     switch (b->obj) {
     case OBJ_ALLOCATED_OTHER:
-        why_add(why, "object '%s' was allocated for another flow and has not been registered yet",
-                seg->object_id);
+        tams__why_add(why,
+                      "object '%s' was allocated for another flow and has not been registered yet",
+                      seg->object_id);
         return 0;
     case OBJ_UNKNOWN:
         if (!seg->get_urls) {
-            why_add(why,
-                    "object '%s' is unknown: allocate it with POST /flows/{id}/storage or give"
-                    " get_urls",
-                    seg->object_id);
+            tams__why_add(
+                why,
+                "object '%s' is unknown: allocate it with POST /flows/{id}/storage or give"
+                " get_urls",
+                seg->object_id);
             return 0;
         }
         if (!(s = stmt(b->c, S_OBJ_INS_UNCONTROLLED)))
@@ -2194,36 +2145,11 @@ fail:
 }
 
 /* The lo a segment page cursor carries, in canonical decimal only. */
-static int page_lo(const struct tams_page *page, const char *kind, bool *have, int64_t *out)
-{
-    struct tams_buf key = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
-    char canon[32], *end;
-    long long v;
-    int rc;
-
-    *have = false;
-    if (!page || !page->after)
-        return 0;
-    rc = tams_cursor_decode(page->after, kind, &key);
-    if (rc == 0) {
-        errno = 0;
-        v = strtoll(key.data, &end, 10);
-        snprintf(canon, sizeof(canon), "%lld", v);
-        if (errno || *end || strcmp(canon, key.data) != 0) {
-            rc = TAMS_ERR_BADPAGE;
-        } else {
-            *out = (int64_t)v;
-            *have = true;
-        }
-    }
-    tams_buf_release(&key);
-    return rc;
-}
 
 struct seg_rows {
     struct tams_segment_rec *v;
     size_t n, cap;
-    struct strpool pool;
+    struct tams__strpool pool;
 };
 
 static void opt_col(sqlite3_stmt *s, int i, unsigned bit, unsigned *has, int64_t *v)
@@ -2251,17 +2177,17 @@ static void seg_row_read(sqlite3_stmt *s, struct seg_rows *rows)
     g->tr.hi = sqlite3_column_int64(s, 1);
     g->tr.lo_incl = sqlite3_column_int(s, 2) != 0;
     g->tr.hi_incl = sqlite3_column_int(s, 3) != 0;
-    g->object_id = pool_dup(&rows->pool, col_str(s, 4));
+    g->object_id = tams__pool_dup(&rows->pool, col_str(s, 4));
     opt_col(s, 5, TAMS_SEG_TS_OFFSET, &g->has, &g->ts_offset);
     opt_col(s, 6, TAMS_SEG_LAST_DURATION, &g->has, &g->last_duration);
     opt_col(s, 7, TAMS_SEG_SAMPLE_OFFSET, &g->has, &g->sample_offset);
     opt_col(s, 8, TAMS_SEG_SAMPLE_COUNT, &g->has, &g->sample_count);
     opt_col(s, 9, TAMS_SEG_KEY_FRAME_COUNT, &g->has, &g->key_frame_count);
-    g->get_urls = pool_dup(&rows->pool, col_str(s, 10));
+    g->get_urls = tams__pool_dup(&rows->pool, col_str(s, 10));
     r->controlled = sqlite3_column_int(s, 11) != 0; /* NULL (no object row) reads as 0 */
     if (r->controlled) {
-        r->storage_id = pool_dup(&rows->pool, col_str(s, 12));
-        r->key = pool_dup(&rows->pool, col_str(s, 13));
+        r->storage_id = tams__pool_dup(&rows->pool, col_str(s, 12));
+        r->key = tams__pool_dup(&rows->pool, col_str(s, 13));
     }
 }
 
@@ -2284,7 +2210,7 @@ static int sqlite_segments_list(struct tams_store *st, const char *flow_id,
 
     if (page && page->next_key)
         tams_buf_reset(page->next_key);
-    if ((rc = page_lo(page, kind, &have_after, &after)))
+    if ((rc = tams__page_lo(page, kind, &have_after, &after)))
         return rc;
     if (tr && tams_timerange_is_empty(tr))
         return 0;
@@ -2356,7 +2282,7 @@ static int sqlite_segments_list(struct tams_store *st, const char *flow_id,
         rc = cb(ctx, &rows.v[i]);
 out:
     tams_free(rows.v);
-    pool_release(&rows.pool);
+    tams__pool_release(&rows.pool);
     return rc;
 }
 
@@ -2379,7 +2305,7 @@ static int sqlite_objects_allocate(struct tams_store *st, const char *flow_id,
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if ((rc = exists(c, S_OBJ_EXISTS, objs[i].id)) != 0) {
             if (rc == 1) {
-                why_add(why, "object id '%s' already exists", objs[i].id);
+                tams__why_add(why, "object id '%s' already exists", objs[i].id);
                 rc = TAMS_ERR_VALIDATION;
             }
             break;
@@ -2401,7 +2327,7 @@ static int sqlite_objects_allocate(struct tams_store *st, const char *flow_id,
 /* Inside a read transaction: the object's first flow and a page of the flows using it. An
  * object no segment ever registered (allocated only) is NOTFOUND (notes §6.5). */
 static int object_read(struct conn *c, const char *id, const char *after, int limit, char **first,
-                       struct strpool *flows, bool *more)
+                       struct tams__strpool *flows, bool *more)
 {
     sqlite3_stmt *s = stmt(c, S_OBJ_FIRST_REF);
     int rc;
@@ -2429,7 +2355,7 @@ static int object_read(struct conn *c, const char *id, const char *after, int li
             *more = true;
             break;
         }
-        pool_dup(flows, col_str(s, 0));
+        tams__pool_dup(flows, col_str(s, 0));
     }
     rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlerr(c, rc, "object flows");
     done(s);
@@ -2441,7 +2367,7 @@ static int sqlite_object_get(struct tams_store *st, const char *id, const struct
 {
     struct tams_buf after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
     struct tams_object_rec rec = {.id = id};
-    struct strpool flows = {0};
+    struct tams__strpool flows = {0};
     int limit = page && page->limit > 0 ? page->limit : 100, rc;
     char *first = NULL;
     bool more = false;
@@ -2449,7 +2375,7 @@ static int sqlite_object_get(struct tams_store *st, const char *id, const struct
 
     if (page && page->next_key)
         tams_buf_reset(page->next_key);
-    if ((rc = page_after(page, "objflows", &after)))
+    if ((rc = tams__page_after(page, "objflows", &after)))
         goto out;
     if ((rc = get_conn(st, &c)) || (rc = tx_begin_read(c)))
         goto out;
@@ -2465,7 +2391,7 @@ static int sqlite_object_get(struct tams_store *st, const char *id, const struct
     rc = cb(ctx, &rec);
 out:
     tams_free(first);
-    pool_release(&flows);
+    tams__pool_release(&flows);
     tams_buf_release(&after);
     return rc;
 }
@@ -2565,7 +2491,7 @@ static int ev_seg_runs(struct conn *c, const struct del_sel *sel, int64_t upto, 
 static int sel_delete(struct conn *c, const struct del_sel *sel, int64_t max, const char *now,
                       int64_t *deleted, bool emit)
 {
-    struct strpool ids = {0};
+    struct tams__strpool ids = {0};
     int64_t *counts = NULL, upto = sel->hi;
     size_t cap = 0;
     sqlite3_stmt *s;
@@ -2592,7 +2518,7 @@ static int sel_delete(struct conn *c, const struct del_sel *sel, int64_t max, co
             counts = tams_realloc(counts, tams_st_mult(cap, sizeof(*counts)));
         }
         counts[ids.n] = sqlite3_column_int64(s, 1);
-        pool_dup(&ids, col_str(s, 0));
+        tams__pool_dup(&ids, col_str(s, 0));
     }
     done(s);
     if (rc != SQLITE_DONE) {
@@ -2611,7 +2537,7 @@ static int sel_delete(struct conn *c, const struct del_sel *sel, int64_t max, co
         rc = ref_drop(c, ids.v[i], sel->flow_id, counts[i], now);
 out:
     tams_free(counts);
-    pool_release(&ids);
+    tams__pool_release(&ids);
     return rc;
 }
 
@@ -2627,13 +2553,6 @@ static int touch_segments(struct conn *c, const char *flow_id, const char *now)
 }
 
 /* now + seconds, as RFC 3339. */
-static void time_after(int64_t seconds, char out[TAMS_RFC3339_MAX])
-{
-    int64_t us = tams_clock_wall_us();
-    int64_t add = seconds > INT64_MAX / 2000000 ? INT64_MAX / 2000000 : seconds;
-
-    tams_clock_rfc3339(us + add * 1000000, out);
-}
 
 static void bind_rfc(sqlite3_stmt *s, int i, const char *v)
 {
@@ -2755,27 +2674,27 @@ out:
     return rc;
 }
 
-static void dr_rec_read(sqlite3_stmt *s, struct tams_delete_request *r, struct strpool *p)
+static void dr_rec_read(sqlite3_stmt *s, struct tams_delete_request *r, struct tams__strpool *p)
 {
     memset(r, 0, sizeof(*r));
-    r->id = pool_dup(p, col_str(s, 0));
-    r->flow_id = pool_dup(p, col_str(s, 1));
-    r->timerange_to_delete = pool_dup(p, col_str(s, 2));
-    r->timerange_remaining = pool_dup(p, col_str(s, 3));
+    r->id = tams__pool_dup(p, col_str(s, 0));
+    r->flow_id = tams__pool_dup(p, col_str(s, 1));
+    r->timerange_to_delete = tams__pool_dup(p, col_str(s, 2));
+    r->timerange_remaining = tams__pool_dup(p, col_str(s, 3));
     r->delete_flow = sqlite3_column_int(s, 4) != 0;
-    r->status = pool_dup(p, col_str(s, 5));
-    r->created = pool_dup(p, col_str(s, 6));
-    r->created_by = pool_dup(p, col_str(s, 7));
-    r->updated = pool_dup(p, col_str(s, 8));
-    r->expiry = pool_dup(p, col_str(s, 9));
-    r->error = pool_dup(p, col_str(s, 10));
+    r->status = tams__pool_dup(p, col_str(s, 5));
+    r->created = tams__pool_dup(p, col_str(s, 6));
+    r->created_by = tams__pool_dup(p, col_str(s, 7));
+    r->updated = tams__pool_dup(p, col_str(s, 8));
+    r->expiry = tams__pool_dup(p, col_str(s, 9));
+    r->error = tams__pool_dup(p, col_str(s, 10));
 }
 
 /* Rows of a DR_COLS statement (bound by the caller), copied, then handed to cb. */
 static int dr_query(struct conn *c, sqlite3_stmt *s, bool one, tams_delete_request_cb cb, void *ctx)
 {
     struct tams_delete_request *v = NULL;
-    struct strpool pool = {0};
+    struct tams__strpool pool = {0};
     size_t n = 0, cap = 0;
     int rc;
 
@@ -2793,7 +2712,7 @@ static int dr_query(struct conn *c, sqlite3_stmt *s, bool one, tams_delete_reque
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = cb(ctx, &v[i]);
     tams_free(v);
-    pool_release(&pool);
+    tams__pool_release(&pool);
     return rc;
 }
 
@@ -2843,7 +2762,7 @@ static int dr_finish(struct conn *c, const char *id, const char *status, const c
 
     if (!s)
         return TAMS_ERR_STORE;
-    time_after(ttl, expiry);
+    tams__time_after(ttl, expiry);
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, "()", -1, SQLITE_STATIC);
@@ -2963,7 +2882,7 @@ struct gc_cand {
 static int gc_take(struct conn *c, enum sid q, const char *cutoff, int limit, const char *now,
                    size_t *taken)
 {
-    struct strpool pool = {0};
+    struct tams__strpool pool = {0};
     struct gc_cand *v = NULL;
     size_t n = 0, cap = 0;
     sqlite3_stmt *s = stmt(c, q);
@@ -2978,10 +2897,10 @@ static int gc_take(struct conn *c, enum sid q, const char *cutoff, int limit, co
             cap = cap ? cap * 2 : 16;
             v = tams_realloc(v, tams_st_mult(cap, sizeof(*v)));
         }
-        v[n].id = pool_dup(&pool, col_str(s, 0));
+        v[n].id = tams__pool_dup(&pool, col_str(s, 0));
         v[n].controlled = sqlite3_column_int(s, 1) != 0;
-        v[n].storage_id = pool_dup(&pool, col_str(s, 2));
-        v[n].key = pool_dup(&pool, col_str(s, 3));
+        v[n].storage_id = tams__pool_dup(&pool, col_str(s, 2));
+        v[n].key = tams__pool_dup(&pool, col_str(s, 3));
         n++;
     }
     done(s);
@@ -3005,7 +2924,7 @@ static int gc_take(struct conn *c, enum sid q, const char *cutoff, int limit, co
         rc = exec_stmt(c, s, "queue media deletion");
     }
     tams_free(v);
-    pool_release(&pool);
+    tams__pool_release(&pool);
     return rc;
 }
 
@@ -3034,7 +2953,7 @@ static int sqlite_gc_collect(struct tams_store *st, const struct tams_gc_params 
 static int sqlite_gc_trash_list(struct tams_store *st, int limit, tams_trash_cb cb, void *ctx)
 {
     struct tams_trash_rec *v = NULL;
-    struct strpool pool = {0};
+    struct tams__strpool pool = {0};
     char now[TAMS_RFC3339_MAX];
     size_t n = 0, cap = 0;
     struct conn *c;
@@ -3054,9 +2973,9 @@ static int sqlite_gc_trash_list(struct tams_store *st, int limit, tams_trash_cb 
             v = tams_realloc(v, tams_st_mult(cap, sizeof(*v)));
         }
         v[n].id = sqlite3_column_int64(s, 0);
-        v[n].object_id = pool_dup(&pool, col_str(s, 1));
-        v[n].storage_id = pool_dup(&pool, col_str(s, 2));
-        v[n].key = pool_dup(&pool, col_str(s, 3));
+        v[n].object_id = tams__pool_dup(&pool, col_str(s, 1));
+        v[n].storage_id = tams__pool_dup(&pool, col_str(s, 2));
+        v[n].key = tams__pool_dup(&pool, col_str(s, 3));
         n++;
     }
     done(s);
@@ -3064,7 +2983,7 @@ static int sqlite_gc_trash_list(struct tams_store *st, int limit, tams_trash_cb 
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = cb(ctx, &v[i]);
     tams_free(v);
-    pool_release(&pool);
+    tams__pool_release(&pool);
     return rc;
 }
 
@@ -3093,7 +3012,7 @@ static int sqlite_gc_trash_retry(struct tams_store *st, int64_t id, int64_t dela
         return rc;
     if (!(s = stmt(c, S_TRASH_RETRY)))
         return TAMS_ERR_STORE;
-    time_after(delay, when);
+    tams__time_after(delay, when);
     sqlite3_bind_int64(s, 1, id);
     bind_rfc(s, 2, when);
     return exec_stmt(c, s, "postpone trash entry");
@@ -3118,7 +3037,7 @@ static int hooks_on(struct conn *c)
 
 /* What a flow's events are filtered by (notes §8.3), read inside the transaction. */
 struct ev_snap {
-    struct strpool pool;
+    struct tams__strpool pool;
     const char *source_id, *flow_cb, *source_cb;
 };
 
@@ -3141,7 +3060,7 @@ static int snap_source(struct conn *c, struct ev_snap *sn)
         tams_buf_release(&b);
         return sqlerr(c, rc, "read source collections");
     }
-    sn->source_cb = b.len ? pool_keep(&sn->pool, tams_buf_detach(&b, NULL)) : NULL;
+    sn->source_cb = b.len ? tams__pool_keep(&sn->pool, tams_buf_detach(&b, NULL)) : NULL;
     tams_buf_release(&b);
     return 0;
 }
@@ -3158,8 +3077,8 @@ static int snap_flow(struct conn *c, const char *flow_id, struct ev_snap *sn)
     rc = step_row(c, s, "read flow for an event");
     if (rc <= 0)
         return rc ? rc : TAMS_ERR_NOTFOUND;
-    sn->source_id = pool_dup(&sn->pool, col_str(s, 0));
-    sn->flow_cb = pool_dup(&sn->pool, col_str(s, 1));
+    sn->source_id = tams__pool_dup(&sn->pool, col_str(s, 0));
+    sn->flow_cb = tams__pool_dup(&sn->pool, col_str(s, 1));
     done(s);
     return snap_source(c, sn);
 }
@@ -3209,7 +3128,7 @@ static int ev_flow(struct conn *c, const char *type, const char *flow_id, const 
     struct tams_buf payload = TAMS_BUF_INIT(EV_PAYLOAD_MAX);
     struct ev_flow_ctx ctx = {&payload};
     struct tams_flow_rec rec;
-    struct strpool keep = {0};
+    struct tams__strpool keep = {0};
     const char *coll = NULL;
     sqlite3_stmt *s;
     int rc = hooks_on(c);
@@ -3233,8 +3152,8 @@ static int ev_flow(struct conn *c, const char *type, const char *flow_id, const 
         goto out;
     rc = ev_insert(c, type, now, flow_id, &sn, &payload);
 out:
-    pool_release(&keep);
-    pool_release(&sn.pool);
+    tams__pool_release(&keep);
+    tams__pool_release(&sn.pool);
     tams_buf_release(&payload);
     return rc;
 }
@@ -3255,7 +3174,7 @@ static int ev_flow_deleted(struct conn *c, const char *flow_id, const char *sour
     tams_outbox_id(&payload, "flow_id", flow_id);
     if (rc == 0)
         rc = ev_insert(c, TAMS_EV_FLOW_DELETED, now, flow_id, &sn, &payload);
-    pool_release(&sn.pool);
+    tams__pool_release(&sn.pool);
     tams_buf_release(&payload);
     return rc;
 }
@@ -3300,7 +3219,7 @@ static int ev_source(struct conn *c, const char *type, const char *source_id, co
     rc = ev_insert(c, type, now, NULL, &sn, &payload);
 out:
     source_rows_release(&rows);
-    pool_release(&sn.pool);
+    tams__pool_release(&sn.pool);
     tams_buf_release(&payload);
     return rc;
 }
@@ -3343,7 +3262,7 @@ static int ev_segments_added(struct conn *c, const char *flow_id, const struct t
     if (rc == 0)
         rc = ev_insert(c, TAMS_EV_SEGMENTS_ADDED, now, flow_id, &sn, &payload);
 out:
-    pool_release(&sn.pool);
+    tams__pool_release(&sn.pool);
     tams_buf_release(&payload);
     return rc;
 }
@@ -3399,7 +3318,7 @@ static int ev_seg_runs(struct conn *c, const struct del_sel *sel, int64_t upto, 
     if (rc == 0 && step != SQLITE_DONE)
         rc = sqlerr(c, step, "read deleted segments");
 out:
-    pool_release(&sn.pool);
+    tams__pool_release(&sn.pool);
     tams_buf_release(&payload);
     return rc;
 }
@@ -3468,7 +3387,7 @@ out:
 static int sqlite_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *ctx)
 {
     struct tams_webhook_rec *v = NULL;
-    struct strpool pool = {0};
+    struct tams__strpool pool = {0};
     size_t n = 0, cap = 0;
     struct conn *c;
     sqlite3_stmt *s;
@@ -3483,12 +3402,12 @@ static int sqlite_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *
             cap = cap ? cap * 2 : 8;
             v = tams_realloc(v, tams_st_mult(cap, sizeof(*v)));
         }
-        v[n].id = pool_dup(&pool, col_str(s, 0));
-        v[n].url = pool_dup(&pool, col_str(s, 1));
-        v[n].api_key_name = pool_dup(&pool, col_str(s, 2));
-        v[n].api_key_value = pool_dup(&pool, col_str(s, 3));
-        v[n].owner = pool_dup(&pool, col_str(s, 4));
-        v[n].doc = pool_dup(&pool, col_str(s, 5));
+        v[n].id = tams__pool_dup(&pool, col_str(s, 0));
+        v[n].url = tams__pool_dup(&pool, col_str(s, 1));
+        v[n].api_key_name = tams__pool_dup(&pool, col_str(s, 2));
+        v[n].api_key_value = tams__pool_dup(&pool, col_str(s, 3));
+        v[n].owner = tams__pool_dup(&pool, col_str(s, 4));
+        v[n].doc = tams__pool_dup(&pool, col_str(s, 5));
         v[n].cursor = sqlite3_column_int64(s, 6);
         n++;
     }
@@ -3497,7 +3416,7 @@ static int sqlite_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = cb(ctx, &v[i]);
     tams_free(v);
-    pool_release(&pool);
+    tams__pool_release(&pool);
     return rc;
 }
 
@@ -3505,7 +3424,7 @@ static int sqlite_events_after(struct tams_store *st, int64_t after, int limit, 
                                void *ctx)
 {
     struct tams_event_rec *v = NULL;
-    struct strpool pool = {0};
+    struct tams__strpool pool = {0};
     size_t n = 0, cap = 0;
     struct conn *c;
     sqlite3_stmt *s;
@@ -3523,13 +3442,13 @@ static int sqlite_events_after(struct tams_store *st, int64_t after, int limit, 
             v = tams_realloc(v, tams_st_mult(cap, sizeof(*v)));
         }
         v[n].seq = sqlite3_column_int64(s, 0);
-        v[n].type = pool_dup(&pool, col_str(s, 1));
-        v[n].timestamp = pool_dup(&pool, col_str(s, 2));
-        v[n].flow_id = pool_dup(&pool, col_str(s, 3));
-        v[n].source_id = pool_dup(&pool, col_str(s, 4));
-        v[n].flow_collected_by = pool_dup(&pool, col_str(s, 5));
-        v[n].source_collected_by = pool_dup(&pool, col_str(s, 6));
-        v[n].payload = pool_dup(&pool, col_str(s, 7));
+        v[n].type = tams__pool_dup(&pool, col_str(s, 1));
+        v[n].timestamp = tams__pool_dup(&pool, col_str(s, 2));
+        v[n].flow_id = tams__pool_dup(&pool, col_str(s, 3));
+        v[n].source_id = tams__pool_dup(&pool, col_str(s, 4));
+        v[n].flow_collected_by = tams__pool_dup(&pool, col_str(s, 5));
+        v[n].source_collected_by = tams__pool_dup(&pool, col_str(s, 6));
+        v[n].payload = tams__pool_dup(&pool, col_str(s, 7));
         n++;
     }
     done(s);
@@ -3537,7 +3456,7 @@ static int sqlite_events_after(struct tams_store *st, int64_t after, int limit, 
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = cb(ctx, &v[i]);
     tams_free(v);
-    pool_release(&pool);
+    tams__pool_release(&pool);
     return rc;
 }
 
