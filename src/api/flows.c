@@ -84,13 +84,7 @@ void flows_list(struct tams_req *req)
     tams_json_arr_open(ctx.j);
     rc = h->ops->flow_list(h->st, &f, &page, list_row, &ctx);
     if (rc) {
-        tams_buf_reset(&req->out);
-        if (rc == TAMS_ERR_BADPAGE)
-            tams_send_error(req, rc, "query parameter 'page' is not a page key of this listing");
-        else if (rc == TAMS_ERR_BADQUERY)
-            tams_send_error(req, rc, "too many tag.{name} and tag_exists.{name} parameters");
-        else
-            tams_send_error(req, rc, NULL);
+        tams_paging_send_error(req, rc);
         tams_paging_release(&pg);
         return;
     }

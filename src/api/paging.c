@@ -99,3 +99,14 @@ void tams_paging_release(struct tams_paging *pg)
 {
     tams_buf_release(&pg->next_key);
 }
+
+void tams_paging_send_error(struct tams_req *req, int rc)
+{
+    tams_buf_reset(&req->out);
+    if (rc == TAMS_ERR_BADPAGE)
+        tams_send_error(req, rc, "query parameter 'page' is not a page key of this listing");
+    else if (rc == TAMS_ERR_BADQUERY)
+        tams_send_error(req, rc, "too many tag.{name} and tag_exists.{name} parameters");
+    else
+        tams_send_error(req, rc, NULL);
+}

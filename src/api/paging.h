@@ -25,5 +25,8 @@ int tams_paging_parse_or_400(struct tams_req *req, struct tams_paging *pg);
  * replaces a body already written) and returns non-zero. */
 int tams_paging_headers(struct tams_req *req, const struct tams_paging *pg);
 void tams_paging_release(struct tams_paging *pg);
+/* Answer a listing's store error: drops what was written of the body, names a forged page key
+ * or too many tag filters, and otherwise sends the error table's summary. */
+void tams_paging_send_error(struct tams_req *req, int rc);
 
 #endif

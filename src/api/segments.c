@@ -103,11 +103,7 @@ void segments_list(struct tams_req *req)
     /* An unknown flow lists nothing: 200 [] (notes §11.6). */
     rc = h->ops->segments_list(h->st, flow_id, &f, &page, list_row, &ctx);
     if (rc) {
-        tams_buf_reset(&req->out);
-        if (rc == TAMS_ERR_BADPAGE)
-            tams_send_error(req, rc, "query parameter 'page' is not a page key of this listing");
-        else
-            tams_send_error(req, rc, NULL);
+        tams_paging_send_error(req, rc);
         tams_paging_release(&pg);
         return;
     }
