@@ -29,6 +29,7 @@ static int serve(const struct tams_config *cfg)
         .max_body = cfg->max_body_bytes,
         .cors_origins = cfg->cors_origins,
         .access_log = cfg->access_log,
+        .connection_timeout = cfg->connection_timeout,
         .public_url = cfg->public_url,
     };
     struct tams_auth *auth = NULL;

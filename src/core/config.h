@@ -48,8 +48,9 @@ struct tams_config {
     bool access_log;
     int page_limit_default, page_limit_max; /* default <= max after tams_config_load() */
     char *service_name, *service_description;
-    int shutdown_timeout; /* seconds */
-    char *local_store_id; /* "" (server generates and persists one) or a lowercase UUID */
+    int shutdown_timeout;   /* seconds */
+    int connection_timeout; /* seconds an idle or stalled connection is kept */
+    char *local_store_id;   /* "" (server generates and persists one) or a lowercase UUID */
     char *local_store_label;
     int flow_cache_entries;  /* rendered flow documents kept in memory; 0 = no cache */
     int media_url_expiry;    /* seconds */

@@ -18,8 +18,7 @@
  * costs time on every request (GET /service against nginx: 0.56x at 64 KiB, 0.72x at 32 KiB,
  * 0.88x at 16 KiB). 16 KiB holds the 8 KiB target plus ordinary headers and about 200 query
  * arguments; libmicrohttpd 0.9.75 stalls a connection whose arguments overflow its pool (until
- * the connection timeout), so that request gets no answer, other connections are unaffected. */
+ * connection_timeout), so that request gets no answer, other connections are unaffected. */
 #define TAMS_LIMIT_CONN_MEMORY (16u << 10)
-#define TAMS_LIMIT_CONN_TIMEOUT_S 30 /* idle or stalled connections are closed after this */
 
 #endif

@@ -145,7 +145,6 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                           enum MHD_ConnectionNotificationCode toe)
 {
     struct conn_ctx *c = *socket_context;
-    (void)cls;
     (void)conn;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         *socket_context = tams_calloc(1, sizeof(struct conn_ctx));
@@ -153,8 +152,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
     if (!c)
         return;
-    if (c->pending)
+    if (c->pending) {
+        /* Abandoned without a completion call: it no longer holds up a shutdown either. */
+        if (c->pending->req._started)
+            __atomic_fetch_sub(&((struct tams_http_server *)cls)->inflight, 1, __ATOMIC_SEQ_CST);
         box_free(c->pending);
+    }
     tams_free(c);
     *socket_context = NULL;
 }
@@ -680,7 +683,8 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TAMS_LIMIT_CONN_MEMORY,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TAMS_LIMIT_CONN_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)(cfg->connection_timeout > 0 ? cfg->connection_timeout : 30),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
     freeaddrinfo(ai);

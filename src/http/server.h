@@ -23,6 +23,7 @@ struct tams_http_config {
     size_t max_body;          /* request body cap, bytes */
     const char *cors_origins; /* "" = off, "*" or comma-separated origins */
     bool access_log;
+    int connection_timeout; /* seconds an idle or stalled connection is kept */
     const char *public_url; /* "" = derive from the Host header */
     struct tams_auth *auth; /* credential checks (auth/auth.h); NULL: none */
 };
