@@ -36,6 +36,7 @@ struct tams_http_server {
     struct tams_auth *auth; /* NULL: no credential checks */
     uint16_t port;
     int inflight;
+    int stopping; /* set by tams_http_stop: new connections are turned away */
 };
 
 static const char expose_headers[] = "Link, Location, X-Paging-Limit, X-Paging-NextKey, "
@@ -43,6 +44,18 @@ static const char expose_headers[] = "Link, Location, X-Paging-Limit, X-Paging-N
                                      "X-Paging-Reverse-Order, X-Request-Id";
 
 static struct tams_http_server *server_of(const struct tams_req *req);
+
+/* Accept policy. Once stopping, a new connection is closed at once: the drain then only has to
+ * wait for requests already running. (MHD_quiesce_daemon would refuse at the TCP level instead,
+ * but with epoll and a thread pool it races its own workers and can abort the process, see
+ * docs/decisions.md.) */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    return __atomic_load_n(&((struct tams_http_server *)cls)->stopping, __ATOMIC_ACQUIRE) ? MHD_NO
+                                                                                          : MHD_YES;
+}
 
 const char *tams__http_header(const struct tams_req *req, const char *name)
 {
@@ -452,6 +465,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct req_box *box)
 
     req->_queued = true;
     tams_res_header(req, "X-Request-Id", req->request_id ? req->request_id : "-");
+    if (__atomic_load_n(&server_of(req)->stopping, __ATOMIC_ACQUIRE))
+        tams_res_header(req, "Connection", "close"); /* keep-alive clients move on while we drain */
     add_cors(req);
     if (req->_file_fd >= 0) {
         res =
@@ -679,7 +694,7 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
     if (threads < 1)
         threads = 1;
     s->daemon = MHD_start_daemon(
-        flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        flags, cfg->port, on_accept, s, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TAMS_LIMIT_CONN_MEMORY,
@@ -718,20 +733,15 @@ struct tams_metrics *tams_http_metrics(struct tams_http_server *s)
 
 void tams_http_stop(struct tams_http_server *s, int timeout_ms)
 {
-    MHD_socket fd;
     int64_t deadline = tams_clock_mono_us() + (int64_t)timeout_ms * 1000;
     if (!s)
         return;
-    /* The listen socket is ours after quiesce, but worker threads may still have it in their
-     * epoll sets: close it only after MHD_stop_daemon (libmicrohttpd aborts otherwise). */
-    fd = MHD_quiesce_daemon(s->daemon);
+    __atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
     while (__atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST) > 0 && tams_clock_mono_us() < deadline)
         usleep(10000);
     if (__atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST) > 0)
         tams_log_warn("stopping with %d requests still in flight",
                       __atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST));
     MHD_stop_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     server_free(s);
 }
