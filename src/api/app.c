@@ -66,7 +66,10 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
 {
     int rc;
     app->cfg = cfg;
-    app->flow_cache = tams_flow_cache_new((size_t)cfg->flow_cache_entries);
+    app->flow_cache =
+        tams_doc_cache_new((size_t)cfg->flow_cache_entries, (int64_t)cfg->cache_ttl * 1000);
+    app->source_cache =
+        tams_doc_cache_new((size_t)cfg->source_cache_entries, (int64_t)cfg->cache_ttl * 1000);
     pthread_mutex_init(&app->service_lock, NULL);
     tams_buf_init(&app->service_json, 1 << 20);
     rc = load_local_store_id(app, why);
@@ -88,8 +91,9 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
 
 void tams_app_release(struct tams_app *app)
 {
-    tams_flow_cache_free(app->flow_cache);
-    app->flow_cache = NULL;
+    tams_doc_cache_free(app->flow_cache);
+    tams_doc_cache_free(app->source_cache);
+    app->flow_cache = app->source_cache = NULL;
     tams_workers_stop(app);
     for (size_t i = 0; i < app->nbackends; i++)
         app->backends[i]->ops->close(app->backends[i]);

@@ -7,7 +7,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "http/route.h"
-#include "api/flow_cache.h"
+#include "api/doc_cache.h"
 #include "http/server.h"
 #include "media/media.h"
 #include "store/store.h"
@@ -26,7 +26,8 @@ struct tams_app {
     /* Background workers (workers.c): deletion requests and the garbage collector. */
     struct tams_workers *workers;
 
-    struct tams_flow_cache *flow_cache; /* NULL when flow_cache_entries is 0 */
+    struct tams_doc_cache *flow_cache;   /* NULL when flow_cache_entries is 0 */
+    struct tams_doc_cache *source_cache; /* NULL when source_cache_entries is 0 */
 
     /* GET /service body, rendered once and again after each POST /service. */
     pthread_mutex_t service_lock;

@@ -3,7 +3,7 @@
 #include "core/common.h"
 #include "core/json.h"
 #include "api/app.h"
-#include "api/flow_cache.h"
+#include "api/doc_cache.h"
 #include "store/flow_doc.h"
 #include "api/handlers.h"
 #include "api/paging.h"
@@ -116,7 +116,7 @@ void flow_get(struct tams_req *req)
     struct tams_timerange within, hull;
     struct get_ctx ctx = {req, NULL};
     bool include = false, has_within = false;
-    struct tams_flow_cache *cache = ((struct tams_app *)req->app)->flow_cache;
+    struct tams_doc_cache *cache = ((struct tams_app *)req->app)->flow_cache;
     uint64_t gen = 0;
     const char *id;
     int rc;
@@ -130,7 +130,7 @@ void flow_get(struct tams_req *req)
     if (!include && h->ops->generation) {
         gen = h->ops->generation(h->st);
         tams_buf_reset(&req->out);
-        if (tams_flow_cache_get(cache, id, gen, &req->out)) {
+        if (tams_doc_cache_get(cache, id, gen, &req->out)) {
             tams_send_json_body(req, 200);
             return;
         }
@@ -149,7 +149,7 @@ void flow_get(struct tams_req *req)
         return;
     }
     if (!include && h->ops->generation)
-        tams_flow_cache_put(cache, id, gen, req->out.data, req->out.len);
+        tams_doc_cache_put(cache, id, gen, req->out.data, req->out.len);
     tams_send_json_body(req, 200);
 }
 

@@ -163,23 +163,29 @@ void health_get(struct tams_req *req)
     tams_send_json_text(req, 200, body, sizeof(body) - 1);
 }
 
+static void cache_metrics(struct tams_buf *text, const char *name, const char *what,
+                          const struct tams_doc_cache *c)
+{
+    uint64_t hits, misses;
+
+    tams_doc_cache_stats(c, &hits, &misses);
+    tams_buf_addf(text,
+                  "# HELP tams_%s_cache_requests_total %s answered from the %s cache (hit) or the "
+                  "store (miss).\n"
+                  "# TYPE tams_%s_cache_requests_total counter\n"
+                  "tams_%s_cache_requests_total{result=\"hit\"} %" PRIu64 "\n"
+                  "tams_%s_cache_requests_total{result=\"miss\"} %" PRIu64 "\n",
+                  name, what, name, name, name, hits, name, misses);
+}
+
 void metrics_get(struct tams_req *req)
 {
     struct tams_app *app = app_of(req);
     struct tams_buf text = TAMS_BUF_INIT(64u << 20);
     tams_metrics_render(tams_http_metrics(app->http), &text);
     tams_workers_metrics(app, &text);
-    {
-        uint64_t hits, misses;
-        tams_flow_cache_stats(app->flow_cache, &hits, &misses);
-        tams_buf_addf(&text,
-                      "# HELP tams_flow_cache_requests_total GET /flows/{id} answered from the "
-                      "flow cache (hit) or the store (miss).\n"
-                      "# TYPE tams_flow_cache_requests_total counter\n"
-                      "tams_flow_cache_requests_total{result=\"hit\"} %" PRIu64 "\n"
-                      "tams_flow_cache_requests_total{result=\"miss\"} %" PRIu64 "\n",
-                      hits, misses);
-    }
+    cache_metrics(&text, "flow", "GET /flows/{id}", app->flow_cache);
+    cache_metrics(&text, "source", "GET /sources/{id}", app->source_cache);
     tams_send_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", text.data, text.len);
     tams_buf_release(&text);
 }

@@ -116,14 +116,27 @@ static void source_view(struct tams_req *req, enum source_view view)
 {
     const struct tams_store_handle *h = store_of(req);
     struct get_ctx ctx = {req, view, view == VIEW_TAG ? req->params[1] : NULL};
+    struct tams_doc_cache *cache = ((struct tams_app *)req->app)->source_cache;
+    uint64_t gen = 0;
     const char *id;
     int rc;
 
     if (tams_path_uuid_or_404(req, 0, "source", &id))
         return;
+    /* The whole document is cached (see flow_get for why the generation is read first). */
+    if (view == VIEW_SOURCE && h->ops->generation) {
+        gen = h->ops->generation(h->st);
+        tams_buf_reset(&req->out);
+        if (tams_doc_cache_get(cache, id, gen, &req->out)) {
+            tams_send_json_body(req, 200);
+            return;
+        }
+    }
     rc = h->ops->source_get(h->st, id, get_row, &ctx);
     if (rc)
         send_store_error(req, rc, id);
+    else if (view == VIEW_SOURCE && h->ops->generation && req->status == 200)
+        tams_doc_cache_put(cache, id, gen, req->out.data, req->out.len);
 }
 
 void source_get(struct tams_req *req)

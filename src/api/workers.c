@@ -50,6 +50,7 @@ struct tams_workers {
     struct delivery *hooks; /* cfg->webhook_workers of them; NULL without webhook support */
     int nhooks;
     char *base_url; /* for get_urls in events; NULL until the HTTP server runs (mu) */
+    char owner[TAMS_UUID_STRLEN + 1]; /* this process, as holder of webhook leases */
     /* /metrics counters (atomic) */
     uint64_t delivered, failed_attempts, given_up, filtered;
 };
@@ -196,7 +197,15 @@ static void *gc_main(void *arg)
  * with jitter). The cursor moves in the store after each outcome, so a restart resends at most
  * the event in flight. Retry timing is in memory: after a restart a failing event is tried at
  * once and its webhook_retry_for starts again.
+ *
+ * Where several instances share the store (webhook_lease not NULL), an instance delivers a
+ * webhook only while it holds its lease, renewed before each attempt when a third of it has
+ * gone, and the cursor moves only while the lease is still held: so one instance at a time
+ * sends a webhook's events, in order, and another takes over when an instance stops (the lease
+ * is given up) or dies (it runs out: 3 x webhook_timeout + 10 s).
  */
+
+#define HOOK_LEASE_RETRY_MS 1000 /* a webhook leased elsewhere is looked at again after this */
 
 struct hook_state {
     char id[TAMS_UUID_STRLEN + 1];
@@ -204,7 +213,9 @@ struct hook_state {
     int64_t first_us; /* monotonic time of its first failure, 0 = none */
     int64_t next_us;  /* not before this monotonic time */
     int attempts;
-    bool seen; /* still registered (mark and sweep each round) */
+    bool seen;               /* still registered (mark and sweep each round) */
+    int64_t leased_until_us; /* monotonic; our lease surely runs until then (0: not ours) */
+    int64_t lease_retry_us;  /* leased elsewhere: do not ask again before this */
 };
 
 struct delivery {
@@ -400,13 +411,49 @@ struct hook_round {
     bool worked;
 };
 
+static int lease_seconds(const struct tams_workers *w)
+{
+    return 3 * w->app->cfg->webhook_timeout + 10;
+}
+
+/* Make sure this instance holds the webhook's lease with at least two thirds of it left,
+ * taking or renewing it when not. 0: held (*cursor set when the store was asked, else left
+ * alone); 1: not ours now; else an error. Always 0 where the store has no leases. */
+static int hold_lease(struct tams_workers *w, const char *id, struct hook_state *hs,
+                      int64_t *cursor)
+{
+    const struct tams_store_handle *h = &w->app->store;
+    int64_t now = tams_clock_mono_us(), lease_us = (int64_t)lease_seconds(w) * 1000000;
+    int rc;
+
+    if (!h->ops->webhook_lease || hs->leased_until_us - now > lease_us * 2 / 3)
+        return 0;
+    if (now < hs->lease_retry_us)
+        return 1;
+    rc = h->ops->webhook_lease(h->st, id, w->owner, lease_seconds(w), cursor);
+    if (rc == 0) {
+        hs->leased_until_us = now + lease_us - 1000000; /* a second for clock rate drift */
+        return 0;
+    }
+    hs->leased_until_us = 0;
+    if (rc == TAMS_ERR_CONFLICT) {
+        hs->lease_retry_us = now + HOOK_LEASE_RETRY_MS * 1000;
+        return 1;
+    }
+    return rc == TAMS_ERR_NOTFOUND ? 1 : rc;
+}
+
 static int advance(struct hook_round *r, int64_t seq)
 {
-    const struct tams_store_handle *h = &r->d->w->app->store;
-    int rc = h->ops->webhook_advance(h->st, r->rec->id, seq);
+    struct tams_workers *w = r->d->w;
+    const struct tams_store_handle *h = &w->app->store;
+    int rc =
+        h->ops->webhook_advance(h->st, r->rec->id, h->ops->webhook_lease ? w->owner : NULL, seq);
 
     r->done_seq = 0;
-    return rc == TAMS_ERR_NOTFOUND ? 1 : rc; /* removed meanwhile: stop */
+    if (rc == TAMS_ERR_CONFLICT) /* the lease went to another instance, which goes on */
+        r->hs->leased_until_us = 0;
+    return rc == TAMS_ERR_NOTFOUND || rc == TAMS_ERR_CONFLICT ? 1 : rc; /* stop this round */
 }
 
 static int backoff_ms(int attempts)
@@ -464,9 +511,16 @@ static int deliver_one(void *ctx, const struct tams_event_rec *ev)
         __atomic_fetch_add(&w->given_up, 1, __ATOMIC_RELAXED);
         return advance(r, ev->seq);
     }
-    if (r->hs->seq != ev->seq)
-        *r->hs = (struct hook_state){.seq = ev->seq, .seen = true};
-    snprintf(r->hs->id, sizeof(r->hs->id), "%s", r->rec->id);
+    if (r->hs->seq != ev->seq) {
+        r->hs->seq = ev->seq;
+        r->hs->first_us = r->hs->next_us = 0;
+        r->hs->attempts = 0;
+    }
+    /* A long round renews the lease here, so it never runs out during an attempt. */
+    if ((rc = hold_lease(w, r->rec->id, r->hs, &(int64_t){0}))) {
+        tams_buf_release(&body);
+        return rc;
+    }
     rc = post_event(r->d, r->reg, body.data, body.len);
     tams_buf_release(&body);
     if (rc == 0) {
@@ -518,6 +572,7 @@ static int hook_round(void *ctx, const struct tams_webhook_rec *rec)
     const struct tams_store_handle *h = &d->w->app->store;
     struct tams_webhook_reg reg;
     struct hook_state *hs;
+    int64_t cursor;
     int rc;
 
     if ((int)(hash_id(rec->id) % (uint32_t)d->w->nhooks) != d->index)
@@ -526,6 +581,9 @@ static int hook_round(void *ctx, const struct tams_webhook_rec *rec)
         return 1;
     hs = hook_state(d, rec->id);
     hs->seen = true;
+    cursor = rec->cursor; /* while we hold the lease, only we move it */
+    if ((rc = hold_lease(d->w, rec->id, hs, &cursor)))
+        return 0;
     if (hs->next_us && tams_clock_mono_us() < hs->next_us)
         return 0;
     if (reg_of(rec, &reg))
@@ -534,7 +592,7 @@ static int hook_round(void *ctx, const struct tams_webhook_rec *rec)
     r->reg = &reg;
     r->hs = hs;
     r->done_seq = 0;
-    rc = h->ops->events_after(h->st, rec->cursor, HOOK_EVENTS_BATCH, deliver_one, r);
+    rc = h->ops->events_after(h->st, cursor, HOOK_EVENTS_BATCH, deliver_one, r);
     if (rc >= 0 && r->done_seq)
         rc = advance(r, r->done_seq);
     tams_webhook_reg_release(&reg);
@@ -604,11 +662,17 @@ static int deliveries_start(struct tams_workers *w, struct tams_buf *why)
 
 static void deliveries_stop(struct tams_workers *w)
 {
+    const struct tams_store_handle *h = &w->app->store;
+
     for (int i = 0; i < w->nhooks; i++) {
         struct delivery *d = &w->hooks[i];
 
         if (d->started)
             pthread_join(d->thread, NULL);
+        /* Give our leases up, so another instance goes on at once. */
+        for (size_t k = 0; k < d->nhs && h->ops->webhook_lease; k++)
+            if (d->hs[k].leased_until_us)
+                h->ops->webhook_lease(h->st, d->hs[k].id, w->owner, 0, &(int64_t){0});
         if (d->curl)
             curl_easy_cleanup(d->curl);
         tams_free(d->hs);
@@ -682,6 +746,7 @@ int tams_workers_start(struct tams_app *app, struct tams_buf *why)
     int rc;
 
     w->app = app;
+    tams_uuid_v4(w->owner);
     pthread_mutex_init(&w->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

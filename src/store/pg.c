@@ -9,6 +9,7 @@
 #include "store/cursor.h"
 #include "store/outbox.h"
 #include "store/pg_int.h"
+#include "store/pg_peers.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -121,6 +122,10 @@ static const char *const migrations[] = {
     "CREATE TABLE events(seq BIGSERIAL PRIMARY KEY, type TEXT NOT NULL, ts TEXT NOT NULL,"
     " flow_id TEXT, source_id TEXT, flow_collected_by TEXT, source_collected_by TEXT,"
     " payload TEXT NOT NULL);",
+    /* 4: the instances sharing the database (read-cache coherence, pg_peers.h), and webhook
+     * delivery leases: one instance at a time delivers a webhook's events, in order. */
+    "CREATE TABLE tams_instances(key" TXT " PRIMARY KEY, lease_until TIMESTAMPTZ NOT NULL);"
+    "ALTER TABLE webhooks ADD COLUMN lease_owner TEXT, ADD COLUMN lease_until TIMESTAMPTZ;",
 };
 
 /* ---- prepared statements ----------------------------------------------------------------- */
@@ -319,7 +324,13 @@ static const char *const migrations[] = {
     XX(WH_DELETE, "DELETE FROM webhooks WHERE id = $1")                                            \
     XX(WH_LIST, "SELECT id, url, api_key_name, api_key_value, owner, doc, cursor FROM webhooks"    \
                 " ORDER BY created, id")                                                           \
-    XX(WH_ADVANCE, "UPDATE webhooks SET cursor = GREATEST(cursor, $2) WHERE id = $1")              \
+    XX(WH_ADVANCE, "UPDATE webhooks SET cursor = GREATEST(cursor, $2) WHERE id = $1"               \
+                   " AND ($3::text IS NULL OR lease_owner = $3)")                                  \
+    XX(WH_LEASE, "UPDATE webhooks SET lease_owner = $2,"                                           \
+                 " lease_until = now() + $3::int * interval '1 second' WHERE id = $1"              \
+                 " AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < now())"           \
+                 " RETURNING cursor")                                                              \
+    XX(WH_EXISTS, "SELECT 1 FROM webhooks WHERE id = $1")                                          \
     XX(EV_AFTER, "SELECT seq, type, ts, flow_id, source_id, flow_collected_by,"                    \
                  " source_collected_by, payload FROM events WHERE seq > $1 ORDER BY seq LIMIT $2") \
     XX(EV_PURGE, "DELETE FROM events WHERE seq <= (SELECT COALESCE(min(cursor),"                   \
@@ -361,15 +372,9 @@ struct tams_store {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct conn *free;
-    /* Read caches (the flow cache) key on the generation: bumped at once by this process's
-     * commits, and by the listener thread when another instance's commit is announced
-     * (NOTIFY tams_generation, payload the writer's token). */
-    uint64_t generation;
-    int listening, stop; /* atomics */
-    bool listener_started;
-    pthread_t listener;
-    char token[TAMS_UUID_STRLEN + 1];
-    char commit_sql[96]; /* "NOTIFY ...; COMMIT" */
+    /* Read caches key on its generation: moved by this process's commits at once, and by
+     * other instances' commits before those are answered (pg_peers.h). */
+    struct tams_pg_peers *peers;
 };
 
 static void conn_drop(struct conn *c)
@@ -388,19 +393,23 @@ static void quiet_notice(void *arg, const char *msg)
     (void)msg;
 }
 
-static PGconn *connect_url(const char *url)
+PGconn *tams__pg_connect(const char *url)
 {
     /* Defaults first: the URL's own settings, expanded at "dbname", override them. */
     const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
     const char *const vals[] = {"5", "tamsd", url, NULL};
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
 
-    return PQconnectdbParams(keys, vals, 1);
+    /* Server notices (e.g. "terminating connection") would go to stderr raw, not as JSON. */
+    if (pg)
+        PQsetNoticeProcessor(pg, quiet_notice, NULL);
+    return pg;
 }
 
 static int conn_connect(struct tams_store *st, struct conn *c)
 {
     conn_drop(c);
-    c->pg = connect_url(st->url);
+    c->pg = tams__pg_connect(st->url);
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
         char msg[256];
 
@@ -412,7 +421,6 @@ static int conn_connect(struct tams_store *st, struct conn *c)
         conn_drop(c);
         return TAMS_ERR_UNAVAILABLE;
     }
-    PQsetNoticeProcessor(c->pg, quiet_notice, NULL);
     return 0;
 }
 
@@ -649,6 +657,7 @@ typedef void (*tx_reset)(void *arg);
 static int run_tx(struct tams_store *st, enum tx_kind kind, tx_body body, tx_reset reset, void *arg)
 {
     struct conn *c = NULL;
+    int64_t commit_no = 0;
     int rc = 0;
 
     for (int attempt = 0;; attempt++) {
@@ -663,12 +672,17 @@ static int run_tx(struct tams_store *st, enum tx_kind kind, tx_body body, tx_res
         if (rc == 0)
             rc = body(c, arg);
         if (kind != TX_NONE && !c->broken) {
-            if (rc == 0)
-                rc = simple(c, kind == TX_WRITE ? st->commit_sql : "COMMIT");
-            else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+            if (rc == 0 && kind == TX_WRITE) {
+                char sql[160];
+
+                commit_no = tams_pg_peers_commit_sql(st->peers, sql, sizeof(sql));
+                if ((rc = simple(c, sql)) == 0)
+                    tams_pg_peers_bump(st->peers);
+            } else if (rc == 0) {
+                rc = simple(c, "COMMIT");
+            } else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
                 PQclear(PQexec(c->pg, "ROLLBACK"));
-            if (rc == 0 && kind == TX_WRITE)
-                __atomic_add_fetch(&st->generation, 1, __ATOMIC_RELEASE);
+            }
         }
         bool stale = rc == TAMS_ERR_UNAVAILABLE && c->broken && c->reused &&
                      (kind == TX_NONE || kind == TX_READ || c->nstmt <= 1);
@@ -687,6 +701,9 @@ static int run_tx(struct tams_store *st, enum tx_kind kind, tx_body body, tx_res
         tams_log_warn("postgresql: a transaction kept losing races; giving up for now");
         rc = TAMS_ERR_UNAVAILABLE;
     }
+    /* Answered only once no other instance can serve what this write changed from a cache. */
+    if (rc == 0 && kind == TX_WRITE)
+        tams_pg_peers_wait(st->peers, commit_no);
     return rc;
 }
 
@@ -709,84 +726,16 @@ static void why_cut(struct tams_buf *why, size_t len)
 
 /* ---- open / close / ping / settings ------------------------------------------------------ */
 
-/* ---- cross-instance invalidation ---------------------------------------------------------- */
-
-static void bump(struct tams_store *st)
-{
-    __atomic_add_fetch(&st->generation, 1, __ATOMIC_RELEASE);
-}
-
-static bool stopping(struct tams_store *st)
-{
-    return __atomic_load_n(&st->stop, __ATOMIC_ACQUIRE) != 0;
-}
-
-/* LISTENs on its own connection; reconnects every second while the database is away. While
- * not listening, generation() moves on every call, so no cache entry is trusted. */
-static void *listener_run(void *arg)
-{
-    struct tams_store *st = arg;
-    PGconn *pg = NULL;
-
-    while (!stopping(st)) {
-        struct pollfd pfd;
-        PGnotify *n;
-
-        if (!pg) {
-            PGresult *r;
-
-            pg = connect_url(st->url);
-            r = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, "LISTEN tams_generation") : NULL;
-            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-                PQclear(r);
-                PQfinish(pg);
-                pg = NULL;
-                for (int i = 0; i < 10 && !stopping(st); i++)
-                    nanosleep(&(struct timespec){0, 100000000}, NULL);
-                continue;
-            }
-            PQclear(r);
-            __atomic_store_n(&st->listening, 1, __ATOMIC_RELEASE);
-            bump(st); /* writes may have gone unheard while not listening */
-        }
-        pfd.fd = PQsocket(pg);
-        pfd.events = POLLIN;
-        pfd.revents = 0;
-        if (poll(&pfd, 1, 200) < 0 && errno != EINTR)
-            break;
-        if (!PQconsumeInput(pg) || PQstatus(pg) != CONNECTION_OK) {
-            __atomic_store_n(&st->listening, 0, __ATOMIC_RELEASE);
-            PQfinish(pg);
-            pg = NULL;
-            bump(st);
-            continue;
-        }
-        while ((n = PQnotifies(pg))) {
-            if (!n->extra || strcmp(n->extra, st->token) != 0)
-                bump(st); /* ours were counted at commit */
-            PQfreemem(n);
-        }
-    }
-    __atomic_store_n(&st->listening, 0, __ATOMIC_RELEASE);
-    PQfinish(pg);
-    return NULL;
-}
-
 static uint64_t pg_generation(struct tams_store *st)
 {
-    if (!__atomic_load_n(&st->listening, __ATOMIC_ACQUIRE))
-        return __atomic_add_fetch(&st->generation, 1, __ATOMIC_ACQ_REL);
-    return __atomic_load_n(&st->generation, __ATOMIC_ACQUIRE);
+    return tams_pg_peers_generation(st->peers);
 }
 
 static void pg_close(struct tams_store *st)
 {
     if (!st)
         return;
-    if (st->listener_started) {
-        __atomic_store_n(&st->stop, 1, __ATOMIC_RELEASE);
-        pthread_join(st->listener, NULL);
-    }
+    tams_pg_peers_stop(st->peers);
     for (int i = 0; i < st->size; i++)
         conn_drop(&st->conns[i]);
     tams_free(st->conns);
@@ -856,7 +805,6 @@ void tams__store_pg_set_pool_size(int n)
 
 static int pg_open(struct tams_store **out, const char *url, const char *data_dir)
 {
-    sigset_t all, old;
     struct tams_store *st;
     struct conn *c = NULL;
     int rc;
@@ -867,9 +815,6 @@ static int pg_open(struct tams_store **out, const char *url, const char *data_di
     st->url = tams_strdup(url ? url : "");
     st->size = pool_size_setting > 0 ? pool_size_setting : 16;
     st->conns = tams_calloc((size_t)st->size, sizeof(*st->conns));
-    tams_uuid_v4(st->token);
-    snprintf(st->commit_sql, sizeof(st->commit_sql), "NOTIFY tams_generation, '%s'; COMMIT",
-             st->token);
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
     for (int i = st->size; i-- > 0;) {
@@ -885,12 +830,7 @@ static int pg_open(struct tams_store **out, const char *url, const char *data_di
         pg_close(st);
         return rc;
     }
-    /* The listener takes no signals: they belong to the thread that waits for them in main. */
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    if (pthread_create(&st->listener, NULL, listener_run, st) == 0)
-        st->listener_started = true;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    st->peers = tams_pg_peers_start(st->url);
     tams_log_info("postgresql: connected (pool of %d connections)", st->size);
     *out = st;
     return 0;
@@ -3407,8 +3347,59 @@ static int pg_events_after(struct tams_store *st, int64_t after, int limit, tams
     return rc;
 }
 
+/* Nothing matched the webhook and its lease owner: CONFLICT if the webhook is there. */
+static int lease_lost_or_gone(struct conn *c, const char *id)
+{
+    PGresult *r;
+    int rc;
+    struct params p = {.n = 0};
+
+    ps(&p, id);
+    if ((rc = exec_q(c, S_WH_EXISTS, &p, &r)))
+        return rc;
+    rc = PQntuples(r) ? TAMS_ERR_CONFLICT : TAMS_ERR_NOTFOUND;
+    PQclear(r);
+    return rc;
+}
+
+struct lease_args {
+    const char *id, *owner;
+    int seconds;
+    int64_t cursor;
+};
+
+static int webhook_lease_body(struct conn *c, void *arg)
+{
+    struct lease_args *a = arg;
+    struct params p = {.n = 0};
+    PGresult *r;
+    int rc;
+
+    ps(&p, a->id);
+    ps(&p, a->owner);
+    pi(&p, a->seconds);
+    if ((rc = exec_q(c, S_WH_LEASE, &p, &r)))
+        return rc;
+    if (PQntuples(r))
+        a->cursor = gi(r, 0, 0);
+    else
+        rc = lease_lost_or_gone(c, a->id);
+    PQclear(r);
+    return rc;
+}
+
+static int pg_webhook_lease(struct tams_store *st, const char *id, const char *owner, int seconds,
+                            int64_t *cursor)
+{
+    struct lease_args a = {id, owner, seconds, 0};
+    int rc = run_tx(st, TX_QUIET, webhook_lease_body, NULL, &a);
+
+    *cursor = a.cursor;
+    return rc;
+}
+
 struct advance_args {
-    const char *id;
+    const char *id, *owner;
     int64_t seq;
 };
 
@@ -3421,16 +3412,17 @@ static int webhook_advance_body(struct conn *c, void *arg)
 
     ps(&p, a->id);
     pi(&p, a->seq);
+    ps(&p, a->owner);
     if ((rc = run(c, S_WH_ADVANCE, &p, &n)))
         return rc;
     if (n == 0)
-        return TAMS_ERR_NOTFOUND;
+        return lease_lost_or_gone(c, a->id);
     return run(c, S_EV_PURGE, NULL, NULL);
 }
 
-static int pg_webhook_advance(struct tams_store *st, const char *id, int64_t seq)
+static int pg_webhook_advance(struct tams_store *st, const char *id, const char *owner, int64_t seq)
 {
-    struct advance_args a = {id, seq};
+    struct advance_args a = {id, owner, seq};
 
     return run_tx(st, TX_QUIET, webhook_advance_body, NULL, &a);
 }
@@ -3481,6 +3473,7 @@ const struct tams_store_ops tams_store_pg_ops = {
     .webhook_put = pg_webhook_put,
     .webhook_list = pg_webhook_list,
     .events_after = pg_events_after,
+    .webhook_lease = pg_webhook_lease,
     .webhook_advance = pg_webhook_advance,
     .events_pending = pg_events_pending,
 };

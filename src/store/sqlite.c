@@ -3460,12 +3460,15 @@ static int sqlite_events_after(struct tams_store *st, int64_t after, int limit, 
     return rc;
 }
 
-static int sqlite_webhook_advance(struct tams_store *st, const char *id, int64_t seq)
+/* One process uses the file, so there are no leases: owner is not checked. */
+static int sqlite_webhook_advance(struct tams_store *st, const char *id, const char *owner,
+                                  int64_t seq)
 {
     struct conn *c;
     sqlite3_stmt *s;
     int rc = get_conn(st, &c);
 
+    (void)owner;
     if (rc)
         return rc;
     if ((rc = tx_begin(c)))

@@ -350,9 +350,16 @@ struct tams_store_ops {
     /* Up to limit events after seq `after`, in seq order. */
     int (*events_after)(struct tams_store *st, int64_t after, int limit, tams_event_cb cb,
                         void *ctx);
+    /* Leases delivery of the webhook's events to owner for `seconds` (0: gives it up): taken
+     * when free, run out or owner's already (then renewed); *cursor is the webhook's cursor as
+     * stored now. CONFLICT while another owner's lease runs, NOTFOUND when the webhook is gone.
+     * NULL in a store only one process uses (SQLite), where delivery needs no lease. */
+    int (*webhook_lease)(struct tams_store *st, const char *id, const char *owner, int seconds,
+                         int64_t *cursor);
     /* The webhook is done with every event up to seq (never moves back); events every webhook
-     * is done with are purged. NOTFOUND when the webhook is gone. */
-    int (*webhook_advance)(struct tams_store *st, const char *id, int64_t seq);
+     * is done with are purged. NOTFOUND when the webhook is gone; CONFLICT when owner is not
+     * NULL and does not hold the webhook's lease any more. */
+    int (*webhook_advance)(struct tams_store *st, const char *id, const char *owner, int64_t seq);
     /* Events not yet done by each webhook, summed (the delivery queue depth). */
     int (*events_pending)(struct tams_store *st, int64_t *count);
 };

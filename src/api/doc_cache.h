@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* doc_cache.h - rendered GET /flows/{id} and GET /sources/{id} bodies, valid while the store's
+ * generation stands and for at most a TTL.
+ *
+ * An entry is served only when it was made at the store's current generation, which moves on
+ * every committed write (on PostgreSQL, every other instance's too: store/pg_peers.h); so a hit
+ * is always what a store read would return now. The TTL bounds how long an entry lives in any
+ * case. Direct-mapped by id hash with a lock per slot: bounded memory (entries x
+ * TAMS_DOC_CACHE_MAX_BODY), no eviction bookkeeping. Thread-safe.
+ */
+#ifndef TAMS_API_DOC_CACHE_H
+#define TAMS_API_DOC_CACHE_H
+
+#include "core/common.h"
+#include "core/buf.h"
+
+#define TAMS_DOC_CACHE_MAX_BODY (16u << 10) /* larger documents are not cached */
+
+struct tams_doc_cache;
+
+/* entries 0 = no cache (NULL; every function accepts NULL). ttl_ms > 0. */
+struct tams_doc_cache *tams_doc_cache_new(size_t entries, int64_t ttl_ms);
+void tams_doc_cache_free(struct tams_doc_cache *c);
+/* Append the body for id at generation gen to out; false on a miss. */
+bool tams_doc_cache_get(struct tams_doc_cache *c, const char *id, uint64_t gen,
+                        struct tams_buf *out);
+void tams_doc_cache_put(struct tams_doc_cache *c, const char *id, uint64_t gen, const char *body,
+                        size_t n);
+/* Hits and misses so far, for /metrics. */
+void tams_doc_cache_stats(const struct tams_doc_cache *c, uint64_t *hits, uint64_t *misses);
+
+#endif

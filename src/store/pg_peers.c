@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* pg_peers.c - cache coherence between instances on one PostgreSQL (see pg_peers.h). */
+#include "core/common.h"
+#include "store/pg_peers.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <libpq-fe.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/random.h"
+#include "store/pg_int.h"
+
+#define KEY_MAX (TAMS_UUID_STRLEN + 24) /* "<uuid>.<epoch>" */
+#define ACK_PAYLOAD_MAX 7900            /* NOTIFY payloads stop at 8000 bytes */
+#define PURGE_EVERY 60                  /* renewals between purges of long-dead rows */
+
+struct peer {
+    char key[KEY_MAX];
+    int64_t deadline_us; /* monotonic: its lease has surely run out by then */
+    int64_t acked;       /* the highest of our commits it has answered for */
+    bool seen;           /* in the latest read of the table */
+};
+
+/* Writers heard since the last answer, each with the highest commit number heard. */
+struct heard {
+    char writer[TAMS_UUID_STRLEN + 1];
+    int64_t n;
+};
+
+struct tams_pg_peers {
+    char *url;
+    char id[TAMS_UUID_STRLEN + 1]; /* this process, as writer */
+    char key[KEY_MAX];             /* this process's row while listening: id.epoch */
+    unsigned epoch;
+    uint64_t generation; /* atomic */
+    int64_t commits;     /* atomic: numbers given to our commits */
+    /* atomics: caches are trusted only between these (monotonic microseconds) and listening */
+    int64_t trusted_from_us, trusted_until_us;
+    int listening, stop;
+
+    pthread_mutex_t mu; /* guards peers, npeers, peers_at_us */
+    pthread_cond_t acked_cv;
+    struct peer *peers;
+    size_t npeers;
+    int64_t peers_at_us;
+    bool warned_stale;
+
+    pthread_t thread;
+    bool started;
+};
+
+static bool stopping(struct tams_pg_peers *p)
+{
+    return __atomic_load_n(&p->stop, __ATOMIC_ACQUIRE) != 0;
+}
+
+void tams_pg_peers_bump(struct tams_pg_peers *p)
+{
+    __atomic_add_fetch(&p->generation, 1, __ATOMIC_ACQ_REL);
+}
+
+uint64_t tams_pg_peers_generation(struct tams_pg_peers *p)
+{
+    int64_t now = tams_clock_mono_us();
+
+    if (!__atomic_load_n(&p->listening, __ATOMIC_ACQUIRE) ||
+        now < __atomic_load_n(&p->trusted_from_us, __ATOMIC_ACQUIRE) ||
+        now >= __atomic_load_n(&p->trusted_until_us, __ATOMIC_ACQUIRE))
+        return __atomic_add_fetch(&p->generation, 1, __ATOMIC_ACQ_REL);
+    return __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
+}
+
+int64_t tams_pg_peers_commit_sql(struct tams_pg_peers *p, char *sql, size_t size)
+{
+    int64_t n = __atomic_add_fetch(&p->commits, 1, __ATOMIC_ACQ_REL);
+
+    snprintf(sql, size, "NOTIFY tams_generation, '%s %" PRId64 "'; COMMIT", p->id, n);
+    return n;
+}
+
+size_t tams_pg_peers_count(struct tams_pg_peers *p)
+{
+    size_t n;
+
+    pthread_mutex_lock(&p->mu);
+    n = p->npeers;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
+/* The earliest deadline among peers that still owe an answer for n; 0 when none does. */
+static int64_t owed_until(struct tams_pg_peers *p, int64_t n, int64_t now)
+{
+    int64_t until = 0;
+
+    for (size_t i = 0; i < p->npeers; i++) {
+        const struct peer *q = &p->peers[i];
+
+        if (q->acked < n && q->deadline_us > now && (!until || q->deadline_us < until))
+            until = q->deadline_us;
+    }
+    return until;
+}
+
+void tams_pg_peers_wait(struct tams_pg_peers *p, int64_t n)
+{
+    int64_t now, until;
+
+    pthread_mutex_lock(&p->mu);
+    now = tams_clock_mono_us();
+    if (p->npeers && now - p->peers_at_us > 2 * PEERS_RENEW_MS * 1000 && !p->warned_stale) {
+        p->warned_stale = true;
+        tams_log_warn("postgresql: the list of other instances is %" PRId64 " ms old; a cache "
+                      "of an instance started meanwhile may serve data older than this write",
+                      (now - p->peers_at_us) / 1000);
+    }
+    while (!stopping(p) && (until = owed_until(p, n, now))) {
+        struct timespec ts = {.tv_sec = (time_t)(until / 1000000),
+                              .tv_nsec = (long)(until % 1000000) * 1000};
+
+        pthread_cond_timedwait(&p->acked_cv, &p->mu, &ts);
+        now = tams_clock_mono_us();
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- the listening thread ------------------------------------------------------------------ */
+
+static bool ok(PGconn *pg, PGresult *r, ExecStatusType want, const char *what)
+{
+    bool good = PQresultStatus(r) == want;
+
+    if (!good && PQstatus(pg) == CONNECTION_OK)
+        tams_log_warn("postgresql: %s: %s", what, PQresultErrorMessage(r));
+    PQclear(r);
+    return good;
+}
+
+/* Renew our row and read everyone else's. false when the connection failed. */
+static bool renew(struct tams_pg_peers *p, PGconn *pg, unsigned round)
+{
+    char lease[24];
+    const char *v[2] = {p->key, lease};
+    int64_t t0 = tams_clock_mono_us(), t1;
+    PGresult *r;
+    int n;
+
+    snprintf(lease, sizeof(lease), "%d", PEERS_LEASE_MS);
+    r = PQexecParams(pg,
+                     "INSERT INTO tams_instances(key, lease_until) VALUES ($1, now() +"
+                     " $2::int * interval '1 millisecond') ON CONFLICT (key) DO UPDATE SET"
+                     " lease_until = EXCLUDED.lease_until",
+                     2, NULL, v, NULL, NULL, 0);
+    if (!ok(pg, r, PGRES_COMMAND_OK, "renewing this instance's lease"))
+        return false;
+    /* The row's lease started after t0, so it surely runs until t0 + lease. */
+    __atomic_store_n(&p->trusted_until_us, t0 + (PEERS_LEASE_MS - PEERS_MARGIN_MS) * 1000,
+                     __ATOMIC_RELEASE);
+    r = PQexecParams(pg,
+                     "SELECT key, (extract(epoch FROM lease_until - now()) * 1000000)::bigint"
+                     " FROM tams_instances WHERE lease_until > now() AND key <> $1",
+                     1, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        return ok(pg, r, PGRES_TUPLES_OK, "reading the other instances");
+    t1 = tams_clock_mono_us();
+    n = PQntuples(r);
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->npeers; i++)
+        p->peers[i].seen = false;
+    for (int row = 0; row < n; row++) {
+        const char *key = PQgetvalue(r, row, 0);
+        int64_t left = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+        struct peer *q = NULL;
+
+        for (size_t i = 0; i < p->npeers && !q; i++)
+            if (strcmp(p->peers[i].key, key) == 0)
+                q = &p->peers[i];
+        if (!q) {
+            p->peers = tams_realloc(p->peers, tams_st_mult(p->npeers + 1, sizeof(*p->peers)));
+            q = &p->peers[p->npeers++];
+            memset(q, 0, sizeof(*q));
+            snprintf(q->key, sizeof(q->key), "%s", key);
+        }
+        /* Measured from after the answer: later than the database's view, never earlier. */
+        q->deadline_us = t1 + left + PEERS_MARGIN_MS * 1000;
+        q->seen = true;
+    }
+    {
+        size_t k = 0;
+
+        for (size_t i = 0; i < p->npeers; i++)
+            if (p->peers[i].seen)
+                p->peers[k++] = p->peers[i];
+        p->npeers = k;
+    }
+    p->peers_at_us = t1;
+    p->warned_stale = false;
+    pthread_cond_broadcast(&p->acked_cv); /* peers that left owe nothing any more */
+    pthread_mutex_unlock(&p->mu);
+    PQclear(r);
+    if (round % PURGE_EVERY == 0)
+        PQclear(PQexec(pg, "DELETE FROM tams_instances WHERE lease_until < now() - interval"
+                           " '1 minute'"));
+    return true;
+}
+
+/* An answer "<peer key> <writer> <n> ...": record what it says about our commits. */
+static void on_ack(struct tams_pg_peers *p, char *payload)
+{
+    char *save = NULL, *from = strtok_r(payload, " ", &save), *w, *n;
+
+    if (!from)
+        return;
+    pthread_mutex_lock(&p->mu);
+    while ((w = strtok_r(NULL, " ", &save)) && (n = strtok_r(NULL, " ", &save))) {
+        if (strcmp(w, p->id) != 0)
+            continue;
+        for (size_t i = 0; i < p->npeers; i++)
+            if (strcmp(p->peers[i].key, from) == 0) {
+                int64_t v = strtoll(n, NULL, 10);
+
+                if (v > p->peers[i].acked)
+                    p->peers[i].acked = v;
+                pthread_cond_broadcast(&p->acked_cv);
+            }
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* A write "<writer> <n>" heard: remember the highest n per writer, to answer after the bump. */
+static void on_write(struct tams_pg_peers *p, const char *payload, struct heard **h, size_t *nh)
+{
+    char writer[TAMS_UUID_STRLEN + 1];
+    int64_t n;
+
+    if (sscanf(payload, "%36s %" SCNd64, writer, &n) != 2 || strcmp(writer, p->id) == 0)
+        return;
+    for (size_t i = 0; i < *nh; i++)
+        if (strcmp((*h)[i].writer, writer) == 0) {
+            if (n > (*h)[i].n)
+                (*h)[i].n = n;
+            return;
+        }
+    *h = tams_realloc(*h, tams_st_mult(*nh + 1, sizeof(**h)));
+    snprintf((*h)[*nh].writer, sizeof((*h)[*nh].writer), "%s", writer);
+    (*h)[(*nh)++].n = n;
+}
+
+/* Answer every writer heard (the generation has already moved). false when the send failed. */
+static bool answer(struct tams_pg_peers *p, PGconn *pg, const struct heard *h, size_t nh)
+{
+    struct tams_buf b = TAMS_BUF_INIT(ACK_PAYLOAD_MAX + 64);
+    bool good = true;
+
+    for (size_t i = 0; i < nh && good; i++) {
+        if (!b.len)
+            tams_buf_addstr(&b, p->key);
+        tams_buf_addf(&b, " %s %" PRId64, h[i].writer, h[i].n);
+        if (i + 1 == nh || b.len + KEY_MAX + 24 > ACK_PAYLOAD_MAX) {
+            const char *v[1] = {b.data};
+
+            good = ok(
+                pg, PQexecParams(pg, "SELECT pg_notify('tams_ack', $1)", 1, NULL, v, NULL, NULL, 0),
+                PGRES_TUPLES_OK, "answering a write");
+            tams_buf_reset(&b);
+        }
+    }
+    tams_buf_release(&b);
+    return good;
+}
+
+static void lose(struct tams_pg_peers *p, PGconn **pg)
+{
+    __atomic_store_n(&p->listening, 0, __ATOMIC_RELEASE);
+    PQfinish(*pg);
+    *pg = NULL;
+    tams_pg_peers_bump(p);
+}
+
+/* LISTEN, then register: whatever is written after registration is heard. */
+static PGconn *join(struct tams_pg_peers *p)
+{
+    PGconn *pg = tams__pg_connect(p->url);
+
+    if (PQstatus(pg) != CONNECTION_OK ||
+        !ok(pg, PQexec(pg, "LISTEN tams_generation; LISTEN tams_ack"), PGRES_COMMAND_OK,
+            "listening")) {
+        PQfinish(pg);
+        return NULL;
+    }
+    snprintf(p->key, sizeof(p->key), "%s.%u", p->id, ++p->epoch);
+    if (!renew(p, pg, 1)) {
+        PQfinish(pg);
+        return NULL;
+    }
+    /* Trusted once every writer has had two renewals to learn of this row. */
+    __atomic_store_n(&p->trusted_from_us,
+                     tams_clock_mono_us() + (2 * PEERS_RENEW_MS + PEERS_MARGIN_MS) * 1000,
+                     __ATOMIC_RELEASE);
+    __atomic_store_n(&p->listening, 1, __ATOMIC_RELEASE);
+    tams_pg_peers_bump(p); /* writes may have gone unheard while not listening */
+    return pg;
+}
+
+static void *peers_run(void *arg)
+{
+    struct tams_pg_peers *p = arg;
+    PGconn *pg = NULL;
+    struct heard *h = NULL;
+    int64_t next_renew = 0;
+    unsigned round = 1;
+
+    while (!stopping(p)) {
+        struct pollfd pfd;
+        PGnotify *nt;
+        size_t nh = 0;
+        int64_t now = tams_clock_mono_us(), wait_ms;
+
+        if (!pg) {
+            if (!(pg = join(p))) {
+                for (int i = 0; i < 10 && !stopping(p); i++)
+                    nanosleep(&(struct timespec){0, 100000000}, NULL);
+                continue;
+            }
+            next_renew = tams_clock_mono_us() + PEERS_RENEW_MS * 1000;
+        }
+        if (now >= next_renew) {
+            if (!renew(p, pg, ++round)) {
+                lose(p, &pg);
+                continue;
+            }
+            next_renew = now + PEERS_RENEW_MS * 1000;
+        }
+        wait_ms = (next_renew - now) / 1000 + 1;
+        pfd.fd = PQsocket(pg);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, (int)(wait_ms < 200 ? wait_ms : 200)) < 0 && errno != EINTR)
+            break;
+        if (!PQconsumeInput(pg) || PQstatus(pg) != CONNECTION_OK) {
+            lose(p, &pg);
+            continue;
+        }
+        while ((nt = PQnotifies(pg))) {
+            if (strcmp(nt->relname, "tams_ack") == 0)
+                on_ack(p, nt->extra);
+            else
+                on_write(p, nt->extra, &h, &nh);
+            PQfreemem(nt);
+        }
+        if (nh) {
+            tams_pg_peers_bump(p); /* before answering: the writer goes on once we answer */
+            if (!answer(p, pg, h, nh))
+                lose(p, &pg);
+        }
+    }
+    if (pg) {
+        const char *v[1] = {p->key};
+
+        PQclear(PQexecParams(pg, "DELETE FROM tams_instances WHERE key = $1", 1, NULL, v, NULL,
+                             NULL, 0));
+        lose(p, &pg);
+    }
+    tams_free(h);
+    return NULL;
+}
+
+struct tams_pg_peers *tams_pg_peers_start(const char *url)
+{
+    struct tams_pg_peers *p = tams_calloc(1, sizeof(*p));
+    sigset_t all, old;
+
+    p->url = tams_strdup(url);
+    tams_uuid_v4(p->id);
+    pthread_mutex_init(&p->mu, NULL);
+    {
+        pthread_condattr_t a;
+
+        /* Deadlines are monotonic (tams_clock_mono_us), and so are the waits for them. */
+        pthread_condattr_init(&a);
+        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+        pthread_cond_init(&p->acked_cv, &a);
+        pthread_condattr_destroy(&a);
+    }
+    /* The thread takes no signals: they belong to the thread that waits for them in main. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    p->started = pthread_create(&p->thread, NULL, peers_run, p) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!p->started)
+        tams_log_error("postgresql: cannot start the listening thread; caches stay off");
+    return p;
+}
+
+void tams_pg_peers_stop(struct tams_pg_peers *p)
+{
+    if (!p)
+        return;
+    if (p->started) {
+        __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->acked_cv);
+        pthread_mutex_unlock(&p->mu);
+        pthread_join(p->thread, NULL);
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->acked_cv);
+    tams_free(p->peers);
+    tams_free(p->url);
+    tams_free(p);
+}

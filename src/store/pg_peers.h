@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* pg_peers.h - read caches that stay true across tamsd instances sharing one PostgreSQL.
+ *
+ * Each instance serves GET /flows/{id} and GET /sources/{id} from memory while its store
+ * generation stands (api/flow_cache.h). This module moves that generation when another instance
+ * writes, and makes the writer wait until every other instance has done so, so no instance
+ * answers from a cache that a finished write has made stale:
+ *
+ *   - Each instance LISTENs on tams_generation and tams_ack, and holds a lease row in
+ *     tams_instances (renewed every PEERS_RENEW_MS, running PEERS_LEASE_MS by the database's
+ *     clock). Its identity is a fresh UUID per listening connection.
+ *   - A write commits with NOTIFY tams_generation '<identity> <n>', n counting its commits.
+ *   - Every other instance bumps its generation on hearing that, then answers on tams_ack.
+ *   - After COMMIT the writer waits until each peer it knows has answered for n, or that peer's
+ *     lease has surely run out, or the peer left the table (shut down, or reconnected under a
+ *     new identity).
+ *   - An instance trusts its caches only while it is listening, while its own lease is surely
+ *     running, and once it has been registered long enough for every writer to know it.
+ *     Otherwise tams_pg_peers_generation moves on at every call: every read is a miss.
+ *
+ * Reads cost nothing. A write with peers costs one notification round trip; if a peer dies
+ * without deregistering, writes wait for its lease once (at most PEERS_LEASE_MS).
+ * Known limit: a writer whose own listening connection is down cannot learn of instances that
+ * start meanwhile; it keeps waiting only for the peers it knew (logged when it happens).
+ */
+#ifndef TAMS_STORE_PG_PEERS_H
+#define TAMS_STORE_PG_PEERS_H
+
+#include "core/common.h"
+
+#define PEERS_RENEW_MS 500
+#define PEERS_LEASE_MS 3000
+#define PEERS_MARGIN_MS 500 /* clock rate drift and scheduling, on both sides */
+
+struct tams_pg_peers;
+
+/* Starts the listening thread for the database at url (a libpq URL). Never fails: while the
+ * database cannot be reached the thread retries every second and no cache is trusted. */
+struct tams_pg_peers *tams_pg_peers_start(const char *url);
+/* Deregisters (so writers stop waiting for this instance at once) and joins the thread. */
+void tams_pg_peers_stop(struct tams_pg_peers *p);
+
+/* The generation read caches key on: stable while caches may be trusted, else new each call. */
+uint64_t tams_pg_peers_generation(struct tams_pg_peers *p);
+/* This process's own commit: move the generation at once. */
+void tams_pg_peers_bump(struct tams_pg_peers *p);
+
+/* "NOTIFY ...; COMMIT" for the next write into sql (at least 128 bytes); returns its number. */
+int64_t tams_pg_peers_commit_sql(struct tams_pg_peers *p, char *sql, size_t size);
+/* After that commit succeeded: wait until every known peer has dropped what it cached. */
+void tams_pg_peers_wait(struct tams_pg_peers *p, int64_t n);
+
+/* Peers currently known (for tests and /metrics). */
+size_t tams_pg_peers_count(struct tams_pg_peers *p);
+
+#endif

@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The read caches answer GET /flows/{id} and GET /sources/{id} from memory, never with a stale
+document, for at most cache_ttl, with hit and miss counts in /metrics."""
+import re
+import time
+import uuid
+
+from conftest import validate
+
+
+def flow_body(fid, sid, label):
+    return {"id": fid, "source_id": sid, "format": "urn:x-nmos:format:data",
+            "codec": "text/plain", "container": "text/plain", "essence_parameters": {},
+            "label": label}
+
+
+def cache_counts(server, cache="flow"):
+    text = server.get("/metrics").text
+    hits = int(re.search(rf'tams_{cache}_cache_requests_total\{{result="hit"\}} (\d+)',
+                         text).group(1))
+    misses = int(re.search(rf'tams_{cache}_cache_requests_total\{{result="miss"\}} (\d+)',
+                           text).group(1))
+    return hits, misses
+
+
+def wait_trusted(server, timeout=10):
+    """On PostgreSQL an instance trusts its caches only after its first lease renewals (about
+    1.5 s after start); wait until a repeated read is a hit."""
+    fid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    assert server.put(f"/flows/{fid}", json=flow_body(fid, sid, "probe")).status_code == 201
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        h0, _ = cache_counts(server)
+        server.get(f"/flows/{fid}")
+        server.get(f"/flows/{fid}")
+        if cache_counts(server)[0] > h0:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the flow cache never answered")
+
+
+def test_hits_and_no_stale_reads(server):
+    wait_trusted(server)
+    fid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    assert server.put(f"/flows/{fid}", json=flow_body(fid, sid, "one")).status_code == 201
+    h0, m0 = cache_counts(server)
+    first = server.get(f"/flows/{fid}").json()
+    for _ in range(5):
+        assert server.get(f"/flows/{fid}").json() == first
+    h1, m1 = cache_counts(server)
+    assert m1 - m0 == 1 and h1 - h0 == 5
+    validate(first, "flow.json")
+    # Every kind of write is seen at once: property, replace, another flow's collection,
+    # segments (segments_updated), deletion.
+    assert server.put(f"/flows/{fid}/label", json="two").status_code == 204
+    assert server.get(f"/flows/{fid}").json()["label"] == "two"
+    assert server.put(f"/flows/{fid}", json=flow_body(fid, sid, "three")).status_code == 204
+    assert server.get(f"/flows/{fid}").json()["label"] == "three"
+    other = str(uuid.uuid4())
+    body = flow_body(other, str(uuid.uuid4()), "collector")
+    body["flow_collection"] = [{"id": fid, "role": "member"}]
+    assert server.put(f"/flows/{other}", json=body).status_code == 201
+    assert server.get(f"/flows/{fid}").json()["collected_by"] == [other]
+    r = server.post(f"/flows/{fid}/segments", json={
+        "object_id": "ext-1", "timerange": "[0:0_1:0)", "get_urls": [{"url": "http://x/1"}]})
+    assert r.status_code == 201
+    assert "segments_updated" in server.get(f"/flows/{fid}").json()
+    assert server.delete(f"/flows/{other}").status_code == 204
+    assert "collected_by" not in server.get(f"/flows/{fid}").json()
+    assert server.delete(f"/flows/{fid}").status_code == 204
+    assert server.get(f"/flows/{fid}").status_code == 404
+
+
+def test_sources_hits_and_no_stale_reads(server):
+    wait_trusted(server)
+    fid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    assert server.put(f"/flows/{fid}", json=flow_body(fid, sid, "f")).status_code == 201
+    h0, m0 = cache_counts(server, "source")
+    first = server.get(f"/sources/{sid}").json()
+    for _ in range(4):
+        assert server.get(f"/sources/{sid}").json() == first
+    h1, m1 = cache_counts(server, "source")
+    assert m1 - m0 == 1 and h1 - h0 == 4
+    validate(first, "source.json")
+    # Property writes, tags, a collecting flow, and the source going with its last flow.
+    assert server.put(f"/sources/{sid}/label", json="renamed").status_code == 204
+    assert server.get(f"/sources/{sid}").json()["label"] == "renamed"
+    assert server.put(f"/sources/{sid}/tags/genre", json="news").status_code == 204
+    assert server.get(f"/sources/{sid}").json()["tags"] == {"genre": "news"}
+    multi, msid = str(uuid.uuid4()), str(uuid.uuid4())
+    body = {"id": multi, "source_id": msid, "format": "urn:x-nmos:format:multi",
+            "container": "video/mp2t", "flow_collection": [{"id": fid, "role": "video"}]}
+    assert server.put(f"/flows/{multi}", json=body).status_code == 201
+    assert server.get(f"/sources/{sid}").json().get("collected_by") == [msid]
+    assert server.delete(f"/flows/{multi}").status_code == 204
+    assert "collected_by" not in server.get(f"/sources/{sid}").json()
+    assert server.delete(f"/flows/{fid}").status_code == 204
+    assert server.get(f"/sources/{sid}").status_code == 404
+
+
+def test_ttl_bounds_an_entry(make_server):
+    srv = make_server(args=["--cache-ttl", "1"])
+    wait_trusted(srv)
+    fid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    assert srv.put(f"/flows/{fid}", json=flow_body(fid, sid, "x")).status_code == 201
+    srv.get(f"/flows/{fid}")
+    h0, m0 = cache_counts(srv)
+    srv.get(f"/flows/{fid}")
+    assert cache_counts(srv) == (h0 + 1, m0)
+    time.sleep(1.2)
+    srv.get(f"/flows/{fid}")  # older than the TTL: read again from the store
+    assert cache_counts(srv) == (h0 + 1, m0 + 1)
+
+
+def test_cache_off(make_server):
+    srv = make_server(args=["--flow-cache-entries", "0", "--source-cache-entries", "0"])
+    fid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    assert srv.put(f"/flows/{fid}", json=flow_body(fid, sid, "x")).status_code == 201
+    for _ in range(3):
+        assert srv.get(f"/flows/{fid}").json()["label"] == "x"
+        assert srv.get(f"/sources/{sid}").status_code == 200
+    assert cache_counts(srv) == (0, 0)
+    assert cache_counts(srv, "source") == (0, 0)
