@@ -19,10 +19,12 @@
 #include <signal.h>
 #include <time.h>
 
-#define SQL_MAX 16384      /* generated listing SQL: fits MAX_TAG_FILTERS and every other filter */
-#define MAX_TAG_FILTERS 64 /* more tag.* / tag_exists.* parameters in one query is BADQUERY */
-#define TX_RETRIES 4       /* serialisation failures, deadlocks and lost races are retried */
-#define POOL_WAIT_MS 10000 /* longest wait for a free connection before UNAVAILABLE */
+#define SQL_MAX 16384       /* generated listing SQL: fits MAX_TAG_FILTERS and every other filter */
+#define MAX_TAG_FILTERS 64  /* more tag.* / tag_exists.* parameters in one query is BADQUERY */
+#define TX_RETRIES 4        /* serialisation failures, deadlocks and lost races are retried */
+#define POOL_WAIT_MS 10000  /* longest wait for a free connection before UNAVAILABLE */
+#define SLOW_CONNECT_MS 500 /* a failed connect that took longer: the host hangs */
+#define SLOW_DOWN_PAUSE_MS 1000   /* ...and is not tried again before this */
 #define MIGRATE_LOCK 7353417901ll /* pg_advisory_lock key held while migrating */
 /* Transaction-scoped advisory lock keys of the event outbox (see hooks_on): HOOKS_KEY is held
  * shared by every transaction that has looked for webhooks before writing events, and
@@ -375,6 +377,9 @@ struct tams_store {
     /* Read caches key on its generation: moved by this process's commits at once, and by
      * other instances' commits before those are answered (pg_peers.h). */
     struct tams_pg_peers *peers;
+    /* atomics: the last connect failed; one is under way while down; none before next_try_us */
+    int down, probing;
+    int64_t next_try_us;
 };
 
 static void conn_drop(struct conn *c)
@@ -395,9 +400,13 @@ static void quiet_notice(void *arg, const char *msg)
 
 PGconn *tams__pg_connect(const char *url)
 {
-    /* Defaults first: the URL's own settings, expanded at "dbname", override them. */
-    const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *const vals[] = {"5", "tamsd", url, NULL};
+    /* Defaults first: the URL's own settings, expanded at "dbname", override them. Keepalives
+     * and tcp_user_timeout find a database host that vanished from the network (no reset
+     * comes) in seconds rather than in the kernel's quarter of an hour. */
+    const char *const keys[] = {
+        "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname",          NULL};
+    const char *const vals[] = {"5", "tamsd", "10", "5", "3", "10000", url, NULL};
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
 
     /* Server notices (e.g. "terminating connection") would go to stderr raw, not as JSON. */
@@ -406,10 +415,42 @@ PGconn *tams__pg_connect(const char *url)
     return pg;
 }
 
+/* While the database cannot be reached, one request at a time tries to connect; the others
+ * get UNAVAILABLE at once instead of each waiting out the connect timeout. An attempt that
+ * failed slowly (a host that hangs) is not repeated for SLOW_DOWN_PAUSE_MS, so worker threads
+ * stay free for everything else; a refused connection fails fast, so then every request may
+ * try, and service resumes with the first one after the database is back. */
+static bool may_connect(struct tams_store *st)
+{
+    int expected = 0;
+
+    if (!__atomic_load_n(&st->down, __ATOMIC_ACQUIRE))
+        return true;
+    if (tams_clock_mono_us() < __atomic_load_n(&st->next_try_us, __ATOMIC_ACQUIRE))
+        return false;
+    return __atomic_compare_exchange_n(&st->probing, &expected, 1, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+static void connected(struct tams_store *st, bool ok, int64_t took_us)
+{
+    if (!ok && took_us > SLOW_CONNECT_MS * 1000)
+        __atomic_store_n(&st->next_try_us, tams_clock_mono_us() + SLOW_DOWN_PAUSE_MS * 1000,
+                         __ATOMIC_RELEASE);
+    __atomic_store_n(&st->down, ok ? 0 : 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&st->probing, 0, __ATOMIC_RELEASE);
+}
+
 static int conn_connect(struct tams_store *st, struct conn *c)
 {
+    int64_t t0;
+
     conn_drop(c);
+    if (!may_connect(st))
+        return TAMS_ERR_UNAVAILABLE;
+    t0 = tams_clock_mono_us();
     c->pg = tams__pg_connect(st->url);
+    connected(st, c->pg && PQstatus(c->pg) == CONNECTION_OK, tams_clock_mono_us() - t0);
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
         char msg[256];
 
