@@ -148,3 +148,32 @@ def test_each_webhook_event_is_delivered_exactly_once_in_order(cluster):
             assert seen.index(("flows/created", fid)) < seen.index(("flows/updated", fid))
     finally:
         rec.close()
+
+
+def test_webhooks_of_a_killed_instance_are_taken_over(cluster):
+    """The instance delivering a webhook dies with events still to send (the receiver is
+    away): once its lease runs out (3 x webhook_timeout + 10 s) another instance sends them,
+    each once, in order."""
+    a, b = cluster(2, ALLOW + ["--access-log", "false", "--webhook-timeout", "1"])
+    rec = Receiver()
+    try:
+        register(a, url=rec.url("/r"), events=["flows/created"])
+        fids = [make_flow(a) for _ in range(2)]
+        rec.wait(2, "/r")  # a delivered or b did: whoever holds the lease
+        rec.status = 503  # the receiver fails from now on; events wait behind the first
+        fids += [make_flow(b) for _ in range(3)]
+        time.sleep(1)
+        for srv in (a, b):
+            srv.stop(sig=signal.SIGKILL, check=False)  # whoever held it, it is dead now
+        c, = cluster(1, ALLOW + ["--access-log", "false", "--webhook-timeout", "1"])
+        rec.status = 200
+        t0 = time.time()
+        got = rec.wait(5, "/r", timeout=40)
+        took = time.time() - t0
+        time.sleep(1)
+        got = rec.events("/r")
+        assert [e["event"]["flow"]["id"] for e in got] == fids, "lost, repeated or reordered"
+        assert took < 20, took  # the lease ran 13 s at most
+        assert c.proc.poll() is None
+    finally:
+        rec.close()
