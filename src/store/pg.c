@@ -698,7 +698,6 @@ typedef void (*tx_reset)(void *arg);
 static int run_tx(struct tams_store *st, enum tx_kind kind, tx_body body, tx_reset reset, void *arg)
 {
     struct conn *c = NULL;
-    int64_t commit_no = 0;
     int rc = 0;
 
     for (int attempt = 0;; attempt++) {
@@ -716,7 +715,7 @@ static int run_tx(struct tams_store *st, enum tx_kind kind, tx_body body, tx_res
             if (rc == 0 && kind == TX_WRITE) {
                 char sql[160];
 
-                commit_no = tams_pg_peers_commit_sql(st->peers, sql, sizeof(sql));
+                tams_pg_peers_commit_sql(st->peers, sql, sizeof(sql));
                 if ((rc = simple(c, sql)) == 0)
                     tams_pg_peers_bump(st->peers);
             } else if (rc == 0) {
@@ -744,7 +743,7 @@ static int run_tx(struct tams_store *st, enum tx_kind kind, tx_body body, tx_res
     }
     /* Answered only once no other instance can serve what this write changed from a cache. */
     if (rc == 0 && kind == TX_WRITE)
-        tams_pg_peers_wait(st->peers, commit_no);
+        tams_pg_peers_wait(st->peers);
     return rc;
 }
 

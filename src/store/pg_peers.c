@@ -8,6 +8,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <libpq-fe.h>
 
 #include "core/alloc.h"
@@ -24,11 +26,11 @@
 struct peer {
     char key[KEY_MAX];
     int64_t deadline_us; /* monotonic: its lease has surely run out by then */
-    int64_t acked;       /* the highest of our commits it has answered for */
+    int64_t acked;       /* the highest of our pings it has answered */
     bool seen;           /* in the latest read of the table */
 };
 
-/* Writers heard since the last answer, each with the highest commit number heard. */
+/* Pingers heard since the last answer, each with the highest ping heard. */
 struct heard {
     char writer[TAMS_UUID_STRLEN + 1];
     int64_t n;
@@ -40,13 +42,15 @@ struct tams_pg_peers {
     char key[KEY_MAX];             /* this process's row while listening: id.epoch */
     unsigned epoch;
     uint64_t generation; /* atomic */
-    int64_t commits;     /* atomic: numbers given to our commits */
+    int wake;            /* eventfd: a writer wants a ping */
     /* atomics: caches are trusted only between these (monotonic microseconds) and listening */
     int64_t trusted_from_us, trusted_until_us;
     int listening, stop;
 
-    pthread_mutex_t mu; /* guards peers, npeers, peers_at_us */
+    pthread_mutex_t mu; /* guards peers, npeers, peers_at_us, pings_sent, ping_wanted */
     pthread_cond_t acked_cv;
+    int64_t pings_sent; /* numbers given to our pings so far */
+    bool ping_wanted;   /* a writer waits for a ping numbered after pings_sent */
     struct peer *peers;
     size_t npeers;
     int64_t peers_at_us;
@@ -77,12 +81,9 @@ uint64_t tams_pg_peers_generation(struct tams_pg_peers *p)
     return __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
 }
 
-int64_t tams_pg_peers_commit_sql(struct tams_pg_peers *p, char *sql, size_t size)
+void tams_pg_peers_commit_sql(struct tams_pg_peers *p, char *sql, size_t size)
 {
-    int64_t n = __atomic_add_fetch(&p->commits, 1, __ATOMIC_ACQ_REL);
-
-    snprintf(sql, size, "NOTIFY tams_generation, '%s %" PRId64 "'; COMMIT", p->id, n);
-    return n;
+    snprintf(sql, size, "NOTIFY tams_generation, '%s'; COMMIT", p->id);
 }
 
 size_t tams_pg_peers_count(struct tams_pg_peers *p)
@@ -95,7 +96,7 @@ size_t tams_pg_peers_count(struct tams_pg_peers *p)
     return n;
 }
 
-/* The earliest deadline among peers that still owe an answer for n; 0 when none does. */
+/* The earliest deadline among peers that still owe an answer for ping n; 0 when none does. */
 static int64_t owed_until(struct tams_pg_peers *p, int64_t n, int64_t now)
 {
     int64_t until = 0;
@@ -109,19 +110,30 @@ static int64_t owed_until(struct tams_pg_peers *p, int64_t n, int64_t now)
     return until;
 }
 
-void tams_pg_peers_wait(struct tams_pg_peers *p, int64_t n)
+void tams_pg_peers_wait(struct tams_pg_peers *p)
 {
-    int64_t now, until;
+    int64_t now, until, need;
 
     pthread_mutex_lock(&p->mu);
+    if (!p->npeers) {
+        pthread_mutex_unlock(&p->mu);
+        return;
+    }
     now = tams_clock_mono_us();
-    if (p->npeers && now - p->peers_at_us > 2 * PEERS_RENEW_MS * 1000 && !p->warned_stale) {
+    if (now - p->peers_at_us > 2 * PEERS_RENEW_MS * 1000 && !p->warned_stale) {
         p->warned_stale = true;
         tams_log_warn("postgresql: the list of other instances is %" PRId64 " ms old; a cache "
                       "of an instance started meanwhile may serve data older than this write",
                       (now - p->peers_at_us) / 1000);
     }
-    while (!stopping(p) && (until = owed_until(p, n, now))) {
+    /* Our commit is done; the next ping numbered is sent after it, so commits after it too. */
+    need = p->pings_sent + 1;
+    if (!p->ping_wanted) {
+        p->ping_wanted = true;
+        if (write(p->wake, &(uint64_t){1}, sizeof(uint64_t)) < 0 && errno != EAGAIN)
+            tams_log_warn("postgresql: cannot wake the listening thread: %s", strerror(errno));
+    }
+    while (!stopping(p) && (until = owed_until(p, need, now))) {
         struct timespec ts = {.tv_sec = (time_t)(until / 1000000),
                               .tv_nsec = (long)(until % 1000000) * 1000};
 
@@ -143,8 +155,9 @@ static bool ok(PGconn *pg, PGresult *r, ExecStatusType want, const char *what)
     return good;
 }
 
-/* Renew our row and read everyone else's. false when the connection failed. */
-static bool renew(struct tams_pg_peers *p, PGconn *pg, unsigned round)
+/* Renew our row and read everyone else's; *trusted_until is how long our lease surely runs.
+ * false when the connection failed. */
+static bool renew(struct tams_pg_peers *p, PGconn *pg, unsigned round, int64_t *trusted_until)
 {
     char lease[24];
     const char *v[2] = {p->key, lease};
@@ -161,8 +174,7 @@ static bool renew(struct tams_pg_peers *p, PGconn *pg, unsigned round)
     if (!ok(pg, r, PGRES_COMMAND_OK, "renewing this instance's lease"))
         return false;
     /* The row's lease started after t0, so it surely runs until t0 + lease. */
-    __atomic_store_n(&p->trusted_until_us, t0 + (PEERS_LEASE_MS - PEERS_MARGIN_MS) * 1000,
-                     __ATOMIC_RELEASE);
+    *trusted_until = t0 + (PEERS_LEASE_MS - PEERS_MARGIN_MS) * 1000;
     r = PQexecParams(pg,
                      "SELECT key, (extract(epoch FROM lease_until - now()) * 1000000)::bigint"
                      " FROM tams_instances WHERE lease_until > now() AND key <> $1",
@@ -211,7 +223,7 @@ static bool renew(struct tams_pg_peers *p, PGconn *pg, unsigned round)
     return true;
 }
 
-/* An answer "<peer key> <writer> <n> ...": record what it says about our commits. */
+/* An answer "<peer key> <pinger> <m> ...": record what it says about our pings. */
 static void on_ack(struct tams_pg_peers *p, char *payload)
 {
     char *save = NULL, *from = strtok_r(payload, " ", &save), *w, *n;
@@ -234,8 +246,8 @@ static void on_ack(struct tams_pg_peers *p, char *payload)
     pthread_mutex_unlock(&p->mu);
 }
 
-/* A write "<writer> <n>" heard: remember the highest n per writer, to answer after the bump. */
-static void on_write(struct tams_pg_peers *p, const char *payload, struct heard **h, size_t *nh)
+/* A ping "<pinger> <m>" heard: remember the highest m per pinger, to answer after the bump. */
+static void on_ping(struct tams_pg_peers *p, const char *payload, struct heard **h, size_t *nh)
 {
     char writer[TAMS_UUID_STRLEN + 1];
     int64_t n;
@@ -253,7 +265,36 @@ static void on_write(struct tams_pg_peers *p, const char *payload, struct heard 
     (*h)[(*nh)++].n = n;
 }
 
-/* Answer every writer heard (the generation has already moved). false when the send failed. */
+/* Send the ping writers wait for, numbered after every commit they made. false on failure. */
+static bool ping(struct tams_pg_peers *p, PGconn *pg)
+{
+    char payload[TAMS_UUID_STRLEN + 24];
+    const char *v[1] = {payload};
+    uint64_t ignored;
+    bool wanted;
+
+    if (read(p->wake, &ignored, sizeof(ignored)) < 0 && errno != EAGAIN)
+        return true;
+    pthread_mutex_lock(&p->mu);
+    wanted = p->ping_wanted;
+    p->ping_wanted = false;
+    if (wanted)
+        snprintf(payload, sizeof(payload), "%s %" PRId64, p->id, ++p->pings_sent);
+    pthread_mutex_unlock(&p->mu);
+    if (!wanted ||
+        ok(pg, PQexecParams(pg, "SELECT pg_notify('tams_ping', $1)", 1, NULL, v, NULL, NULL, 0),
+           PGRES_TUPLES_OK, "pinging the other instances"))
+        return true;
+    /* Lost: ping again once connected anew (the numbers only grow). */
+    pthread_mutex_lock(&p->mu);
+    p->ping_wanted = true;
+    pthread_mutex_unlock(&p->mu);
+    if (write(p->wake, &(uint64_t){1}, sizeof(uint64_t)) < 0 && errno != EAGAIN)
+        tams_log_warn("postgresql: cannot wake the listening thread: %s", strerror(errno));
+    return false;
+}
+
+/* Answer every pinger heard (the generation has already moved). false when the send failed. */
 static bool answer(struct tams_pg_peers *p, PGconn *pg, const struct heard *h, size_t nh)
 {
     struct tams_buf b = TAMS_BUF_INIT(ACK_PAYLOAD_MAX + 64);
@@ -268,7 +309,7 @@ static bool answer(struct tams_pg_peers *p, PGconn *pg, const struct heard *h, s
 
             good = ok(
                 pg, PQexecParams(pg, "SELECT pg_notify('tams_ack', $1)", 1, NULL, v, NULL, NULL, 0),
-                PGRES_TUPLES_OK, "answering a write");
+                PGRES_TUPLES_OK, "answering a ping");
             tams_buf_reset(&b);
         }
     }
@@ -285,18 +326,24 @@ static void lose(struct tams_pg_peers *p, PGconn **pg)
 }
 
 /* LISTEN, then register: whatever is written after registration is heard. */
-static PGconn *join(struct tams_pg_peers *p)
+static PGconn *join(struct tams_pg_peers *p, int64_t *trusted_until)
 {
     PGconn *pg = tams__pg_connect(p->url);
 
     if (PQstatus(pg) != CONNECTION_OK ||
-        !ok(pg, PQexec(pg, "LISTEN tams_generation; LISTEN tams_ack"), PGRES_COMMAND_OK,
-            "listening")) {
+        !ok(pg, PQexec(pg, "LISTEN tams_generation; LISTEN tams_ping; LISTEN tams_ack"),
+            PGRES_COMMAND_OK, "listening")) {
         PQfinish(pg);
         return NULL;
     }
+    if (p->epoch) { /* the row of the last connection: writers stop waiting for it at once */
+        const char *v[1] = {p->key};
+
+        PQclear(PQexecParams(pg, "DELETE FROM tams_instances WHERE key = $1", 1, NULL, v, NULL,
+                             NULL, 0));
+    }
     snprintf(p->key, sizeof(p->key), "%s.%u", p->id, ++p->epoch);
-    if (!renew(p, pg, 1)) {
+    if (!renew(p, pg, 1, trusted_until)) {
         PQfinish(pg);
         return NULL;
     }
@@ -304,9 +351,47 @@ static PGconn *join(struct tams_pg_peers *p)
     __atomic_store_n(&p->trusted_from_us,
                      tams_clock_mono_us() + (2 * PEERS_RENEW_MS + PEERS_MARGIN_MS) * 1000,
                      __ATOMIC_RELEASE);
-    __atomic_store_n(&p->listening, 1, __ATOMIC_RELEASE);
     tams_pg_peers_bump(p); /* writes may have gone unheard while not listening */
     return pg;
+}
+
+/* Take in what the connection holds: answers, others' writes (bump) and pings (bump, then
+ * answer). false when the connection is lost. */
+static bool drain(struct tams_pg_peers *p, PGconn *pg, struct heard **h)
+{
+    size_t nh = 0;
+    bool bumped = false;
+    PGnotify *nt;
+
+    if (!PQconsumeInput(pg) || PQstatus(pg) != CONNECTION_OK)
+        return false;
+    while ((nt = PQnotifies(pg))) {
+        if (strcmp(nt->relname, "tams_ack") == 0) {
+            on_ack(p, nt->extra);
+        } else {
+            if (strcmp(nt->relname, "tams_ping") == 0)
+                on_ping(p, nt->extra, h, &nh);
+            /* Another's write or ping: caches made before it are stale. */
+            if (strncmp(nt->extra, p->id, TAMS_UUID_STRLEN) != 0)
+                bumped = true;
+        }
+        PQfreemem(nt);
+    }
+    if (bumped)
+        tams_pg_peers_bump(p);
+    return !nh || answer(p, pg, *h, nh); /* after the bump: the writer goes on once answered */
+}
+
+/* Publish how long our own lease surely runs. Writes heard up to the renewal have been taken
+ * in (drain) first; coming back from a lapse moves the generation, as the lapse may have hidden
+ * writes whose writers did not wait for us. */
+static void trust_until(struct tams_pg_peers *p, int64_t until)
+{
+    bool lapsed = tams_clock_mono_us() >= __atomic_load_n(&p->trusted_until_us, __ATOMIC_ACQUIRE);
+
+    __atomic_store_n(&p->trusted_until_us, until, __ATOMIC_RELEASE);
+    if (lapsed)
+        tams_pg_peers_bump(p);
 }
 
 static void *peers_run(void *arg)
@@ -318,48 +403,36 @@ static void *peers_run(void *arg)
     unsigned round = 1;
 
     while (!stopping(p)) {
-        struct pollfd pfd;
-        PGnotify *nt;
-        size_t nh = 0;
-        int64_t now = tams_clock_mono_us(), wait_ms;
+        struct pollfd pfd[2];
+        int64_t now = tams_clock_mono_us(), wait_ms, until;
 
         if (!pg) {
-            if (!(pg = join(p))) {
+            if (!(pg = join(p, &until)) || !drain(p, pg, &h)) {
+                PQfinish(pg);
+                pg = NULL;
                 for (int i = 0; i < 10 && !stopping(p); i++)
                     nanosleep(&(struct timespec){0, 100000000}, NULL);
                 continue;
             }
+            trust_until(p, until);
+            __atomic_store_n(&p->listening, 1, __ATOMIC_RELEASE);
             next_renew = tams_clock_mono_us() + PEERS_RENEW_MS * 1000;
         }
         if (now >= next_renew) {
-            if (!renew(p, pg, ++round)) {
+            if (!renew(p, pg, ++round, &until) || !drain(p, pg, &h)) {
                 lose(p, &pg);
                 continue;
             }
+            trust_until(p, until);
             next_renew = now + PEERS_RENEW_MS * 1000;
         }
         wait_ms = (next_renew - now) / 1000 + 1;
-        pfd.fd = PQsocket(pg);
-        pfd.events = POLLIN;
-        pfd.revents = 0;
-        if (poll(&pfd, 1, (int)(wait_ms < 200 ? wait_ms : 200)) < 0 && errno != EINTR)
+        pfd[0] = (struct pollfd){.fd = PQsocket(pg), .events = POLLIN};
+        pfd[1] = (struct pollfd){.fd = p->wake, .events = POLLIN};
+        if (poll(pfd, 2, (int)(wait_ms < 200 ? wait_ms : 200)) < 0 && errno != EINTR)
             break;
-        if (!PQconsumeInput(pg) || PQstatus(pg) != CONNECTION_OK) {
+        if (((pfd[1].revents & POLLIN) && !ping(p, pg)) || !drain(p, pg, &h))
             lose(p, &pg);
-            continue;
-        }
-        while ((nt = PQnotifies(pg))) {
-            if (strcmp(nt->relname, "tams_ack") == 0)
-                on_ack(p, nt->extra);
-            else
-                on_write(p, nt->extra, &h, &nh);
-            PQfreemem(nt);
-        }
-        if (nh) {
-            tams_pg_peers_bump(p); /* before answering: the writer goes on once we answer */
-            if (!answer(p, pg, h, nh))
-                lose(p, &pg);
-        }
     }
     if (pg) {
         const char *v[1] = {p->key};
@@ -379,6 +452,7 @@ struct tams_pg_peers *tams_pg_peers_start(const char *url)
 
     p->url = tams_strdup(url);
     tams_uuid_v4(p->id);
+    p->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init(&p->mu, NULL);
     {
         pthread_condattr_t a;
@@ -392,7 +466,7 @@ struct tams_pg_peers *tams_pg_peers_start(const char *url)
     /* The thread takes no signals: they belong to the thread that waits for them in main. */
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    p->started = pthread_create(&p->thread, NULL, peers_run, p) == 0;
+    p->started = p->wake >= 0 && pthread_create(&p->thread, NULL, peers_run, p) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!p->started)
         tams_log_error("postgresql: cannot start the listening thread; caches stay off");
@@ -412,6 +486,8 @@ void tams_pg_peers_stop(struct tams_pg_peers *p)
     }
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->acked_cv);
+    if (p->wake >= 0)
+        close(p->wake);
     tams_free(p->peers);
     tams_free(p->url);
     tams_free(p);

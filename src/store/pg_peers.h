@@ -2,23 +2,29 @@
 /* pg_peers.h - read caches that stay true across tamsd instances sharing one PostgreSQL.
  *
  * Each instance serves GET /flows/{id} and GET /sources/{id} from memory while its store
- * generation stands (api/flow_cache.h). This module moves that generation when another instance
+ * generation stands (api/doc_cache.h). This module moves that generation when another instance
  * writes, and makes the writer wait until every other instance has done so, so no instance
  * answers from a cache that a finished write has made stale:
  *
- *   - Each instance LISTENs on tams_generation and tams_ack, and holds a lease row in
- *     tams_instances (renewed every PEERS_RENEW_MS, running PEERS_LEASE_MS by the database's
- *     clock). Its identity is a fresh UUID per listening connection.
- *   - A write commits with NOTIFY tams_generation '<identity> <n>', n counting its commits.
- *   - Every other instance bumps its generation on hearing that, then answers on tams_ack.
- *   - After COMMIT the writer waits until each peer it knows has answered for n, or that peer's
- *     lease has surely run out, or the peer left the table (shut down, or reconnected under a
- *     new identity).
+ *   - Each instance LISTENs on tams_generation, tams_ping and tams_ack, and holds a lease row
+ *     in tams_instances (renewed every PEERS_RENEW_MS, running PEERS_LEASE_MS by the
+ *     database's clock). Its row key is fresh per listening connection.
+ *   - A write commits with NOTIFY tams_generation '<writer>': every other instance bumps its
+ *     generation on hearing it.
+ *   - After its COMMIT returns, the writer asks its listening thread for a ping: NOTIFY
+ *     tams_ping '<writer> <m>', m counting pings. PostgreSQL delivers notifications in commit
+ *     order, so an instance that hears ping m has heard (and bumped for) every write committed
+ *     before it. It bumps again and answers NOTIFY tams_ack '<own key> <writer> <m> ...'. One
+ *     ping serves every write that finished before it was sent.
+ *   - The writer returns once each peer it knows has answered for a ping sent after its
+ *     commit, or that peer's lease has surely run out, or the peer left the table (shut down,
+ *     or reconnected under a new key).
  *   - An instance trusts its caches only while it is listening, while its own lease is surely
  *     running, and once it has been registered long enough for every writer to know it.
  *     Otherwise tams_pg_peers_generation moves on at every call: every read is a miss.
  *
- * Reads cost nothing. A write with peers costs one notification round trip; if a peer dies
+ * Reads cost nothing. A write with peers costs a ping and its answers (two notification hops,
+ * well under a millisecond on one host), shared by concurrent writes; if a peer dies
  * without deregistering, writes wait for its lease once (at most PEERS_LEASE_MS).
  * Known limit: a writer whose own listening connection is down cannot learn of instances that
  * start meanwhile; it keeps waiting only for the peers it knew (logged when it happens).
@@ -45,10 +51,10 @@ uint64_t tams_pg_peers_generation(struct tams_pg_peers *p);
 /* This process's own commit: move the generation at once. */
 void tams_pg_peers_bump(struct tams_pg_peers *p);
 
-/* "NOTIFY ...; COMMIT" for the next write into sql (at least 128 bytes); returns its number. */
-int64_t tams_pg_peers_commit_sql(struct tams_pg_peers *p, char *sql, size_t size);
-/* After that commit succeeded: wait until every known peer has dropped what it cached. */
-void tams_pg_peers_wait(struct tams_pg_peers *p, int64_t n);
+/* "NOTIFY ...; COMMIT" for a write, into sql (at least 96 bytes). */
+void tams_pg_peers_commit_sql(struct tams_pg_peers *p, char *sql, size_t size);
+/* After such a commit returned: wait until every known peer has dropped what it cached. */
+void tams_pg_peers_wait(struct tams_pg_peers *p);
 
 /* Peers currently known (for tests and /metrics). */
 size_t tams_pg_peers_count(struct tams_pg_peers *p);

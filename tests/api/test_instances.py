@@ -9,6 +9,7 @@ import time
 import uuid
 
 import pytest
+import requests
 
 from conftest import ON_PG, Server, check_error
 from test_deletion import allocate, make_flow, post, tr, upload, wait_done
@@ -69,6 +70,35 @@ def test_writes_through_one_are_read_through_the_other_at_once(cluster):
     assert a.delete(f"/flows/{fid}").status_code == 204
     check_error(b.get(f"/flows/{fid}"), 404)
     check_error(b.get(f"/sources/{sid}"), 404)
+
+
+def test_concurrent_writers_never_leave_a_stale_read(cluster):
+    """Writes through two instances at once, each read back at once through the other: commits
+    finish in any order, and none may be answered before every other instance dropped what it
+    cached."""
+    a, b = cluster(2, ["--access-log", "false"])
+    for srv in (a, b):
+        wait_trusted(srv)
+    stale = []
+
+    def run(k):
+        writer, reader = (a, b) if k % 2 else (b, a)
+        w, r = requests.Session(), requests.Session()
+        fid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+        assert w.put(f"{writer.url}/flows/{fid}", json=flow_body(fid, sid, "0")).status_code == 201
+        for i in range(1, 60):
+            r.get(f"{reader.url}/flows/{fid}")  # cached on the reader
+            assert w.put(f"{writer.url}/flows/{fid}/label", json=str(i)).status_code == 204
+            got = r.get(f"{reader.url}/flows/{fid}").json()["label"]
+            if got != str(i):
+                stale.append((k, i, got))
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not stale, stale[:10]
 
 
 def test_an_instance_that_dies_delays_writes_once_by_its_lease_at_most(cluster):
