@@ -9,9 +9,11 @@ Modes
         segments over --conns persistent connections. Segment i is
         [(first+i)*dur:0_(first+i+1)*dur:0); batches are disjoint, so nothing overlaps.
   fresh Bulk registration with a fresh object per segment: phase 1 allocates the objects with
-        POST /flows/{id}/storage {"limit": batch} (ids are server generated and time ordered);
-        phase 2 registers them (bodies built before the clock starts) in POST arrays of --batch.
-        No bytes are uploaded: tamsd does not check uploads at registration (yet).
+        POST /flows/{id}/storage {"limit": batch} (ids are server generated and time ordered)
+        and PUTs a few bytes to each put_url (timed apart: upload_s), since tamsd checks at
+        registration that an allocated object was uploaded (verify_uploads); phase 2 registers
+        them (bodies built before the clock starts) in POST arrays of --batch, so register_s
+        includes that check.
 
 Prints one JSON object on stdout with the timings. Exits non-zero on the first failed request.
 Only the standard library; stays on the URL it is given (127.0.0.1 in bench/).
@@ -93,6 +95,24 @@ def allocate(cl, flow, limit):
     return json.loads(body)["media_objects"]
 
 
+_uploaders = threading.local()
+
+
+def put_object(obj, data=b"tamsd bench"):
+    """PUT data to obj's put_url over this thread's connection to that host."""
+    u = urllib.parse.urlsplit(obj["put_url"]["url"])
+    base = "%s://%s" % (u.scheme, u.netloc)
+    clients = getattr(_uploaders, "clients", None)
+    if clients is None:
+        clients = _uploaders.clients = {}
+    if base not in clients:
+        clients[base] = Client(base)
+    st, body = clients[base].request("PUT", u.path + ("?" + u.query if u.query else ""), data,
+                                     obj["put_url"].get("content-type", "video/mp2t"))
+    if st not in (200, 201, 204):
+        die("PUT object: HTTP %d: %s" % (st, body[:200]))
+
+
 def run_parallel(conns, base, jobs, work):
     """Run work(client, job) for every job over conns threads, each with its own connection."""
     lock = threading.Lock()
@@ -152,12 +172,7 @@ def main():
 
     if a.mode == "fill":
         obj = allocate(cl, a.flow, 1)[0]
-        u = urllib.parse.urlsplit(obj["put_url"]["url"])
-        pcl = Client("%s://%s" % (u.scheme, u.netloc))
-        st, body = pcl.request("PUT", u.path + ("?" + u.query if u.query else ""), b"tamsd bench",
-                               obj["put_url"].get("content-type", "video/mp2t"))
-        if st not in (200, 201, 204):
-            die("PUT object: HTTP %d: %s" % (st, body[:200]))
+        put_object(obj)
         oid = obj["object_id"]
         st, body = cl.request("POST", "/flows/%s/segments" % a.flow, seg_body(a.first, 1, a.dur, oid)[1:-1])
         check_post(st, body, "POST first segment")
@@ -176,6 +191,7 @@ def main():
         # Phase 1: allocate one fresh object per segment.
         nalloc = [min(a.batch, a.count - i) for i in range(0, a.count, a.batch)]
         ids = [None] * len(nalloc)
+        allocated = [None] * len(nalloc)
         ta = time.monotonic()
 
         def alloc_work(c, k):
@@ -183,9 +199,14 @@ def main():
             if len(objs) != nalloc[k]:
                 die("allocation returned %d objects, asked %d" % (len(objs), nalloc[k]))
             ids[k] = [o["object_id"] for o in objs]
+            allocated[k] = objs
 
         run_parallel(a.conns, a.url, range(len(nalloc)), alloc_work)
         alloc_s = time.monotonic() - ta
+        tu = time.monotonic()
+        run_parallel(a.conns, a.url, [o for objs in allocated for o in objs],
+                     lambda c, o: put_object(o))
+        upload_s = time.monotonic() - tu
         # Bodies are built before the registration clock starts.
         bodies = [seg_body(a.first + k * a.batch, nalloc[k], a.dur, ids[k]) for k in range(len(nalloc))]
         tr = time.monotonic()
@@ -196,7 +217,8 @@ def main():
 
         run_parallel(a.conns, a.url, range(len(bodies)), reg_work)
         reg_s = time.monotonic() - tr
-        out.update(alloc_s=round(alloc_s, 3), register_s=round(reg_s, 3),
+        out.update(alloc_s=round(alloc_s, 3), upload_s=round(upload_s, 3),
+                   register_s=round(reg_s, 3),
                    segments_per_s=round(a.count / reg_s),
                    segments_per_s_incl_alloc=round(a.count / (reg_s + alloc_s)),
                    total_s=round(time.monotonic() - t0, 3))

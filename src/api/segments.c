@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "core/clock.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "api/app.h"
 #include "api/get_urls.h"
 #include "api/handlers.h"
@@ -285,6 +286,159 @@ static void write_failure(struct tams_json *j, json_object *item, int err, const
     tams_json_obj_close(j);
 }
 
+/* ---- upload check (verify_uploads) --------------------------------------------------------- */
+
+/* An object of the batch allocated for this flow and never registered: its bytes are asked
+ * for. */
+struct pending_obj {
+    const char *id, *key;
+    const struct tams_media_backend *b;
+    int result; /* 0, TAMS_ERR_NOTFOUND or TAMS_ERR_IO once asked */
+};
+
+struct pending_set {
+    struct tams_req *req;
+    const char *flow_id;
+    struct pending_obj *v;
+    size_t n, cap; /* cap: the distinct ids asked about, so the store cannot report more */
+};
+
+/* How much of s a summary quotes: at most max bytes, cut before a UTF-8 continuation byte, so
+ * an id of OBJECT_ID_MAX bytes still leaves the summary within its buffer. */
+static int quoted_len(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max) {
+        n = max;
+        while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    return (int)n;
+}
+
+static const char *label_of(const struct tams_media_backend *b)
+{
+    return b->label ? b->label : b->id;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_pending(const void *a, const void *b)
+{
+    return strcmp(((const struct pending_obj *)a)->id, ((const struct pending_obj *)b)->id);
+}
+
+static int pending_add(void *ctx, const struct tams_unregistered_object *o)
+{
+    struct pending_set *ps = ctx;
+    const struct tams_media_backend *b;
+
+    /* Allocated for another flow: segments_add refuses it with its own reason. A backend no
+     * longer configured cannot be asked: the object is taken as before this check existed. */
+    if (!o->allocated_for_flow || strcmp(o->allocated_for_flow, ps->flow_id) != 0 ||
+        !(b = tams_app_backend(ps->req->app, o->storage_id)))
+        return 0;
+    if (ps->n == ps->cap)
+        return TAMS_ERR_INTERNAL; /* the store reported an id twice */
+    if (!ps->v)
+        ps->v = tams_pool_alloc(&ps->req->pool, ps->cap * sizeof(*ps->v));
+    ps->v[ps->n++] = (struct pending_obj){.id = tams_pool_strdup(&ps->req->pool, o->id),
+                                          .key = tams_pool_strdup(&ps->req->pool, o->key),
+                                          .b = b};
+    return 0;
+}
+
+/* Ask each backend, all its objects at once, whether their bytes are there. UNAVAILABLE (with
+ * a summary in why) when one cannot tell. */
+static int ask_backends(struct tams_req *req, struct pending_set *ps, struct tams_buf *why)
+{
+    const struct tams_app *app = req->app;
+    const char **keys = tams_pool_alloc(&req->pool, ps->n * sizeof(*keys));
+    int *results = tams_pool_alloc(&req->pool, ps->n * sizeof(*results));
+    size_t *which = tams_pool_alloc(&req->pool, ps->n * sizeof(*which));
+
+    for (size_t k = 0; k < app->nbackends; k++) {
+        const struct tams_media_backend *b = app->backends[k];
+        size_t m = 0;
+
+        for (size_t i = 0; i < ps->n; i++)
+            if (ps->v[i].b == b) {
+                which[m] = i;
+                keys[m++] = ps->v[i].key;
+            }
+        if (!m)
+            continue;
+        if (b->ops->exists_many(b, keys, m, results)) {
+            tams_log_warn("storage backend '%s' cannot tell whether %zu objects were uploaded: "
+                          "segment registration answers 503",
+                          label_of(b), m);
+            tams_buf_addf(why,
+                          "storage backend '%.*s' cannot tell whether the objects of this request "
+                          "were uploaded; nothing was registered: try again later",
+                          quoted_len(label_of(b), 512), label_of(b));
+            return TAMS_ERR_UNAVAILABLE;
+        }
+        for (size_t j = 0; j < m; j++)
+            ps->v[which[j]].result = results[j];
+    }
+    return 0;
+}
+
+/* With verify_uploads, fail each segment (results[i] and whys[i]) whose object was allocated
+ * for this flow, is registered now for the first time and has no bytes in its backend yet.
+ * Only segments that parsed (results[i] == 0) are looked at. Returns 0, or the request's error
+ * with its summary in why (UNAVAILABLE: a backend cannot tell; a store failure). */
+static int check_uploads(struct tams_req *req, const char *flow_id, const struct tams_segment *segs,
+                         size_t n, int *results, struct tams_buf *whys, struct tams_buf *why)
+{
+    const struct tams_store_handle *h = store_of(req);
+    struct pending_set ps = {.req = req, .flow_id = flow_id};
+    const char **ids;
+    size_t nids = 0, nd = 0, nmissing = 0;
+    int rc;
+
+    if (!((const struct tams_app *)req->app)->cfg->verify_uploads)
+        return 0;
+    ids = tams_pool_alloc(&req->pool, (n + 1) * sizeof(*ids));
+    for (size_t i = 0; i < n; i++)
+        if (!results[i])
+            ids[nids++] = segs[i].object_id;
+    if (!nids)
+        return 0;
+    /* One question per distinct object: a long object is often cut into many segments. */
+    qsort(ids, nids, sizeof(*ids), cmp_str);
+    for (size_t i = 0; i < nids; i++)
+        if (!nd || strcmp(ids[nd - 1], ids[i]) != 0)
+            ids[nd++] = ids[i];
+    ps.cap = nd;
+    if ((rc = h->ops->objects_unregistered(h->st, ids, nd, pending_add, &ps)))
+        return rc;
+    if (!ps.n || (rc = ask_backends(req, &ps, why)))
+        return rc;
+    /* The missing ones first, sorted, so each segment is one binary search. */
+    for (size_t i = 0; i < ps.n; i++)
+        if (ps.v[i].result == TAMS_ERR_NOTFOUND)
+            ps.v[nmissing++] = ps.v[i];
+    if (!nmissing)
+        return 0;
+    qsort(ps.v, nmissing, sizeof(*ps.v), cmp_pending);
+    for (size_t i = 0; i < n; i++) {
+        struct pending_obj key = {.id = segs[i].object_id}, *miss;
+        if (results[i] || !(miss = bsearch(&key, ps.v, nmissing, sizeof(*ps.v), cmp_pending)))
+            continue;
+        results[i] = TAMS_ERR_VALIDATION;
+        tams_buf_addf(&whys[i],
+                      "object '%.*s%s' has not been uploaded to storage backend '%.*s' yet: PUT "
+                      "its bytes to the put_url from POST /flows/{id}/storage, then register it",
+                      quoted_len(miss->id, 400), miss->id, strlen(miss->id) > 400 ? "..." : "",
+                      quoted_len(label_of(miss->b), 200), label_of(miss->b));
+    }
+    return 0;
+}
+
 void segments_post(struct tams_req *req)
 {
     const struct tams_store_handle *h = store_of(req);
@@ -322,11 +476,21 @@ void segments_post(struct tams_req *req)
         json_object *item = bulk ? json_object_array_get_idx(body, i) : body;
         tams_buf_init(&whys[i], 1024);
         results[i] = parse_segment(req, item, &segs[i], &whys[i]);
+    }
+    /* Before the store's transaction: a backend may take a while to answer. */
+    rc = check_uploads(req, flow_id, segs, n, results, whys, &flow_why);
+    if (rc) {
+        if (flow_why.len)
+            tams_send_error(req, rc, "%s", flow_why.data);
+        else
+            tams_send_error(req, rc, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
         if (!results[i]) {
             good[ngood] = segs[i];
             good_index[ngood++] = i;
         }
-    }
     /* The store runs even with no good segment: the flow's own checks (404, 403, no
      * container) come before any per-segment answer. */
     {

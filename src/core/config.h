@@ -59,6 +59,7 @@ struct tams_config {
     size_t max_object_bytes;  /* built-in object store upload cap */
     int storage_limit_default, storage_limit_max; /* objects per POST /flows/{id}/storage */
     char *storage_config; /* "" (only the built-in store) or a path, docs/configuration.md */
+    bool verify_uploads;  /* check an allocated object's bytes are there at its registration */
     bool auth_disabled;   /* serve without authentication on any address */
     int auth_fail_limit;  /* failed authentications per client address per minute; 0: no limit */
     bool metrics_public;  /* GET /metrics without credentials */

@@ -106,6 +106,14 @@ static int local_exists(const struct tams_media_backend *b, const char *key)
     return rc;
 }
 
+static int local_exists_many(const struct tams_media_backend *b, const char *const *keys, size_t n,
+                             int *results)
+{
+    for (size_t i = 0; i < n; i++)
+        results[i] = local_exists(b, keys[i]);
+    return 0; /* a stat either finds the file or not: never "cannot tell" */
+}
+
 /* Unlink the object and its content type; a missing file is already gone. The type goes last,
  * so an object whose bytes are visible keeps its type (as in upload_commit). */
 static int local_remove(const struct tams_media_backend *b, const char *key)
@@ -144,6 +152,7 @@ static const struct tams_media_ops local_ops = {
     .put_url = local_put_url,
     .get_url = local_get_url,
     .exists = local_exists,
+    .exists_many = local_exists_many,
     .close = local_free,
     .remove = local_remove,
 };

@@ -22,8 +22,15 @@ struct tams_media_ops {
     /* URL to GET the object's bytes from; *presigned tells whether it carries a signature. */
     int (*get_url)(const struct tams_media_backend *b, const char *base_url, const char *key,
                    int64_t now, struct tams_buf *out, bool *presigned);
-    /* 0 when the object has been uploaded, TAMS_ERR_NOTFOUND when not. */
+    /* 0 when the object has been uploaded, TAMS_ERR_NOTFOUND when not, TAMS_ERR_IO when the
+     * store could not tell (no answer, or one that is neither). */
     int (*exists)(const struct tams_media_backend *b, const char *key);
+    /* exists for n keys at once: results[i] gets what exists would answer for keys[i] (0,
+     * TAMS_ERR_NOTFOUND or TAMS_ERR_IO). Every slot is filled whatever happens; returns 0, or
+     * TAMS_ERR_IO when at least one slot is TAMS_ERR_IO. May block on the network (S3: HEADs
+     * run concurrently, each bounded by its own timeout). */
+    int (*exists_many)(const struct tams_media_backend *b, const char *const *keys, size_t n,
+                       int *results);
     void (*close)(struct tams_media_backend *b);
     /* Delete the object's bytes (garbage collection). 0 when the object is gone, also when it
      * was never uploaded; TAMS_ERR_IO when the store could not be reached or refused, so the

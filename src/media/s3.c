@@ -14,6 +14,7 @@
 #include <time.h>
 
 #define EXISTS_TIMEOUT_MS 10000L
+#define EXISTS_PARALLEL 16 /* HEADs in flight in one exists_many */
 #define PROBE_TIMEOUT_MAX_MS 5000L
 
 struct endpoint {
@@ -157,20 +158,146 @@ static int head_status(const char *url, long timeout_ms, long *status)
     return cc == CURLE_OK ? 0 : TAMS_ERR_IO;
 }
 
-static int s3_exists(const struct tams_media_backend *b, const char *key)
+/* What a HEAD of an object says: 2xx it is there, 404 it is not, anything else (403, 5xx, no
+ * answer) cannot tell. */
+static int head_result(CURLcode cc, long status)
 {
-    struct s3 *s = impl(b);
-    struct tams_buf url = TAMS_BUF_INIT(16384);
-    long status = 0;
-    int rc = presign(s, pick(s), "HEAD", key, (int64_t)time(NULL), &url);
-    if (!rc)
-        rc = head_status(url.data, EXISTS_TIMEOUT_MS, &status);
-    tams_buf_release(&url);
-    if (rc)
-        return rc == TAMS_ERR_BADREQUEST ? TAMS_ERR_NOTFOUND : TAMS_ERR_IO;
+    if (cc != CURLE_OK)
+        return TAMS_ERR_IO;
     if (status >= 200 && status < 300)
         return 0;
     return status == 404 ? TAMS_ERR_NOTFOUND : TAMS_ERR_IO;
+}
+
+/* One HEAD of s3_exists_many; its easy handle (and so its connection) serves key after key. */
+struct head_slot {
+    CURL *easy;
+    size_t key; /* index of the key in flight */
+    bool added; /* attached to the multi handle */
+    struct tams_buf url;
+};
+
+/* Start the HEAD of keys[k] on h: true when it runs, else results[k] is final. */
+static bool head_start(struct s3 *s, CURLM *m, struct head_slot *h, const char *key, size_t k,
+                       int64_t now, int *result)
+{
+    int rc;
+
+    tams_buf_reset(&h->url);
+    rc = presign(s, pick(s), "HEAD", key, now, &h->url);
+    if (rc) {
+        /* A key S3 could never hold was never uploaded. */
+        *result = rc == TAMS_ERR_BADREQUEST ? TAMS_ERR_NOTFOUND : TAMS_ERR_IO;
+        return false;
+    }
+    curl_easy_setopt(h->easy, CURLOPT_URL, h->url.data);
+    if (curl_multi_add_handle(m, h->easy) != CURLM_OK) {
+        *result = TAMS_ERR_IO;
+        return false;
+    }
+    h->key = k;
+    h->added = true;
+    return true;
+}
+
+/* Presigned HEADs through one multi handle, EXISTS_PARALLEL at most in flight; the multi
+ * handle's connection cache lets later HEADs reuse the connections of earlier ones. The first
+ * key that cannot be told ends the call: the caller cannot use a partial answer, and a store
+ * that does not answer would otherwise cost one timeout per EXISTS_PARALLEL keys. */
+static int s3_exists_many(const struct tams_media_backend *b, const char *const *keys, size_t n,
+                          int *results)
+{
+    struct s3 *s = impl(b);
+    struct head_slot slots[EXISTS_PARALLEL], *idle[EXISTS_PARALLEL];
+    size_t nslots = n < EXISTS_PARALLEL ? n : EXISTS_PARALLEL, nidle = 0, next = 0, running = 0;
+    int64_t now = (int64_t)time(NULL);
+    bool failed = false;
+    CURLM *m = NULL;
+
+    memset(slots, 0, sizeof(slots));
+    for (size_t i = 0; i < n; i++)
+        results[i] = TAMS_ERR_IO; /* until answered */
+    if (!n)
+        return 0;
+    if (curl_init_rc != CURLE_OK || !(m = curl_multi_init()))
+        goto out;
+    for (size_t i = 0; i < nslots; i++) {
+        struct head_slot *h = &slots[i];
+        tams_buf_init(&h->url, 16384);
+        if (!(h->easy = curl_easy_init()))
+            goto out;
+        curl_easy_setopt(h->easy, CURLOPT_NOBODY, 1L);
+        curl_easy_setopt(h->easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS, EXISTS_TIMEOUT_MS);
+        curl_easy_setopt(h->easy, CURLOPT_CONNECTTIMEOUT_MS, EXISTS_TIMEOUT_MS);
+        curl_easy_setopt(h->easy, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(h->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(h->easy, CURLOPT_PRIVATE, (void *)h);
+        idle[nidle++] = h;
+    }
+    while (!failed) {
+        CURLMsg *msg;
+        int still, left;
+
+        while (nidle && next < n && !failed) {
+            size_t k = next++;
+            if (head_start(s, m, idle[nidle - 1], keys[k], k, now, &results[k])) {
+                nidle--;
+                running++;
+            } else {
+                failed = results[k] == TAMS_ERR_IO;
+            }
+        }
+        if (!running || failed)
+            break;
+        if (curl_multi_perform(m, &still) != CURLM_OK)
+            break;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            struct head_slot *h;
+            CURLcode cc = msg->data.result;
+            char *priv = NULL;
+            long status = 0;
+
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+            h = (struct head_slot *)(void *)priv;
+            if (cc == CURLE_OK)
+                curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
+            results[h->key] = head_result(cc, status);
+            failed |= results[h->key] == TAMS_ERR_IO;
+            curl_multi_remove_handle(m, h->easy); /* msg is gone from here on */
+            h->added = false;
+            idle[nidle++] = h;
+            running--;
+        }
+        if (failed || (nidle && next < n))
+            continue; /* end, or start the next HEADs before waiting */
+        if (running && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+            break;
+    }
+out:
+    for (size_t i = 0; i < nslots; i++) {
+        if (slots[i].added)
+            curl_multi_remove_handle(m, slots[i].easy);
+        if (slots[i].easy)
+            curl_easy_cleanup(slots[i].easy);
+        tams_buf_release(&slots[i].url);
+    }
+    if (m)
+        curl_multi_cleanup(m);
+    for (size_t i = 0; i < n; i++)
+        if (results[i] == TAMS_ERR_IO)
+            return TAMS_ERR_IO;
+    return 0;
+}
+
+static int s3_exists(const struct tams_media_backend *b, const char *key)
+{
+    int result;
+    (void)s3_exists_many(b, &key, 1, &result);
+    return result;
 }
 
 /* A presigned DELETE of the object. S3 answers 204 whether or not the key existed; 404 is
@@ -309,6 +436,7 @@ static const struct tams_media_ops s3_ops = {
     .put_url = s3_put_url,
     .get_url = s3_get_url,
     .exists = s3_exists,
+    .exists_many = s3_exists_many,
     .remove = s3_remove,
     .close = s3_free,
 };

@@ -14,6 +14,10 @@
  *   get_url   presigned GET, *presigned = true.
  *   exists    presigned HEAD of the object through libcurl: 0 (2xx), TAMS_ERR_NOTFOUND (404) or
  *             TAMS_ERR_IO (anything else, including no answer). Blocks up to 10 s.
+ *   exists_many  the same HEADs for many keys through one curl multi handle: at most 16 in
+ *             flight, connections reused from one HEAD to the next; the first key that cannot be
+ *             told (TAMS_ERR_IO) ends the call, every key not answered by then is TAMS_ERR_IO
+ *             too. So it blocks up to about 10 s however many keys fail.
  *
  * Endpoints and health. A backend has 1..TAMS_S3_MAX_ENDPOINTS base URLs. One thread per
  * backend probes each endpoint at start and then every probe_interval seconds with a presigned

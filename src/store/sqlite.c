@@ -285,6 +285,8 @@ static const char *const migrations[] = {
                    " src.updated, src.created_by, src.updated_by FROM sources src"                  \
                    " WHERE src.id = ?1")                                                            \
     XX(OBJ_INFO, "SELECT controlled, storage_id, key FROM objects WHERE id = ?1")                   \
+    XX(OBJ_UNREGISTERED, "SELECT storage_id, key, allocated_for_flow FROM objects WHERE id = ?1"    \
+                         " AND controlled <> 0 AND first_referenced_by_flow IS NULL")               \
     XX(SEG_RUNS, "SELECT lo, hi, start_incl, end_incl, hi <= ?4 AND (?5 IS NULL OR"                 \
                  " object_id = ?5) FROM segments WHERE flow_id = ?1 AND lo BETWEEN ?2 AND ?3"       \
                  " ORDER BY lo")                                                                    \
@@ -2396,6 +2398,50 @@ out:
     return rc;
 }
 
+/* One seek of the primary key per id, all in one read transaction; the rows are copied out so
+ * the callbacks run after it ends. */
+static int sqlite_objects_unregistered(struct tams_store *st, const char *const *ids, size_t n,
+                                       tams_unregistered_object_cb cb, void *ctx)
+{
+    struct tams_unregistered_object *v = NULL;
+    struct tams__strpool pool = {0};
+    size_t found = 0, cap = 0;
+    struct conn *c;
+    sqlite3_stmt *s;
+    int rc;
+
+    if (!n)
+        return 0;
+    if ((rc = get_conn(st, &c)) || (rc = tx_begin_read(c)))
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!(s = stmt(c, S_OBJ_UNREGISTERED))) {
+            rc = TAMS_ERR_STORE;
+            break;
+        }
+        sqlite3_bind_text(s, 1, ids[i], -1, SQLITE_STATIC);
+        if ((rc = step_row(c, s, "read object")) <= 0)
+            continue; /* 0: not one of them; < 0 ends the loop */
+        if (found == cap) {
+            cap = cap ? cap * 2 : 16;
+            v = tams_realloc(v, tams_st_mult(cap, sizeof(*v)));
+        }
+        v[found].id = ids[i];
+        v[found].storage_id = tams__pool_dup(&pool, col_str(s, 0));
+        v[found].key = tams__pool_dup(&pool, col_str(s, 1));
+        v[found].allocated_for_flow = tams__pool_dup(&pool, col_str(s, 2));
+        found++;
+        done(s);
+        rc = 0;
+    }
+    rc = tx_end(c, rc);
+    for (size_t i = 0; i < found && rc == 0; i++)
+        rc = cb(ctx, &v[i]);
+    tams_free(v);
+    tams__pool_release(&pool);
+    return rc;
+}
+
 /* ---- deletion ---------------------------------------------------------------------------- */
 
 /* A selection of segments: wholly inside [lo, hi], of one object when object_id is set. */
@@ -3532,6 +3578,7 @@ const struct tams_store_ops tams_store_sqlite_ops = {
     .segments_list = sqlite_segments_list,
     .objects_allocate = sqlite_objects_allocate,
     .object_get = sqlite_object_get,
+    .objects_unregistered = sqlite_objects_unregistered,
     .delete_start = sqlite_delete_start,
     .delete_requests_list = sqlite_delete_requests_list,
     .delete_request_get = sqlite_delete_request_get,

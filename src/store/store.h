@@ -132,8 +132,18 @@ struct tams_object_alloc {
     const char *id, *key;
 };
 
+/* A controlled object allocated (POST /flows/{id}/storage) that no segment registered yet: its
+ * bytes may not have been uploaded. */
+struct tams_unregistered_object {
+    const char *id;
+    const char *storage_id;         /* the backend it was allocated in */
+    const char *key;                /* its key there */
+    const char *allocated_for_flow; /* the flow it was allocated for */
+};
+
 typedef int (*tams_segment_cb)(void *ctx, const struct tams_segment_rec *rec);
 typedef int (*tams_object_cb)(void *ctx, const struct tams_object_rec *rec);
+typedef int (*tams_unregistered_object_cb)(void *ctx, const struct tams_unregistered_object *rec);
 
 typedef int (*tams_flow_cb)(void *ctx, const struct tams_flow_rec *rec);
 typedef int (*tams_source_cb)(void *ctx, const struct tams_source_rec *rec);
@@ -301,6 +311,15 @@ struct tams_store_ops {
      * the flows that reference it now (keyset on flow id). */
     int (*object_get)(struct tams_store *st, const char *id, const struct tams_page *page,
                       tams_object_cb cb, void *ctx);
+    /* Of the n object ids (any strings; duplicates allowed but not merged), the controlled
+     * objects allocated and never registered by a segment (controlled, no
+     * first_referenced_by_flow): cb runs once per such id, in no particular order. Unknown ids,
+     * registered and uncontrolled objects are skipped. Nothing is locked: the answer is what
+     * was committed when the read ran. cb runs after the read is over and the connection is
+     * released (it may use the store); a non-zero return stops the calls and is the result.
+     * Cost: SQLite one primary-key seek per id, PostgreSQL one query for the whole list. */
+    int (*objects_unregistered)(struct tams_store *st, const char *const *ids, size_t n,
+                                tams_unregistered_object_cb cb, void *ctx);
 
     /* Deletion (notes §7). One transaction: the flow must exist and not be hidden (NOTFOUND)
      * nor read-only (READONLY). When at most sync_limit segments are selected (or object_id

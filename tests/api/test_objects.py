@@ -29,9 +29,16 @@ def make_flow(srv, fid=None):
 
 
 def allocate(srv, fid, **body):
+    """Allocate objects and upload a few bytes to each (registration checks they are there)."""
     r = srv.post(f"/flows/{fid}/storage", json=body or {"limit": 1})
     assert r.status_code == 201, r.text
-    return [o["object_id"] for o in r.json()["media_objects"]]
+    objs = r.json()["media_objects"]
+    for o in objs:
+        put = o["put_url"]
+        u = srv.session.put(put["url"], data=b"object",
+                            headers={"Content-Type": put["content-type"]}, timeout=30)
+        assert u.status_code == 200, u.text
+    return [o["object_id"] for o in objs]
 
 
 def post(srv, fid, body, status=201):

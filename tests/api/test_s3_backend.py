@@ -296,6 +296,76 @@ def test_all_endpoints_healthy_are_spread(tmp_path, s3_test_server):
         srv.stop()
 
 
+# ---- the upload check: presigned HEADs at registration -------------------------------------------
+
+
+@pytest.mark.parametrize("label,bid", [("s3-path", PATH_ID), ("s3-virtual", VIRT_ID)])
+def test_unuploaded_object_is_refused(tams, label, bid):
+    fid = make_flow(tams)
+    up, down = allocate(tams, fid, 2, storage_id=bid)
+    upload(up, b"uploaded")
+    seg = {"object_id": down["object_id"], "timerange": "[1:0_2:0)"}
+    r = tams.post(f"/flows/{fid}/segments", json=seg)
+    assert r.status_code == 400, r.text
+    validate(r.json(), "error.json")
+    assert r.json()["summary"].startswith(
+        f"object '{down['object_id']}' has not been uploaded to storage backend '{label}' yet")
+    r = tams.post(f"/flows/{fid}/segments",
+                  json=[{"object_id": up["object_id"], "timerange": "[0:0_1:0)"}, seg])
+    assert r.status_code == 200, r.text
+    validate(r.json(), "flow-segment-bulk-failure.json")
+    (failed,) = r.json()["failed_segments"]
+    assert (failed["object_id"], failed["timerange"]) == (down["object_id"], "[1:0_2:0)")
+    assert f"storage backend '{label}'" in failed["error"]["summary"]
+    assert [g["object_id"] for g in segments(tams, fid)] == [up["object_id"]]
+    upload(down, b"now uploaded")
+    register(tams, fid, down, 1)
+    assert [g["object_id"] for g in segments(tams, fid)] == [up["object_id"], down["object_id"]]
+
+
+def test_many_objects_are_asked_at_once(tams):
+    """More objects than HEADs in flight, on both backends in one request."""
+    fid = make_flow(tams)
+    objs = allocate(tams, fid, 25, storage_id=PATH_ID) + allocate(tams, fid, 25, storage_id=VIRT_ID)
+    missing = {o["object_id"] for o in objs[3::4]}
+    for o in objs:
+        if o["object_id"] not in missing:
+            upload(o, b"x")
+    r = tams.post(f"/flows/{fid}/segments",
+                  json=[{"object_id": o["object_id"], "timerange": f"[{i}:0_{i + 1}:0)"}
+                        for i, o in enumerate(objs)])
+    assert r.status_code == 200, r.text
+    assert {f["object_id"] for f in r.json()["failed_segments"]} == missing
+    assert len(r.json()["failed_segments"]) == len(missing)
+    assert len(segments(tams, fid, limit="100")) == len(objs) - len(missing)
+
+
+def test_unreachable_store_is_503(tmp_path, s3_test_server):
+    """A backend that cannot say whether the bytes are there: 503, nothing registered."""
+    doc = {"backends": [backend(s3_test_server, PATH_ID, "s3-dead",
+                                endpoints=[f"http://127.0.0.1:{dead_port()}"], default=True)]}
+    srv = start_tamsd(tmp_path / "t", s3_test_server, doc)
+    try:
+        fid = make_flow(srv)
+        (obj,) = allocate(srv, fid)
+        ext = {"object_id": "ext-" + str(uuid.uuid4()), "timerange": "[5:0_6:0)",
+               "get_urls": [{"url": "http://media.example.com/x"}]}
+        for body in ({"object_id": obj["object_id"], "timerange": "[0:0_1:0)"},
+                     [ext, {"object_id": obj["object_id"], "timerange": "[0:0_1:0)"}]):
+            r = srv.post(f"/flows/{fid}/segments", json=body)
+            assert r.status_code == 503, r.text
+            validate(r.json(), "error.json")
+            assert r.json()["type"] == "ServiceUnavailable"
+            assert "storage backend 's3-dead'" in r.json()["summary"], r.text
+        assert segments(srv, fid) == []
+        # Without the check the object is taken as it is.
+        srv.stop()
+        srv = start_tamsd(tmp_path / "t", s3_test_server, doc, "--verify-uploads", "false")
+        register(srv, fid, obj, 0)
+    finally:
+        srv.stop()
+
+
 def run_bad(tmp_path, doc, env=None):
     conf = write_conf(tmp_path, doc) if not isinstance(doc, str) else doc
     e = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}

@@ -45,6 +45,21 @@ def allocate(srv, fid, n=1, **body):
     return r.json()["media_objects"]
 
 
+def upload(srv, obj, data=b"media"):
+    """PUT bytes to an allocated object's put_url: registration checks they are there."""
+    put = obj["put_url"]
+    r = srv.session.put(put["url"], data=data, headers={"Content-Type": put["content-type"]},
+                        timeout=30)
+    assert r.status_code == 200, (r.status_code, r.text)
+
+
+def allocate_uploaded(srv, fid, n=1):
+    objs = allocate(srv, fid, n)
+    for o in objs:
+        upload(srv, o)
+    return objs
+
+
 def ext_seg(tr, object_id=None, **kw):
     """A segment of an uncontrolled (external) object."""
     doc = {"object_id": object_id or "ext-" + new_id(), "timerange": tr, "get_urls": EXT}
@@ -143,7 +158,7 @@ def test_post_single_and_array(srv):
 
 def test_post_all_members_round_trip(srv):
     fid = make_flow(srv)
-    obj = allocate(srv, fid)[0]["object_id"]
+    obj = allocate_uploaded(srv, fid)[0]["object_id"]
     sent = {"object_id": obj, "timerange": "[10:0_12:0)", "ts_offset": "-1:500000000",
             "last_duration": "0:20000000", "sample_offset": 5, "sample_count": 50,
             "key_frame_count": 1}
@@ -261,8 +276,8 @@ def test_negative_ts_offset_round_trip(srv):
 
 def test_object_rules(srv):
     fid, other = make_flow(srv), make_flow(srv)
-    mine = allocate(srv, fid)[0]["object_id"]
-    theirs = allocate(srv, other)[0]["object_id"]
+    mine = allocate_uploaded(srv, fid)[0]["object_id"]
+    theirs = allocate_uploaded(srv, other)[0]["object_id"]
     # Allocated for another flow and never registered: 400, also with get_urls.
     body = check_error(srv.post(f"/flows/{fid}/segments",
                                 json={"object_id": theirs, "timerange": "[0:0_1:0)"}), 400)
@@ -283,6 +298,130 @@ def test_object_rules(srv):
     # And the same object twice in one flow.
     post(srv, fid, {"object_id": mine, "timerange": "[2:0_3:0)", "sample_offset": 25})
     assert [s["object_id"] for s in segs(srv, other)] == [theirs, mine, unknown]
+
+
+# ---- the upload check (verify_uploads) -----------------------------------------------------------
+
+NOT_UPLOADED = "has not been uploaded to storage backend 'local' yet"
+
+
+def local_path(srv, obj):
+    """Where the built-in store keeps an allocated object's bytes."""
+    key = urllib.parse.urlsplit(obj["put_url"]["url"]).path.split("/_objects/", 1)[1]
+    return srv.data_dir / "objects" / key
+
+
+def test_unuploaded_object_is_refused(srv):
+    fid = make_flow(srv)
+    (obj,) = allocate(srv, fid)
+    oid = obj["object_id"]
+    before = flow_state(srv, fid)
+    body = check_error(srv.post(f"/flows/{fid}/segments",
+                                json={"object_id": oid, "timerange": "[0:0_1:0)"}), 400)
+    assert body["type"] == "ValidationError"
+    assert f"object '{oid}' {NOT_UPLOADED}: PUT its bytes to the put_url" in body["summary"]
+    assert ranges(srv, fid) == [] and flow_state(srv, fid) == before
+    check_error(srv.get(f"/objects/{urllib.parse.quote(oid, safe='')}"), 404)
+    upload(srv, obj)
+    post(srv, fid, {"object_id": oid, "timerange": "[0:0_1:0)"})
+    assert ranges(srv, fid) == ["[0:0_1:0)"]
+
+
+def test_unuploaded_object_with_a_long_id(srv):
+    """The summary quotes the start of a long id (cut between characters), not nothing."""
+    fid = make_flow(srv)
+    oid = "\u00e9" * 511 + "x"  # 1023 bytes
+    allocate(srv, fid, object_ids=[oid])
+    r = post(srv, fid, [{"object_id": oid, "timerange": "[0:0_1:0)"}], status=200)
+    summary = r.json()["failed_segments"][0]["error"]["summary"]
+    assert summary.startswith("object '" + "\u00e9" * 200 + "...' " + NOT_UPLOADED), summary
+
+
+def test_bulk_with_an_unuploaded_object(srv):
+    fid = make_flow(srv)
+    up, down = allocate(srv, fid, 2)
+    upload(srv, up)
+    body = [{"object_id": up["object_id"], "timerange": "[0:0_1:0)"},
+            {"object_id": down["object_id"], "timerange": "[1:0_2:0)"},
+            {"object_id": down["object_id"], "timerange": "[2:0_3:0)"},
+            ext_seg("[3:0_4:0)", "ext-" + new_id()),
+            {"object_id": up["object_id"], "timerange": "[4:0_5:0)", "sample_offset": 1}]
+    r = post(srv, fid, body, status=200)
+    assert failures(r) == [(down["object_id"], "[1:0_2:0)"), (down["object_id"], "[2:0_3:0)")]
+    for f in r.json()["failed_segments"]:
+        assert f["error"]["type"] == "ValidationError"
+        assert f"object '{down['object_id']}' {NOT_UPLOADED}" in f["error"]["summary"]
+    assert [(g["object_id"], g["timerange"]) for g in segs(srv, fid)] == [
+        (body[0]["object_id"], "[0:0_1:0)"), (body[3]["object_id"], "[3:0_4:0)"),
+        (body[4]["object_id"], "[4:0_5:0)")]
+    upload(srv, down)
+    post(srv, fid, body[1:3])
+    assert len(ranges(srv, fid)) == 5
+
+
+def test_unuploaded_objects_with_odd_ids(srv):
+    """Ids are any strings: none may confuse the store's lookup (PostgreSQL: a text[] literal)."""
+    fid = make_flow(srv)
+    ids = ['q"uote', "back\\slash", "com,ma", "{brace}", "sp ace", " ", '"},{"x', "NULL",
+           '\\"', "a}", "{", '\\', "x\\,y"]
+    objs = allocate(srv, fid, object_ids=ids)
+    assert [o["object_id"] for o in objs] == ids
+    for o in objs[::2]:
+        upload(srv, o)
+    r = post(srv, fid, [{"object_id": oid, "timerange": f"[{i}:0_{i + 1}:0)"}
+                        for i, oid in enumerate(ids)], status=200)
+    assert failures(r) == [(oid, f"[{i}:0_{i + 1}:0)") for i, oid in enumerate(ids) if i % 2]
+    assert [g["object_id"] for g in segs(srv, fid)] == ids[::2]
+
+
+def test_bulk_of_many_objects(srv):
+    """Every other object uploaded, each used by two segments of one request."""
+    fid = make_flow(srv)
+    objs = allocate(srv, fid, 40)
+    for o in objs[::2]:
+        upload(srv, o)
+    r = post(srv, fid, [{"object_id": objs[i % 40]["object_id"], "timerange": f"[{i}:0_{i + 1}:0)"}
+                        for i in range(80)], status=200)
+    assert failures(r) == [(objs[i % 40]["object_id"], f"[{i}:0_{i + 1}:0)")
+                           for i in range(80) if i % 2]
+    assert ranges(srv, fid, {"limit": "50"}) == [f"[{i}:0_{i + 1}:0)" for i in range(0, 80, 2)]
+
+
+def test_registered_objects_are_not_checked_again(srv):
+    """Reuse by reference: an object a segment registered once is not looked for again, by any
+    flow, even when its bytes went away since."""
+    fid, other = make_flow(srv), make_flow(srv)
+    (obj,) = allocate_uploaded(srv, fid)
+    post(srv, fid, {"object_id": obj["object_id"], "timerange": "[0:0_1:0)"})
+    os.unlink(local_path(srv, obj))
+    post(srv, other, {"object_id": obj["object_id"], "timerange": "[5:0_6:0)", "ts_offset": "5:0"})
+    post(srv, fid, {"object_id": obj["object_id"], "timerange": "[1:0_2:0)"})
+
+
+def test_unuploaded_object_of_another_flow_keeps_its_answer(srv):
+    fid, other = make_flow(srv), make_flow(srv)
+    (theirs,) = allocate(srv, other)
+    body = check_error(srv.post(f"/flows/{fid}/segments",
+                                json={"object_id": theirs["object_id"], "timerange": "[0:0_1:0)"}),
+                       400)
+    assert "another flow" in body["summary"] and "uploaded" not in body["summary"], body
+
+
+def test_flow_errors_come_before_the_upload_check(srv):
+    fid = make_flow(srv)
+    (obj,) = allocate(srv, fid)
+    assert srv.put(f"/flows/{fid}/read_only", json=True).status_code == 204
+    check_error(srv.post(f"/flows/{fid}/segments",
+                         json={"object_id": obj["object_id"], "timerange": "[0:0_1:0)"}), 403)
+
+
+def test_verify_uploads_false(make_server):
+    srv = make_server(args=["--verify-uploads", "false"])
+    fid = make_flow(srv)
+    (obj,) = allocate(srv, fid)
+    post(srv, fid, {"object_id": obj["object_id"], "timerange": "[0:0_1:0)"})
+    (urls,) = urls_of(srv, fid)
+    check_error(srv.session.get(urls[0]["url"]), 404)
 
 
 @pytest.mark.parametrize("urls", [
@@ -706,9 +845,14 @@ def test_get_urls_in_link(srv, media):
 
 
 def test_objects_with_missing_bytes_still_list(srv):
+    """Bytes that went away after registration (removed behind the server's back): the
+    segment still lists, its get_url answers 404."""
     fid = make_flow(srv)
-    obj = allocate(srv, fid)[0]["object_id"]
+    (o,) = allocate_uploaded(srv, fid)
+    obj = o["object_id"]
     post(srv, fid, {"object_id": obj, "timerange": "[0:0_1:0)"})
+    key = urllib.parse.urlsplit(o["put_url"]["url"]).path.split("/_objects/", 1)[1]
+    os.unlink(srv.data_dir / "objects" / key)
     (urls,) = urls_of(srv, fid)
     assert urls[0]["label"] == "local"
     check_error(srv.session.get(urls[0]["url"]), 404)

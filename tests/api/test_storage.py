@@ -47,6 +47,13 @@ def allocate(srv, fid, body=None, status=201, raw=None):
     return doc["media_objects"]
 
 
+def upload(srv, obj, data=b"media"):
+    put = obj["put_url"]
+    r = srv.session.put(put["url"], data=data, headers={"Content-Type": put["content-type"]},
+                        timeout=30)
+    assert r.status_code == 200, (r.status_code, r.text)
+
+
 def register(srv, fid, object_id, tr, status=201):
     r = srv.post(f"/flows/{fid}/segments", json={"object_id": object_id, "timerange": tr})
     assert r.status_code == status, (r.status_code, r.text)
@@ -111,7 +118,8 @@ def test_object_ids(srv):
     objs = allocate(srv, fid, {"object_ids": want})
     assert [o["object_id"] for o in objs] == want
     assert len({o["put_url"]["url"] for o in objs}) == len(want)
-    # Allocated here, so registering them on this flow works.
+    # Allocated here, so registering them on this flow works (once uploaded).
+    upload(srv, objs[0])
     register(srv, fid, "a/b/c.ts", "[0:0_1:0)")
 
 
@@ -151,13 +159,14 @@ def test_object_ids_already_existing(srv):
     fid = make_flow(srv)
     other = make_flow(srv)
     taken = "taken-" + new_id()
-    allocate(srv, fid, {"object_ids": [taken]})
+    (obj,) = allocate(srv, fid, {"object_ids": [taken]})
     fresh = ["fresh-" + new_id(), "fresh-" + new_id()]
     # Already allocated (not yet registered), by this flow or another: 400, nothing allocated.
     for f in (fid, other):
         body = allocate(srv, f, {"object_ids": [fresh[0], taken, fresh[1]]}, status=400).json()
         assert taken in body["summary"]
     # Registered, and registered as an uncontrolled object: also 400.
+    upload(srv, obj)
     register(srv, fid, taken, "[0:0_1:0)")
     allocate(srv, other, {"object_ids": [taken]}, status=400)
     ext = "ext-" + new_id()

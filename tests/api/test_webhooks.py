@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import SPEC, SCHEMAS, Server, check_error, free_port, validate
-from test_deletion import EXT, allocate, make_flow, new_id, tr
+from test_deletion import EXT, allocate, make_flow, new_id, tr, upload
 
 ALLOW = ["--webhooks-allow-private", "true"]
 EVENTS = ["flows/created", "flows/updated", "flows/deleted", "flows/segments_added",
@@ -215,6 +215,8 @@ def test_every_event_type(srv, receiver):
     assert srv.put(f"/flows/{fid}/label", json="L").status_code == 204  # flows/updated
     assert srv.put(f"/sources/{src}/label", json="S").status_code == 204  # sources/updated
     objs = allocate(srv, fid, 3)
+    for o in objs:
+        upload(srv, o)
     r = srv.post(f"/flows/{fid}/segments", json=[
         {"object_id": objs[i]["object_id"], "timerange": tr(i, i + 1)} for i in range(3)])
     assert r.status_code == 201, r.text                                 # one segments_added
@@ -282,6 +284,7 @@ def test_get_urls_transforms(srv, receiver):
     register(srv, url=receiver.url("/labels"), events=["flows/segments_added"], flow_ids=[fid],
              accept_get_urls=["ext"], verbose_storage=True)
     obj = allocate(srv, fid)[0]
+    upload(srv, obj)
     assert srv.post(f"/flows/{fid}/segments", json=[
         {"object_id": obj["object_id"], "timerange": tr(0, 1)},
         {"object_id": f"{fid}-x", "timerange": tr(1, 2), "get_urls": EXT}]).status_code == 201

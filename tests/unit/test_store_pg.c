@@ -318,6 +318,69 @@ static void test_segments(void)
         tams_buf_release(&whys[i]);
 }
 
+/* objects_unregistered: one query for the whole list, ids sent as a text[] literal that no id
+ * can break out of. */
+struct unreg_seen {
+    char ids[8][64], flow[37];
+    size_t n;
+};
+
+static int unreg_cb(void *ctx, const struct tams_unregistered_object *o)
+{
+    struct unreg_seen *u = ctx;
+
+    if (u->n < 8)
+        snprintf(u->ids[u->n++], sizeof(u->ids[0]), "%s", o->id);
+    snprintf(u->flow, sizeof(u->flow), "%s", o->allocated_for_flow);
+    CHECK_STR_EQ(o->storage_id, "store-2");
+    return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void test_unregistered(void)
+{
+    static const char *const odd[] = {"u \"q\" 1", "u\\2", "u,{3}", " u4 ", "u}\"5\\", "", "NULL"};
+    struct tams_object_alloc objs[TAMS_ARRAY_SIZE(odd)];
+    struct tams_buf why = TAMS_BUF_INIT(1024);
+    const char *ask[] = {"u-unknown",   odd[0], odd[1],
+                         odd[2],        odd[3], odd[4],
+                         odd[5],        odd[6], "u \"q\" 1\",\"u\\\\2",
+                         "{\"u,{3}\"}", "u4"};
+    struct tams_segment sg;
+    struct unreg_seen u = {0};
+    int result;
+    unsigned eff;
+    char id[37];
+
+    CHECK_INT_EQ(put_video(30, 30, "", &eff), 0);
+    fid(id, 30);
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(odd); i++)
+        objs[i] = (struct tams_object_alloc){odd[i], "key"};
+    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-2", objs, TAMS_ARRAY_SIZE(odd), &why), 0);
+    seg(&sg, 0, 9, odd[1]); /* registered: no longer reported */
+    CHECK_INT_EQ(OPS->segments_add(ST, id, &sg, 1, &result, &why, NULL), 0);
+    CHECK_INT_EQ(result, 0);
+    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, TAMS_ARRAY_SIZE(ask), unreg_cb, &u), 0);
+    CHECK_INT_EQ(u.n, 6);
+    qsort(u.ids, u.n, sizeof(u.ids[0]), cmp_id);
+    CHECK_STR_EQ(u.ids[0], "");
+    CHECK_STR_EQ(u.ids[1], " u4 ");
+    CHECK_STR_EQ(u.ids[2], "NULL");
+    CHECK_STR_EQ(u.ids[3], "u \"q\" 1");
+    CHECK_STR_EQ(u.ids[4], "u,{3}");
+    CHECK_STR_EQ(u.ids[5], "u}\"5\\");
+    CHECK_STR_EQ(u.flow, id);
+    u.n = 0;
+    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, 0, unreg_cb, &u), 0);
+    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, 1, unreg_cb, &u), 0);
+    CHECK_INT_EQ(u.n, 0);
+    tams_buf_release(&why);
+}
+
 /* Many threads writing one flow through a pool smaller than the thread count. */
 struct writer {
     int rc;
@@ -382,6 +445,7 @@ int main(void)
     RUN(test_open_twice_and_settings);
     RUN(test_flows);
     RUN(test_segments);
+    RUN(test_unregistered);
     RUN(test_concurrent_writers);
     tams_store_close(&h);
     snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);

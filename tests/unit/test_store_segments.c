@@ -519,6 +519,65 @@ static void test_objects(void)
     tams_buf_release(&why);
 }
 
+/* objects_unregistered: which of a list of ids are allocated and not registered yet. */
+struct unreg_seen {
+    char ids[8][64], storage[64], key[64], flow[37];
+    size_t n;
+};
+
+static int unreg_cb(void *ctx, const struct tams_unregistered_object *o)
+{
+    struct unreg_seen *u = ctx;
+
+    if (u->n < 8)
+        snprintf(u->ids[u->n++], sizeof(u->ids[0]), "%s", o->id);
+    snprintf(u->storage, sizeof(u->storage), "%s", o->storage_id);
+    snprintf(u->key, sizeof(u->key), "%s", o->key);
+    snprintf(u->flow, sizeof(u->flow), "%s", o->allocated_for_flow);
+    return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static int unreg_stop(void *ctx, const struct tams_unregistered_object *o)
+{
+    (void)ctx;
+    (void)o;
+    return TAMS_ERR_CONFLICT;
+}
+
+static void test_unregistered(void)
+{
+    static const char *const odd[] = {"u \"q\" 1", "u\\2", "u,{3}", " u4 "};
+    const char *ask[] = {"u-unknown", odd[0], odd[1], odd[2], odd[3], "u-ext", "NULL"};
+    struct unreg_seen u = {0};
+    char fl[37];
+
+    fid(fl, 40);
+    CHECK_INT_EQ(put_flow(40, true), 0);
+    CHECK_INT_EQ(allocate(40, odd, 4, NULL), 0);
+    CHECK_INT_EQ(add1s(40, "[0:0_1:0)", odd[1], NULL), 0); /* registered: no longer reported */
+    CHECK_INT_EQ(add1s(40, "[1:0_2:0)", "u-ext", "[{\"url\":\"http://x/y\"}]"), 0);
+    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, TAMS_ARRAY_SIZE(ask), unreg_cb, &u), 0);
+    CHECK_INT_EQ(u.n, 3);
+    qsort(u.ids, u.n, sizeof(u.ids[0]), cmp_id);
+    CHECK_STR_EQ(u.ids[0], " u4 ");
+    CHECK_STR_EQ(u.ids[1], "u \"q\" 1");
+    CHECK_STR_EQ(u.ids[2], "u,{3}");
+    CHECK_STR_EQ(u.storage, "5e0b8f4e-3c1a-4a5e-9f6b-2d7c8e9f0a1b");
+    CHECK_STR_EQ(u.flow, fl);
+    CHECK(strncmp(u.key, "k/", 2) == 0);
+    /* Nothing asked, nothing found; a callback's error is the result. */
+    u.n = 0;
+    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, 0, unreg_cb, &u), 0);
+    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, 1, unreg_cb, &u), 0);
+    CHECK_INT_EQ(u.n, 0);
+    CHECK_INT_EQ(OPS->objects_unregistered(ST, &odd[0], 1, unreg_stop, NULL), TAMS_ERR_CONFLICT);
+}
+
 /* Optional members round-trip, absent ones stay absent. */
 static void test_fields(void)
 {
@@ -997,6 +1056,7 @@ int main(void)
     RUN(test_batch);
     RUN(test_flow_checks);
     RUN(test_objects);
+    RUN(test_unregistered);
     RUN(test_fields);
     RUN(test_listing);
     RUN(test_flow_timerange);
