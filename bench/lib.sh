@@ -4,7 +4,8 @@
 #
 # Conventions
 #   - Every server started here is recorded in BENCH_PIDS; bench_cleanup (installed as an EXIT
-#     trap by bench_init) stops each by pid and removes BENCH_TMP.
+#     trap by bench_init) stops each by pid, then every PostgreSQL cluster started by
+#     bench_start_pg (pg_ctl stop), and removes BENCH_TMP.
 #   - BENCH_SERVER_CPUS / BENCH_CLIENT_CPUS, when non-empty, are taskset CPU lists for the
 #     servers and for wrk (bench_pin_layout sets them from PIN=1).
 #   - Functions return non-zero and print "bench: ..." on stderr on failure.
@@ -15,6 +16,7 @@ BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-$BENCH_ROOT/build-bench}
 BENCH_TAMSD=${BENCH_TAMSD:-$BENCH_BUILD_DIR/tamsd}
 BENCH_OUT=${BENCH_OUT:-$BENCH_ROOT/bench/out}
 BENCH_PIDS=()
+BENCH_PG_DIRS=() # clusters started by bench_start_pg, stopped by bench_cleanup
 BENCH_TMP=
 BENCH_SERVER_CPUS=${BENCH_SERVER_CPUS:-}
 BENCH_CLIENT_CPUS=${BENCH_CLIENT_CPUS:-}
@@ -34,9 +36,10 @@ bench_init() {
 	trap 'exit 143' TERM
 }
 
-# bench_cleanup: stop every recorded server (TERM, then KILL after 5 s) and remove BENCH_TMP.
+# bench_cleanup: stop every recorded server (TERM, then KILL after 5 s), then every PostgreSQL
+# cluster of bench_start_pg, and remove BENCH_TMP.
 bench_cleanup() {
-	local pid i
+	local pid i d
 	set +e # runs as the EXIT trap: must not stop half-way under the caller's set -e
 	for pid in "${BENCH_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
@@ -50,6 +53,11 @@ bench_cleanup() {
 		wait "$pid" 2>/dev/null
 	done
 	BENCH_PIDS=()
+	# PostgreSQL after its clients (tamsd), so that a fast shutdown has nobody to wait for.
+	for d in "${BENCH_PG_DIRS[@]}"; do
+		bench_stop_pg "$d"
+	done
+	BENCH_PG_DIRS=()
 	if [[ -n $BENCH_TMP && -d $BENCH_TMP ]]; then
 		rm -rf -- "$BENCH_TMP"
 	fi
@@ -335,9 +343,10 @@ bench_json_get() {
 	python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
 }
 
-# bench_profile PID SECONDS OUT: when PROFILE=1, record `perf record -g` of PID for SECONDS in the
-# background (perf.data in BENCH_TMP) and write the top 60 symbols of `perf report --stdio -g none`
-# by self and by inclusive time to OUT when bench_profile_end is called. Sets BENCH_PERF_PID. No-op unless PROFILE=1.
+# bench_profile PID SECONDS OUT: when PROFILE=1, record `perf record -g` of PID (or of a
+# comma-separated list of pids) for SECONDS in the background (perf.data in BENCH_TMP) and write
+# the top 60 symbols of `perf report --stdio -g none` by self and by inclusive time to OUT when
+# bench_profile_end is called. Sets BENCH_PERF_PID. No-op unless PROFILE=1.
 bench_profile() {
 	[[ ${PROFILE:-0} == 1 ]] || return 0
 	command -v perf >/dev/null || bench_die "PROFILE=1 needs perf"
@@ -374,4 +383,111 @@ bench_profile_end() {
 # (e.g. "0", or "0-$(($(nproc) - 1))" to undo).
 bench_repin() {
 	taskset -a -p -c "$2" "$1" >/dev/null || bench_die "taskset -a -p -c $2 $1 failed"
+}
+
+# bench_as_pg CMD...: run CMD as the postgres user when we are root (a cluster may not belong to
+# root), else as ourselves.
+bench_as_pg() {
+	if [[ $(id -u) == 0 ]]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# bench_start_pg NAME CONF: initdb a throwaway PostgreSQL cluster in BENCH_TMP/NAME (newest
+# /usr/lib/postgresql/*/bin, as the postgres user when root, trust authentication, UTF8, C.UTF-8),
+# append CONF (postgresql.conf lines) after listen_addresses = 127.0.0.1, a free port and the
+# socket in BENCH_TMP/NAME, and start it with pg_ctl. bench_cleanup stops it (even on failure).
+# Sets PG_BIN, PG_VERSION, PG_DIR, PG_DATA, PG_PORT, PG_URL (postgresql://postgres@127.0.0.1:PORT,
+# append /DBNAME) and PG_PID (the postmaster).
+bench_start_pg() {
+	local name=$1 conf=$2 log
+	PG_BIN=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null |
+		sort -V | tail -1)
+	[[ -n $PG_BIN && -x $PG_BIN/initdb ]] ||
+		bench_die "PostgreSQL server not installed (apt-get install -y postgresql)"
+	PG_VERSION=$("$PG_BIN/postgres" --version | awk '{ print $3 }')
+	PG_DIR=$BENCH_TMP/$name
+	PG_DATA=$PG_DIR/data
+	mkdir -p "$PG_DIR" || return 1
+	if [[ $(id -u) == 0 ]]; then
+		chmod 711 "$BENCH_TMP" || return 1 # the postgres user must reach its directory
+		chown postgres "$PG_DIR" || return 1
+	fi
+	log=$PG_DIR/initdb.log
+	bench_as_pg "$PG_BIN/initdb" -D "$PG_DATA" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
+		>"$log" 2>&1 || {
+		cat "$log" >&2
+		bench_log "initdb failed"
+		return 1
+	}
+	PG_PORT=$(bench_free_port) || return 1
+	printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\n%s\n" \
+		"$PG_PORT" "$PG_DIR" "$conf" >>"$PG_DATA/postgresql.conf" || return 1
+	BENCH_PG_DIRS+=("$PG_DATA")
+	bench_as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/server.log" -w -t 60 start \
+		>"$PG_DIR/pg_ctl.log" 2>&1 || {
+		cat "$PG_DIR/pg_ctl.log" "$PG_DIR/server.log" >&2
+		bench_log "PostgreSQL did not start"
+		return 1
+	}
+	PG_PID=$(head -1 "$PG_DATA/postmaster.pid") || return 1
+	PG_URL=postgresql://postgres@127.0.0.1:$PG_PORT
+}
+
+# bench_pg_pids PG_PID: print the postmaster and its children (the backends), comma-separated.
+bench_pg_pids() {
+	local pids
+	pids=$(pgrep -P "$1" | paste -sd, -) || true
+	printf '%s%s\n' "$1" "${pids:+,$pids}"
+}
+
+# bench_stop_pg DATA_DIR: stop a cluster of bench_start_pg (fast shutdown, immediate after 30 s).
+bench_stop_pg() {
+	[[ -f $1/postmaster.pid ]] || return 0
+	bench_as_pg "$PG_BIN/pg_ctl" -D "$1" -m fast -t 30 stop >/dev/null 2>&1 ||
+		bench_as_pg "$PG_BIN/pg_ctl" -D "$1" -m immediate stop >/dev/null 2>&1 || true
+}
+
+# bench_segments_lua FILE: write the wrk script of the segment window queries to FILE. Each
+# request asks for GET /flows/$SEG_FLOW/segments?timerange=[S:0_S+$SEG_WINDOW:0)&limit=100 at a
+# random whole second S in [0, $SEG_SPAN - $SEG_WINDOW] (SEG_* from the environment; each wrk
+# thread seeds its own generator). At the end it prints "empty answers: N" (answers without a
+# segment, a bug when every window is inside the flow).
+bench_segments_lua() {
+	cat >"$1" <<'EOF'
+local flow = os.getenv("SEG_FLOW")
+local span = tonumber(os.getenv("SEG_SPAN"))
+local win = tonumber(os.getenv("SEG_WINDOW"))
+local n = 0
+local threads = {}
+function setup(thread)
+	n = n + 1
+	thread:set("tid", n)
+	table.insert(threads, thread)
+end
+function init(args)
+	math.randomseed(os.time() * 97 + (tid or 0))
+end
+function request()
+	local s = math.random(0, span - win)
+	return wrk.format("GET", string.format(
+		"/flows/%s/segments?timerange=%%5B%d:0_%d:0%%29&limit=100", flow, s, s + win))
+end
+-- Count answers without a segment (an empty array is a bug here: every window is inside the flow).
+empty = 0
+function response(status, headers, body)
+	if #body < 3 then
+		empty = empty + 1
+	end
+end
+function done(summary, latency, requests)
+	local e = 0
+	for _, t in ipairs(threads) do
+		e = e + t:get("empty")
+	end
+	io.write(string.format("empty answers: %d\n", e))
+end
+EOF
 }

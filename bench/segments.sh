@@ -89,42 +89,9 @@ for s in "${sizes[@]}"; do
 done
 
 # wrk script: each request asks for a WINDOW s window at a random whole-second position inside
-# the flow (SEG_* from the environment; each wrk thread seeds its own generator).
+# the flow (bench_segments_lua in lib.sh).
 lua=$BENCH_TMP/segments.lua
-cat >"$lua" <<'EOF'
-local flow = os.getenv("SEG_FLOW")
-local span = tonumber(os.getenv("SEG_SPAN"))
-local win = tonumber(os.getenv("SEG_WINDOW"))
-local n = 0
-local threads = {}
-function setup(thread)
-	n = n + 1
-	thread:set("tid", n)
-	table.insert(threads, thread)
-end
-function init(args)
-	math.randomseed(os.time() * 97 + (tid or 0))
-end
-function request()
-	local s = math.random(0, span - win)
-	return wrk.format("GET", string.format(
-		"/flows/%s/segments?timerange=%%5B%d:0_%d:0%%29&limit=100", flow, s, s + win))
-end
--- Count answers without a segment (an empty array is a bug here: every window is inside the flow).
-empty = 0
-function response(status, headers, body)
-	if #body < 3 then
-		empty = empty + 1
-	end
-end
-function done(summary, latency, requests)
-	local e = 0
-	for _, t in ipairs(threads) do
-		e = e + t:get("empty")
-	end
-	io.write(string.format("empty answers: %d\n", e))
-end
-EOF
+bench_segments_lua "$lua"
 # seg_wrk SIZE [WRK_ARGS...]: bench_wrk with the random-window script against SIZE's tamsd.
 seg_wrk() {
 	local s=$1 res
