@@ -128,6 +128,66 @@ static const char *const migrations[] = {
      * delivery leases: one instance at a time delivers a webhook's events, in order. */
     "CREATE TABLE tams_instances(key" TXT " PRIMARY KEY, lease_until TIMESTAMPTZ NOT NULL);"
     "ALTER TABLE webhooks ADD COLUMN lease_owner TEXT, ADD COLUMN lease_until TIMESTAMPTZ;",
+    /* 5: segment registration in one round trip (segments_add_body): the items of a request,
+     * as arrays, in their order, each checked against what is stored including the items
+     * before it. One row per item: r_code 0 added, 1 overlaps the stored segment r_lo..r_hi,
+     * 2 object allocated for another flow and never registered, 3 unknown object without
+     * get_urls. References are counted per run of one object, as one upsert per run. */
+    "CREATE FUNCTION tams_segments_add(p_flow text, p_now text, p_lo bigint[], p_hi bigint[],"
+    " p_lo_incl int[], p_hi_incl int[], p_obj text[], p_ts_offset bigint[],"
+    " p_last_duration bigint[], p_sample_offset bigint[], p_sample_count bigint[],"
+    " p_key_frame_count bigint[], p_get_urls text[])"
+    " RETURNS TABLE(r_code int, r_lo bigint, r_hi bigint, r_lo_incl int, r_hi_incl int)"
+    " LANGUAGE plpgsql AS $f$\n"
+    "DECLARE\n"
+    "  prev record;\n"
+    "  obj record;\n"
+    "  run_obj text := NULL;\n"
+    "  run_n bigint := 0;\n"
+    "BEGIN\n"
+    "  FOR i IN 1 .. coalesce(array_length(p_lo, 1), 0) LOOP\n"
+    "    r_code := 0; r_lo := NULL; r_hi := NULL; r_lo_incl := NULL; r_hi_incl := NULL;\n"
+    "    SELECT s.lo, s.hi, s.start_incl, s.end_incl INTO prev FROM segments s\n"
+    "      WHERE s.flow_id = p_flow AND s.lo <= p_hi[i] ORDER BY s.lo DESC LIMIT 1;\n"
+    "    IF FOUND AND prev.hi >= p_lo[i] THEN\n"
+    "      r_code := 1; r_lo := prev.lo; r_hi := prev.hi;\n"
+    "      r_lo_incl := prev.start_incl; r_hi_incl := prev.end_incl;\n"
+    "      RETURN NEXT; CONTINUE;\n"
+    "    END IF;\n"
+    "    SELECT o.allocated_for_flow, o.first_referenced_by_flow IS NOT NULL AS registered\n"
+    "      INTO obj FROM objects o WHERE o.id = p_obj[i];\n"
+    "    IF NOT FOUND THEN\n"
+    "      IF p_get_urls[i] IS NULL THEN r_code := 3; RETURN NEXT; CONTINUE; END IF;\n"
+    "      INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,\n"
+    "        first_referenced_by_flow, created) VALUES (p_obj[i], NULL, '', 0, NULL, p_flow, p_now);\n"
+    "    ELSIF NOT obj.registered THEN\n"
+    "      IF obj.allocated_for_flow IS NOT NULL AND obj.allocated_for_flow <> p_flow THEN\n"
+    "        r_code := 2; RETURN NEXT; CONTINUE;\n"
+    "      END IF;\n"
+    "      UPDATE objects SET first_referenced_by_flow = p_flow\n"
+    "        WHERE id = p_obj[i] AND first_referenced_by_flow IS NULL;\n"
+    "    END IF;\n"
+    "    INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,\n"
+    "      last_duration, sample_offset, sample_count, key_frame_count, get_urls)\n"
+    "      VALUES (p_flow, p_lo[i], p_hi[i], p_lo_incl[i], p_hi_incl[i], p_obj[i],\n"
+    "        p_ts_offset[i], p_last_duration[i], p_sample_offset[i], p_sample_count[i],\n"
+    "        p_key_frame_count[i], p_get_urls[i]);\n"
+    "    IF run_n > 0 AND run_obj <> p_obj[i] THEN\n"
+    "      INSERT INTO object_refs(object_id, flow_id, count) VALUES (run_obj, p_flow, run_n)\n"
+    "        ON CONFLICT(object_id, flow_id) DO UPDATE SET count = object_refs.count + excluded.count;\n"
+    "      UPDATE objects SET unreferenced_at = NULL WHERE id = run_obj AND unreferenced_at IS NOT NULL;\n"
+    "      run_n := 0;\n"
+    "    END IF;\n"
+    "    run_obj := p_obj[i]; run_n := run_n + 1;\n"
+    "    RETURN NEXT;\n"
+    "  END LOOP;\n"
+    "  IF run_n > 0 THEN\n"
+    "    INSERT INTO object_refs(object_id, flow_id, count) VALUES (run_obj, p_flow, run_n)\n"
+    "      ON CONFLICT(object_id, flow_id) DO UPDATE SET count = object_refs.count + excluded.count;\n"
+    "    UPDATE objects SET unreferenced_at = NULL WHERE id = run_obj AND unreferenced_at IS NOT NULL;\n"
+    "  END IF;\n"
+    "END\n"
+    "$f$;",
 };
 
 /* ---- prepared statements ----------------------------------------------------------------- */
@@ -137,14 +197,21 @@ static const char *const migrations[] = {
     " f.updated_by, f.read_only, (SELECT string_agg(x.collector_id, ',' ORDER BY x.collector_id)"  \
     " FROM (SELECT DISTINCT c.collector_id FROM flow_collection c WHERE c.member_id = f.id) x)"
 
-/* A page of segments whose lo lies in [$2, $3], in one order; objects joined for what get_urls
- * are built from. Every shape is one range of the primary key (flow_id, lo) or of
- * segments_object (object_id, flow_id, lo). */
+/* A page of segments of flow $1 in one order, objects joined for what get_urls are built from;
+ * nothing while the flow is being deleted. Their lo lies in [lower, $3], where lower is $2,
+ * or the lo of the segment holding instant $4 when there is one (it starts before $2 and
+ * overlaps the window), and at least $5 (the page key). One statement, so one round trip and
+ * one snapshot: the hidden check and the seek are init plans run once, and every shape is one
+ * range of the primary key (flow_id, lo) or of segments_object (object_id, flow_id, lo). */
 #define SEG_LIST_HEAD                                                                              \
     "SELECT s.lo, s.hi, s.start_incl, s.end_incl, s.object_id, s.ts_offset, s.last_duration,"      \
     " s.sample_offset, s.sample_count, s.key_frame_count, s.get_urls, o.controlled,"               \
     " o.storage_id, o.key FROM segments s LEFT JOIN objects o ON o.id = s.object_id"               \
-    " WHERE s.flow_id = $1 AND s.lo BETWEEN $2 AND $3"
+    " WHERE s.flow_id = $1"                                                                        \
+    " AND NOT EXISTS (SELECT 1 FROM flows WHERE id = $1 AND deleting = 1)"                         \
+    " AND s.lo BETWEEN GREATEST(COALESCE((SELECT x.lo FROM (SELECT lo, hi FROM segments"           \
+    " WHERE flow_id = $1 AND lo <= $4::bigint ORDER BY lo DESC LIMIT 1) x"                         \
+    " WHERE x.hi >= $4::bigint), $2::bigint), $5::bigint) AND $3::bigint"
 
 /* Segments of flow $1 wholly inside [$2 .. $4] whose lo is at most $3; the _OBJ shapes only
  * those of object $5 (their extra parameter is $6, else $5). */
@@ -222,35 +289,25 @@ static const char *const migrations[] = {
     XX(SOURCE_TAG_DEL, "DELETE FROM source_tags WHERE source_id = $1 AND name = $2")               \
     XX(MEDIA_FLOW, "SELECT read_only, (container IS NOT NULL)::int FROM flows WHERE id = $1"       \
                    " AND deleting = 0")                                                            \
-    XX(OBJ_STATE, "SELECT allocated_for_flow, (first_referenced_by_flow IS NOT NULL)::int"         \
-                  " FROM objects WHERE id = $1")                                                   \
-    XX(OBJ_INS_UNCONTROLLED,                                                                       \
-       "INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"                  \
-       " first_referenced_by_flow, created) VALUES ($1, NULL, '', 0, NULL, $2, $3)")               \
-    XX(OBJ_SET_FIRST, "UPDATE objects SET first_referenced_by_flow = $2 WHERE id = $1"             \
-                      " AND first_referenced_by_flow IS NULL")                                     \
-    XX(SEG_INSERT,                                                                                 \
-       "INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,"         \
-       " last_duration, sample_offset, sample_count, key_frame_count, get_urls)"                   \
-       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")                              \
-    XX(REF_ADD, "INSERT INTO object_refs(object_id, flow_id, count) VALUES ($1, $2, $3)"           \
-                " ON CONFLICT(object_id, flow_id) DO UPDATE"                                       \
-                " SET count = object_refs.count + excluded.count")                                 \
+    XX(SEG_ADD_MANY, "SELECT r_code, r_lo, r_hi, r_lo_incl, r_hi_incl FROM tams_segments_add($1,"  \
+                     " $2, $3::bigint[], $4::bigint[], $5::int[], $6::int[], $7::text[],"          \
+                     " $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[],"   \
+                     " $13::text[])")                                                              \
     XX(FLOW_SEG_TOUCH, "UPDATE flows SET segments_updated = $2 WHERE id = $1")                     \
-    XX(OBJ_EXISTS, "SELECT 1 FROM objects WHERE id = $1")                                          \
-    XX(OBJ_INSERT, "INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"      \
-                   " created) VALUES ($1, $2, $3, 1, $4, $5)")                                     \
+    XX(OBJ_INSERT_MANY, "INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow," \
+                        " created) SELECT u.id, $3, u.key, 1, $4, $5"                              \
+                        " FROM unnest($1::text[], $2::text[]) AS u(id, key)"                       \
+                        " ON CONFLICT(id) DO NOTHING RETURNING id")                                \
     XX(OBJ_FIRST_REF, "SELECT first_referenced_by_flow FROM objects WHERE id = $1")                \
     XX(OBJ_REF_FLOWS, "SELECT r.flow_id FROM object_refs r JOIN flows f ON f.id = r.flow_id"       \
                       " WHERE r.object_id = $1 AND r.flow_id > $2 AND f.deleting = 0"              \
                       " ORDER BY r.flow_id LIMIT $3")                                              \
     XX(OBJ_HAS_VISIBLE_REFS, "SELECT 1 FROM object_refs r JOIN flows f ON f.id = r.flow_id"        \
                              " WHERE r.object_id = $1 AND f.deleting = 0 LIMIT 1")                 \
-    XX(SEG_LIST, SEG_LIST_HEAD " ORDER BY s.lo LIMIT $4")                                          \
-    XX(SEG_LIST_REV, SEG_LIST_HEAD " ORDER BY s.lo DESC LIMIT $4")                                 \
-    XX(SEG_LIST_OBJ, SEG_LIST_HEAD " AND s.object_id = $4 ORDER BY s.lo LIMIT $5")                 \
-    XX(SEG_LIST_OBJ_REV, SEG_LIST_HEAD " AND s.object_id = $4 ORDER BY s.lo DESC LIMIT $5")        \
-    XX(FLOW_HIDDEN, "SELECT 1 FROM flows WHERE id = $1 AND deleting = 1")                          \
+    XX(SEG_LIST, SEG_LIST_HEAD " ORDER BY s.lo LIMIT $6")                                          \
+    XX(SEG_LIST_REV, SEG_LIST_HEAD " ORDER BY s.lo DESC LIMIT $6")                                 \
+    XX(SEG_LIST_OBJ, SEG_LIST_HEAD " AND s.object_id = $7 ORDER BY s.lo LIMIT $6")                 \
+    XX(SEG_LIST_OBJ_REV, SEG_LIST_HEAD " AND s.object_id = $7 ORDER BY s.lo DESC LIMIT $6")        \
     XX(FLOW_HIDE, "UPDATE flows SET deleting = 1 WHERE id = $1")                                   \
     XX(SEG_SEL_NTH, SEG_SEL("SELECT lo, start_incl", " ORDER BY lo LIMIT 1 OFFSET $5"))            \
     XX(SEG_SEL_NTH_OBJ, SEG_SEL_OBJ("SELECT lo, start_incl", " ORDER BY lo LIMIT 1 OFFSET $6"))    \
@@ -268,8 +325,6 @@ static const char *const migrations[] = {
        "UPDATE objects SET unreferenced_at = $2 WHERE id IN (SELECT object_id FROM object_refs"    \
        " WHERE flow_id = $1) AND NOT EXISTS (SELECT 1 FROM object_refs r"                          \
        " WHERE r.object_id = objects.id AND r.flow_id <> $1)")                                     \
-    XX(OBJ_REREF, "UPDATE objects SET unreferenced_at = NULL WHERE id = $1"                        \
-                  " AND unreferenced_at IS NOT NULL")                                              \
     XX(DR_INSERT,                                                                                  \
        "INSERT INTO deletion_requests(id, flow_id, sel_lo, sel_hi, timerange_to_delete,"           \
        " to_delete_hi, to_delete_hi_incl, timerange_remaining, delete_flow, status, created,"      \
@@ -681,6 +736,57 @@ static bool gb(const PGresult *r, int row, int col)
 {
     const char *v = gv(r, row, col);
     return v && strcmp(v, "0") != 0 && strcmp(v, "f") != 0;
+}
+
+/* ---- array parameters ------------------------------------------------------------------- */
+
+/* Array literals ('{...}') sent as one text parameter each, so a statement takes a whole list
+ * in one round trip. Elements are appended one by one to an empty buffer, then arr_end. */
+static void arr_sep(struct tams_buf *b)
+{
+    tams_buf_addch(b, b->len ? ',' : '{');
+}
+
+/* NULL, or the string double-quoted with each '"' and '\\' escaped: no value can end its
+ * element or the array early, read as NULL or lose its white space. Takes 2 * len + 3 bytes. */
+static void arr_str(struct tams_buf *b, const char *v)
+{
+    arr_sep(b);
+    if (!v) {
+        tams_buf_addstr(b, "NULL");
+        return;
+    }
+    tams_buf_addch(b, '"');
+    for (const char *c = v; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            tams_buf_addch(b, '\\');
+        tams_buf_addch(b, *c);
+    }
+    tams_buf_addch(b, '"');
+}
+
+static void arr_int(struct tams_buf *b, bool has, int64_t v)
+{
+    arr_sep(b);
+    if (has)
+        tams_buf_addf(b, "%" PRId64, v);
+    else
+        tams_buf_addstr(b, "NULL");
+}
+
+static void arr_end(struct tams_buf *b)
+{
+    if (!b->len)
+        tams_buf_addch(b, '{');
+    tams_buf_addch(b, '}');
+}
+
+/* The text[] literal of v; out (empty) needs room for 2 + sum(2 * len + 3) bytes. */
+static void text_array(struct tams_buf *out, const char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        arr_str(out, v[i]);
+    arr_end(out);
 }
 
 /* ---- transactions ------------------------------------------------------------------------ */
@@ -1953,139 +2059,67 @@ static int media_flow_check(struct conn *c, const char *flow_id, const char *wha
     return 0;
 }
 
-enum obj_state { OBJ_UNKNOWN, OBJ_REGISTERED, OBJ_ALLOCATED_HERE, OBJ_ALLOCATED_OTHER };
-
-static int object_state(struct conn *c, const char *id, const char *flow_id, enum obj_state *out)
-{
-    struct params p = {.n = 0};
-    const char *alloc;
-    PGresult *r;
-    int rc;
-
-    ps(&p, id);
-    if ((rc = exec_q(c, S_OBJ_STATE, &p, &r)))
-        return rc;
-    if (PQntuples(r) == 0)
-        *out = OBJ_UNKNOWN;
-    else if (gb(r, 0, 1))
-        *out = OBJ_REGISTERED;
-    else if ((alloc = gv(r, 0, 0)) && strcmp(alloc, flow_id) != 0)
-        *out = OBJ_ALLOCATED_OTHER;
-    else
-        *out = OBJ_ALLOCATED_HERE;
-    PQclear(r);
-    return 0;
-}
-
-struct seg_batch {
-    struct conn *c;
-    const char *flow_id;
-    char now[TAMS_RFC3339_MAX];
-    const char *obj_id;
-    enum obj_state obj;
-    const char *ref_id;
-    int64_t ref_count;
+/* The items of a segment registration as the array parameters of tams_segments_add (migration
+ * 5): one text literal per column, the rows in request order. */
+enum seg_col {
+    SC_LO,
+    SC_HI,
+    SC_LO_INCL,
+    SC_HI_INCL,
+    SC_OBJ,
+    SC_TS_OFFSET,
+    SC_LAST_DURATION,
+    SC_SAMPLE_OFFSET,
+    SC_SAMPLE_COUNT,
+    SC_KEY_FRAME_COUNT,
+    SC_GET_URLS,
+    SC_N
 };
 
-static int flush_ref(struct seg_batch *b)
+static void seg_cols_add(struct tams_buf *col, const struct tams_segment *g)
 {
-    struct params p = {.n = 0};
-    int rc;
-
-    if (b->ref_count == 0)
-        return 0;
-    ps(&p, b->ref_id);
-    ps(&p, b->flow_id);
-    pi(&p, b->ref_count);
-    b->ref_count = 0;
-    if ((rc = run(b->c, S_REF_ADD, &p, NULL)))
-        return rc;
-    return run1(b->c, S_OBJ_REREF, b->ref_id, NULL);
+    arr_int(&col[SC_LO], true, g->tr.lo);
+    arr_int(&col[SC_HI], true, g->tr.hi);
+    arr_int(&col[SC_LO_INCL], true, g->tr.lo_incl);
+    arr_int(&col[SC_HI_INCL], true, g->tr.hi_incl);
+    arr_str(&col[SC_OBJ], g->object_id);
+    arr_int(&col[SC_TS_OFFSET], g->has & TAMS_SEG_TS_OFFSET, g->ts_offset);
+    arr_int(&col[SC_LAST_DURATION], g->has & TAMS_SEG_LAST_DURATION, g->last_duration);
+    arr_int(&col[SC_SAMPLE_OFFSET], g->has & TAMS_SEG_SAMPLE_OFFSET, g->sample_offset);
+    arr_int(&col[SC_SAMPLE_COUNT], g->has & TAMS_SEG_SAMPLE_COUNT, g->sample_count);
+    arr_int(&col[SC_KEY_FRAME_COUNT], g->has & TAMS_SEG_KEY_FRAME_COUNT, g->key_frame_count);
+    arr_str(&col[SC_GET_URLS], g->get_urls);
 }
 
-static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int *result,
-                       struct tams_buf *why)
+/* What tams_segments_add said of one item, as the item's result and reason. */
+static int seg_outcome(const PGresult *r, int row, const char *flow_id,
+                       const struct tams_segment *seg, struct tams_buf *why)
 {
-    struct params p = {.n = 0};
-    struct seg_end prev;
-    int rc;
+    char x[TAMS_TIMERANGE_STRMAX], o[TAMS_TIMERANGE_STRMAX];
+    struct tams_timerange other;
 
-    *result = TAMS_ERR_VALIDATION;
-    if (!seg->object_id || !seg->object_id[0] || !tams_timerange_is_bounded(&seg->tr)) {
-        tams__why_add(why, "a segment needs an object_id and a bounded, non-empty timerange");
+    switch (gi(r, row, 0)) {
+    case 0:
         return 0;
-    }
-    rc = seg_seek(b->c, S_SEG_LAST_LE, b->flow_id, seg->tr.hi, &prev);
-    if (rc < 0)
-        return rc;
-    if (rc == 1 && prev.hi >= seg->tr.lo) {
-        struct tams_timerange other = {prev.lo, prev.hi, prev.start_incl, prev.end_incl};
-        char x[TAMS_TIMERANGE_STRMAX], o[TAMS_TIMERANGE_STRMAX];
-
+    case 1:
+        other = (struct tams_timerange){gi(r, row, 1), gi(r, row, 2), gb(r, row, 3), gb(r, row, 4)};
         tams_timerange_format(&seg->tr, x);
         tams_timerange_format(&other, o);
-        tams__why_add(why, "segment %s overlaps segment %s of flow %s", x, o, b->flow_id);
-        return 0;
-    }
-    rc = 0;
-    if (!b->obj_id || strcmp(b->obj_id, seg->object_id) != 0) {
-        if ((rc = object_state(b->c, seg->object_id, b->flow_id, &b->obj)))
-            return rc;
-        b->obj_id = seg->object_id;
-    }
-    switch (b->obj) {
-    case OBJ_ALLOCATED_OTHER:
+        tams__why_add(why, "segment %s overlaps segment %s of flow %s", x, o, flow_id);
+        break;
+    case 2:
         tams__why_add(why,
                       "object '%s' was allocated for another flow and has not been registered yet",
                       seg->object_id);
-        return 0;
-    case OBJ_UNKNOWN:
-        if (!seg->get_urls) {
-            tams__why_add(
-                why,
-                "object '%s' is unknown: allocate it with POST /flows/{id}/storage or give"
-                " get_urls",
-                seg->object_id);
-            return 0;
-        }
-        ps(&p, seg->object_id);
-        ps(&p, b->flow_id);
-        ps(&p, b->now);
-        rc = run(b->c, S_OBJ_INS_UNCONTROLLED, &p, NULL);
         break;
-    case OBJ_ALLOCATED_HERE:
-        ps(&p, seg->object_id);
-        ps(&p, b->flow_id);
-        rc = run(b->c, S_OBJ_SET_FIRST, &p, NULL);
-        break;
-    case OBJ_REGISTERED:
+    default:
+        tams__why_add(why,
+                      "object '%s' is unknown: allocate it with POST /flows/{id}/storage or give"
+                      " get_urls",
+                      seg->object_id);
         break;
     }
-    if (rc)
-        return rc;
-    b->obj = OBJ_REGISTERED;
-
-    p.n = 0;
-    ps(&p, b->flow_id);
-    pi(&p, seg->tr.lo);
-    pi(&p, seg->tr.hi);
-    pi(&p, seg->tr.lo_incl ? 1 : 0);
-    pi(&p, seg->tr.hi_incl ? 1 : 0);
-    ps(&p, seg->object_id);
-    pio(&p, seg->has & TAMS_SEG_TS_OFFSET, seg->ts_offset);
-    pio(&p, seg->has & TAMS_SEG_LAST_DURATION, seg->last_duration);
-    pio(&p, seg->has & TAMS_SEG_SAMPLE_OFFSET, seg->sample_offset);
-    pio(&p, seg->has & TAMS_SEG_SAMPLE_COUNT, seg->sample_count);
-    pio(&p, seg->has & TAMS_SEG_KEY_FRAME_COUNT, seg->key_frame_count);
-    ps(&p, seg->get_urls);
-    if ((rc = run(b->c, S_SEG_INSERT, &p, NULL)))
-        return rc;
-    if (b->ref_count && strcmp(b->ref_id, seg->object_id) != 0 && (rc = flush_ref(b)))
-        return rc;
-    b->ref_id = seg->object_id;
-    b->ref_count++;
-    *result = 0;
-    return 0;
+    return TAMS_ERR_VALIDATION;
 }
 
 static int ev_segments_added(struct conn *c, const char *flow_id, const struct tams_segment *segs,
@@ -2111,38 +2145,76 @@ static void segments_add_reset(void *arg)
     }
 }
 
+/* Items the store could never hold fail here; the others go to tams_segments_add as arrays in
+ * one statement, so a request costs the same few round trips whatever its size. */
 static int segments_add_body(struct conn *c, void *arg)
 {
     struct segments_add_args *a = arg;
-    struct seg_batch b = {.c = c, .flow_id = a->flow_id, .obj = OBJ_UNKNOWN};
-    size_t added = 0;
+    struct tams_buf col[SC_N];
+    struct params p = {.n = 0};
+    char now[TAMS_RFC3339_MAX];
+    size_t *sent = NULL, nsent = 0, added = 0;
+    PGresult *r = NULL;
     int rc;
 
-    tams_clock_now_rfc3339(b.now);
+    tams_clock_now_rfc3339(now);
     if ((rc = lock_flow(c, a->flow_id)))
         return rc;
-    rc = media_flow_check(c, a->flow_id, "segments cannot be registered on it",
-                          a->whys && a->n ? &a->whys[0] : NULL);
-    for (size_t i = 0; rc == 0 && i < a->n; i++) {
-        int res;
+    if ((rc = media_flow_check(c, a->flow_id, "segments cannot be registered on it",
+                               a->whys && a->n ? &a->whys[0] : NULL)))
+        return rc;
+    for (int k = 0; k < SC_N; k++)
+        tams_buf_init(&col[k], SIZE_MAX);
+    sent = tams_calloc(a->n ? a->n : 1, sizeof(*sent));
+    for (size_t i = 0; i < a->n; i++) {
+        const struct tams_segment *g = &a->segs[i];
 
-        rc = seg_add_one(&b, &a->segs[i], &res, a->whys ? &a->whys[i] : NULL);
-        if (rc == 0)
-            a->results[i] = res;
-        added += rc == 0 && res == 0;
+        if (!g->object_id || !g->object_id[0] || !tams_timerange_is_bounded(&g->tr)) {
+            a->results[i] = TAMS_ERR_VALIDATION;
+            tams__why_add(a->whys ? &a->whys[i] : NULL,
+                          "a segment needs an object_id and a bounded, non-empty timerange");
+            continue;
+        }
+        seg_cols_add(col, g);
+        sent[nsent++] = i;
     }
-    if (rc == 0)
-        rc = flush_ref(&b);
-    if (rc == 0 && added) {
-        struct params p = {.n = 0};
+    if (!nsent)
+        goto out;
+    ps(&p, a->flow_id);
+    ps(&p, now);
+    for (int k = 0; k < SC_N; k++) {
+        arr_end(&col[k]);
+        ps(&p, col[k].data);
+    }
+    if ((rc = exec_q(c, S_SEG_ADD_MANY, &p, &r)))
+        goto out;
+    if ((size_t)PQntuples(r) != nsent) {
+        tams_log_error("postgresql: tams_segments_add answered %d rows for %zu segments",
+                       PQntuples(r), nsent);
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    for (size_t k = 0; k < nsent; k++) {
+        size_t i = sent[k];
 
+        a->results[i] =
+            seg_outcome(r, (int)k, a->flow_id, &a->segs[i], a->whys ? &a->whys[i] : NULL);
+        added += a->results[i] == 0;
+    }
+    if (added) {
+        p.n = 0;
         ps(&p, a->flow_id);
-        ps(&p, b.now);
+        ps(&p, now);
         rc = run(c, S_FLOW_SEG_TOUCH, &p, NULL);
     }
     /* One flows/segments_added for the whole request, no flows/updated (lessons 17). */
     if (rc == 0 && added)
-        rc = ev_segments_added(c, a->flow_id, a->segs, a->n, a->results, b.now);
+        rc = ev_segments_added(c, a->flow_id, a->segs, a->n, a->results, now);
+out:
+    PQclear(r);
+    tams_free(sent);
+    for (int k = 0; k < SC_N; k++)
+        tams_buf_release(&col[k]);
     return rc;
 }
 
@@ -2187,43 +2259,33 @@ static int seg_list_body(struct conn *c, void *arg)
                                           {S_SEG_LIST_OBJ, S_SEG_LIST_OBJ_REV}};
     struct seg_list_args *a = arg;
     const struct tams_timerange *tr = a->tr;
-    int64_t lo_min = INT64_MIN, lo_max = INT64_MAX;
+    int64_t lo_min = tr ? tr->lo : INT64_MIN, lo_max = tr ? tr->hi : INT64_MAX, floor = INT64_MIN;
+    /* A segment starting before the window may still overlap it: the statement looks for
+     * one unless the window is open at the start or the page key is inside the window. */
+    bool seek = tr && tr->lo != INT64_MIN && !(a->have_after && !a->reverse && a->after >= tr->lo);
     struct params p = {.n = 0};
-    struct seg_end prev;
-    int rc;
 
-    if ((rc = exists(c, S_FLOW_HIDDEN, a->flow_id)) != 0)
-        return rc < 0 ? rc : 0;
-    if (tr) {
-        lo_min = tr->lo;
-        lo_max = tr->hi;
-    }
-    if (tr && tr->lo != INT64_MIN && !(a->have_after && !a->reverse && a->after >= tr->lo)) {
-        rc = seg_seek(c, S_SEG_LAST_LE, a->flow_id, tr->lo, &prev);
-        if (rc < 0)
-            return rc;
-        if (rc == 1 && prev.hi >= tr->lo)
-            lo_min = prev.lo;
-    }
     if (a->have_after && !a->reverse) {
         if (a->after == INT64_MAX)
-            lo_min = INT64_MAX, lo_max = INT64_MIN;
-        else if (a->after + 1 > lo_min)
-            lo_min = a->after + 1;
+            return 0;
+        floor = a->after + 1;
     } else if (a->have_after) {
         if (a->after == INT64_MIN)
-            lo_min = INT64_MAX, lo_max = INT64_MIN;
-        else if (a->after - 1 < lo_max)
+            return 0;
+        if (a->after - 1 < lo_max)
             lo_max = a->after - 1;
     }
-    if (lo_min > lo_max)
+    /* The seek only lowers lo_min, never below floor. */
+    if ((floor > lo_min ? floor : lo_min) > lo_max)
         return 0;
     ps(&p, a->flow_id);
     pi(&p, lo_min);
     pi(&p, lo_max);
+    pio(&p, seek, tr ? tr->lo : 0);
+    pi(&p, floor);
+    pi(&p, (int64_t)a->limit + 1);
     if (a->object_id)
         ps(&p, a->object_id);
-    pi(&p, (int64_t)a->limit + 1);
     return exec_q(c, shapes[a->object_id != NULL][a->reverse], &p, &a->res);
 }
 
@@ -2262,7 +2324,7 @@ static int pg_segments_list(struct tams_store *st, const char *flow_id,
         return rc;
     if (a.tr && tams_timerange_is_empty(a.tr))
         return 0;
-    if ((rc = run_tx(st, TX_READ, seg_list_body, seg_list_reset, &a)))
+    if ((rc = run_tx(st, TX_NONE, seg_list_body, seg_list_reset, &a)))
         goto out;
     rows = a.res ? PQntuples(a.res) : 0;
     if (rows > a.limit && page && page->next_key) {
@@ -2312,33 +2374,76 @@ static void alloc_reset(void *arg)
     why_cut(a->why, a->why_len);
 }
 
+static int cmp_cstr(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The first id of the request (in its order) that the insert did not take: inserted holds the
+ * ids it took, sorted and unique (the primary key), each one answering for one occurrence. */
+static const char *alloc_refused(const struct alloc_args *a, const char **inserted, size_t n)
+{
+    bool *used = tams_calloc(n ? n : 1, sizeof(*used));
+    const char *refused = NULL;
+
+    for (size_t i = 0; i < a->n && !refused; i++) {
+        const char **hit = bsearch(&a->objs[i].id, inserted, n, sizeof(*inserted), cmp_cstr);
+        if (!hit || used[hit - inserted])
+            refused = a->objs[i].id;
+        else
+            used[hit - inserted] = true;
+    }
+    tams_free(used);
+    return refused;
+}
+
+/* All objects in one INSERT of two arrays; an id that exists already (or twice in the request)
+ * is skipped by ON CONFLICT and then refused, which rolls the whole allocation back. */
 static int alloc_body(struct conn *c, void *arg)
 {
     struct alloc_args *a = arg;
+    struct tams_buf ids = TAMS_BUF_INIT(SIZE_MAX), keys = TAMS_BUF_INIT(SIZE_MAX);
     char now[TAMS_RFC3339_MAX];
-    int rc;
+    struct params p = {.n = 0};
+    const char **inserted = NULL;
+    PGresult *r = NULL;
+    int rc, rows;
 
     tams_clock_now_rfc3339(now);
     if ((rc = lock_flow(c, a->flow_id)))
         return rc;
-    rc = media_flow_check(c, a->flow_id, "storage cannot be allocated for it", a->why);
-    for (size_t i = 0; rc == 0 && i < a->n; i++) {
-        struct params p = {.n = 0};
-
-        if ((rc = exists(c, S_OBJ_EXISTS, a->objs[i].id)) != 0) {
-            if (rc == 1) {
-                tams__why_add(a->why, "object id '%s' already exists", a->objs[i].id);
-                rc = TAMS_ERR_VALIDATION;
-            }
-            break;
-        }
-        ps(&p, a->objs[i].id);
-        ps(&p, a->storage_id);
-        ps(&p, a->objs[i].key);
-        ps(&p, a->flow_id);
-        ps(&p, now);
-        rc = run(c, S_OBJ_INSERT, &p, NULL);
+    if ((rc = media_flow_check(c, a->flow_id, "storage cannot be allocated for it", a->why)) ||
+        !a->n)
+        return rc;
+    for (size_t i = 0; i < a->n; i++) {
+        arr_str(&ids, a->objs[i].id);
+        arr_str(&keys, a->objs[i].key);
     }
+    arr_end(&ids);
+    arr_end(&keys);
+    ps(&p, ids.data);
+    ps(&p, keys.data);
+    ps(&p, a->storage_id);
+    ps(&p, a->flow_id);
+    ps(&p, now);
+    if ((rc = exec_q(c, S_OBJ_INSERT_MANY, &p, &r)))
+        goto out;
+    if ((size_t)(rows = PQntuples(r)) != a->n) {
+        const char *refused;
+
+        inserted = tams_calloc((size_t)rows + 1, sizeof(*inserted));
+        for (int i = 0; i < rows; i++)
+            inserted[i] = PQgetvalue(r, i, 0);
+        qsort(inserted, (size_t)rows, sizeof(*inserted), cmp_cstr);
+        refused = alloc_refused(a, inserted, (size_t)rows);
+        tams__why_add(a->why, "object id '%s' already exists", refused ? refused : "?");
+        rc = TAMS_ERR_VALIDATION;
+    }
+out:
+    tams_free(inserted);
+    PQclear(r);
+    tams_buf_release(&ids);
+    tams_buf_release(&keys);
     return rc;
 }
 
@@ -2429,26 +2534,6 @@ out:
     object_reset(&a);
     tams_buf_release(&after);
     return rc;
-}
-
-/* The text[] literal of v, sent as a parameter: every element is double-quoted and each '"' or
- * '\\' in it backslash-escaped, so no id can end its element or the array early, read as NULL
- * or lose its white space. out needs room for 2 + sum(2 * len + 3) bytes. */
-static void text_array(struct tams_buf *out, const char *const *v, size_t n)
-{
-    tams_buf_addch(out, '{');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            tams_buf_addch(out, ',');
-        tams_buf_addch(out, '"');
-        for (const char *c = v[i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                tams_buf_addch(out, '\\');
-            tams_buf_addch(out, *c);
-        }
-        tams_buf_addch(out, '"');
-    }
-    tams_buf_addch(out, '}');
 }
 
 /* The filter on controlled and first_referenced_by_flow is applied here, not in the WHERE:

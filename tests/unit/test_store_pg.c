@@ -381,6 +381,136 @@ static void test_unregistered(void)
     tams_buf_release(&why);
 }
 
+/* segments_add sends a request's items as array literals to one function: odd strings and
+ * absent values come back as they went in, and each item sees the items before it. */
+struct seg_seen {
+    char obj[16][64], urls[16][128];
+    int64_t lo[16], ts_offset[16];
+    unsigned has[16];
+    size_t n;
+};
+
+static int seg_full_cb(void *ctx, const struct tams_segment_rec *rec)
+{
+    struct seg_seen *s = ctx;
+
+    if (s->n < 16) {
+        snprintf(s->obj[s->n], sizeof(s->obj[0]), "%s", rec->seg.object_id);
+        snprintf(s->urls[s->n], sizeof(s->urls[0]), "%s",
+                 rec->seg.get_urls ? rec->seg.get_urls : "(none)");
+        s->lo[s->n] = rec->seg.tr.lo;
+        s->ts_offset[s->n] = rec->seg.ts_offset;
+        s->has[s->n++] = rec->seg.has;
+    }
+    return 0;
+}
+
+static void test_segments_in_one_statement(void)
+{
+    static const char *const odd[] = {"s \"q\" 1", "s\\2", "s,{3}", "null", "s}\"5\\"};
+    static const char ext[] = "ext \"x\" \\";
+    static const char urls[] = "[{\"url\":\"http://h/a\\\"b\\\\c\"}]";
+    struct tams_object_alloc objs[TAMS_ARRAY_SIZE(odd)];
+    struct tams_buf whys[10];
+    struct tams_segment segs[10];
+    struct seg_seen s = {0};
+    struct seen o = {0};
+    int results[10];
+    unsigned eff;
+    char id[37], other[37];
+
+    for (int i = 0; i < 10; i++)
+        tams_buf_init(&whys[i], 1024);
+    CHECK_INT_EQ(put_video(40, 40, "", &eff), 0);
+    CHECK_INT_EQ(put_video(41, 41, "", &eff), 0);
+    fid(id, 40);
+    fid(other, 41);
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(odd); i++)
+        objs[i] = (struct tams_object_alloc){odd[i], "key"};
+    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-1", objs, 4, &whys[0]), 0);
+    CHECK_INT_EQ(OPS->objects_allocate(ST, other, "store-1", &objs[4], 1, &whys[0]), 0);
+    seg(&segs[0], 0, 9, odd[0]);
+    segs[0].has = TAMS_SEG_TS_OFFSET;
+    segs[0].ts_offset = -7;
+    seg(&segs[1], 10, 19, odd[0]); /* same object: one reference run */
+    seg(&segs[2], 20, 29, odd[3]); /* the id "null" is not SQL NULL */
+    seg(&segs[3], 5, 14, odd[1]);  /* overlaps item 0, stored by this same call */
+    seg(&segs[4], 30, 39, "s-unknown");
+    seg(&segs[5], 40, 49, ext);
+    segs[5].get_urls = urls;
+    seg(&segs[6], 50, 59, odd[2]);
+    segs[6].has = TAMS_SEG_SAMPLE_COUNT;
+    seg(&segs[7], INT64_MIN, 59, odd[2]); /* unbounded: refused before the database */
+    seg(&segs[8], 60, 69, odd[1]);        /* item 3 failed, so its object is free here */
+    seg(&segs[9], 70, 79, odd[4]);        /* allocated for the other flow */
+    CHECK_INT_EQ(OPS->segments_add(ST, id, segs, 10, results, whys, NULL), 0);
+    CHECK_INT_EQ(results[0], 0);
+    CHECK_INT_EQ(results[1], 0);
+    CHECK_INT_EQ(results[2], 0);
+    CHECK_INT_EQ(results[3], TAMS_ERR_VALIDATION);
+    CHECK(strstr(whys[3].data, "overlaps segment") != NULL);
+    CHECK_INT_EQ(results[4], TAMS_ERR_VALIDATION);
+    CHECK(strstr(whys[4].data, "'s-unknown' is unknown") != NULL);
+    CHECK_INT_EQ(results[5], 0);
+    CHECK_INT_EQ(results[6], 0);
+    CHECK_INT_EQ(results[7], TAMS_ERR_VALIDATION);
+    CHECK_INT_EQ(results[8], 0);
+    CHECK_INT_EQ(results[9], TAMS_ERR_VALIDATION);
+    CHECK(strstr(whys[9].data, "allocated for another flow") != NULL);
+    CHECK_INT_EQ(OPS->segments_list(ST, id, NULL, NULL, seg_full_cb, &s), 0);
+    CHECK_INT_EQ(s.n, 6);
+    CHECK_STR_EQ(s.obj[0], odd[0]);
+    CHECK_INT_EQ(s.has[0], TAMS_SEG_TS_OFFSET);
+    CHECK_INT_EQ(s.ts_offset[0], -7);
+    CHECK_STR_EQ(s.urls[0], "(none)");
+    CHECK_STR_EQ(s.obj[1], odd[0]);
+    CHECK_INT_EQ(s.has[1], 0);
+    CHECK_STR_EQ(s.obj[2], "null");
+    CHECK_STR_EQ(s.obj[3], ext);
+    CHECK_STR_EQ(s.urls[3], urls);
+    CHECK_STR_EQ(s.obj[4], odd[2]);
+    CHECK_INT_EQ(s.has[4], TAMS_SEG_SAMPLE_COUNT);
+    CHECK_STR_EQ(s.obj[5], odd[1]);
+    CHECK_INT_EQ(s.lo[5], 60);
+    /* Registered objects are objects now, the external one too, each referenced by the flow. */
+    CHECK_INT_EQ(OPS->object_get(ST, odd[0], NULL, obj_cb, &o), 0);
+    CHECK_INT_EQ(OPS->object_get(ST, ext, NULL, obj_cb, &o), 0);
+    CHECK_INT_EQ(OPS->object_get(ST, "null", NULL, obj_cb, &o), 0);
+    CHECK_INT_EQ(o.n, 3);
+    CHECK_STR_EQ(o.ids[0], id);
+    CHECK_STR_EQ(o.ids[2], id);
+    CHECK_INT_EQ(OPS->object_get(ST, odd[4], NULL, obj_cb, &o), TAMS_ERR_NOTFOUND);
+    for (int i = 0; i < 10; i++)
+        tams_buf_release(&whys[i]);
+}
+
+/* objects_allocate inserts the whole list at once: one id already there, or twice in the
+ * request, refuses all of it and names that id. */
+static void test_allocate_all_or_nothing(void)
+{
+    struct tams_object_alloc first[2] = {{"al-1", "k1"}, {"al \"2\"", "k2"}};
+    struct tams_object_alloc clash[3] = {{"al-3", "k3"}, {"al \"2\"", "k4"}, {"al-5", "k5"}};
+    struct tams_object_alloc twice[3] = {{"al-6", "k6"}, {"al-7", "k7"}, {"al-6", "k8"}};
+    const char *ask[] = {"al-1", "al \"2\"", "al-3", "al-5", "al-6", "al-7"};
+    struct tams_buf why = TAMS_BUF_INIT(1024);
+    struct unreg_seen u = {0};
+    unsigned eff;
+    char id[37];
+
+    CHECK_INT_EQ(put_video(50, 50, "", &eff), 0);
+    fid(id, 50);
+    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-2", first, 2, &why), 0);
+    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-2", clash, 3, &why), TAMS_ERR_VALIDATION);
+    CHECK(strstr(why.data, "object id 'al \"2\"' already exists") != NULL);
+    tams_buf_reset(&why);
+    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-2", twice, 3, &why), TAMS_ERR_VALIDATION);
+    CHECK(strstr(why.data, "object id 'al-6' already exists") != NULL);
+    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-2", first, 0, &why), 0);
+    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, TAMS_ARRAY_SIZE(ask), unreg_cb, &u), 0);
+    CHECK_INT_EQ(u.n, 2); /* only the first allocation's */
+    tams_buf_release(&why);
+}
+
 /* Many threads writing one flow through a pool smaller than the thread count. */
 struct writer {
     int rc;
@@ -446,6 +576,8 @@ int main(void)
     RUN(test_flows);
     RUN(test_segments);
     RUN(test_unregistered);
+    RUN(test_segments_in_one_statement);
+    RUN(test_allocate_all_or_nothing);
     RUN(test_concurrent_writers);
     tams_store_close(&h);
     snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);
