@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,17 +94,20 @@ void tams_local_path(const struct tams_media_backend *b, const char *key, struct
     tams_buf_addf(out, "%s/%s", impl(b)->root, key);
 }
 
+/* By path like uploads and downloads (not relative to a directory descriptor, which would
+ * keep looking at the old folder if the data directory were replaced under a running server),
+ * built on the stack: a bulk registration asks this once per fresh object. */
 static int local_exists(const struct tams_media_backend *b, const char *key)
 {
-    struct tams_buf path = TAMS_BUF_INIT(4096);
+    char path[PATH_MAX];
     struct stat st;
-    int rc;
+    int n;
     if (!key_ok(key))
         return TAMS_ERR_NOTFOUND;
-    tams_local_path(b, key, &path);
-    rc = stat(path.data, &st) == 0 && S_ISREG(st.st_mode) ? 0 : TAMS_ERR_NOTFOUND;
-    tams_buf_release(&path);
-    return rc;
+    n = snprintf(path, sizeof(path), "%s/%s", impl(b)->root, key);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return TAMS_ERR_NOTFOUND; /* no upload could have been stored there either */
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? 0 : TAMS_ERR_NOTFOUND;
 }
 
 static int local_exists_many(const struct tams_media_backend *b, const char *const *keys, size_t n,
