@@ -551,22 +551,25 @@ static int unreg_stop(void *ctx, const struct tams_unregistered_object *o)
 
 static void test_unregistered(void)
 {
-    static const char *const odd[] = {"u \"q\" 1", "u\\2", "u,{3}", " u4 "};
-    const char *ask[] = {"u-unknown", odd[0], odd[1], odd[2], odd[3], "u-ext", "NULL"};
+    /* Quotes, backslashes, JSON and array syntax, control and non-ASCII characters: the list
+     * travels as one JSON array on SQLite, as one array literal on PostgreSQL. */
+    static const char *const odd[] = {"u \"q\" 1", "u\\2", "u,{3}", " u4 ", "\xc3\xbc\t5]"};
+    const char *ask[] = {"u-unknown", odd[0], odd[1], odd[2], odd[3], odd[4], "u-ext", "NULL"};
     struct unreg_seen u = {0};
     char fl[37];
 
     fid(fl, 40);
     CHECK_INT_EQ(put_flow(40, true), 0);
-    CHECK_INT_EQ(allocate(40, odd, 4, NULL), 0);
+    CHECK_INT_EQ(allocate(40, odd, 5, NULL), 0);
     CHECK_INT_EQ(add1s(40, "[0:0_1:0)", odd[1], NULL), 0); /* registered: no longer reported */
     CHECK_INT_EQ(add1s(40, "[1:0_2:0)", "u-ext", "[{\"url\":\"http://x/y\"}]"), 0);
     CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, TAMS_ARRAY_SIZE(ask), unreg_cb, &u), 0);
-    CHECK_INT_EQ(u.n, 3);
+    CHECK_INT_EQ(u.n, 4);
     qsort(u.ids, u.n, sizeof(u.ids[0]), cmp_id);
     CHECK_STR_EQ(u.ids[0], " u4 ");
     CHECK_STR_EQ(u.ids[1], "u \"q\" 1");
     CHECK_STR_EQ(u.ids[2], "u,{3}");
+    CHECK_STR_EQ(u.ids[3], odd[4]);
     CHECK_STR_EQ(u.storage, "5e0b8f4e-3c1a-4a5e-9f6b-2d7c8e9f0a1b");
     CHECK_STR_EQ(u.flow, fl);
     CHECK(strncmp(u.key, "k/", 2) == 0);
