@@ -14,15 +14,24 @@
 #include <unistd.h>
 
 #define SECRET_LEN 32
+/* Slots of the table of committed uploads (8 bytes each: 4 MiB, touched as it fills). */
+#define RECENT_SLOTS (1u << 19)
 
 struct local {
     char *root; /* <data_dir>/objects */
     unsigned char secret[SECRET_LEN];
     int expiry;
+    /* Uploads this process committed, so the upload check at registration needs no stat for
+     * them: a direct-mapped table of 64-bit key hashes. A newer key takes an older one's slot
+     * and a miss only means a stat, so it is never wrong about an upload through another
+     * instance. A key's slot is cleared before its file is removed. */
+    uint64_t *recent;
 };
 
 struct tams_local_upload {
+    const struct local *l;
     char *tmp_path, *final_path;
+    char key[48];
     int fd;
 };
 
@@ -53,6 +62,34 @@ static bool key_ok(const char *key)
             return false;
     }
     return true;
+}
+
+/* FNV-1a: keys are random UUIDs, so any mixing will do; never 0, which marks an empty slot. */
+static uint64_t key_hash(const char *key)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+static void recent_mark(const struct local *l, const char *key)
+{
+    uint64_t h = key_hash(key);
+    __atomic_store_n(&l->recent[h & (RECENT_SLOTS - 1)], h, __ATOMIC_RELEASE);
+}
+
+static bool recent_has(const struct local *l, const char *key)
+{
+    uint64_t h = key_hash(key);
+    return __atomic_load_n(&l->recent[h & (RECENT_SLOTS - 1)], __ATOMIC_ACQUIRE) == h;
+}
+
+static void recent_clear(const struct local *l, const char *key)
+{
+    uint64_t h = key_hash(key);
+    __atomic_compare_exchange_n(&l->recent[h & (RECENT_SLOTS - 1)], &h, 0, false, __ATOMIC_ACQ_REL,
+                                __ATOMIC_ACQUIRE);
 }
 
 static void sign(const struct local *l, const char *method, const char *key, int64_t expires,
@@ -94,9 +131,10 @@ void tams_local_path(const struct tams_media_backend *b, const char *key, struct
     tams_buf_addf(out, "%s/%s", impl(b)->root, key);
 }
 
-/* By path like uploads and downloads (not relative to a directory descriptor, which would
- * keep looking at the old folder if the data directory were replaced under a running server),
- * built on the stack: a bulk registration asks this once per fresh object. */
+/* An upload this process committed is known without asking the file system (a bulk
+ * registration asks once per fresh object); anything else is a stat by path like uploads and
+ * downloads (not relative to a directory descriptor, which would keep looking at the old
+ * folder if the data directory were replaced under a running server). */
 static int local_exists(const struct tams_media_backend *b, const char *key)
 {
     char path[PATH_MAX];
@@ -104,6 +142,8 @@ static int local_exists(const struct tams_media_backend *b, const char *key)
     int n;
     if (!key_ok(key))
         return TAMS_ERR_NOTFOUND;
+    if (recent_has(impl(b), key))
+        return 0;
     n = snprintf(path, sizeof(path), "%s/%s", impl(b)->root, key);
     if (n < 0 || (size_t)n >= sizeof(path))
         return TAMS_ERR_NOTFOUND; /* no upload could have been stored there either */
@@ -127,6 +167,7 @@ static int local_remove(const struct tams_media_backend *b, const char *key)
 
     if (!key_ok(key))
         return 0; /* never one of ours: nothing to delete */
+    recent_clear(impl(b), key);
     tams_local_path(b, key, &path);
     if (unlink(path.data) != 0 && errno != ENOENT)
         rc = TAMS_ERR_IO;
@@ -145,6 +186,7 @@ static void local_free(struct tams_media_backend *b)
     l = b->impl;
     if (l) {
         memset(l->secret, 0, sizeof(l->secret));
+        tams_free(l->recent);
         tams_free(l->root);
         tams_free(l);
     }
@@ -232,6 +274,7 @@ int tams_local_open(struct tams_media_backend **out, const char *data_dir, const
     b->store_product = "tamsd built-in object store";
     b->is_default = true;
     l->expiry = expiry;
+    l->recent = tams_calloc(RECENT_SLOTS, sizeof(*l->recent));
     tams_buf_addf(&dir, "%s/objects/tmp", data_dir);
     l->root = tams_strndup(dir.data, dir.len - 4);
     rc = tams_mkdir_p(dir.data, 0750);
@@ -284,6 +327,8 @@ int tams_local_upload_begin(const struct tams_media_backend *b, const char *key,
     if (!key_ok(key))
         return TAMS_ERR_NOTFOUND;
     u = tams_calloc(1, sizeof(*u));
+    u->l = l;
+    snprintf(u->key, sizeof(u->key), "%s", key); /* key_ok: 42 bytes */
     tams_random_hex(rnd, 16);
     tams_buf_addf(&p, "%s/tmp/%s", l->root, rnd);
     u->tmp_path = tams_buf_detach(&p, NULL);
@@ -392,6 +437,8 @@ int tams_local_upload_commit(struct tams_local_upload *u, const char *content_ty
         rc = fsync_dir_of(u->final_path);
     if (rc)
         unlink(u->tmp_path);
+    else
+        recent_mark(u->l, u->key);
     upload_free(u);
     return rc;
 }

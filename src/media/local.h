@@ -5,6 +5,11 @@
  * Layout under <data_dir>/objects: <key> holds the bytes, <key>.type the Content-Type;
  * uploads are written to tmp/ first, fsynced and renamed, so a half-written object is never
  * visible. The signing secret is generated at first start into <data_dir>/media.secret (0600).
+ *
+ * exists / exists_many: an upload this backend committed (and did not remove since) is known
+ * from memory (a bounded table of recent keys); anything else is a stat, so an upload through
+ * another instance sharing the data directory is found too. A file deleted behind tamsd's back
+ * after an upload through this process may still count as there until its slot is reused.
  */
 #ifndef TAMS_MEDIA_LOCAL_H
 #define TAMS_MEDIA_LOCAL_H

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_local_store.c - the built-in object store's existence checks: uploads committed by this
+ * backend, uploads made by another instance on the same data directory, removal. */
+#include "core/common.h"
+#include "core/buf.h"
+#include "media/local.h"
+#include "check.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static char data_dir[] = "/tmp/tamsd-local-XXXXXX";
+
+static struct tams_media_backend *open_backend(void)
+{
+    struct tams_media_backend *b = NULL;
+    struct tams_buf why = TAMS_BUF_INIT(1024);
+
+    CHECK_INT_EQ(
+        tams_local_open(&b, data_dir, "11111111-2222-4333-8444-555555555555", "local", 3600, &why),
+        0);
+    tams_buf_release(&why);
+    return b;
+}
+
+static void upload(const struct tams_media_backend *b, const char *key)
+{
+    struct tams_local_upload *u = NULL;
+
+    CHECK_INT_EQ(tams_local_upload_begin(b, key, &u), 0);
+    CHECK_INT_EQ(tams_local_upload_write(u, "bytes", 5), 0);
+    CHECK_INT_EQ(tams_local_upload_commit(u, "video/mp2t"), 0);
+}
+
+static void test_exists(void)
+{
+    struct tams_media_backend *a = open_backend(), *other = open_backend();
+    char k1[48], k2[48], k3[48];
+    const char *keys[4] = {k1, k2, k3, "not/a/key"};
+    int results[4];
+    struct tams_buf path = TAMS_BUF_INIT(4096);
+
+    tams_media_new_key(k1);
+    tams_media_new_key(k2);
+    tams_media_new_key(k3);
+    CHECK_INT_EQ(a->ops->exists(a, k1), TAMS_ERR_NOTFOUND);
+    upload(a, k1);
+    upload(other, k2); /* another instance on the same data directory */
+    CHECK_INT_EQ(a->ops->exists(a, k1), 0);
+    CHECK_INT_EQ(a->ops->exists(a, k2), 0); /* found by stat */
+    CHECK_INT_EQ(a->ops->exists_many(a, keys, 4, results), 0);
+    CHECK_INT_EQ(results[0], 0);
+    CHECK_INT_EQ(results[1], 0);
+    CHECK_INT_EQ(results[2], TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(results[3], TAMS_ERR_NOTFOUND);
+    /* Removed through the backend: gone from its memory as well as from the disk. */
+    CHECK_INT_EQ(a->ops->remove(a, k1), 0);
+    CHECK_INT_EQ(a->ops->exists(a, k1), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(other->ops->exists(other, k1), TAMS_ERR_NOTFOUND);
+    /* The memory is what answers for this backend's own uploads: a file removed behind its
+     * back still counts for it (local.h), while an instance that did not upload it asks the
+     * file system. */
+    upload(a, k3);
+    tams_local_path(a, k3, &path);
+    CHECK_INT_EQ(unlink(path.data), 0);
+    CHECK_INT_EQ(a->ops->exists(a, k3), 0);
+    CHECK_INT_EQ(other->ops->exists(other, k3), TAMS_ERR_NOTFOUND);
+    tams_buf_release(&path);
+    a->ops->close(a);
+    other->ops->close(other);
+}
+
+int main(void)
+{
+    char cmd[64];
+
+    if (!mkdtemp(data_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(test_exists);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", data_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", data_dir);
+    return check_report();
+}
