@@ -321,11 +321,6 @@ static const char *label_of(const struct tams_media_backend *b)
     return b->label ? b->label : b->id;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static int cmp_pending(const void *a, const void *b)
 {
     return strcmp(((const struct pending_obj *)a)->id, ((const struct pending_obj *)b)->id);
@@ -409,7 +404,7 @@ static int check_uploads(struct tams_req *req, const char *flow_id, const struct
     if (!nids)
         return 0;
     /* One question per distinct object: a long object is often cut into many segments. */
-    qsort(ids, nids, sizeof(*ids), cmp_str);
+    qsort(ids, nids, sizeof(*ids), tams_cmp_cstr);
     for (size_t i = 0; i < nids; i++)
         if (!nd || strcmp(ids[nd - 1], ids[i]) != 0)
             ids[nd++] = ids[i];

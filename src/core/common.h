@@ -29,6 +29,12 @@
 #define TAMS_TESTABLE static
 #endif
 
+/* qsort/bsearch comparator for arrays of C strings (const char *): strcmp order. */
+static inline int tams_cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Bugs: log file:line and abort. Kept in release builds; cheap checks only. */
 TAMS_NORETURN void tams__bug(const char *file, int line, const char *msg);
 #define TAMS_BUG(msg) tams__bug(__FILE__, __LINE__, (msg))

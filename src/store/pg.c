@@ -2374,11 +2374,6 @@ static void alloc_reset(void *arg)
     why_cut(a->why, a->why_len);
 }
 
-static int cmp_cstr(const void *x, const void *y)
-{
-    return strcmp(*(const char *const *)x, *(const char *const *)y);
-}
-
 /* The first id of the request (in its order) that the insert did not take: inserted holds the
  * ids it took, sorted and unique (the primary key), each one answering for one occurrence. */
 static const char *alloc_refused(const struct alloc_args *a, const char **inserted, size_t n)
@@ -2387,7 +2382,7 @@ static const char *alloc_refused(const struct alloc_args *a, const char **insert
     const char *refused = NULL;
 
     for (size_t i = 0; i < a->n && !refused; i++) {
-        const char **hit = bsearch(&a->objs[i].id, inserted, n, sizeof(*inserted), cmp_cstr);
+        const char **hit = bsearch(&a->objs[i].id, inserted, n, sizeof(*inserted), tams_cmp_cstr);
         if (!hit || used[hit - inserted])
             refused = a->objs[i].id;
         else
@@ -2434,7 +2429,7 @@ static int alloc_body(struct conn *c, void *arg)
         inserted = tams_calloc((size_t)rows + 1, sizeof(*inserted));
         for (int i = 0; i < rows; i++)
             inserted[i] = PQgetvalue(r, i, 0);
-        qsort(inserted, (size_t)rows, sizeof(*inserted), cmp_cstr);
+        qsort(inserted, (size_t)rows, sizeof(*inserted), tams_cmp_cstr);
         refused = alloc_refused(a, inserted, (size_t)rows);
         tams__why_add(a->why, "object id '%s' already exists", refused ? refused : "?");
         rc = TAMS_ERR_VALIDATION;
