@@ -11,6 +11,7 @@
 #include "tams/flow.h"
 #include "tams/timerange.h"
 #include "check.h"
+#include "unregistered_seen.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -320,27 +321,6 @@ static void test_segments(void)
 
 /* objects_unregistered: one query for the whole list, ids sent as a text[] literal that no id
  * can break out of. */
-struct unreg_seen {
-    char ids[8][64], flow[37];
-    size_t n;
-};
-
-static int unreg_cb(void *ctx, const struct tams_unregistered_object *o)
-{
-    struct unreg_seen *u = ctx;
-
-    if (u->n < 8)
-        snprintf(u->ids[u->n++], sizeof(u->ids[0]), "%s", o->id);
-    snprintf(u->flow, sizeof(u->flow), "%s", o->allocated_for_flow);
-    CHECK_STR_EQ(o->storage_id, "store-2");
-    return 0;
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
 static void test_unregistered(void)
 {
     static const char *const odd[] = {"u \"q\" 1", "u\\2", "u,{3}", " u4 ", "u}\"5\\", "", "NULL"};
@@ -374,6 +354,7 @@ static void test_unregistered(void)
     CHECK_STR_EQ(u.ids[4], "u,{3}");
     CHECK_STR_EQ(u.ids[5], "u}\"5\\");
     CHECK_STR_EQ(u.flow, id);
+    CHECK_STR_EQ(u.storage, "store-2");
     u.n = 0;
     CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, 0, unreg_cb, &u), 0);
     CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, 1, unreg_cb, &u), 0);
@@ -508,6 +489,7 @@ static void test_allocate_all_or_nothing(void)
     CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-2", first, 0, &why), 0);
     CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, TAMS_ARRAY_SIZE(ask), unreg_cb, &u), 0);
     CHECK_INT_EQ(u.n, 2); /* only the first allocation's */
+    CHECK_STR_EQ(u.storage, "store-2");
     tams_buf_release(&why);
 }
 

@@ -7,6 +7,7 @@
 #include "tams/flow.h"
 #include "tams/timerange.h"
 #include "check.h"
+#include "unregistered_seen.h"
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -520,28 +521,6 @@ static void test_objects(void)
 }
 
 /* objects_unregistered: which of a list of ids are allocated and not registered yet. */
-struct unreg_seen {
-    char ids[8][64], storage[64], key[64], flow[37];
-    size_t n;
-};
-
-static int unreg_cb(void *ctx, const struct tams_unregistered_object *o)
-{
-    struct unreg_seen *u = ctx;
-
-    if (u->n < 8)
-        snprintf(u->ids[u->n++], sizeof(u->ids[0]), "%s", o->id);
-    snprintf(u->storage, sizeof(u->storage), "%s", o->storage_id);
-    snprintf(u->key, sizeof(u->key), "%s", o->key);
-    snprintf(u->flow, sizeof(u->flow), "%s", o->allocated_for_flow);
-    return 0;
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
 static int unreg_stop(void *ctx, const struct tams_unregistered_object *o)
 {
     (void)ctx;
