@@ -327,14 +327,16 @@ struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[S__COUNT];
     struct conn *next; /* registry of the store */
+    bool writing;      /* in a write transaction: holds the store's write_mu */
 };
 
 struct tams_store {
     char *path;
     uint64_t serial; /* unique per open, so a thread never reuses a closed store's connection */
     pthread_mutex_t mu;
-    struct conn *conns;  /* every connection opened, by any thread; closed by close() */
-    uint64_t generation; /* bumped by every committed write (atomic), for read caches */
+    struct conn *conns;       /* every connection opened, by any thread; closed by close() */
+    pthread_mutex_t write_mu; /* held by this process's one write transaction (tx_begin) */
+    uint64_t generation;      /* bumped by every committed write (atomic), for read caches */
 
     /* Checkpoints run on their own thread, never inside a request's commit (which cost bulk
      * segment registration a quarter of its time). */
@@ -545,9 +547,35 @@ static int run(struct conn *c, enum sid id)
     return s ? exec_stmt(c, s, stmt_sql[id]) : TAMS_ERR_STORE;
 }
 
+/* SQLite lets one writer in at a time. The writers of this process queue on write_mu rather
+ * than in SQLite's busy handler, which polls with sleeps growing to 100 ms, so a lock released
+ * is taken at once (bulk registration from 4 connections: 103k -> 122k segments/s). Another
+ * process on the same file still meets the busy handler. The wait has the same bound. */
 static int tx_begin(struct conn *c)
 {
-    return run(c, S_BEGIN);
+    struct timespec until;
+    int rc;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += BUSY_TIMEOUT_MS / 1000;
+    until.tv_nsec += (long)(BUSY_TIMEOUT_MS % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    if ((rc = pthread_mutex_timedlock(&c->st->write_mu, &until)) != 0) {
+        if (rc == EDEADLK) {
+            tams_log_error("sqlite: a write transaction inside another on one thread");
+            return TAMS_ERR_STORE;
+        }
+        tams_log_warn("sqlite: no turn to write within %d ms: database busy", BUSY_TIMEOUT_MS);
+        return TAMS_ERR_UNAVAILABLE;
+    }
+    if ((rc = run(c, S_BEGIN)) == 0)
+        c->writing = true;
+    else
+        pthread_mutex_unlock(&c->st->write_mu);
+    return rc;
 }
 
 static int tx_begin_read(struct conn *c)
@@ -558,13 +586,14 @@ static int tx_begin_read(struct conn *c)
 /* Commit on rc == 0, else roll back; returns the operation's result. */
 static int tx_end(struct conn *c, int rc)
 {
-    if (rc == 0) {
+    if (rc == 0)
         rc = run(c, S_COMMIT);
-        if (rc == 0)
-            return 0;
-    }
-    if (!sqlite3_get_autocommit(c->db))
+    if (rc && !sqlite3_get_autocommit(c->db))
         (void)run(c, S_ROLLBACK);
+    if (c->writing) {
+        c->writing = false;
+        pthread_mutex_unlock(&c->st->write_mu);
+    }
     return rc;
 }
 
@@ -720,6 +749,7 @@ static void sqlite_close(struct tams_store *st)
     st->conns = NULL;
     pthread_mutex_unlock(&st->mu);
     pthread_mutex_destroy(&st->mu);
+    pthread_mutex_destroy(&st->write_mu);
     pthread_mutex_destroy(&st->ckpt_mu);
     pthread_cond_destroy(&st->ckpt_cv);
     tams_free(st->path);
@@ -753,6 +783,14 @@ static int sqlite_open(struct tams_store **out, const char *url, const char *dat
         st->path = tams_buf_detach(&b, NULL);
     }
     pthread_mutex_init(&st->mu, NULL);
+    {
+        /* A thread asking again while it writes (a bug): an error at once, not a hang. */
+        pthread_mutexattr_t attr;
+        pthread_mutexattr_init(&attr);
+        pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+        pthread_mutex_init(&st->write_mu, &attr);
+        pthread_mutexattr_destroy(&attr);
+    }
     pthread_mutex_init(&st->ckpt_mu, NULL);
     pthread_cond_init(&st->ckpt_cv, NULL);
     pthread_mutex_lock(&serial_mu);
