@@ -2017,6 +2017,10 @@ struct seg_batch {
     const char *ref_id; /* object whose reference count rise is still to be written */
     int64_t ref_count;
     bool ref_claimed; /* ref_id was claimed here: it cannot be waiting for the collector */
+    /* The end of the flow's last segment (the batch's included), so a segment after it, the
+     * common case of ingest appending, needs no overlap seek. */
+    bool tail_known, tail_any;
+    int64_t tail_hi;
 };
 
 /* Write the pending reference count rise: consecutive segments of one object (a long object
@@ -2064,8 +2068,18 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
     }
     /* Stored segments never overlap, so hi grows with lo: of those starting at or before this
      * one's end, only the last can reach its start. One seek; earlier items of the batch are in
-     * the table already, so this covers them too. */
-    rc = seg_seek(b->c, S_SEG_LAST_LE, b->flow_id, seg->tr.hi, &prev);
+     * the table already, so this covers them too. A segment after the flow's last needs none. */
+    if (!b->tail_known) {
+        if ((rc = seg_seek(b->c, S_SEG_LAST_LE, b->flow_id, INT64_MAX, &prev)) < 0)
+            return rc;
+        b->tail_known = true;
+        b->tail_any = rc == 1;
+        b->tail_hi = rc == 1 ? prev.hi : INT64_MIN;
+    }
+    if (b->tail_any && seg->tr.lo <= b->tail_hi)
+        rc = seg_seek(b->c, S_SEG_LAST_LE, b->flow_id, seg->tr.hi, &prev);
+    else
+        rc = 0;
     if (rc < 0)
         return rc;
     if (rc == 1 && prev.hi >= seg->tr.lo) {
@@ -2156,6 +2170,10 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
         b->ref_claimed = b->obj_claimed;
     b->ref_id = seg->object_id;
     b->ref_count++;
+    if (!b->tail_any || seg->tr.hi > b->tail_hi) {
+        b->tail_any = true;
+        b->tail_hi = seg->tr.hi;
+    }
     *result = 0;
     return 0;
 }

@@ -374,6 +374,68 @@ static void test_batch(void)
         tams_buf_release(&whys[i]);
 }
 
+/* Far before the other tests' segments, which flow filters count. */
+#define FAR (-100000 * SEC)
+
+static struct tams_timerange far(struct tams_timerange r)
+{
+    r.lo += FAR;
+    r.hi += FAR;
+    return r;
+}
+
+/* The overlap check skips its seek for a segment after the flow's last (ingest appending):
+ * that shortcut must still see stored segments before it, the batch's own items after it,
+ * and both ends' clusivity. */
+static void test_batch_around_the_tail(void)
+{
+    static const char *const stored[] = {"[0:0_10:0)", "[20:0_30:0)", "[40:0_50:0)"};
+    static const char *const tr[] = {
+        "[60:0_70:0)", /* 0 after the tail: no seek, stored */
+        "[45:0_55:0)", /* 1 before the tail, overlaps a stored segment */
+        "[65:0_66:0)", /* 2 overlaps item 0: the tail moved with it */
+        "[10:0_20:0)", /* 3 fills a gap before the tail */
+        "[70:0_80:0]", /* 4 adjacent to item 0 (its end excluded), its own end included */
+        "[80:0_81:0)", /* 5 meets item 4's included end */
+        "[30:0_40:0)", /* 6 fills another gap */
+        "[80:1_90:0)", /* 7 just after item 4 */
+    };
+    static const int want[] = {
+        0, TAMS_ERR_VALIDATION, TAMS_ERR_VALIDATION, 0, 0, TAMS_ERR_VALIDATION, 0, 0};
+    static const char *const ob[] = {"t-s0", "t-s1", "t-s2", "t-0", "t-1", "t-2",
+                                     "t-3",  "t-4",  "t-5",  "t-6", "t-7"};
+    static const int64_t los[] = {0,        10 * SEC, 20 * SEC, 30 * SEC,
+                                  40 * SEC, 60 * SEC, 70 * SEC, 80 * SEC + 1};
+    struct tams_segment segs[8];
+    int results[8];
+    struct seen s;
+    size_t pages;
+
+    CHECK_INT_EQ(put_flow(13, true), 0);
+    CHECK_INT_EQ(allocate(13, ob, TAMS_ARRAY_SIZE(ob), NULL), 0);
+    for (size_t i = 0; i < 3; i++) {
+        memset(&segs[i], 0, sizeof(segs[i]));
+        segs[i].tr = far(tr_of(stored[i]));
+        segs[i].object_id = ob[i];
+    }
+    {
+        char fl[37];
+        fid(fl, 13);
+        CHECK_INT_EQ(OPS->segments_add(ST, fl, segs, 3, results, NULL, "bob"), 0);
+        for (size_t i = 0; i < 8; i++) {
+            memset(&segs[i], 0, sizeof(segs[i]));
+            segs[i].tr = far(tr_of(tr[i]));
+            segs[i].object_id = ob[3 + i];
+        }
+        CHECK_INT_EQ(OPS->segments_add(ST, fl, segs, 8, results, NULL, "bob"), 0);
+    }
+    for (size_t i = 0; i < 8; i++)
+        CHECK_INT_EQ(results[i], want[i]);
+    CHECK_INT_EQ(list_all(13, NULL, 20, &s, &pages), 0);
+    CHECK_INT_EQ(s.n, 8);
+    for (size_t i = 0; i < 8 && i < s.n; i++)
+        CHECK_INT_EQ(s.lo[i], los[i] + FAR);
+}
 /* Flow-level checks: unknown, read-only, no container (notes §11.13, §11.14). */
 static void test_flow_checks(void)
 {
@@ -1036,6 +1098,7 @@ int main(void)
 
     RUN(test_adjacency);
     RUN(test_batch);
+    RUN(test_batch_around_the_tail);
     RUN(test_flow_checks);
     RUN(test_objects);
     RUN(test_unregistered);
