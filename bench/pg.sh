@@ -213,6 +213,22 @@ rounds() {
 		M_RPS[$s]=$(bench_median ${R_RPS[$s]}) M_P50[$s]=$(bench_median ${R_P50[$s]})
 	done
 }
+
+# latency_part TITLE FN NAME EXTRA_JSON: FN's latency rounds on both stores, laid out by
+# lat_begin, after a 1 s warm-up of each; prints the median p50 line and adds the JSON row NAME
+# (EXTRA_JSON: more members, each with a leading comma). The PG/SQLite ratio is left in
+# lat_ratio, the medians in M_P50.
+latency_part() {
+	local title=$1 fn=$2 name=$3 extra=$4 s
+	lat_begin
+	echo "$title ($lat_layout)"
+	for s in "${stores[@]}"; do BENCH_DURATION=1s "$fn" "$s" >/dev/null || bench_die "warm-up ($s)"; done
+	rounds "$fn" "$fn"
+	lat_ratio=$(bench_ratio "${M_P50[pg]}" "${M_P50[sqlite]}")
+	printf 'median p50 SQLite %s ms, PostgreSQL %s ms; ratio PG/SQLite %s\n' "${M_P50[sqlite]}" "${M_P50[pg]}" "$lat_ratio"
+	json+=("$(row_json "$name" "$lat_layout" "$extra,\"ratio_p50_pg_over_sqlite\":$lat_ratio")")
+	lat_end
+}
 # row_json PART: one JSON line of the last rounds.
 row_json() {
 	# shellcheck disable=SC2086
@@ -280,7 +296,6 @@ done
 for s in "${stores[@]}"; do read -r "hits0[$s]" "miss0[$s]" < <(cache_counts "${url[$s]}"); done
 reqs[sqlite]=0 reqs[pg]=0
 rounds get_flow get_flow
-lat_end
 read -r h m < <(cache_counts "${url[pg]}")
 (((m - miss0[pg]) * 100 <= reqs[pg])) ||
 	bench_die "more than 1% of the PostgreSQL GET /flows/{id} were cache misses ($((m - miss0[pg])) of ${reqs[pg]})"
@@ -290,6 +305,7 @@ gl_verdict=$(bench_verdict "$gl_ratio" le 1.2)
 printf 'median p50 SQLite %s ms, PostgreSQL %s ms; ratio PG/SQLite %s (%s target <= 1.2); PostgreSQL: %s hits, %s misses\n' \
 	"${M_P50[sqlite]}" "${M_P50[pg]}" "$gl_ratio" "$gl_verdict" "$((h - hits0[pg]))" "$((m - miss0[pg]))"
 json+=("$(row_json get_flow_latency "$lat_layout" ",\"ratio_p50_pg_over_sqlite\":$gl_ratio,\"target\":1.2,\"pg_hits\":$((h - hits0[pg])),\"pg_misses\":$((m - miss0[pg]))")")
+lat_end # after the row: it records the one-connection count
 
 # ---- B. segment window queries ------------------------------------------------------------------
 note_load segments
@@ -312,15 +328,9 @@ for s in "${stores[@]}"; do
 	((n >= WINDOW / DUR)) || bench_die "a $WINDOW s window gave $n segments ($s)"
 done
 echo
-lat_begin
-echo "## B. GET segments, random $WINDOW s window, limit=100, flow of $MID segments: latency; wrk -t$WRK_THREADS -c$LAT_CONNECTIONS -d$DURATION --latency -s segments.lua ($lat_layout)"
-for s in "${stores[@]}"; do BENCH_DURATION=1s seg "$s" >/dev/null || bench_die "warm-up ($s)"; done
-rounds seg seg
-lat_end
-sl_s=${M_P50[sqlite]} sl_p=${M_P50[pg]}
-sl_ratio=$(bench_ratio "$sl_p" "$sl_s")
-printf 'median p50 SQLite %s ms, PostgreSQL %s ms; ratio PG/SQLite %s\n' "${M_P50[sqlite]}" "${M_P50[pg]}" "$sl_ratio"
-json+=("$(row_json segments_latency "$lat_layout" ",\"segments\":$MID,\"ratio_p50_pg_over_sqlite\":$sl_ratio")")
+latency_part "## B. GET segments, random $WINDOW s window, limit=100, flow of $MID segments: latency; wrk -t$WRK_THREADS -c$LAT_CONNECTIONS -d$DURATION --latency -s segments.lua" \
+	seg segments_latency ",\"segments\":$MID"
+sl_s=${M_P50[sqlite]} sl_p=${M_P50[pg]} sl_ratio=$lat_ratio
 
 echo
 echo "## B. GET segments, same script: throughput; wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s segments.lua (unpinned)"
@@ -393,15 +403,9 @@ lbl=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: applicatio
 # put_label STORE: one round of PUT /flows/{id}/label.
 put_label() { bench_wrk "${url[$1]}/flows/$fid/label" -s "$wlua"; }
 echo
-lat_begin
-echo "## D. PUT /flows/{id}/label (one write transaction each): latency; wrk -t$WRK_THREADS -c$LAT_CONNECTIONS -d$DURATION --latency ($lat_layout)"
-for s in "${stores[@]}"; do BENCH_DURATION=1s put_label "$s" >/dev/null || bench_die "warm-up ($s)"; done
-rounds put_label put_label
-lat_end
-w_s=${M_P50[sqlite]} w_p=${M_P50[pg]}
-w_ratio=$(bench_ratio "$w_p" "$w_s")
-printf 'median p50 SQLite %s ms, PostgreSQL %s ms; ratio PG/SQLite %s\n' "${M_P50[sqlite]}" "${M_P50[pg]}" "$w_ratio"
-json+=("$(row_json put_label_latency "$lat_layout" ",\"ratio_p50_pg_over_sqlite\":$w_ratio")")
+latency_part "## D. PUT /flows/{id}/label (one write transaction each): latency; wrk -t$WRK_THREADS -c$LAT_CONNECTIONS -d$DURATION --latency" \
+	put_label put_label_latency ""
+w_s=${M_P50[sqlite]} w_p=${M_P50[pg]} w_ratio=$lat_ratio
 
 # ---- the end --------------------------------------------------------------------------------------
 note_load end
