@@ -40,3 +40,14 @@ void tams_clock_now_rfc3339(char out[TAMS_RFC3339_MAX])
 {
     tams_clock_rfc3339(tams_clock_wall_us(), out);
 }
+
+void tams_clock_deadline(struct timespec *out, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, out);
+    out->tv_sec += ms / 1000;
+    out->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (out->tv_nsec >= 1000000000L) {
+        out->tv_sec++;
+        out->tv_nsec -= 1000000000L;
+    }
+}

@@ -107,12 +107,7 @@ static void *flush_loop(void *arg)
     pthread_mutex_lock(&flusher_mu);
     while (flusher_running) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += TAMS_LOG_FLUSH_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        tams_clock_deadline(&until, TAMS_LOG_FLUSH_MS);
         pthread_cond_timedwait(&flusher_cv, &flusher_mu, &until);
         pthread_mutex_unlock(&flusher_mu);
         tams_log_flush();

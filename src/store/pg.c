@@ -530,8 +530,7 @@ static int acquire(struct tams_store *st, struct conn **out)
     struct conn *c;
     int rc = 0;
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += POOL_WAIT_MS / 1000;
+    tams_clock_deadline(&until, POOL_WAIT_MS);
     pthread_mutex_lock(&st->mu);
     while (!st->free && rc == 0)
         rc = pthread_cond_timedwait(&st->cv, &st->mu, &until);

@@ -556,13 +556,7 @@ static int tx_begin(struct conn *c)
     struct timespec until;
     int rc;
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += BUSY_TIMEOUT_MS / 1000;
-    until.tv_nsec += (long)(BUSY_TIMEOUT_MS % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    tams_clock_deadline(&until, BUSY_TIMEOUT_MS);
     if ((rc = pthread_mutex_timedlock(&c->st->write_mu, &until)) != 0) {
         if (rc == EDEADLK) {
             tams_log_error("sqlite: a write transaction inside another on one thread");
@@ -676,8 +670,7 @@ static void *checkpointer(void *arg)
     pthread_mutex_lock(&st->ckpt_mu);
     while (st->ckpt_running) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += CKPT_INTERVAL_MS / 1000;
+        tams_clock_deadline(&until, CKPT_INTERVAL_MS);
         if (!st->ckpt_wanted)
             pthread_cond_timedwait(&st->ckpt_cv, &st->ckpt_mu, &until);
         st->ckpt_wanted = false;

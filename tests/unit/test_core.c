@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_core.c - buf, the streaming JSON writer (checked against json-c), pool, err and uuid. */
 #include "core/common.h"
+#include "core/clock.h"
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/pool.h"
@@ -488,6 +489,23 @@ static void test_uuid(void)
     CHECK(strspn(hex, "0123456789abcdef") == 200);
 }
 
+/* A deadline is now + ms on the wall clock, its nanoseconds kept below one second. */
+static void test_clock_deadline(void)
+{
+    static const int ms[] = {0, 1, 999, 1000, 1500, 5000};
+
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(ms); i++) {
+        struct timespec d;
+        int64_t before = tams_clock_wall_us(), at, after;
+
+        tams_clock_deadline(&d, ms[i]);
+        after = tams_clock_wall_us();
+        at = (int64_t)d.tv_sec * 1000000 + d.tv_nsec / 1000;
+        CHECK(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+        CHECK(at >= before + ms[i] * 1000 && at <= after + ms[i] * 1000);
+    }
+}
+
 int main(void)
 {
     RUN(test_buf_cap);
@@ -499,5 +517,6 @@ int main(void)
     RUN(test_pool);
     RUN(test_err);
     RUN(test_uuid);
+    RUN(test_clock_deadline);
     return check_report();
 }
