@@ -2010,9 +2010,9 @@ struct seg_batch {
     const char *ref_id; /* object whose reference count rise is still to be written */
     int64_t ref_count;
     bool ref_claimed; /* ref_id was claimed here: it cannot be waiting for the collector */
-    /* The end of the flow's last segment (the batch's included), so a segment after it, the
-     * common case of ingest appending, needs no overlap seek. */
-    bool tail_known, tail_any;
+    /* The end of the flow's last segment (the batch's included; INT64_MIN: none), so a segment
+     * after it, the common case of ingest appending, needs no overlap seek. */
+    bool tail_known;
     int64_t tail_hi;
 };
 
@@ -2066,10 +2066,9 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
         if ((rc = seg_seek(b->c, S_SEG_LAST_LE, b->flow_id, INT64_MAX, &prev)) < 0)
             return rc;
         b->tail_known = true;
-        b->tail_any = rc == 1;
         b->tail_hi = rc == 1 ? prev.hi : INT64_MIN;
     }
-    if (b->tail_any && seg->tr.lo <= b->tail_hi)
+    if (seg->tr.lo <= b->tail_hi) /* a bounded start is never INT64_MIN */
         rc = seg_seek(b->c, S_SEG_LAST_LE, b->flow_id, seg->tr.hi, &prev);
     else
         rc = 0;
@@ -2163,10 +2162,8 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
         b->ref_claimed = b->obj_claimed;
     b->ref_id = seg->object_id;
     b->ref_count++;
-    if (!b->tail_any || seg->tr.hi > b->tail_hi) {
-        b->tail_any = true;
+    if (seg->tr.hi > b->tail_hi)
         b->tail_hi = seg->tr.hi;
-    }
     *result = 0;
     return 0;
 }
