@@ -436,6 +436,7 @@ static void test_batch_around_the_tail(void)
     for (size_t i = 0; i < 8 && i < s.n; i++)
         CHECK_INT_EQ(s.lo[i], los[i] + FAR);
 }
+
 /* Flow-level checks: unknown, read-only, no container (notes §11.13, §11.14). */
 static void test_flow_checks(void)
 {
@@ -582,7 +583,8 @@ static void test_objects(void)
     tams_buf_release(&why);
 }
 
-/* objects_unregistered: which of a list of ids are allocated and not registered yet. */
+/* objects_unregistered: which of a list of ids are allocated and not registered yet. A
+ * callback's error stops the calls and is the result (unreg_stop). */
 static int unreg_stop(void *ctx, const struct tams_unregistered_object *o)
 {
     (void)ctx;
@@ -592,8 +594,8 @@ static int unreg_stop(void *ctx, const struct tams_unregistered_object *o)
 
 static void test_unregistered(void)
 {
-    /* Quotes, backslashes, JSON and array syntax, control and non-ASCII characters: the list
-     * travels as one JSON array on SQLite, as one array literal on PostgreSQL. */
+    /* Quotes, backslashes, JSON and array syntax, control and non-ASCII characters: each id is
+     * bound as a parameter on SQLite, quoted into one array literal on PostgreSQL. */
     static const char *const odd[] = {"u \"q\" 1", "u\\2", "u,{3}", " u4 ", "\xc3\xbc\t5]"};
     const char *ask[] = {"u-unknown", odd[0], odd[1], odd[2], odd[3], odd[4], "u-ext", "NULL"};
     struct unreg_seen u = {0};
