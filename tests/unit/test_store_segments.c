@@ -9,6 +9,7 @@
 #include "check.h"
 #include "unregistered_seen.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -435,6 +436,51 @@ static void test_batch_around_the_tail(void)
     CHECK_INT_EQ(s.n, 8);
     for (size_t i = 0; i < 8 && i < s.n; i++)
         CHECK_INT_EQ(s.lo[i], los[i] + FAR);
+}
+
+/* Writers of one process queue on a mutex (sqlite.c tx_begin). A write asked for inside a
+ * write on the same thread is refused at once; one that waits longer than the busy bound (5 s)
+ * is UNAVAILABLE, like a busy database; the queue is free again once the holder ends. */
+struct holder {
+    int nested_rc;
+    int holding; /* atomic: the holder is inside its transaction */
+};
+
+static int hold_the_write(void *ctx, json_object *doc, struct tams_buf *why)
+{
+    struct holder *hd = ctx;
+
+    (void)doc;
+    (void)why;
+    hd->nested_rc = put_flow(71, true);
+    __atomic_store_n(&hd->holding, 1, __ATOMIC_RELEASE);
+    usleep(6500 * 1000);
+    return 0;
+}
+
+static void *holder_run(void *arg)
+{
+    char fl[37];
+
+    fid(fl, 70);
+    CHECK_INT_EQ(OPS->flow_mutate(ST, fl, false, hold_the_write, arg, "carol", NULL), 0);
+    return NULL;
+}
+
+static void test_writers_queue(void)
+{
+    struct holder hd = {.nested_rc = 1};
+    pthread_t t;
+
+    CHECK_INT_EQ(put_flow(70, true), 0);
+    CHECK_INT_EQ(pthread_create(&t, NULL, holder_run, &hd), 0);
+    while (!__atomic_load_n(&hd.holding, __ATOMIC_ACQUIRE))
+        usleep(1000);
+    CHECK_INT_EQ(hd.nested_rc, TAMS_ERR_STORE);
+    CHECK_INT_EQ(put_flow(72, true), TAMS_ERR_UNAVAILABLE); /* gives up after 5 s */
+    pthread_join(t, NULL);
+    CHECK_INT_EQ(put_flow(72, true), 0);
+    CHECK_INT_EQ(put_flow(71, true), 0); /* the refused nested write left nothing behind */
 }
 
 /* Flow-level checks: unknown, read-only, no container (notes §11.13, §11.14). */
@@ -1101,6 +1147,7 @@ int main(void)
     RUN(test_adjacency);
     RUN(test_batch);
     RUN(test_batch_around_the_tail);
+    RUN(test_writers_queue);
     RUN(test_flow_checks);
     RUN(test_objects);
     RUN(test_unregistered);
