@@ -48,8 +48,8 @@ static int serve(const struct tams_config *cfg)
         goto out;
     hc.auth = auth;
     pool = cfg->threads ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    tams_store_set_pool_size(cfg->db_pool_size ? cfg->db_pool_size : 2 * pool);
-    rc = tams_store_open(&app.store, cfg->database, cfg->data_dir, &why);
+    rc = tams_store_open(&app.store, cfg->database, cfg->data_dir,
+                         cfg->db_pool_size ? cfg->db_pool_size : 2 * pool, &why);
     if (rc)
         goto out;
     rc = tams_app_init(&app, cfg, &why);
@@ -75,7 +75,7 @@ static int serve(const struct tams_config *cfg)
     tams_log_info("listening on http://%s%s%s:%u (data dir '%s', store %s)",
                   strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
                   strchr(cfg->listen_host, ':') ? "]" : "", (unsigned)tams_http_port(app.http),
-                  cfg->data_dir, app.store.ops->name);
+                  cfg->data_dir, tams_store_name(app.store));
     while (sigwait(&sigs, &sig) != 0)
         ;
     tams_log_info("received %s, finishing in-flight requests",
@@ -91,7 +91,7 @@ out:
         tams_log_error("cannot start: %s", why.len ? why.data : tams_strerror(rc));
     if (app_ready)
         tams_app_release(&app);
-    tams_store_close(&app.store);
+    tams_store_close(app.store);
     tams_auth_close(auth);
     tams_buf_release(&why);
     return rc ? 1 : 0;

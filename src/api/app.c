@@ -13,7 +13,7 @@
 
 static int load_local_store_id(struct tams_app *app, struct tams_buf *why)
 {
-    struct tams_store_handle *h = &app->store;
+    struct tams_store *st = app->store;
     struct tams_buf v = TAMS_BUF_INIT(128);
     int rc;
 
@@ -22,12 +22,12 @@ static int load_local_store_id(struct tams_app *app, struct tams_buf *why)
         return 0;
     }
     /* Generated at first start and kept, so URLs and storage ids stay stable. */
-    rc = h->ops->setting_get(h->st, "local_store_id", &v);
+    rc = tams_store_setting_get(st, "local_store_id", &v);
     if (rc == 0 && tams_uuid_valid(v.data, v.len)) {
         snprintf(app->local_store_id, sizeof(app->local_store_id), "%s", v.data);
     } else if (rc == 0 || rc == TAMS_ERR_NOTFOUND) {
         tams_uuid_v4(app->local_store_id);
-        rc = h->ops->setting_set(h->st, "local_store_id", app->local_store_id);
+        rc = tams_store_setting_set(st, "local_store_id", app->local_store_id);
         if (rc)
             tams_buf_addstr(why, "cannot store the built-in object store's id");
     } else {

@@ -16,7 +16,7 @@
 
 struct tams_app {
     const struct tams_config *cfg;
-    struct tams_store_handle store;
+    struct tams_store *store;
     struct tams_http_server *http;
     char local_store_id[37];
     struct tams_media_backend *local;     /* the built-in object store (also in backends) */
@@ -58,10 +58,6 @@ void tams_workers_metrics(struct tams_app *app, struct tams_buf *out);
 const struct tams_media_backend *tams_app_backend(const struct tams_app *app, const char *id);
 /* The backend marked default, or NULL when none is. */
 const struct tams_media_backend *tams_app_default_backend(const struct tams_app *app);
-
-/* The store implements webhooks (else /service/webhooks is 404 and /service lists no
- * event_stream_mechanisms). webhooks.c */
-bool tams_webhooks_supported(const struct tams_app *app);
 
 /* The route table of the whole API. */
 extern const struct tams_route_table tams_api_routes;

@@ -58,9 +58,9 @@ static int accepted(void *ctx, const struct tams_delete_request *rec)
 static void run_delete(struct tams_req *req, const struct tams_delete_spec *spec)
 {
     struct tams_app *app = app_of(req);
-    const struct tams_store_handle *h = &app->store;
+    struct tams_store *st = app->store;
     unsigned effects = 0;
-    int rc = h->ops->delete_start(h->st, spec, &effects, accepted, req);
+    int rc = tams_store_delete_start(st, spec, &effects, accepted, req);
 
     if (rc == TAMS_ERR_NOTFOUND)
         tams_send_error(req, rc, "flow '%s' does not exist", spec->flow_id);
@@ -114,7 +114,7 @@ static int list_row(void *ctx, const struct tams_delete_request *rec)
 
 void delete_requests_list(struct tams_req *req)
 {
-    const struct tams_store_handle *h = &app_of(req)->store;
+    struct tams_store *st = app_of(req)->store;
     char now[TAMS_RFC3339_MAX];
     struct tams_json *j;
     int rc;
@@ -124,7 +124,7 @@ void delete_requests_list(struct tams_req *req)
     tams_clock_now_rfc3339(now);
     j = tams_res_json(req);
     tams_json_arr_open(j);
-    rc = h->ops->delete_requests_list(h->st, now, list_row, j);
+    rc = tams_store_delete_requests_list(st, now, list_row, j);
     if (rc) {
         tams_buf_reset(&req->out);
         tams_send_error(req, rc, NULL);
@@ -136,7 +136,7 @@ void delete_requests_list(struct tams_req *req)
 
 void delete_request_get(struct tams_req *req)
 {
-    const struct tams_store_handle *h = &app_of(req)->store;
+    struct tams_store *st = app_of(req)->store;
     const char *id = req->params[0];
     char now[TAMS_RFC3339_MAX];
     int rc;
@@ -144,7 +144,7 @@ void delete_request_get(struct tams_req *req)
     if (tams_query_known_or_400(req, (const char *const[]){NULL}, false))
         return;
     tams_clock_now_rfc3339(now);
-    rc = h->ops->delete_request_get(h->st, id, now, list_row, tams_res_json(req));
+    rc = tams_store_delete_request_get(st, id, now, list_row, tams_res_json(req));
     if (rc) {
         tams_buf_reset(&req->out);
         if (rc == TAMS_ERR_NOTFOUND)

@@ -11,9 +11,9 @@
 #include "http/respond.h"
 #include "tams/flow.h"
 
-static const struct tams_store_handle *store_of(struct tams_req *req)
+static struct tams_store *store_of(struct tams_req *req)
 {
-    return &((struct tams_app *)req->app)->store;
+    return ((struct tams_app *)req->app)->store;
 }
 
 /* Answer a store error with its status and, where there is one, the store's summary. */
@@ -47,7 +47,7 @@ void flows_list(struct tams_req *req)
 {
     static const char *const known[] = {"source_id",   "timerange",    "format", "codec", "label",
                                         "frame_width", "frame_height", "page",   "limit", NULL};
-    const struct tams_store_handle *h = store_of(req);
+    struct tams_store *st = store_of(req);
     struct tams_flow_filter f = {.frame_width = -1, .frame_height = -1};
     struct tams_timerange tr;
     struct tams_paging pg;
@@ -82,7 +82,7 @@ void flows_list(struct tams_req *req)
     page = (struct tams_page){.after = pg.page, .limit = pg.limit, .next_key = &pg.next_key};
     ctx.j = tams_res_json(req);
     tams_json_arr_open(ctx.j);
-    rc = h->ops->flow_list(h->st, &f, &page, list_row, &ctx);
+    rc = tams_store_flow_list(st, &f, &page, list_row, &ctx);
     if (rc) {
         tams_paging_send_error(req, rc);
         tams_paging_release(&pg);
@@ -112,7 +112,7 @@ static int get_row(void *ctx, const struct tams_flow_rec *rec)
 void flow_get(struct tams_req *req)
 {
     static const char *const known[] = {"include_timerange", "timerange", NULL};
-    const struct tams_store_handle *h = store_of(req);
+    struct tams_store *st = store_of(req);
     struct tams_timerange within, hull;
     struct get_ctx ctx = {req, NULL};
     bool include = false, has_within = false;
@@ -127,8 +127,8 @@ void flow_get(struct tams_req *req)
         return;
     /* The plain document is cached; the generation is read before the store so that a write
      * racing with this read leaves an entry nobody will match. */
-    if (!include && h->ops->generation) {
-        gen = h->ops->generation(h->st);
+    if (!include) {
+        gen = tams_store_generation(st);
         tams_buf_reset(&req->out);
         if (tams_doc_cache_get(cache, id, gen, &req->out)) {
             tams_send_json_body(req, 200);
@@ -136,19 +136,19 @@ void flow_get(struct tams_req *req)
         }
     }
     if (include) {
-        rc = h->ops->flow_timerange(h->st, id, has_within ? &within : NULL, &hull);
+        rc = tams_store_flow_timerange(st, id, has_within ? &within : NULL, &hull);
         if (rc) {
             send_store_error(req, rc, NULL, id);
             return;
         }
         ctx.timerange = &hull;
     }
-    rc = h->ops->flow_get(h->st, id, get_row, &ctx);
+    rc = tams_store_flow_get(st, id, get_row, &ctx);
     if (rc) {
         send_store_error(req, rc, NULL, id);
         return;
     }
-    if (!include && h->ops->generation)
+    if (!include)
         tams_doc_cache_put(cache, id, gen, req->out.data, req->out.len);
     tams_send_json_body(req, 200);
 }
@@ -157,7 +157,7 @@ void flow_get(struct tams_req *req)
 
 void flow_put(struct tams_req *req)
 {
-    const struct tams_store_handle *h = store_of(req);
+    struct tams_store *st = store_of(req);
     struct tams_buf why = TAMS_BUF_INIT(1024);
     struct tams_flow_index idx = {0};
     json_object *doc = req->json, *body_id;
@@ -192,14 +192,14 @@ void flow_put(struct tams_req *req)
     text = json_object_to_json_string_ext(doc,
                                           JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     textlen = strlen(text);
-    rc = h->ops->flow_put(h->st, &idx, text, textlen, req->principal, &effects, &why);
+    rc = tams_store_flow_put(st, &idx, text, textlen, req->principal, &effects, &why);
     if (rc) {
         send_store_error(req, rc, &why, id);
         goto out;
     }
     if (effects & TAMS_EFFECT_CREATED) {
         struct get_ctx ctx = {req, NULL};
-        rc = h->ops->flow_get(h->st, id, get_row, &ctx);
+        rc = tams_store_flow_get(st, id, get_row, &ctx);
         if (rc) {
             send_store_error(req, rc, NULL, id);
             goto out;
@@ -263,14 +263,14 @@ static int prop_get_row(void *ctx, const struct tams_flow_rec *rec)
 
 static void prop_get(struct tams_req *req, const struct flow_prop *prop, const char *tag)
 {
-    const struct tams_store_handle *h = store_of(req);
+    struct tams_store *st = store_of(req);
     struct prop_get_ctx ctx = {req, prop, tag, false};
     const char *id;
     int rc;
 
     if (tams_path_uuid_or_404(req, 0, "flow", &id))
         return;
-    rc = h->ops->flow_get(h->st, id, prop_get_row, &ctx);
+    rc = tams_store_flow_get(st, id, prop_get_row, &ctx);
     if (rc) {
         send_store_error(req, rc, NULL, id);
         return;
@@ -356,7 +356,7 @@ static int value_ok_or_400(struct tams_req *req, const struct flow_prop *prop, j
 static void prop_write(struct tams_req *req, const struct flow_prop *prop, const char *tag,
                        bool remove)
 {
-    const struct tams_store_handle *h = store_of(req);
+    struct tams_store *st = store_of(req);
     struct tams_buf why = TAMS_BUF_INIT(1024);
     struct mutate_ctx ctx = {prop, tag, remove ? NULL : req->json};
     const char *id;
@@ -368,8 +368,8 @@ static void prop_write(struct tams_req *req, const struct flow_prop *prop, const
                     tams_body_sane_or_400(
                         req, req->json, prop->type == PROP_TAGS ? "the tag value" : prop->member)))
         return;
-    rc = h->ops->flow_mutate(h->st, id, prop->writable_when_read_only, mutate, &ctx, req->principal,
-                             &why);
+    rc = tams_store_flow_mutate(st, id, prop->writable_when_read_only, mutate, &ctx, req->principal,
+                                &why);
     if (rc)
         send_store_error(req, rc, &why, id);
     else

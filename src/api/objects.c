@@ -27,7 +27,7 @@ static int object_row(void *ctx, const struct tams_object_rec *rec)
 void object_get(struct tams_req *req)
 {
     static const char *const known[] = {"page", "limit", NULL};
-    const struct tams_store_handle *h = &((struct tams_app *)req->app)->store;
+    struct tams_store *st = ((struct tams_app *)req->app)->store;
     const char *id = req->params[0];
     struct tams_paging pg;
     struct tams_page page;
@@ -36,7 +36,7 @@ void object_get(struct tams_req *req)
     if (tams_query_known_or_400(req, known, false) || tams_paging_parse_or_400(req, &pg))
         return;
     page = (struct tams_page){.after = pg.page, .limit = pg.limit, .next_key = &pg.next_key};
-    rc = h->ops->object_get(h->st, id, &page, object_row, tams_res_json(req));
+    rc = tams_store_object_get(st, id, &page, object_row, tams_res_json(req));
     if (rc) {
         tams_buf_reset(&req->out);
         if (rc == TAMS_ERR_NOTFOUND)

@@ -14,9 +14,9 @@
 
 #define OBJECT_ID_MAX 1024
 
-static const struct tams_store_handle *store_of(struct tams_req *req)
+static struct tams_store *store_of(struct tams_req *req)
 {
-    return &((struct tams_app *)req->app)->store;
+    return ((struct tams_app *)req->app)->store;
 }
 
 /* ---- GET ----------------------------------------------------------------------------------- */
@@ -72,7 +72,7 @@ void segments_list(struct tams_req *req)
     static const char *const known[] = {
         "object_id", "timerange",          "reverse_order", "verbose_storage", "accept_get_urls",
         "presigned", "accept_storage_ids", "page",          "limit",           NULL};
-    const struct tams_store_handle *h = store_of(req);
+    struct tams_store *st = store_of(req);
     struct tams_segment_filter f = {0};
     struct tams_get_urls_filter urls;
     struct tams_timerange tr, hull;
@@ -102,7 +102,7 @@ void segments_list(struct tams_req *req)
     ctx.now = tams_clock_wall_us() / 1000000;
     tams_json_arr_open(ctx.j);
     /* An unknown flow lists nothing: 200 [] (notes §11.6). */
-    rc = h->ops->segments_list(h->st, flow_id, &f, &page, list_row, &ctx);
+    rc = tams_store_segments_list(st, flow_id, &f, &page, list_row, &ctx);
     if (rc) {
         tams_paging_send_error(req, rc);
         tams_paging_release(&pg);
@@ -389,7 +389,7 @@ static int ask_backends(struct tams_req *req, struct pending_set *ps, struct tam
 static int check_uploads(struct tams_req *req, const char *flow_id, const struct tams_segment *segs,
                          size_t n, int *results, struct tams_buf *whys, struct tams_buf *why)
 {
-    const struct tams_store_handle *h = store_of(req);
+    struct tams_store *st = store_of(req);
     struct pending_set ps = {.req = req, .flow_id = flow_id};
     const char **ids;
     size_t nids = 0, nd = 0, nmissing = 0;
@@ -409,7 +409,7 @@ static int check_uploads(struct tams_req *req, const char *flow_id, const struct
         if (!nd || strcmp(ids[nd - 1], ids[i]) != 0)
             ids[nd++] = ids[i];
     ps.cap = nd;
-    if ((rc = h->ops->objects_unregistered(h->st, ids, nd, pending_add, &ps)))
+    if ((rc = tams_store_objects_unregistered(st, ids, nd, pending_add, &ps)))
         return rc;
     if (!ps.n || (rc = ask_backends(req, &ps, why)))
         return rc;
@@ -436,7 +436,7 @@ static int check_uploads(struct tams_req *req, const char *flow_id, const struct
 
 void segments_post(struct tams_req *req)
 {
-    const struct tams_store_handle *h = store_of(req);
+    struct tams_store *st = store_of(req);
     json_object *body = req->json;
     bool bulk = json_object_is_type(body, json_type_array);
     size_t n = bulk ? json_object_array_length(body) : 1, ngood = 0, nfailed = 0;
@@ -492,8 +492,8 @@ void segments_post(struct tams_req *req)
         struct tams_buf *good_whys = tams_pool_zalloc(&req->pool, (ngood + 1) * sizeof(*good_whys));
         for (size_t k = 0; k <= ngood; k++)
             tams_buf_init(&good_whys[k], 1024);
-        rc = h->ops->segments_add(h->st, flow_id, good, ngood, store_results, good_whys,
-                                  req->principal);
+        rc = tams_store_segments_add(st, flow_id, good, ngood, store_results, good_whys,
+                                     req->principal);
         if (rc) /* a flow-level failure: its summary, if any, is in the first slot */
             tams_buf_add(&flow_why, good_whys[0].data, good_whys[0].len);
         for (size_t k = 0; k < ngood && !rc; k++) {

@@ -17,7 +17,7 @@ static struct tams_app *app_of(struct tams_req *req)
 /* Setting from the store, or the configured default when never set. */
 static int setting_or(struct tams_app *app, const char *key, const char *dflt, struct tams_buf *out)
 {
-    int rc = app->store.ops->setting_get(app->store.st, key, out);
+    int rc = tams_store_setting_get(app->store, key, out);
     if (rc == TAMS_ERR_NOTFOUND) {
         tams_buf_reset(out);
         tams_buf_addstr(out, dflt);
@@ -49,17 +49,15 @@ int tams_service_refresh(struct tams_app *app, struct tams_buf *why)
     tams_json_kstr(&j, "type", SERVICE_TYPE);
     tams_json_kstr(&j, "api_version", "7.0");
     tams_json_kstr(&j, "service_version", "tamsd " TAMS_VERSION);
-    if (tams_webhooks_supported(app)) {
-        tams_json_key(&j, "event_stream_mechanisms");
-        tams_json_arr_open(&j);
-        tams_json_obj_open(&j);
-        tams_json_kstr(&j, "name", "webhooks");
-        tams_json_kstr(&j, "docs",
-                       "https://github.com/bbc/tams/blob/7.0/api/"
-                       "TimeAddressableMediaStore.yaml (webhooks)");
-        tams_json_obj_close(&j);
-        tams_json_arr_close(&j);
-    }
+    tams_json_key(&j, "event_stream_mechanisms");
+    tams_json_arr_open(&j);
+    tams_json_obj_open(&j);
+    tams_json_kstr(&j, "name", "webhooks");
+    tams_json_kstr(&j, "docs",
+                   "https://github.com/bbc/tams/blob/7.0/api/"
+                   "TimeAddressableMediaStore.yaml (webhooks)");
+    tams_json_obj_close(&j);
+    tams_json_arr_close(&j);
     tams_json_obj_close(&j);
 
     pthread_mutex_lock(&app->service_lock);
@@ -118,9 +116,9 @@ void service_post(struct tams_req *req)
     }
     /* NEEDSWORK: two settings are two transactions; make it one when the store grows a batch. */
     if (name)
-        rc = app->store.ops->setting_set(app->store.st, "service_name", name);
+        rc = tams_store_setting_set(app->store, "service_name", name);
     if (!rc && desc)
-        rc = app->store.ops->setting_set(app->store.st, "service_description", desc);
+        rc = tams_store_setting_set(app->store, "service_description", desc);
     if (!rc)
         rc = tams_service_refresh(app, &why);
     tams_buf_release(&why);

@@ -9,9 +9,9 @@
 #include "http/respond.h"
 #include "store/flow_doc.h"
 
-static const struct tams_store_handle *store_of(struct tams_req *req)
+static struct tams_store *store_of(struct tams_req *req)
 {
-    return &((struct tams_app *)req->app)->store;
+    return ((struct tams_app *)req->app)->store;
 }
 
 static void send_store_error(struct tams_req *req, int rc, const char *id)
@@ -31,7 +31,7 @@ static int list_row(void *ctx, const struct tams_source_rec *rec)
 void sources_list(struct tams_req *req)
 {
     static const char *const known[] = {"label", "format", "page", "limit", NULL};
-    const struct tams_store_handle *h = store_of(req);
+    struct tams_store *st = store_of(req);
     struct tams_source_filter f = {0};
     struct tams_paging pg;
     struct tams_tag_filter *tags = NULL;
@@ -48,7 +48,7 @@ void sources_list(struct tams_req *req)
     page = (struct tams_page){.after = pg.page, .limit = pg.limit, .next_key = &pg.next_key};
     j = tams_res_json(req);
     tams_json_arr_open(j);
-    rc = h->ops->source_list(h->st, &f, &page, list_row, j);
+    rc = tams_store_source_list(st, &f, &page, list_row, j);
     if (rc) {
         tams_paging_send_error(req, rc);
         tams_paging_release(&pg);
@@ -114,7 +114,7 @@ static int get_row(void *ctx, const struct tams_source_rec *r)
 
 static void source_view(struct tams_req *req, enum source_view view)
 {
-    const struct tams_store_handle *h = store_of(req);
+    struct tams_store *st = store_of(req);
     struct get_ctx ctx = {req, view, view == VIEW_TAG ? req->params[1] : NULL};
     struct tams_doc_cache *cache = ((struct tams_app *)req->app)->source_cache;
     uint64_t gen = 0;
@@ -124,18 +124,18 @@ static void source_view(struct tams_req *req, enum source_view view)
     if (tams_path_uuid_or_404(req, 0, "source", &id))
         return;
     /* The whole document is cached (see flow_get for why the generation is read first). */
-    if (view == VIEW_SOURCE && h->ops->generation) {
-        gen = h->ops->generation(h->st);
+    if (view == VIEW_SOURCE) {
+        gen = tams_store_generation(st);
         tams_buf_reset(&req->out);
         if (tams_doc_cache_get(cache, id, gen, &req->out)) {
             tams_send_json_body(req, 200);
             return;
         }
     }
-    rc = h->ops->source_get(h->st, id, get_row, &ctx);
+    rc = tams_store_source_get(st, id, get_row, &ctx);
     if (rc)
         send_store_error(req, rc, id);
-    else if (view == VIEW_SOURCE && h->ops->generation && req->status == 200)
+    else if (view == VIEW_SOURCE && req->status == 200)
         tams_doc_cache_put(cache, id, gen, req->out.data, req->out.len);
 }
 
@@ -178,7 +178,7 @@ static const char *string_body_or_400(struct tams_req *req, const char *what)
 
 static void prop_write(struct tams_req *req, enum tams_source_prop prop, bool remove)
 {
-    const struct tams_store_handle *h = store_of(req);
+    struct tams_store *st = store_of(req);
     const char *id, *value = NULL;
     int rc;
 
@@ -187,7 +187,7 @@ static void prop_write(struct tams_req *req, enum tams_source_prop prop, bool re
     if (!remove &&
         !(value = string_body_or_400(req, prop == TAMS_SOURCE_LABEL ? "label" : "description")))
         return;
-    rc = h->ops->source_set_prop(h->st, id, prop, value, req->principal);
+    rc = tams_store_source_set_prop(st, id, prop, value, req->principal);
     if (rc)
         send_store_error(req, rc, id);
     else
@@ -216,7 +216,7 @@ void source_description_delete(struct tams_req *req)
 
 static void tag_write(struct tams_req *req, bool remove)
 {
-    const struct tams_store_handle *h = store_of(req);
+    struct tams_store *st = store_of(req);
     const char *id, *name = req->params[1], *value = NULL;
     int rc;
 
@@ -224,7 +224,7 @@ static void tag_write(struct tams_req *req, bool remove)
         return;
     if (!remove && !(value = string_body_or_400(req, "a tag value")))
         return;
-    rc = h->ops->source_set_tag(h->st, id, name, value, req->principal);
+    rc = tams_store_source_set_tag(st, id, name, value, req->principal);
     if (rc == TAMS_ERR_NOTFOUND && remove)
         tams_send_error(req, rc, "source '%s' or its tag '%s' does not exist", id, name);
     else if (rc)

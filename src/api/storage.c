@@ -110,7 +110,7 @@ static int parse_body(struct tams_req *req, int64_t *limit, json_object **ids,
 void flow_storage_post(struct tams_req *req)
 {
     struct tams_app *app = req->app;
-    const struct tams_store_handle *h = &app->store;
+    struct tams_store *st = app->store;
     const struct tams_media_backend *b;
     struct tams_buf why = TAMS_BUF_INIT(1024);
     struct container_ctx cc = {.found = false};
@@ -137,7 +137,7 @@ void flow_storage_post(struct tams_req *req)
                             "no storage backend is the default: give storage_id");
         return;
     }
-    rc = h->ops->flow_get(h->st, flow_id, container_row, &cc);
+    rc = tams_store_flow_get(st, flow_id, container_row, &cc);
     if (rc == TAMS_ERR_NOTFOUND) {
         tams_send_error(req, rc, "flow '%s' does not exist", flow_id);
         return;
@@ -161,7 +161,7 @@ void flow_storage_post(struct tams_req *req)
         }
     }
     /* The store checks read-only, the container and duplicate ids in its transaction. */
-    rc = h->ops->objects_allocate(h->st, flow_id, b->id, objs, n, &why);
+    rc = tams_store_objects_allocate(st, flow_id, b->id, objs, n, &why);
     if (rc) {
         if (why.len)
             tams_send_error(req, rc, "%s", why.data);

@@ -93,12 +93,12 @@ static void *deletion_main(void *arg)
 {
     struct tams_workers *w = arg;
     const struct tams_config *cfg = w->app->cfg;
-    const struct tams_store_handle *h = &w->app->store;
+    struct tams_store *st = w->app->store;
 
     for (;;) {
         bool worked = false;
-        int rc = h->ops->delete_requests_step(h->st, cfg->delete_batch, cfg->delete_request_ttl,
-                                              &worked);
+        int rc = tams_store_delete_requests_step(st, cfg->delete_batch, cfg->delete_request_ttl,
+                                                 &worked);
 
         if (rc && rc != TAMS_ERR_UNAVAILABLE)
             tams_log_warn("deletion worker: %s", tams_strerror(rc));
@@ -112,7 +112,7 @@ static void *deletion_main(void *arg)
 static int trash_one(void *ctx, const struct tams_trash_rec *rec)
 {
     struct tams_workers *w = ctx;
-    const struct tams_store_handle *h = &w->app->store;
+    struct tams_store *st = w->app->store;
     const struct tams_media_backend *b = tams_app_backend(w->app, rec->storage_id);
     int rc;
 
@@ -122,18 +122,18 @@ static int trash_one(void *ctx, const struct tams_trash_rec *rec)
         tams_log_warn("garbage collector: object '%s' is in storage backend '%s', which is not "
                       "configured; its media stays until it is",
                       rec->object_id, rec->storage_id ? rec->storage_id : "");
-        return h->ops->gc_trash_retry(h->st, rec->id, RETRY_NO_BACKEND);
+        return tams_store_gc_trash_retry(st, rec->id, RETRY_NO_BACKEND);
     }
     rc = b->ops->remove(b, rec->key);
     if (rc) {
         tams_log_warn("garbage collector: cannot delete the media of object '%s' from '%s' "
                       "(%s); retrying in %d s",
                       rec->object_id, b->label ? b->label : b->id, tams_strerror(rc), RETRY_IO);
-        return h->ops->gc_trash_retry(h->st, rec->id, RETRY_IO);
+        return tams_store_gc_trash_retry(st, rec->id, RETRY_IO);
     }
     tams_log(TAMS_LOG_DEBUG, "garbage collector: deleted object '%s' from '%s'", rec->object_id,
              b->label ? b->label : b->id);
-    return h->ops->gc_trash_done(h->st, rec->id);
+    return tams_store_gc_trash_done(st, rec->id);
 }
 
 struct count_ctx {
@@ -154,14 +154,14 @@ static int trash_count(void *ctx, const struct tams_trash_rec *rec)
 static void gc_round(struct tams_workers *w)
 {
     const struct tams_config *cfg = w->app->cfg;
-    const struct tams_store_handle *h = &w->app->store;
+    struct tams_store *st = w->app->store;
     struct tams_gc_params p = {cfg->gc_grace, cfg->gc_unused_after, GC_BATCH};
     size_t taken;
     int rc;
 
     do {
         taken = 0;
-        rc = h->ops->gc_collect(h->st, &p, &taken);
+        rc = tams_store_gc_collect(st, &p, &taken);
         if (rc && rc != TAMS_ERR_UNAVAILABLE)
             tams_log_warn("garbage collector: %s", tams_strerror(rc));
         if (taken)
@@ -170,7 +170,7 @@ static void gc_round(struct tams_workers *w)
     for (;;) {
         struct count_ctx c = {w, 0};
 
-        rc = h->ops->gc_trash_list(h->st, TRASH_BATCH, trash_count, &c);
+        rc = tams_store_gc_trash_list(st, TRASH_BATCH, trash_count, &c);
         if (rc || c.n < TRASH_BATCH || stopping(w))
             break;
     }
@@ -422,15 +422,16 @@ static int lease_seconds(const struct tams_workers *w)
 static int hold_lease(struct tams_workers *w, const char *id, struct hook_state *hs,
                       int64_t *cursor)
 {
-    const struct tams_store_handle *h = &w->app->store;
+    struct tams_store *st = w->app->store;
     int64_t now = tams_clock_mono_us(), lease_us = (int64_t)lease_seconds(w) * 1000000;
     int rc;
 
-    if (!h->ops->webhook_lease || hs->leased_until_us - now > lease_us * 2 / 3)
+    if (!(tams_store_caps(st) & TAMS_STORE_CAP_LEASES) ||
+        hs->leased_until_us - now > lease_us * 2 / 3)
         return 0;
     if (now < hs->lease_retry_us)
         return 1;
-    rc = h->ops->webhook_lease(h->st, id, w->owner, lease_seconds(w), cursor);
+    rc = tams_store_webhook_lease(st, id, w->owner, lease_seconds(w), cursor);
     if (rc == 0) {
         hs->leased_until_us = now + lease_us - 1000000; /* a second for clock rate drift */
         return 0;
@@ -446,9 +447,9 @@ static int hold_lease(struct tams_workers *w, const char *id, struct hook_state 
 static int advance(struct hook_round *r, int64_t seq)
 {
     struct tams_workers *w = r->d->w;
-    const struct tams_store_handle *h = &w->app->store;
-    int rc =
-        h->ops->webhook_advance(h->st, r->rec->id, h->ops->webhook_lease ? w->owner : NULL, seq);
+    struct tams_store *st = w->app->store;
+    int rc = tams_store_webhook_advance(
+        st, r->rec->id, tams_store_caps(st) & TAMS_STORE_CAP_LEASES ? w->owner : NULL, seq);
 
     r->done_seq = 0;
     if (rc == TAMS_ERR_CONFLICT) /* the lease went to another instance, which goes on */
@@ -569,7 +570,7 @@ static int hook_round(void *ctx, const struct tams_webhook_rec *rec)
 {
     struct hook_round *r = ctx;
     struct delivery *d = r->d;
-    const struct tams_store_handle *h = &d->w->app->store;
+    struct tams_store *st = d->w->app->store;
     struct tams_webhook_reg reg;
     struct hook_state *hs;
     int64_t cursor;
@@ -592,7 +593,7 @@ static int hook_round(void *ctx, const struct tams_webhook_rec *rec)
     r->reg = &reg;
     r->hs = hs;
     r->done_seq = 0;
-    rc = h->ops->events_after(h->st, cursor, HOOK_EVENTS_BATCH, deliver_one, r);
+    rc = tams_store_events_after(st, cursor, HOOK_EVENTS_BATCH, deliver_one, r);
     if (rc >= 0 && r->done_seq)
         rc = advance(r, r->done_seq);
     tams_webhook_reg_release(&reg);
@@ -604,7 +605,7 @@ static int hook_round(void *ctx, const struct tams_webhook_rec *rec)
 static void *delivery_main(void *arg)
 {
     struct delivery *d = arg;
-    const struct tams_store_handle *h = &d->w->app->store;
+    struct tams_store *st = d->w->app->store;
 
     for (;;) {
         struct hook_round r = {.d = d};
@@ -613,7 +614,7 @@ static void *delivery_main(void *arg)
 
         for (size_t i = 0; i < d->nhs; i++)
             d->hs[i].seen = false;
-        rc = h->ops->webhook_list(h->st, hook_round, &r);
+        rc = tams_store_webhook_list(st, hook_round, &r);
         if (rc < 0 && rc != TAMS_ERR_UNAVAILABLE)
             tams_log_warn("webhook delivery: %s", tams_strerror(rc));
         /* Forget webhooks that are gone. */
@@ -631,8 +632,6 @@ static int deliveries_start(struct tams_workers *w, struct tams_buf *why)
 {
     int n = w->app->cfg->webhook_workers > 0 ? w->app->cfg->webhook_workers : 1;
 
-    if (!tams_webhooks_supported(w->app))
-        return 0;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         tams_buf_addstr(why, "cannot initialise libcurl for webhook delivery");
         return TAMS_ERR_INTERNAL;
@@ -662,7 +661,7 @@ static int deliveries_start(struct tams_workers *w, struct tams_buf *why)
 
 static void deliveries_stop(struct tams_workers *w)
 {
-    const struct tams_store_handle *h = &w->app->store;
+    struct tams_store *st = w->app->store;
 
     for (int i = 0; i < w->nhooks; i++) {
         struct delivery *d = &w->hooks[i];
@@ -670,9 +669,9 @@ static void deliveries_stop(struct tams_workers *w)
         if (d->started)
             pthread_join(d->thread, NULL);
         /* Give our leases up, so another instance goes on at once. */
-        for (size_t k = 0; k < d->nhs && h->ops->webhook_lease; k++)
+        for (size_t k = 0; k < d->nhs && (tams_store_caps(st) & TAMS_STORE_CAP_LEASES); k++)
             if (d->hs[k].leased_until_us)
-                h->ops->webhook_lease(h->st, d->hs[k].id, w->owner, 0, &(int64_t){0});
+                tams_store_webhook_lease(st, d->hs[k].id, w->owner, 0, &(int64_t){0});
         if (d->curl)
             curl_easy_cleanup(d->curl);
         tams_free(d->hs);
@@ -707,12 +706,12 @@ void tams_workers_serving(struct tams_app *app)
 void tams_workers_metrics(struct tams_app *app, struct tams_buf *out)
 {
     struct tams_workers *w = app->workers;
-    const struct tams_store_handle *h = &app->store;
+    struct tams_store *st = app->store;
     int64_t pending = 0;
 
     if (!w || !w->hooks)
         return;
-    if (h->ops->events_pending(h->st, &pending))
+    if (tams_store_events_pending(st, &pending))
         pending = -1;
     tams_buf_addf(out,
                   "# HELP tams_webhook_deliveries_total Webhook events delivered (2xx).\n"

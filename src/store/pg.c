@@ -425,7 +425,7 @@ struct conn {
     struct conn *next; /* free list */
 };
 
-struct tams_store {
+struct tams_store_be {
     char *url;
     int size;
     struct conn *conns; /* size of them */
@@ -478,7 +478,7 @@ PGconn *tams__pg_connect(const char *url)
  * failed slowly (a host that hangs) is not repeated for SLOW_DOWN_PAUSE_MS, so worker threads
  * stay free for everything else; a refused connection fails fast, so then every request may
  * try, and service resumes with the first one after the database is back. */
-static bool may_connect(struct tams_store *st)
+static bool may_connect(struct tams_store_be *st)
 {
     int expected = 0;
 
@@ -490,7 +490,7 @@ static bool may_connect(struct tams_store *st)
                                        __ATOMIC_ACQUIRE);
 }
 
-static void connected(struct tams_store *st, bool ok, int64_t took_us)
+static void connected(struct tams_store_be *st, bool ok, int64_t took_us)
 {
     if (!ok && took_us > SLOW_CONNECT_MS * 1000)
         __atomic_store_n(&st->next_try_us, tams_clock_mono_us() + SLOW_DOWN_PAUSE_MS * 1000,
@@ -499,7 +499,7 @@ static void connected(struct tams_store *st, bool ok, int64_t took_us)
     __atomic_store_n(&st->probing, 0, __ATOMIC_RELEASE);
 }
 
-static int conn_connect(struct tams_store *st, struct conn *c)
+static int conn_connect(struct tams_store_be *st, struct conn *c)
 {
     int64_t t0;
 
@@ -524,7 +524,7 @@ static int conn_connect(struct tams_store *st, struct conn *c)
 }
 
 /* Take a connection from the pool (waiting for one), connected. */
-static int acquire(struct tams_store *st, struct conn **out)
+static int acquire(struct tams_store_be *st, struct conn **out)
 {
     struct timespec until;
     struct conn *c;
@@ -563,7 +563,7 @@ static int acquire(struct tams_store *st, struct conn **out)
     return 0;
 }
 
-static void release(struct tams_store *st, struct conn *c)
+static void release(struct tams_store_be *st, struct conn *c)
 {
     if (!c)
         return;
@@ -803,7 +803,8 @@ typedef void (*tx_reset)(void *arg);
 /* Run body on a pooled connection inside the transaction kind asks for; retried (with reset
  * first) when it lost a race, or when a connection that sat idle in the pool turns out to be
  * dead before anything was sent that could have changed the database. */
-static int run_tx(struct tams_store *st, enum tx_kind kind, tx_body body, tx_reset reset, void *arg)
+static int run_tx(struct tams_store_be *st, enum tx_kind kind, tx_body body, tx_reset reset,
+                  void *arg)
 {
     struct conn *c = NULL;
     int rc = 0;
@@ -874,12 +875,12 @@ static void why_cut(struct tams_buf *why, size_t len)
 
 /* ---- open / close / ping / settings ------------------------------------------------------ */
 
-static uint64_t pg_generation(struct tams_store *st)
+static uint64_t pg_generation(struct tams_store_be *st)
 {
     return tams_pg_peers_generation(st->peers);
 }
 
-static void pg_close(struct tams_store *st)
+static void pg_close(struct tams_store_be *st)
 {
     if (!st)
         return;
@@ -951,9 +952,9 @@ void tams__store_pg_set_pool_size(int n)
     pool_size_setting = n;
 }
 
-static int pg_open(struct tams_store **out, const char *url, const char *data_dir)
+static int pg_open(struct tams_store_be **out, const char *url, const char *data_dir)
 {
-    struct tams_store *st;
+    struct tams_store_be *st;
     struct conn *c = NULL;
     int rc;
 
@@ -990,7 +991,7 @@ static int ping_body(struct conn *c, void *arg)
     return run(c, S_PING, NULL, NULL);
 }
 
-static int pg_ping(struct tams_store *st)
+static int pg_ping(struct tams_store_be *st)
 {
     return run_tx(st, TX_NONE, ping_body, NULL, NULL);
 }
@@ -1019,7 +1020,7 @@ static int setting_get_body(struct conn *c, void *arg)
     return rc;
 }
 
-static int pg_setting_get(struct tams_store *st, const char *key, struct tams_buf *out)
+static int pg_setting_get(struct tams_store_be *st, const char *key, struct tams_buf *out)
 {
     struct setting_args a = {.key = key, .out = out};
 
@@ -1037,7 +1038,7 @@ static int setting_set_body(struct conn *c, void *arg)
     return run(c, a->value ? S_SETTING_SET : S_SETTING_DEL, &p, NULL);
 }
 
-static int pg_setting_set(struct tams_store *st, const char *key, const char *value)
+static int pg_setting_set(struct tams_store_be *st, const char *key, const char *value)
 {
     struct setting_args a = {.key = key, .value = value};
 
@@ -1248,7 +1249,7 @@ out:
     return rc;
 }
 
-static int pg_flow_put(struct tams_store *st, const struct tams_flow_index *idx, const char *doc,
+static int pg_flow_put(struct tams_store_be *st, const struct tams_flow_index *idx, const char *doc,
                        size_t doclen, const char *principal, unsigned *effects,
                        struct tams_buf *why)
 {
@@ -1339,7 +1340,7 @@ out:
     return rc;
 }
 
-static int pg_flow_mutate(struct tams_store *st, const char *id, bool allow_read_only,
+static int pg_flow_mutate(struct tams_store_be *st, const char *id, bool allow_read_only,
                           tams_flow_mutate_fn fn, void *ctx, const char *principal,
                           struct tams_buf *why)
 {
@@ -1463,7 +1464,7 @@ out:
     return rc;
 }
 
-static int pg_flow_delete(struct tams_store *st, const char *id, unsigned *effects)
+static int pg_flow_delete(struct tams_store_be *st, const char *id, unsigned *effects)
 {
     struct flow_delete_args a = {id, 0};
     int rc;
@@ -1539,7 +1540,7 @@ static int query_body(struct conn *c, void *arg)
     return exec_q(c, a->id, &a->p, &a->res);
 }
 
-static int pg_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, void *ctx)
+static int pg_flow_get(struct tams_store_be *st, const char *id, tams_flow_cb cb, void *ctx)
 {
     struct query_args a = {.id = S_FLOW_GET};
     int rc;
@@ -1622,7 +1623,7 @@ static void add_tag_filters(struct tams_buf *sql, struct params *p, const char *
     }
 }
 
-static int pg_flow_list(struct tams_store *st, const struct tams_flow_filter *f,
+static int pg_flow_list(struct tams_store_be *st, const struct tams_flow_filter *f,
                         const struct tams_page *page, tams_flow_cb cb, void *ctx)
 {
     struct tams_buf sql = TAMS_BUF_INIT(SQL_MAX), after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
@@ -1749,7 +1750,7 @@ static int timerange_body(struct conn *c, void *arg)
     return 0;
 }
 
-static int pg_flow_timerange(struct tams_store *st, const char *id,
+static int pg_flow_timerange(struct tams_store_be *st, const char *id,
                              const struct tams_timerange *within, struct tams_timerange *out)
 {
     struct tams_timerange all;
@@ -1901,7 +1902,7 @@ static int emit_sources(struct source_args *a, tams_source_cb cb, void *ctx)
     "src.id, src.format, src.label, src.description, src.created, src.updated,"                    \
     " src.created_by, src.updated_by"
 
-static int pg_source_list(struct tams_store *st, const struct tams_source_filter *f,
+static int pg_source_list(struct tams_store_be *st, const struct tams_source_filter *f,
                           const struct tams_page *page, tams_source_cb cb, void *ctx)
 {
     struct tams_buf sql = TAMS_BUF_INIT(SQL_MAX), after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
@@ -1945,7 +1946,7 @@ out:
     return rc;
 }
 
-static int pg_source_get(struct tams_store *st, const char *id, tams_source_cb cb, void *ctx)
+static int pg_source_get(struct tams_store_be *st, const char *id, tams_source_cb cb, void *ctx)
 {
     struct source_args a = {.limit = 1};
     int rc;
@@ -1982,7 +1983,7 @@ static int source_set_prop_body(struct conn *c, void *arg)
     return n ? ev_source(c, TAMS_EV_SOURCE_UPDATED, a->id, now) : TAMS_ERR_NOTFOUND;
 }
 
-static int pg_source_set_prop(struct tams_store *st, const char *id, enum tams_source_prop prop,
+static int pg_source_set_prop(struct tams_store_be *st, const char *id, enum tams_source_prop prop,
                               const char *value, const char *principal)
 {
     struct source_write_args a = {.id = id, .value = value, .principal = principal, .prop = prop};
@@ -2018,7 +2019,7 @@ static int source_set_tag_body(struct conn *c, void *arg)
     return ev_source(c, TAMS_EV_SOURCE_UPDATED, a->id, now);
 }
 
-static int pg_source_set_tag(struct tams_store *st, const char *id, const char *name,
+static int pg_source_set_tag(struct tams_store_be *st, const char *id, const char *name,
                              const char *value, const char *principal)
 {
     struct source_write_args a = {.id = id, .name = name, .value = value, .principal = principal};
@@ -2217,7 +2218,7 @@ out:
     return rc;
 }
 
-static int pg_segments_add(struct tams_store *st, const char *flow_id,
+static int pg_segments_add(struct tams_store_be *st, const char *flow_id,
                            const struct tams_segment *segs, size_t n, int *results,
                            struct tams_buf *whys, const char *principal)
 {
@@ -2304,7 +2305,7 @@ static void opt_col(const PGresult *r, int i, int col, unsigned bit, unsigned *h
     }
 }
 
-static int pg_segments_list(struct tams_store *st, const char *flow_id,
+static int pg_segments_list(struct tams_store_be *st, const char *flow_id,
                             const struct tams_segment_filter *f, const struct tams_page *page,
                             tams_segment_cb cb, void *ctx)
 {
@@ -2441,8 +2442,9 @@ out:
     return rc;
 }
 
-static int pg_objects_allocate(struct tams_store *st, const char *flow_id, const char *storage_id,
-                               const struct tams_object_alloc *objs, size_t n, struct tams_buf *why)
+static int pg_objects_allocate(struct tams_store_be *st, const char *flow_id,
+                               const char *storage_id, const struct tams_object_alloc *objs,
+                               size_t n, struct tams_buf *why)
 {
     struct alloc_args a = {flow_id, storage_id, objs, n, why, why ? why->len : 0};
 
@@ -2501,7 +2503,7 @@ static int object_body(struct conn *c, void *arg)
     return 0;
 }
 
-static int pg_object_get(struct tams_store *st, const char *id, const struct tams_page *page,
+static int pg_object_get(struct tams_store_be *st, const char *id, const struct tams_page *page,
                          tams_object_cb cb, void *ctx)
 {
     struct tams_buf after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
@@ -2533,7 +2535,7 @@ out:
 /* The filter on controlled and first_referenced_by_flow is applied here, not in the WHERE:
  * with it there the planner sometimes chose a scan of the partial index on never-registered
  * objects over the primary key (209 ms a call where the key takes 0.1 ms, seen in bench/pg.sh). */
-static int pg_objects_unregistered(struct tams_store *st, const char *const *ids, size_t n,
+static int pg_objects_unregistered(struct tams_store_be *st, const char *const *ids, size_t n,
                                    tams_unregistered_object_cb cb, void *ctx)
 {
     struct query_args a = {.id = S_OBJ_UNREGISTERED};
@@ -2774,7 +2776,7 @@ out:
     return rc < 0 ? rc : 0;
 }
 
-static int pg_delete_start(struct tams_store *st, const struct tams_delete_spec *spec,
+static int pg_delete_start(struct tams_store_be *st, const struct tams_delete_spec *spec,
                            unsigned *effects, tams_delete_request_cb cb, void *ctx)
 {
     struct delete_start_args a = {.spec = spec};
@@ -2827,7 +2829,7 @@ static int dr_emit(const PGresult *r, bool one, tams_delete_request_cb cb, void 
     return rc;
 }
 
-static int pg_delete_requests_list(struct tams_store *st, const char *now,
+static int pg_delete_requests_list(struct tams_store_be *st, const char *now,
                                    tams_delete_request_cb cb, void *ctx)
 {
     struct query_args a = {.id = S_DR_LIST};
@@ -2841,7 +2843,7 @@ static int pg_delete_requests_list(struct tams_store *st, const char *now,
     return rc;
 }
 
-static int pg_delete_request_get(struct tams_store *st, const char *id, const char *now,
+static int pg_delete_request_get(struct tams_store_be *st, const char *id, const char *now,
                                  tams_delete_request_cb cb, void *ctx)
 {
     struct query_args a = {.id = S_DR_GET};
@@ -2977,7 +2979,7 @@ static int dr_fail_body(struct conn *c, void *arg)
     return dr_finish(c, a->id, "error", a->now, a->ttl, a->err);
 }
 
-static int pg_delete_requests_step(struct tams_store *st, int batch, int64_t ttl, bool *worked)
+static int pg_delete_requests_step(struct tams_store_be *st, int batch, int64_t ttl, bool *worked)
 {
     struct dr_step_args a = {.batch = batch, .ttl = ttl};
     int rc;
@@ -3062,7 +3064,7 @@ static int gc_body(struct conn *c, void *arg)
     return rc;
 }
 
-static int pg_gc_collect(struct tams_store *st, const struct tams_gc_params *p, size_t *taken)
+static int pg_gc_collect(struct tams_store_be *st, const struct tams_gc_params *p, size_t *taken)
 {
     struct gc_args a = {p, 0};
     int rc = run_tx(st, TX_WRITE, gc_body, gc_reset, &a);
@@ -3071,7 +3073,7 @@ static int pg_gc_collect(struct tams_store *st, const struct tams_gc_params *p, 
     return rc;
 }
 
-static int pg_gc_trash_list(struct tams_store *st, int limit, tams_trash_cb cb, void *ctx)
+static int pg_gc_trash_list(struct tams_store_be *st, int limit, tams_trash_cb cb, void *ctx)
 {
     struct query_args a = {.id = S_TRASH_DUE};
     char now[TAMS_RFC3339_MAX];
@@ -3115,14 +3117,14 @@ static int trash_retry_body(struct conn *c, void *arg)
     return run(c, S_TRASH_RETRY, &p, NULL);
 }
 
-static int pg_gc_trash_done(struct tams_store *st, int64_t id)
+static int pg_gc_trash_done(struct tams_store_be *st, int64_t id)
 {
     struct trash_args a = {id, 0};
 
     return run_tx(st, TX_WRITE, trash_done_body, NULL, &a);
 }
 
-static int pg_gc_trash_retry(struct tams_store *st, int64_t id, int64_t delay)
+static int pg_gc_trash_retry(struct tams_store_be *st, int64_t id, int64_t delay)
 {
     struct trash_args a = {id, delay};
 
@@ -3460,7 +3462,7 @@ static int webhook_put_body(struct conn *c, void *arg)
     return rc;
 }
 
-static int pg_webhook_put(struct tams_store *st, const struct tams_webhook_rec *rec,
+static int pg_webhook_put(struct tams_store_be *st, const struct tams_webhook_rec *rec,
                           enum tams_webhook_put_result *result)
 {
     struct webhook_args a = {.rec = rec};
@@ -3473,7 +3475,7 @@ static int pg_webhook_put(struct tams_store *st, const struct tams_webhook_rec *
     return rc;
 }
 
-static int pg_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *ctx)
+static int pg_webhook_list(struct tams_store_be *st, tams_webhook_cb cb, void *ctx)
 {
     struct query_args a = {.id = S_WH_LIST};
     int rc = run_tx(st, TX_NONE, query_body, query_reset, &a);
@@ -3495,7 +3497,7 @@ static int pg_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *ctx)
     return rc;
 }
 
-static int pg_events_after(struct tams_store *st, int64_t after, int limit, tams_event_cb cb,
+static int pg_events_after(struct tams_store_be *st, int64_t after, int limit, tams_event_cb cb,
                            void *ctx)
 {
     struct query_args a = {.id = S_EV_AFTER};
@@ -3562,8 +3564,8 @@ static int webhook_lease_body(struct conn *c, void *arg)
     return rc;
 }
 
-static int pg_webhook_lease(struct tams_store *st, const char *id, const char *owner, int seconds,
-                            int64_t *cursor)
+static int pg_webhook_lease(struct tams_store_be *st, const char *id, const char *owner,
+                            int seconds, int64_t *cursor)
 {
     struct lease_args a = {id, owner, seconds, 0};
     int rc = run_tx(st, TX_QUIET, webhook_lease_body, NULL, &a);
@@ -3594,14 +3596,15 @@ static int webhook_advance_body(struct conn *c, void *arg)
     return run(c, S_EV_PURGE, NULL, NULL);
 }
 
-static int pg_webhook_advance(struct tams_store *st, const char *id, const char *owner, int64_t seq)
+static int pg_webhook_advance(struct tams_store_be *st, const char *id, const char *owner,
+                              int64_t seq)
 {
     struct advance_args a = {id, owner, seq};
 
     return run_tx(st, TX_QUIET, webhook_advance_body, NULL, &a);
 }
 
-static int pg_events_pending(struct tams_store *st, int64_t *count)
+static int pg_events_pending(struct tams_store_be *st, int64_t *count)
 {
     struct query_args a = {.id = S_EV_PENDING};
     int rc = run_tx(st, TX_NONE, query_body, query_reset, &a);
@@ -3615,7 +3618,7 @@ static int pg_events_pending(struct tams_store *st, int64_t *count)
 
 const struct tams_store_ops tams_store_pg_ops = {
     .name = "postgresql",
-    .caps = TAMS_STORE_CAP_SKIP_LOCKED | TAMS_STORE_CAP_NOTIFY,
+    .caps = TAMS_STORE_CAP_LEASES,
     .open = pg_open,
     .close = pg_close,
     .ping = pg_ping,

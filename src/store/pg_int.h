@@ -4,11 +4,9 @@
 #ifndef TAMS_STORE_PG_INT_H
 #define TAMS_STORE_PG_INT_H
 
-#include "store/store.h"
+#include "store/backend_int.h"
 
 #include <libpq-fe.h>
-
-extern const struct tams_store_ops tams_store_pg_ops;
 
 /* Connections in the pool of the next PostgreSQL store opened (n <= 0: 16). Set before open. */
 void tams__store_pg_set_pool_size(int n);

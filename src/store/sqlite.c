@@ -323,14 +323,14 @@ static const char *const stmt_sql[] = {
 /* ---- connections ------------------------------------------------------------------------- */
 
 struct conn {
-    struct tams_store *st;
+    struct tams_store_be *st;
     sqlite3 *db;
     sqlite3_stmt *stmts[S__COUNT];
     struct conn *next; /* registry of the store */
     bool writing;      /* in a write transaction: holds the store's write_mu */
 };
 
-struct tams_store {
+struct tams_store_be {
     char *path;
     uint64_t serial; /* unique per open, so a thread never reuses a closed store's connection */
     pthread_mutex_t mu;
@@ -355,7 +355,7 @@ struct tams_store {
 /* Every committed write transaction of any connection. */
 static int on_commit(void *arg)
 {
-    struct tams_store *st = arg;
+    struct tams_store_be *st = arg;
     __atomic_fetch_add(&st->generation, 1, __ATOMIC_RELEASE);
     return 0;
 }
@@ -364,7 +364,7 @@ static int on_commit(void *arg)
  * checkpointer instead of checkpointing in the committing thread. */
 static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
 {
-    struct tams_store *st = arg;
+    struct tams_store_be *st = arg;
     (void)db;
     (void)name;
     if (pages >= CKPT_PAGES) {
@@ -412,7 +412,7 @@ static void conn_close(struct conn *c)
     tams_free(c);
 }
 
-static int conn_open(struct tams_store *st, struct conn **out)
+static int conn_open(struct tams_store_be *st, struct conn **out)
 {
     /* journal_size_limit: the WAL file keeps its high-water size (862 MB after a bench fill)
      * unless trimmed when a writer starts it over after a checkpoint. */
@@ -451,7 +451,7 @@ static int conn_open(struct tams_store *st, struct conn **out)
 }
 
 /* This thread's connection to st, opened on first use. */
-static int get_conn(struct tams_store *st, struct conn **out)
+static int get_conn(struct tams_store_be *st, struct conn **out)
 {
     size_t victim = 0;
     int rc;
@@ -664,7 +664,7 @@ static void checkpoint(struct conn *c)
 
 static void *checkpointer(void *arg)
 {
-    struct tams_store *st = arg;
+    struct tams_store_be *st = arg;
     struct conn *c = NULL;
 
     pthread_mutex_lock(&st->ckpt_mu);
@@ -686,7 +686,7 @@ static void *checkpointer(void *arg)
     return NULL; /* c is in the store's registry; close() closes it */
 }
 
-static int checkpointer_start(struct tams_store *st)
+static int checkpointer_start(struct tams_store_be *st)
 {
     sigset_t all, old;
     int rc;
@@ -704,7 +704,7 @@ static int checkpointer_start(struct tams_store *st)
     return 0;
 }
 
-static void checkpointer_stop(struct tams_store *st)
+static void checkpointer_stop(struct tams_store_be *st)
 {
     pthread_mutex_lock(&st->ckpt_mu);
     if (!st->ckpt_running) {
@@ -717,12 +717,12 @@ static void checkpointer_stop(struct tams_store *st)
     pthread_join(st->ckpt_thread, NULL);
 }
 
-static uint64_t sqlite_generation(struct tams_store *st)
+static uint64_t sqlite_generation(struct tams_store_be *st)
 {
     return __atomic_load_n(&st->generation, __ATOMIC_ACQUIRE);
 }
 
-static void sqlite_close(struct tams_store *st)
+static void sqlite_close(struct tams_store_be *st)
 {
     struct conn *c, *next;
 
@@ -757,10 +757,10 @@ static void sqlite_configure(void)
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-static int sqlite_open(struct tams_store **out, const char *url, const char *data_dir)
+static int sqlite_open(struct tams_store_be **out, const char *url, const char *data_dir)
 {
     static pthread_once_t configured = PTHREAD_ONCE_INIT;
-    struct tams_store *st;
+    struct tams_store_be *st;
     struct conn *c;
     const char *path = url && strncmp(url, "sqlite:", 7) == 0 ? url + 7 : "";
     int rc;
@@ -803,7 +803,7 @@ static int sqlite_open(struct tams_store **out, const char *url, const char *dat
     return 0;
 }
 
-static int sqlite_ping(struct tams_store *st)
+static int sqlite_ping(struct tams_store_be *st)
 {
     struct conn *c;
     int rc = get_conn(st, &c);
@@ -811,7 +811,7 @@ static int sqlite_ping(struct tams_store *st)
     return rc ? rc : run(c, S_PING);
 }
 
-static int sqlite_setting_get(struct tams_store *st, const char *key, struct tams_buf *out)
+static int sqlite_setting_get(struct tams_store_be *st, const char *key, struct tams_buf *out)
 {
     struct conn *c;
     sqlite3_stmt *s;
@@ -832,7 +832,7 @@ static int sqlite_setting_get(struct tams_store *st, const char *key, struct tam
     return rc;
 }
 
-static int sqlite_setting_set(struct tams_store *st, const char *key, const char *value)
+static int sqlite_setting_set(struct tams_store_be *st, const char *key, const char *value)
 {
     struct conn *c;
     sqlite3_stmt *s;
@@ -1037,7 +1037,7 @@ static int write_flow_rows(struct conn *c, const struct tams_flow_index *idx, co
     return 0;
 }
 
-static int sqlite_flow_put(struct tams_store *st, const struct tams_flow_index *idx,
+static int sqlite_flow_put(struct tams_store_be *st, const struct tams_flow_index *idx,
                            const char *doc, size_t doclen, const char *principal, unsigned *effects,
                            struct tams_buf *why)
 {
@@ -1091,7 +1091,7 @@ out:
     return rc;
 }
 
-static int sqlite_flow_mutate(struct tams_store *st, const char *id, bool allow_read_only,
+static int sqlite_flow_mutate(struct tams_store_be *st, const char *id, bool allow_read_only,
                               tams_flow_mutate_fn fn, void *ctx, const char *principal,
                               struct tams_buf *why)
 {
@@ -1280,7 +1280,7 @@ static int remove_flow(struct conn *c, const char *id, const char *source_id, co
     return drop_source_if_orphan(c, source_id, eff);
 }
 
-static int sqlite_flow_delete(struct tams_store *st, const char *id, unsigned *effects)
+static int sqlite_flow_delete(struct tams_store_be *st, const char *id, unsigned *effects)
 {
     struct flow_state fs = {0};
     struct conn *c;
@@ -1373,7 +1373,7 @@ static int emit_flow(struct tams_flow_rec *rec, const char *coll, tams_flow_cb c
     return rc;
 }
 
-static int sqlite_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, void *ctx)
+static int sqlite_flow_get(struct tams_store_be *st, const char *id, tams_flow_cb cb, void *ctx)
 {
     struct tams_flow_rec rec;
     struct tams__strpool keep = {0};
@@ -1488,7 +1488,7 @@ static int prepare_generated(struct conn *c, const struct tams_buf *sql, const s
 
 /* Decode page->after into an id (a UUID, since both flows and sources are keyed by UUID). */
 
-static int sqlite_flow_list(struct tams_store *st, const struct tams_flow_filter *f,
+static int sqlite_flow_list(struct tams_store_be *st, const struct tams_flow_filter *f,
                             const struct tams_page *page, tams_flow_cb cb, void *ctx)
 {
     struct tams_buf sql = TAMS_BUF_INIT(SQL_MAX), after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
@@ -1596,7 +1596,7 @@ static int seg_seek(struct conn *c, enum sid id, const char *flow_id, int64_t at
     return rc;
 }
 
-static int sqlite_flow_timerange(struct tams_store *st, const char *id,
+static int sqlite_flow_timerange(struct tams_store_be *st, const char *id,
                                  const struct tams_timerange *within, struct tams_timerange *out)
 {
     struct tams_timerange all;
@@ -1783,7 +1783,7 @@ static int emit_sources(struct source_rows *rows, tams_source_cb cb, void *ctx)
     return 0;
 }
 
-static int sqlite_source_list(struct tams_store *st, const struct tams_source_filter *f,
+static int sqlite_source_list(struct tams_store_be *st, const struct tams_source_filter *f,
                               const struct tams_page *page, tams_source_cb cb, void *ctx)
 {
     struct tams_buf sql = TAMS_BUF_INIT(SQL_MAX), after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
@@ -1835,7 +1835,7 @@ out:
     return rc;
 }
 
-static int sqlite_source_get(struct tams_store *st, const char *id, tams_source_cb cb, void *ctx)
+static int sqlite_source_get(struct tams_store_be *st, const char *id, tams_source_cb cb, void *ctx)
 {
     static const char sql[] = "SELECT " SOURCE_COLS " FROM sources src WHERE src.id = ?1";
     struct source_rows rows = {0};
@@ -1861,8 +1861,9 @@ static int sqlite_source_get(struct tams_store *st, const char *id, tams_source_
     return rc;
 }
 
-static int sqlite_source_set_prop(struct tams_store *st, const char *id, enum tams_source_prop prop,
-                                  const char *value, const char *principal)
+static int sqlite_source_set_prop(struct tams_store_be *st, const char *id,
+                                  enum tams_source_prop prop, const char *value,
+                                  const char *principal)
 {
     char now[TAMS_RFC3339_MAX];
     sqlite3_stmt *s;
@@ -1888,7 +1889,7 @@ static int sqlite_source_set_prop(struct tams_store *st, const char *id, enum ta
     return tx_end(c, rc);
 }
 
-static int sqlite_source_set_tag(struct tams_store *st, const char *id, const char *name,
+static int sqlite_source_set_tag(struct tams_store_be *st, const char *id, const char *name,
                                  const char *value, const char *principal)
 {
     char now[TAMS_RFC3339_MAX];
@@ -2171,7 +2172,7 @@ static int seg_add_one(struct seg_batch *b, const struct tams_segment *seg, int 
 static int ev_segments_added(struct conn *c, const char *flow_id, const struct tams_segment *segs,
                              size_t n, const int *results, const char *now);
 
-static int sqlite_segments_add(struct tams_store *st, const char *flow_id,
+static int sqlite_segments_add(struct tams_store_be *st, const char *flow_id,
                                const struct tams_segment *segs, size_t n, int *results,
                                struct tams_buf *whys, const char *principal)
 {
@@ -2272,7 +2273,7 @@ static void seg_row_read(sqlite3_stmt *s, struct seg_rows *rows)
     }
 }
 
-static int sqlite_segments_list(struct tams_store *st, const char *flow_id,
+static int sqlite_segments_list(struct tams_store_be *st, const char *flow_id,
                                 const struct tams_segment_filter *f, const struct tams_page *page,
                                 tams_segment_cb cb, void *ctx)
 {
@@ -2367,7 +2368,7 @@ out:
     return rc;
 }
 
-static int sqlite_objects_allocate(struct tams_store *st, const char *flow_id,
+static int sqlite_objects_allocate(struct tams_store_be *st, const char *flow_id,
                                    const char *storage_id, const struct tams_object_alloc *objs,
                                    size_t n, struct tams_buf *why)
 {
@@ -2443,7 +2444,7 @@ static int object_read(struct conn *c, const char *id, const char *after, int li
     return rc;
 }
 
-static int sqlite_object_get(struct tams_store *st, const char *id, const struct tams_page *page,
+static int sqlite_object_get(struct tams_store_be *st, const char *id, const struct tams_page *page,
                              tams_object_cb cb, void *ctx)
 {
     struct tams_buf after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
@@ -2479,7 +2480,7 @@ out:
 
 /* One seek of the primary key per id, all in one read transaction; the rows are copied out so
  * the callbacks run after it ends. */
-static int sqlite_objects_unregistered(struct tams_store *st, const char *const *ids, size_t n,
+static int sqlite_objects_unregistered(struct tams_store_be *st, const char *const *ids, size_t n,
                                        tams_unregistered_object_cb cb, void *ctx)
 {
     struct tams_unregistered_object *v = NULL;
@@ -2684,7 +2685,7 @@ static void bind_rfc(sqlite3_stmt *s, int i, const char *v)
     sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
 }
 
-static int sqlite_delete_start(struct tams_store *st, const struct tams_delete_spec *spec,
+static int sqlite_delete_start(struct tams_store_be *st, const struct tams_delete_spec *spec,
                                unsigned *effects, tams_delete_request_cb cb, void *ctx)
 {
     struct del_sel sel = {spec->flow_id, INT64_MIN, INT64_MAX, spec->object_id};
@@ -2841,7 +2842,7 @@ static int dr_query(struct conn *c, sqlite3_stmt *s, bool one, tams_delete_reque
     return rc;
 }
 
-static int sqlite_delete_requests_list(struct tams_store *st, const char *now,
+static int sqlite_delete_requests_list(struct tams_store_be *st, const char *now,
                                        tams_delete_request_cb cb, void *ctx)
 {
     struct conn *c;
@@ -2856,7 +2857,7 @@ static int sqlite_delete_requests_list(struct tams_store *st, const char *now,
     return dr_query(c, s, false, cb, ctx);
 }
 
-static int sqlite_delete_request_get(struct tams_store *st, const char *id, const char *now,
+static int sqlite_delete_request_get(struct tams_store_be *st, const char *id, const char *now,
                                      tams_delete_request_cb cb, void *ctx)
 {
     struct conn *c;
@@ -2939,7 +2940,8 @@ static int dr_step(struct conn *c, const struct dr_work *w, int batch, int64_t t
     return dr_finish(c, w->id, "done", now, ttl, NULL);
 }
 
-static int sqlite_delete_requests_step(struct tams_store *st, int batch, int64_t ttl, bool *worked)
+static int sqlite_delete_requests_step(struct tams_store_be *st, int batch, int64_t ttl,
+                                       bool *worked)
 {
     struct dr_work w = {0};
     char now[TAMS_RFC3339_MAX];
@@ -3053,7 +3055,8 @@ static int gc_take(struct conn *c, enum sid q, const char *cutoff, int limit, co
     return rc;
 }
 
-static int sqlite_gc_collect(struct tams_store *st, const struct tams_gc_params *p, size_t *taken)
+static int sqlite_gc_collect(struct tams_store_be *st, const struct tams_gc_params *p,
+                             size_t *taken)
 {
     char now[TAMS_RFC3339_MAX], grace[TAMS_RFC3339_MAX], unused[TAMS_RFC3339_MAX];
     int64_t us = tams_clock_wall_us();
@@ -3075,7 +3078,7 @@ static int sqlite_gc_collect(struct tams_store *st, const struct tams_gc_params 
     return tx_end(c, rc);
 }
 
-static int sqlite_gc_trash_list(struct tams_store *st, int limit, tams_trash_cb cb, void *ctx)
+static int sqlite_gc_trash_list(struct tams_store_be *st, int limit, tams_trash_cb cb, void *ctx)
 {
     struct tams_trash_rec *v = NULL;
     struct tams__strpool pool = {0};
@@ -3112,7 +3115,7 @@ static int sqlite_gc_trash_list(struct tams_store *st, int limit, tams_trash_cb 
     return rc;
 }
 
-static int sqlite_gc_trash_done(struct tams_store *st, int64_t id)
+static int sqlite_gc_trash_done(struct tams_store_be *st, int64_t id)
 {
     struct conn *c;
     sqlite3_stmt *s;
@@ -3126,7 +3129,7 @@ static int sqlite_gc_trash_done(struct tams_store *st, int64_t id)
     return exec_stmt(c, s, "empty trash entry");
 }
 
-static int sqlite_gc_trash_retry(struct tams_store *st, int64_t id, int64_t delay)
+static int sqlite_gc_trash_retry(struct tams_store_be *st, int64_t id, int64_t delay)
 {
     char when[TAMS_RFC3339_MAX];
     struct conn *c;
@@ -3448,7 +3451,7 @@ out:
     return rc;
 }
 
-static int sqlite_webhook_put(struct tams_store *st, const struct tams_webhook_rec *rec,
+static int sqlite_webhook_put(struct tams_store_be *st, const struct tams_webhook_rec *rec,
                               enum tams_webhook_put_result *result)
 {
     char now[TAMS_RFC3339_MAX], *id = NULL;
@@ -3509,7 +3512,7 @@ out:
     return tx_end(c, rc);
 }
 
-static int sqlite_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *ctx)
+static int sqlite_webhook_list(struct tams_store_be *st, tams_webhook_cb cb, void *ctx)
 {
     struct tams_webhook_rec *v = NULL;
     struct tams__strpool pool = {0};
@@ -3545,7 +3548,7 @@ static int sqlite_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *
     return rc;
 }
 
-static int sqlite_events_after(struct tams_store *st, int64_t after, int limit, tams_event_cb cb,
+static int sqlite_events_after(struct tams_store_be *st, int64_t after, int limit, tams_event_cb cb,
                                void *ctx)
 {
     struct tams_event_rec *v = NULL;
@@ -3586,7 +3589,7 @@ static int sqlite_events_after(struct tams_store *st, int64_t after, int limit, 
 }
 
 /* One process uses the file, so there are no leases: owner is not checked. */
-static int sqlite_webhook_advance(struct tams_store *st, const char *id, const char *owner,
+static int sqlite_webhook_advance(struct tams_store_be *st, const char *id, const char *owner,
                                   int64_t seq)
 {
     struct conn *c;
@@ -3614,7 +3617,7 @@ out:
     return tx_end(c, rc);
 }
 
-static int sqlite_events_pending(struct tams_store *st, int64_t *count)
+static int sqlite_events_pending(struct tams_store_be *st, int64_t *count)
 {
     struct conn *c;
     sqlite3_stmt *s;

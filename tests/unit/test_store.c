@@ -14,10 +14,9 @@
 
 static char tmpdir[64];
 static char dbpath[128];
-static struct tams_store_handle h;
+static struct tams_store *store;
 
-#define OPS (h.ops)
-#define ST (h.st)
+#define ST store
 
 /* Flow and source ids: fixed-shape v4 UUIDs that sort by n. */
 static void fid(char out[37], unsigned n)
@@ -55,7 +54,7 @@ static int put_json(const char *text, const char *principal, unsigned *effects,
     if (rc == 0)
         rc = tams_flow_index_build(doc, &idx, why);
     if (rc == 0) {
-        rc = OPS->flow_put(ST, &idx, text, strlen(text), principal, effects, why);
+        rc = tams_store_flow_put(ST, &idx, text, strlen(text), principal, effects, why);
         tams_flow_index_release(&idx);
     }
     json_object_put(doc);
@@ -113,7 +112,7 @@ static int get_flow(unsigned n, struct flow_seen *fs)
 
     memset(fs, 0, sizeof(*fs));
     fid(id, n);
-    return OPS->flow_get(ST, id, flow_seen_cb, fs);
+    return tams_store_flow_get(ST, id, flow_seen_cb, fs);
 }
 
 struct id_list {
@@ -137,7 +136,7 @@ static int list_flows(const struct tams_flow_filter *f, struct id_list *l)
     int rc;
 
     l->n = 0;
-    rc = OPS->flow_list(ST, f, &page, id_list_cb, l);
+    rc = tams_store_flow_list(ST, f, &page, id_list_cb, l);
     CHECK_INT_EQ(next.len, 0);
     tams_buf_release(&next);
     return rc;
@@ -198,7 +197,7 @@ static int get_source(unsigned n, struct source_seen *ss)
 
     memset(ss, 0, sizeof(*ss));
     sid(id, n);
-    return OPS->source_get(ST, id, source_seen_cb, ss);
+    return tams_store_source_get(ST, id, source_seen_cb, ss);
 }
 
 /* Segments are written by a later module; tests put rows in directly. */
@@ -226,34 +225,33 @@ static void open_store(void)
     char url[160];
 
     snprintf(url, sizeof(url), "sqlite:%s", dbpath);
-    CHECK_INT_EQ(tams_store_open(&h, url, tmpdir, &why), 0);
+    CHECK_INT_EQ(tams_store_open(&store, url, tmpdir, 0, &why), 0);
     tams_buf_release(&why);
 }
 
 static void test_open_and_migrations(void)
 {
-    struct tams_store_handle h2;
+    struct tams_store *h2 = NULL;
     struct tams_buf why = TAMS_BUF_INIT(256);
     sqlite3 *db;
     sqlite3_stmt *s;
 
     /* Default path: <data_dir>/tams.db. */
-    CHECK_INT_EQ(tams_store_open(&h2, "", tmpdir, &why), 0);
-    CHECK_INT_EQ(h2.ops->ping(h2.st), 0);
-    tams_store_close(&h2);
+    CHECK_INT_EQ(tams_store_open(&h2, "", tmpdir, 0, &why), 0);
+    CHECK_INT_EQ(tams_store_ping(h2), 0);
+    tams_store_close(h2);
     /* Reopening applies nothing twice. */
-    CHECK_INT_EQ(tams_store_open(&h2, "sqlite:", tmpdir, &why), 0);
-    tams_store_close(&h2);
-    CHECK(h2.st == NULL);
+    CHECK_INT_EQ(tams_store_open(&h2, "sqlite:", tmpdir, 0, &why), 0);
+    tams_store_close(h2);
     /* PostgreSQL that cannot be reached (nothing listens on port 1): the database is away. */
-    CHECK_INT_EQ(tams_store_open(&h2, "postgresql://127.0.0.1:1/tams", tmpdir, &why),
+    CHECK_INT_EQ(tams_store_open(&h2, "postgresql://127.0.0.1:1/tams", tmpdir, 0, &why),
                  TAMS_ERR_UNAVAILABLE);
     CHECK(strstr(why.data, "cannot open the postgresql metadata store") != NULL);
     tams_buf_reset(&why);
-    CHECK_INT_EQ(tams_store_open(&h2, "mysql://x", tmpdir, &why), TAMS_ERR_BADREQUEST);
+    CHECK_INT_EQ(tams_store_open(&h2, "mysql://x", tmpdir, 0, &why), TAMS_ERR_BADREQUEST);
 
     open_store();
-    tams_store_close(&h);
+    tams_store_close(store);
     open_store();
     CHECK_INT_EQ(sqlite3_open(dbpath, &db), SQLITE_OK);
     CHECK_INT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
@@ -272,16 +270,16 @@ static void test_settings(void)
 {
     struct tams_buf v = TAMS_BUF_INIT(256);
 
-    CHECK_INT_EQ(OPS->setting_get(ST, "name", &v), TAMS_ERR_NOTFOUND);
-    CHECK_INT_EQ(OPS->setting_set(ST, "name", "tamsd test"), 0);
-    CHECK_INT_EQ(OPS->setting_get(ST, "name", &v), 0);
+    CHECK_INT_EQ(tams_store_setting_get(ST, "name", &v), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_setting_set(ST, "name", "tamsd test"), 0);
+    CHECK_INT_EQ(tams_store_setting_get(ST, "name", &v), 0);
     CHECK_STR_EQ(v.data, "tamsd test");
-    CHECK_INT_EQ(OPS->setting_set(ST, "name", "renamed"), 0);
+    CHECK_INT_EQ(tams_store_setting_set(ST, "name", "renamed"), 0);
     tams_buf_reset(&v);
-    CHECK_INT_EQ(OPS->setting_get(ST, "name", &v), 0);
+    CHECK_INT_EQ(tams_store_setting_get(ST, "name", &v), 0);
     CHECK_STR_EQ(v.data, "renamed");
-    CHECK_INT_EQ(OPS->setting_set(ST, "name", NULL), 0);
-    CHECK_INT_EQ(OPS->setting_get(ST, "name", &v), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_setting_set(ST, "name", NULL), 0);
+    CHECK_INT_EQ(tams_store_setting_get(ST, "name", &v), TAMS_ERR_NOTFOUND);
     tams_buf_release(&v);
 }
 
@@ -293,16 +291,16 @@ static void test_generation(void)
     uint64_t g0, g1;
     unsigned eff;
 
-    g0 = OPS->generation(ST);
+    g0 = tams_store_generation(ST);
     CHECK_INT_EQ(get_flow(901, &fs), TAMS_ERR_NOTFOUND);
-    CHECK(OPS->generation(ST) == g0);
+    CHECK(tams_store_generation(ST) == g0);
     CHECK_INT_EQ(put_video(901, 901, 640, "\"label\":\"gen\"", &eff), 0);
-    g1 = OPS->generation(ST);
+    g1 = tams_store_generation(ST);
     CHECK(g1 != g0);
     CHECK_INT_EQ(get_flow(901, &fs), 0);
-    CHECK(OPS->generation(ST) == g1);
-    CHECK_INT_EQ(OPS->setting_set(ST, "gen", "x"), 0);
-    CHECK(OPS->generation(ST) != g1);
+    CHECK(tams_store_generation(ST) == g1);
+    CHECK_INT_EQ(tams_store_setting_set(ST, "gen", "x"), 0);
+    CHECK(tams_store_generation(ST) != g1);
 }
 
 static void test_cursor(void)
@@ -450,7 +448,7 @@ static void test_mutate_and_read_only(void)
     bool yes = true, no = false;
 
     fid(id, 2);
-    CHECK_INT_EQ(OPS->flow_mutate(ST, id, false, set_label, label_two, "carol", NULL), 0);
+    CHECK_INT_EQ(tams_store_flow_mutate(ST, id, false, set_label, label_two, "carol", NULL), 0);
     CHECK_INT_EQ(get_flow(2, &fs), 0);
     CHECK(strstr(fs.doc, "\"label\":\"two\"") != NULL);
     CHECK(strstr(fs.doc, "video/h264") != NULL); /* no "\/" escapes */
@@ -458,24 +456,25 @@ static void test_mutate_and_read_only(void)
     f.label = "two";
     CHECK_INT_EQ(count_flows(&f), 1); /* columns re-derived */
 
-    CHECK_INT_EQ(OPS->flow_mutate(ST, id, false, break_doc, NULL, "carol", NULL),
+    CHECK_INT_EQ(tams_store_flow_mutate(ST, id, false, break_doc, NULL, "carol", NULL),
                  TAMS_ERR_VALIDATION);
-    CHECK_INT_EQ(OPS->flow_mutate(ST, id, false, refuse, NULL, "carol", NULL), TAMS_ERR_FORBIDDEN);
+    CHECK_INT_EQ(tams_store_flow_mutate(ST, id, false, refuse, NULL, "carol", NULL),
+                 TAMS_ERR_FORBIDDEN);
     CHECK_INT_EQ(get_flow(2, &fs), 0);
     CHECK(strstr(fs.doc, "urn:x-nmos:format:video") != NULL);
-    CHECK_INT_EQ(OPS->flow_mutate(ST, "0000ffff-0000-4000-8000-000000000000", false, set_label,
-                                  label_x, NULL, NULL),
+    CHECK_INT_EQ(tams_store_flow_mutate(ST, "0000ffff-0000-4000-8000-000000000000", false,
+                                        set_label, label_x, NULL, NULL),
                  TAMS_ERR_NOTFOUND);
 
     /* read_only blocks everything but itself. */
-    CHECK_INT_EQ(OPS->flow_mutate(ST, id, false, set_read_only, &yes, "carol", NULL), 0);
+    CHECK_INT_EQ(tams_store_flow_mutate(ST, id, false, set_read_only, &yes, "carol", NULL), 0);
     CHECK_INT_EQ(get_flow(2, &fs), 0);
     CHECK(fs.read_only);
     CHECK_INT_EQ(put_video(2, 1, 1280, "", &eff), TAMS_ERR_READONLY);
-    CHECK_INT_EQ(OPS->flow_mutate(ST, id, false, set_label, label_x, NULL, NULL),
+    CHECK_INT_EQ(tams_store_flow_mutate(ST, id, false, set_label, label_x, NULL, NULL),
                  TAMS_ERR_READONLY);
-    CHECK_INT_EQ(OPS->flow_delete(ST, id, &eff), TAMS_ERR_READONLY);
-    CHECK_INT_EQ(OPS->flow_mutate(ST, id, true, set_read_only, &no, "carol", NULL), 0);
+    CHECK_INT_EQ(tams_store_flow_delete(ST, id, &eff), TAMS_ERR_READONLY);
+    CHECK_INT_EQ(tams_store_flow_mutate(ST, id, true, set_read_only, &no, "carol", NULL), 0);
     CHECK_INT_EQ(get_flow(2, &fs), 0);
     CHECK(!fs.read_only);
 }
@@ -539,7 +538,7 @@ static void test_collections(void)
     CHECK_STR_EQ(ss.collby[0], s12);
 
     /* Deleting member 11 removes it from flow 12's document and rows. */
-    CHECK_INT_EQ(OPS->flow_delete(ST, m2, &eff), 0);
+    CHECK_INT_EQ(tams_store_flow_delete(ST, m2, &eff), 0);
     CHECK_INT_EQ(eff, TAMS_EFFECT_SOURCE_DELETED);
     CHECK_INT_EQ(get_source(11, &ss), TAMS_ERR_NOTFOUND);
     CHECK_INT_EQ(get_flow(12, &fs), 0);
@@ -547,19 +546,19 @@ static void test_collections(void)
     CHECK(strstr(fs.doc, m1) != NULL);
     CHECK_INT_EQ(get_source(12, &ss), 0);
     CHECK_INT_EQ(ss.ncoll, 1);
-    CHECK_INT_EQ(OPS->flow_delete(ST, m2, &eff), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_flow_delete(ST, m2, &eff), TAMS_ERR_NOTFOUND);
 
     /* Deleting the collector clears collected_by of its members. */
     {
         char id[37];
         fid(id, 12);
-        CHECK_INT_EQ(OPS->flow_delete(ST, id, &eff), 0);
+        CHECK_INT_EQ(tams_store_flow_delete(ST, id, &eff), 0);
         CHECK_INT_EQ(eff, TAMS_EFFECT_SOURCE_DELETED);
     }
     CHECK_INT_EQ(get_flow(10, &fs), 0);
     CHECK_INT_EQ(fs.ncollected_by, 1);
     /* Flow 10 goes: flow 13's collection becomes empty and its source stays (13 is in it). */
-    CHECK_INT_EQ(OPS->flow_delete(ST, m1, &eff), 0);
+    CHECK_INT_EQ(tams_store_flow_delete(ST, m1, &eff), 0);
     CHECK_INT_EQ(eff, 0);
     CHECK_INT_EQ(get_flow(13, &fs), 0);
     CHECK(strstr(fs.doc, "flow_collection") == NULL);
@@ -580,52 +579,53 @@ static void test_sources(void)
     sid(id, 1);
     CHECK_INT_EQ(get_source(1, &ss), 0);
     CHECK_STR_EQ(ss.label, "(null)");
-    CHECK_INT_EQ(OPS->source_set_prop(ST, id, TAMS_SOURCE_LABEL, "cam 1", "dave"), 0);
-    CHECK_INT_EQ(OPS->source_set_prop(ST, id, TAMS_SOURCE_DESCRIPTION, "desc", "dave"), 0);
+    CHECK_INT_EQ(tams_store_source_set_prop(ST, id, TAMS_SOURCE_LABEL, "cam 1", "dave"), 0);
+    CHECK_INT_EQ(tams_store_source_set_prop(ST, id, TAMS_SOURCE_DESCRIPTION, "desc", "dave"), 0);
     CHECK_INT_EQ(get_source(1, &ss), 0);
     CHECK_STR_EQ(ss.label, "cam 1");
     CHECK_STR_EQ(ss.updated_by, "dave");
-    CHECK_INT_EQ(OPS->source_set_prop(ST, "0000ffff-0000-4000-8000-00000000000a", TAMS_SOURCE_LABEL,
-                                      "x", NULL),
+    CHECK_INT_EQ(tams_store_source_set_prop(ST, "0000ffff-0000-4000-8000-00000000000a",
+                                            TAMS_SOURCE_LABEL, "x", NULL),
                  TAMS_ERR_NOTFOUND);
-    CHECK_INT_EQ(OPS->source_set_tag(ST, id, "site", "london", "erin"), 0);
-    CHECK_INT_EQ(OPS->source_set_tag(ST, id, "site", "paris", "erin"), 0);
+    CHECK_INT_EQ(tams_store_source_set_tag(ST, id, "site", "london", "erin"), 0);
+    CHECK_INT_EQ(tams_store_source_set_tag(ST, id, "site", "paris", "erin"), 0);
     CHECK_INT_EQ(get_source(1, &ss), 0);
     CHECK_INT_EQ(ss.ntags, 1);
     CHECK_STR_EQ(ss.tag0, "site=paris");
     CHECK_STR_EQ(ss.updated_by, "erin");
-    CHECK_INT_EQ(OPS->source_set_tag(ST, id, "nope", NULL, "erin"), TAMS_ERR_NOTFOUND);
-    CHECK_INT_EQ(OPS->source_set_tag(ST, "0000ffff-0000-4000-8000-00000000000a", "a", "b", NULL),
-                 TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_source_set_tag(ST, id, "nope", NULL, "erin"), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(
+        tams_store_source_set_tag(ST, "0000ffff-0000-4000-8000-00000000000a", "a", "b", NULL),
+        TAMS_ERR_NOTFOUND);
 
     /* Listing filters. */
     ss.calls = 0;
     f.label = "cam 1";
-    CHECK_INT_EQ(OPS->source_list(ST, &f, &page, source_seen_cb, &ss), 0);
+    CHECK_INT_EQ(tams_store_source_list(ST, &f, &page, source_seen_cb, &ss), 0);
     CHECK_INT_EQ(ss.calls, 1);
     f.label = NULL;
     tf[0] = (struct tams_tag_filter){.name = "site", .value = "paris"};
     f.tags = tf;
     f.ntags = 1;
     ss.calls = 0;
-    CHECK_INT_EQ(OPS->source_list(ST, &f, &page, source_seen_cb, &ss), 0);
+    CHECK_INT_EQ(tams_store_source_list(ST, &f, &page, source_seen_cb, &ss), 0);
     CHECK_INT_EQ(ss.calls, 1);
     tf[0] = (struct tams_tag_filter){.name = "site", .value = NULL, .exists = false};
     f.format = "urn:x-nmos:format:audio";
     ss.calls = 0;
-    CHECK_INT_EQ(OPS->source_list(ST, &f, &page, source_seen_cb, &ss), 0);
+    CHECK_INT_EQ(tams_store_source_list(ST, &f, &page, source_seen_cb, &ss), 0);
     CHECK_INT_EQ(ss.calls, 0);
     f.format = "urn:x-nmos:format:video";
-    CHECK_INT_EQ(OPS->source_list(ST, &f, &page, source_seen_cb, &ss), 0);
+    CHECK_INT_EQ(tams_store_source_list(ST, &f, &page, source_seen_cb, &ss), 0);
     CHECK(ss.calls > 0);
     CHECK(strcmp(ss.label, "cam 1") != 0); /* the tagged one is excluded */
 
-    CHECK_INT_EQ(OPS->source_set_tag(ST, id, "site", NULL, "erin"), 0);
+    CHECK_INT_EQ(tams_store_source_set_tag(ST, id, "site", NULL, "erin"), 0);
     CHECK_INT_EQ(get_source(1, &ss), 0);
     CHECK_INT_EQ(ss.ntags, 0);
 
     page.after = "bm90IGEgY3Vyc29y";
-    CHECK_INT_EQ(OPS->source_list(ST, NULL, &page, source_seen_cb, &ss), TAMS_ERR_BADPAGE);
+    CHECK_INT_EQ(tams_store_source_list(ST, NULL, &page, source_seen_cb, &ss), TAMS_ERR_BADPAGE);
     tams_buf_release(&next);
 }
 
@@ -711,32 +711,32 @@ static void test_flow_filters_and_timerange(void)
     CHECK_INT_EQ(count_flows(&f), 1);
 
     fid(id, 20);
-    CHECK_INT_EQ(OPS->flow_timerange(ST, id, NULL, &out), 0);
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, id, NULL, &out), 0);
     tams_timerange_format(&out, str);
     CHECK_STR_EQ(str, "[0:0_0:40]");
     CHECK_INT_EQ(tams_timerange_parse("[0:15_0:35)", 11, &tr), 0);
-    CHECK_INT_EQ(OPS->flow_timerange(ST, id, &tr, &out), 0);
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, id, &tr, &out), 0);
     tams_timerange_format(&out, str);
     CHECK_STR_EQ(str, "[0:10_0:40]");
     CHECK_INT_EQ(tams_timerange_parse("[0:20_0:30)", 11, &tr), 0);
-    CHECK_INT_EQ(OPS->flow_timerange(ST, id, &tr, &out), 0);
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, id, &tr, &out), 0);
     CHECK(tams_timerange_is_empty(&out));
     CHECK_INT_EQ(tams_timerange_parse("[0:5_0:12]", 10, &tr), 0);
-    CHECK_INT_EQ(OPS->flow_timerange(ST, id, &tr, &out), 0);
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, id, &tr, &out), 0);
     tams_timerange_format(&out, str);
     CHECK_STR_EQ(str, "[0:0_0:20)");
     CHECK_INT_EQ(tams_timerange_parse("()", 2, &tr), 0);
-    CHECK_INT_EQ(OPS->flow_timerange(ST, id, &tr, &out), 0);
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, id, &tr, &out), 0);
     CHECK(tams_timerange_is_empty(&out));
     fid(id, 23);
-    CHECK_INT_EQ(OPS->flow_timerange(ST, id, NULL, &out), 0);
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, id, NULL, &out), 0);
     CHECK(tams_timerange_is_empty(&out));
-    CHECK_INT_EQ(OPS->flow_timerange(ST, "0000ffff-0000-4000-8000-000000000000", NULL, &out),
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, "0000ffff-0000-4000-8000-000000000000", NULL, &out),
                  TAMS_ERR_NOTFOUND);
 
     /* Deleting a flow with segments removes them. */
     fid(id, 21);
-    CHECK_INT_EQ(OPS->flow_delete(ST, id, &eff), 0);
+    CHECK_INT_EQ(tams_store_flow_delete(ST, id, &eff), 0);
     CHECK_INT_EQ(eff, 0);
     CHECK_INT_EQ(tams_timerange_parse("[0:100_", 7, &tr), 0);
     CHECK_INT_EQ(count_flows(&f), 0);
@@ -750,8 +750,8 @@ static int nested_cb(void *ctx, const struct tams_flow_rec *rec)
     int *calls = ctx;
 
     (*calls)++;
-    CHECK_INT_EQ(OPS->flow_timerange(ST, rec->id, NULL, &out), 0);
-    CHECK_INT_EQ(OPS->flow_get(ST, rec->id, flow_seen_cb, &fs), 0);
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, rec->id, NULL, &out), 0);
+    CHECK_INT_EQ(tams_store_flow_get(ST, rec->id, flow_seen_cb, &fs), 0);
     return 0;
 }
 
@@ -764,8 +764,8 @@ static void test_nested_calls(void)
     int calls = 0;
 
     fid(id, 20);
-    CHECK_INT_EQ(OPS->flow_get(ST, id, nested_cb, &calls), 0);
-    CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, nested_cb, &calls), 0);
+    CHECK_INT_EQ(tams_store_flow_get(ST, id, nested_cb, &calls), 0);
+    CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, nested_cb, &calls), 0);
     CHECK(calls > 1);
     tams_buf_release(&next);
 }
@@ -794,7 +794,7 @@ static void test_paging(void)
     all.n = 0;
     for (;;) {
         l.n = 0;
-        CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, id_list_cb, &l), 0);
+        CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, id_list_cb, &l), 0);
         pages++;
         for (size_t i = 0; i < l.n; i++)
             snprintf(all.ids[all.n++], 37, "%s", l.ids[i]);
@@ -817,25 +817,25 @@ static void test_paging(void)
     /* Exactly one page's worth: no next key. */
     page.after = NULL;
     page.limit = 250;
-    CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, id_list_cb, &l), 0);
+    CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, id_list_cb, &l), 0);
     CHECK_INT_EQ(next.len, 0);
     /* A callback's non-zero result stops the listing and is returned. */
-    CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, stop_cb, NULL), 42);
+    CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, stop_cb, NULL), 42);
 
     /* Forged cursors. */
     page.limit = 100;
     page.after = "garbage!";
-    CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, id_list_cb, &l), TAMS_ERR_BADPAGE);
+    CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, id_list_cb, &l), TAMS_ERR_BADPAGE);
     page.after = "";
-    CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, id_list_cb, &l), TAMS_ERR_BADPAGE);
+    CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, id_list_cb, &l), TAMS_ERR_BADPAGE);
     tams_buf_reset(&after);
     CHECK_INT_EQ(tams_cursor_encode(&after, "flows", "' OR 1=1 --"), 0);
     page.after = after.data;
-    CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, id_list_cb, &l), TAMS_ERR_BADPAGE);
+    CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, id_list_cb, &l), TAMS_ERR_BADPAGE);
     tams_buf_reset(&after);
     CHECK_INT_EQ(tams_cursor_encode(&after, "sources", "00000001-0000-4000-8000-000000000000"), 0);
     page.after = after.data;
-    CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, id_list_cb, &l), TAMS_ERR_BADPAGE);
+    CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, id_list_cb, &l), TAMS_ERR_BADPAGE);
     tams_buf_release(&next);
     tams_buf_release(&after);
 }
@@ -847,15 +847,15 @@ static void test_busy(void)
     struct tams_buf v = TAMS_BUF_INIT(256);
     sqlite3 *db;
 
-    CHECK_INT_EQ(OPS->setting_set(ST, "k", "v"), 0);
+    CHECK_INT_EQ(tams_store_setting_set(ST, "k", "v"), 0);
     CHECK_INT_EQ(sqlite3_open(dbpath, &db), SQLITE_OK);
     CHECK_INT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-    CHECK_INT_EQ(OPS->setting_get(ST, "k", &v), 0);
+    CHECK_INT_EQ(tams_store_setting_get(ST, "k", &v), 0);
     CHECK_STR_EQ(v.data, "v");
     CHECK_INT_EQ(put_video(3000, 3000, 640, "", NULL), TAMS_ERR_UNAVAILABLE);
     CHECK_INT_EQ(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    CHECK_INT_EQ(OPS->setting_set(ST, "k", "w"), 0);
+    CHECK_INT_EQ(tams_store_setting_set(ST, "k", "w"), 0);
     tams_buf_release(&v);
 }
 
@@ -892,7 +892,7 @@ static void *worker(void *arg)
     fid(a, 2000);
     for (unsigned i = 0; i < ROUNDS; i++) {
         unsigned eff;
-        if (OPS->flow_mutate(ST, a, false, bump_counter, NULL, "worker", NULL))
+        if (tams_store_flow_mutate(ST, a, false, bump_counter, NULL, "worker", NULL))
             failures++;
         snprintf(extra, sizeof(extra), "\"label\":\"t%u-%u\",\"tags\":{\"who\":\"t%u-%u\"}", t, i,
                  t, i);
@@ -968,7 +968,7 @@ int main(void)
     RUN(test_paging);
     RUN(test_threads);
     RUN(test_busy);
-    tams_store_close(&h);
+    tams_store_close(store);
     {
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

@@ -17,11 +17,10 @@
 
 static char tmpdir[64];
 static char dbpath[128];
-static struct tams_store_handle h;
+static struct tams_store *store;
 static sqlite3 *raw; /* the test's own connection, for looking at rows */
 
-#define OPS (h.ops)
-#define ST (h.st)
+#define ST store
 
 static void fid(char out[37], unsigned n)
 {
@@ -55,7 +54,7 @@ static int put_flow(unsigned n, unsigned source)
     if (rc == 0)
         rc = tams_flow_index_build(doc, &idx, &why);
     if (rc == 0) {
-        rc = OPS->flow_put(ST, &idx, text, strlen(text), "alice", &eff, &why);
+        rc = tams_store_flow_put(ST, &idx, text, strlen(text), "alice", &eff, &why);
         tams_flow_index_release(&idx);
     }
     json_object_put(doc);
@@ -83,7 +82,7 @@ static int allocate1(unsigned flow, const char *id)
     char fl[37];
 
     fid(fl, flow);
-    return OPS->objects_allocate(ST, fl, STORAGE, &o, 1, NULL);
+    return tams_store_objects_allocate(ST, fl, STORAGE, &o, 1, NULL);
 }
 
 /* Segments [from, to) of flow (10 s each), object objs[i % nobjs]; uncontrolled when ext. */
@@ -101,7 +100,7 @@ static int add_segs(unsigned flow, int from, int to, const char *const *objs, in
         segs[n].object_id = objs[i % nobjs];
         segs[n].get_urls = ext ? "[{\"url\":\"http://x/y\"}]" : NULL;
     }
-    rc = OPS->segments_add(ST, fl, segs, (size_t)n, results, NULL, NULL);
+    rc = tams_store_segments_add(ST, fl, segs, (size_t)n, results, NULL, NULL);
     for (int i = 0; rc == 0 && i < n; i++)
         if (results[i])
             rc = results[i];
@@ -200,7 +199,7 @@ static int del(unsigned flow, const char *range, const char *object_id, bool del
         tr = tr_of(range);
         spec.timerange = &tr;
     }
-    return OPS->delete_start(ST, &spec, eff, got_req, g);
+    return tams_store_delete_start(ST, &spec, eff, got_req, g);
 }
 
 static void test_delete_segments_now(void)
@@ -278,12 +277,12 @@ static void test_deferred_flow_delete(void)
     CHECK(g.delete_flow && !g.expiry && !g.error);
     CHECK_INT_EQ(nsegs(10), 40); /* nothing yet */
     /* Hidden at once. */
-    CHECK_INT_EQ(OPS->flow_get(ST, fl, count_flow, &n), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_flow_get(ST, fl, count_flow, &n), TAMS_ERR_NOTFOUND);
     f.source_id = "0000000a-0000-4000-8000-00000000000a";
-    CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, count_flow, &n), 0);
+    CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, count_flow, &n), 0);
     CHECK_INT_EQ(n, 1); /* flow 11 only */
     n = 0;
-    CHECK_INT_EQ(OPS->segments_list(ST, fl, NULL, &page, count_seg, &n), 0);
+    CHECK_INT_EQ(tams_store_segments_list(ST, fl, NULL, &page, count_seg, &n), 0);
     CHECK_INT_EQ(n, 0);
     CHECK_INT_EQ(add_segs(10, 50, 51, objs, 1, false), TAMS_ERR_NOTFOUND);
     CHECK_INT_EQ(del(10, NULL, NULL, true, 39, &eff, &g2), TAMS_ERR_NOTFOUND);
@@ -291,15 +290,15 @@ static void test_deferred_flow_delete(void)
     CHECK_INT_EQ(put_flow(12, 12), 0);
     (void)why;
     /* Worker steps of 7: status started and the remaining range shrinks. */
-    CHECK_INT_EQ(OPS->delete_requests_step(ST, 7, 3600, &worked), 0);
+    CHECK_INT_EQ(tams_store_delete_requests_step(ST, 7, 3600, &worked), 0);
     CHECK(worked);
     tams_clock_now_rfc3339(now);
-    CHECK_INT_EQ(OPS->delete_request_get(ST, g.id, now, got_req, &g2), 0);
+    CHECK_INT_EQ(tams_store_delete_request_get(ST, g.id, now, got_req, &g2), 0);
     CHECK_STR_EQ(g2.status, "started");
     CHECK_STR_EQ(g2.remaining, "[70:0_400:0)");
     CHECK_INT_EQ(nsegs(10), 33);
     while (worked && steps++ < 100)
-        CHECK_INT_EQ(OPS->delete_requests_step(ST, 7, 3600, &worked), 0);
+        CHECK_INT_EQ(tams_store_delete_requests_step(ST, 7, 3600, &worked), 0);
     CHECK(!worked);
     CHECK_INT_EQ(nsegs(10), 0);
     CHECK_INT_EQ(q_int("SELECT count(*) FROM flows WHERE id = ?1", fl), 0);
@@ -307,16 +306,16 @@ static void test_deferred_flow_delete(void)
     CHECK_INT_EQ(stamped("df-a"), 0);
     CHECK_INT_EQ(stamped("df-b"), 1);
     CHECK_INT_EQ(stamped("df-c"), 1);
-    CHECK_INT_EQ(OPS->delete_request_get(ST, g.id, now, got_req, &g2), 0);
+    CHECK_INT_EQ(tams_store_delete_request_get(ST, g.id, now, got_req, &g2), 0);
     CHECK_STR_EQ(g2.status, "done");
     CHECK_STR_EQ(g2.remaining, "()");
     CHECK(g2.expiry);
     g2.n = 0;
-    CHECK_INT_EQ(OPS->delete_requests_list(ST, now, got_req, &g2), 0);
+    CHECK_INT_EQ(tams_store_delete_requests_list(ST, now, got_req, &g2), 0);
     CHECK(g2.n >= 1);
     /* The id is free again. */
     CHECK_INT_EQ(put_flow(10, 10), 0);
-    CHECK_INT_EQ(OPS->delete_request_get(ST, "nope", now, got_req, &g2), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_delete_request_get(ST, "nope", now, got_req, &g2), TAMS_ERR_NOTFOUND);
     tams_buf_release(&why);
 }
 
@@ -336,17 +335,17 @@ static void test_deferred_segments_and_expiry(void)
     CHECK_STR_EQ(g.to_delete, "[100:0_200:0)");
     CHECK(!g.delete_flow);
     while (worked && steps++ < 100)
-        CHECK_INT_EQ(OPS->delete_requests_step(ST, 4, 1, &worked), 0);
+        CHECK_INT_EQ(tams_store_delete_requests_step(ST, 4, 1, &worked), 0);
     CHECK_INT_EQ(nsegs(20), 20);
     CHECK_INT_EQ(refcount("dx-a", 20), 20);
     tams_clock_now_rfc3339(now);
-    CHECK_INT_EQ(OPS->delete_request_get(ST, g.id, now, got_req, &g2), 0);
+    CHECK_INT_EQ(tams_store_delete_request_get(ST, g.id, now, got_req, &g2), 0);
     CHECK_STR_EQ(g2.status, "done");
     /* Expired (ttl 1 s): 404, then purged by the next step. */
     tams_clock_rfc3339(tams_clock_wall_us() + 2000000, later);
-    CHECK_INT_EQ(OPS->delete_request_get(ST, g.id, later, got_req, &g2), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_delete_request_get(ST, g.id, later, got_req, &g2), TAMS_ERR_NOTFOUND);
     sleep(2);
-    CHECK_INT_EQ(OPS->delete_requests_step(ST, 4, 1, &worked), 0);
+    CHECK_INT_EQ(tams_store_delete_requests_step(ST, 4, 1, &worked), 0);
     CHECK_INT_EQ(q_int("SELECT count(*) FROM deletion_requests WHERE id = ?1", g.id), 0);
 }
 
@@ -380,10 +379,10 @@ static void test_gc(void)
     size_t taken;
 
     /* Drain what earlier tests left. */
-    CHECK_INT_EQ(OPS->gc_collect(ST, &now, &taken), 0);
-    CHECK_INT_EQ(OPS->gc_trash_list(ST, 100, got_trash, &t), 0);
+    CHECK_INT_EQ(tams_store_gc_collect(ST, &now, &taken), 0);
+    CHECK_INT_EQ(tams_store_gc_trash_list(ST, 100, got_trash, &t), 0);
     for (int i = 0; i < t.n && i < 16; i++)
-        CHECK_INT_EQ(OPS->gc_trash_done(ST, t.ids[i]), 0);
+        CHECK_INT_EQ(tams_store_gc_trash_done(ST, t.ids[i]), 0);
     memset(&t, 0, sizeof(t));
 
     CHECK_INT_EQ(put_flow(30, 30), 0);
@@ -396,27 +395,27 @@ static void test_gc(void)
     CHECK_INT_EQ(add_segs(30, 2, 3, shared, 1, false), 0);
     CHECK_INT_EQ(add_segs(31, 0, 1, shared, 1, false), 0);
     /* Referenced objects are never taken, whatever the grace. */
-    CHECK_INT_EQ(OPS->gc_collect(ST, &now, &taken), 0);
+    CHECK_INT_EQ(tams_store_gc_collect(ST, &now, &taken), 0);
     CHECK_INT_EQ(taken, 1); /* gc-unused: allocated, never used */
     CHECK_INT_EQ(q_int("SELECT count(*) FROM objects WHERE id = ?1", "gc-unused"), 0);
     CHECK_INT_EQ(del(30, NULL, NULL, false, 100, &eff, &g), 0);
     /* Within the grace: nothing. */
-    CHECK_INT_EQ(OPS->gc_collect(ST, &keep, &taken), 0);
+    CHECK_INT_EQ(tams_store_gc_collect(ST, &keep, &taken), 0);
     CHECK_INT_EQ(taken, 0);
-    CHECK_INT_EQ(OPS->gc_collect(ST, &now, &taken), 0);
+    CHECK_INT_EQ(tams_store_gc_collect(ST, &now, &taken), 0);
     CHECK_INT_EQ(taken, 2); /* gc-ctl and gc-ext; gc-shared is still used by flow 31 */
     CHECK_INT_EQ(q_int("SELECT count(*) FROM objects WHERE id = ?1", "gc-ext"), 0);
     CHECK_INT_EQ(q_int("SELECT count(*) FROM objects WHERE id = ?1", "gc-ctl"), 0);
     CHECK_INT_EQ(q_int("SELECT count(*) FROM objects WHERE id = ?1", "gc-shared"), 1);
     /* Trash: the controlled ones only (gc-unused, gc-ctl); uncontrolled media is not ours. */
-    CHECK_INT_EQ(OPS->gc_trash_list(ST, 100, got_trash, &t), 0);
+    CHECK_INT_EQ(tams_store_gc_trash_list(ST, 100, got_trash, &t), 0);
     CHECK_INT_EQ(t.n, 2);
     CHECK_STR_EQ(t.objs[0], "gc-unused");
     CHECK_STR_EQ(t.objs[1], "gc-ctl");
-    CHECK_INT_EQ(OPS->gc_trash_retry(ST, t.ids[0], 3600), 0);
-    CHECK_INT_EQ(OPS->gc_trash_done(ST, t.ids[1]), 0);
+    CHECK_INT_EQ(tams_store_gc_trash_retry(ST, t.ids[0], 3600), 0);
+    CHECK_INT_EQ(tams_store_gc_trash_done(ST, t.ids[1]), 0);
     memset(&t, 0, sizeof(t));
-    CHECK_INT_EQ(OPS->gc_trash_list(ST, 100, got_trash, &t), 0);
+    CHECK_INT_EQ(tams_store_gc_trash_list(ST, 100, got_trash, &t), 0);
     CHECK_INT_EQ(t.n, 0); /* one postponed, one done */
     CHECK_INT_EQ(q_int("SELECT count(*) FROM object_trash", NULL), 1);
 }
@@ -430,14 +429,14 @@ int main(void)
     tams_assert(mkdtemp(tmpdir) != NULL);
     snprintf(dbpath, sizeof(dbpath), "%s/tams.db", tmpdir);
     snprintf(url, sizeof(url), "sqlite:%s", dbpath);
-    tams_assert(tams_store_open(&h, url, tmpdir, &why) == 0);
+    tams_assert(tams_store_open(&store, url, tmpdir, 0, &why) == 0);
     tams_assert(sqlite3_open(dbpath, &raw) == SQLITE_OK);
     RUN(test_delete_segments_now);
     RUN(test_deferred_flow_delete);
     RUN(test_deferred_segments_and_expiry);
     RUN(test_gc);
     sqlite3_close(raw);
-    tams_store_close(&h);
+    tams_store_close(store);
     unlink(dbpath);
     snprintf(url, sizeof(url), "%s/tams.db-wal", tmpdir);
     unlink(url);

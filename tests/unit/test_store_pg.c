@@ -17,11 +17,10 @@
 #include <pthread.h>
 #include <unistd.h>
 
-static struct tams_store_handle h;
+static struct tams_store *store;
 static char base_url[1024], url[1200], schema[32];
 
-#define OPS (h.ops)
-#define ST (h.st)
+#define ST store
 
 static void fid(char out[37], unsigned n)
 {
@@ -81,7 +80,7 @@ static int put_doc(unsigned n, unsigned src, const char *format, const char *ext
     if (rc == 0)
         rc = tams_flow_index_build(doc, &idx, why);
     if (rc == 0) {
-        rc = OPS->flow_put(ST, &idx, b.data, b.len, "alice", effects, why);
+        rc = tams_store_flow_put(ST, &idx, b.data, b.len, "alice", effects, why);
         tams_flow_index_release(&idx);
     }
     json_object_put(doc);
@@ -142,22 +141,22 @@ static int obj_cb(void *ctx, const struct tams_object_rec *rec)
 
 static void test_open_twice_and_settings(void)
 {
-    struct tams_store_handle h2;
+    struct tams_store *h2 = NULL;
     struct tams_buf why = TAMS_BUF_INIT(1024), v = TAMS_BUF_INIT(1024);
 
     /* A second open finds the schema current and applies nothing. */
-    CHECK_INT_EQ(tams_store_open(&h2, url, "", &why), 0);
-    CHECK_STR_EQ(h2.ops->name, "postgresql");
-    CHECK_INT_EQ(h2.ops->ping(h2.st), 0);
-    tams_store_close(&h2);
-    CHECK_INT_EQ(OPS->setting_get(ST, "name", &v), TAMS_ERR_NOTFOUND);
-    CHECK_INT_EQ(OPS->setting_set(ST, "name", "Studio"), 0);
-    CHECK_INT_EQ(OPS->setting_set(ST, "name", "Studio B"), 0);
-    CHECK_INT_EQ(OPS->setting_get(ST, "name", &v), 0);
+    CHECK_INT_EQ(tams_store_open(&h2, url, "", 3, &why), 0);
+    CHECK_STR_EQ(tams_store_name(h2), "postgresql");
+    CHECK_INT_EQ(tams_store_ping(h2), 0);
+    tams_store_close(h2);
+    CHECK_INT_EQ(tams_store_setting_get(ST, "name", &v), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_setting_set(ST, "name", "Studio"), 0);
+    CHECK_INT_EQ(tams_store_setting_set(ST, "name", "Studio B"), 0);
+    CHECK_INT_EQ(tams_store_setting_get(ST, "name", &v), 0);
     CHECK_STR_EQ(v.data, "Studio B");
-    CHECK_INT_EQ(OPS->setting_set(ST, "name", NULL), 0);
+    CHECK_INT_EQ(tams_store_setting_set(ST, "name", NULL), 0);
     tams_buf_reset(&v);
-    CHECK_INT_EQ(OPS->setting_get(ST, "name", &v), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_setting_get(ST, "name", &v), TAMS_ERR_NOTFOUND);
     tams_buf_release(&why);
     tams_buf_release(&v);
 }
@@ -180,7 +179,7 @@ static void test_flows(void)
                  0);
     CHECK_INT_EQ(eff, TAMS_EFFECT_CREATED);
     fid(id, 1);
-    CHECK_INT_EQ(OPS->flow_get(ST, id, flow_cb, &s), 0);
+    CHECK_INT_EQ(tams_store_flow_get(ST, id, flow_cb, &s), 0);
     CHECK(strstr(s.doc, "\"label\":\"x/y\"") != NULL);
     CHECK_INT_EQ(s.ncoll, 1);
     /* Another format for the same source: VALIDATION naming it. */
@@ -202,7 +201,7 @@ static void test_flows(void)
     CHECK_INT_EQ(put_video(5, 5, "\"read_only\":true", &eff), 0);
     CHECK_INT_EQ(put_doc(5, 5, "urn:x-nmos:format:video", "", &eff, &why), TAMS_ERR_READONLY);
     fid(id, 5);
-    CHECK_INT_EQ(OPS->flow_delete(ST, id, &eff), TAMS_ERR_READONLY);
+    CHECK_INT_EQ(tams_store_flow_delete(ST, id, &eff), TAMS_ERR_READONLY);
     /* Listing, paging, filters. */
     {
         struct tams_buf next = TAMS_BUF_INIT(1024);
@@ -212,38 +211,38 @@ static void test_flows(void)
 
         f.frame_width = f.frame_height = -1;
         memset(&s, 0, sizeof(s));
-        CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, flow_cb, &s), 0);
+        CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, flow_cb, &s), 0);
         CHECK_INT_EQ(s.n, 2);
         CHECK(next.len > 0);
         char *after = tams_strdup(next.data);
         page.after = after;
-        CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, flow_cb, &s), 0);
+        CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, flow_cb, &s), 0);
         CHECK_INT_EQ(s.n, 3);
         CHECK_INT_EQ(next.len, 0);
         fid(id, 1);
         CHECK_STR_EQ(s.ids[0], id);
         tams_free(after);
         page.after = "bm90IGEgY3Vyc29y";
-        CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, flow_cb, &s), TAMS_ERR_BADPAGE);
+        CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, flow_cb, &s), TAMS_ERR_BADPAGE);
         page.after = NULL;
         f.tags = &tag;
         f.ntags = 1;
         memset(&s, 0, sizeof(s));
-        CHECK_INT_EQ(OPS->flow_list(ST, &f, &page, flow_cb, &s), 0);
+        CHECK_INT_EQ(tams_store_flow_list(ST, &f, &page, flow_cb, &s), 0);
         CHECK_INT_EQ(s.n, 0); /* flow 1 was replaced without tags */
         tams_buf_release(&next);
     }
     /* Deleting the member takes it out of the collector; the last flow takes its source. */
     fid(id, 1);
-    CHECK_INT_EQ(OPS->flow_delete(ST, id, &eff), 0);
+    CHECK_INT_EQ(tams_store_flow_delete(ST, id, &eff), 0);
     CHECK_INT_EQ(eff, 0);
     fid(id, 2);
     memset(&s, 0, sizeof(s));
-    CHECK_INT_EQ(OPS->flow_get(ST, id, flow_cb, &s), 0);
+    CHECK_INT_EQ(tams_store_flow_get(ST, id, flow_cb, &s), 0);
     CHECK(strstr(s.doc, "flow_collection") == NULL);
-    CHECK_INT_EQ(OPS->flow_delete(ST, id, &eff), 0);
+    CHECK_INT_EQ(tams_store_flow_delete(ST, id, &eff), 0);
     CHECK_INT_EQ(eff, TAMS_EFFECT_SOURCE_DELETED);
-    CHECK_INT_EQ(OPS->flow_get(ST, id, flow_cb, &s), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_flow_get(ST, id, flow_cb, &s), TAMS_ERR_NOTFOUND);
     tams_buf_release(&why);
 }
 
@@ -271,17 +270,18 @@ static void test_segments(void)
 
     CHECK_INT_EQ(put_video(10, 10, "", &eff), 0);
     fid(id, 10);
-    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-1", objs, 2, &whys[0]), 0);
-    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-1", objs, 1, &whys[0]), TAMS_ERR_VALIDATION);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, id, "store-1", objs, 2, &whys[0]), 0);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, id, "store-1", objs, 1, &whys[0]),
+                 TAMS_ERR_VALIDATION);
     for (int i = 0; i < 4; i++)
         seg(&segs[i], i * 10, i * 10 + 9, i < 2 ? "obj-a" : "obj-b");
     segs[3].tr.lo = 25; /* overlaps segment 2 */
-    CHECK_INT_EQ(OPS->segments_add(ST, id, segs, 4, results, whys, NULL), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, id, segs, 4, results, whys, NULL), 0);
     CHECK_INT_EQ(results[0], 0);
     CHECK_INT_EQ(results[2], 0);
     CHECK_INT_EQ(results[3], TAMS_ERR_VALIDATION);
     CHECK(strstr(whys[3].data, "overlaps") != NULL);
-    CHECK_INT_EQ(OPS->flow_timerange(ST, id, NULL, &tr), 0);
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, id, NULL, &tr), 0);
     CHECK_INT_EQ(tr.lo, 0);
     CHECK_INT_EQ(tr.hi, 29);
     {
@@ -290,13 +290,13 @@ static void test_segments(void)
         struct tams_segment_filter f = {.reverse = true};
         struct tams_timerange within = {5, 15, true, true};
 
-        CHECK_INT_EQ(OPS->segments_list(ST, id, &f, &page, seg_cb, &s), 0);
+        CHECK_INT_EQ(tams_store_segments_list(ST, id, &f, &page, seg_cb, &s), 0);
         CHECK_INT_EQ(s.n, 2);
         CHECK_INT_EQ(s.lo[0], 20);
         CHECK_INT_EQ(s.lo[1], 10);
         char *after = tams_strdup(next.data);
         page.after = after;
-        CHECK_INT_EQ(OPS->segments_list(ST, id, &f, &page, seg_cb, &s), 0);
+        CHECK_INT_EQ(tams_store_segments_list(ST, id, &f, &page, seg_cb, &s), 0);
         CHECK_INT_EQ(s.n, 3);
         CHECK_INT_EQ(s.lo[2], 0);
         CHECK_INT_EQ(next.len, 0);
@@ -305,16 +305,16 @@ static void test_segments(void)
         f.reverse = false;
         f.timerange = &within;
         memset(&s, 0, sizeof(s));
-        CHECK_INT_EQ(OPS->segments_list(ST, id, &f, &page, seg_cb, &s), 0);
+        CHECK_INT_EQ(tams_store_segments_list(ST, id, &f, &page, seg_cb, &s), 0);
         CHECK_INT_EQ(s.n, 2); /* [0,9] reaches 5, [10,19] starts before 15 */
         CHECK_INT_EQ(s.lo[0], 0);
         tams_buf_release(&next);
     }
     memset(&s, 0, sizeof(s));
-    CHECK_INT_EQ(OPS->object_get(ST, "obj-a", NULL, obj_cb, &s), 0);
+    CHECK_INT_EQ(tams_store_object_get(ST, "obj-a", NULL, obj_cb, &s), 0);
     CHECK_INT_EQ(s.n, 1);
     CHECK_STR_EQ(s.first, id);
-    CHECK_INT_EQ(OPS->object_get(ST, "nope", NULL, obj_cb, &s), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_object_get(ST, "nope", NULL, obj_cb, &s), TAMS_ERR_NOTFOUND);
     for (int i = 0; i < 4; i++)
         tams_buf_release(&whys[i]);
 }
@@ -340,11 +340,12 @@ static void test_unregistered(void)
     fid(id, 30);
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(odd); i++)
         objs[i] = (struct tams_object_alloc){odd[i], "key"};
-    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-2", objs, TAMS_ARRAY_SIZE(odd), &why), 0);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, id, "store-2", objs, TAMS_ARRAY_SIZE(odd), &why),
+                 0);
     seg(&sg, 0, 9, odd[1]); /* registered: no longer reported */
-    CHECK_INT_EQ(OPS->segments_add(ST, id, &sg, 1, &result, &why, NULL), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, id, &sg, 1, &result, &why, NULL), 0);
     CHECK_INT_EQ(result, 0);
-    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, TAMS_ARRAY_SIZE(ask), unreg_cb, &u), 0);
+    CHECK_INT_EQ(tams_store_objects_unregistered(ST, ask, TAMS_ARRAY_SIZE(ask), unreg_cb, &u), 0);
     CHECK_INT_EQ(u.n, 6);
     qsort(u.ids, u.n, sizeof(u.ids[0]), cmp_id);
     CHECK_STR_EQ(u.ids[0], "");
@@ -356,8 +357,8 @@ static void test_unregistered(void)
     CHECK_STR_EQ(u.flow, id);
     CHECK_STR_EQ(u.storage, "store-2");
     u.n = 0;
-    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, 0, unreg_cb, &u), 0);
-    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, 1, unreg_cb, &u), 0);
+    CHECK_INT_EQ(tams_store_objects_unregistered(ST, ask, 0, unreg_cb, &u), 0);
+    CHECK_INT_EQ(tams_store_objects_unregistered(ST, ask, 1, unreg_cb, &u), 0);
     CHECK_INT_EQ(u.n, 0);
     tams_buf_release(&why);
 }
@@ -408,8 +409,8 @@ static void test_segments_in_one_statement(void)
     fid(other, 41);
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(odd); i++)
         objs[i] = (struct tams_object_alloc){odd[i], "key"};
-    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-1", objs, 4, &whys[0]), 0);
-    CHECK_INT_EQ(OPS->objects_allocate(ST, other, "store-1", &objs[4], 1, &whys[0]), 0);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, id, "store-1", objs, 4, &whys[0]), 0);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, other, "store-1", &objs[4], 1, &whys[0]), 0);
     seg(&segs[0], 0, 9, odd[0]);
     segs[0].has = TAMS_SEG_TS_OFFSET;
     segs[0].ts_offset = -7;
@@ -424,7 +425,7 @@ static void test_segments_in_one_statement(void)
     seg(&segs[7], INT64_MIN, 59, odd[2]); /* unbounded: refused before the database */
     seg(&segs[8], 60, 69, odd[1]);        /* item 3 failed, so its object is free here */
     seg(&segs[9], 70, 79, odd[4]);        /* allocated for the other flow */
-    CHECK_INT_EQ(OPS->segments_add(ST, id, segs, 10, results, whys, NULL), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, id, segs, 10, results, whys, NULL), 0);
     CHECK_INT_EQ(results[0], 0);
     CHECK_INT_EQ(results[1], 0);
     CHECK_INT_EQ(results[2], 0);
@@ -438,7 +439,7 @@ static void test_segments_in_one_statement(void)
     CHECK_INT_EQ(results[8], 0);
     CHECK_INT_EQ(results[9], TAMS_ERR_VALIDATION);
     CHECK(strstr(whys[9].data, "allocated for another flow") != NULL);
-    CHECK_INT_EQ(OPS->segments_list(ST, id, NULL, NULL, seg_full_cb, &s), 0);
+    CHECK_INT_EQ(tams_store_segments_list(ST, id, NULL, NULL, seg_full_cb, &s), 0);
     CHECK_INT_EQ(s.n, 6);
     CHECK_STR_EQ(s.obj[0], odd[0]);
     CHECK_INT_EQ(s.has[0], TAMS_SEG_TS_OFFSET);
@@ -454,13 +455,13 @@ static void test_segments_in_one_statement(void)
     CHECK_STR_EQ(s.obj[5], odd[1]);
     CHECK_INT_EQ(s.lo[5], 60);
     /* Registered objects are objects now, the external one too, each referenced by the flow. */
-    CHECK_INT_EQ(OPS->object_get(ST, odd[0], NULL, obj_cb, &o), 0);
-    CHECK_INT_EQ(OPS->object_get(ST, ext, NULL, obj_cb, &o), 0);
-    CHECK_INT_EQ(OPS->object_get(ST, "null", NULL, obj_cb, &o), 0);
+    CHECK_INT_EQ(tams_store_object_get(ST, odd[0], NULL, obj_cb, &o), 0);
+    CHECK_INT_EQ(tams_store_object_get(ST, ext, NULL, obj_cb, &o), 0);
+    CHECK_INT_EQ(tams_store_object_get(ST, "null", NULL, obj_cb, &o), 0);
     CHECK_INT_EQ(o.n, 3);
     CHECK_STR_EQ(o.ids[0], id);
     CHECK_STR_EQ(o.ids[2], id);
-    CHECK_INT_EQ(OPS->object_get(ST, odd[4], NULL, obj_cb, &o), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_object_get(ST, odd[4], NULL, obj_cb, &o), TAMS_ERR_NOTFOUND);
     for (int i = 0; i < 10; i++)
         tams_buf_release(&whys[i]);
 }
@@ -480,14 +481,16 @@ static void test_allocate_all_or_nothing(void)
 
     CHECK_INT_EQ(put_video(50, 50, "", &eff), 0);
     fid(id, 50);
-    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-2", first, 2, &why), 0);
-    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-2", clash, 3, &why), TAMS_ERR_VALIDATION);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, id, "store-2", first, 2, &why), 0);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, id, "store-2", clash, 3, &why),
+                 TAMS_ERR_VALIDATION);
     CHECK(strstr(why.data, "object id 'al \"2\"' already exists") != NULL);
     tams_buf_reset(&why);
-    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-2", twice, 3, &why), TAMS_ERR_VALIDATION);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, id, "store-2", twice, 3, &why),
+                 TAMS_ERR_VALIDATION);
     CHECK(strstr(why.data, "object id 'al-6' already exists") != NULL);
-    CHECK_INT_EQ(OPS->objects_allocate(ST, id, "store-2", first, 0, &why), 0);
-    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, TAMS_ARRAY_SIZE(ask), unreg_cb, &u), 0);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, id, "store-2", first, 0, &why), 0);
+    CHECK_INT_EQ(tams_store_objects_unregistered(ST, ask, TAMS_ARRAY_SIZE(ask), unreg_cb, &u), 0);
     CHECK_INT_EQ(u.n, 2); /* only the first allocation's */
     CHECK_STR_EQ(u.storage, "store-2");
     tams_buf_release(&why);
@@ -548,9 +551,8 @@ int main(void)
     snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
              schema);
     CHECK_INT_EQ(admin(sql), 0);
-    tams_store_set_pool_size(3);
-    CHECK_INT_EQ(tams_store_open(&h, url, "", &why), 0);
-    if (!h.st) {
+    CHECK_INT_EQ(tams_store_open(&store, url, "", 3, &why), 0);
+    if (!store) {
         fprintf(stderr, "cannot open the store: %s\n", why.data);
         return check_report();
     }
@@ -561,7 +563,7 @@ int main(void)
     RUN(test_segments_in_one_statement);
     RUN(test_allocate_all_or_nothing);
     RUN(test_concurrent_writers);
-    tams_store_close(&h);
+    tams_store_close(store);
     snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);
     CHECK_INT_EQ(admin(sql), 0);
     tams_buf_release(&why);

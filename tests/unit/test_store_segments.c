@@ -17,13 +17,12 @@
 
 static char tmpdir[64];
 static char dbpath[128];
-static struct tams_store_handle h;
+static struct tams_store *store;
 static sqlite3 *store_db; /* the store's own connection (this thread's), for query plans */
 static sqlite3 *raw;      /* the test's connection, for looking at rows directly */
 static bool capture_next;
 
-#define OPS (h.ops)
-#define ST (h.st)
+#define ST store
 
 /* ---- helpers (flow helpers as in test_store.c) -------------------------------------------- */
 
@@ -47,7 +46,7 @@ static int put_json(const char *text)
     if (rc == 0)
         rc = tams_flow_index_build(doc, &idx, &why);
     if (rc == 0) {
-        rc = OPS->flow_put(ST, &idx, text, strlen(text), "alice", &eff, &why);
+        rc = tams_store_flow_put(ST, &idx, text, strlen(text), "alice", &eff, &why);
         tams_flow_index_release(&idx);
     }
     if (rc)
@@ -107,7 +106,8 @@ static int allocate(unsigned flow, const char *const *ids, size_t n, struct tams
         objs[i].id = ids[i];
         objs[i].key = keys[i];
     }
-    return OPS->objects_allocate(ST, fl, "5e0b8f4e-3c1a-4a5e-9f6b-2d7c8e9f0a1b", objs, n, why);
+    return tams_store_objects_allocate(ST, fl, "5e0b8f4e-3c1a-4a5e-9f6b-2d7c8e9f0a1b", objs, n,
+                                       why);
 }
 
 static int allocate1(unsigned flow, const char *id)
@@ -126,7 +126,7 @@ static int add1(unsigned flow, struct tams_timerange tr, const char *object_id,
     fid(fl, flow);
     if (why)
         tams_buf_reset(why);
-    rc = OPS->segments_add(ST, fl, &seg, 1, &result, why, "bob");
+    rc = tams_store_segments_add(ST, fl, &seg, 1, &result, why, "bob");
     CHECK(rc == 0 || rc == result);
     return rc ? rc : result;
 }
@@ -185,7 +185,7 @@ static int list_all(unsigned flow, const struct tams_segment_filter *f, int limi
     for (;;) {
         size_t before = out->n;
 
-        rc = OPS->segments_list(ST, fl, f, &page, seen_cb, out);
+        rc = tams_store_segments_list(ST, fl, f, &page, seen_cb, out);
         if (rc)
             break;
         ++*pages;
@@ -257,7 +257,7 @@ static int obj_cb(void *ctx, const struct tams_object_rec *rec)
 static int get_object(const char *id, struct obj_seen *o)
 {
     memset(o, 0, sizeof(*o));
-    return OPS->object_get(ST, id, NULL, obj_cb, o);
+    return tams_store_object_get(ST, id, NULL, obj_cb, o);
 }
 
 static int flow_upd_cb(void *ctx, const struct tams_flow_rec *rec)
@@ -273,7 +273,7 @@ static const char *segments_updated_of(unsigned flow, char out[64])
 
     fid(fl, flow);
     out[0] = '\0';
-    CHECK_INT_EQ(OPS->flow_get(ST, fl, flow_upd_cb, out), 0);
+    CHECK_INT_EQ(tams_store_flow_get(ST, fl, flow_upd_cb, out), 0);
     return out;
 }
 
@@ -337,7 +337,7 @@ static void test_batch(void)
         tams_buf_init(&whys[i], 1024);
     }
     fid(fl, 3);
-    CHECK_INT_EQ(OPS->segments_add(ST, fl, segs, 7, results, whys, "bob"), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, fl, segs, 7, results, whys, "bob"), 0);
     CHECK_INT_EQ(results[0], 0);
     CHECK_INT_EQ(results[1], TAMS_ERR_VALIDATION); /* overlaps item 0 of the same batch */
     CHECK(strstr(whys[1].data, "overlaps segment [0:0_10:0)") != NULL);
@@ -367,10 +367,10 @@ static void test_batch(void)
     /* A batch where everything fails leaves segments_updated alone; whys may be NULL. */
     CHECK_INT_EQ(put_flow(4, true), 0);
     fid(fl, 4);
-    CHECK_INT_EQ(OPS->segments_add(ST, fl, &segs[4], 1, results, NULL, "bob"), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, fl, &segs[4], 1, results, NULL, "bob"), 0);
     CHECK_INT_EQ(results[0], TAMS_ERR_VALIDATION);
     CHECK_STR_EQ(segments_updated_of(4, upd), "(null)");
-    CHECK_INT_EQ(OPS->segments_add(ST, fl, segs, 0, results, NULL, "bob"), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, fl, segs, 0, results, NULL, "bob"), 0);
     for (size_t i = 0; i < 7; i++)
         tams_buf_release(&whys[i]);
 }
@@ -422,13 +422,13 @@ static void test_batch_around_the_tail(void)
     {
         char fl[37];
         fid(fl, 13);
-        CHECK_INT_EQ(OPS->segments_add(ST, fl, segs, 3, results, NULL, "bob"), 0);
+        CHECK_INT_EQ(tams_store_segments_add(ST, fl, segs, 3, results, NULL, "bob"), 0);
         for (size_t i = 0; i < 8; i++) {
             memset(&segs[i], 0, sizeof(segs[i]));
             segs[i].tr = far(tr_of(tr[i]));
             segs[i].object_id = ob[3 + i];
         }
-        CHECK_INT_EQ(OPS->segments_add(ST, fl, segs, 8, results, NULL, "bob"), 0);
+        CHECK_INT_EQ(tams_store_segments_add(ST, fl, segs, 8, results, NULL, "bob"), 0);
     }
     for (size_t i = 0; i < 8; i++)
         CHECK_INT_EQ(results[i], want[i]);
@@ -463,7 +463,7 @@ static void *holder_run(void *arg)
     char fl[37];
 
     fid(fl, 70);
-    CHECK_INT_EQ(OPS->flow_mutate(ST, fl, false, hold_the_write, arg, "carol", NULL), 0);
+    CHECK_INT_EQ(tams_store_flow_mutate(ST, fl, false, hold_the_write, arg, "carol", NULL), 0);
     return NULL;
 }
 
@@ -494,29 +494,30 @@ static void test_flow_checks(void)
     bool yes = true, no = false;
 
     fid(fl, 0xdead);
-    CHECK_INT_EQ(OPS->segments_add(ST, fl, &seg, 1, &result, &why, "bob"), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_segments_add(ST, fl, &seg, 1, &result, &why, "bob"), TAMS_ERR_NOTFOUND);
     CHECK_INT_EQ(result, TAMS_ERR_NOTFOUND);
-    CHECK_INT_EQ(OPS->objects_allocate(ST, fl, NULL, &obj, 1, NULL), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, fl, NULL, &obj, 1, NULL), TAMS_ERR_NOTFOUND);
 
     CHECK_INT_EQ(put_flow(5, false), 0);
     fid(fl, 5);
     tams_buf_reset(&why);
-    CHECK_INT_EQ(OPS->segments_add(ST, fl, &seg, 1, &result, &why, "bob"), TAMS_ERR_VALIDATION);
+    CHECK_INT_EQ(tams_store_segments_add(ST, fl, &seg, 1, &result, &why, "bob"),
+                 TAMS_ERR_VALIDATION);
     CHECK_INT_EQ(result, TAMS_ERR_VALIDATION);
     CHECK(strstr(why.data, "flow 00000005-0000-4000-8000-000000000000 has no container: ") ==
           why.data);
     tams_buf_reset(&why);
-    CHECK_INT_EQ(OPS->objects_allocate(ST, fl, NULL, &obj, 1, &why), TAMS_ERR_VALIDATION);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, fl, NULL, &obj, 1, &why), TAMS_ERR_VALIDATION);
     CHECK(strstr(why.data, "has no container: ") != NULL);
 
     CHECK_INT_EQ(put_flow(6, true), 0);
     fid(fl, 6);
-    CHECK_INT_EQ(OPS->flow_mutate(ST, fl, false, set_read_only, &yes, "carol", NULL), 0);
-    CHECK_INT_EQ(OPS->segments_add(ST, fl, &seg, 1, &result, NULL, "bob"), TAMS_ERR_READONLY);
+    CHECK_INT_EQ(tams_store_flow_mutate(ST, fl, false, set_read_only, &yes, "carol", NULL), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, fl, &seg, 1, &result, NULL, "bob"), TAMS_ERR_READONLY);
     CHECK_INT_EQ(result, TAMS_ERR_READONLY);
-    CHECK_INT_EQ(OPS->objects_allocate(ST, fl, NULL, &obj, 1, NULL), TAMS_ERR_READONLY);
-    CHECK_INT_EQ(OPS->flow_mutate(ST, fl, true, set_read_only, &no, "carol", NULL), 0);
-    CHECK_INT_EQ(OPS->segments_add(ST, fl, &seg, 1, &result, NULL, "bob"), 0);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, fl, NULL, &obj, 1, NULL), TAMS_ERR_READONLY);
+    CHECK_INT_EQ(tams_store_flow_mutate(ST, fl, true, set_read_only, &no, "carol", NULL), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, fl, &seg, 1, &result, NULL, "bob"), 0);
     CHECK_INT_EQ(result, 0);
     CHECK_INT_EQ(count_listed(5, NULL), 0);
     CHECK_INT_EQ(count_listed(6, NULL), 1);
@@ -572,7 +573,7 @@ static void test_objects(void)
         segs[i].has = TAMS_SEG_SAMPLE_OFFSET | TAMS_SEG_SAMPLE_COUNT;
     }
     segs[1].tr = tr_nth(10); /* fails: the ref count must still be 2 */
-    CHECK_INT_EQ(OPS->segments_add(ST, fa, segs, 3, results, NULL, "bob"), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, fa, segs, 3, results, NULL, "bob"), 0);
     CHECK_INT_EQ(results[0], 0);
     CHECK_INT_EQ(results[1], TAMS_ERR_VALIDATION);
     CHECK_INT_EQ(results[2], 0);
@@ -652,7 +653,7 @@ static void test_unregistered(void)
     CHECK_INT_EQ(allocate(40, odd, 5, NULL), 0);
     CHECK_INT_EQ(add1s(40, "[0:0_1:0)", odd[1], NULL), 0); /* registered: no longer reported */
     CHECK_INT_EQ(add1s(40, "[1:0_2:0)", "u-ext", "[{\"url\":\"http://x/y\"}]"), 0);
-    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, TAMS_ARRAY_SIZE(ask), unreg_cb, &u), 0);
+    CHECK_INT_EQ(tams_store_objects_unregistered(ST, ask, TAMS_ARRAY_SIZE(ask), unreg_cb, &u), 0);
     CHECK_INT_EQ(u.n, 4);
     qsort(u.ids, u.n, sizeof(u.ids[0]), cmp_id);
     CHECK_STR_EQ(u.ids[0], " u4 ");
@@ -664,10 +665,11 @@ static void test_unregistered(void)
     CHECK(strncmp(u.key, "k/", 2) == 0);
     /* Nothing asked, nothing found; a callback's error is the result. */
     u.n = 0;
-    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, 0, unreg_cb, &u), 0);
-    CHECK_INT_EQ(OPS->objects_unregistered(ST, ask, 1, unreg_cb, &u), 0);
+    CHECK_INT_EQ(tams_store_objects_unregistered(ST, ask, 0, unreg_cb, &u), 0);
+    CHECK_INT_EQ(tams_store_objects_unregistered(ST, ask, 1, unreg_cb, &u), 0);
     CHECK_INT_EQ(u.n, 0);
-    CHECK_INT_EQ(OPS->objects_unregistered(ST, &odd[0], 1, unreg_stop, NULL), TAMS_ERR_CONFLICT);
+    CHECK_INT_EQ(tams_store_objects_unregistered(ST, &odd[0], 1, unreg_stop, NULL),
+                 TAMS_ERR_CONFLICT);
 }
 
 /* Optional members round-trip, absent ones stay absent. */
@@ -687,7 +689,7 @@ static void test_fields(void)
     seg.key_frame_count = 1;
     seg.sample_count = 0;
     seg.has = TAMS_SEG_TS_OFFSET | TAMS_SEG_LAST_DURATION | TAMS_SEG_KEY_FRAME_COUNT;
-    CHECK_INT_EQ(OPS->segments_add(ST, fl, &seg, 1, &result, NULL, NULL), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, fl, &seg, 1, &result, NULL, NULL), 0);
     CHECK_INT_EQ(result, 0);
     CHECK_INT_EQ(list_all(12, NULL, 5, &s, &pages), 0);
     CHECK_INT_EQ(s.n, 1);
@@ -717,8 +719,9 @@ static void fill_big_flow(void)
         segs[i].object_id = objs[k % 3];
     }
     fid(fl, 20);
-    CHECK_INT_EQ(OPS->segments_add(ST, fl, segs, NSEG / 2, results, NULL, "bob"), 0);
-    CHECK_INT_EQ(OPS->segments_add(ST, fl, segs + NSEG / 2, NSEG / 2, results, NULL, "bob"), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, fl, segs, NSEG / 2, results, NULL, "bob"), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, fl, segs + NSEG / 2, NSEG / 2, results, NULL, "bob"),
+                 0);
     for (size_t i = 0; i < NSEG / 2; i++)
         CHECK_INT_EQ(results[i], 0);
     CHECK_INT_EQ(refcount("c0", 20), 334);
@@ -849,38 +852,39 @@ static void test_listing(void)
 
         fid(fl, 20);
         memset(&s, 0, sizeof(s));
-        CHECK_INT_EQ(OPS->segments_list(ST, fl, NULL, &page, seen_cb, &s), 0);
+        CHECK_INT_EQ(tams_store_segments_list(ST, fl, NULL, &page, seen_cb, &s), 0);
         CHECK(next.len > 0);
         tams_buf_addstr(&k, next.data);
         f.reverse = true;
         page.after = k.data;
-        CHECK_INT_EQ(OPS->segments_list(ST, fl, &f, &page, seen_cb, &s), TAMS_ERR_BADPAGE);
+        CHECK_INT_EQ(tams_store_segments_list(ST, fl, &f, &page, seen_cb, &s), TAMS_ERR_BADPAGE);
         CHECK_INT_EQ(next.len, 0);
         f.reverse = false;
         page.after = "bm90IGEgY3Vyc29y";
-        CHECK_INT_EQ(OPS->segments_list(ST, fl, NULL, &page, seen_cb, &s), TAMS_ERR_BADPAGE);
+        CHECK_INT_EQ(tams_store_segments_list(ST, fl, NULL, &page, seen_cb, &s), TAMS_ERR_BADPAGE);
         for (size_t i = 0; i < TAMS_ARRAY_SIZE(bad_keys); i++) {
             tams_buf_reset(&k);
             CHECK_INT_EQ(tams_cursor_encode(&k, "segments", bad_keys[i]), 0);
             page.after = k.data;
-            CHECK_INT_EQ(OPS->segments_list(ST, fl, NULL, &page, seen_cb, &s), TAMS_ERR_BADPAGE);
+            CHECK_INT_EQ(tams_store_segments_list(ST, fl, NULL, &page, seen_cb, &s),
+                         TAMS_ERR_BADPAGE);
         }
         tams_buf_reset(&k);
         CHECK_INT_EQ(tams_cursor_encode(&k, "flows", "00000001-0000-4000-8000-000000000000"), 0);
         page.after = k.data;
-        CHECK_INT_EQ(OPS->segments_list(ST, fl, NULL, &page, seen_cb, &s), TAMS_ERR_BADPAGE);
+        CHECK_INT_EQ(tams_store_segments_list(ST, fl, NULL, &page, seen_cb, &s), TAMS_ERR_BADPAGE);
         /* Extreme but well-formed positions are just empty pages. */
         tams_buf_reset(&k);
         CHECK_INT_EQ(tams_cursor_encode(&k, "segments", "9223372036854775807"), 0);
         page.after = k.data;
         s.n = 0;
-        CHECK_INT_EQ(OPS->segments_list(ST, fl, NULL, &page, seen_cb, &s), 0);
+        CHECK_INT_EQ(tams_store_segments_list(ST, fl, NULL, &page, seen_cb, &s), 0);
         CHECK_INT_EQ(s.n, 0);
         tams_buf_reset(&k);
         CHECK_INT_EQ(tams_cursor_encode(&k, "segments-rev", "-9223372036854775808"), 0);
         page.after = k.data;
         f.reverse = true;
-        CHECK_INT_EQ(OPS->segments_list(ST, fl, &f, &page, seen_cb, &s), 0);
+        CHECK_INT_EQ(tams_store_segments_list(ST, fl, &f, &page, seen_cb, &s), 0);
         CHECK_INT_EQ(s.n, 0);
         f.reverse = false;
         tams_buf_release(&next);
@@ -895,19 +899,19 @@ static void test_flow_timerange(void)
     char fl[37], str[TAMS_TIMERANGE_STRMAX];
 
     fid(fl, 20);
-    CHECK_INT_EQ(OPS->flow_timerange(ST, fl, NULL, &out), 0);
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, fl, NULL, &out), 0);
     tams_timerange_format(&out, str);
     CHECK_STR_EQ(str, "[0:0_10000:0)");
     tr = tr_of("[25:0_45:0)");
-    CHECK_INT_EQ(OPS->flow_timerange(ST, fl, &tr, &out), 0);
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, fl, &tr, &out), 0);
     tams_timerange_format(&out, str);
     CHECK_STR_EQ(str, "[20:0_50:0)");
     fid(fl, 2); /* [-100:0_-99:0) ... [30:0_40:0) */
-    CHECK_INT_EQ(OPS->flow_timerange(ST, fl, NULL, &out), 0);
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, fl, NULL, &out), 0);
     tams_timerange_format(&out, str);
     CHECK_STR_EQ(str, "[-100:0_40:0)");
     fid(fl, 1);
-    CHECK_INT_EQ(OPS->flow_timerange(ST, fl, NULL, &out), 0);
+    CHECK_INT_EQ(tams_store_flow_timerange(ST, fl, NULL, &out), 0);
     tams_timerange_format(&out, str);
     CHECK_STR_EQ(str, "[0:0_20:0]");
 }
@@ -930,7 +934,7 @@ static int count_flows_overlapping(const char *tr)
 
     ff.frame_width = ff.frame_height = -1;
     ff.timerange = &r;
-    CHECK_INT_EQ(OPS->flow_list(ST, &ff, &page, count_flow_cb, &n), 0);
+    CHECK_INT_EQ(tams_store_flow_list(ST, &ff, &page, count_flow_cb, &n), 0);
     return n;
 }
 
@@ -963,7 +967,7 @@ static void test_object_paging(void)
     memset(&o, 0, sizeof(o));
     for (;;) {
         size_t before = o.n;
-        CHECK_INT_EQ(OPS->object_get(ST, "shared", &page, obj_cb, &o), 0);
+        CHECK_INT_EQ(tams_store_object_get(ST, "shared", &page, obj_cb, &o), 0);
         pages++;
         CHECK(o.n - before <= 2);
         if (!next.len || pages > 5)
@@ -981,17 +985,17 @@ static void test_object_paging(void)
     fid(fl, 33);
     CHECK_STR_EQ(o.first, fl);
     page.after = "bm90IGEgY3Vyc29y";
-    CHECK_INT_EQ(OPS->object_get(ST, "shared", &page, obj_cb, &o), TAMS_ERR_BADPAGE);
+    CHECK_INT_EQ(tams_store_object_get(ST, "shared", &page, obj_cb, &o), TAMS_ERR_BADPAGE);
     tams_buf_reset(&cur);
     CHECK_INT_EQ(tams_cursor_encode(&cur, "flows", "00000031-0000-4000-8000-000000000000"), 0);
     page.after = cur.data;
-    CHECK_INT_EQ(OPS->object_get(ST, "shared", &page, obj_cb, &o), TAMS_ERR_BADPAGE);
+    CHECK_INT_EQ(tams_store_object_get(ST, "shared", &page, obj_cb, &o), TAMS_ERR_BADPAGE);
 
     /* flow_delete drops the flow's references; first_referenced_by_flow stays. */
     fid(fl, 33);
     {
         unsigned eff;
-        CHECK_INT_EQ(OPS->flow_delete(ST, fl, &eff), 0);
+        CHECK_INT_EQ(tams_store_flow_delete(ST, fl, &eff), 0);
     }
     CHECK_INT_EQ(refcount("shared", 33), 0);
     CHECK_INT_EQ(get_object("shared", &o), 0);
@@ -1004,7 +1008,7 @@ static void test_object_paging(void)
         if (f == 33)
             continue;
         fid(fl, f);
-        CHECK_INT_EQ(OPS->flow_delete(ST, fl, &eff), 0);
+        CHECK_INT_EQ(tams_store_flow_delete(ST, fl, &eff), 0);
     }
     CHECK_INT_EQ(get_object("shared", &o), TAMS_ERR_NOTFOUND);
     tams_buf_release(&next);
@@ -1101,7 +1105,7 @@ static void test_query_plans(void)
         memset(&s, 0, sizeof(s));
         reset_run_counts();
         page.after = NULL;
-        CHECK_INT_EQ(OPS->segments_list(ST, fl, &f, &page, seen_cb, &s), 0);
+        CHECK_INT_EQ(tams_store_segments_list(ST, fl, &f, &page, seen_cb, &s), 0);
         CHECK(s.n > 0);
         CHECK(check_plans(shapes[i].name, shapes[i].index, &used) >= 1);
         CHECK(used);
@@ -1139,7 +1143,7 @@ int main(void)
     /* The store opens this thread's connection in open(): catch it for the plan checks. */
     sqlite3_auto_extension((void (*)(void))capture_db);
     capture_next = true;
-    CHECK_INT_EQ(tams_store_open(&h, url, tmpdir, &why), 0);
+    CHECK_INT_EQ(tams_store_open(&store, url, tmpdir, 0, &why), 0);
     capture_next = false;
     CHECK_INT_EQ(sqlite3_open(dbpath, &raw), SQLITE_OK);
     sqlite3_busy_timeout(raw, 5000);
@@ -1159,7 +1163,7 @@ int main(void)
     RUN(test_query_plans);
 
     sqlite3_close(raw);
-    tams_store_close(&h);
+    tams_store_close(store);
     sqlite3_reset_auto_extension();
     tams_buf_release(&why);
     {
