@@ -17,7 +17,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
-#include "store/pg_int.h"
+#include "store/pg_connect.h"
 
 #define KEY_MAX (TAMS_UUID_STRLEN + 24) /* "<uuid>.<epoch>" */
 #define ACK_PAYLOAD_MAX 7900            /* NOTIFY payloads stop at 8000 bytes */
@@ -328,7 +328,7 @@ static void lose(struct tams_pg_peers *p, PGconn **pg)
 /* LISTEN, then register: whatever is written after registration is heard. */
 static PGconn *join(struct tams_pg_peers *p, int64_t *trusted_until)
 {
-    PGconn *pg = tams__pg_connect(p->url);
+    PGconn *pg = tams_pg_connect(p->url);
 
     if (PQstatus(pg) != CONNECTION_OK ||
         !ok(pg, PQexec(pg, "LISTEN tams_generation; LISTEN tams_ping; LISTEN tams_ack"),

@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store.c - picks the metadata store back end from the store URL and forwards to it. */
+/* store.c - opening the store on its driver, the service settings, and the helpers every
+ * resource file shares (strings kept for an operation, page cursors, listing filters). */
 #include "core/common.h"
-#include "store/backend_int.h"
-#include "store/pg_int.h"
-#include "store/store.h"
+#include "core/random.h"
+#include "store/cursor.h"
+#include "store/store_int.h"
 
-struct tams_store {
-    const struct tams_store_ops *ops;
-    struct tams_store_be *be;
-};
+#include <errno.h>
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -18,241 +16,285 @@ static bool has_prefix(const char *s, const char *prefix)
 int tams_store_open(struct tams_store **out, const char *url, const char *data_dir, int pool_size,
                     struct tams_buf *why)
 {
-    const struct tams_store_ops *ops = NULL;
-    struct tams_store_be *be = NULL;
+    const struct tams_db_driver *drv;
     int rc;
 
     *out = NULL;
     if (!url)
         url = "";
     if (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://")) {
-        ops = &tams_store_pg_ops;
+        drv = &tams_db_pg;
     } else if (url[0] == '\0' || has_prefix(url, "sqlite:")) {
-        ops = &tams_store_sqlite_ops;
+        drv = &tams_db_sqlite;
     } else {
         if (why)
             tams_buf_addf(
                 why, "unknown store URL scheme in '%s' (use sqlite:PATH or postgresql://...)", url);
         return TAMS_ERR_BADREQUEST;
     }
-    tams__store_pg_set_pool_size(pool_size);
-    rc = ops->open(&be, url, data_dir);
-    if (rc) {
-        if (why)
-            tams_buf_addf(why, "cannot open the %s metadata store", ops->name);
-        return rc;
-    }
-    *out = tams_calloc(1, sizeof(**out));
-    (*out)->ops = ops;
-    (*out)->be = be;
-    return 0;
+    rc = drv->open(out, url, data_dir, pool_size);
+    if (rc && why)
+        tams_buf_addf(why, "cannot open the %s metadata store", drv->name);
+    return rc;
 }
 
 void tams_store_close(struct tams_store *st)
 {
-    if (!st)
-        return;
-    st->ops->close(st->be);
-    tams_free(st);
+    if (st)
+        st->drv->close(st);
 }
 
 const char *tams_store_name(const struct tams_store *st)
 {
-    return st->ops->name;
+    return st->drv->name;
 }
 
 unsigned tams_store_caps(const struct tams_store *st)
 {
-    return st->ops->webhook_lease ? TAMS_STORE_CAP_LEASES : 0;
-}
-
-int tams_store_webhook_lease(struct tams_store *st, const char *id, const char *owner, int seconds,
-                             int64_t *cursor)
-{
-    if (!st->ops->webhook_lease)
-        return TAMS_ERR_INTERNAL;
-    return st->ops->webhook_lease(st->be, id, owner, seconds, cursor);
-}
-
-int tams_store_ping(struct tams_store *st)
-{
-    return st->ops->ping(st->be);
+    return st->drv->caps & TAMS_DB_CAP_SHARED ? TAMS_STORE_CAP_LEASES : 0;
 }
 
 uint64_t tams_store_generation(struct tams_store *st)
 {
-    return st->ops->generation(st->be);
+    return st->drv->generation(st);
+}
+
+static struct tams_sql q_ping = TAMS_SQL("SELECT 1");
+static struct tams_sql q_setting_get = TAMS_SQL("SELECT value FROM settings WHERE key = ?1");
+static struct tams_sql q_setting_set =
+    TAMS_SQL("INSERT INTO settings(key, value) VALUES (?1, ?2)"
+             " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+static struct tams_sql q_setting_del = TAMS_SQL("DELETE FROM settings WHERE key = ?1");
+
+static int ping_body(struct tams_db *db, void *arg)
+{
+    (void)arg;
+    return tams_db_exec(db, &q_ping, NO_ARGS, NULL);
+}
+
+int tams_store_ping(struct tams_store *st)
+{
+    return tams_db_run(st, TAMS_DB_TX_NONE, ping_body, NULL, NULL);
+}
+
+struct setting_args {
+    const char *key, *value;
+    struct tams_buf *out;
+    size_t out_len;
+};
+
+static void setting_reset(void *arg)
+{
+    struct setting_args *a = arg;
+
+    tams__why_cut(a->out, a->out_len);
+}
+
+static int setting_get_body(struct tams_db *db, void *arg)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    struct setting_args *a = arg;
+    int rc = tams_db_one(db, &q_setting_get, ARGS(TEXT(a->key)), &rows);
+
+    if (rc == 1)
+        rc = tams_buf_add(a->out, tams_db_col(&rows, 0), tams_db_col_len(&rows, 0));
+    else if (rc == 0)
+        rc = TAMS_ERR_NOTFOUND;
+    tams_db_done(&rows);
+    return rc;
 }
 
 int tams_store_setting_get(struct tams_store *st, const char *key, struct tams_buf *out)
 {
-    return st->ops->setting_get(st->be, key, out);
+    struct setting_args a = {.key = key, .out = out, .out_len = out->len};
+
+    return tams_db_run(st, TAMS_DB_TX_NONE, setting_get_body, setting_reset, &a);
+}
+
+static int setting_set_body(struct tams_db *db, void *arg)
+{
+    struct setting_args *a = arg;
+
+    if (!a->value)
+        return tams_db_exec1(db, &q_setting_del, a->key, NULL);
+    return tams_db_exec(db, &q_setting_set, ARGS(TEXT(a->key), TEXT(a->value)), NULL);
 }
 
 int tams_store_setting_set(struct tams_store *st, const char *key, const char *value)
 {
-    return st->ops->setting_set(st->be, key, value);
+    struct setting_args a = {.key = key, .value = value};
+
+    return tams_db_run(st, TAMS_DB_TX_WRITE, setting_set_body, NULL, &a);
 }
 
-int tams_store_flow_put(struct tams_store *st, const struct tams_flow_index *idx, const char *doc,
-                        size_t doclen, const char *principal, unsigned *effects,
-                        struct tams_buf *why)
+/* ---- helpers of the resource files ------------------------------------------------------- */
+
+struct fetch_args {
+    struct tams_sql *q;
+    const char *sql;
+    const struct tams_db_param *v;
+    int n;
+    struct tams_db_rows *rows;
+};
+
+static void fetch_reset(void *arg)
 {
-    return st->ops->flow_put(st->be, idx, doc, doclen, principal, effects, why);
+    tams_db_done(((struct fetch_args *)arg)->rows);
 }
 
-int tams_store_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, void *ctx)
+static int fetch_body(struct tams_db *db, void *arg)
 {
-    return st->ops->flow_get(st->be, id, cb, ctx);
+    struct fetch_args *a = arg;
+    int rc = db->drv->query(db, a->q, a->sql, a->v, a->n, a->rows);
+
+    return rc ? rc : tams_db_keep(a->rows);
 }
 
-int tams_store_flow_mutate(struct tams_store *st, const char *id, bool allow_read_only,
-                           tams_flow_mutate_fn fn, void *ctx, const char *principal,
-                           struct tams_buf *why)
+int tams__fetch(struct tams_store *st, struct tams_sql *q, const char *sql,
+                const struct tams_db_param *v, int n, struct tams_db_rows *rows)
 {
-    return st->ops->flow_mutate(st->be, id, allow_read_only, fn, ctx, principal, why);
+    struct fetch_args a = {q, sql, v, n, rows};
+
+    *rows = (struct tams_db_rows)TAMS_DB_ROWS_INIT;
+    return tams_db_run(st, TAMS_DB_TX_NONE, fetch_body, fetch_reset, &a);
 }
 
-int tams_store_flow_delete(struct tams_store *st, const char *id, unsigned *effects)
+const char *tams__strs_keep(struct tams__strs *k, char *s)
 {
-    return st->ops->flow_delete(st->be, id, effects);
+    if (k->n == k->cap) {
+        k->cap = k->cap ? k->cap * 2 : 16;
+        k->v = tams_realloc(k->v, tams_st_mult(k->cap, sizeof(*k->v)));
+    }
+    k->v[k->n++] = s;
+    return s;
 }
 
-int tams_store_flow_list(struct tams_store *st, const struct tams_flow_filter *f,
-                         const struct tams_page *page, tams_flow_cb cb, void *ctx)
+const char *tams__strs_dup(struct tams__strs *k, const char *s)
 {
-    return st->ops->flow_list(st->be, f, page, cb, ctx);
+    return s ? tams__strs_keep(k, tams_strdup(s)) : NULL;
 }
 
-int tams_store_flow_timerange(struct tams_store *st, const char *id,
-                              const struct tams_timerange *within, struct tams_timerange *out)
+void tams__strs_release(struct tams__strs *k)
 {
-    return st->ops->flow_timerange(st->be, id, within, out);
+    for (size_t i = 0; i < k->n; i++)
+        tams_free(k->v[i]);
+    tams_free(k->v);
+    k->v = NULL;
+    k->n = k->cap = 0;
 }
 
-int tams_store_source_get(struct tams_store *st, const char *id, tams_source_cb cb, void *ctx)
+void tams__why_add(struct tams_buf *why, const char *fmt, ...)
 {
-    return st->ops->source_get(st->be, id, cb, ctx);
+    va_list ap;
+
+    if (!why)
+        return;
+    va_start(ap, fmt);
+    tams_buf_vaddf(why, fmt, ap);
+    va_end(ap);
 }
 
-int tams_store_source_list(struct tams_store *st, const struct tams_source_filter *f,
-                           const struct tams_page *page, tams_source_cb cb, void *ctx)
+void tams__why_cut(struct tams_buf *why, size_t len)
 {
-    return st->ops->source_list(st->be, f, page, cb, ctx);
+    if (why && why->len > len) {
+        why->len = len;
+        why->data[len] = '\0';
+    }
 }
 
-int tams_store_source_set_prop(struct tams_store *st, const char *id, enum tams_source_prop prop,
-                               const char *value, const char *principal)
+int tams__page_lo(const struct tams_page *page, const char *kind, bool *have, int64_t *out)
 {
-    return st->ops->source_set_prop(st->be, id, prop, value, principal);
+    struct tams_buf key = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
+    char canon[32], *end;
+    long long v;
+    int rc;
+
+    *have = false;
+    if (!page || !page->after)
+        return 0;
+    rc = tams_cursor_decode(page->after, kind, &key);
+    if (rc == 0) {
+        errno = 0;
+        v = strtoll(key.data, &end, 10);
+        snprintf(canon, sizeof(canon), "%lld", v);
+        if (errno || *end || strcmp(canon, key.data) != 0) {
+            rc = TAMS_ERR_BADPAGE;
+        } else {
+            *out = (int64_t)v;
+            *have = true;
+        }
+    }
+    tams_buf_release(&key);
+    return rc;
 }
 
-int tams_store_source_set_tag(struct tams_store *st, const char *id, const char *name,
-                              const char *value, const char *principal)
+int tams__page_after(const struct tams_page *page, const char *kind, struct tams_buf *key)
 {
-    return st->ops->source_set_tag(st->be, id, name, value, principal);
+    int rc;
+
+    if (!page || !page->after)
+        return 0;
+    rc = tams_cursor_decode(page->after, kind, key);
+    if (rc == 0 && !tams_uuid_valid(key->data, key->len))
+        rc = TAMS_ERR_BADPAGE;
+    return rc;
 }
 
-int tams_store_segments_add(struct tams_store *st, const char *flow_id,
-                            const struct tams_segment *segs, size_t n, int *results,
-                            struct tams_buf *whys, const char *principal)
+int tams__page_start(const struct tams_page *page)
 {
-    return st->ops->segments_add(st->be, flow_id, segs, n, results, whys, principal);
+    if (page && page->next_key)
+        tams_buf_reset(page->next_key);
+    return page && page->limit > 0 ? page->limit : 100;
 }
 
-int tams_store_segments_list(struct tams_store *st, const char *flow_id,
-                             const struct tams_segment_filter *f, const struct tams_page *page,
-                             tams_segment_cb cb, void *ctx)
+void tams__time_after(int64_t seconds, char out[TAMS_RFC3339_MAX])
 {
-    return st->ops->segments_list(st->be, flow_id, f, page, cb, ctx);
+    int64_t us = tams_clock_wall_us();
+    int64_t add = seconds > INT64_MAX / 2000000 ? INT64_MAX / 2000000 : seconds;
+
+    tams_clock_rfc3339(us + add * 1000000, out);
 }
 
-int tams_store_objects_allocate(struct tams_store *st, const char *flow_id, const char *storage_id,
-                                const struct tams_object_alloc *objs, size_t n,
-                                struct tams_buf *why)
+/* SQLite drives the query from the (name, value, <id>) index with IN lists (for
+ * tag.{name}=v it even yields ids in order, so keyset paging needs no sort); PostgreSQL probes
+ * the (<id>, name) key with EXISTS. tag_exists=false is NOT EXISTS on that key in both. The
+ * texts take table, id column, outer id, then the parameter numbers. */
+void tams__tag_filters(enum tams_db_dialect dialect, struct tams_buf *sql, struct tams_db_params *p,
+                       const char *table, const char *idcol, const char *outer,
+                       const struct tams_tag_filter *tags, size_t ntags)
 {
-    return st->ops->objects_allocate(st->be, flow_id, storage_id, objs, n, why);
+    bool pg = dialect == TAMS_DB_PG;
+    const char *value =
+        !pg ? " AND %3$s IN (SELECT t.%2$s FROM %1$s t WHERE t.name = ?%4$d AND t.value = ?%5$d)"
+            : " AND EXISTS (SELECT 1 FROM %1$s t WHERE t.%2$s = %3$s AND t.name = ?%4$d"
+              " AND t.value = ?%5$d)";
+    const char *exists =
+        !pg ? " AND %3$s IN (SELECT t.%2$s FROM %1$s t WHERE t.name = ?%4$d)"
+            : " AND EXISTS (SELECT 1 FROM %1$s t WHERE t.%2$s = %3$s AND t.name = ?%4$d)";
+    const char *absent = " AND NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.%2$s = %3$s"
+                         " AND t.name = ?%4$d)";
+
+    for (size_t i = 0; i < ntags; i++) {
+        const char *fmt = tags[i].value ? value : tags[i].exists ? exists : absent;
+
+        tams_buf_addf(sql, fmt, table, idcol, outer, p->n + 1, p->n + 2);
+        tams_db_text(p, tags[i].name);
+        if (tags[i].value)
+            tams_db_text(p, tags[i].value);
+    }
 }
 
-int tams_store_object_get(struct tams_store *st, const char *id, const struct tams_page *page,
-                          tams_object_cb cb, void *ctx)
+void tams__cond_text(struct tams_buf *sql, struct tams_db_params *p, const char *cond,
+                     const char *v)
 {
-    return st->ops->object_get(st->be, id, page, cb, ctx);
+    tams_buf_addstr(sql, " AND ");
+    tams_buf_addf(sql, cond, p->n + 1);
+    tams_db_text(p, v);
 }
 
-int tams_store_objects_unregistered(struct tams_store *st, const char *const *ids, size_t n,
-                                    tams_unregistered_object_cb cb, void *ctx)
+void tams__cond_int(struct tams_buf *sql, struct tams_db_params *p, const char *cond, int64_t v)
 {
-    return st->ops->objects_unregistered(st->be, ids, n, cb, ctx);
-}
-
-int tams_store_delete_start(struct tams_store *st, const struct tams_delete_spec *spec,
-                            unsigned *effects, tams_delete_request_cb cb, void *ctx)
-{
-    return st->ops->delete_start(st->be, spec, effects, cb, ctx);
-}
-
-int tams_store_delete_requests_list(struct tams_store *st, const char *now,
-                                    tams_delete_request_cb cb, void *ctx)
-{
-    return st->ops->delete_requests_list(st->be, now, cb, ctx);
-}
-
-int tams_store_delete_request_get(struct tams_store *st, const char *id, const char *now,
-                                  tams_delete_request_cb cb, void *ctx)
-{
-    return st->ops->delete_request_get(st->be, id, now, cb, ctx);
-}
-
-int tams_store_delete_requests_step(struct tams_store *st, int batch, int64_t ttl, bool *worked)
-{
-    return st->ops->delete_requests_step(st->be, batch, ttl, worked);
-}
-
-int tams_store_gc_collect(struct tams_store *st, const struct tams_gc_params *p, size_t *taken)
-{
-    return st->ops->gc_collect(st->be, p, taken);
-}
-
-int tams_store_gc_trash_list(struct tams_store *st, int limit, tams_trash_cb cb, void *ctx)
-{
-    return st->ops->gc_trash_list(st->be, limit, cb, ctx);
-}
-
-int tams_store_gc_trash_done(struct tams_store *st, int64_t id)
-{
-    return st->ops->gc_trash_done(st->be, id);
-}
-
-int tams_store_gc_trash_retry(struct tams_store *st, int64_t id, int64_t delay)
-{
-    return st->ops->gc_trash_retry(st->be, id, delay);
-}
-
-int tams_store_webhook_put(struct tams_store *st, const struct tams_webhook_rec *rec,
-                           enum tams_webhook_put_result *result)
-{
-    return st->ops->webhook_put(st->be, rec, result);
-}
-
-int tams_store_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *ctx)
-{
-    return st->ops->webhook_list(st->be, cb, ctx);
-}
-
-int tams_store_events_after(struct tams_store *st, int64_t after, int limit, tams_event_cb cb,
-                            void *ctx)
-{
-    return st->ops->events_after(st->be, after, limit, cb, ctx);
-}
-
-int tams_store_webhook_advance(struct tams_store *st, const char *id, const char *owner,
-                               int64_t seq)
-{
-    return st->ops->webhook_advance(st->be, id, owner, seq);
-}
-
-int tams_store_events_pending(struct tams_store *st, int64_t *count)
-{
-    return st->ops->events_pending(st->be, count);
+    tams_buf_addstr(sql, " AND ");
+    tams_buf_addf(sql, cond, p->n + 1);
+    tams_db_int(p, v);
 }

@@ -3,13 +3,15 @@
  * deletion requests, garbage and webhooks, over SQLite or PostgreSQL.
  *
  * Contract for every operation:
- * - Thread-safe. Each calling thread uses its own connection, opened on first use.
+ * - Thread-safe. SQLite: each calling thread uses its own connection, opened on first use;
+ *   PostgreSQL: connections come from a pool.
  * - One logical change is one transaction: it happens whole or not at all.
  * - Returns 0 or a negative tams_err: NOTFOUND, VALIDATION (with a summary appended to `why`,
  *   which may be NULL), READONLY, BADPAGE, STORE (the database failed; details are logged, not
  *   returned to clients), UNAVAILABLE (the database is away; retry later).
  * - Strings handed to callbacks are valid only during the callback. A callback that returns
- *   non-zero stops the iteration and the operation returns that value.
+ *   non-zero stops the iteration and the operation returns that value. Callbacks run after the
+ *   operation's transaction has ended, so they may use the store again.
  * - No SQL outside src/store/.
  */
 #ifndef TAMS_STORE_STORE_H
@@ -318,13 +320,13 @@ int tams_store_objects_allocate(struct tams_store *st, const char *flow_id, cons
  * the flows that reference it now (keyset on flow id). */
 int tams_store_object_get(struct tams_store *st, const char *id, const struct tams_page *page,
                           tams_object_cb cb, void *ctx);
-/* Of the n object ids (any strings; duplicates allowed but not merged), the controlled
- * objects allocated and never registered by a segment (controlled, no
- * first_referenced_by_flow): cb runs once per such id, in no particular order. Unknown ids,
+/* Of the n object ids (any strings; duplicates allowed), the controlled objects allocated and
+ * never registered by a segment (controlled, no first_referenced_by_flow): cb runs for each,
+ * in no particular order, once or (for a repeated id) more. Unknown ids,
  * registered and uncontrolled objects are skipped. Nothing is locked: the answer is what
  * was committed when the read ran. cb runs after the read is over and the connection is
  * released (it may use the store); a non-zero return stops the calls and is the result.
- * Cost: SQLite one primary-key seek per id, PostgreSQL one query for the whole list. */
+ * Cost: one statement, a primary-key seek per id. */
 int tams_store_objects_unregistered(struct tams_store *st, const char *const *ids, size_t n,
                                     tams_unregistered_object_cb cb, void *ctx);
 

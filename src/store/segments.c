@@ -1,0 +1,852 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* segments.c - segments and the objects they reference: registration (each segment checked
+ * against the flow's timeline and its object), keyset-paged listing, allocation of objects,
+ * and what is known of an object. */
+#include "core/common.h"
+#include "core/log.h"
+#include "store/cursor.h"
+#include "store/outbox.h"
+#include "store/store_int.h"
+
+/* The flow a media write goes to. */
+static struct tams_sql q_media_flow =
+    TAMS_SQL("SELECT read_only, container IS NOT NULL FROM flows WHERE id = ?1 AND deleting = 0");
+
+/* ---- registration, one statement per segment (an in-process database) --------------------- */
+
+/* Bulk ingest registers objects allocated for this flow: claim one with a single seek. */
+static struct tams_sql q_obj_claim =
+    TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2, unreferenced_at = NULL"
+             " WHERE id = ?1 AND first_referenced_by_flow IS NULL AND allocated_for_flow = ?2");
+static struct tams_sql q_obj_state =
+    TAMS_SQL("SELECT allocated_for_flow, first_referenced_by_flow IS NOT NULL FROM objects"
+             " WHERE id = ?1");
+static struct tams_sql q_obj_insert_uncontrolled =
+    TAMS_SQL("INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"
+             " first_referenced_by_flow, created) VALUES (?1, NULL, '', 0, NULL, ?2, ?3)");
+static struct tams_sql q_obj_set_first =
+    TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2 WHERE id = ?1"
+             " AND first_referenced_by_flow IS NULL");
+static struct tams_sql q_seg_insert =
+    TAMS_SQL("INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,"
+             " last_duration, sample_offset, sample_count, key_frame_count, get_urls)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+static struct tams_sql q_ref_add =
+    TAMS_SQL("INSERT INTO object_refs(object_id, flow_id, count) VALUES (?1, ?2, ?3)"
+             " ON CONFLICT(object_id, flow_id) DO UPDATE SET count = count + excluded.count");
+static struct tams_sql q_obj_reref = TAMS_SQL(
+    "UPDATE objects SET unreferenced_at = NULL WHERE id = ?1 AND unreferenced_at IS NOT NULL");
+
+/* ---- registration in one statement (a database over the network) ------------------------- */
+
+/* tams_segments_add (schema.c, PostgreSQL migration 5) runs the same checks as add_one below,
+ * item by item in request order, server-side. One row per item: r_code is an enum outcome. */
+static struct tams_sql q_seg_add_many = TAMS_SQL_PG(
+    "SELECT r_code, r_lo, r_hi, r_lo_incl, r_hi_incl FROM tams_segments_add(?1, ?2,"
+    " ?3::bigint[], ?4::bigint[], ?5::int[], ?6::int[], ?7::text[], ?8::bigint[], ?9::bigint[],"
+    " ?10::bigint[], ?11::bigint[], ?12::bigint[], ?13::text[])");
+
+/* ---- listing, allocation, objects -------------------------------------------------------- */
+
+/* A page of segments of flow ?1 in one order, objects joined for what get_urls are built from
+ * (LEFT: a segment whose object row is missing still lists); nothing while the flow is being
+ * deleted. Their lo lies in [lower, ?3], where lower is ?2, or the lo of the segment holding
+ * instant ?4 when there is one (it starts before ?2 and overlaps the window), and at least ?5
+ * (the page key). One statement, so one round trip and one snapshot: the hidden check and the
+ * seek are evaluated once, and every shape is one range of the primary key (flow_id, lo) or of
+ * segments_object, keyed (object_id, flow_id, lo) in both dialects. */
+#define SEG_LIST(greatest, cast)                                                                   \
+    "SELECT s.lo, s.hi, s.start_incl, s.end_incl, s.object_id, s.ts_offset, s.last_duration,"      \
+    " s.sample_offset, s.sample_count, s.key_frame_count, s.get_urls, o.controlled,"               \
+    " o.storage_id, o.key FROM segments s LEFT JOIN objects o ON o.id = s.object_id"               \
+    " WHERE s.flow_id = ?1"                                                                        \
+    " AND NOT EXISTS (SELECT 1 FROM flows WHERE id = ?1 AND deleting = 1)"                         \
+    " AND s.lo BETWEEN " greatest "(COALESCE((SELECT CASE WHEN hi >= ?4" cast " THEN lo END"       \
+    " FROM segments WHERE flow_id = ?1 AND lo <= ?4" cast " ORDER BY lo DESC LIMIT 1), ?2" cast    \
+    "), ?5" cast ") AND ?3" cast
+#define SEG_LIST_SQLITE SEG_LIST("max", "")
+#define SEG_LIST_PG SEG_LIST("GREATEST", "::bigint")
+#define SEG_LIST_SQL(tail) TAMS_SQL2(SEG_LIST_SQLITE tail, SEG_LIST_PG tail)
+
+static struct tams_sql q_list = SEG_LIST_SQL(" ORDER BY s.lo LIMIT ?6");
+static struct tams_sql q_list_rev = SEG_LIST_SQL(" ORDER BY s.lo DESC LIMIT ?6");
+static struct tams_sql q_list_obj = SEG_LIST_SQL(" AND s.object_id = ?7 ORDER BY s.lo LIMIT ?6");
+static struct tams_sql q_list_obj_rev =
+    SEG_LIST_SQL(" AND s.object_id = ?7 ORDER BY s.lo DESC LIMIT ?6");
+
+/* An allocation's objects: one insert each in-process, all in one statement from two arrays
+ * over the network. An id that exists already (or twice in the request) is skipped and then
+ * refused, which rolls the allocation back. */
+#define OBJ_INSERT                                                                                 \
+    "INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow, created)"
+static struct tams_sql q_obj_insert =
+    TAMS_SQL(OBJ_INSERT " VALUES (?1, ?3, ?2, 1, ?4, ?5) ON CONFLICT(id) DO NOTHING");
+static struct tams_sql q_obj_insert_many =
+    TAMS_SQL_PG(OBJ_INSERT " SELECT u.id, ?3, u.key, 1, ?4, ?5"
+                           " FROM unnest(?1::text[], ?2::text[]) AS u(id, key)"
+                           " ON CONFLICT(id) DO NOTHING RETURNING id");
+static struct tams_sql q_obj_first_ref =
+    TAMS_SQL("SELECT first_referenced_by_flow FROM objects WHERE id = ?1");
+static struct tams_sql q_obj_ref_flows =
+    TAMS_SQL("SELECT r.flow_id FROM object_refs r JOIN flows f ON f.id = r.flow_id"
+             " WHERE r.object_id = ?1 AND r.flow_id > ?2 AND f.deleting = 0"
+             " ORDER BY r.flow_id LIMIT ?3");
+static struct tams_sql q_obj_has_visible_refs =
+    TAMS_SQL("SELECT 1 FROM object_refs r JOIN flows f ON f.id = r.flow_id"
+             " WHERE r.object_id = ?1 AND f.deleting = 0 LIMIT 1");
+/* The filter on controlled and first_referenced_by_flow is applied by the caller, not in the
+ * WHERE: with it there PostgreSQL's planner sometimes chose a scan of the partial index on
+ * never-registered objects over the primary key (209 ms a call where the key takes 0.1 ms). */
+static struct tams_sql q_obj_unregistered =
+    TAMS_SQL2("SELECT j.value, o.storage_id, o.key, o.allocated_for_flow,"
+              " o.controlled <> 0 AND o.first_referenced_by_flow IS NULL"
+              " FROM json_each(?1) j JOIN objects o ON o.id = j.value",
+              "SELECT id, storage_id, key, allocated_for_flow,"
+              " controlled <> 0 AND first_referenced_by_flow IS NULL"
+              " FROM objects WHERE id = ANY(?1::text[])");
+
+/* The flow a media write goes to (segments, storage): it must exist (NOTFOUND), be writable
+ * (READONLY) and have a container (VALIDATION, notes §11.14). */
+static int media_flow_check(struct tams_db *db, const char *flow_id, const char *what,
+                            struct tams_buf *why)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    bool read_only, container;
+    int rc = tams_db_one(db, &q_media_flow, ARGS(TEXT(flow_id)), &rows);
+
+    if (rc <= 0) {
+        if (rc == 0)
+            tams__why_add(why, "flow %s does not exist", flow_id);
+        return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
+    }
+    read_only = tams_db_col_bool(&rows, 0);
+    container = tams_db_col_bool(&rows, 1);
+    tams_db_done(&rows);
+    if (read_only) {
+        tams__why_add(why, "flow %s is read-only", flow_id);
+        return TAMS_ERR_READONLY;
+    }
+    if (!container) {
+        tams__why_add(why, "flow %s has no container: %s", flow_id, what);
+        return TAMS_ERR_VALIDATION;
+    }
+    return 0;
+}
+
+/* ---- registration ------------------------------------------------------------------------ */
+
+/* What became of one segment of a registration (also tams_segments_add's r_code). */
+enum outcome {
+    ADDED = 0,
+    OVERLAPS = 1,        /* a stored segment (or an earlier one of the batch) is in the way */
+    ALLOCATED_OTHER = 2, /* object allocated for another flow and never registered */
+    UNKNOWN_NO_URLS = 3, /* unknown object without get_urls */
+    NOT_A_SEGMENT = 4,   /* no object_id, or a timerange that is not bounded and non-empty */
+};
+
+/* The segment's result, with its reason in why (may be NULL). */
+static int outcome_result(enum outcome o, const struct tams__seg_end *other, const char *flow_id,
+                          const struct tams_segment *seg, struct tams_buf *why)
+{
+    char x[TAMS_TIMERANGE_STRMAX], y[TAMS_TIMERANGE_STRMAX];
+    struct tams_timerange tr;
+
+    switch (o) {
+    case ADDED:
+        return 0;
+    case OVERLAPS:
+        tr = (struct tams_timerange){other->lo, other->hi, other->start_incl, other->end_incl};
+        tams_timerange_format(&seg->tr, x);
+        tams_timerange_format(&tr, y);
+        tams__why_add(why, "segment %s overlaps segment %s of flow %s", x, y, flow_id);
+        break;
+    case ALLOCATED_OTHER:
+        tams__why_add(why,
+                      "object '%s' was allocated for another flow and has not been registered yet",
+                      seg->object_id);
+        break;
+    case UNKNOWN_NO_URLS:
+        tams__why_add(why,
+                      "object '%s' is unknown: allocate it with POST /flows/{id}/storage or give"
+                      " get_urls",
+                      seg->object_id);
+        break;
+    case NOT_A_SEGMENT:
+        tams__why_add(why, "a segment needs an object_id and a bounded, non-empty timerange");
+        break;
+    }
+    return TAMS_ERR_VALIDATION;
+}
+
+static bool is_segment(const struct tams_segment *seg)
+{
+    return seg->object_id && seg->object_id[0] && tams_timerange_is_bounded(&seg->tr);
+}
+
+struct add_args {
+    const char *flow_id;
+    const struct tams_segment *segs;
+    size_t n;
+    int *results;
+    struct tams_buf *whys;
+    size_t *why_lens;
+};
+
+static void add_reset(void *arg)
+{
+    struct add_args *a = arg;
+
+    for (size_t i = 0; i < a->n; i++) {
+        a->results[i] = 0;
+        if (a->whys)
+            tams__why_cut(&a->whys[i], a->why_lens[i]);
+    }
+}
+
+/* What a registration may do with its object (notes §6.3). */
+enum obj_state {
+    OBJ_UNKNOWN,         /* no row: external, acceptable only with get_urls */
+    OBJ_REGISTERED,      /* some segment registered it once: reuse by any flow */
+    OBJ_ALLOCATED_HERE,  /* allocated for this flow, first registration now */
+    OBJ_ALLOCATED_OTHER, /* allocated for another flow and never registered: refused */
+};
+
+/* State of one registration, item by item. Strings point into the caller's segments. */
+struct batch {
+    struct tams_db *db;
+    const char *flow_id;
+    const char *now;
+    const char *obj_id; /* object of the last lookup, and what it is by now */
+    enum obj_state obj;
+    bool obj_claimed;   /* obj_id was just registered for the first time by this batch */
+    const char *ref_id; /* object whose reference count rise is still to be written */
+    int64_t ref_count;
+    bool ref_claimed; /* ref_id was claimed here: it cannot be waiting for the collector */
+    /* The end of the flow's last segment (the batch's included; INT64_MIN: none), so a segment
+     * after it, the common case of ingest appending, needs no overlap seek. */
+    bool tail_known;
+    int64_t tail_hi;
+};
+
+static int object_state(struct batch *b, const char *id)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    int rc = tams_db_one(b->db, &q_obj_state, ARGS(TEXT(id)), &rows);
+    const char *alloc;
+
+    if (rc <= 0) {
+        b->obj = OBJ_UNKNOWN;
+        return rc;
+    }
+    alloc = tams_db_col(&rows, 0);
+    if (tams_db_col_bool(&rows, 1))
+        b->obj = OBJ_REGISTERED;
+    else if (alloc && strcmp(alloc, b->flow_id) != 0)
+        b->obj = OBJ_ALLOCATED_OTHER;
+    else
+        b->obj = OBJ_ALLOCATED_HERE;
+    tams_db_done(&rows);
+    return 0;
+}
+
+/* Writes the pending reference count rise: consecutive segments of one object (a long object
+ * cut into many segments) cost one upsert. */
+static int flush_ref(struct batch *b)
+{
+    int64_t count = b->ref_count;
+    int rc;
+
+    if (count == 0)
+        return 0;
+    b->ref_count = 0;
+    if ((rc = tams_db_exec(b->db, &q_ref_add, ARGS(TEXT(b->ref_id), TEXT(b->flow_id), INT(count)),
+                           NULL)))
+        return rc;
+    /* Referenced again: no longer the collector's (a freshly claimed object never was). */
+    return b->ref_claimed ? 0 : tams_db_exec1(b->db, &q_obj_reref, b->ref_id, NULL);
+}
+
+/* The object of seg may be referenced by this flow: claimed, recorded or looked at. */
+static int add_object(struct batch *b, const struct tams_segment *seg, enum outcome *o)
+{
+    const struct tams_db_param v[] = {TEXT(seg->object_id), TEXT(b->flow_id), TEXT(b->now)};
+    int64_t claimed = 0;
+    int rc = 0;
+
+    *o = ADDED;
+    if (!b->obj_id || strcmp(b->obj_id, seg->object_id) != 0) {
+        if ((rc = tams_db_exec(b->db, &q_obj_claim, v, 2, &claimed)))
+            return rc;
+        b->obj_claimed = claimed == 1;
+        if (b->obj_claimed)
+            b->obj = OBJ_REGISTERED;
+        else if ((rc = object_state(b, seg->object_id)))
+            return rc;
+        b->obj_id = seg->object_id;
+    }
+    switch (b->obj) {
+    case OBJ_ALLOCATED_OTHER:
+        *o = ALLOCATED_OTHER;
+        return 0;
+    case OBJ_UNKNOWN:
+        if (!seg->get_urls) {
+            *o = UNKNOWN_NO_URLS;
+            return 0;
+        }
+        rc = tams_db_exec(b->db, &q_obj_insert_uncontrolled, v, 3, NULL);
+        break;
+    case OBJ_ALLOCATED_HERE:
+        rc = tams_db_exec(b->db, &q_obj_set_first, v, 2, NULL);
+        break;
+    case OBJ_REGISTERED:
+        break;
+    }
+    b->obj = OBJ_REGISTERED;
+    return rc;
+}
+
+/* Checks and stores one segment; *o says what became of it (nothing of it is written unless
+ * ADDED). Returns 0 or a failure that ends the whole batch. */
+static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome *o,
+                   struct tams__seg_end *prev)
+{
+    unsigned has = seg->has;
+    int rc;
+
+    *o = NOT_A_SEGMENT;
+    if (!is_segment(seg))
+        return 0;
+    /* Stored segments never overlap, so hi grows with lo: of those starting at or before this
+     * one's end, only the last can reach its start. One seek; earlier items of the batch are in
+     * the table already, so this covers them too. A segment after the flow's last needs none. */
+    if (!b->tail_known) {
+        if ((rc = tams__seg_last_from(b->db, b->flow_id, INT64_MAX, prev)) < 0)
+            return rc;
+        b->tail_known = true;
+        b->tail_hi = rc == 1 ? prev->hi : INT64_MIN;
+    }
+    rc = seg->tr.lo <= b->tail_hi /* a bounded start is never INT64_MIN */
+             ? tams__seg_last_from(b->db, b->flow_id, seg->tr.hi, prev)
+             : 0;
+    if (rc < 0)
+        return rc;
+    if (rc == 1 && prev->hi >= seg->tr.lo) {
+        *o = OVERLAPS;
+        return 0;
+    }
+    if ((rc = add_object(b, seg, o)) || *o != ADDED)
+        return rc;
+
+    if ((rc = tams_db_exec(b->db, &q_seg_insert,
+                           ARGS(TEXT(b->flow_id), INT(seg->tr.lo), INT(seg->tr.hi),
+                                INT(seg->tr.lo_incl), INT(seg->tr.hi_incl), TEXT(seg->object_id),
+                                INT_OR_NULL(has & TAMS_SEG_TS_OFFSET, seg->ts_offset),
+                                INT_OR_NULL(has & TAMS_SEG_LAST_DURATION, seg->last_duration),
+                                INT_OR_NULL(has & TAMS_SEG_SAMPLE_OFFSET, seg->sample_offset),
+                                INT_OR_NULL(has & TAMS_SEG_SAMPLE_COUNT, seg->sample_count),
+                                INT_OR_NULL(has & TAMS_SEG_KEY_FRAME_COUNT, seg->key_frame_count),
+                                TEXT(seg->get_urls)),
+                           NULL)))
+        return rc;
+
+    if (b->ref_count && strcmp(b->ref_id, seg->object_id) != 0 && (rc = flush_ref(b)))
+        return rc;
+    if (!b->ref_count)
+        b->ref_claimed = b->obj_claimed;
+    b->ref_id = seg->object_id;
+    b->ref_count++;
+    if (seg->tr.hi > b->tail_hi)
+        b->tail_hi = seg->tr.hi;
+    return 0;
+}
+
+/* In-process: one cheap statement after another, with shortcuts for appending ingest. */
+static int add_each(struct tams_db *db, struct add_args *a, const char *now, size_t *added)
+{
+    struct batch b = {.db = db, .flow_id = a->flow_id, .now = now, .obj = OBJ_UNKNOWN};
+    int rc = 0;
+
+    for (size_t i = 0; i < a->n && rc == 0; i++) {
+        struct tams__seg_end other;
+        enum outcome o;
+
+        if ((rc = add_one(&b, &a->segs[i], &o, &other)) == 0)
+            a->results[i] =
+                outcome_result(o, &other, a->flow_id, &a->segs[i], a->whys ? &a->whys[i] : NULL);
+        *added += rc == 0 && o == ADDED;
+    }
+    return rc ? rc : flush_ref(&b);
+}
+
+/* Over the network: the items go as arrays to tams_segments_add, one statement whatever the
+ * request's size. */
+static int add_many(struct tams_db *db, struct add_args *a, const char *now, size_t *added)
+{
+    enum {
+        LO,
+        HI,
+        LO_INCL,
+        HI_INCL,
+        OBJ,
+        TS_OFFSET,
+        LAST_DURATION,
+        SAMPLE_OFFSET,
+        SAMPLE_COUNT,
+        KEY_FRAME_COUNT,
+        GET_URLS,
+        NCOLS
+    };
+    struct tams_db_params p = {.n = 0};
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    struct tams_buf col[NCOLS];
+    size_t *sent = tams_calloc(a->n ? a->n : 1, sizeof(*sent)), nsent = 0;
+    int rc = 0;
+
+    for (int k = 0; k < NCOLS; k++)
+        tams_buf_init(&col[k], SIZE_MAX);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct tams_segment *g = &a->segs[i];
+
+        if (!is_segment(g)) {
+            a->results[i] =
+                outcome_result(NOT_A_SEGMENT, NULL, a->flow_id, g, a->whys ? &a->whys[i] : NULL);
+            continue;
+        }
+        tams_db_list_int(db->st, &col[LO], true, g->tr.lo);
+        tams_db_list_int(db->st, &col[HI], true, g->tr.hi);
+        tams_db_list_int(db->st, &col[LO_INCL], true, g->tr.lo_incl);
+        tams_db_list_int(db->st, &col[HI_INCL], true, g->tr.hi_incl);
+        tams_db_list_text(db->st, &col[OBJ], g->object_id);
+        tams_db_list_int(db->st, &col[TS_OFFSET], g->has & TAMS_SEG_TS_OFFSET, g->ts_offset);
+        tams_db_list_int(db->st, &col[LAST_DURATION], g->has & TAMS_SEG_LAST_DURATION,
+                         g->last_duration);
+        tams_db_list_int(db->st, &col[SAMPLE_OFFSET], g->has & TAMS_SEG_SAMPLE_OFFSET,
+                         g->sample_offset);
+        tams_db_list_int(db->st, &col[SAMPLE_COUNT], g->has & TAMS_SEG_SAMPLE_COUNT,
+                         g->sample_count);
+        tams_db_list_int(db->st, &col[KEY_FRAME_COUNT], g->has & TAMS_SEG_KEY_FRAME_COUNT,
+                         g->key_frame_count);
+        tams_db_list_text(db->st, &col[GET_URLS], g->get_urls);
+        sent[nsent++] = i;
+    }
+    if (!nsent)
+        goto out;
+    tams_db_text(&p, a->flow_id);
+    tams_db_text(&p, now);
+    for (int k = 0; k < NCOLS; k++) {
+        tams_db_list_end(db->st, &col[k]);
+        tams_db_text(&p, col[k].data);
+    }
+    if ((rc = tams_db_query(db, &q_seg_add_many, p.v, p.n, &rows)))
+        goto out;
+    for (size_t k = 0; k < nsent; k++) {
+        const struct tams_segment *g = &a->segs[sent[k]];
+        struct tams__seg_end other = {0};
+
+        if ((rc = tams_db_next(&rows)) != 1) {
+            tams_log_error("store: tams_segments_add answered %zu rows for %zu segments", k, nsent);
+            rc = rc < 0 ? rc : TAMS_ERR_STORE;
+            goto out;
+        }
+        if (!tams_db_col_null(&rows, 1)) {
+            other.lo = tams_db_col_int(&rows, 1);
+            other.hi = tams_db_col_int(&rows, 2);
+            other.start_incl = tams_db_col_bool(&rows, 3);
+            other.end_incl = tams_db_col_bool(&rows, 4);
+        }
+        a->results[sent[k]] = outcome_result((enum outcome)tams_db_col_int(&rows, 0), &other,
+                                             a->flow_id, g, a->whys ? &a->whys[sent[k]] : NULL);
+        *added += a->results[sent[k]] == 0;
+    }
+    rc = 0;
+out:
+    tams_db_done(&rows);
+    tams_free(sent);
+    for (int k = 0; k < NCOLS; k++)
+        tams_buf_release(&col[k]);
+    return rc;
+}
+
+static int add_body(struct tams_db *db, void *arg)
+{
+    struct add_args *a = arg;
+    char now[TAMS_RFC3339_MAX];
+    size_t added = 0;
+    int rc;
+
+    tams_clock_now_rfc3339(now);
+    if ((rc = tams__flow_lock(db, a->flow_id)) ||
+        (rc = media_flow_check(db, a->flow_id, "segments cannot be registered on it",
+                               a->whys && a->n ? &a->whys[0] : NULL)))
+        return rc;
+    rc = tams_db_caps(db) & TAMS_DB_CAP_REMOTE ? add_many(db, a, now, &added)
+                                               : add_each(db, a, now, &added);
+    if (rc == 0 && added)
+        rc = tams__flow_touch_segments(db, a->flow_id, now);
+    /* One flows/segments_added for the whole request, no flows/updated (lessons 17). */
+    if (rc == 0 && added)
+        rc = tams__ev_segments_added(db, a->flow_id, a->segs, a->n, a->results, now);
+    return rc;
+}
+
+int tams_store_segments_add(struct tams_store *st, const char *flow_id,
+                            const struct tams_segment *segs, size_t n, int *results,
+                            struct tams_buf *whys, const char *principal)
+{
+    /* Per-item outcomes are needed for the event even when the caller does not want them. */
+    int *res_v = results ? results : (n ? tams_calloc(n, sizeof(*res_v)) : NULL);
+    struct add_args a = {flow_id, segs, n, res_v, whys, NULL};
+    int rc;
+
+    (void)principal; /* segment writes bump segments_updated only, not updated_by (§11.12) */
+    if (whys && n) {
+        a.why_lens = tams_calloc(n, sizeof(*a.why_lens));
+        for (size_t i = 0; i < n; i++)
+            a.why_lens[i] = whys[i].len;
+    }
+    for (size_t i = 0; i < n; i++)
+        res_v[i] = 0;
+    rc = tams_db_run(st, TAMS_DB_TX_WRITE, add_body, add_reset, &a);
+    /* Nothing was stored: every segment shares the batch's fate. */
+    for (size_t i = 0; rc && i < n; i++)
+        res_v[i] = rc;
+    if (!results)
+        tams_free(res_v);
+    tams_free(a.why_lens);
+    return rc;
+}
+
+/* ---- listing ----------------------------------------------------------------------------- */
+
+/* The statement and parameters of a page; false when the page is empty whatever is stored. */
+static bool list_query(const struct tams_segment_filter *f, const char *flow_id, bool have_after,
+                       int64_t after, int limit, struct tams_db_params *p, struct tams_sql **q)
+{
+    static struct tams_sql *const shapes[2][2] = {{&q_list, &q_list_rev},
+                                                  {&q_list_obj, &q_list_obj_rev}};
+    const struct tams_timerange *tr = f ? f->timerange : NULL;
+    bool reverse = f && f->reverse;
+    int64_t lo_min = tr ? tr->lo : INT64_MIN, lo_max = tr ? tr->hi : INT64_MAX, floor = INT64_MIN;
+    /* Overlap with X = lo in [L, X.hi], where L is the start of the one segment that starts
+     * at or before X.lo and still reaches it (hi grows with lo), else X.lo. The statement looks
+     * for it unless the window is open at the start or an ascending page key is past X.lo. */
+    bool seek = tr && tr->lo != INT64_MIN && !(have_after && !reverse && after >= tr->lo);
+
+    p->n = 0;
+    if (tr && tams_timerange_is_empty(tr))
+        return false;
+    /* Keyset: continue after the last lo sent, in the listing's direction. */
+    if (have_after && !reverse) {
+        if (after == INT64_MAX)
+            return false;
+        floor = after + 1;
+    } else if (have_after) {
+        if (after == INT64_MIN)
+            return false;
+        if (after - 1 < lo_max)
+            lo_max = after - 1;
+    }
+    /* The seek only lowers lo_min, never below floor. */
+    if ((floor > lo_min ? floor : lo_min) > lo_max)
+        return false;
+    tams_db_text(p, flow_id);
+    tams_db_int(p, lo_min);
+    tams_db_int(p, lo_max);
+    tams_db_int_opt(p, seek, tr ? tr->lo : 0);
+    tams_db_int(p, floor);
+    tams_db_int(p, (int64_t)limit + 1);
+    if (f && f->object_id)
+        tams_db_text(p, f->object_id);
+    *q = shapes[f && f->object_id][reverse];
+    return true;
+}
+
+/* The current row as a record. */
+static void seg_rec_read(const struct tams_db_rows *rows, struct tams_segment_rec *rec)
+{
+    static const unsigned bits[] = {TAMS_SEG_TS_OFFSET, TAMS_SEG_LAST_DURATION,
+                                    TAMS_SEG_SAMPLE_OFFSET, TAMS_SEG_SAMPLE_COUNT,
+                                    TAMS_SEG_KEY_FRAME_COUNT};
+    struct tams_segment *g = &rec->seg;
+    int64_t *opt[] = {&g->ts_offset, &g->last_duration, &g->sample_offset, &g->sample_count,
+                      &g->key_frame_count};
+
+    memset(rec, 0, sizeof(*rec));
+    g->tr.lo = tams_db_col_int(rows, 0);
+    g->tr.hi = tams_db_col_int(rows, 1);
+    g->tr.lo_incl = tams_db_col_bool(rows, 2);
+    g->tr.hi_incl = tams_db_col_bool(rows, 3);
+    g->object_id = tams_db_col(rows, 4);
+    for (int k = 0; k < 5; k++) {
+        if (!tams_db_col_null(rows, 5 + k)) {
+            *opt[k] = tams_db_col_int(rows, 5 + k);
+            g->has |= bits[k];
+        }
+    }
+    g->get_urls = tams_db_col(rows, 10);
+    rec->controlled = tams_db_col_bool(rows, 11); /* NULL (no object row) reads as false */
+    if (rec->controlled) {
+        rec->storage_id = tams_db_col(rows, 12);
+        rec->key = tams_db_col(rows, 13);
+    }
+}
+
+int tams_store_segments_list(struct tams_store *st, const char *flow_id,
+                             const struct tams_segment_filter *f, const struct tams_page *page,
+                             tams_segment_cb cb, void *ctx)
+{
+    const char *kind = f && f->reverse ? "segments-rev" : "segments";
+    struct tams_db_params p;
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    int limit = tams__page_start(page), sent = 0, rc;
+    struct tams_sql *q;
+    bool have_after;
+    int64_t after = 0, last = 0;
+
+    if ((rc = tams__page_lo(page, kind, &have_after, &after)) ||
+        !list_query(f, flow_id, have_after, after, limit, &p, &q) ||
+        (rc = tams__fetch(st, q, NULL, p.v, p.n, &rows)))
+        goto out;
+    for (;;) {
+        struct tams_segment_rec rec;
+        int more = tams_db_next(&rows);
+
+        if (more <= 0) {
+            rc = more;
+            break;
+        }
+        if (sent == limit) {
+            char key[32];
+
+            snprintf(key, sizeof(key), "%" PRId64, last);
+            if (page && page->next_key)
+                rc = tams_cursor_encode(page->next_key, kind, key);
+            break;
+        }
+        seg_rec_read(&rows, &rec);
+        last = rec.seg.tr.lo;
+        sent++;
+        if ((rc = cb(ctx, &rec)))
+            break;
+    }
+out:
+    tams_db_done(&rows);
+    return rc;
+}
+
+/* ---- objects ----------------------------------------------------------------------------- */
+
+struct alloc_args {
+    const char *flow_id, *storage_id;
+    const struct tams_object_alloc *objs;
+    size_t n;
+    struct tams_buf *why;
+    size_t why_len;
+};
+
+static void alloc_reset(void *arg)
+{
+    struct alloc_args *a = arg;
+
+    tams__why_cut(a->why, a->why_len);
+}
+
+/* The first id of the request (in its order) that the insert did not take: inserted holds the
+ * ids it took, sorted and unique (the primary key), each one answering for one occurrence. */
+static const char *alloc_refused(const struct alloc_args *a, char *const *inserted, size_t n)
+{
+    bool *used = tams_calloc(n ? n : 1, sizeof(*used));
+    const char *refused = NULL;
+
+    for (size_t i = 0; i < a->n && !refused; i++) {
+        char *const *hit = bsearch(&a->objs[i].id, inserted, n, sizeof(*inserted), tams_cmp_cstr);
+        if (!hit || used[hit - inserted])
+            refused = a->objs[i].id;
+        else
+            used[hit - inserted] = true;
+    }
+    tams_free(used);
+    return refused;
+}
+
+/* In-process: the first object whose insert did nothing is the one refused. */
+static int alloc_each(struct tams_db *db, struct alloc_args *a, const char *now,
+                      const char **refused)
+{
+    int64_t added = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < a->n && rc == 0 && !*refused; i++) {
+        rc = tams_db_exec(db, &q_obj_insert,
+                          ARGS(TEXT(a->objs[i].id), TEXT(a->objs[i].key), TEXT(a->storage_id),
+                               TEXT(a->flow_id), TEXT(now)),
+                          &added);
+        if (rc == 0 && !added)
+            *refused = a->objs[i].id;
+    }
+    return rc;
+}
+
+/* Over the network: one statement; what it did not insert is found from what it did. */
+static int alloc_many(struct tams_db *db, struct alloc_args *a, const char *now,
+                      const char **refused)
+{
+    struct tams_buf ids = TAMS_BUF_INIT(SIZE_MAX), keys = TAMS_BUF_INIT(SIZE_MAX);
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    struct tams__strs inserted = {0};
+    int rc;
+
+    for (size_t i = 0; i < a->n; i++) {
+        tams_db_list_text(db->st, &ids, a->objs[i].id);
+        tams_db_list_text(db->st, &keys, a->objs[i].key);
+    }
+    tams_db_list_end(db->st, &ids);
+    tams_db_list_end(db->st, &keys);
+    rc = tams_db_query(
+        db, &q_obj_insert_many,
+        ARGS(TEXT(ids.data), TEXT(keys.data), TEXT(a->storage_id), TEXT(a->flow_id), TEXT(now)),
+        &rows);
+    if (rc == 0) {
+        while ((rc = tams_db_next(&rows)) == 1)
+            tams__strs_dup(&inserted, tams_db_col(&rows, 0));
+    }
+    if (rc == 0 && inserted.n != a->n) {
+        qsort(inserted.v, inserted.n, sizeof(*inserted.v), tams_cmp_cstr);
+        *refused = alloc_refused(a, inserted.v, inserted.n);
+        if (!*refused)
+            rc = TAMS_ERR_STORE;
+    }
+    tams_db_done(&rows);
+    tams__strs_release(&inserted);
+    tams_buf_release(&ids);
+    tams_buf_release(&keys);
+    return rc;
+}
+
+static int alloc_body(struct tams_db *db, void *arg)
+{
+    struct alloc_args *a = arg;
+    const char *refused = NULL;
+    char now[TAMS_RFC3339_MAX];
+    int rc;
+
+    tams_clock_now_rfc3339(now);
+    if ((rc = tams__flow_lock(db, a->flow_id)) ||
+        (rc = media_flow_check(db, a->flow_id, "storage cannot be allocated for it", a->why)) ||
+        !a->n)
+        return rc;
+    rc = tams_db_caps(db) & TAMS_DB_CAP_REMOTE ? alloc_many(db, a, now, &refused)
+                                               : alloc_each(db, a, now, &refused);
+    if (rc == 0 && refused) {
+        tams__why_add(a->why, "object id '%s' already exists", refused);
+        rc = TAMS_ERR_VALIDATION;
+    }
+    return rc;
+}
+
+int tams_store_objects_allocate(struct tams_store *st, const char *flow_id, const char *storage_id,
+                                const struct tams_object_alloc *objs, size_t n,
+                                struct tams_buf *why)
+{
+    struct alloc_args a = {flow_id, storage_id, objs, n, why, why ? why->len : 0};
+
+    return tams_db_run(st, TAMS_DB_TX_WRITE, alloc_body, alloc_reset, &a);
+}
+
+struct object_args {
+    const char *id, *after;
+    int limit;
+    char *first;
+    struct tams__strs flows;
+    bool more;
+};
+
+static void object_reset(void *arg)
+{
+    struct object_args *a = arg;
+
+    tams_free(a->first);
+    a->first = NULL;
+    tams__strs_release(&a->flows);
+    a->more = false;
+}
+
+/* The object's first flow and a page of the flows using it. An object no segment ever
+ * registered (allocated only) is NOTFOUND, and so is one no segment references any more,
+ * whatever it was before: its row waits for the garbage collector (notes §6.5). */
+static int object_body(struct tams_db *db, void *arg)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    struct object_args *a = arg;
+    int rc;
+
+    if ((rc = tams_db_one(db, &q_obj_first_ref, ARGS(TEXT(a->id)), &rows)) <= 0)
+        return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
+    if (tams_db_col(&rows, 0))
+        a->first = tams_strdup(tams_db_col(&rows, 0));
+    tams_db_done(&rows);
+    if ((rc = tams_db_exists(db, &q_obj_has_visible_refs, a->id)) <= 0)
+        return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
+    if ((rc = tams_db_query(db, &q_obj_ref_flows,
+                            ARGS(TEXT(a->id), TEXT(a->after), INT(a->limit + 1)), &rows)))
+        return rc;
+    while ((rc = tams_db_next(&rows)) == 1) {
+        if ((int)a->flows.n == a->limit) {
+            a->more = true;
+            break;
+        }
+        tams__strs_dup(&a->flows, tams_db_col(&rows, 0));
+    }
+    tams_db_done(&rows);
+    return rc < 0 ? rc : 0;
+}
+
+int tams_store_object_get(struct tams_store *st, const char *id, const struct tams_page *page,
+                          tams_object_cb cb, void *ctx)
+{
+    struct tams_buf after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
+    struct tams_object_rec rec = {.id = id};
+    struct object_args a = {.id = id, .limit = tams__page_start(page)};
+    int rc;
+
+    if ((rc = tams__page_after(page, "objflows", &after)))
+        goto out;
+    a.after = after.data; /* "" sorts before every id */
+    if ((rc = tams_db_run(st, TAMS_DB_TX_READ, object_body, object_reset, &a)))
+        goto out;
+    if (a.more && a.flows.n && page && page->next_key &&
+        (rc = tams_cursor_encode(page->next_key, "objflows", a.flows.v[a.flows.n - 1])))
+        goto out;
+    rec.referenced_by_flows = (const char *const *)a.flows.v;
+    rec.nreferenced_by_flows = a.flows.n;
+    rec.first_referenced_by_flow = a.first;
+    rc = cb(ctx, &rec);
+out:
+    object_reset(&a);
+    tams_buf_release(&after);
+    return rc;
+}
+
+int tams_store_objects_unregistered(struct tams_store *st, const char *const *ids, size_t n,
+                                    tams_unregistered_object_cb cb, void *ctx)
+{
+    struct tams_buf list = TAMS_BUF_INIT(SIZE_MAX);
+    struct tams_db_rows rows;
+    int rc;
+
+    if (!n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        tams_db_list_text(st, &list, ids[i]);
+    tams_db_list_end(st, &list);
+    rc = tams__fetch(st, &q_obj_unregistered, NULL, ARGS(TEXT(list.data)), &rows);
+    while (rc == 0 && tams_db_next(&rows) == 1) {
+        struct tams_unregistered_object o = {tams_db_col(&rows, 0), tams_db_col(&rows, 1),
+                                             tams_db_col(&rows, 2), tams_db_col(&rows, 3)};
+        if (tams_db_col_bool(&rows, 4))
+            rc = cb(ctx, &o);
+    }
+    tams_db_done(&rows);
+    tams_buf_release(&list);
+    return rc;
+}

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sources.c - sources: created with their first flow, read with their tags and the collections
+ * their flows make, their label, description and tags written. */
+#include "core/common.h"
+#include "store/cursor.h"
+#include "store/outbox.h"
+#include "store/store_int.h"
+
+#define SOURCE_COLS                                                                                \
+    "src.id, src.format, src.label, src.description, src.created, src.updated,"                    \
+    " src.created_by, src.updated_by"
+
+static struct tams_sql q_format = TAMS_SQL("SELECT format FROM sources WHERE id = ?1");
+/* Insert-if-absent: two writers creating one source both get through, one creates it. */
+static struct tams_sql q_insert =
+    TAMS_SQL("INSERT INTO sources(id, format, created, updated, created_by, updated_by)"
+             " VALUES (?1, ?2, ?3, ?3, ?4, ?4) ON CONFLICT(id) DO NOTHING");
+static struct tams_sql q_has_flows = TAMS_SQL("SELECT 1 FROM flows WHERE source_id = ?1 LIMIT 1");
+static struct tams_sql q_delete = TAMS_SQL("DELETE FROM sources WHERE id = ?1");
+static struct tams_sql q_get =
+    TAMS_SQL("SELECT " SOURCE_COLS " FROM sources src WHERE src.id = ?1");
+static struct tams_sql q_tags =
+    TAMS_SQL("SELECT name, value FROM source_tags WHERE source_id = ?1 ORDER BY name");
+/* The collection a source has is derived from its flows' collections. */
+static struct tams_sql q_collection =
+    TAMS_SQL("SELECT DISTINCT g.source_id, c.role FROM flows f"
+             " JOIN flow_collection c ON c.collector_id = f.id JOIN flows g ON g.id = c.member_id"
+             " WHERE f.source_id = ?1 ORDER BY 1, 2");
+static struct tams_sql q_collected_by =
+    TAMS_SQL("SELECT DISTINCT f.source_id FROM flows g"
+             " JOIN flow_collection c ON c.member_id = g.id JOIN flows f ON f.id = c.collector_id"
+             " WHERE g.source_id = ?1 ORDER BY 1");
+static struct tams_sql q_set_label =
+    TAMS_SQL("UPDATE sources SET label = ?2, updated = ?3, updated_by = ?4 WHERE id = ?1");
+static struct tams_sql q_set_description =
+    TAMS_SQL("UPDATE sources SET description = ?2, updated = ?3, updated_by = ?4 WHERE id = ?1");
+static struct tams_sql q_touch =
+    TAMS_SQL("UPDATE sources SET updated = ?2, updated_by = ?3 WHERE id = ?1");
+static struct tams_sql q_tag_set =
+    TAMS_SQL("INSERT INTO source_tags(source_id, name, value) VALUES (?1, ?2, ?3)"
+             " ON CONFLICT(source_id, name) DO UPDATE SET value = excluded.value");
+static struct tams_sql q_tag_delete =
+    TAMS_SQL("DELETE FROM source_tags WHERE source_id = ?1 AND name = ?2");
+
+/* ---- for flows and events ---------------------------------------------------------------- */
+
+int tams__source_ensure(struct tams_db *db, const struct tams_flow_index *idx, const char *now,
+                        const char *principal, unsigned *effects, struct tams_buf *why)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    int64_t added = 0;
+    int rc;
+
+    if ((rc = tams_db_exec(
+             db, &q_insert,
+             ARGS(TEXT(idx->source_id), TEXT(idx->format), TEXT(now), TEXT(principal)), &added)))
+        return rc;
+    if (added) {
+        if (effects)
+            *effects |= TAMS_EFFECT_SOURCE_CREATED;
+        return 0;
+    }
+    rc = tams_db_one(db, &q_format, ARGS(TEXT(idx->source_id)), &rows);
+    if (rc == 0) {
+        rc = TAMS_DB_RETRY; /* deleted since the insert looked */
+    } else if (rc == 1) {
+        const char *format = tams_db_col(&rows, 0);
+
+        rc = 0;
+        if (strcmp(format, idx->format) != 0) {
+            tams__why_add(why, "source_id %s has format %s; flow format %s", idx->source_id, format,
+                          idx->format);
+            rc = TAMS_ERR_VALIDATION;
+        }
+    }
+    tams_db_done(&rows);
+    return rc;
+}
+
+int tams__source_drop_if_orphan(struct tams_db *db, const char *source_id, unsigned *effects)
+{
+    int rc = tams_db_exists(db, &q_has_flows, source_id);
+
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    /* source_tags go by ON DELETE CASCADE */
+    if ((rc = tams_db_exec1(db, &q_delete, source_id, NULL)))
+        return rc;
+    if (effects)
+        *effects |= TAMS_EFFECT_SOURCE_DELETED;
+    return tams__ev_source(db, TAMS_EV_SOURCE_DELETED, source_id, NULL);
+}
+
+int tams__source_collected_by(struct tams_db *db, const char *source_id, char **out)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    struct tams_buf b = TAMS_BUF_INIT(1 << 20);
+    int rc;
+
+    *out = NULL;
+    if ((rc = tams_db_query(db, &q_collected_by, ARGS(TEXT(source_id)), &rows)))
+        return rc;
+    while ((rc = tams_db_next(&rows)) == 1) {
+        if (b.len)
+            tams_buf_addch(&b, ',');
+        tams_buf_addstr(&b, tams_db_col(&rows, 0));
+    }
+    tams_db_done(&rows);
+    if (rc == 0 && b.len)
+        *out = tams_buf_detach(&b, NULL);
+    tams_buf_release(&b);
+    return rc;
+}
+
+/* ---- reading ----------------------------------------------------------------------------- */
+
+struct source_row {
+    struct tams_source_rec rec;
+    struct tams_tag *tags;
+    struct tams_collection_ref *coll;
+    const char **collected_by;
+};
+
+/* Sources read in one operation, copied so callbacks run after it. */
+struct source_rows {
+    struct source_row *v;
+    size_t n;
+    bool more; /* a row beyond the limit was there */
+    struct tams__strs strs;
+};
+
+static void source_rows_release(struct source_rows *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        tams_free(rs->v[i].tags);
+        tams_free(rs->v[i].coll);
+        tams_free(rs->v[i].collected_by);
+    }
+    tams_free(rs->v);
+    tams__strs_release(&rs->strs);
+    rs->v = NULL;
+    rs->n = 0;
+    rs->more = false;
+}
+
+/* The rows of one detail query of a source as a new array *out of n elements of size, each
+ * one or two strings (the first columns). */
+static int detail(struct tams_db *db, struct tams_sql *q, const char *id, size_t size, void **out,
+                  size_t *n, struct tams__strs *strs)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    char *v = NULL;
+    size_t cap = 0;
+    int rc;
+
+    *n = 0;
+    if ((rc = tams_db_query(db, q, ARGS(TEXT(id)), &rows)))
+        return rc;
+    while ((rc = tams_db_next(&rows)) == 1) {
+        const char **item;
+
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            v = tams_realloc(v, tams_st_mult(cap, size));
+        }
+        item = (const char **)(void *)(v + *n * size);
+        item[0] = tams__strs_dup(strs, tams_db_col(&rows, 0));
+        if (size > sizeof(*item))
+            item[1] = tams__strs_dup(strs, tams_db_col(&rows, 1));
+        (*n)++;
+    }
+    tams_db_done(&rows);
+    *out = v;
+    return rc;
+}
+
+/* Tags and the derived collection members of one source. */
+static int source_row_complete(struct tams_db *db, struct source_rows *rs, struct source_row *r)
+{
+    struct tams_source_rec *rec = &r->rec;
+    void *tags = NULL, *coll = NULL, *collected_by = NULL;
+    int rc;
+
+    if ((rc = detail(db, &q_tags, rec->id, sizeof(*r->tags), &tags, &rec->ntags, &rs->strs)) == 0 &&
+        (rc = detail(db, &q_collection, rec->id, sizeof(*r->coll), &coll, &rec->nsource_collection,
+                     &rs->strs)) == 0)
+        rc = detail(db, &q_collected_by, rec->id, sizeof(*r->collected_by), &collected_by,
+                    &rec->ncollected_by, &rs->strs);
+    rec->tags = r->tags = tags;
+    rec->source_collection = r->coll = coll;
+    rec->collected_by = r->collected_by = collected_by;
+    return rc;
+}
+
+/* Rows of a SOURCE_COLS query (up to limit), each completed with its details. */
+static int source_rows_read(struct tams_db *db, struct tams_db_rows *rows, int limit,
+                            struct source_rows *rs)
+{
+    size_t cap = 0;
+    int rc;
+
+    while ((rc = tams_db_next(rows)) == 1) {
+        struct tams_source_rec *s;
+
+        if ((int)rs->n == limit) {
+            rs->more = true;
+            break;
+        }
+        if (rs->n == cap) {
+            cap = cap ? cap * 2 : 8;
+            rs->v = tams_realloc(rs->v, tams_st_mult(cap, sizeof(*rs->v)));
+        }
+        memset(&rs->v[rs->n], 0, sizeof(rs->v[rs->n]));
+        s = &rs->v[rs->n++].rec;
+        s->id = tams__strs_dup(&rs->strs, tams_db_col(rows, 0));
+        s->format = tams__strs_dup(&rs->strs, tams_db_col(rows, 1));
+        s->label = tams__strs_dup(&rs->strs, tams_db_col(rows, 2));
+        s->description = tams__strs_dup(&rs->strs, tams_db_col(rows, 3));
+        s->created = tams__strs_dup(&rs->strs, tams_db_col(rows, 4));
+        s->updated = tams__strs_dup(&rs->strs, tams_db_col(rows, 5));
+        s->created_by = tams__strs_dup(&rs->strs, tams_db_col(rows, 6));
+        s->updated_by = tams__strs_dup(&rs->strs, tams_db_col(rows, 7));
+    }
+    tams_db_done(rows);
+    for (size_t i = 0; i < rs->n && rc >= 0; i++)
+        rc = source_row_complete(db, rs, &rs->v[i]);
+    return rc < 0 ? rc : 0;
+}
+
+static int source_rows_emit(const struct source_rows *rs, tams_source_cb cb, void *ctx)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < rs->n && rc == 0; i++)
+        rc = cb(ctx, &rs->v[i].rec);
+    return rc;
+}
+
+/* One source by id into rs. */
+static int source_get_rows(struct tams_db *db, const char *id, struct source_rows *rs)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    int rc;
+
+    if ((rc = tams_db_query(db, &q_get, ARGS(TEXT(id)), &rows)))
+        return rc;
+    return source_rows_read(db, &rows, 1, rs);
+}
+
+int tams__source_read(struct tams_db *db, const char *id, tams_source_cb cb, void *ctx)
+{
+    struct source_rows rs = {0};
+    int rc = source_get_rows(db, id, &rs);
+
+    if (rc == 0)
+        rc = rs.n ? source_rows_emit(&rs, cb, ctx) : TAMS_ERR_NOTFOUND;
+    source_rows_release(&rs);
+    return rc;
+}
+
+struct list_args {
+    const char *id;       /* source_get */
+    struct tams_buf *sql; /* source_list */
+    struct tams_db_params p;
+    int limit;
+    struct source_rows rs;
+};
+
+static void list_reset(void *arg)
+{
+    source_rows_release(&((struct list_args *)arg)->rs);
+}
+
+/* The page and the details of each of its sources come from one snapshot. */
+static int list_body(struct tams_db *db, void *arg)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    struct list_args *a = arg;
+    int rc;
+
+    if (a->id)
+        return source_get_rows(db, a->id, &a->rs);
+    if ((rc = tams_db_query_sql(db, a->sql->data, &a->p, &rows)))
+        return rc;
+    return source_rows_read(db, &rows, a->limit, &a->rs);
+}
+
+int tams_store_source_get(struct tams_store *st, const char *id, tams_source_cb cb, void *ctx)
+{
+    struct list_args a = {.id = id, .limit = 1};
+    int rc = tams_db_run(st, TAMS_DB_TX_READ, list_body, list_reset, &a);
+
+    if (rc == 0)
+        rc = a.rs.n ? source_rows_emit(&a.rs, cb, ctx) : TAMS_ERR_NOTFOUND;
+    source_rows_release(&a.rs);
+    return rc;
+}
+
+int tams_store_source_list(struct tams_store *st, const struct tams_source_filter *f,
+                           const struct tams_page *page, tams_source_cb cb, void *ctx)
+{
+    struct tams_buf sql = TAMS_BUF_INIT(TAMS__SQL_MAX), after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
+    struct list_args a = {.sql = &sql, .limit = tams__page_start(page)};
+    int rc;
+
+    if (f && f->ntags > TAMS__MAX_TAG_FILTERS) {
+        rc = TAMS_ERR_BADQUERY;
+        goto out;
+    }
+    if ((rc = tams__page_after(page, "sources", &after)))
+        goto out;
+    tams_buf_addstr(&sql, "SELECT " SOURCE_COLS " FROM sources src WHERE true");
+    if (f && f->format)
+        tams__cond_text(&sql, &a.p, "src.format = ?%d", f->format);
+    if (f && f->label)
+        tams__cond_text(&sql, &a.p, "src.label = ?%d", f->label);
+    if (f)
+        tams__tag_filters(st->drv->dialect, &sql, &a.p, "source_tags", "source_id", "src.id",
+                          f->tags, f->ntags);
+    if (after.len)
+        tams__cond_text(&sql, &a.p, "src.id > ?%d", after.data);
+    tams_buf_addf(&sql, " ORDER BY src.id LIMIT ?%d", a.p.n + 1);
+    tams_db_int(&a.p, (int64_t)a.limit + 1);
+    if (!tams_buf_ok(&sql)) {
+        rc = TAMS_ERR_STORE;
+        goto out;
+    }
+    if ((rc = tams_db_run(st, TAMS_DB_TX_READ, list_body, list_reset, &a)))
+        goto out;
+    if (a.rs.more && a.rs.n && page && page->next_key &&
+        (rc = tams_cursor_encode(page->next_key, "sources", a.rs.v[a.rs.n - 1].rec.id)))
+        goto out;
+    rc = source_rows_emit(&a.rs, cb, ctx);
+out:
+    source_rows_release(&a.rs);
+    tams_buf_release(&sql);
+    tams_buf_release(&after);
+    return rc;
+}
+
+/* ---- writing ----------------------------------------------------------------------------- */
+
+struct write_args {
+    const char *id, *name, *value, *principal;
+    enum tams_source_prop prop;
+};
+
+static int set_prop_body(struct tams_db *db, void *arg)
+{
+    struct write_args *a = arg;
+    char now[TAMS_RFC3339_MAX];
+    int64_t n = 0;
+    int rc;
+
+    tams_clock_now_rfc3339(now);
+    rc = tams_db_exec(db, a->prop == TAMS_SOURCE_LABEL ? &q_set_label : &q_set_description,
+                      ARGS(TEXT(a->id), TEXT(a->value), TEXT(now), TEXT(a->principal)), &n);
+    if (rc)
+        return rc;
+    return n ? tams__ev_source(db, TAMS_EV_SOURCE_UPDATED, a->id, now) : TAMS_ERR_NOTFOUND;
+}
+
+int tams_store_source_set_prop(struct tams_store *st, const char *id, enum tams_source_prop prop,
+                               const char *value, const char *principal)
+{
+    struct write_args a = {.id = id, .value = value, .principal = principal, .prop = prop};
+
+    return tams_db_run(st, TAMS_DB_TX_WRITE, set_prop_body, NULL, &a);
+}
+
+static int set_tag_body(struct tams_db *db, void *arg)
+{
+    struct write_args *a = arg;
+    char now[TAMS_RFC3339_MAX];
+    int64_t n = 0;
+    int rc;
+
+    tams_clock_now_rfc3339(now);
+    if ((rc = tams_db_exec(db, &q_touch, ARGS(TEXT(a->id), TEXT(now), TEXT(a->principal)), &n)))
+        return rc;
+    if (n == 0)
+        return TAMS_ERR_NOTFOUND;
+    if (a->value)
+        rc = tams_db_exec(db, &q_tag_set, ARGS(TEXT(a->id), TEXT(a->name), TEXT(a->value)), &n);
+    else
+        rc = tams_db_exec(db, &q_tag_delete, ARGS(TEXT(a->id), TEXT(a->name)), &n);
+    if (rc)
+        return rc;
+    if (!a->value && n == 0)
+        return TAMS_ERR_NOTFOUND;
+    return tams__ev_source(db, TAMS_EV_SOURCE_UPDATED, a->id, now);
+}
+
+int tams_store_source_set_tag(struct tams_store *st, const char *id, const char *name,
+                              const char *value, const char *principal)
+{
+    struct write_args a = {.id = id, .name = name, .value = value, .principal = principal};
+
+    return tams_db_run(st, TAMS_DB_TX_WRITE, set_tag_body, NULL, &a);
+}
