@@ -389,7 +389,7 @@ static void test_base64_and_scopes(void)
 {
     unsigned char out[64];
     size_t n = 0;
-    unsigned s = 0;
+    unsigned s = 0, needed = 0;
     char enc[16];
     struct tams_buf b = TAMS_BUF_INIT(64);
 
@@ -413,6 +413,18 @@ static void test_base64_and_scopes(void)
     tams_scopes_format(TAMS_SCOPE_DELETE | TAMS_SCOPE_READ, &b);
     CHECK_STR_EQ(b.data, "read,delete");
     tams_buf_release(&b);
+
+    /* methods by name: read for GET/HEAD, write for PUT/POST, delete for DELETE, else admin */
+    CHECK(tams_scopes_allow(TAMS_SCOPE_READ, "GET", &needed) && needed == TAMS_SCOPE_READ);
+    CHECK(tams_scopes_allow(TAMS_SCOPE_READ, "HEAD", NULL));
+    CHECK(!tams_scopes_allow(TAMS_SCOPE_READ, "PUT", &needed) && needed == TAMS_SCOPE_WRITE);
+    CHECK(tams_scopes_allow(TAMS_SCOPE_WRITE, "POST", NULL));
+    CHECK(!tams_scopes_allow(TAMS_SCOPE_WRITE, "DELETE", &needed) && needed == TAMS_SCOPE_DELETE);
+    CHECK(tams_scopes_allow(TAMS_SCOPE_DELETE, "DELETE", NULL));
+    CHECK(!tams_scopes_allow(TAMS_SCOPE_ALL & ~TAMS_SCOPE_ADMIN, "OPTIONS", &needed) &&
+          needed == TAMS_SCOPE_ADMIN);
+    CHECK(!tams_scopes_allow(TAMS_SCOPE_READ, "get", NULL)); /* method names are case-sensitive */
+    CHECK(tams_scopes_allow(TAMS_SCOPE_ADMIN, "PATCH", NULL));
 }
 
 static void test_creds(void)
