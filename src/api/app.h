@@ -39,6 +39,10 @@ struct tams_app {
 int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct tams_buf *why);
 void tams_app_release(struct tams_app *app);
 
+/* Re-read name and description from the store (defaults from the configuration) and render
+ * the GET /service body into app->service_json. */
+int tams_app_service_refresh(struct tams_app *app, struct tams_buf *why);
+
 /* Start the background workers (one thread for deletion requests, one for the garbage
  * collector, webhook_workers for webhook delivery); call after the signal mask is set, so they
  * never take SIGTERM. Unfinished deletion requests resume at once. */
