@@ -168,10 +168,7 @@ void tams_app_release(struct tams_app *app)
 
 const struct tams_media_backend *tams_app_backend(const struct tams_app *app, const char *id)
 {
-    for (size_t i = 0; id && i < app->nbackends; i++)
-        if (strcmp(app->backends[i]->id, id) == 0)
-            return app->backends[i];
-    return NULL;
+    return tams_media_find(app->backends, app->nbackends, id);
 }
 
 const struct tams_media_backend *tams_app_default_backend(const struct tams_app *app)

@@ -14,7 +14,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "api/app.h"
-#include "api/get_urls.h"
+#include "media/get_urls.h"
 #include "events/ssrf.h"
 #include "events/webhook.h"
 #include "http/server.h"
@@ -251,8 +251,10 @@ static struct hook_state *hook_state(struct delivery *d, const char *id)
 static void write_segment(struct tams_json *j, const struct tams_app *app, const char *base,
                           json_object *seg, const struct tams_get_urls_filter *f, int64_t now)
 {
-    struct tams_segment_rec rec = {0};
+    struct tams_get_urls_src src = {0};
     json_object *obj = NULL, *v;
+    bool controlled = false;
+    const char *storage_id = NULL;
 
     tams_json_obj_open(j);
     json_object_object_foreach(seg, key, val)
@@ -267,17 +269,19 @@ static void write_segment(struct tams_json *j, const struct tams_app *app, const
         tams_json_raw(j, text, strlen(text));
     }
     if (json_object_object_get_ex(seg, "_get_urls", &v))
-        rec.seg.get_urls = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+        src.uncontrolled = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
     if (json_object_object_get_ex(seg, "_object", &obj)) {
         if (json_object_object_get_ex(obj, "controlled", &v))
-            rec.controlled = json_object_get_boolean(v);
+            controlled = json_object_get_boolean(v);
         if (json_object_object_get_ex(obj, "storage_id", &v))
-            rec.storage_id = json_object_get_string(v);
+            storage_id = json_object_get_string(v);
         if (json_object_object_get_ex(obj, "key", &v))
-            rec.key = json_object_get_string(v);
+            src.key = json_object_get_string(v);
     }
+    if (controlled)
+        src.backend = tams_app_backend(app, storage_id);
     if (base)
-        tams_get_urls_write(j, app, base, &rec, f, now);
+        tams_get_urls_write(j, &src, base, f, now);
     tams_json_obj_close(j);
 }
 
