@@ -4,6 +4,7 @@
 #include "core/random.h"
 #include "core/log.h"
 #include "core/json.h"
+#include "core/registry.h"
 #include "api/app.h"
 #include "media/local.h"
 #include "media/s3.h"
@@ -129,6 +130,7 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
         tams_doc_cache_new((size_t)cfg->flow_cache_entries, (int64_t)cfg->cache_ttl * 1000);
     app->source_cache =
         tams_doc_cache_new((size_t)cfg->source_cache_entries, (int64_t)cfg->cache_ttl * 1000);
+    app->metrics = tams_registry_new();
     pthread_mutex_init(&app->service_lock, NULL);
     tams_buf_init(&app->service_json, 1 << 20);
     rc = load_local_store_id(app, why);
@@ -153,7 +155,6 @@ void tams_app_release(struct tams_app *app)
     tams_doc_cache_free(app->flow_cache);
     tams_doc_cache_free(app->source_cache);
     app->flow_cache = app->source_cache = NULL;
-    tams_workers_stop(app);
     for (size_t i = 0; i < app->nbackends; i++)
         app->backends[i]->ops->close(app->backends[i]);
     if (!app->nbackends && app->local)
@@ -164,6 +165,8 @@ void tams_app_release(struct tams_app *app)
     app->local = NULL;
     tams_buf_release(&app->service_json);
     pthread_mutex_destroy(&app->service_lock);
+    tams_registry_free(app->metrics);
+    app->metrics = NULL;
 }
 
 const struct tams_media_backend *tams_app_backend(const struct tams_app *app, const char *id)

@@ -2,6 +2,7 @@
 /* service.c - /, /service, /service/storage-backends, /health and /metrics. */
 #include "core/common.h"
 #include "core/json.h"
+#include "core/registry.h"
 #include "api/app.h"
 #include "api/handlers.h"
 #include "http/respond.h"
@@ -121,7 +122,7 @@ void metrics_get(struct tams_req *req)
     struct tams_app *app = app_of(req);
     struct tams_buf text = TAMS_BUF_INIT(64u << 20);
     tams_metrics_render(tams_http_metrics(app->http), &text);
-    tams_workers_metrics(app, &text);
+    tams_registry_render(app->metrics, &text);
     cache_metrics(&text, "flow", "GET /flows/{id}", app->flow_cache);
     cache_metrics(&text, "source", "GET /sources/{id}", app->source_cache);
     tams_send_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", text.data, text.len);

@@ -32,6 +32,7 @@ struct tams_http_server {
     char *mount_prefix;            /* path part of public_url, "" when none */
     char *cors;                    /* "" = off */
     char *listen_authority;        /* host:port for base URLs when no Host header */
+    char *base_url;                /* public_url, else http://listen_authority */
     struct tams_url_base url_base; /* public_url, mount_prefix, listen_authority for requests */
     struct tams_auth *auth;        /* NULL: no credential checks */
     uint16_t port;
@@ -613,6 +614,7 @@ static void server_free(struct tams_http_server *s)
     tams_free(s->mount_prefix);
     tams_free(s->cors);
     tams_free(s->listen_authority);
+    tams_free(s->base_url);
     tams_free(s);
 }
 
@@ -648,8 +650,6 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
             routes->routes[i].name ? routes->routes[i].name : routes->routes[i].pattern;
     s->metrics = tams_metrics_new(s->route_names, routes->nroutes);
     s->auth = cfg->auth;
-    if (s->auth)
-        tams_metrics_add_source(s->metrics, tams_auth_metrics_render, s->auth);
 
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -688,6 +688,9 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
         tams_buf_addf(&a, strchr(cfg->host, ':') ? "[%s]:%u" : "%s:%u", cfg->host,
                       (unsigned)s->port);
         s->listen_authority = tams_buf_detach(&a, NULL);
+        tams_buf_addf(&a, s->public_url[0] ? "%s" : "http://%s",
+                      s->public_url[0] ? s->public_url : s->listen_authority);
+        s->base_url = tams_buf_detach(&a, NULL);
     }
     s->url_base.authority = s->listen_authority;
     *out = s;
@@ -697,6 +700,11 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
 uint16_t tams_http_port(const struct tams_http_server *s)
 {
     return s->port;
+}
+
+const char *tams_http_base_url(const struct tams_http_server *s)
+{
+    return s->base_url;
 }
 
 struct tams_metrics *tams_http_metrics(struct tams_http_server *s)
