@@ -8,7 +8,7 @@
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/crypto.h"
-#include "auth/base64.h"
+#include "core/base64.h"
 #include "auth/creds.h"
 #include "auth/jwt.h"
 
@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char enc[64];
         tams_buf_add(&b, s, n);
         tams_hmac_sha256(secret, sizeof(secret) - 1, b.data, b.len, mac);
-        tams_b64url_encode(mac, sizeof(mac), enc);
+        tams_base64_encode(mac, sizeof(mac), true, enc);
         tams_buf_addch(&b, '.');
         tams_buf_addstr(&b, enc);
         if (tams_buf_ok(&b))

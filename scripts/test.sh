@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 echo "== format"
 files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src tests fuzz -name '*.[ch]')
 clang-format --dry-run --Werror $files
+/usr/bin/python3 scripts/layers.py # includes: no cycles, none up the layers (docs: design.md)
 
 jobs=$(nproc)
 build() { # dir, extra cmake args...

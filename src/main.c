@@ -5,10 +5,15 @@
 #include "core/config.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/registry.h"
 #include "api/app.h"
 #include "auth/auth.h"
 #include "auth/cli.h"
+#include "events/delivery.h"
 #include "http/server.h"
+#include "jobs/deletion.h"
+#include "jobs/gc.h"
+#include "jobs/runner.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -33,8 +38,12 @@ static int serve(const struct tams_config *cfg)
         .public_url = cfg->public_url,
     };
     struct tams_auth *auth = NULL;
+    struct tams_runner *jobs = NULL;
+    struct tams_deletion deletion = {0};
+    struct tams_gc gc = {0};
+    struct tams_delivery *delivery = NULL;
     sigset_t sigs;
-    int sig = 0, rc, pool;
+    int sig = 0, rc, nthreads;
     bool app_ready = false;
 
     rc = tams_mkdir_p(cfg->data_dir, 0750);
@@ -47,9 +56,9 @@ static int serve(const struct tams_config *cfg)
     if (rc)
         goto out;
     hc.auth = auth;
-    pool = cfg->threads ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    nthreads = cfg->threads ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     rc = tams_store_open(&app.store, cfg->database, cfg->data_dir,
-                         cfg->db_pool_size ? cfg->db_pool_size : 2 * pool, &why);
+                         cfg->db_pool_size ? cfg->db_pool_size : 2 * nthreads, &why);
     if (rc)
         goto out;
     rc = tams_app_init(&app, cfg, &why);
@@ -65,13 +74,28 @@ static int serve(const struct tams_config *cfg)
     signal(SIGPIPE, SIG_IGN);
 
     tams_log_start_flusher();
-    rc = tams_workers_start(&app, &why); /* after the mask: workers never take SIGTERM */
+    tams_registry_source(app.metrics, tams_auth_metrics_render, auth);
+
+    /* The jobs: deletion requests, garbage collection, webhook delivery. */
+    jobs = tams_runner_new();
+    deletion = (struct tams_deletion){app.store, cfg};
+    gc = (struct tams_gc){app.store, cfg, app.backends, app.nbackends};
+    rc = tams_runner_spawn(jobs, "tams-deletion", tams_deletion_run, &deletion, &app.deletion_job,
+                           &why);
+    if (!rc)
+        rc = tams_runner_spawn(jobs, "tams-gc", tams_gc_run, &gc, NULL, &why);
+    if (!rc)
+        rc = tams_delivery_start(&delivery, jobs,
+                                 &(struct tams_delivery_config){app.store, cfg, app.backends,
+                                                                app.nbackends, app.metrics},
+                                 &why);
     if (rc)
         goto out;
+
     rc = tams_http_start(&app.http, &hc, &tams_api_routes, &app, &why);
     if (rc)
         goto out;
-    tams_workers_serving(&app);
+    tams_delivery_serving(delivery, tams_http_base_url(app.http));
     tams_log_info("listening on http://%s%s%s:%u (data dir '%s', store %s)",
                   strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
                   strchr(cfg->listen_host, ':') ? "]" : "", (unsigned)tams_http_port(app.http),
@@ -82,10 +106,14 @@ static int serve(const struct tams_config *cfg)
                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
     tams_http_stop(app.http, cfg->shutdown_timeout * 1000);
     app.http = NULL;
-    tams_workers_stop(&app); /* each finishes its current batch */
+    tams_runner_stop(jobs);
+    tams_runner_join(jobs); /* each finishes its current batch */
     tams_log_stop_flusher();
     tams_log_info("stopped");
 out:
+    tams_runner_free(jobs); /* stops and joins what still runs (error paths) */
+    app.deletion_job = NULL;
+    tams_delivery_free(delivery);
     tams_log_stop_flusher();
     if (rc)
         tams_log_error("cannot start: %s", why.len ? why.data : tams_strerror(rc));

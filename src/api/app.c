@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* app.c - application state shared by handlers. */
+/* app.c - application state shared by handlers, and the service document they serve. */
 #include "core/common.h"
 #include "core/random.h"
 #include "core/log.h"
+#include "core/json.h"
+#include "core/registry.h"
 #include "api/app.h"
-#include "api/service.h"
 #include "media/local.h"
 #include "media/s3.h"
 #include "media/storage_config.h"
 
 #include <unistd.h> /* environ */
+
+#define SERVICE_TYPE "urn:x-tams:service.tamsd"
 
 static int load_local_store_id(struct tams_app *app, struct tams_buf *why)
 {
@@ -62,6 +65,63 @@ static int open_configured(struct tams_app *app, struct tams_buf *why)
     return rc;
 }
 
+/* Setting from the store, or the configured default when never set. */
+static int setting_or(struct tams_app *app, const char *key, const char *dflt, struct tams_buf *out)
+{
+    int rc = tams_store_setting_get(app->store, key, out);
+    if (rc == TAMS_ERR_NOTFOUND) {
+        tams_buf_reset(out);
+        tams_buf_addstr(out, dflt);
+        return 0;
+    }
+    return rc;
+}
+
+int tams_app_service_refresh(struct tams_app *app, struct tams_buf *why)
+{
+    struct tams_buf name = TAMS_BUF_INIT(1 << 16), desc = TAMS_BUF_INIT(1 << 16);
+    struct tams_buf doc = TAMS_BUF_INIT(1 << 20);
+    struct tams_json j;
+    int rc;
+
+    rc = setting_or(app, "service_name", app->cfg->service_name, &name);
+    if (!rc)
+        rc = setting_or(app, "service_description", app->cfg->service_description, &desc);
+    if (rc) {
+        tams_buf_addstr(why, "cannot read the service name and description from the store");
+        goto out;
+    }
+    tams_json_init(&j, &doc);
+    tams_json_obj_open(&j);
+    tams_json_key(&j, "name");
+    tams_json_strn(&j, name.data, name.len);
+    tams_json_key(&j, "description");
+    tams_json_strn(&j, desc.data, desc.len);
+    tams_json_kstr(&j, "type", SERVICE_TYPE);
+    tams_json_kstr(&j, "api_version", "7.0");
+    tams_json_kstr(&j, "service_version", "tamsd " TAMS_VERSION);
+    tams_json_key(&j, "event_stream_mechanisms");
+    tams_json_arr_open(&j);
+    tams_json_obj_open(&j);
+    tams_json_kstr(&j, "name", "webhooks");
+    tams_json_kstr(&j, "docs",
+                   "https://github.com/bbc/tams/blob/7.0/api/"
+                   "TimeAddressableMediaStore.yaml (webhooks)");
+    tams_json_obj_close(&j);
+    tams_json_arr_close(&j);
+    tams_json_obj_close(&j);
+
+    pthread_mutex_lock(&app->service_lock);
+    tams_buf_reset(&app->service_json);
+    tams_buf_add(&app->service_json, doc.data, doc.len);
+    pthread_mutex_unlock(&app->service_lock);
+out:
+    tams_buf_release(&name);
+    tams_buf_release(&desc);
+    tams_buf_release(&doc);
+    return rc;
+}
+
 int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct tams_buf *why)
 {
     int rc;
@@ -70,6 +130,7 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
         tams_doc_cache_new((size_t)cfg->flow_cache_entries, (int64_t)cfg->cache_ttl * 1000);
     app->source_cache =
         tams_doc_cache_new((size_t)cfg->source_cache_entries, (int64_t)cfg->cache_ttl * 1000);
+    app->metrics = tams_registry_new();
     pthread_mutex_init(&app->service_lock, NULL);
     tams_buf_init(&app->service_json, 1 << 20);
     rc = load_local_store_id(app, why);
@@ -83,7 +144,7 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
             rc = open_configured(app, why);
     }
     if (!rc)
-        rc = tams_service_refresh(app, why);
+        rc = tams_app_service_refresh(app, why);
     if (rc)
         tams_app_release(app); /* main() releases only an app that started */
     return rc;
@@ -94,7 +155,6 @@ void tams_app_release(struct tams_app *app)
     tams_doc_cache_free(app->flow_cache);
     tams_doc_cache_free(app->source_cache);
     app->flow_cache = app->source_cache = NULL;
-    tams_workers_stop(app);
     for (size_t i = 0; i < app->nbackends; i++)
         app->backends[i]->ops->close(app->backends[i]);
     if (!app->nbackends && app->local)
@@ -105,14 +165,13 @@ void tams_app_release(struct tams_app *app)
     app->local = NULL;
     tams_buf_release(&app->service_json);
     pthread_mutex_destroy(&app->service_lock);
+    tams_registry_free(app->metrics);
+    app->metrics = NULL;
 }
 
 const struct tams_media_backend *tams_app_backend(const struct tams_app *app, const char *id)
 {
-    for (size_t i = 0; id && i < app->nbackends; i++)
-        if (strcmp(app->backends[i]->id, id) == 0)
-            return app->backends[i];
-    return NULL;
+    return tams_media_find(app->backends, app->nbackends, id);
 }
 
 const struct tams_media_backend *tams_app_default_backend(const struct tams_app *app)

@@ -14,6 +14,9 @@
 
 #include <pthread.h>
 
+struct tams_job;
+struct tams_registry;
+
 struct tams_app {
     const struct tams_config *cfg;
     struct tams_store *store;
@@ -23,8 +26,12 @@ struct tams_app {
     struct tams_media_backend **backends; /* every storage backend, in configuration order */
     size_t nbackends;
 
-    /* Background workers (workers.c): deletion requests and the garbage collector. */
-    struct tams_workers *workers;
+    /* The job that works through deletion requests (jobs/deletion.h), kicked when one is
+     * recorded; NULL while no job runs. Set by whoever starts it (main.c). */
+    struct tams_job *deletion_job;
+    /* Metrics of modules below the API (auth, webhook delivery), rendered by GET /metrics
+     * after the HTTP server's own; created by tams_app_init. */
+    struct tams_registry *metrics;
 
     struct tams_doc_cache *flow_cache;   /* NULL when flow_cache_entries is 0 */
     struct tams_doc_cache *source_cache; /* NULL when source_cache_entries is 0 */
@@ -35,24 +42,14 @@ struct tams_app {
 };
 
 /* Load persisted state (service name/description, the built-in store's id) and render the
- * cached documents. Call once after the store is open. */
+ * cached documents. Call once after the store is open. Jobs that use the app's store or
+ * backends must be joined before tams_app_release. */
 int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct tams_buf *why);
 void tams_app_release(struct tams_app *app);
 
-/* Start the background workers (one thread for deletion requests, one for the garbage
- * collector, webhook_workers for webhook delivery); call after the signal mask is set, so they
- * never take SIGTERM. Unfinished deletion requests resume at once. */
-int tams_workers_start(struct tams_app *app, struct tams_buf *why);
-/* Ask the workers to stop, wake them and join them; each finishes its current batch (one
- * transaction, or one media deletion). Safe to call twice, or without a start. */
-void tams_workers_stop(struct tams_app *app);
-/* A deletion request was recorded: start on it now rather than at the next interval. */
-void tams_workers_wake(struct tams_app *app);
-/* The HTTP server runs: webhook events can now carry the built-in store's get_urls (based on
- * public_url, else http://listen_host:port). Call once after tams_http_start. */
-void tams_workers_serving(struct tams_app *app);
-/* Append the webhook delivery metrics (Prometheus text) for GET /metrics. */
-void tams_workers_metrics(struct tams_app *app, struct tams_buf *out);
+/* Re-read name and description from the store (defaults from the configuration) and render
+ * the GET /service body into app->service_json. */
+int tams_app_service_refresh(struct tams_app *app, struct tams_buf *why);
 
 /* The backend with this id, or NULL. */
 const struct tams_media_backend *tams_app_backend(const struct tams_app *app, const char *id);

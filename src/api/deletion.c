@@ -8,6 +8,7 @@
 #include "api/handlers.h"
 #include "api/params.h"
 #include "http/respond.h"
+#include "jobs/runner.h"
 
 static struct tams_app *app_of(struct tams_req *req)
 {
@@ -70,7 +71,7 @@ static void run_delete(struct tams_req *req, const struct tams_delete_spec *spec
     else if (rc)
         tams_send_error(req, rc, NULL);
     else if (effects & TAMS_EFFECT_DEFERRED)
-        tams_workers_wake(app); /* the 202 is sent by accepted() */
+        tams_job_kick(app->deletion_job); /* the 202 is sent by accepted() */
     else
         tams_send_empty(req, 204);
 }

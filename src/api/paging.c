@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* paging.c - keyset paging parameters and headers. */
 #include "core/common.h"
+#include "core/percent.h"
 #include "api/app.h"
 #include "api/paging.h"
 #include "http/limits.h"
@@ -31,19 +32,7 @@ int tams_paging_parse_or_400(struct tams_req *req, struct tams_paging *pg)
  * so a Link is rarely longer than the request target it repeats. */
 static void query_encode(struct tams_buf *b, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("-_.~!$'()*,;:@/?", c)) {
-            tams_buf_addch(b, (char)c);
-        } else if (c == ' ') {
-            tams_buf_addch(b, '+');
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            tams_buf_add(b, e, 3);
-        }
-    }
+    tams_percent_encode(b, s, strlen(s), "!$'()*,;:@/?", TAMS_PERCENT_PLUS);
 }
 
 /* The request and the response headers share one connection memory of

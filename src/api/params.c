@@ -212,3 +212,75 @@ int tams_body_sane_or_400(struct tams_req *req, json_object *v, const char *what
         tams_send_error(req, TAMS_ERR_VALIDATION, "%s %s", what, why);
     return -1;
 }
+
+/* Split a comma list into pool strings; empty items are an error. */
+static int split_list(struct tams_req *req, const char *v, const char ***out, size_t *n)
+{
+    size_t count = 1, i = 0;
+    const char **items;
+    for (const char *p = v; *p; p++)
+        count += *p == ',';
+    items = tams_pool_alloc(&req->pool, count * sizeof(*items));
+    for (const char *p = v;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (!len)
+            return -1;
+        items[i++] = tams_pool_strndup(&req->pool, p, len);
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    *out = items;
+    *n = i;
+    return 0;
+}
+
+int tams_get_urls_filter_or_400(struct tams_req *req, struct tams_get_urls_filter *f)
+{
+    const char *labels = NULL, *ids = NULL;
+    bool presigned = false, has_presigned;
+    const char **list;
+    size_t n;
+
+    *f = (struct tams_get_urls_filter){.presigned = -1};
+    if (tams_req_query_str_or_400(req, "accept_get_urls", &labels) ||
+        tams_req_query_str_or_400(req, "accept_storage_ids", &ids) ||
+        tams_req_query_bool_or_400(req, "verbose_storage", &f->verbose))
+        return -1;
+    has_presigned = tams_req_query_get(req, "presigned") != NULL;
+    if (tams_req_query_bool_or_400(req, "presigned", &presigned))
+        return -1;
+    if (has_presigned)
+        f->presigned = presigned;
+    if (labels && !*labels) {
+        f->none = true;
+    } else if (labels) {
+        if (split_list(req, labels, &list, &n)) {
+            tams_send_error(req, TAMS_ERR_BADQUERY,
+                            "query parameter 'accept_get_urls' must be a comma-separated list "
+                            "of labels without empty items, not '%s'",
+                            labels);
+            return -1;
+        }
+        f->labels = list;
+        f->nlabels = n;
+    }
+    /* Empty accept_storage_ids means no filtering (the 7.0 prose; its regex disagrees). */
+    if (ids && *ids) {
+        if (split_list(req, ids, &list, &n))
+            goto bad_ids;
+        for (size_t i = 0; i < n; i++)
+            if (!tams_uuid_valid(list[i], strlen(list[i])))
+                goto bad_ids;
+        f->storage_ids = list;
+        f->nstorage_ids = n;
+    }
+    return 0;
+bad_ids:
+    tams_send_error(req, TAMS_ERR_BADQUERY,
+                    "query parameter 'accept_storage_ids' must be a comma-separated list of "
+                    "storage backend UUIDs, not '%s'",
+                    ids);
+    return -1;
+}

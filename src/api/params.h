@@ -9,6 +9,7 @@
 
 #include "core/common.h"
 #include "http/request.h"
+#include "media/get_urls.h"
 #include "store/store.h"
 #include "tams/timerange.h"
 
@@ -25,6 +26,9 @@ int tams_query_timerange_or_400(struct tams_req *req, const char *name, struct t
                                 bool *given);
 int tams_query_uuid_or_400(struct tams_req *req, const char *name, const char **out);
 int tams_query_format_or_400(struct tams_req *req, const char *name, const char **out);
+/* accept_get_urls, accept_storage_ids, presigned and verbose_storage into *f (lists in the
+ * request pool). */
+int tams_get_urls_filter_or_400(struct tams_req *req, struct tams_get_urls_filter *f);
 /* A request body must be kept exactly as sent: no string anywhere in v may hold U+0000 (the
  * store and the filters work on C strings), no number may be NaN/Infinity, and no integer may
  * lie outside (-2^63, 2^63) (json-c saturates those). Otherwise sends the 400 naming `what`

@@ -5,11 +5,11 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "api/app.h"
-#include "api/get_urls.h"
 #include "api/handlers.h"
 #include "api/paging.h"
 #include "api/params.h"
 #include "http/respond.h"
+#include "media/get_urls.h"
 #include "tams/timestamp.h"
 
 #define OBJECT_ID_MAX 1024
@@ -42,6 +42,11 @@ static int list_row(void *ctx, const struct tams_segment_rec *rec)
 {
     struct list_ctx *c = ctx;
     const struct tams_segment *s = &rec->seg;
+    struct tams_get_urls_src urls = {
+        .backend = rec->controlled ? tams_app_backend(c->app, rec->storage_id) : NULL,
+        .key = rec->key,
+        .uncontrolled = s->get_urls,
+    };
     char tr[TAMS_TIMERANGE_STRMAX];
 
     if (!c->count)
@@ -62,7 +67,7 @@ static int list_row(void *ctx, const struct tams_segment_rec *rec)
         tams_json_kint(c->j, "sample_count", s->sample_count);
     if (s->has & TAMS_SEG_KEY_FRAME_COUNT)
         tams_json_kint(c->j, "key_frame_count", s->key_frame_count);
-    tams_get_urls_write(c->j, c->app, c->base_url, rec, c->urls, c->now);
+    tams_get_urls_write(c->j, &urls, c->base_url, c->urls, c->now);
     tams_json_obj_close(c->j);
     return 0;
 }

@@ -2,73 +2,14 @@
 /* service.c - /, /service, /service/storage-backends, /health and /metrics. */
 #include "core/common.h"
 #include "core/json.h"
+#include "core/registry.h"
 #include "api/app.h"
 #include "api/handlers.h"
-#include "api/service.h"
 #include "http/respond.h"
-
-#define SERVICE_TYPE "urn:x-tams:service.tamsd"
 
 static struct tams_app *app_of(struct tams_req *req)
 {
     return req->app;
-}
-
-/* Setting from the store, or the configured default when never set. */
-static int setting_or(struct tams_app *app, const char *key, const char *dflt, struct tams_buf *out)
-{
-    int rc = tams_store_setting_get(app->store, key, out);
-    if (rc == TAMS_ERR_NOTFOUND) {
-        tams_buf_reset(out);
-        tams_buf_addstr(out, dflt);
-        return 0;
-    }
-    return rc;
-}
-
-int tams_service_refresh(struct tams_app *app, struct tams_buf *why)
-{
-    struct tams_buf name = TAMS_BUF_INIT(1 << 16), desc = TAMS_BUF_INIT(1 << 16);
-    struct tams_buf doc = TAMS_BUF_INIT(1 << 20);
-    struct tams_json j;
-    int rc;
-
-    rc = setting_or(app, "service_name", app->cfg->service_name, &name);
-    if (!rc)
-        rc = setting_or(app, "service_description", app->cfg->service_description, &desc);
-    if (rc) {
-        tams_buf_addstr(why, "cannot read the service name and description from the store");
-        goto out;
-    }
-    tams_json_init(&j, &doc);
-    tams_json_obj_open(&j);
-    tams_json_key(&j, "name");
-    tams_json_strn(&j, name.data, name.len);
-    tams_json_key(&j, "description");
-    tams_json_strn(&j, desc.data, desc.len);
-    tams_json_kstr(&j, "type", SERVICE_TYPE);
-    tams_json_kstr(&j, "api_version", "7.0");
-    tams_json_kstr(&j, "service_version", "tamsd " TAMS_VERSION);
-    tams_json_key(&j, "event_stream_mechanisms");
-    tams_json_arr_open(&j);
-    tams_json_obj_open(&j);
-    tams_json_kstr(&j, "name", "webhooks");
-    tams_json_kstr(&j, "docs",
-                   "https://github.com/bbc/tams/blob/7.0/api/"
-                   "TimeAddressableMediaStore.yaml (webhooks)");
-    tams_json_obj_close(&j);
-    tams_json_arr_close(&j);
-    tams_json_obj_close(&j);
-
-    pthread_mutex_lock(&app->service_lock);
-    tams_buf_reset(&app->service_json);
-    tams_buf_add(&app->service_json, doc.data, doc.len);
-    pthread_mutex_unlock(&app->service_lock);
-out:
-    tams_buf_release(&name);
-    tams_buf_release(&desc);
-    tams_buf_release(&doc);
-    return rc;
 }
 
 void root_get(struct tams_req *req)
@@ -120,7 +61,7 @@ void service_post(struct tams_req *req)
     if (!rc && desc)
         rc = tams_store_setting_set(app->store, "service_description", desc);
     if (!rc)
-        rc = tams_service_refresh(app, &why);
+        rc = tams_app_service_refresh(app, &why);
     tams_buf_release(&why);
     if (rc) {
         tams_send_error(req, rc, NULL);
@@ -181,7 +122,7 @@ void metrics_get(struct tams_req *req)
     struct tams_app *app = app_of(req);
     struct tams_buf text = TAMS_BUF_INIT(64u << 20);
     tams_metrics_render(tams_http_metrics(app->http), &text);
-    tams_workers_metrics(app, &text);
+    tams_registry_render(app->metrics, &text);
     cache_metrics(&text, "flow", "GET /flows/{id}", app->flow_cache);
     cache_metrics(&text, "source", "GET /sources/{id}", app->source_cache);
     tams_send_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", text.data, text.len);

@@ -6,7 +6,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "auth/auth.h"
-#include "auth/base64.h"
+#include "core/base64.h"
 #include "auth/creds.h"
 #include "auth/jwt.h"
 #include "auth/scopes.h"
@@ -324,8 +324,8 @@ static enum tams_auth_outcome check_basic(struct tams_auth *a, struct snapshot *
     *why = "malformed basic credentials";
     if (n == 0 || n > BASIC_MAX)
         return TAMS_AUTH_INVALID;
-    raw = tams_malloc(TAMS_B64_DECODED_MAX(n) + 1);
-    if (tams_b64_decode(b64, n, false, (unsigned char *)raw, &len))
+    raw = tams_malloc(TAMS_BASE64_DECODED_MAX(n) + 1);
+    if (tams_base64_decode(b64, n, false, (unsigned char *)raw, &len))
         goto out;
     raw[len] = '\0';
     colon = memchr(raw, ':', len);

@@ -62,7 +62,8 @@ enum tams_auth_outcome tams_auth_check(struct tams_auth *a, const struct tams_au
 void tams_auth_note_forbidden(struct tams_auth *a);
 /* GET /metrics is served without credentials (metrics_public). */
 bool tams_auth_metrics_public(const struct tams_auth *a);
-/* Prometheus text of the counters; ctx is the struct tams_auth. */
+/* Prometheus text of the counters; ctx is the struct tams_auth. A tams_render_fn, for
+ * tams_registry_source (core/registry.h). */
 void tams_auth_metrics_render(void *ctx, struct tams_buf *out);
 
 /* True when host (as in the listen setting) resolves only to loopback addresses. */

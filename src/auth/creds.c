@@ -3,9 +3,10 @@
 #include "core/common.h"
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "core/hex.h"
 #include "core/json.h"
 #include "core/random.h"
-#include "auth/base64.h"
+#include "core/base64.h"
 #include "auth/creds.h"
 #include "auth/scopes.h"
 
@@ -55,26 +56,9 @@ void tams_creds_release(struct tams_creds *c)
 
 /* ---- parsing ------------------------------------------------------------------------------ */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static bool unhex(const char *s, unsigned char *out, size_t n)
 {
-    if (strlen(s) != 2 * n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return true;
+    return tams_hex_decode(s, strlen(s), out, n) == 0;
 }
 
 static const char *get_str(json_object *o, const char *key)
@@ -176,12 +160,9 @@ static int parse_token(struct tams_creds *c, json_object *o, size_t i, struct ta
         tams_buf_addf(why, "token '%s': id must be %d hex digits", name, TAMS_CREDS_TOKEN_ID_HEX);
         return TAMS_ERR_BADREQUEST;
     }
-    for (size_t k = 0; k < TAMS_CREDS_TOKEN_ID_HEX; k++) {
-        if (hexval(id[k]) < 0) {
-            tams_buf_addf(why, "token '%s': id must be %d hex digits", name,
-                          TAMS_CREDS_TOKEN_ID_HEX);
-            return TAMS_ERR_BADREQUEST;
-        }
+    if (!tams_hex_valid(id, TAMS_CREDS_TOKEN_ID_HEX)) {
+        tams_buf_addf(why, "token '%s': id must be %d hex digits", name, TAMS_CREDS_TOKEN_ID_HEX);
+        return TAMS_ERR_BADREQUEST;
     }
     memcpy(t->id, id, TAMS_CREDS_TOKEN_ID_HEX + 1);
     if (!hash || !unhex(hash, t->hash, sizeof(t->hash))) {
@@ -346,9 +327,9 @@ static void render(const struct tams_creds *c, struct tams_buf *out)
         write_scopes(&j, u->scopes);
         tams_json_kstr(&j, "kdf", "pbkdf2-sha256");
         tams_json_kint(&j, "iterations", u->iterations);
-        tams_hex(u->salt, sizeof(u->salt), hex);
+        tams_hex_encode(u->salt, sizeof(u->salt), hex);
         tams_json_kstr(&j, "salt", hex);
-        tams_hex(u->hash, sizeof(u->hash), hex);
+        tams_hex_encode(u->hash, sizeof(u->hash), hex);
         tams_json_kstr(&j, "hash", hex);
         tams_json_kstr(&j, "created", u->created);
         tams_json_obj_close(&j);
@@ -362,7 +343,7 @@ static void render(const struct tams_creds *c, struct tams_buf *out)
         tams_json_kstr(&j, "name", t->name);
         tams_json_kstr(&j, "id", t->id);
         write_scopes(&j, t->scopes);
-        tams_hex(t->hash, sizeof(t->hash), hex);
+        tams_hex_encode(t->hash, sizeof(t->hash), hex);
         tams_json_kstr(&j, "hash", hex);
         tams_json_kstr(&j, "created", t->created);
         tams_json_obj_close(&j);
@@ -493,7 +474,7 @@ int tams_creds_add_token(struct tams_creds *c, const char *name, unsigned scopes
     t->scopes = scopes;
     tams_random_hex(t->id, TAMS_CREDS_TOKEN_ID_HEX / 2);
     tams_random_bytes(secret, sizeof(secret));
-    tams_b64url_encode(secret, sizeof(secret), enc);
+    tams_base64_encode(secret, sizeof(secret), true, enc);
     text = tams_malloc(TAMS_CREDS_TOKEN_LEN + 8);
     snprintf(text, TAMS_CREDS_TOKEN_LEN + 8, "%s%s_%s", TAMS_CREDS_TOKEN_PREFIX, t->id, enc);
     tams_sha256(text, strlen(text), t->hash);
@@ -559,10 +540,8 @@ bool tams_creds_is_token(const char *token, size_t n)
     size_t p = strlen(TAMS_CREDS_TOKEN_PREFIX);
     if (n < p + TAMS_CREDS_TOKEN_ID_HEX + 1 || memcmp(token, TAMS_CREDS_TOKEN_PREFIX, p) != 0)
         return false;
-    for (size_t i = 0; i < TAMS_CREDS_TOKEN_ID_HEX; i++)
-        if (hexval(token[p + i]) < 0)
-            return false;
-    return token[p + TAMS_CREDS_TOKEN_ID_HEX] == '_';
+    return tams_hex_valid(token + p, TAMS_CREDS_TOKEN_ID_HEX) &&
+           token[p + TAMS_CREDS_TOKEN_ID_HEX] == '_';
 }
 
 const struct tams_cred_token *tams_creds_check_token(const struct tams_creds *c, const char *token,

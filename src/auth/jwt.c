@@ -2,7 +2,7 @@
 /* jwt.c - JWS compact verification (HS256, RS256, ES256) and claim checks on OpenSSL. */
 #include "core/common.h"
 #include "core/crypto.h"
-#include "auth/base64.h"
+#include "core/base64.h"
 #include "auth/jwt.h"
 #include "auth/scopes.h"
 
@@ -145,8 +145,8 @@ static unsigned char *decode_part(const char *s, size_t n, size_t max, size_t *l
     unsigned char *out;
     if (n == 0 || n / 4 * 3 > max)
         return NULL;
-    out = tams_malloc(TAMS_B64_DECODED_MAX(n) + 1);
-    if (tams_b64_decode(s, n, true, out, len)) {
+    out = tams_malloc(TAMS_BASE64_DECODED_MAX(n) + 1);
+    if (tams_base64_decode(s, n, true, out, len)) {
         tams_free(out);
         return NULL;
     }

@@ -2,7 +2,6 @@
 /* scopes.c - scope names, lists and the method-to-scope rule. */
 #include "core/common.h"
 #include "auth/scopes.h"
-#include "http/request.h"
 
 static const struct {
     const char *name;
@@ -65,14 +64,14 @@ void tams_scopes_format(unsigned scopes, struct tams_buf *b)
     }
 }
 
-bool tams_scopes_allow(unsigned scopes, unsigned method, unsigned *needed)
+bool tams_scopes_allow(unsigned scopes, const char *method, unsigned *needed)
 {
     unsigned need;
-    if (method & (TAMS_GET | TAMS_HEAD))
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
         need = TAMS_SCOPE_READ;
-    else if (method & (TAMS_PUT | TAMS_POST))
+    else if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0)
         need = TAMS_SCOPE_WRITE;
-    else if (method & TAMS_DELETE)
+    else if (strcmp(method, "DELETE") == 0)
         need = TAMS_SCOPE_DELETE;
     else
         need = TAMS_SCOPE_ADMIN;

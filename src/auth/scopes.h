@@ -23,7 +23,9 @@ unsigned tams_scope_bit(const char *s, size_t n);
 int tams_scopes_parse(const char *s, size_t n, bool lenient, unsigned *out);
 /* Appends "read,write" (table order) to b; "" for none. */
 void tams_scopes_format(unsigned scopes, struct tams_buf *b);
-/* True when the scopes allow method (an enum tams_method bit): admin allows everything. */
-bool tams_scopes_allow(unsigned scopes, unsigned method, unsigned *needed);
+/* True when the scopes allow an HTTP method, by name ("GET"): read for GET and HEAD, write
+ * for PUT and POST, delete for DELETE, admin for any other; admin allows everything.
+ * *needed (may be NULL) gets the scope the method needs. */
+bool tams_scopes_allow(unsigned scopes, const char *method, unsigned *needed);
 
 #endif

@@ -41,13 +41,23 @@ void tams_clock_now_rfc3339(char out[TAMS_RFC3339_MAX])
     tams_clock_rfc3339(tams_clock_wall_us(), out);
 }
 
-void tams_clock_deadline(struct timespec *out, int ms)
+static void deadline(clockid_t clock, struct timespec *out, int64_t ms)
 {
-    clock_gettime(CLOCK_REALTIME, out);
-    out->tv_sec += ms / 1000;
+    clock_gettime(clock, out);
+    out->tv_sec += (time_t)(ms / 1000);
     out->tv_nsec += (long)(ms % 1000) * 1000000L;
     if (out->tv_nsec >= 1000000000L) {
         out->tv_sec++;
         out->tv_nsec -= 1000000000L;
     }
+}
+
+void tams_clock_deadline(struct timespec *out, int ms)
+{
+    deadline(CLOCK_REALTIME, out, ms);
+}
+
+void tams_clock_mono_deadline(struct timespec *out, int64_t ms)
+{
+    deadline(CLOCK_MONOTONIC, out, ms);
 }

@@ -19,5 +19,8 @@ void tams_clock_now_rfc3339(char out[TAMS_RFC3339_MAX]);
 /* The CLOCK_REALTIME instant ms milliseconds from now, as pthread_cond_timedwait and
  * pthread_mutex_timedlock take it. */
 void tams_clock_deadline(struct timespec *out, int ms);
+/* The CLOCK_MONOTONIC instant ms (>= 0) milliseconds from now, for a condition variable whose
+ * attributes chose that clock (pthread_condattr_setclock): wall-clock steps do not move it. */
+void tams_clock_mono_deadline(struct timespec *out, int64_t ms);
 
 #endif

@@ -10,8 +10,6 @@
 void tams_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
                       unsigned char out[TAMS_SHA256_LEN]);
 void tams_sha256(const void *data, size_t n, unsigned char out[TAMS_SHA256_LEN]);
-/* Lowercase hex of n bytes into out (2n + 1 bytes). */
-void tams_hex(const unsigned char *in, size_t n, char *out);
 /* Constant-time equality of two byte strings (false when lengths differ). */
 bool tams_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 

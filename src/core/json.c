@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* json.c - streaming JSON writer. */
 #include "core/common.h"
+#include "core/hex.h"
 #include "core/json.h"
 
 void tams_json_init(struct tams_json *j, struct tams_buf *b)
@@ -90,7 +91,6 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 
 void tams_json_escape(struct tams_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
     size_t run = 0; /* start of the pending run of bytes that need no escaping */
 
@@ -124,7 +124,7 @@ void tams_json_escape(struct tams_buf *b, const char *s, size_t n)
             esc = "\\t";
         } else {
             ubuf[0] = '\\', ubuf[1] = 'u', ubuf[2] = '0', ubuf[3] = '0';
-            ubuf[4] = hex[c >> 4], ubuf[5] = hex[c & 15], ubuf[6] = '\0';
+            ubuf[4] = tams_hex_lower[c >> 4], ubuf[5] = tams_hex_lower[c & 15], ubuf[6] = '\0';
             esc = ubuf;
         }
         tams_buf_add(b, s + run, i - run);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* random.c - randomness from the kernel; UUID syntax. */
 #include "core/common.h"
+#include "core/hex.h"
 #include "core/random.h"
 
 #include <errno.h>
@@ -22,18 +23,14 @@ void tams_random_bytes(void *buf, size_t n)
     }
 }
 
-static const char hexdig[] = "0123456789abcdef";
-
 void tams_random_hex(char *out, size_t nbytes)
 {
     unsigned char raw[64];
     while (nbytes) {
         size_t k = nbytes < sizeof(raw) ? nbytes : sizeof(raw);
         tams_random_bytes(raw, k);
-        for (size_t i = 0; i < k; i++) {
-            *out++ = hexdig[raw[i] >> 4];
-            *out++ = hexdig[raw[i] & 15];
-        }
+        tams_hex_encode(raw, k, out);
+        out += 2 * k;
         nbytes -= k;
     }
     *out = '\0';
@@ -47,8 +44,8 @@ static void uuid_format(unsigned char r[16], char out[TAMS_UUID_STRLEN + 1])
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
             out[o++] = '-';
-        out[o++] = hexdig[r[i] >> 4];
-        out[o++] = hexdig[r[i] & 15];
+        out[o++] = tams_hex_lower[r[i] >> 4];
+        out[o++] = tams_hex_lower[r[i] & 15];
     }
     out[o] = '\0';
 }
@@ -73,11 +70,6 @@ void tams_uuid_v4_ordered(char out[TAMS_UUID_STRLEN + 1])
     uuid_format(r, out);
 }
 
-static bool is_lhex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
 bool tams_uuid_valid(const char *s, size_t n)
 {
     if (n != TAMS_UUID_STRLEN)
@@ -86,7 +78,7 @@ bool tams_uuid_valid(const char *s, size_t n)
         if (i == 8 || i == 13 || i == 18 || i == 23) {
             if (s[i] != '-')
                 return false;
-        } else if (!is_lhex(s[i])) {
+        } else if (!tams_hex_valid(&s[i], 1)) {
             return false;
         }
     }

@@ -25,20 +25,7 @@ struct tams_metrics {
     size_t nroutes;
     const char *const *names;
     struct route_stats *stats; /* nroutes + 1 */
-    struct {
-        tams_metrics_render_fn render;
-        void *ctx;
-    } sources[TAMS_METRICS_MAX_SOURCES];
-    size_t nsources;
 };
-
-void tams_metrics_add_source(struct tams_metrics *m, tams_metrics_render_fn render, void *ctx)
-{
-    if (m->nsources >= TAMS_METRICS_MAX_SOURCES)
-        TAMS_BUG("too many metrics sources");
-    m->sources[m->nsources].render = render;
-    m->sources[m->nsources++].ctx = ctx;
-}
 
 struct tams_metrics *tams_metrics_new(const char *const *route_names, size_t nroutes)
 {
@@ -134,6 +121,4 @@ void tams_metrics_render(struct tams_metrics *m, struct tams_buf *out)
         tams_buf_addf(out, "tams_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
                       route_label(m, i), count);
     }
-    for (size_t i = 0; i < m->nsources; i++)
-        m->sources[i].render(m->sources[i].ctx, out);
 }

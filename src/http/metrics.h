@@ -2,7 +2,7 @@
 /* metrics.h - request counters and latency histograms by route template, Prometheus text.
  *
  * Labels are route templates (bounded), never raw paths. Updates are lock-free atomics and
- * safe from any thread. Other modules register gauges/counters through callbacks.
+ * safe from any thread. Other modules report theirs through the registry (core/registry.h).
  */
 #ifndef TAMS_HTTP_METRICS_H
 #define TAMS_HTTP_METRICS_H
@@ -19,10 +19,5 @@ void tams_metrics_free(struct tams_metrics *m);
 void tams_metrics_observe(struct tams_metrics *m, size_t route_index, const char *method,
                           int status, int64_t micros);
 void tams_metrics_render(struct tams_metrics *m, struct tams_buf *out);
-/* Another module's metrics: render(ctx, out) appends Prometheus text after the request
- * metrics. At most TAMS_METRICS_MAX_SOURCES; register before serving. */
-#define TAMS_METRICS_MAX_SOURCES 8
-typedef void (*tams_metrics_render_fn)(void *ctx, struct tams_buf *out);
-void tams_metrics_add_source(struct tams_metrics *m, tams_metrics_render_fn render, void *ctx);
 
 #endif

@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* request.c - query and header access for handlers, with parse-or-respond helpers. */
+/* request.c - query, header and base URL access for handlers. */
 #include "core/common.h"
 #include "http/request.h"
-#include "http/respond.h"
-#include "http/server_int.h"
 
-#include <errno.h>
-#include <strings.h>
+#include <microhttpd.h>
 
 const char *tams_req_query_get(const struct tams_req *req, const char *name)
 {
@@ -27,77 +24,32 @@ size_t tams_req_query_count(const struct tams_req *req, const char *name)
 
 const char *tams_req_header(const struct tams_req *req, const char *name)
 {
-    return tams__http_header(req, name);
+    return MHD_lookup_connection_value(req->_conn, MHD_HEADER_KIND, name);
 }
 
-static int single_or_400(struct tams_req *req, const char *name, const char **out)
+/* Host header characters we are willing to echo into URLs. */
+static bool host_ok(const char *h)
 {
-    size_t n = tams_req_query_count(req, name);
-    *out = NULL;
-    if (n == 0)
-        return 0;
-    if (n > 1) {
-        tams_send_error(req, TAMS_ERR_BADQUERY, "query parameter '%s' is given more than once",
-                        name);
-        return -1;
+    if (!*h || strlen(h) > 255)
+        return false;
+    for (const char *p = h; *p; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_'))
+            return false;
     }
-    *out = tams_req_query_get(req, name);
-    return 0;
-}
-
-int tams_req_query_str_or_400(struct tams_req *req, const char *name, const char **out)
-{
-    const char *v;
-    if (single_or_400(req, name, &v))
-        return -1;
-    if (v)
-        *out = v;
-    return 0;
-}
-
-int tams_req_query_bool_or_400(struct tams_req *req, const char *name, bool *out)
-{
-    const char *v;
-    if (single_or_400(req, name, &v))
-        return -1;
-    if (!v)
-        return 0;
-    if (strcmp(v, "true") == 0) {
-        *out = true;
-    } else if (strcmp(v, "false") == 0) {
-        *out = false;
-    } else {
-        tams_send_error(req, TAMS_ERR_BADQUERY,
-                        "query parameter '%s' must be 'true' or 'false', not '%s'", name, v);
-        return -1;
-    }
-    return 0;
-}
-
-int tams_req_query_int_or_400(struct tams_req *req, const char *name, int64_t min, int64_t max,
-                              int64_t *out)
-{
-    const char *v;
-    char *end;
-    long long n;
-    if (single_or_400(req, name, &v))
-        return -1;
-    if (!v)
-        return 0;
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (!*v || *end || errno || v[0] == ' ' || v[0] == '+' || n < min || n > max) {
-        tams_send_error(req, TAMS_ERR_BADQUERY,
-                        "query parameter '%s' must be an integer from %" PRId64 " to %" PRId64
-                        ", not '%s'",
-                        name, min, max, v);
-        return -1;
-    }
-    *out = n;
-    return 0;
+    return true;
 }
 
 const char *tams_req_base_url(struct tams_req *req)
 {
-    return tams__http_base_url(req);
+    const struct tams_url_base *b = req->_url_base;
+    const char *host;
+
+    if (b->public_url[0])
+        return b->public_url;
+    host = tams_req_header(req, "Host");
+    if (!host || !host_ok(host))
+        host = b->authority;
+    return tams_pool_printf(&req->pool, "http://%s%s", host, b->mount_prefix);
 }

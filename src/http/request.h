@@ -37,6 +37,13 @@ struct tams_header {
 
 struct tams_route;
 
+/* What base URLs are made of: the server's settings, shared by its requests. */
+struct tams_url_base {
+    const char *public_url;   /* without trailing slash, "" when not set */
+    const char *mount_prefix; /* path part of public_url, "" when none */
+    const char *authority;    /* host:port the server listens on, for requests without Host */
+};
+
 struct tams_req {
     /* public, read-only */
     enum tams_method method; /* HEAD requests run GET handlers with method == TAMS_HEAD */
@@ -68,6 +75,7 @@ struct tams_req {
 
     /* private to the gate */
     void *_conn;
+    const struct tams_url_base *_url_base;
     int64_t _start_us;
     bool _body_toobig;
     size_t _body_seen;
@@ -82,14 +90,6 @@ const char *tams_req_query_get(const struct tams_req *req, const char *name);
 size_t tams_req_query_count(const struct tams_req *req, const char *name);
 /* Request header by case-insensitive name, or NULL. */
 const char *tams_req_header(const struct tams_req *req, const char *name);
-
-/* Parse-or-respond helpers: on bad input they send the 400 themselves and return non-zero.
- * A parameter given twice is a 400 for these single-valued parameters. When absent, *out is
- * left as the caller initialised it and 0 is returned. */
-int tams_req_query_bool_or_400(struct tams_req *req, const char *name, bool *out);
-int tams_req_query_int_or_400(struct tams_req *req, const char *name, int64_t min, int64_t max,
-                              int64_t *out);
-int tams_req_query_str_or_400(struct tams_req *req, const char *name, const char **out);
 
 /* The absolute base URL of this API (public_url, or scheme://Host of the request plus the
  * mount prefix), without a trailing slash. */

@@ -5,6 +5,8 @@
 #include "core/json.h"
 #include "http/respond.h"
 
+#include <errno.h>
+
 void tams_res_header(struct tams_req *req, const char *name, const char *value)
 {
     if (req->nheaders == req->_capheaders) {
@@ -116,4 +118,71 @@ void tams_send_file(struct tams_req *req, int status, const char *content_type, 
     if (content_type)
         tams_res_header(req, "Content-Type", content_type);
     finish(req, status);
+}
+
+static int single_or_400(struct tams_req *req, const char *name, const char **out)
+{
+    size_t n = tams_req_query_count(req, name);
+    *out = NULL;
+    if (n == 0)
+        return 0;
+    if (n > 1) {
+        tams_send_error(req, TAMS_ERR_BADQUERY, "query parameter '%s' is given more than once",
+                        name);
+        return -1;
+    }
+    *out = tams_req_query_get(req, name);
+    return 0;
+}
+
+int tams_req_query_str_or_400(struct tams_req *req, const char *name, const char **out)
+{
+    const char *v;
+    if (single_or_400(req, name, &v))
+        return -1;
+    if (v)
+        *out = v;
+    return 0;
+}
+
+int tams_req_query_bool_or_400(struct tams_req *req, const char *name, bool *out)
+{
+    const char *v;
+    if (single_or_400(req, name, &v))
+        return -1;
+    if (!v)
+        return 0;
+    if (strcmp(v, "true") == 0) {
+        *out = true;
+    } else if (strcmp(v, "false") == 0) {
+        *out = false;
+    } else {
+        tams_send_error(req, TAMS_ERR_BADQUERY,
+                        "query parameter '%s' must be 'true' or 'false', not '%s'", name, v);
+        return -1;
+    }
+    return 0;
+}
+
+int tams_req_query_int_or_400(struct tams_req *req, const char *name, int64_t min, int64_t max,
+                              int64_t *out)
+{
+    const char *v;
+    char *end;
+    long long n;
+    if (single_or_400(req, name, &v))
+        return -1;
+    if (!v)
+        return 0;
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (!*v || *end || errno || v[0] == ' ' || v[0] == '+' || n < min || n > max) {
+        tams_send_error(req, TAMS_ERR_BADQUERY,
+                        "query parameter '%s' must be an integer from %" PRId64 " to %" PRId64
+                        ", not '%s'",
+                        name, min, max, v);
+        return -1;
+    }
+    *out = n;
+    return 0;
 }

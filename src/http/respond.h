@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* respond.h - how handlers answer. Exactly one of the send functions per request. */
+/* respond.h - how handlers answer: exactly one of the send functions per request, or a
+ * parse-or-respond helper that sends the 400 itself. */
 #ifndef TAMS_HTTP_RESPOND_H
 #define TAMS_HTTP_RESPOND_H
 
@@ -26,5 +27,13 @@ void tams_send_file(struct tams_req *req, int status, const char *content_type, 
 /* Plain text (metrics). */
 void tams_send_text(struct tams_req *req, int status, const char *content_type, const char *text,
                     size_t n);
+
+/* Parse-or-respond helpers for query parameters: on bad input they send the 400 themselves
+ * and return non-zero. A parameter given twice is a 400 for these single-valued parameters.
+ * When absent, *out is left as the caller initialised it and 0 is returned. */
+int tams_req_query_bool_or_400(struct tams_req *req, const char *name, bool *out);
+int tams_req_query_int_or_400(struct tams_req *req, const char *name, int64_t min, int64_t max,
+                              int64_t *out);
+int tams_req_query_str_or_400(struct tams_req *req, const char *name, const char **out);
 
 #endif

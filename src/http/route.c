@@ -2,62 +2,18 @@
 /* route.c - route matching, percent-decoding and query parsing. Pure: no sockets. */
 #include "core/common.h"
 #include "core/buf.h"
+#include "core/percent.h"
 #include "http/limits.h"
 #include "http/route.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 char *tams_url_decode(struct tams_pool *pool, const char *s, size_t n, bool plus_is_space)
 {
     char *out = tams_pool_alloc(pool, n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '%') {
-            int hi, lo;
-            if (n - i < 3)
-                return NULL;
-            hi = hexval(s[i + 1]);
-            lo = hexval(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return NULL;
-            c = (char)(hi * 16 + lo);
-            i += 2;
-            if (c == '\0')
-                return NULL;
-        } else if (c == '+' && plus_is_space) {
-            c = ' ';
-        } else if (c == '\0') {
-            return NULL;
-        }
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    return out;
-}
+    size_t len;
 
-void tams_url_encode(struct tams_buf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            tams_buf_addch(b, (char)c);
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            tams_buf_add(b, e, 3);
-        }
-    }
+    if (tams_percent_decode(s, n, plus_is_space ? TAMS_PERCENT_PLUS : 0, out, &len))
+        return NULL;
+    return out;
 }
 
 int tams_query_parse(struct tams_pool *pool, const char *raw, struct tams_kv **out, size_t *n)

@@ -64,11 +64,9 @@ enum tams_route_match tams_route_match(const struct tams_route_table *t, const c
                                        const struct tams_route **route, const char **params,
                                        unsigned *allowed);
 
-/* Percent-decode n bytes into a new pool string. plus_is_space for query strings. Returns NULL
- * on a bad escape or a decoded NUL byte. */
+/* Percent-decode n bytes into a new pool string (core/percent.h). plus_is_space for query
+ * strings. Returns NULL on a bad escape or a decoded NUL byte. */
 char *tams_url_decode(struct tams_pool *pool, const char *s, size_t n, bool plus_is_space);
-/* Percent-encode s for use inside a query value or path segment (unreserved kept). */
-void tams_url_encode(struct tams_buf *b, const char *s, size_t n);
 /* Parse a raw query string into decoded pairs. Returns 0, or TAMS_ERR_BADQUERY (bad escape)
  * or TAMS_ERR_TOOBIG (too many parameters). */
 int tams_query_parse(struct tams_pool *pool, const char *raw, struct tams_kv **out, size_t *n);

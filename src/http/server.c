@@ -12,7 +12,6 @@
 #include "http/limits.h"
 #include "http/respond.h"
 #include "http/server.h"
-#include "http/server_int.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -29,11 +28,13 @@ struct tams_http_server {
     void *app;
     size_t max_body;
     bool access_log;
-    char *public_url;       /* without trailing slash, "" when not set */
-    char *mount_prefix;     /* path part of public_url, "" when none */
-    char *cors;             /* "" = off */
-    char *listen_authority; /* host:port for base URLs when no Host header */
-    struct tams_auth *auth; /* NULL: no credential checks */
+    char *public_url;              /* without trailing slash, "" when not set */
+    char *mount_prefix;            /* path part of public_url, "" when none */
+    char *cors;                    /* "" = off */
+    char *listen_authority;        /* host:port for base URLs when no Host header */
+    char *base_url;                /* public_url, else http://listen_authority */
+    struct tams_url_base url_base; /* public_url, mount_prefix, listen_authority for requests */
+    struct tams_auth *auth;        /* NULL: no credential checks */
     uint16_t port;
     int inflight;
     int stopping; /* set by tams_http_stop: new connections are turned away */
@@ -55,37 +56,6 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     (void)addrlen;
     return __atomic_load_n(&((struct tams_http_server *)cls)->stopping, __ATOMIC_ACQUIRE) ? MHD_NO
                                                                                           : MHD_YES;
-}
-
-const char *tams__http_header(const struct tams_req *req, const char *name)
-{
-    return MHD_lookup_connection_value(req->_conn, MHD_HEADER_KIND, name);
-}
-
-/* Host header characters we are willing to echo into URLs. */
-static bool host_ok(const char *h)
-{
-    if (!*h || strlen(h) > 255)
-        return false;
-    for (const char *p = h; *p; p++) {
-        char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_'))
-            return false;
-    }
-    return true;
-}
-
-const char *tams__http_base_url(struct tams_req *req)
-{
-    struct tams_http_server *s = server_of(req);
-    const char *host;
-    if (s->public_url[0])
-        return s->public_url;
-    host = tams__http_header(req, "Host");
-    if (!host || !host_ok(host))
-        host = s->listen_authority;
-    return tams_pool_printf(&req->pool, "http://%s%s", host, s->mount_prefix);
 }
 
 /* The server pointer rides in the request's app slot's neighbour: keep it in the pool header. */
@@ -185,6 +155,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     box->route_index = s->routes->nroutes;
     box->method_name = "-";
     req->_conn = conn;
+    req->_url_base = &s->url_base;
     req->_start_us = tams_clock_mono_us();
     req->app = s->app;
     tams_buf_init(&req->body, s->max_body);
@@ -223,7 +194,7 @@ static bool origin_allowed(const struct tams_http_server *s, const char *origin)
 static void add_cors(struct tams_req *req)
 {
     struct tams_http_server *s = server_of(req);
-    const char *origin = tams__http_header(req, "Origin");
+    const char *origin = tams_req_header(req, "Origin");
     if (!origin_allowed(s, origin))
         return;
     tams_res_header(req, "Access-Control-Allow-Origin", strcmp(s->cors, "*") ? origin : "*");
@@ -233,7 +204,7 @@ static void add_cors(struct tams_req *req)
 
 static void set_request_id(struct tams_req *req)
 {
-    const char *given = tams__http_header(req, "X-Request-Id");
+    const char *given = tams_req_header(req, "X-Request-Id");
     bool ok = given && *given && strlen(given) <= TAMS_LIMIT_REQUEST_ID;
     for (const char *p = given; ok && *p; p++)
         if (*p < 0x21 || *p > 0x7e)
@@ -296,7 +267,7 @@ static int authorize(struct req_box *box, const struct tams_route *route, enum t
     if ((route->flags & TAMS_ROUTE_OPEN) ||
         ((route->flags & TAMS_ROUTE_METRICS) && tams_auth_metrics_public(s->auth)))
         return 0;
-    in.authorization = tams__http_header(req, "Authorization");
+    in.authorization = tams_req_header(req, "Authorization");
     in.access_token = tams_req_query_get(req, "access_token");
     ci = MHD_get_connection_info(req->_conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     in.client = ci ? ci->client_addr : NULL;
@@ -325,7 +296,7 @@ static int authorize(struct req_box *box, const struct tams_route *route, enum t
         tams_send_error(req, TAMS_ERR_UNAUTHORIZED, "the credential is not valid");
         return -1;
     }
-    if (!tams_scopes_allow(scopes, method, &needed)) {
+    if (!tams_scopes_allow(scopes, tams_method_name(method), &needed)) {
         struct tams_buf want = TAMS_BUF_INIT(64);
         tams_scopes_format(needed, &want);
         tams_auth_note_forbidden(s->auth);
@@ -402,7 +373,7 @@ static void route_request(struct req_box *box, enum tams_method method)
         tams_methods_format(allowed | TAMS_OPTIONS, &allow);
         tams_res_header(req, "Allow", allow.data);
         if (method == TAMS_OPTIONS) {
-            const char *origin = tams__http_header(req, "Origin");
+            const char *origin = tams_req_header(req, "Origin");
             if (origin_allowed(s, origin)) {
                 tams_res_header(req, "Access-Control-Allow-Methods", allow.data);
                 tams_res_header(req, "Access-Control-Allow-Headers",
@@ -441,7 +412,7 @@ static void run_handler(struct req_box *box)
                 tams_send_error(req, TAMS_ERR_BADJSON, "a JSON request body is required");
                 return;
             }
-        } else if (!is_json_type(tams__http_header(req, "Content-Type"))) {
+        } else if (!is_json_type(tams_req_header(req, "Content-Type"))) {
             tams_send_error(req, TAMS_ERR_MEDIATYPE,
                             "the request body must have Content-Type application/json");
             return;
@@ -643,6 +614,7 @@ static void server_free(struct tams_http_server *s)
     tams_free(s->mount_prefix);
     tams_free(s->cors);
     tams_free(s->listen_authority);
+    tams_free(s->base_url);
     tams_free(s);
 }
 
@@ -669,6 +641,8 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
             s->public_url[--n] = '\0';
     }
     s->mount_prefix = url_path_of(s->public_url);
+    s->url_base.public_url = s->public_url; /* requests may come as soon as MHD runs */
+    s->url_base.mount_prefix = s->mount_prefix;
     s->cors = tams_strdup(cfg->cors_origins ? cfg->cors_origins : "");
     s->route_names = tams_calloc(routes->nroutes + 1, sizeof(char *));
     for (size_t i = 0; i < routes->nroutes; i++)
@@ -676,8 +650,6 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
             routes->routes[i].name ? routes->routes[i].name : routes->routes[i].pattern;
     s->metrics = tams_metrics_new(s->route_names, routes->nroutes);
     s->auth = cfg->auth;
-    if (s->auth)
-        tams_metrics_add_source(s->metrics, tams_auth_metrics_render, s->auth);
 
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -716,7 +688,11 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
         tams_buf_addf(&a, strchr(cfg->host, ':') ? "[%s]:%u" : "%s:%u", cfg->host,
                       (unsigned)s->port);
         s->listen_authority = tams_buf_detach(&a, NULL);
+        tams_buf_addf(&a, s->public_url[0] ? "%s" : "http://%s",
+                      s->public_url[0] ? s->public_url : s->listen_authority);
+        s->base_url = tams_buf_detach(&a, NULL);
     }
+    s->url_base.authority = s->listen_authority;
     *out = s;
     return 0;
 }
@@ -724,6 +700,11 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
 uint16_t tams_http_port(const struct tams_http_server *s)
 {
     return s->port;
+}
+
+const char *tams_http_base_url(const struct tams_http_server *s)
+{
+    return s->base_url;
 }
 
 struct tams_metrics *tams_http_metrics(struct tams_http_server *s)

@@ -35,6 +35,9 @@ struct tams_http_server;
 int tams_http_start(struct tams_http_server **out, const struct tams_http_config *cfg,
                     const struct tams_route_table *routes, void *app, struct tams_buf *why);
 uint16_t tams_http_port(const struct tams_http_server *s);
+/* The API's absolute base URL as the server alone knows it: public_url when set, else
+ * http://host:port of the listening socket ([host] for IPv6). Valid until tams_http_stop. */
+const char *tams_http_base_url(const struct tams_http_server *s);
 struct tams_metrics *tams_http_metrics(struct tams_http_server *s);
 /* Stop accepting, let in-flight requests finish (at most timeout_ms), close everything. */
 void tams_http_stop(struct tams_http_server *s, int timeout_ms);

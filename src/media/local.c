@@ -4,6 +4,7 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/fs.h"
+#include "core/hex.h"
 #include "core/random.h"
 #include "media/local.h"
 
@@ -58,7 +59,7 @@ static bool key_ok(const char *key)
         char c = key[i];
         if (i == 2 || i == 5)
             continue;
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c == '-' && i > 5)))
+        if (!(tams_hex_valid(&c, 1) || (c == '-' && i > 5)))
             return false;
     }
     return true;
@@ -99,7 +100,7 @@ static void sign(const struct local *l, const char *method, const char *key, int
     char msg[256];
     int n = snprintf(msg, sizeof(msg), "%s\n%s\n%" PRId64, method, key, expires);
     tams_hmac_sha256(l->secret, SECRET_LEN, msg, (size_t)n, mac);
-    tams_hex(mac, sizeof(mac), out);
+    tams_hex_encode(mac, sizeof(mac), out);
 }
 
 static int signed_url(const struct tams_media_backend *b, const char *method, const char *base_url,
@@ -241,7 +242,7 @@ static int load_secret(const char *data_dir, unsigned char secret[SECRET_LEN], s
         goto out;
     }
     tams_random_bytes(secret, SECRET_LEN);
-    tams_hex(secret, SECRET_LEN, hex);
+    tams_hex_encode(secret, SECRET_LEN, hex);
     hex[2 * SECRET_LEN] = '\n';
     tams_buf_addf(&tmp, "%s.tmp", path.data);
     fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -49,4 +49,8 @@ struct tams_media_backend {
 /* A new random object key: "xx/yy/<uuid>" (fan-out directories; no client input in it). */
 void tams_media_new_key(char out[48]);
 
+/* The backend with this id among n backends, or NULL (also for a NULL id). */
+const struct tams_media_backend *tams_media_find(struct tams_media_backend *const *backends,
+                                                 size_t n, const char *id);
+
 #endif

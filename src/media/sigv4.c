@@ -2,6 +2,8 @@
 /* sigv4.c - AWS Signature Version 4 query-string presigning (S3 presigned URLs). */
 #include "core/common.h"
 #include "core/buf.h"
+#include "core/hex.h"
+#include "core/percent.h"
 #include "media/sigv4.h"
 
 #include <strings.h>
@@ -20,18 +22,9 @@ struct pair {
     struct tams_buf name, value;
 };
 
-static const char hexdig[] = "0123456789ABCDEF";
-static const char hexlow[] = "0123456789abcdef";
-
-static bool is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
 static bool is_hexupper(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+    return c && strchr(tams_hex_upper, c);
 }
 
 /* RFC 7230 tchar */
@@ -67,7 +60,7 @@ static bool host_ok(const char *s)
     if (!len_between(s, 1, 255))
         return false;
     for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-        if (!(is_unreserved(*c) || *c == ':' || *c == '[' || *c == ']'))
+        if (!(tams_percent_unreserved(*c) || *c == ':' || *c == '[' || *c == ']'))
             return false;
     return true;
 }
@@ -77,7 +70,7 @@ static bool path_ok(const char *s)
     if (!s || s[0] != '/')
         return false;
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (is_unreserved(*c) || *c == '/')
+        if (tams_percent_unreserved(*c) || *c == '/')
             continue;
         if (*c != '%' || !is_hexupper(c[1]) || !is_hexupper(c[2]))
             return false;
@@ -135,15 +128,7 @@ static int validate(const struct tams_sigv4_params *p)
 /* Errors stick in the buffer (toobig); callers check once. */
 static void encode(struct tams_buf *out, const char *s, size_t n, bool keep_slash)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (is_unreserved(c) || (keep_slash && c == '/')) {
-            tams_buf_addch(out, (char)c);
-        } else {
-            char esc[3] = {'%', hexdig[c >> 4], hexdig[c & 15]};
-            tams_buf_add(out, esc, 3);
-        }
-    }
+    tams_percent_encode(out, s, n, keep_slash ? "/" : NULL, 0);
 }
 
 int tams_sigv4_uri_encode(struct tams_buf *out, const char *s, size_t n, bool keep_slash)
@@ -379,11 +364,7 @@ int tams_sigv4_string_to_sign(const struct tams_sigv4_params *p, const char *can
         return rc;
     if (!EVP_Digest(canonical_request, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
         return TAMS_ERR_INTERNAL;
-    for (unsigned int i = 0; i < mdlen; i++) {
-        hex[2 * i] = hexlow[md[i] >> 4];
-        hex[2 * i + 1] = hexlow[md[i] & 15];
-    }
-    hex[2 * mdlen] = '\0';
+    tams_hex_encode(md, mdlen, hex);
     tams_buf_addf(out, ALGORITHM "\n%s\n%.8s/%s/%s/aws4_request\n%s", date, date, p->region,
                   p->service, hex);
     return tams_buf_ok(out) ? 0 : TAMS_ERR_TOOBIG;
@@ -435,11 +416,7 @@ int tams_sigv4_signature(const struct tams_sigv4_params *p, const char *string_t
     if ((rc = tams_sigv4_signing_key(p->secret_key, date, p->region, p->service, key)) ||
         (rc = hmac256(key, sizeof(key), string_to_sign, len, sig)))
         goto out;
-    for (size_t i = 0; i < 32; i++) {
-        out[2 * i] = hexlow[sig[i] >> 4];
-        out[2 * i + 1] = hexlow[sig[i] & 15];
-    }
-    out[64] = '\0';
+    tams_hex_encode(sig, 32, out);
 out:
     OPENSSL_cleanse(key, sizeof(key));
     return rc;

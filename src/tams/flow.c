@@ -2,6 +2,7 @@
 /* flow.c - Flow validation against the TAMS 7.0 schemas, and the indexed members of a Flow. */
 #include "core/common.h"
 #include "core/buf.h"
+#include "core/hex.h"
 #include "core/random.h"
 #include "tams/flow.h"
 
@@ -342,11 +343,6 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static bool is_hex(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* ^[0-9]+_[0-9]+$ */
 static bool channel_range_valid(const char *s, size_t n)
 {
@@ -368,7 +364,7 @@ static bool hex_run(const char *s, size_t n, size_t *i, size_t count)
     if (n - *i < count)
         return false;
     for (size_t k = 0; k < count; k++)
-        if (!is_hex(s[*i + k]))
+        if (tams_hex_digit(s[*i + k]) < 0)
             return false;
     *i += count;
     return true;

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* base64.c - strict base64/base64url decoding and base64url encoding. */
+/* base64.c - strict base64/base64url decoding and encoding. */
 #include "core/common.h"
-#include "auth/base64.h"
+#include "core/base64.h"
+
+static const char std_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static int value_of(char c, bool url)
 {
@@ -18,9 +23,9 @@ static int value_of(char c, bool url)
     return -1;
 }
 
-int tams_b64_decode(const char *s, size_t n, bool url, unsigned char *out, size_t *outlen)
+int tams_base64_decode(const char *s, size_t n, bool url, unsigned char *out, size_t *outlen)
 {
-    size_t o = 0, rem;
+    size_t o = 0;
     uint32_t acc = 0;
     int bits = 0;
 
@@ -32,8 +37,7 @@ int tams_b64_decode(const char *s, size_t n, bool url, unsigned char *out, size_
         if (n && s[n - 1] == '=')
             n--;
     }
-    rem = n % 4;
-    if (rem == 1)
+    if (n % 4 == 1)
         return TAMS_ERR_BADREQUEST;
     for (size_t i = 0; i < n; i++) {
         int v = value_of(s[i], url);
@@ -53,10 +57,9 @@ int tams_b64_decode(const char *s, size_t n, bool url, unsigned char *out, size_
     return 0;
 }
 
-void tams_b64url_encode(const unsigned char *in, size_t n, char *out)
+size_t tams_base64_encode(const unsigned char *in, size_t n, bool url, char *out)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const char *alphabet = url ? url_alphabet : std_alphabet;
     size_t o = 0;
     uint32_t acc = 0;
     int bits = 0;
@@ -72,5 +75,8 @@ void tams_b64url_encode(const unsigned char *in, size_t n, char *out)
     }
     if (bits)
         out[o++] = alphabet[(acc << (6 - bits)) & 63];
+    while (!url && o % 4)
+        out[o++] = '=';
     out[o] = '\0';
+    return o;
 }

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* message.c - webhook message bodies, with get_urls shaped per registration. */
+#include "core/common.h"
+#include "core/clock.h"
+#include "core/json.h"
+#include "events/message.h"
+#include "media/get_urls.h"
+#include "store/outbox.h"
+
+#include <json-c/json.h>
+
+/* One member of a stored segment written as is; "_" members are the store's, not the API's. */
+static void write_segment(struct tams_json *j, const struct tams_message_urls *urls,
+                          json_object *seg, const struct tams_get_urls_filter *f, int64_t now)
+{
+    struct tams_get_urls_src src = {0};
+    json_object *obj = NULL, *v;
+    bool controlled = false;
+    const char *storage_id = NULL;
+
+    tams_json_obj_open(j);
+    json_object_object_foreach(seg, key, val)
+    {
+        const char *text;
+
+        if (key[0] == '_')
+            continue;
+        text = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
+                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
+        tams_json_key(j, key);
+        tams_json_raw(j, text, strlen(text));
+    }
+    if (json_object_object_get_ex(seg, "_get_urls", &v))
+        src.uncontrolled = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+    if (json_object_object_get_ex(seg, "_object", &obj)) {
+        if (json_object_object_get_ex(obj, "controlled", &v))
+            controlled = json_object_get_boolean(v);
+        if (json_object_object_get_ex(obj, "storage_id", &v))
+            storage_id = json_object_get_string(v);
+        if (json_object_object_get_ex(obj, "key", &v))
+            src.key = json_object_get_string(v);
+    }
+    if (controlled)
+        src.backend = tams_media_find(urls->backends, urls->nbackends, storage_id);
+    if (urls->base_url)
+        tams_get_urls_write(j, &src, urls->base_url, f, now);
+    tams_json_obj_close(j);
+}
+
+/* flows/segments_added with get_urls shaped by this webhook's transforms (notes §8.3). */
+static int write_segments_added(struct tams_json *j, const char *payload,
+                                const struct tams_webhook_reg *reg,
+                                const struct tams_message_urls *urls)
+{
+    struct tams_get_urls_filter f = {.presigned = reg->presigned, .verbose = reg->verbose_storage};
+    json_object *doc = json_tokener_parse(payload), *flow_id, *segs;
+    int64_t now = tams_clock_wall_us() / 1000000;
+
+    if (!doc || !json_object_object_get_ex(doc, "flow_id", &flow_id) ||
+        !json_object_object_get_ex(doc, "segments", &segs) ||
+        !json_object_is_type(segs, json_type_array)) {
+        json_object_put(doc);
+        return TAMS_ERR_INTERNAL;
+    }
+    if (reg->accept_get_urls.set && reg->accept_get_urls.n == 0)
+        f.none = true;
+    else if (reg->accept_get_urls.set)
+        f.labels = reg->accept_get_urls.v, f.nlabels = reg->accept_get_urls.n;
+    if (reg->accept_storage_ids.n)
+        f.storage_ids = reg->accept_storage_ids.v, f.nstorage_ids = reg->accept_storage_ids.n;
+    tams_json_obj_open(j);
+    tams_json_kstr(j, "flow_id", json_object_get_string(flow_id));
+    tams_json_key(j, "segments");
+    tams_json_arr_open(j);
+    for (size_t i = 0; i < json_object_array_length(segs); i++)
+        write_segment(j, urls, json_object_array_get_idx(segs, i), &f, now);
+    tams_json_arr_close(j);
+    tams_json_obj_close(j);
+    json_object_put(doc);
+    return 0;
+}
+
+int tams_message_render(struct tams_buf *out, const struct tams_event_rec *ev,
+                        const struct tams_webhook_reg *reg, const struct tams_message_urls *urls)
+{
+    struct tams_json j;
+    int rc = 0;
+
+    tams_json_init(&j, out);
+    tams_json_obj_open(&j);
+    tams_json_kstr(&j, "event_timestamp", ev->timestamp);
+    tams_json_kstr(&j, "event_type", ev->type);
+    tams_json_key(&j, "event");
+    if (strcmp(ev->type, TAMS_EV_SEGMENTS_ADDED) == 0)
+        rc = write_segments_added(&j, ev->payload, reg, urls);
+    else
+        tams_json_raw(&j, ev->payload, strlen(ev->payload));
+    tams_json_obj_close(&j);
+    if (!rc && !tams_buf_ok(out))
+        rc = TAMS_ERR_TOOBIG;
+    return rc;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* deletion.c - deletion requests, batch by batch. */
+#include "core/common.h"
+#include "core/log.h"
+#include "jobs/deletion.h"
+
+#define BATCH_PAUSE_MS 2 /* between deletion batches, so request writers get the lock */
+
+void tams_deletion_run(struct tams_job *job, void *ctx)
+{
+    const struct tams_deletion *d = ctx;
+    const struct tams_config *cfg = d->cfg;
+
+    for (;;) {
+        bool worked = false;
+        int rc = tams_store_delete_requests_step(d->store, cfg->delete_batch,
+                                                 cfg->delete_request_ttl, &worked);
+
+        if (rc && rc != TAMS_ERR_UNAVAILABLE)
+            tams_log_warn("deletion worker: %s", tams_strerror(rc));
+        if (!tams_job_pause(job, worked && !rc ? BATCH_PAUSE_MS : (int64_t)cfg->gc_interval * 1000))
+            break;
+    }
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gc.c - object garbage collection: take due objects, then delete the media of the trash. */
+#include "core/common.h"
+#include "core/log.h"
+#include "jobs/gc.h"
+
+#define GC_BATCH 1000        /* objects taken per transaction */
+#define TRASH_BATCH 100      /* trash entries read at once */
+#define RETRY_IO 60          /* seconds before a failed media deletion is tried again */
+#define RETRY_NO_BACKEND 600 /* ... when its backend is not configured (any more) */
+
+struct round {
+    const struct tams_gc *gc;
+    struct tams_job *job;
+    size_t done; /* trash entries handled in this batch */
+};
+
+static int trash_one(struct round *r, const struct tams_trash_rec *rec)
+{
+    struct tams_store *st = r->gc->store;
+    const struct tams_media_backend *b =
+        tams_media_find(r->gc->backends, r->gc->nbackends, rec->storage_id);
+    int rc;
+
+    if (tams_job_stopping(r->job))
+        return 1;
+    if (!b) {
+        tams_log_warn("garbage collector: object '%s' is in storage backend '%s', which is not "
+                      "configured; its media stays until it is",
+                      rec->object_id, rec->storage_id ? rec->storage_id : "");
+        return tams_store_gc_trash_retry(st, rec->id, RETRY_NO_BACKEND);
+    }
+    rc = b->ops->remove(b, rec->key);
+    if (rc) {
+        tams_log_warn("garbage collector: cannot delete the media of object '%s' from '%s' "
+                      "(%s); retrying in %d s",
+                      rec->object_id, b->label ? b->label : b->id, tams_strerror(rc), RETRY_IO);
+        return tams_store_gc_trash_retry(st, rec->id, RETRY_IO);
+    }
+    tams_log(TAMS_LOG_DEBUG, "garbage collector: deleted object '%s' from '%s'", rec->object_id,
+             b->label ? b->label : b->id);
+    return tams_store_gc_trash_done(st, rec->id);
+}
+
+static int trash_count(void *ctx, const struct tams_trash_rec *rec)
+{
+    struct round *r = ctx;
+    int rc = trash_one(r, rec);
+
+    r->done += rc == 0;
+    return rc;
+}
+
+/* One round: take every object that is due, then delete the media of the trash. */
+static void gc_round(const struct tams_gc *gc, struct tams_job *job)
+{
+    struct tams_store *st = gc->store;
+    struct tams_gc_params p = {gc->cfg->gc_grace, gc->cfg->gc_unused_after, GC_BATCH};
+    size_t taken;
+    int rc;
+
+    do {
+        taken = 0;
+        rc = tams_store_gc_collect(st, &p, &taken);
+        if (rc && rc != TAMS_ERR_UNAVAILABLE)
+            tams_log_warn("garbage collector: %s", tams_strerror(rc));
+        if (taken)
+            tams_log(TAMS_LOG_DEBUG, "garbage collector: took %zu object(s)", taken);
+    } while (!rc && taken >= GC_BATCH && !tams_job_stopping(job));
+    for (;;) {
+        struct round r = {gc, job, 0};
+
+        rc = tams_store_gc_trash_list(st, TRASH_BATCH, trash_count, &r);
+        if (rc || r.done < TRASH_BATCH || tams_job_stopping(job))
+            break;
+    }
+    if (rc < 0 && rc != TAMS_ERR_UNAVAILABLE)
+        tams_log_warn("garbage collector: %s", tams_strerror(rc));
+}
+
+void tams_gc_run(struct tams_job *job, void *ctx)
+{
+    const struct tams_gc *gc = ctx;
+
+    do
+        gc_round(gc, job);
+    while (tams_job_pause(job, (int64_t)gc->cfg->gc_interval * 1000));
+}

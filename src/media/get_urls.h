@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* get_urls.h - a segment's get_urls, shaped by the accept_get_urls, accept_storage_ids,
+ * presigned and verbose_storage filters (notes §5.4, §6.4), for GET .../segments and for
+ * webhook events.
+ *
+ * Controlled URLs come from the object's storage backend and are signed here, lazily: nothing
+ * is signed when the filters would drop it. Uncontrolled URLs are the client's, as registered.
+ * Thread-safe (backends are immutable).
+ */
+#ifndef TAMS_MEDIA_GET_URLS_H
+#define TAMS_MEDIA_GET_URLS_H
+
+#include "core/common.h"
+#include "core/json.h"
+#include "media/media.h"
+
+struct tams_get_urls_filter {
+    bool none;                 /* accept_get_urls= (empty): no URLs at all */
+    const char *const *labels; /* accept_get_urls list; NULL = any label */
+    size_t nlabels;
+    const char *const *storage_ids; /* accept_storage_ids list; NULL = any backend */
+    size_t nstorage_ids;
+    int presigned; /* -1 = either, 0 = only unsigned, 1 = only presigned */
+    bool verbose;  /* verbose_storage */
+};
+
+/* What a segment's get_urls are made of. */
+struct tams_get_urls_src {
+    const struct tams_media_backend *backend; /* a controlled object's backend; NULL: none */
+    const char *key;                          /* the object's key in backend */
+    const char *uncontrolled; /* the client's get_urls as JSON array text; NULL: none */
+};
+
+/* Write the "get_urls" member of a segment (nothing when no URL survives the filters).
+ * base_url: the API's own absolute base, for backends tamsd serves itself; now: Unix seconds
+ * the signatures count from. */
+void tams_get_urls_write(struct tams_json *j, const struct tams_get_urls_src *src,
+                         const char *base_url, const struct tams_get_urls_filter *f, int64_t now);
+
+#endif
