@@ -45,13 +45,7 @@ NEVER = {("store", "http"), ("store", "api"), ("media", "http"), ("media", "api"
 
 # Folders whose internal cycles are reported but do not fail. Remove an entry once its
 # folder has none.
-ALLOWED_CYCLE_DIRS = {
-    # NEEDSWORK: src/store/ is the store engineer's and is being rebuilt (one set of
-    # tams_store_* functions over a SQL driver table); today store.c, backend_int.h, pg.c,
-    # pg_int.h, pg_peers.c and outbox/flow_doc include each other round. Delete this entry
-    # when the store is done, so a new store cycle fails again.
-    "store",
-}
+ALLOWED_CYCLE_DIRS = set()
 
 # Every .c includes core/common.h first (style.md rule 2) and common.h pulls in alloc.h,
 # err.h and banned.h: that prelude is not a dependency between modules.

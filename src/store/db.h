@@ -29,7 +29,6 @@
 
 #include "core/common.h"
 #include "core/buf.h"
-#include "store/store.h"
 
 #define TAMS_DB_MAX_PARAMS 160 /* parameters of one statement (generated listings included) */
 #define TAMS_DB_MAX_STMTS 256  /* distinct statements in the program (cache slots) */

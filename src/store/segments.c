@@ -659,7 +659,8 @@ static const char *alloc_refused(const struct alloc_args *a, char *const *insert
     const char *refused = NULL;
 
     for (size_t i = 0; i < a->n && !refused; i++) {
-        char *const *hit = bsearch(&a->objs[i].id, inserted, n, sizeof(*inserted), tams_cmp_cstr);
+        char *const *hit =
+            n ? bsearch(&a->objs[i].id, inserted, n, sizeof(*inserted), tams_cmp_cstr) : NULL;
         if (!hit || used[hit - inserted])
             refused = a->objs[i].id;
         else
@@ -711,7 +712,8 @@ static int alloc_many(struct tams_db *db, struct alloc_args *a, const char *now,
             tams__strs_dup(&inserted, tams_db_col(&rows, 0));
     }
     if (rc == 0 && inserted.n != a->n) {
-        qsort(inserted.v, inserted.n, sizeof(*inserted.v), tams_cmp_cstr);
+        if (inserted.n) /* none inserted: v is NULL, which qsort must not see */
+            qsort(inserted.v, inserted.n, sizeof(*inserted.v), tams_cmp_cstr);
         *refused = alloc_refused(a, inserted.v, inserted.n);
         if (!*refused)
             rc = TAMS_ERR_STORE;
