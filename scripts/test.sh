@@ -4,8 +4,9 @@
 #   2. release build with -Werror: unit tests, fuzz-corpus replays, API tests,
 #   3. ASan+UBSan build: the same unit tests, replays and API tests,
 #   4. PostgreSQL: a throwaway cluster on 127.0.0.1 (initdb + pg_ctl as the postgres user, temp
-#      data dir, free port, stopped on exit); the PostgreSQL store unit test and the whole API
-#      suite against the release binary with --database postgresql://... .
+#      data dir, free port, stopped on exit), started before the builds: the store contract
+#      tests run on it under ctest in both builds (unit/store_pg/*, beside unit/store_sqlite/*),
+#      and the whole API suite against the release binary with --database postgresql://... .
 # API tests start the real tamsd on 127.0.0.1 and fail on any sanitizer report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,18 +24,7 @@ build() { # dir, extra cmake args...
   cmake --build "$dir" -j"$jobs" >/dev/null
 }
 
-echo "== release build"
-build build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
-(cd build-test && ctest --output-on-failure -j"$jobs")
-TAMSD_BIN="$PWD/build-test/tamsd" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
-
-echo "== sanitizer build (ASan + UBSan)"
-build build-asan -DCMAKE_BUILD_TYPE=Debug -DTAMS_SANITIZE=ON
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
-TAMSD_BIN="$PWD/build-asan/tamsd" TAMSD_SANITIZED=1 \
-  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
-
-echo "== PostgreSQL store (throwaway cluster)"
+echo "== PostgreSQL (throwaway cluster)"
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 pgdir=$(mktemp -d /tmp/tamsd-pg.XXXXXX)
 pgport=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -59,7 +49,22 @@ full_page_writes = off
 EOF
 as_pg "$pgbin/pg_ctl -D $pgdir/data -l $pgdir/log -w start" >/dev/null
 psql "postgresql://postgres@127.0.0.1:$pgport/postgres" -qAt -c "CREATE DATABASE tams_test"
+# ctest only: the first two API runs stay on SQLite (conftest.py reads TAMS_TEST_DATABASE).
+pgenv=(TAMS_TEST_DATABASE="postgresql://postgres@127.0.0.1:$pgport/tams_test"
+  TAMS_TEST_PGDATA="$pgdir/data" TAMS_TEST_PGBIN="$pgbin")
+
+echo "== release build"
+build build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+(cd build-test && env "${pgenv[@]}" ctest --output-on-failure -j"$jobs")
+TAMSD_BIN="$PWD/build-test/tamsd" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
+
+echo "== sanitizer build (ASan + UBSan)"
+build build-asan -DCMAKE_BUILD_TYPE=Debug -DTAMS_SANITIZE=ON
+(cd build-asan && env "${pgenv[@]}" ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
+TAMSD_BIN="$PWD/build-asan/tamsd" TAMSD_SANITIZED=1 \
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
+
+echo "== API tests on PostgreSQL"
 export TAMS_TEST_DATABASE="postgresql://postgres@127.0.0.1:$pgport/tams_test"
 export TAMS_TEST_PGDATA="$pgdir/data" TAMS_TEST_PGBIN="$pgbin"
-./build-test/test_store_pg
 TAMSD_BIN="$PWD/build-test/tamsd" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api

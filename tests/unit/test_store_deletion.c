@@ -1,26 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_store_deletion.c - deletion, deletion requests and garbage collection in the SQLite store.
- */
+/* test_store_deletion.c - the store contract for deletion, deletion requests and garbage
+ * collection, on the back end named by argv[1] ("sqlite" or "pg", store_harness.h). */
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "store/store.h"
 #include "tams/flow.h"
 #include "tams/timerange.h"
-#include "check.h"
+#include "store_harness.h"
 
-#include <sqlite3.h>
 #include <unistd.h>
 
 #define SEC INT64_C(1000000000)
 #define STORAGE "5e0b8f4e-3c1a-4a5e-9f6b-2d7c8e9f0a1b"
-
-static char tmpdir[64];
-static char dbpath[128];
-static struct tams_store *store;
-static sqlite3 *raw; /* the test's own connection, for looking at rows */
-
-#define ST store
 
 static void fid(char out[37], unsigned n)
 {
@@ -107,18 +99,11 @@ static int add_segs(unsigned flow, int from, int to, const char *const *objs, in
     return rc;
 }
 
+/* The first column of the first row of sql (one text parameter, or none): -1 when there is
+ * no row, -2 for NULL. Read through the store's own connection. */
 static int64_t q_int(const char *sql, const char *arg)
 {
-    sqlite3_stmt *s = NULL;
-    int64_t v = -1;
-
-    CHECK_INT_EQ(sqlite3_prepare_v2(raw, sql, -1, &s, NULL), SQLITE_OK);
-    if (arg)
-        sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_type(s, 0) == SQLITE_NULL ? -2 : sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
+    return db_int(sql, arg, NULL);
 }
 
 static int64_t nsegs(unsigned flow)
@@ -420,29 +405,14 @@ static void test_gc(void)
     CHECK_INT_EQ(q_int("SELECT count(*) FROM object_trash", NULL), 1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    struct tams_buf why = TAMS_BUF_INIT(1024);
-    char url[160];
-
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/tams_test_store_del_XXXXXX");
-    tams_assert(mkdtemp(tmpdir) != NULL);
-    snprintf(dbpath, sizeof(dbpath), "%s/tams.db", tmpdir);
-    snprintf(url, sizeof(url), "sqlite:%s", dbpath);
-    tams_assert(tams_store_open(&store, url, tmpdir, 0, &why) == 0);
-    tams_assert(sqlite3_open(dbpath, &raw) == SQLITE_OK);
+    harness_init(argc, argv);
+    if (harness_open() != 0)
+        return harness_finish();
     RUN(test_delete_segments_now);
     RUN(test_deferred_flow_delete);
     RUN(test_deferred_segments_and_expiry);
     RUN(test_gc);
-    sqlite3_close(raw);
-    tams_store_close(store);
-    unlink(dbpath);
-    snprintf(url, sizeof(url), "%s/tams.db-wal", tmpdir);
-    unlink(url);
-    snprintf(url, sizeof(url), "%s/tams.db-shm", tmpdir);
-    unlink(url);
-    rmdir(tmpdir);
-    tams_buf_release(&why);
-    return check_report();
+    return harness_finish();
 }

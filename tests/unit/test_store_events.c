@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_store_events.c - the store contract for webhook registrations, the event outbox, cursors
+ * and delivery leases, on the back end named by argv[1] ("sqlite" or "pg", store_harness.h). */
+#include "core/common.h"
+#include "core/buf.h"
+#include "store/store.h"
+#include "tams/flow.h"
+#include "tams/timerange.h"
+#include "store_harness.h"
+
+#define STORAGE "5e0b8f4e-3c1a-4a5e-9f6b-2d7c8e9f0a1b"
+
+static void fid(char out[37], unsigned n)
+{
+    snprintf(out, 37, "%08x-0000-4000-8000-000000000000", n);
+}
+
+static void sid(char out[37], unsigned n)
+{
+    snprintf(out, 37, "%08x-0000-4000-8000-00000000000a", n);
+}
+
+/* Webhook ids: fixed-shape UUIDs that sort by n. */
+static void wid(char out[37], unsigned n)
+{
+    snprintf(out, 37, "%08x-0000-4000-8000-0000000000bb", n);
+}
+
+/* A video flow n with a container in source `source`; extra members spliced in (may be ""). */
+static int put_flow(unsigned n, unsigned source, const char *extra)
+{
+    struct tams_buf why = TAMS_BUF_INIT(1024);
+    struct tams_flow_index idx;
+    char text[1024], id[37], src[37];
+    json_object *doc;
+    unsigned eff;
+    int rc;
+
+    fid(id, n);
+    sid(src, source);
+    snprintf(text, sizeof(text),
+             "{\"id\":\"%s\",\"source_id\":\"%s\",\"format\":\"urn:x-nmos:format:video\","
+             "\"codec\":\"video/h264\",\"container\":\"video/mp2t\","
+             "\"essence_parameters\":{\"frame_width\":1920,\"frame_height\":1080}%s%s}",
+             id, src, extra[0] ? "," : "", extra);
+    doc = json_tokener_parse(text);
+    rc = tams_flow_validate(doc, &why);
+    if (rc == 0)
+        rc = tams_flow_index_build(doc, &idx, &why);
+    if (rc == 0) {
+        rc = tams_store_flow_put(ST, &idx, text, strlen(text), "alice", &eff, &why);
+        tams_flow_index_release(&idx);
+    }
+    if (rc)
+        fprintf(stderr, "put %u: %s: %s\n", n, tams_err_name(rc), why.data);
+    json_object_put(doc);
+    tams_buf_release(&why);
+    return rc;
+}
+
+static int put_hook(unsigned n, const char *url, const char *key_value, const char *doc,
+                    enum tams_webhook_put_result *result)
+{
+    struct tams_webhook_rec rec = {0};
+    char id[37];
+
+    wid(id, n);
+    rec.id = id;
+    rec.url = url;
+    rec.api_key_name = key_value ? "X-Key" : NULL;
+    rec.api_key_value = key_value;
+    rec.owner = "alice";
+    rec.doc = doc;
+    return tams_store_webhook_put(ST, &rec, result);
+}
+
+/* ---- what the listings saw ----------------------------------------------------------------- */
+
+struct hooks_seen {
+    char id[8][37], url[8][64], key[8][16], owner[8][16], doc[8][128];
+    int64_t cursor[8];
+    size_t n;
+};
+
+static int hook_cb(void *ctx, const struct tams_webhook_rec *rec)
+{
+    struct hooks_seen *h = ctx;
+
+    if (h->n < 8) {
+        snprintf(h->id[h->n], 37, "%s", rec->id);
+        snprintf(h->url[h->n], 64, "%s", rec->url);
+        snprintf(h->key[h->n], 16, "%s", rec->api_key_value ? rec->api_key_value : "(null)");
+        snprintf(h->owner[h->n], 16, "%s", rec->owner ? rec->owner : "(null)");
+        snprintf(h->doc[h->n], 128, "%s", rec->doc);
+        h->cursor[h->n] = rec->cursor;
+    }
+    h->n++;
+    return 0;
+}
+
+static int list_hooks(struct hooks_seen *h)
+{
+    memset(h, 0, sizeof(*h));
+    return tams_store_webhook_list(ST, hook_cb, h);
+}
+
+/* The cursor of webhook n, or -1 when it is not registered. */
+static int64_t cursor_of(unsigned n)
+{
+    struct hooks_seen h;
+    char id[37];
+
+    wid(id, n);
+    CHECK_INT_EQ(list_hooks(&h), 0);
+    for (size_t i = 0; i < h.n && i < 8; i++)
+        if (strcmp(h.id[i], id) == 0)
+            return h.cursor[i];
+    return -1;
+}
+
+struct events_seen {
+    int64_t seq[32];
+    char type[32][32], flow[32][37], source[32][37], flow_cb[32][80], payload[32][512];
+    size_t n;
+};
+
+static int event_cb(void *ctx, const struct tams_event_rec *ev)
+{
+    struct events_seen *e = ctx;
+
+    if (e->n < 32) {
+        e->seq[e->n] = ev->seq;
+        snprintf(e->type[e->n], 32, "%s", ev->type);
+        snprintf(e->flow[e->n], 37, "%s", ev->flow_id ? ev->flow_id : "(null)");
+        snprintf(e->source[e->n], 37, "%s", ev->source_id ? ev->source_id : "(null)");
+        snprintf(e->flow_cb[e->n], 80, "%s",
+                 ev->flow_collected_by ? ev->flow_collected_by : "(null)");
+        snprintf(e->payload[e->n], 512, "%s", ev->payload);
+        CHECK(ev->timestamp && strlen(ev->timestamp) > 19);
+    }
+    e->n++;
+    return 0;
+}
+
+/* Every event after seq `after`, read in pages of `limit`. */
+static int events_from(int64_t after, int limit, struct events_seen *e)
+{
+    int rc = 0;
+
+    memset(e, 0, sizeof(*e));
+    for (int pages = 0; pages < 100; pages++) {
+        size_t before = e->n;
+
+        if ((rc = tams_store_events_after(ST, after, limit, event_cb, e)) || e->n == before)
+            break;
+        CHECK(e->n - before <= (size_t)limit);
+        after = e->seq[e->n - 1 < 32 ? e->n - 1 : 31];
+        if (e->n >= 32)
+            break;
+    }
+    return rc;
+}
+
+static int64_t pending(void)
+{
+    int64_t n = -1;
+
+    CHECK_INT_EQ(tams_store_events_pending(ST, &n), 0);
+    return n;
+}
+
+static int64_t events_stored(void)
+{
+    return db_int("SELECT count(*) FROM events", NULL, NULL);
+}
+
+static int stop_hook(void *ctx, const struct tams_webhook_rec *rec)
+{
+    (void)ctx;
+    (void)rec;
+    return 7;
+}
+
+static int stop_event(void *ctx, const struct tams_event_rec *ev)
+{
+    (void)ctx;
+    (void)ev;
+    return 9;
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+/* While no webhook is registered, writes leave no event and nothing is pending. */
+static void test_no_webhook_no_events(void)
+{
+    struct events_seen e;
+    struct hooks_seen h;
+
+    CHECK_INT_EQ(list_hooks(&h), 0);
+    CHECK_INT_EQ(h.n, 0);
+    CHECK_INT_EQ(put_flow(1, 1, ""), 0);
+    CHECK_INT_EQ(events_from(0, 10, &e), 0);
+    CHECK_INT_EQ(e.n, 0);
+    CHECK_INT_EQ(events_stored(), 0);
+    CHECK_INT_EQ(pending(), 0);
+}
+
+/* Identity is (url, api_key_name, api_key_value): the same one is updated (id, owner and cursor
+ * kept), another is a new registration, removal of an unknown one is no error. */
+static void test_registrations(void)
+{
+    enum tams_webhook_put_result r = -1;
+    struct hooks_seen h;
+    char id[37];
+
+    CHECK_INT_EQ(put_hook(1, "http://h/a", "k1", "{\"v\":1}", &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_CREATED);
+    CHECK_INT_EQ(put_hook(2, "http://h/a", "k2", "{\"v\":2}", &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_CREATED);
+    CHECK_INT_EQ(put_hook(3, "http://h/a", NULL, "{\"v\":3}", &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_CREATED);
+    CHECK_INT_EQ(put_hook(9, "http://h/a", "k1", "{\"v\":4}", &r), 0); /* id 9 is not used */
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_UPDATED);
+    CHECK_INT_EQ(list_hooks(&h), 0);
+    CHECK_INT_EQ(h.n, 3);
+    wid(id, 1);
+    CHECK_STR_EQ(h.id[0], id);
+    CHECK_STR_EQ(h.doc[0], "{\"v\":4}");
+    CHECK_STR_EQ(h.key[0], "k1");
+    CHECK_STR_EQ(h.owner[0], "alice");
+    CHECK_INT_EQ(h.cursor[0], 0); /* no event was ever written */
+    CHECK_STR_EQ(h.key[1], "k2");
+    CHECK_STR_EQ(h.key[2], "(null)");
+    CHECK_STR_EQ(h.url[2], "http://h/a");
+    /* A callback's non-zero result stops the listing and is returned. */
+    CHECK_INT_EQ(tams_store_webhook_list(ST, stop_hook, NULL), 7);
+
+    CHECK_INT_EQ(put_hook(4, "http://h/unknown", NULL, NULL, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_REMOVED);
+    CHECK_INT_EQ(put_hook(0, "http://h/a", "k2", NULL, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_REMOVED);
+    CHECK_INT_EQ(put_hook(0, "http://h/a", NULL, NULL, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_REMOVED);
+    CHECK_INT_EQ(list_hooks(&h), 0);
+    CHECK_INT_EQ(h.n, 1);
+    CHECK_STR_EQ(h.id[0], id);
+}
+
+/* Each write appends its events in its own transaction, in order, with the filter snapshot. */
+static void test_events_of_writes(void)
+{
+    static const struct {
+        const char *type;
+        unsigned flow; /* 0: none */
+    } want[] = {
+        {"sources/created", 0},       {"flows/created", 10},          /* put 10 */
+        {"flows/created", 11},                                        /* put 11, collects 10 */
+        {"flows/updated", 10},                                        /* put 10 again */
+        {"sources/updated", 0},                                       /* source label */
+        {"flows/segments_added", 10}, {"flows/segments_deleted", 10}, /* one segment */
+        {"flows/deleted", 10},        {"flows/updated", 11},          /* 10 leaves 11 */
+        {"flows/deleted", 11},        {"sources/deleted", 0},         /* the last flow */
+    };
+    struct tams_object_alloc obj = {"ev-obj", "ev/key"};
+    struct tams_segment seg = {.tr = {0, 9999999999, true, false}, .object_id = "ev-obj"};
+    struct tams_delete_spec del = {.sync_limit = 100, .principal = "bob"};
+    struct events_seen e;
+    char f10[37], f11[37], s10[37], extra[128];
+    int64_t c0 = cursor_of(1), last = c0;
+    unsigned eff;
+    int result;
+
+    fid(f10, 10);
+    fid(f11, 11);
+    sid(s10, 10);
+    CHECK_INT_EQ(put_flow(10, 10, ""), 0);
+    snprintf(extra, sizeof(extra), "\"flow_collection\":[{\"id\":\"%s\",\"role\":\"v\"}]", f10);
+    CHECK_INT_EQ(put_flow(11, 10, extra), 0);
+    CHECK_INT_EQ(put_flow(10, 10, "\"label\":\"again\""), 0);
+    CHECK_INT_EQ(tams_store_source_set_prop(ST, s10, TAMS_SOURCE_LABEL, "cam", "bob"), 0);
+    CHECK_INT_EQ(tams_store_objects_allocate(ST, f10, STORAGE, &obj, 1, NULL), 0);
+    CHECK_INT_EQ(tams_store_segments_add(ST, f10, &seg, 1, &result, NULL, "bob"), 0);
+    CHECK_INT_EQ(result, 0);
+    del.flow_id = f10;
+    CHECK_INT_EQ(tams_store_delete_start(ST, &del, &eff, NULL, NULL), 0);
+    del.delete_flow = true;
+    CHECK_INT_EQ(tams_store_delete_start(ST, &del, &eff, NULL, NULL), 0);
+    del.flow_id = f11;
+    CHECK_INT_EQ(tams_store_delete_start(ST, &del, &eff, NULL, NULL), 0);
+    CHECK_INT_EQ(eff, TAMS_EFFECT_SOURCE_DELETED);
+
+    CHECK_INT_EQ(events_from(c0, 3, &e), 0); /* in pages of 3 */
+    CHECK_INT_EQ(e.n, TAMS_ARRAY_SIZE(want));
+    for (size_t i = 0; i < e.n && i < TAMS_ARRAY_SIZE(want); i++) {
+        char fl[37];
+
+        CHECK(e.seq[i] > last); /* increasing */
+        last = e.seq[i];
+        CHECK_STR_EQ(e.type[i], want[i].type);
+        if (want[i].flow)
+            fid(fl, want[i].flow);
+        CHECK_STR_EQ(e.flow[i], want[i].flow ? fl : "(null)");
+        CHECK_STR_EQ(e.source[i], s10); /* a deleted flow or source still filters */
+    }
+    if (e.n != TAMS_ARRAY_SIZE(want))
+        return;
+    CHECK(strstr(e.payload[0], "\"source\":{") != NULL);
+    CHECK(strstr(e.payload[1], "\"flow\":{") != NULL);
+    CHECK_STR_EQ(e.flow_cb[1], "(null)");
+    CHECK_STR_EQ(e.flow_cb[3], f11); /* flow 10 is collected by 11 now */
+    CHECK(strstr(e.payload[3], "again") != NULL);
+    CHECK(strstr(e.payload[4], "cam") != NULL);
+    CHECK(strstr(e.payload[5], "\"segments\":[") != NULL);
+    CHECK(strstr(e.payload[5], "\"_object\":{") != NULL);
+    CHECK(strstr(e.payload[5], "ev/key") != NULL);
+    CHECK(strstr(e.payload[6], "\"timerange\":\"[0:0_10:0)\"") != NULL);
+    CHECK_STR_EQ(e.flow_cb[7], f11); /* the snapshot before it left the collection */
+    CHECK(strstr(e.payload[7], f10) != NULL);
+    CHECK(strstr(e.payload[8], "flow_collection") == NULL);
+    CHECK(strstr(e.payload[10], s10) != NULL);
+    /* A callback's non-zero result stops the reading and is returned. */
+    CHECK_INT_EQ(tams_store_events_after(ST, c0, 5, stop_event, NULL), 9);
+}
+
+/* Cursors: a new webhook starts at the newest event; advance moves forward only; events every
+ * webhook is done with are purged; sequence numbers are never reused after a purge. */
+static void test_cursors_and_purge(void)
+{
+    enum tams_webhook_put_result r;
+    struct events_seen e;
+    int64_t c1 = cursor_of(1), newest, stored;
+    char id1[37], id5[37];
+
+    wid(id1, 1);
+    wid(id5, 5);
+    CHECK_INT_EQ(events_from(c1, 100, &e), 0);
+    CHECK(e.n >= 2);
+    newest = e.seq[e.n - 1 < 32 ? e.n - 1 : 31];
+    CHECK_INT_EQ(pending(), (int64_t)e.n);
+    stored = events_stored();
+    /* Registered now: nothing of the past is pending for it. */
+    CHECK_INT_EQ(put_hook(5, "http://h/b", NULL, "{}", &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_CREATED);
+    CHECK_INT_EQ(cursor_of(5), newest);
+    CHECK_INT_EQ(pending(), (int64_t)e.n);
+    /* Forward only. */
+    CHECK_INT_EQ(tams_store_webhook_advance(ST, id1, NULL, e.seq[0]), 0);
+    CHECK_INT_EQ(cursor_of(1), e.seq[0]);
+    CHECK_INT_EQ(pending(), (int64_t)e.n - 1);
+    CHECK_INT_EQ(events_stored(), stored - 1); /* both webhooks are past the first: purged */
+    CHECK_INT_EQ(tams_store_webhook_advance(ST, id1, NULL, c1), 0);
+    CHECK_INT_EQ(cursor_of(1), e.seq[0]);
+    CHECK_INT_EQ(
+        tams_store_webhook_advance(ST, "00000000-0000-4000-8000-0000000000cc", NULL, newest),
+        TAMS_ERR_NOTFOUND);
+    /* A later write is pending for both. */
+    CHECK_INT_EQ(put_flow(20, 20, ""), 0);
+    CHECK_INT_EQ(pending(), (int64_t)e.n - 1 + 2 * 2);
+    CHECK_INT_EQ(tams_store_webhook_advance(ST, id1, NULL, newest + 1000), 0);
+    CHECK_INT_EQ(pending(), 2);
+    CHECK(events_stored() >= 2);
+    CHECK_INT_EQ(tams_store_webhook_advance(ST, id5, NULL, newest + 1000), 0);
+    CHECK_INT_EQ(pending(), 0);
+    CHECK_INT_EQ(events_stored(), 0);
+    /* The last webhook gone: every event goes with it, and writes leave none. */
+    CHECK_INT_EQ(put_flow(21, 20, ""), 0);
+    CHECK_INT_EQ(events_stored(), 1);
+    CHECK_INT_EQ(put_hook(0, "http://h/a", "k1", NULL, &r), 0);
+    CHECK_INT_EQ(put_hook(0, "http://h/b", NULL, NULL, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_REMOVED);
+    CHECK_INT_EQ(events_stored(), 0);
+    CHECK_INT_EQ(put_flow(22, 20, ""), 0);
+    CHECK_INT_EQ(events_stored(), 0);
+    /* A new one starts after the newest event ever written, though none is stored. */
+    CHECK_INT_EQ(put_hook(6, "http://h/c", NULL, "{}", &r), 0);
+    CHECK(cursor_of(6) > newest);
+    CHECK_INT_EQ(pending(), 0);
+    CHECK_INT_EQ(put_flow(23, 20, ""), 0);
+    CHECK_INT_EQ(events_from(cursor_of(6), 10, &e), 0);
+    CHECK_INT_EQ(e.n, 1);
+    CHECK(e.seq[0] > newest);
+}
+
+/* Delivery leases exist where several processes share the store (PostgreSQL); a store only one
+ * process uses has none (INTERNAL), and advance takes no owner there. */
+static void test_leases(void)
+{
+    enum tams_webhook_put_result r;
+    int64_t cursor = -1;
+    char id[37];
+
+    wid(id, 7);
+    CHECK_INT_EQ(put_hook(7, "http://h/lease", NULL, "{}", &r), 0);
+    if (on_sqlite()) {
+        CHECK_INT_EQ(tams_store_webhook_lease(ST, id, "o1", 30, &cursor), TAMS_ERR_INTERNAL);
+        CHECK_INT_EQ(tams_store_webhook_advance(ST, id, "o1", cursor_of(7)), 0);
+        return;
+    }
+    CHECK_INT_EQ(tams_store_webhook_lease(ST, id, "o1", 30, &cursor), 0);
+    CHECK_INT_EQ(cursor, cursor_of(7));
+    CHECK_INT_EQ(tams_store_webhook_lease(ST, id, "o2", 30, &cursor), TAMS_ERR_CONFLICT);
+    CHECK_INT_EQ(tams_store_webhook_lease(ST, id, "o1", 30, &cursor), 0); /* renewed */
+    CHECK_INT_EQ(tams_store_webhook_advance(ST, id, "o2", cursor + 1), TAMS_ERR_CONFLICT);
+    CHECK_INT_EQ(cursor_of(7), cursor);
+    CHECK_INT_EQ(tams_store_webhook_advance(ST, id, "o1", cursor + 1), 0);
+    CHECK_INT_EQ(cursor_of(7), cursor + 1);
+    CHECK_INT_EQ(tams_store_webhook_advance(ST, id, NULL, cursor + 2), 0); /* no owner: any */
+    CHECK_INT_EQ(tams_store_webhook_lease(ST, id, "o1", 0, &cursor), 0);   /* given up */
+    usleep(10 * 1000);
+    CHECK_INT_EQ(tams_store_webhook_lease(ST, id, "o2", 30, &cursor), 0);
+    CHECK_INT_EQ(cursor, cursor_of(7));
+    CHECK_INT_EQ(
+        tams_store_webhook_lease(ST, "00000000-0000-4000-8000-0000000000cc", "o2", 30, &cursor),
+        TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_webhook_advance(ST, "00000000-0000-4000-8000-0000000000cc", "o2", 1),
+                 TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(put_hook(0, "http://h/lease", NULL, NULL, &r), 0);
+    CHECK_INT_EQ(tams_store_webhook_lease(ST, id, "o2", 30, &cursor), TAMS_ERR_NOTFOUND);
+}
+
+int main(int argc, char **argv)
+{
+    harness_init(argc, argv);
+    if (harness_open() != 0)
+        return harness_finish();
+    RUN(test_no_webhook_no_events);
+    RUN(test_registrations);
+    RUN(test_events_of_writes);
+    RUN(test_cursors_and_purge);
+    RUN(test_leases);
+    return harness_finish();
+}
