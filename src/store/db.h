@@ -203,8 +203,9 @@ static inline int tams_db_next(struct tams_db_rows *r)
     return r->drv ? r->drv->next(r) : 0;
 }
 
-/* A column of the current row: text (NULL for SQL NULL), its length, integer, boolean (an
- * integer other than 0, or PostgreSQL's true; NULL is false), NULL or not. */
+/* A column of the current row: text (NULL for SQL NULL; for text columns only), its length,
+ * integer, boolean (an integer other than 0, or PostgreSQL's true; NULL is false), NULL or
+ * not. */
 static inline const char *tams_db_col(const struct tams_db_rows *r, int col)
 {
     return r->drv->text(r, col);

@@ -209,9 +209,9 @@ static void bind(sqlite3_stmt *s, const struct tams_db_param *v, int n)
 struct kept {
     int ncols, nrows;
     struct cell {
-        int64_t i;
-        size_t off, len;
-        bool null;
+        int64_t i;       /* an integer's value */
+        size_t off, len; /* a text's place in text */
+        bool null, is_text;
     } * cells;
     struct tams_buf text;
 };
@@ -295,7 +295,7 @@ static const char *sq_text(const struct tams_db_rows *r, int col)
 {
     if (r->kept) {
         const struct cell *x = cell(r, col);
-        return x->null ? NULL : ((struct kept *)r->kept)->text.data + x->off;
+        return !x->is_text ? NULL : ((struct kept *)r->kept)->text.data + x->off;
     }
     return (const char *)sqlite3_column_text(r->res, col);
 }
@@ -321,8 +321,10 @@ static bool sq_is_null(const struct tams_db_rows *r, int col)
     return sqlite3_column_type(r->res, col) == SQLITE_NULL;
 }
 
-/* Copies the current row (when on one) and the rows still to come, then lets the statement
- * go; the rows are then before the first one copied. */
+/* A generated statement is the rows' own: it stays live past the operation (the thread's
+ * connection goes on serving it, and nothing else can reset it). A cached one is shared, so
+ * the current row (when on one) and the rows still to come are copied, and the statement goes
+ * back; the rows are then before the first one copied. Integers are kept as integers only. */
 static int sq_keep(struct tams_db_rows *r)
 {
     struct kept *k;
@@ -330,7 +332,7 @@ static int sq_keep(struct tams_db_rows *r)
     size_t cap = 0;
     int rc;
 
-    if (r->kept || !s) {
+    if (r->kept || !s || r->finalize) {
         r->db = NULL;
         return 0;
     }
@@ -345,15 +347,19 @@ static int sq_keep(struct tams_db_rows *r)
         }
         for (int col = 0; col < k->ncols; col++) {
             struct cell *x = &k->cells[(size_t)k->nrows * (size_t)k->ncols + (size_t)col];
-            x->null = sqlite3_column_type(s, col) == SQLITE_NULL;
-            x->i = sqlite3_column_int64(s, col);
-            x->off = k->text.len;
-            x->len = 0;
-            if (!x->null) {
+            int type = sqlite3_column_type(s, col);
+
+            memset(x, 0, sizeof(*x));
+            x->null = type == SQLITE_NULL;
+            if (type == SQLITE_INTEGER) {
+                x->i = sqlite3_column_int64(s, col);
+            } else if (!x->null) {
+                const unsigned char *t = sqlite3_column_text(s, col);
                 x->len = (size_t)sqlite3_column_bytes(s, col);
-                tams_buf_add(&k->text, sqlite3_column_text(s, col), x->len);
+                x->off = k->text.len;
+                x->is_text = true;
+                tams_buf_add(&k->text, t, x->len + 1); /* with its NUL */
             }
-            tams_buf_addch(&k->text, '\0');
         }
         k->nrows++;
     }
