@@ -21,8 +21,9 @@
  *
  * Rows. A query leaves a struct tams_db_rows before its first row; tams_db_next moves to
  * each row. Values are valid until the next call of tams_db_next or tams_db_done on those
- * rows; a statement's rows must be done before the same statement runs again. Rows made
- * independent with tams_db_keep outlive the body and its connection, until tams_db_done.
+ * rows; a statement's rows must be done before the same statement runs again. Rows kept with
+ * tams_db_keep outlive the body, until tams_db_done on the same thread: a copy, a result that
+ * needs no connection, or (SQLite) a generated statement on the thread's own connection.
  */
 #ifndef TAMS_STORE_DB_H
 #define TAMS_STORE_DB_H
