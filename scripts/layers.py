@@ -1,51 +1,45 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""layers.py - check the #include "..." graph of src/ against the layers of docs/design.md.
+"""layers.py - check the #include "..." graph of src/ against docs/internals/layout.md.
 
-Fails (exit 1) on
+The layers and what each may include are the tables of docs/internals/layout.md (between its
+"layers:" markers, and the table of modules held to less than their layer), read here, so the
+page is the rule. Fails (exit 1) on
   (a) a cycle between modules (foo.c + foo.h + foo_int.h are one module, named dir/foo),
-  (b) an include that points up the layer order (the ALLOWED table below),
-  (c) store/ or media/ including http/ or api/ (also in the table; named apart because
-      design.md names it apart).
-Cycles inside a folder of ALLOWED_CYCLE_DIRS are reported but do not fail. Standard library only.
+  (b) an include the table does not allow (a layer includes itself and its row),
+  (c) a folder of src/ the table does not name.
+Standard library only.
 
-Usage: scripts/layers.py [SRC_DIR]   (default: src/ beside this script's folder)
+Usage: scripts/layers.py [SRC_DIR [LAYOUT_MD]]   (defaults: src/ and docs/internals/layout.md
+beside this script's folder)
 """
 import os
 import re
 import sys
 
-# Which folders each folder may include from, from design.md "Layers": arrows point down
-# only; core and tams include nothing of ours above them; store and media never include
-# http or api; http is libmicrohttpd glue that knows no media and no domain (style.md rule
-# 1) but runs the auth gate; api uses tams, store, media, events, auth, http, and the jobs
-# runner to kick a job; the jobs (deletion, collection) drive the store and media; events
-# reads the outbox and runs its delivery as jobs; main wires everything.
-ALLOWED = {
-    "core": {"core"},
-    "tams": {"core", "tams"},
-    "auth": {"core", "tams", "auth"},
-    "store": {"core", "tams", "store"},
-    "media": {"core", "tams", "media"},
-    "http": {"core", "auth", "http"},
-    "jobs": {"core", "tams", "store", "media", "jobs"},
-    "events": {"core", "tams", "store", "media", "jobs", "events"},
-    "api": {"core", "tams", "store", "media", "events", "jobs", "auth", "http", "api"},
-    "client": {"core", "tams", "client"},
-    "main": {"core", "tams", "store", "media", "events", "jobs", "auth", "http", "api"},
-}
+ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|(.*)\|\s*$")
 
-# Modules held to less than their folder: "a runner that knows no job kinds".
-ALLOWED_MODULE = {
-    "jobs/runner": {"core"},
-}
 
-# design.md: "store and media never include http or api".
-NEVER = {("store", "http"), ("store", "api"), ("media", "http"), ("media", "api")}
+def read_layout(path):
+    """(allowed, allowed_module): {layer: {layers it may include}}, {module: {layers}}."""
+    allowed, allowed_module, in_layers = {}, {}, False
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if "<!-- layers:" in line:
+                in_layers = "layers: begin" in line
+                continue
+            m = ROW.match(line.strip())
+            if not m:
+                continue
+            targets = set(re.findall(r"`([^`]+)`", m.group(2).split("|")[-1]))
+            if in_layers:
+                allowed[m.group(1)] = targets | {m.group(1)}
+            elif "/" in m.group(1):
+                allowed_module[m.group(1)] = targets
+    if not allowed:
+        sys.exit(f"layers: no layer table in {path}")
+    return allowed, allowed_module
 
-# Folders whose internal cycles are reported but do not fail. Remove an entry once its
-# folder has none.
-ALLOWED_CYCLE_DIRS = set()
 
 # Every .c includes core/common.h first (style.md rule 2) and common.h pulls in alloc.h,
 # err.h and banned.h: that prelude is not a dependency between modules.
@@ -140,37 +134,28 @@ def where(graph, a, b):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "src")
+    layout = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "..", "docs", "internals",
+                                                                "layout.md")
+    allowed_layer, allowed_module = read_layout(layout)
     graph = read_graph(src)
-    failures, notes = [], []
+    failures = []
 
     for comp in cycles(graph):
         links = [where(graph, a, b) for a in sorted(comp) for b in sorted(graph[a])
                  if b in comp and b != a]
-        text = "cycle: " + " <-> ".join(sorted(comp)) + "\n    " + "\n    ".join(links)
-        if {layer_of(m) for m in comp} <= ALLOWED_CYCLE_DIRS:
-            notes.append("allowed (ALLOWED_CYCLE_DIRS) " + text)
-        else:
-            failures.append(text)
+        failures.append("cycle: " + " <-> ".join(sorted(comp)) + "\n    " + "\n    ".join(links))
 
     for mod in sorted(graph):
         layer = layer_of(mod)
-        allowed = ALLOWED_MODULE.get(mod, ALLOWED.get(layer))
+        allowed = allowed_module.get(mod, allowed_layer.get(layer))
         if allowed is None:
-            failures.append(f"unknown layer '{layer}' ({mod}): add it to ALLOWED in {__file__}")
+            failures.append(f"layer '{layer}' ({mod}) is not in the table of {layout}")
             continue
         for dep in sorted(graph[mod]):
-            dep_layer = layer_of(dep)
-            if dep == mod or dep_layer in allowed:
-                continue
-            kind = "forbidden include" if (layer, dep_layer) in NEVER else "upward include"
-            failures.append(f"{kind}: {mod} -> {dep}: {where(graph, mod, dep)}")
+            if dep != mod and layer_of(dep) not in allowed:
+                failures.append(f"include the table does not allow: {mod} -> {dep}: "
+                                f"{where(graph, mod, dep)}")
 
-    cyclic_dirs = {layer_of(m) for c in cycles(graph) for m in c}
-    for d in sorted(ALLOWED_CYCLE_DIRS - cyclic_dirs):
-        notes.append(f"stale allow-list entry: {d}/ has no cycle now; remove it")
-
-    for n in notes:
-        print("layers: note: " + n)
     for f in failures:
         print("layers: " + f)
     print(f"layers: {len(graph)} modules, {sum(len(e) for e in graph.values())} module links, "
