@@ -722,6 +722,13 @@ static void test_usage(void)
     unlink(path);
     CHECK(len < sizeof(buf) - 1);
     CHECK(strstr(buf, "--config FILE") != NULL);
+    /* The credential commands of src/auth/cli.c, with what each takes. */
+    CHECK(strstr(buf, "tamsd user add NAME --scopes LIST") != NULL);
+    CHECK(strstr(buf, "tamsd user delete NAME") != NULL);
+    CHECK(strstr(buf, "tamsd user list") != NULL);
+    CHECK(strstr(buf, "tamsd token create --name NAME --scopes LIST") != NULL);
+    CHECK(strstr(buf, "tamsd token revoke NAME") != NULL);
+    CHECK(strstr(buf, "tamsd token list") != NULL);
     for (size_t i = 0; tams_config_setting_info(i, &info); i++) {
         CHECK(strstr(buf, info.flag) != NULL);
         CHECK(strstr(buf, info.env) != NULL);
