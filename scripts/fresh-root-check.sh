@@ -142,7 +142,8 @@ for m, where in sorted(mods.items()):
         importlib.import_module(m)
     except ImportError as e:
         bad.append(f"{where}: import {m}: {e}")
-print("\n".join(bad) or f"{len(mods)} modules import", file=sys.stderr if bad else sys.stdout)
+print("\n".join(bad) or f"== fresh root: the {len(mods)} modules tests/ and bench/ import all import",
+      file=sys.stderr if bad else sys.stdout)
 sys.exit(1 if bad else 0)
 EOF
 '
