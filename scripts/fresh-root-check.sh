@@ -5,7 +5,7 @@
 # gets a clean export of HEAD (git archive) and the TAMS 7.0 spec, runs deps.sh --test, then
 # configures and builds, lists every test (ctest -N must name each tests/unit/test_*.c and
 # fuzz/fuzz_*.c), collects the API tests (pytest --collect-only, no errors) and imports every
-# module that tests/ and bench/ import. Anything missing fails the check.
+# module that the Python in tests/, bench/ and scripts/ imports. Anything missing fails the check.
 #
 # Run as root (debootstrap, mount, chroot); CI runs it before the tests (.ci/run). The minimal
 # root is cached as a tarball in TAMS_CI_CACHE (default /var/cache/tamsd-ci) and made again when
@@ -27,7 +27,8 @@ fi
 ./scripts/deps.sh # cmake, to find the spec the same way the build does
 if ! dpkg-query -W -f='${Status}' debootstrap 2>/dev/null | grep -q "install ok installed"; then
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap \
+    >/dev/null
 fi
 spec=$(./scripts/spec-dir.sh) || exit 1
 mkdir -p "$cache/apt-archives/partial"
@@ -116,9 +117,9 @@ out=$(TAMSD_BIN=$PWD/build/tamsd /usr/bin/python3 -m pytest --collect-only -q -p
 if grep -qi "error" <<<"$(tail -3 <<<"$out")"; then echo "$out" >&2; exit 1; fi
 say "pytest --collect-only: $(tail -1 <<<"$out")"
 
-# Every module tests/ and bench/ import (importorskip too), imported here: a skipped test or a
-# bench script must not hide a missing package either.
-/usr/bin/python3 - tests bench <<"EOF"
+# Every module the Python in tests/, bench/ and scripts/ imports (importorskip too), imported here:
+# a skipped test or a bench script must not hide a missing package either.
+/usr/bin/python3 - tests bench scripts <<"EOF"
 import ast, importlib, pathlib, sys
 local = {p.stem for d in sys.argv[1:] for p in pathlib.Path(d).rglob("*.py")}
 mods = {}
@@ -142,8 +143,8 @@ for m, where in sorted(mods.items()):
         importlib.import_module(m)
     except ImportError as e:
         bad.append(f"{where}: import {m}: {e}")
-print("\n".join(bad) or f"== fresh root: the {len(mods)} modules tests/ and bench/ import all import",
-      file=sys.stderr if bad else sys.stdout)
+ok = f"== fresh root: all {len(mods)} modules imported by tests/, bench/ and scripts/ import"
+print("\n".join(bad) or ok, file=sys.stderr if bad else sys.stdout)
 sys.exit(1 if bad else 0)
 EOF
 '
