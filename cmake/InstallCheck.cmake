@@ -31,12 +31,16 @@ if(missing)
 endif()
 
 # The installed program runs, and reads the installed config file (all of it commented out).
-execute_process(COMMAND "${PREFIX}/bin/tamsd" --version RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+# It runs in an empty environment: tamsd refuses TAMS_* variables it does not know, and the
+# tests' own (TAMS_SPEC_DIR, TAMS_TEST_DATABASE) may be set.
+execute_process(COMMAND env -i "${PREFIX}/bin/tamsd" --version RESULT_VARIABLE rc
+  OUTPUT_VARIABLE out)
 if(NOT rc EQUAL 0 OR NOT out MATCHES "^tamsd ")
   message(FATAL_ERROR "installed tamsd --version: exit ${rc}, '${out}'")
 endif()
-execute_process(COMMAND "${PREFIX}/bin/tamsd" user list --config "${PREFIX}/etc/tamsd/tamsd.conf"
-    --data-dir "${PREFIX}/data" RESULT_VARIABLE rc ERROR_VARIABLE err)
+execute_process(COMMAND env -i "${PREFIX}/bin/tamsd" user list
+    --config "${PREFIX}/etc/tamsd/tamsd.conf" --data-dir "${PREFIX}/data"
+  RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "installed tamsd with the installed config: exit ${rc}: ${err}")
 endif()

@@ -8,4 +8,6 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAMS_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
+# TAMS_SPEC_DIR is for building and testing; tamsd itself refuses TAMS_* variables it does not know.
+unset TAMS_SPEC_DIR
 exec ./build/tamsd --listen 127.0.0.1:8080 --data-dir ./data "$@"
