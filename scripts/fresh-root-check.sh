@@ -83,11 +83,13 @@ mnt --bind /dev "$root/dev"
 mnt --bind /dev/pts "$root/dev/pts"
 mnt --bind "$cache/apt-archives" "$root/var/cache/apt/archives"
 
-# A clean export of what is committed, and the spec the submodule would hold.
+# A clean export of what is committed (HEAD, or the commit TAMS_CI_REV names), and the spec the
+# submodule would hold.
+rev=${TAMS_CI_REV:-HEAD}
 mkdir -p "$root/src/tamsd" "$root/src/tams-spec"
-git archive --format=tar HEAD | tar -C "$root/src/tamsd" -x
+git archive --format=tar "$rev" | tar -C "$root/src/tamsd" -x
 cp -r "$spec/." "$root/src/tams-spec/"
-say "HEAD ($(git rev-parse --short HEAD)) and the spec copied in"
+say "$rev ($(git rev-parse --short "$rev")) and the spec copied in"
 
 chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
   TAMS_SPEC_DIR=/src/tams-spec T0=$((SECONDS - t0)) /bin/bash -euo pipefail -c '
