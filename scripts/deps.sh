@@ -5,7 +5,10 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev
             libssl-dev libcurl4-openssl-dev libpq-dev)
+# The test suites import pytest, requests, jsonschema, botocore, yaml and cryptography; CI checks
+# that this list is enough on a fresh Debian 12 root (scripts/fresh-root-check.sh).
 test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-botocore
+           python3-yaml python3-cryptography
            clang libclang-rt-14-dev clang-format curl postgresql postgresql-client)
 bench_pkgs=(wrk nginx-light)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test.sh - install dependencies, build, and run every test:
+# test.sh - install dependencies, find the TAMS 7.0 spec (scripts/spec-dir.sh), build, and run
+# every test:
 #   1. format check (clang-format) and the banned-function lint,
 #   2. release build with -Werror: unit tests, fuzz-corpus replays, API tests,
 #   3. ASan+UBSan build: the same unit tests, replays and API tests,
@@ -15,7 +16,11 @@ cd "$(dirname "$0")/.."
 echo "== format"
 files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src tests fuzz -name '*.[ch]')
 clang-format --dry-run --Werror $files
-/usr/bin/python3 scripts/layers.py # includes: no cycles, none up the layers (docs: design.md)
+/usr/bin/python3 scripts/layers.py # includes: no cycles, none the layer map forbids (docs/internals/layout.md)
+
+# The TAMS 7.0 spec the tests load (fetched once if missing); CMake and tests/api use this one.
+TAMS_SPEC_DIR=$(./scripts/spec-dir.sh) || exit 1
+export TAMS_SPEC_DIR
 
 jobs=$(nproc)
 build() { # dir, extra cmake args...

@@ -13,7 +13,7 @@
 #include "store/db.h"
 
 const char *const tams_schema_sqlite[] = {
-    /* 1: the whole shape of design.md. */
+    /* 1: the whole shape (docs/internals/store.md, "Tables and indexes"). */
     "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE sources(id TEXT PRIMARY KEY, format TEXT NOT NULL, label TEXT,"
     " description TEXT, created TEXT NOT NULL, updated TEXT NOT NULL, created_by TEXT,"
@@ -90,7 +90,7 @@ const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 #define TXT " TEXT COLLATE \"C\""
 
 const char *const tams_schema_pg[] = {
-    /* 1: the whole shape of design.md. */
+    /* 1: the whole shape (docs/internals/store.md, "Tables and indexes"). */
     "CREATE TABLE settings(key" TXT " PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE sources(id" TXT " PRIMARY KEY, format" TXT " NOT NULL, label" TXT ","
     " description TEXT, created" TXT " NOT NULL, updated" TXT " NOT NULL, created_by TEXT,"

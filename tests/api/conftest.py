@@ -21,10 +21,33 @@ import pytest
 import requests
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SPEC = pathlib.Path(os.environ.get("TAMS_SPEC_DIR", ROOT.parent / "shared" / "spec" / "tams-7.0"))
+BIN = os.environ.get("TAMSD_BIN", str(ROOT / "build" / "tamsd"))
+
+
+def find_spec():
+    """The TAMS 7.0 spec folder (TimeAddressableMediaStore.yaml, schemas/, examples/): the
+    TAMS_SPEC_DIR environment variable, else the folder CMake chose for the build that made BIN
+    (cmake/TamsSpec.cmake writes it to tams-spec-dir there), else the populated submodule."""
+    named = os.environ.get("TAMS_SPEC_DIR", "")
+    if named:
+        candidates = [pathlib.Path(named)]
+    else:
+        candidates = []
+        chosen = pathlib.Path(BIN).resolve().parent / "tams-spec-dir"
+        if chosen.is_file():
+            candidates.append(pathlib.Path(chosen.read_text().strip()))
+        candidates.append(ROOT / "spec" / "tams" / "api")
+    for d in candidates:
+        if (d / "TimeAddressableMediaStore.yaml").is_file() and (d / "schemas").is_dir():
+            return d
+    pytest.exit("tests/api need the TAMS 7.0 spec: run 'git submodule update --init spec/tams', "
+                "configure a build (cmake finds it), or set TAMS_SPEC_DIR=/path/to/tams/api",
+                returncode=4)
+
+
+SPEC = find_spec()
 SCHEMAS = SPEC / "schemas"
 EXAMPLES = SPEC / "examples"
-BIN = os.environ.get("TAMSD_BIN", str(ROOT / "build" / "tamsd"))
 # With TAMS_TEST_DATABASE=postgresql://... every Server runs on that PostgreSQL database instead of
 # SQLite, in a schema of its own named after its data directory (so a restart on the same data
 # directory finds its data, and servers never see each other's). SQLite stays the default.

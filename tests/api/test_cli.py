@@ -28,6 +28,25 @@ def test_help_lists_every_setting():
         assert env in r.stdout
 
 
+def test_help_lists_the_commands(tmpdir_path):
+    """--help names the user and token commands, and each one it names exists."""
+    r = run(["--help"])
+    assert r.returncode == 0
+    commands = [line.split()[:3] for line in r.stdout.splitlines()
+                if line.strip().startswith(("tamsd user ", "tamsd token "))
+                and "|" not in line]
+    assert sorted(" ".join(c[1:]) for c in commands) == [
+        "token create", "token list", "token revoke", "user add", "user delete", "user list"]
+    for _, group, action in commands:
+        h = run([group, action, "--help"])
+        assert h.returncode == 0, (group, action, h.stderr)
+        assert f"tamsd {group} {action}" in h.stdout
+    # And they work as listed: a token made by "token create" is listed by "token list".
+    d = ["--data-dir", str(tmpdir_path / "d")]
+    assert run(["token", "create", "--name", "t1", "--scopes", "read"] + d).returncode == 0
+    assert "t1\t" in run(["token", "list"] + d).stdout
+
+
 def test_version():
     r = run(["--version"])
     assert r.returncode == 0

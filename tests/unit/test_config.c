@@ -722,6 +722,13 @@ static void test_usage(void)
     unlink(path);
     CHECK(len < sizeof(buf) - 1);
     CHECK(strstr(buf, "--config FILE") != NULL);
+    /* The credential commands of src/auth/cli.c, with what each takes. */
+    CHECK(strstr(buf, "tamsd user add NAME --scopes LIST") != NULL);
+    CHECK(strstr(buf, "tamsd user delete NAME") != NULL);
+    CHECK(strstr(buf, "tamsd user list") != NULL);
+    CHECK(strstr(buf, "tamsd token create --name NAME --scopes LIST") != NULL);
+    CHECK(strstr(buf, "tamsd token revoke NAME") != NULL);
+    CHECK(strstr(buf, "tamsd token list") != NULL);
     for (size_t i = 0; tams_config_setting_info(i, &info); i++) {
         CHECK(strstr(buf, info.flag) != NULL);
         CHECK(strstr(buf, info.env) != NULL);
@@ -732,7 +739,8 @@ static void test_usage(void)
 
 /* ---- docs/configuration.md must describe exactly the table --------------------------------- */
 
-static char *read_docs(void)
+/* A file of the source tree (path relative to its top), whole; NULL when it cannot be read. */
+static char *read_source_file(const char *rel)
 {
 #ifdef TAMS_SOURCE_DIR
     const char *dir = TAMS_SOURCE_DIR;
@@ -749,7 +757,7 @@ static char *read_docs(void)
         CHECK(dir != NULL);
         return NULL;
     }
-    tams_buf_addf(&path, "%s/docs/configuration.md", dir);
+    tams_buf_addf(&path, "%s/%s", dir, rel);
     f = fopen(path.data, "rb");
     CHECK(f != NULL);
     tams_buf_release(&path);
@@ -795,7 +803,7 @@ static void test_docs(void)
     struct tams_config_setting_info info;
     struct tams_buf needle = TAMS_BUF_INIT(256), err = TAMS_BUF_INIT(4096);
     struct tams_config cfg = {0};
-    char *doc = read_docs();
+    char *doc = read_source_file("docs/configuration.md");
     const char *p, *start, *end;
 
     if (!doc)
@@ -872,6 +880,66 @@ static void test_docs(void)
     tams_buf_release(&err);
 }
 
+/* ---- etc/tamsd.conf, the installed default config: every setting, commented out ------------ */
+
+/* "key =..." with key a setting's name (lower case, digits, '_'). */
+static bool is_setting_line(const char *p, size_t n)
+{
+    size_t k = 0;
+    while (k < n && ((p[k] >= 'a' && p[k] <= 'z') || is_digit_c(p[k]) || p[k] == '_'))
+        k++;
+    return k > 0 && n - k >= 2 && p[k] == ' ' && p[k + 1] == '=';
+}
+
+static void test_default_conf(void)
+{
+    struct tams_config_setting_info info;
+    struct tams_buf needle = TAMS_BUF_INIT(1024), active = TAMS_BUF_INIT(1 << 20),
+                    err = TAMS_BUF_INIT(4096);
+    struct tams_config cfg = {0};
+    char *conf = read_source_file("etc/tamsd.conf");
+    const char *p;
+    size_t nsettings = 0, nlines = 0;
+
+    if (!conf)
+        return;
+    /* Each setting has its line "# name = default", or "# name =" when the default is empty. */
+    for (size_t i = 0; tams_config_setting_info(i, &info); i++, nsettings++) {
+        tams_buf_reset(&needle);
+        tams_buf_addf(&needle, "\n# %s =%s%s\n", info.name, *info.default_value ? " " : "",
+                      info.default_value);
+        if (!strstr(conf, needle.data))
+            fprintf(stderr, "etc/tamsd.conf lacks the line '# %s = %s'\n", info.name,
+                    info.default_value);
+        CHECK(strstr(conf, needle.data) != NULL);
+    }
+    /* Uncommented, those lines are a valid config file (an unknown key fails it) with each
+     * setting once. */
+    for (p = conf; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        if (n > 2 && p[0] == '#' && p[1] == ' ' && is_setting_line(p + 2, n - 2)) {
+            tams_buf_add(&active, p + 2, n - 2);
+            tams_buf_addch(&active, '\n');
+            nlines++;
+        }
+        p += n + (eol != NULL);
+    }
+    CHECK(tams_buf_ok(&active));
+    CHECK_INT_EQ(nlines, nsettings);
+    tams_config_defaults(&cfg);
+    CHECK_INT_EQ(
+        tams_config_apply_text(&cfg, active.data, active.len, "etc/tamsd.conf uncommented", &err),
+        0);
+    if (err.len)
+        fprintf(stderr, "%s\n", err.data);
+    tams_config_release(&cfg);
+    tams_free(conf);
+    tams_buf_release(&needle);
+    tams_buf_release(&active);
+    tams_buf_release(&err);
+}
+
 int main(void)
 {
     RUN(test_defaults);
@@ -888,5 +956,6 @@ int main(void)
     RUN(test_limits);
     RUN(test_usage);
     RUN(test_docs);
+    RUN(test_default_conf);
     return check_report();
 }

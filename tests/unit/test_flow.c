@@ -10,27 +10,11 @@
 
 /* ---- spec location ------------------------------------------------------------------------ */
 
-/* TAMS_SPEC_DIR at compile time (CMake should pass -DTAMS_SPEC_DIR=...), else the environment
- * variable, else ../shared/spec/tams-7.0 relative to the source tree (found from __FILE__). */
-static const char *spec_dir(void)
-{
-#ifdef TAMS_SPEC_DIR
-    return TAMS_SPEC_DIR;
-#else
-    static char path[4096];
-    static const char tail[] = "tests/unit/test_flow.c";
-    const char *env = getenv("TAMS_SPEC_DIR");
-    size_t n = strlen(__FILE__);
-    if (env && *env)
-        return env;
-    if (n >= sizeof(tail) - 1 && strcmp(__FILE__ + n - (sizeof(tail) - 1), tail) == 0)
-        n -= sizeof(tail) - 1;
-    else
-        n = 0;
-    snprintf(path, sizeof(path), "%.*s../shared/spec/tams-7.0", (int)n, __FILE__);
-    return path;
+/* The spec folder (TimeAddressableMediaStore.yaml, schemas/, examples/) that CMake found and
+ * passes in; cmake/TamsSpec.cmake says where it looks. */
+#ifndef TAMS_SPEC_DIR
+#error "TAMS_SPEC_DIR must name the TAMS 7.0 spec folder (the build defines it)"
 #endif
-}
 
 static json_object *parse(const char *text)
 {
@@ -71,10 +55,10 @@ static void test_examples(void)
     struct dirent *e;
     int nvalid = 0, nbuggy = 0;
 
-    snprintf(dir, sizeof(dir), "%s/examples", spec_dir());
+    snprintf(dir, sizeof(dir), "%s/examples", TAMS_SPEC_DIR);
     d = opendir(dir);
     if (!d) {
-        fprintf(stderr, "cannot open '%s' (set TAMS_SPEC_DIR)\n", dir);
+        fprintf(stderr, "cannot open '%s' (configure with TAMS_SPEC_DIR)\n", dir);
         CHECK(d != NULL);
         return;
     }
