@@ -167,17 +167,22 @@ static bool renew(struct tams_pg_peers *p, PGconn *pg, unsigned round, int64_t *
 
     snprintf(lease, sizeof(lease), "%d", PEERS_LEASE_MS);
     r = PQexecParams(pg,
-                     "INSERT INTO tams_instances(key, lease_until) VALUES ($1, now() +"
-                     " $2::int * interval '1 millisecond') ON CONFLICT (key) DO UPDATE SET"
-                     " lease_until = EXCLUDED.lease_until",
+                     "INSERT INTO tams_instances(key, lease_until, pid) VALUES ($1, now() +"
+                     " $2::int * interval '1 millisecond', pg_backend_pid()) ON CONFLICT (key)"
+                     " DO UPDATE SET lease_until = EXCLUDED.lease_until, pid = EXCLUDED.pid",
                      2, NULL, v, NULL, NULL, 0);
     if (!ok(pg, r, PGRES_COMMAND_OK, "renewing this instance's lease"))
         return false;
     /* The row's lease started after t0, so it surely runs until t0 + lease. */
     *trusted_until = t0 + (PEERS_LEASE_MS - PEERS_MARGIN_MS) * 1000;
+    /* A peer whose listening session the database no longer has is gone (a crashed process's
+     * sessions end as soon as its sockets close): nothing to wait for, whatever its lease. A
+     * row without a pid (an older release) counts until its lease runs out. */
     r = PQexecParams(pg,
                      "SELECT key, (extract(epoch FROM lease_until - now()) * 1000000)::bigint"
-                     " FROM tams_instances WHERE lease_until > now() AND key <> $1",
+                     " FROM tams_instances i WHERE lease_until > now() AND key <> $1 AND"
+                     " (pid IS NULL OR EXISTS (SELECT 1 FROM pg_stat_activity a"
+                     " WHERE a.pid = i.pid))",
                      1, NULL, v, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         return ok(pg, r, PGRES_TUPLES_OK, "reading the other instances");

@@ -18,14 +18,18 @@
  *     ping serves every write that finished before it was sent.
  *   - The writer returns once each peer it knows has answered for a ping sent after its
  *     commit, or that peer's lease has surely run out, or the peer left the table (shut down,
- *     or reconnected under a new key).
+ *     or reconnected under a new key), or the database no longer has the peer's listening
+ *     session (its backend pid is kept in the row): a crashed process's sessions end as soon
+ *     as its sockets close, so a restarted instance does not wait out its predecessor's lease
+ *     (at most one renewal, PEERS_RENEW_MS, while the session winds down).
  *   - An instance trusts its caches only while it is listening, while its own lease is surely
  *     running, and once it has been registered long enough for every writer to know it.
  *     Otherwise tams_pg_peers_generation moves on at every call: every read is a miss.
  *
  * Reads cost nothing. A write with peers costs a ping and its answers (two notification hops,
  * well under a millisecond on one host), shared by concurrent writes; if a peer dies
- * without deregistering, writes wait for its lease once (at most PEERS_LEASE_MS).
+ * without deregistering, writes wait for it until its session is gone, or, when the database
+ * cannot tell (a host cut off without a reset), for its lease once (at most PEERS_LEASE_MS).
  * Known limit: a writer whose own listening connection is down cannot learn of instances that
  * start meanwhile; it keeps waiting only for the peers it knew (logged when it happens).
  */

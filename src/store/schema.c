@@ -227,5 +227,8 @@ const char *const tams_schema_pg[] = {
     "  END IF;\n"
     "END\n"
     "$f$;",
+    /* 6: the backend of each instance's listening session, so a peer whose session ended
+     * (a crashed process) is not waited for until its lease runs out (pg_peers.c). */
+    "ALTER TABLE tams_instances ADD COLUMN pid INTEGER;",
 };
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);
