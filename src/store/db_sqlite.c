@@ -35,7 +35,7 @@ struct sqlite_store {
     pthread_mutex_t mu;
     struct conn *conns;       /* every connection opened, by any thread; closed by close() */
     pthread_mutex_t write_mu; /* held by this process's one write transaction (tx_begin) */
-    uint64_t generation;      /* bumped by every committed write (atomic), for read caches */
+    uint64_t generation;      /* bumped by every write that changed rows (atomic), for caches */
 
     /* Checkpoints run on their own thread, never inside a request's commit (which cost bulk
      * segment registration a quarter of its time). */
@@ -48,14 +48,6 @@ struct sqlite_store {
 static struct sqlite_store *store_of(struct tams_store *st)
 {
     return (struct sqlite_store *)st;
-}
-
-/* Every committed write transaction of any connection. */
-static int on_commit(void *arg)
-{
-    struct sqlite_store *st = arg;
-    __atomic_fetch_add(&st->generation, 1, __ATOMIC_RELEASE);
-    return 0;
 }
 
 /* Replaces SQLite's automatic checkpoint (sqlite3_wal_hook disables it): wake the
@@ -132,7 +124,6 @@ static int conn_open(struct sqlite_store *st, struct conn **out)
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-    sqlite3_commit_hook(c->db, on_commit, st);
     sqlite3_wal_hook(c->db, on_wal, st);
     c->st = st;
     rc = sqlite3_exec(c->db, setup, NULL, NULL, &err);
@@ -472,12 +463,16 @@ static int tx_end(struct conn *c, int rc)
     return rc;
 }
 
-/* One writer at a time never loses a race, so the body runs once and reset is never needed. */
+/* One writer at a time never loses a race, so the body runs once and reset is never needed.
+ * A write that changed rows moves the generation once committed (a quiet one, or one that
+ * found nothing to do, leaves read caches alone). */
 static int sq_run(struct tams_store *base, enum tams_db_tx kind, tams_db_body body,
                   tams_db_reset reset, void *arg)
 {
+    struct sqlite_store *st = store_of(base);
+    int64_t changes = 0;
     struct conn *c;
-    int rc = get_conn(store_of(base), &c);
+    int rc = get_conn(st, &c);
 
     (void)reset;
     if (rc)
@@ -489,12 +484,18 @@ static int sq_run(struct tams_store *base, enum tams_db_tx kind, tams_db_body bo
         rc = sq_exec(&c->base, &q_begin_read, NULL, 0, NULL);
     if (rc)
         return rc;
+    changes = sqlite3_total_changes64(c->db);
     rc = body(&c->base, arg);
     if (rc == TAMS_DB_RETRY) {
         tams_log_error("sqlite: a transaction asked to be run again");
         rc = TAMS_ERR_STORE;
     }
-    return kind == TAMS_DB_TX_NONE ? rc : tx_end(c, rc);
+    if (kind == TAMS_DB_TX_NONE)
+        return rc;
+    changes = sqlite3_total_changes64(c->db) - changes;
+    if ((rc = tx_end(c, rc)) == 0 && kind == TAMS_DB_TX_WRITE && changes)
+        __atomic_fetch_add(&st->generation, 1, __ATOMIC_RELEASE);
+    return rc;
 }
 
 /* ---- open / close ------------------------------------------------------------------------ */

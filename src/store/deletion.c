@@ -62,6 +62,11 @@ static struct tams_sql q_dr_finish =
     TAMS_SQL("UPDATE deletion_requests SET status = ?2, timerange_remaining = ?3,"
              " updated = ?4, expiry = ?5, error = ?6 WHERE id = ?1");
 static struct tams_sql q_dr_purge = TAMS_SQL("DELETE FROM deletion_requests WHERE expiry <= ?1");
+/* Whether a step would find anything: an idle worker makes no write (which would move the
+ * read caches' generation, and on PostgreSQL notify every instance). */
+static struct tams_sql q_dr_any =
+    TAMS_SQL("SELECT 1 FROM deletion_requests WHERE status IN ('created', 'started')"
+             " OR expiry <= ?1 LIMIT 1");
 
 /* ---- selections -------------------------------------------------------------------------- */
 
@@ -442,6 +447,15 @@ static int step_body(struct tams_db *db, void *arg)
     return dr_step(db, &a->w, a->batch, a->ttl, a->now);
 }
 
+static int any_body(struct tams_db *db, void *arg)
+{
+    struct step_args *a = arg;
+    int rc = tams_db_exists(db, &q_dr_any, a->now);
+
+    a->worked = rc == 1;
+    return rc < 0 ? rc : 0;
+}
+
 static int fail_body(struct tams_db *db, void *arg)
 {
     struct step_args *a = arg;
@@ -455,6 +469,10 @@ int tams_store_delete_requests_step(struct tams_store *st, int batch, int64_t tt
     int rc;
 
     tams_clock_now_rfc3339(a.now);
+    *worked = false;
+    if ((rc = tams_db_run(st, TAMS_DB_TX_NONE, any_body, NULL, &a)) || !a.worked)
+        return rc;
+    a.worked = false;
     rc = tams_db_run(st, TAMS_DB_TX_WRITE, step_body, step_reset, &a);
     *worked = a.worked;
     if (rc == TAMS_ERR_STORE && a.w.id) {

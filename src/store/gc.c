@@ -21,6 +21,14 @@ static struct tams_sql q_unused =
 static struct tams_sql q_take =
     TAMS_SQL("DELETE FROM objects WHERE id = ?1"
              " AND NOT EXISTS (SELECT 1 FROM object_refs WHERE object_id = ?1)");
+/* Whether a round would find anything: an idle collector makes no write (which would move
+ * the read caches' generation, and on PostgreSQL notify every instance). */
+static struct tams_sql q_any_unreferenced =
+    TAMS_SQL("SELECT 1 FROM objects WHERE unreferenced_at IS NOT NULL AND unreferenced_at <= ?1"
+             " LIMIT 1");
+static struct tams_sql q_any_unused =
+    TAMS_SQL("SELECT 1 FROM objects WHERE first_referenced_by_flow IS NULL AND created <= ?1"
+             " LIMIT 1");
 static struct tams_sql q_trash_insert =
     TAMS_SQL("INSERT INTO object_trash(object_id, storage_id, key, not_before)"
              " VALUES (?1, ?2, ?3, ?4)");
@@ -64,7 +72,9 @@ out:
 
 struct collect_args {
     const struct tams_gc_params *p;
+    char now[TAMS_RFC3339_MAX], grace[TAMS_RFC3339_MAX], unused[TAMS_RFC3339_MAX];
     size_t taken;
+    bool any;
 };
 
 static void collect_reset(void *arg)
@@ -72,27 +82,41 @@ static void collect_reset(void *arg)
     ((struct collect_args *)arg)->taken = 0;
 }
 
+static int any_body(struct tams_db *db, void *arg)
+{
+    struct collect_args *a = arg;
+    int rc = tams_db_exists(db, &q_any_unreferenced, a->grace);
+
+    if (rc == 0)
+        rc = tams_db_exists(db, &q_any_unused, a->unused);
+    a->any = rc == 1;
+    return rc < 0 ? rc : 0;
+}
+
 static int collect_body(struct tams_db *db, void *arg)
 {
     struct collect_args *a = arg;
-    char now[TAMS_RFC3339_MAX], grace[TAMS_RFC3339_MAX], unused[TAMS_RFC3339_MAX];
-    int64_t us = tams_clock_wall_us();
     int limit = a->p->batch > 0 ? a->p->batch : 1000;
     int rc;
 
-    tams_clock_rfc3339(us, now);
-    tams_clock_rfc3339(us - a->p->grace * 1000000, grace);
-    tams_clock_rfc3339(us - a->p->unused_after * 1000000, unused);
-    if ((rc = take(db, &q_unreferenced, grace, limit, now, &a->taken)))
+    if ((rc = take(db, &q_unreferenced, a->grace, limit, a->now, &a->taken)))
         return rc;
-    return take(db, &q_unused, unused, limit, now, &a->taken);
+    return take(db, &q_unused, a->unused, limit, a->now, &a->taken);
 }
 
 int tams_store_gc_collect(struct tams_store *st, const struct tams_gc_params *p, size_t *taken)
 {
-    struct collect_args a = {p, 0};
-    int rc = tams_db_run(st, TAMS_DB_TX_WRITE, collect_body, collect_reset, &a);
+    struct collect_args a = {.p = p};
+    int64_t us = tams_clock_wall_us();
+    int rc;
 
+    tams_clock_rfc3339(us, a.now);
+    tams_clock_rfc3339(us - p->grace * 1000000, a.grace);
+    tams_clock_rfc3339(us - p->unused_after * 1000000, a.unused);
+    *taken = 0;
+    if ((rc = tams_db_run(st, TAMS_DB_TX_NONE, any_body, NULL, &a)) || !a.any)
+        return rc;
+    rc = tams_db_run(st, TAMS_DB_TX_WRITE, collect_body, collect_reset, &a);
     *taken = rc == 0 ? a.taken : 0;
     return rc;
 }

@@ -319,6 +319,37 @@ static void test_generation(void)
     CHECK(tams_store_generation(ST) == g1);
     CHECK_INT_EQ(tams_store_setting_set(ST, "gen", "x"), 0);
     CHECK(tams_store_generation(ST) != g1);
+
+    /* Background work that finds nothing to do writes nothing: the caches keep their entries
+     * (an idle collector or deletion worker used to move the generation every round). */
+    {
+        struct tams_gc_params gp = {.grace = 3600, .unused_after = 3600, .batch = 10};
+        size_t taken = 1;
+        bool worked = true;
+        uint64_t g2 = tams_store_generation(ST);
+
+        CHECK_INT_EQ(tams_store_gc_collect(ST, &gp, &taken), 0);
+        CHECK_INT_EQ(taken, 0);
+        CHECK_INT_EQ(tams_store_delete_requests_step(ST, 10, 60, &worked), 0);
+        CHECK(!worked);
+        CHECK(tams_store_generation(ST) == g2);
+    }
+    /* Webhook bookkeeping is a quiet write: no cached document depends on it. */
+    {
+        struct tams_webhook_rec rec = {.id = "00000901-0000-4000-8000-0000000000ff",
+                                       .url = "https://example.com/gen",
+                                       .doc = "{\"url\":\"https://example.com/gen\"}"};
+        enum tams_webhook_put_result result;
+        uint64_t g3 = tams_store_generation(ST);
+
+        CHECK_INT_EQ(tams_store_webhook_put(ST, &rec, &result), 0);
+        CHECK_INT_EQ(result, TAMS_WEBHOOK_CREATED);
+        CHECK(tams_store_generation(ST) == g3);
+        rec.doc = NULL;
+        CHECK_INT_EQ(tams_store_webhook_put(ST, &rec, &result), 0);
+        CHECK_INT_EQ(result, TAMS_WEBHOOK_REMOVED);
+        CHECK(tams_store_generation(ST) == g3);
+    }
 }
 
 static void test_cursor(void)
