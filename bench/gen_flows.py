@@ -43,6 +43,7 @@ def main():
     ap.add_argument("--match-value", default="sel")
     ap.add_argument("--conns", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--ids-out", help="write every flow id to this file, one per line, in order")
     a = ap.parse_args()
     if a.count < 1 or not 0 <= a.match <= a.count:
         die("need count >= 1 and 0 <= match <= count")
@@ -64,6 +65,9 @@ def main():
     t0 = time.monotonic()
     run_parallel(a.conns, a.url, range(a.count), work)
     dt = time.monotonic() - t0
+    if a.ids_out:
+        with open(a.ids_out, "w") as f:
+            f.writelines(ids[2 * i] + "\n" for i in range(a.count))
     sample = next(i for i in range(a.count) if i not in matched)
     print(json.dumps({"count": done[0], "seconds": round(dt, 3), "flows_per_s": round(done[0] / dt),
                       "match": len(matched), "match_value": a.match_value,

@@ -127,9 +127,9 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
     int rc;
     app->cfg = cfg;
     app->flow_cache =
-        tams_doc_cache_new((size_t)cfg->flow_cache_entries, (int64_t)cfg->cache_ttl * 1000);
+        tams_doc_cache_new(cfg->flow_cache_memory, (int64_t)cfg->cache_ttl * 1000);
     app->source_cache =
-        tams_doc_cache_new((size_t)cfg->source_cache_entries, (int64_t)cfg->cache_ttl * 1000);
+        tams_doc_cache_new(cfg->source_cache_memory, (int64_t)cfg->cache_ttl * 1000);
     app->metrics = tams_registry_new();
     pthread_mutex_init(&app->service_lock, NULL);
     tams_buf_init(&app->service_json, 1 << 20);

@@ -33,8 +33,8 @@ struct tams_app {
      * after the HTTP server's own; created by tams_app_init. */
     struct tams_registry *metrics;
 
-    struct tams_doc_cache *flow_cache;   /* NULL when flow_cache_entries is 0 */
-    struct tams_doc_cache *source_cache; /* NULL when source_cache_entries is 0 */
+    struct tams_doc_cache *flow_cache;   /* NULL when flow_cache_memory is 0 */
+    struct tams_doc_cache *source_cache; /* NULL when source_cache_memory is 0 */
 
     /* GET /service body, rendered once and again after each POST /service. */
     pthread_mutex_t service_lock;

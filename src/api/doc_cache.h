@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* doc_cache.h - rendered GET /flows/{id} and GET /sources/{id} bodies, valid while the store's
- * generation stands and for at most a TTL.
+ * generation stands and for at most a TTL, kept within a memory budget.
  *
  * An entry is served only when it was made at the store's current generation, which moves on
  * every committed write (on PostgreSQL, every other instance's too: store/pg_peers.h); so a hit
  * is always what a store read would return now. The TTL bounds how long an entry lives in any
- * case. Direct-mapped by id hash with a lock per slot: bounded memory (entries x
- * TAMS_DOC_CACHE_MAX_BODY), no eviction bookkeeping. Thread-safe.
+ * case. Eviction is SIEVE (a FIFO queue whose hand skips, once, entries hit since it last
+ * passed): cheap on a hit (one bit), and it keeps the hot set when one-off reads sweep through.
+ * The cache is split into shards by id hash, each with its own lock and an equal part of the
+ * budget. The budget counts each entry's body, id and bookkeeping. Thread-safe.
  */
 #ifndef TAMS_API_DOC_CACHE_H
 #define TAMS_API_DOC_CACHE_H
@@ -18,15 +20,22 @@
 
 struct tams_doc_cache;
 
-/* entries 0 = no cache (NULL; every function accepts NULL). ttl_ms > 0. */
-struct tams_doc_cache *tams_doc_cache_new(size_t entries, int64_t ttl_ms);
+/* budget: bytes the entries may take; 0 = no cache (NULL; every function accepts NULL).
+ * ttl_ms > 0. */
+struct tams_doc_cache *tams_doc_cache_new(size_t budget, int64_t ttl_ms);
 void tams_doc_cache_free(struct tams_doc_cache *c);
 /* Append the body for id at generation gen to out; false on a miss. */
 bool tams_doc_cache_get(struct tams_doc_cache *c, const char *id, uint64_t gen,
                         struct tams_buf *out);
+/* Keep body for id at generation gen, replacing what id had, evicting as the budget needs. */
 void tams_doc_cache_put(struct tams_doc_cache *c, const char *id, uint64_t gen, const char *body,
                         size_t n);
-/* Hits and misses so far, for /metrics. */
-void tams_doc_cache_stats(const struct tams_doc_cache *c, uint64_t *hits, uint64_t *misses);
+
+struct tams_doc_cache_stats {
+    uint64_t hits, misses; /* since start */
+    size_t entries, bytes; /* now */
+};
+
+void tams_doc_cache_stats(struct tams_doc_cache *c, struct tams_doc_cache_stats *out);
 
 #endif

@@ -103,18 +103,34 @@ void health_get(struct tams_req *req)
 }
 
 static void cache_metrics(struct tams_buf *text, const char *name, const char *what,
-                          const struct tams_doc_cache *c)
+                          struct tams_doc_cache *c)
 {
-    uint64_t hits, misses;
+    struct tams_doc_cache_stats st;
+    uint64_t asked;
 
-    tams_doc_cache_stats(c, &hits, &misses);
+    tams_doc_cache_stats(c, &st);
+    asked = st.hits + st.misses;
     tams_buf_addf(text,
                   "# HELP tams_%s_cache_requests_total %s answered from the %s cache (hit) or the "
                   "store (miss).\n"
                   "# TYPE tams_%s_cache_requests_total counter\n"
                   "tams_%s_cache_requests_total{result=\"hit\"} %" PRIu64 "\n"
                   "tams_%s_cache_requests_total{result=\"miss\"} %" PRIu64 "\n",
-                  name, what, name, name, name, hits, name, misses);
+                  name, what, name, name, name, st.hits, name, st.misses);
+    tams_buf_addf(text,
+                  "# HELP tams_%s_cache_hit_ratio Share of %s answered from the cache since the "
+                  "start (0 before the first).\n"
+                  "# TYPE tams_%s_cache_hit_ratio gauge\n"
+                  "tams_%s_cache_hit_ratio %.6f\n"
+                  "# HELP tams_%s_cache_entries Documents in the %s cache.\n"
+                  "# TYPE tams_%s_cache_entries gauge\n"
+                  "tams_%s_cache_entries %zu\n"
+                  "# HELP tams_%s_cache_bytes Memory the %s cache's entries take, counted against "
+                  "its budget.\n"
+                  "# TYPE tams_%s_cache_bytes gauge\n"
+                  "tams_%s_cache_bytes %zu\n",
+                  name, what, name, name, asked ? (double)st.hits / (double)asked : 0.0, name, name,
+                  name, name, st.entries, name, name, name, name, st.bytes);
 }
 
 void metrics_get(struct tams_req *req)

@@ -52,11 +52,11 @@ struct tams_config {
     int connection_timeout; /* seconds an idle or stalled connection is kept */
     char *local_store_id;   /* "" (server generates and persists one) or a lowercase UUID */
     char *local_store_label;
-    int flow_cache_entries;   /* rendered flow documents kept in memory; 0 = no cache */
-    int source_cache_entries; /* rendered source documents kept in memory; 0 = no cache */
-    int cache_ttl;            /* seconds an entry of either cache may be served */
-    int media_url_expiry;     /* seconds */
-    size_t max_object_bytes;  /* built-in object store upload cap */
+    size_t flow_cache_memory;   /* bytes of rendered flow documents kept; 0 = no cache */
+    size_t source_cache_memory; /* bytes of rendered source documents kept; 0 = no cache */
+    int cache_ttl;              /* seconds an entry of either cache may be served */
+    int media_url_expiry;       /* seconds */
+    size_t max_object_bytes;    /* built-in object store upload cap */
     int storage_limit_default, storage_limit_max; /* objects per POST /flows/{id}/storage */
     char *storage_config; /* "" (only the built-in store) or a path, docs/configuration.md */
     bool verify_uploads;  /* check an allocated object's bytes are there at its registration */

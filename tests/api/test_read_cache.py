@@ -113,7 +113,7 @@ def test_ttl_bounds_an_entry(make_server):
 
 
 def test_cache_off(make_server):
-    srv = make_server(args=["--flow-cache-entries", "0", "--source-cache-entries", "0"])
+    srv = make_server(args=["--flow-cache-memory", "0", "--source-cache-memory", "0"])
     fid, sid = str(uuid.uuid4()), str(uuid.uuid4())
     assert srv.put(f"/flows/{fid}", json=flow_body(fid, sid, "x")).status_code == 201
     for _ in range(3):
@@ -121,3 +121,31 @@ def test_cache_off(make_server):
         assert srv.get(f"/sources/{sid}").status_code == 200
     assert cache_counts(srv) == (0, 0)
     assert cache_counts(srv, "source") == (0, 0)
+
+
+def gauge(server, name):
+    return float(re.search(rf"^{name} (\S+)$", server.get("/metrics").text, re.M).group(1))
+
+
+def test_budget_and_gauges(make_server):
+    """The flow cache keeps within its memory budget (flow_cache_memory), evicting as it must,
+    and /metrics shows its hit ratio, entries and bytes."""
+    srv = make_server(args=["--flow-cache-memory", "64k"])
+    wait_trusted(srv)
+    ids = [str(uuid.uuid4()) for _ in range(200)]
+    for fid in ids:
+        assert srv.put(f"/flows/{fid}", json=flow_body(fid, str(uuid.uuid4()), "x" * 500)
+                       ).status_code == 201
+    for fid in ids:  # one miss each (the writes above moved the generation), kept after
+        assert srv.get(f"/flows/{fid}").status_code == 200
+    entries, used = gauge(srv, "tams_flow_cache_entries"), gauge(srv, "tams_flow_cache_bytes")
+    assert 0 < used <= 64 * 1024, used
+    assert 10 < entries < 200, entries  # ~1 KiB documents: many fit, not all
+    hits, misses = cache_counts(srv)
+    assert abs(gauge(srv, "tams_flow_cache_hit_ratio") - hits / (hits + misses)) < 1e-6
+    # The last documents read are cached, the first ones were evicted.
+    h0, m0 = cache_counts(srv)
+    srv.get(f"/flows/{ids[-1]}")
+    srv.get(f"/flows/{ids[0]}")
+    h1, m1 = cache_counts(srv)
+    assert (h1 - h0, m1 - m0) == (1, 1)
