@@ -126,8 +126,7 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
 {
     int rc;
     app->cfg = cfg;
-    app->flow_cache =
-        tams_doc_cache_new(cfg->flow_cache_memory, (int64_t)cfg->cache_ttl * 1000);
+    app->flow_cache = tams_doc_cache_new(cfg->flow_cache_memory, (int64_t)cfg->cache_ttl * 1000);
     app->source_cache =
         tams_doc_cache_new(cfg->source_cache_memory, (int64_t)cfg->cache_ttl * 1000);
     app->metrics = tams_registry_new();
