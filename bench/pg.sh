@@ -7,7 +7,8 @@
 #      latency; /metrics must show the PostgreSQL rounds were cache hits;
 #   B. GET /flows/{id}/segments?timerange=<WINDOW s window at a random position>&limit=100 on a
 #      flow of MID segments: one-connection latency and throughput (-c$CONNECTIONS);
-#   C. bulk registration of fresh objects (POST arrays of 1,000; gen_segments.py --mode fresh);
+#   C. bulk registration of fresh objects (POST arrays of 1,000; gen_segments.py --mode fresh),
+#      and after each PostgreSQL round a raw COPY of the same rows (the floor);
 #   D. one write, PUT /flows/{id}/label, one-connection latency (information).
 # Ratios are PostgreSQL against SQLite from the same run; the issue-7 target is GET /flows/{id}
 # warm on PostgreSQL within 1.2x of SQLite (req/s SQLite/PG and p50 PG/SQLite).
@@ -360,7 +361,23 @@ echo "## C. bulk registration: $BULK_ROUNDS x $BULK fresh segments per store (PO
 declare -A brate brate_alloc
 first=$MID
 bulk_json=()
-printf '%-6s %-7s %10s %12s %10s %10s %12s\n' round store held seg/s alloc_s upload_s register_s
+# The floor: after each PostgreSQL round, the same rows written by a raw COPY from psql into a
+# table of the same columns and indexes (copy_target, filled first with the flow as it was, so
+# its indexes are as deep), with no rule checked and nothing else written.
+sql "CREATE TABLE copy_target (LIKE segments INCLUDING ALL)"
+sql "INSERT INTO copy_target SELECT * FROM segments WHERE flow_id = '$SEG_FLOW'" >/dev/null
+copy_rates=""
+# raw_copy LO: COPY the segments the round starting at segment LO registered; prints segments/s.
+raw_copy() {
+	local lo=$(($1 * DUR * 1000000000)) hi=$((($1 + BULK) * DUR * 1000000000)) f=$BENCH_TMP/copy.txt ms
+	sql "COPY (SELECT * FROM segments WHERE flow_id = '$SEG_FLOW' AND lo >= $lo AND lo < $hi) TO STDOUT" >"$f"
+	(($(wc -l <"$f") == BULK)) || bench_die "raw COPY: expected $BULK rows of the round"
+	ms=$(psql "$PG_URL/$DB" -qAt -c '\timing on' -c "COPY copy_target FROM STDIN" <"$f" |
+		sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
+	[[ -n $ms ]] || bench_die "raw COPY: no timing"
+	awk -v n="$BULK" -v ms="$ms" 'BEGIN { printf "%.0f", n / (ms / 1000) }'
+}
+printf '%-6s %-7s %10s %12s %10s %10s %12s %12s\n' round store held seg/s alloc_s upload_s register_s copy_seg/s
 for ((r = 1; r <= BULK_ROUNDS; r++)); do
 	for s in $(order "$r"); do
 		if ((r == 1)) && [[ $s == pg ]]; then
@@ -373,9 +390,14 @@ for ((r = 1; r <= BULK_ROUNDS; r++)); do
 		rate=$(bench_json_get "$out" segments_per_s)
 		brate[$s]+=" $rate"
 		brate_alloc[$s]+=" $(bench_json_get "$out" segments_per_s_incl_alloc)"
-		printf '%-6s %-7s %10s %12s %10s %10s %12s\n' "$r" "$s" "$first" "$rate" \
+		copy=-
+		if [[ $s == pg ]]; then
+			copy=$(raw_copy "$first")
+			copy_rates+=" $copy"
+		fi
+		printf '%-6s %-7s %10s %12s %10s %10s %12s %12s\n' "$r" "$s" "$first" "$rate" \
 			"$(bench_json_get "$out" alloc_s)" "$(bench_json_get "$out" upload_s 2>/dev/null || echo -)" \
-			"$(bench_json_get "$out" register_s)"
+			"$(bench_json_get "$out" register_s)" "$copy"
 		bulk_json+=("{\"bench\":\"pg\",\"time\":\"$started\",\"part\":\"bulk\",\"store\":\"$s\",\"round\":$r,\"result\":$out}")
 	done
 	first=$((first + BULK))
@@ -386,6 +408,10 @@ for s in "${stores[@]}"; do
 	bmed[$s]=$(bench_median ${brate[$s]}) bmed_alloc[$s]=$(bench_median ${brate_alloc[$s]})
 done
 b_ratio=$(bench_ratio "${bmed[sqlite]}" "${bmed[pg]}")
+# shellcheck disable=SC2086
+copy_med=$(bench_median $copy_rates)
+copy_ratio=$(bench_ratio "$copy_med" "${bmed[pg]}")
+printf 'raw COPY of the same rows %.0f segments/s; ratio COPY/registration %s\n' "$copy_med" "$copy_ratio"
 printf 'median registration SQLite %.0f, PostgreSQL %.0f segments/s; ratio SQLite/PG %s; counting allocation SQLite %.0f, PostgreSQL %.0f\n' \
 	"${bmed[sqlite]}" "${bmed[pg]}" "$b_ratio" "${bmed_alloc[sqlite]}" "${bmed_alloc[pg]}"
 
@@ -447,6 +473,7 @@ srow "segments window, p50 ms -c$LAT_CONNECTIONS (PG/SQLite)" "$sl_s" "$sl_p" "$
 srow "segments window, req/s -c$CONNECTIONS (SQLite/PG)" "$st_s" "$st_p" "$st_ratio"
 srow "bulk registration, segments/s (SQLite/PG)" "${bmed[sqlite]}" "${bmed[pg]}" "$b_ratio"
 srow "bulk incl. allocation, segments/s" "${bmed_alloc[sqlite]}" "${bmed_alloc[pg]}" "-"
+srow "raw COPY of the same rows, segments/s (COPY/PG)" "-" "$copy_med" "$copy_ratio"
 srow "PUT /flows/{id}/label, p50 ms -c$LAT_CONNECTIONS (PG/SQLite)" "$w_s" "$w_p" "$w_ratio"
 echo "GET /flows/{id} warm: req/s ratio $gf_ratio ($gf_verdict), p50 ratio $gl_ratio ($gl_verdict); target <= 1.2"
 
@@ -462,9 +489,10 @@ echo "GET /flows/{id} warm: req/s ratio $gf_ratio ($gf_verdict), p50 ratio $gl_r
 	printf '%s\n' "${json[@]}"
 	printf '%s\n' "${bulk_json[@]}"
 	# shellcheck disable=SC2086
-	printf '{"bench":"pg","time":"%s","part":"bulk_summary","median_per_s_sqlite":%s,"median_per_s_pg":%s,"median_per_s_incl_alloc_sqlite":%s,"median_per_s_incl_alloc_pg":%s,"rates_sqlite":%s,"rates_pg":%s,"ratio_sqlite_over_pg":%s}\n' \
+	printf '{"bench":"pg","time":"%s","part":"bulk_summary","median_per_s_sqlite":%s,"median_per_s_pg":%s,"median_per_s_incl_alloc_sqlite":%s,"median_per_s_incl_alloc_pg":%s,"rates_sqlite":%s,"rates_pg":%s,"ratio_sqlite_over_pg":%s,"median_per_s_raw_copy":%s,"rates_raw_copy":%s,"ratio_copy_over_pg":%s}\n' \
 		"$started" "${bmed[sqlite]}" "${bmed[pg]}" "${bmed_alloc[sqlite]}" "${bmed_alloc[pg]}" \
-		"$(bench_json_array ${brate[sqlite]})" "$(bench_json_array ${brate[pg]})" "$b_ratio"
+		"$(bench_json_array ${brate[sqlite]})" "$(bench_json_array ${brate[pg]})" "$b_ratio" \
+		"$copy_med" "$(bench_json_array $copy_rates)" "$copy_ratio"
 	printf '{"bench":"pg","time":"%s","part":"summary","rss_kb_sqlite":%s,"rss_kb_pg":%s,"size_kb_sqlite":%s,"size_kb_pg":%s,"seq_scans_after_fill":%s,"errors":%s,"elapsed_s":%s,"loads":%s,"machine":%s}\n' \
 		"$started" "$rss_s" "$rss_p" "$size_s" "$size_p" "$((seq_after - seq_before))" "$errors" \
 		"$elapsed" "$(bench_json_str "${loads[*]}")" "$(bench_json_str "$machine")"

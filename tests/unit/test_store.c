@@ -196,12 +196,19 @@ static int get_source(unsigned n, struct source_seen *ss)
 }
 
 /* Segment rows put in directly, through the store's own connection (test_store_segments.c
- * registers them the store's way). */
+ * registers them the store's way), with their object, as the store keeps it
+ * (harness_integrity). */
 static void add_segment(unsigned flow, int64_t lo, int64_t hi, bool end_incl)
 {
     char sql[256], id[37];
 
     fid(id, flow);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO objects(id, key, controlled, first_referenced_by_flow, created)"
+             " VALUES ('obj', '', 0, '%s', '2026-01-01T00:00:00.000000Z')"
+             " ON CONFLICT(id) DO NOTHING",
+             id);
+    CHECK_INT_EQ(db_exec(sql), 0);
     snprintf(sql, sizeof(sql),
              "INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id)"
              " VALUES ('%s', %" PRId64 ", %" PRId64 ", 1, %d, 'obj')",
