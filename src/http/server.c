@@ -9,6 +9,7 @@
 #include "auth/auth.h"
 #include "auth/scopes.h"
 #include "http/body.h"
+#include "http/head.h"
 #include "http/limits.h"
 #include "http/respond.h"
 #include "http/server.h"
@@ -323,7 +324,6 @@ static void route_request(struct req_box *box, enum tams_method method)
     enum tams_route_match m;
     int rc;
 
-    set_request_id(req);
     if (strlen(req->raw_target) > TAMS_LIMIT_URI_BYTES) {
         tams_send_error(req, TAMS_ERR_URITOOLONG, "the request target is longer than %d bytes",
                         TAMS_LIMIT_URI_BYTES);
@@ -392,6 +392,46 @@ static void route_request(struct req_box *box, enum tams_method method)
     req->method = method;
     box->route_index = (size_t)(route - s->routes->routes);
     authorize(box, route, method); /* on refusal the answer is ready and the body discarded */
+}
+
+/* The head's fields tams_head_check looks at; the others are skipped. */
+struct head_fields {
+    struct tams_head_field f[16];
+    size_t n; /* may pass the array's size: then too many to look at */
+};
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct head_fields *h = cls;
+    (void)kind;
+    if (strcasecmp(key, "Host") != 0 && strcasecmp(key, "Content-Length") != 0 &&
+        strcasecmp(key, "Transfer-Encoding") != 0 && !strpbrk(key, " \t"))
+        return MHD_YES;
+    if (h->n < TAMS_ARRAY_SIZE(h->f))
+        h->f[h->n] = (struct tams_head_field){key, value};
+    h->n++;
+    return MHD_YES;
+}
+
+/* Host, Content-Length, Transfer-Encoding (http/head.h). Sends 400 and returns -1 when the
+ * head's framing is not acceptable. */
+static int check_head(struct req_box *box, const char *version)
+{
+    struct head_fields h = {.n = 0};
+    struct tams_buf why = TAMS_BUF_INIT(256);
+    int rc = TAMS_ERR_BADREQUEST;
+
+    MHD_get_connection_values(box->req._conn, MHD_HEADER_KIND, collect_field, &h);
+    if (h.n > TAMS_ARRAY_SIZE(h.f))
+        tams_buf_addstr(&why, "the request repeats Host, Content-Length or Transfer-Encoding "
+                              "too often");
+    else
+        rc = tams_head_check(version, h.f, h.n, &why);
+    if (rc)
+        tams_send_error(&box->req, rc, "%s", why.data);
+    tams_buf_release(&why);
+    return rc ? -1 : 0;
 }
 
 /* The body is complete: check it and run the handler. Fills the response. */
@@ -477,7 +517,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct req_box *box = *con_cls;
     struct tams_req *req;
     (void)url;
-    (void)version;
 
     if (!box) /* cannot happen: on_uri runs first */
         return MHD_NO;
@@ -488,6 +527,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->_conn = conn;
         __atomic_fetch_add(&s->inflight, 1, __ATOMIC_SEQ_CST);
         box->method_name = tams_pool_strdup(&req->pool, method);
+        set_request_id(req);
+        if (check_head(box, version)) {
+            /* The body's length is uncertain: answer now, and libmicrohttpd closes. */
+            tams_res_header(req, "Connection", "close");
+            return queue(conn, box);
+        }
         route_request(box, method_of(method));
         if (!req->responded && req->route->sink) {
             req->_streaming = req->route->sink->open(req) == 0;
