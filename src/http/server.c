@@ -250,24 +250,18 @@ static int parse_body_json(struct tams_req *req)
     return 0;
 }
 
-/* Who is asking, and may they do this? Sends 401/403/429 and returns -1 when not. */
-static int authorize(struct req_box *box, const struct tams_route *route, enum tams_method method)
+/* Who is asking? Sends 401 or 429 and returns -1 when authentication is in force and the
+ * credential is missing or wrong. */
+static int authenticate(struct req_box *box)
 {
     struct tams_req *req = &box->req;
     struct tams_http_server *s = box->server;
     struct tams_auth_input in = {0};
     const union MHD_ConnectionInfo *ci;
     char name[300];
-    unsigned scopes, needed;
+    unsigned scopes;
     int retry_after;
 
-    if (!s->auth) {
-        req->scopes = TAMS_SCOPE_ALL;
-        return 0;
-    }
-    if ((route->flags & TAMS_ROUTE_OPEN) ||
-        ((route->flags & TAMS_ROUTE_METRICS) && tams_auth_metrics_public(s->auth)))
-        return 0;
     in.authorization = tams_req_header(req, "Authorization");
     in.access_token = tams_req_query_get(req, "access_token");
     ci = MHD_get_connection_info(req->_conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -277,7 +271,9 @@ static int authorize(struct req_box *box, const struct tams_route *route, enum t
         req->scopes = TAMS_SCOPE_ALL;
         return 0;
     case TAMS_AUTH_OK:
-        break;
+        req->principal = tams_pool_strdup(&req->pool, name);
+        req->scopes = scopes;
+        return 0;
     case TAMS_AUTH_THROTTLED: {
         char secs[16];
         snprintf(secs, sizeof(secs), "%d", retry_after);
@@ -297,22 +293,89 @@ static int authorize(struct req_box *box, const struct tams_route *route, enum t
         tams_send_error(req, TAMS_ERR_UNAUTHORIZED, "the credential is not valid");
         return -1;
     }
-    if (!tams_scopes_allow(scopes, tams_method_name(method), &needed)) {
-        struct tams_buf want = TAMS_BUF_INIT(64);
-        tams_scopes_format(needed, &want);
-        tams_auth_note_forbidden(s->auth);
-        tams_send_error(req, TAMS_ERR_FORBIDDEN, "%s needs the '%s' scope, which '%s' lacks",
-                        box->method_name, want.data, name);
-        tams_buf_release(&want);
-        return -1;
-    }
-    req->principal = tams_pool_strdup(&req->pool, name);
-    req->scopes = scopes;
-    return 0;
 }
 
-/* Split the target and route it; runs as soon as the headers are in. On failure the error
- * response is ready (req->responded) and the body is discarded. */
+/* May the authenticated principal do this? Sends 403 and returns -1 when not. */
+static int check_scopes(struct req_box *box, enum tams_method method)
+{
+    struct tams_req *req = &box->req;
+    struct tams_buf want = TAMS_BUF_INIT(64);
+    unsigned needed;
+
+    if (tams_scopes_allow(req->scopes, tams_method_name(method), &needed))
+        return 0;
+    tams_scopes_format(needed, &want);
+    tams_auth_note_forbidden(box->server->auth);
+    tams_send_error(req, TAMS_ERR_FORBIDDEN, "%s needs the '%s' scope, which '%s' lacks",
+                    box->method_name, want.data, req->principal ? req->principal : "-");
+    tams_buf_release(&want);
+    return -1;
+}
+
+static bool route_is_open(const struct tams_http_server *s, const struct tams_route *route)
+{
+    return (route->flags & TAMS_ROUTE_OPEN) ||
+           ((route->flags & TAMS_ROUTE_METRICS) && tams_auth_metrics_public(s->auth));
+}
+
+/* Is the path one that needs no credential? For a path that exists but not with this method
+ * (allowed holds its methods), the route of any of its methods tells. */
+static bool path_is_open(struct req_box *box, enum tams_route_match m,
+                         const struct tams_route *route, const char *path, unsigned allowed)
+{
+    struct tams_http_server *s = box->server;
+    if (m == TAMS_ROUTE_FOUND)
+        return route_is_open(s, route);
+    if (m != TAMS_ROUTE_NO_METHOD)
+        return false;
+    for (unsigned bit = 1; bit <= TAMS_OPTIONS; bit <<= 1) {
+        const struct tams_route *r = NULL;
+        const char *params[TAMS_LIMIT_PATH_PARAMS];
+        unsigned ignored;
+        if ((allowed & bit) &&
+            tams_route_match(s->routes, path, (enum tams_method)bit, &box->req.pool, &r, params,
+                             &ignored) == TAMS_ROUTE_FOUND &&
+            route_is_open(s, r))
+            return true;
+    }
+    return false;
+}
+
+/* OPTIONS: the path's methods, and CORS preflight headers for an allowed origin. While
+ * authentication is in force it answers alike for every path, existing or not, so that it
+ * reveals nothing to a caller without credentials (preflights never carry any). */
+static void answer_options(struct req_box *box, enum tams_route_match m, const char *path,
+                           unsigned allowed)
+{
+    struct tams_req *req = &box->req;
+    struct tams_http_server *s = box->server;
+    struct tams_buf allow = TAMS_BUF_INIT(256);
+    const char *origin = tams_req_header(req, "Origin");
+
+    if (s->auth && tams_auth_in_force(s->auth)) {
+        allowed = TAMS_GET | TAMS_HEAD | TAMS_PUT | TAMS_POST | TAMS_DELETE;
+    } else if (m == TAMS_ROUTE_NO_PATH) {
+        tams_send_error(req, TAMS_ERR_NOROUTE, "no resource at '%s'", path);
+        return;
+    } else if (m == TAMS_ROUTE_BAD_ENCODING) {
+        tams_send_error(req, TAMS_ERR_BADREQUEST,
+                        "the path has invalid percent-encoding or a NUL byte");
+        return;
+    }
+    tams_methods_format(allowed | TAMS_OPTIONS, &allow);
+    tams_res_header(req, "Allow", allow.data);
+    if (origin_allowed(s, origin)) {
+        tams_res_header(req, "Access-Control-Allow-Methods", allow.data);
+        tams_res_header(req, "Access-Control-Allow-Headers",
+                        "Authorization, Content-Type, X-Request-Id");
+        tams_res_header(req, "Access-Control-Max-Age", "600");
+    }
+    tams_send_empty(req, 204);
+    tams_buf_release(&allow);
+}
+
+/* Split the target, authenticate and route it; runs as soon as the headers are in. On failure
+ * the error response is ready (req->responded) and the body is discarded. */
 static void route_request(struct req_box *box, enum tams_method method)
 {
     struct tams_req *req = &box->req;
@@ -322,6 +385,7 @@ static void route_request(struct req_box *box, enum tams_method method)
     const char *path;
     unsigned allowed = 0;
     enum tams_route_match m;
+    bool open;
     int rc;
 
     if (strlen(req->raw_target) > TAMS_LIMIT_URI_BYTES) {
@@ -359,6 +423,17 @@ static void route_request(struct req_box *box, enum tams_method method)
 
     m = tams_route_match(s->routes, path, method ? method : TAMS_OPTIONS, &req->pool, &route,
                          req->params, &allowed);
+    if (method == TAMS_OPTIONS) {
+        answer_options(box, m, path, allowed);
+        return;
+    }
+    /* The credential before anything that depends on the route table (404, 400 for a path
+     * parameter, 405): an anonymous caller must not learn which paths exist. */
+    open = !s->auth || path_is_open(box, m, route, path, allowed);
+    if (!s->auth)
+        req->scopes = TAMS_SCOPE_ALL;
+    else if (!open && authenticate(box))
+        return;
     if (m == TAMS_ROUTE_NO_PATH) {
         tams_send_error(req, TAMS_ERR_NOROUTE, "no resource at '%s'", path);
         return;
@@ -368,30 +443,20 @@ static void route_request(struct req_box *box, enum tams_method method)
                         "the path has invalid percent-encoding or a NUL byte");
         return;
     }
-    if (m == TAMS_ROUTE_NO_METHOD || method == TAMS_OPTIONS) {
+    if (m == TAMS_ROUTE_NO_METHOD) {
         struct tams_buf allow = TAMS_BUF_INIT(256);
         tams_methods_format(allowed | TAMS_OPTIONS, &allow);
         tams_res_header(req, "Allow", allow.data);
-        if (method == TAMS_OPTIONS) {
-            const char *origin = tams_req_header(req, "Origin");
-            if (origin_allowed(s, origin)) {
-                tams_res_header(req, "Access-Control-Allow-Methods", allow.data);
-                tams_res_header(req, "Access-Control-Allow-Headers",
-                                "Authorization, Content-Type, X-Request-Id");
-                tams_res_header(req, "Access-Control-Max-Age", "600");
-            }
-            tams_send_empty(req, 204);
-        } else {
-            tams_send_error(req, TAMS_ERR_METHOD, "%s is not allowed on '%s'; allowed: %s",
-                            box->method_name, path, allow.data);
-        }
+        tams_send_error(req, TAMS_ERR_METHOD, "%s is not allowed on '%s'; allowed: %s",
+                        box->method_name, path, allow.data);
         tams_buf_release(&allow);
         return;
     }
     req->route = route;
     req->method = method;
     box->route_index = (size_t)(route - s->routes->routes);
-    authorize(box, route, method); /* on refusal the answer is ready and the body discarded */
+    if (s->auth && !open)
+        check_scopes(box, method); /* on refusal the answer is ready and the body discarded */
 }
 
 /* The head's fields tams_head_check looks at; the others are skipped. */
