@@ -9,6 +9,7 @@
 #include "auth/auth.h"
 #include "auth/scopes.h"
 #include "http/body.h"
+#include "http/conns.h"
 #include "http/head.h"
 #include "http/limits.h"
 #include "http/respond.h"
@@ -18,6 +19,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,6 +38,7 @@ struct tams_http_server {
     char *base_url;                /* public_url, else http://listen_authority */
     struct tams_url_base url_base; /* public_url, mount_prefix, listen_authority for requests */
     struct tams_auth *auth;        /* NULL: no credential checks */
+    struct tams_conns *conns;      /* the connection guard */
     uint16_t port;
     int inflight;
     int stopping; /* set by tams_http_stop: new connections are turned away */
@@ -50,13 +53,13 @@ static struct tams_http_server *server_of(const struct tams_req *req);
 /* Accept policy. Once stopping, a new connection is closed at once: the drain then only has to
  * wait for requests already running. (MHD_quiesce_daemon would refuse at the TCP level instead,
  * but with epoll and a thread pool it races its own workers and can abort the process, see
- * docs/decisions.md.) */
+ * docs/decisions.md.) Otherwise the guard's caps decide. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
-    (void)addr;
-    (void)addrlen;
-    return __atomic_load_n(&((struct tams_http_server *)cls)->stopping, __ATOMIC_ACQUIRE) ? MHD_NO
-                                                                                          : MHD_YES;
+    struct tams_http_server *s = cls;
+    if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
+        return MHD_NO;
+    return tams_conns_admit(s->conns, addr, addrlen) ? MHD_YES : MHD_NO;
 }
 
 /* The server pointer rides in the request's app slot's neighbour: keep it in the pool header. */
@@ -95,6 +98,7 @@ static enum tams_method method_of(const char *m)
  * when its connection closes instead. */
 struct conn_ctx {
     struct req_box *pending;
+    struct tams_conn *guard; /* NULL: not guarded (not admitted by the accept policy) */
 };
 
 static struct conn_ctx *conn_ctx_of(struct MHD_Connection *conn)
@@ -102,13 +106,6 @@ static struct conn_ctx *conn_ctx_of(struct MHD_Connection *conn)
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return info ? info->socket_context : NULL;
-}
-
-static void set_pending(struct MHD_Connection *conn, struct req_box *box)
-{
-    struct conn_ctx *c = conn_ctx_of(conn);
-    if (c)
-        c->pending = box;
 }
 
 static void box_free(struct req_box *box)
@@ -128,14 +125,20 @@ static void box_free(struct req_box *box)
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
+    struct tams_http_server *s = cls;
     struct conn_ctx *c = *socket_context;
-    (void)conn;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = tams_calloc(1, sizeof(struct conn_ctx));
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        c = tams_calloc(1, sizeof(struct conn_ctx));
+        if (info)
+            c->guard = tams_conns_open(s->conns, info->connect_fd);
+        *socket_context = c;
         return;
     }
     if (!c)
         return;
+    tams_conns_close(s->conns, c->guard); /* before libmicrohttpd closes the socket */
     if (c->pending) {
         /* Abandoned without a completion call: it no longer holds up a shutdown either. */
         if (c->pending->req._started)
@@ -149,6 +152,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct tams_http_server *s = cls;
+    struct conn_ctx *c = conn_ctx_of(conn);
     struct req_box *box = tams_calloc(1, sizeof(*box));
     struct tams_req *req = &box->req;
 
@@ -163,7 +167,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     tams_buf_init(&req->out, TAMS_LIMIT_RESPONSE_BYTES);
     req->raw_target = tams_pool_strdup(&req->pool, uri ? uri : "");
     req->_file_fd = -1;
-    set_pending(conn, box);
+    if (c) {
+        c->pending = box;
+        tams_conns_head_started(c->guard);
+    }
     return box;
 }
 
@@ -588,6 +595,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req = &box->req;
     if (!req->_started) {
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        struct conn_ctx *c = conn_ctx_of(conn);
+        if (c && !tams_conns_head_done(c->guard))
+            return MHD_NO; /* too late: the guard is closing the connection */
         req->_started = true;
         req->_conn = conn;
         __atomic_fetch_add(&s->inflight, 1, __ATOMIC_SEQ_CST);
@@ -652,6 +662,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct tams_http_server *s = cls;
     struct req_box *box = *con_cls;
+    struct conn_ctx *c = conn_ctx_of(conn);
     struct tams_req *req;
     int64_t us;
     (void)toe;
@@ -685,7 +696,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             tams_buf_release(&line);
         }
     }
-    set_pending(conn, NULL);
+    if (c) {
+        c->pending = NULL;
+        tams_conns_request_done(c->guard);
+    }
     if (req->_started)
         __atomic_fetch_sub(&s->inflight, 1, __ATOMIC_SEQ_CST);
     box_free(box);
@@ -704,6 +718,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     tams_log(TAMS_LOG_DEBUG, "libmicrohttpd: %s", msg);
 }
 
+static int open_count(void *ctx)
+{
+    return tams_conns_open_count(ctx);
+}
+
 static char *url_path_of(const char *url)
 {
     const char *p = strstr(url, "://");
@@ -718,6 +737,7 @@ static void server_free(struct tams_http_server *s)
 {
     if (!s)
         return;
+    tams_conns_free(s->conns);
     tams_metrics_free(s->metrics);
     tams_free(s->route_names);
     tams_free(s->public_url);
@@ -726,6 +746,38 @@ static void server_free(struct tams_http_server *s)
     tams_free(s->listen_authority);
     tams_free(s->base_url);
     tams_free(s);
+}
+
+/* Each connection holds its socket and, while it sends a file or receives an upload, one file
+ * more; the rest of the process (database, logs, webhooks) keeps a reserve. */
+#define FD_RESERVE 256
+
+/* Raises the soft limit on open files as far as max_connections needs (and the hard limit
+ * allows); returns how many connections fit. */
+static int fit_open_files(int max_connections)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)max_connections * 2 + FD_RESERVE;
+    int fit;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return max_connections;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        struct rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = raised.rlim_cur;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return max_connections;
+    fit = rl.rlim_cur > 2 * FD_RESERVE ? (int)((rl.rlim_cur - FD_RESERVE) / 2)
+                                       : (int)(rl.rlim_cur / 4);
+    if (fit < 1)
+        fit = 1;
+    tams_log_warn("max_connections lowered from %d to %d: the limit on open files is %llu "
+                  "(raise it, e.g. LimitNOFILE= of systemd, to %llu)",
+                  max_connections, fit, (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+    return fit;
 }
 
 int tams_http_start(struct tams_http_server **out, const struct tams_http_config *cfg,
@@ -738,6 +790,13 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
     unsigned threads =
         cfg->threads > 0 ? (unsigned)cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     const union MHD_DaemonInfo *info;
+    int timeout = cfg->connection_timeout > 0 ? cfg->connection_timeout : 30;
+    struct tams_conns_config conns = {
+        .max_connections = cfg->max_connections > 0 ? cfg->max_connections : 4096,
+        .max_per_address = cfg->max_per_address,
+        .header_timeout_ms = (cfg->header_timeout > 0 ? cfg->header_timeout : 10) * 1000,
+        .idle_timeout_ms = timeout * 1000,
+    };
     int rc;
 
     s->routes = routes;
@@ -760,6 +819,13 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
             routes->routes[i].name ? routes->routes[i].name : routes->routes[i].pattern;
     s->metrics = tams_metrics_new(s->route_names, routes->nroutes);
     s->auth = cfg->auth;
+    conns.max_connections = fit_open_files(conns.max_connections);
+    rc = tams_conns_new(&s->conns, &conns, s->metrics, why);
+    if (rc) {
+        server_free(s);
+        return rc;
+    }
+    tams_metrics_conn_gauge(s->metrics, open_count, s->conns);
 
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -780,8 +846,10 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TAMS_LIMIT_CONN_MEMORY,
-        MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)(cfg->connection_timeout > 0 ? cfg->connection_timeout : 30),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
+        /* The guard refuses past max_connections; libmicrohttpd's own cap (split between its
+         * threads) stays above it, since reaching that one stops accepting altogether. */
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)conns.max_connections * threads + 16,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
     freeaddrinfo(ai);
@@ -833,6 +901,6 @@ void tams_http_stop(struct tams_http_server *s, int timeout_ms)
     if (__atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST) > 0)
         tams_log_warn("stopping with %d requests still in flight",
                       __atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST));
-    MHD_stop_daemon(s->daemon);
+    MHD_stop_daemon(s->daemon); /* closes every connection, so the guard is done */
     server_free(s);
 }
