@@ -11,7 +11,9 @@ then prints one JSON line: connections opened, refused or closed by the server, 
 
 probe: --count fresh connections from --source, one every 1/--per-second s, each
 `GET --path` with `Connection: close`, timed from connect to the end of the response (at most
---timeout s). Prints one JSON line: ok, failed, p50_ms, p99_ms, max_ms and the latencies.
+--timeout s). Prints one JSON line: ok, failed, p50_ms, p99_ms, max_ms, and how many took over
+100 ms and over 900 ms (a connection whose SYN met a full listen queue is retried by the kernel
+after 1 s, so those are waits for accept, not for an answer).
 """
 import argparse
 import errno
@@ -140,7 +142,9 @@ def probe(a):
             return None
         return round(lat_sorted[min(len(lat_sorted) - 1, int(p / 100 * len(lat_sorted)))], 3)
     print(json.dumps({"ok": len(lat), "failed": failed, "p50_ms": pct(50), "p99_ms": pct(99),
-                      "max_ms": round(max(lat), 3) if lat else None}), flush=True)
+                      "max_ms": round(max(lat), 3) if lat else None,
+                      "over_100ms": sum(1 for x in lat if x > 100),
+                      "over_900ms": sum(1 for x in lat if x > 900)}), flush=True)
 
 
 def main():

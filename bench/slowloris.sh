@@ -3,8 +3,8 @@
 # Slow connections against tamsd: up to CONNS hostile connections trickle request heads a byte a
 # second (MODE=trickle) or send half a head and shut their side (MODE=halfclose), re-opening
 # whatever the server closes, while a client at another address (127.0.0.2) probes GET /flows
-# on fresh connections. Prints the probes' p50/p99, tamsd's peak RSS and open files, and the
-# server's connection counters.
+# on fresh connections. Prints the probes' p50/p99, tamsd's peak RSS and open files, the
+# server's connection counters, and the machine's listen-queue overflows during the attack.
 #
 # Env: CONNS (10000), MODE (both: trickle then halfclose; or one of them), SOURCES (127.0.0.1;
 # comma-separated hostile source addresses), RATE (2000: hostile connects per second at most),
@@ -63,6 +63,14 @@ sample() {
 	done
 }
 
+# listen_overflows: the kernel's count of connections dropped at a full listen queue, for the
+# whole machine (another process's listener counts too).
+listen_overflows() {
+	awk '$1 == "TcpExt:" && !n { for (i = 2; i <= NF; i++) h[i] = $i; n = 1; next }
+		$1 == "TcpExt:" { for (i = 2; i <= NF; i++) if (h[i] == "ListenOverflows") print $i }' \
+		/proc/net/netstat
+}
+
 # metric NAME TEXT: the value of one series in Prometheus text (empty when absent).
 metric() {
 	awk -v n="$1" '$1 == n { print $2 }' <<<"$2"
@@ -83,6 +91,7 @@ for mode in "${modes[@]}"; do
 		--count 50 --per-second 20) || bench_die "probe failed"
 	samples=$BENCH_TMP/samples.$mode
 	: >"$samples"
+	overflows_before=$(listen_overflows)
 	(bench_taskset "$BENCH_CLIENT_CPUS" python3 "$tool" attack --port "$TAMSD_PORT" \
 		--conns "$CONNS" --sources "$SOURCES" --mode "$mode" --interval "$INTERVAL" \
 		--rate "$RATE") >"$BENCH_TMP/attack.$mode" &
@@ -94,6 +103,7 @@ for mode in "${modes[@]}"; do
 	sleep "$RAMP"
 	probed=$(bench_taskset "$BENCH_CLIENT_CPUS" python3 "$tool" probe --port "$TAMSD_PORT" \
 		--count "$PROBES" --per-second "$PROBE_RATE") || bench_die "probe failed"
+	overflows=$(($(listen_overflows) - overflows_before))
 	kill -TERM "$attacker"
 	wait "$attacker" || true
 	kill -TERM "$sampler" 2>/dev/null || true
@@ -110,6 +120,9 @@ for mode in "${modes[@]}"; do
 	echo "== $mode: probes ok $ok/$PROBES, p50 ${p50} ms, p99 ${p99} ms (quiet: p50" \
 		"$(bench_json_get "$quiet" p50_ms) ms, p99 $(bench_json_get "$quiet" p99_ms) ms);" \
 		"tamsd peak RSS $((peak_rss / 1024)) MiB, peak open files $peak_files; alive $alive"
+	echo "   probes over 100 ms: $(bench_json_get "$probed" over_100ms), over 900 ms (a SYN" \
+		"retried): $(bench_json_get "$probed" over_900ms); listen-queue overflows on the" \
+		"machine during the attack: $overflows"
 	echo "   attacker: $attack"
 	echo "   refused per address $(metric 'tams_http_connections_refused_total{reason="max_connections_per_address"}' "$text")," \
 		"refused over all $(metric 'tams_http_connections_refused_total{reason="max_connections"}' "$text")," \
@@ -117,10 +130,10 @@ for mode in "${modes[@]}"; do
 		"half-closed reaped $(metric 'tams_http_connections_closed_total{reason="half_closed"}' "$text")"
 	verdict=$(bench_verdict "${p99:-1e9}" le 100)
 	echo "   legitimate p99 <= 100 ms: $verdict"
-	printf '{"started":"%s","mode":"%s","conns":%s,"sources":%s,"rate":%s,"interval":%s,"ramp":%s,"machine":%s,"layout":%s,"tamsd_args":%s,"quiet":%s,"probe":%s,"attack":%s,"peak_rss_kb":%s,"peak_open_files":%s,"alive":%s,"p99_verdict":"%s"}\n' \
+	printf '{"started":"%s","mode":"%s","conns":%s,"sources":%s,"rate":%s,"interval":%s,"ramp":%s,"machine":%s,"layout":%s,"tamsd_args":%s,"quiet":%s,"probe":%s,"attack":%s,"peak_rss_kb":%s,"peak_open_files":%s,"listen_overflows":%s,"alive":%s,"p99_verdict":"%s"}\n' \
 		"$started" "$mode" "$CONNS" "$(bench_json_str "$SOURCES")" "$RATE" "$INTERVAL" "$RAMP" \
 		"$(bench_json_str "$machine")" "$(bench_json_str "$BENCH_LAYOUT")" \
 		"$(bench_json_str "$TAMSD_ARGS")" "$quiet" "$probed" "$attack" "$peak_rss" \
-		"$peak_files" "$alive" "$verdict" >>"$OUT_JSON"
+		"$peak_files" "$overflows" "$alive" "$verdict" >>"$OUT_JSON"
 	bench_stop "$TAMSD_PID"
 done
