@@ -35,6 +35,9 @@ static int serve(const struct tams_config *cfg)
         .cors_origins = cfg->cors_origins,
         .access_log = cfg->access_log,
         .connection_timeout = cfg->connection_timeout,
+        .header_timeout = cfg->header_timeout,
+        .max_connections = cfg->max_connections,
+        .max_per_address = cfg->max_connections_per_address,
         .public_url = cfg->public_url,
     };
     struct tams_auth *auth = NULL;

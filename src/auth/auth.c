@@ -454,6 +454,19 @@ bool tams_auth_metrics_public(const struct tams_auth *a)
     return a->metrics_public;
 }
 
+bool tams_auth_in_force(struct tams_auth *a)
+{
+    struct snapshot *snap;
+    bool on;
+    if (a->off)
+        return false;
+    maybe_reload(a);
+    snap = snap_get(a);
+    on = a->always || a->jwt || snap->creds.nusers || snap->creds.ntokens;
+    snap_put(a, snap);
+    return on;
+}
+
 void tams_auth_metrics_render(void *ctx, struct tams_buf *out)
 {
     struct tams_auth *a = ctx;

@@ -62,6 +62,9 @@ enum tams_auth_outcome tams_auth_check(struct tams_auth *a, const struct tams_au
 void tams_auth_note_forbidden(struct tams_auth *a);
 /* GET /metrics is served without credentials (metrics_public). */
 bool tams_auth_metrics_public(const struct tams_auth *a);
+/* Requests need a credential now (the policy above): tams_auth_check would not answer
+ * TAMS_AUTH_OFF. Counts nothing. */
+bool tams_auth_in_force(struct tams_auth *a);
 /* Prometheus text of the counters; ctx is the struct tams_auth. A tams_render_fn, for
  * tams_registry_source (core/registry.h). */
 void tams_auth_metrics_render(void *ctx, struct tams_buf *out);

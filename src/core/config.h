@@ -80,6 +80,10 @@ struct tams_config {
     int webhook_timeout;         /* seconds one delivery attempt may take */
     int webhook_workers;         /* delivery threads */
     char *config_file;           /* NULL if none */
+
+    int header_timeout;              /* seconds from accept to the end of a request head */
+    int max_connections;             /* client connections open at once */
+    int max_connections_per_address; /* from one client address (IPv6: one /64); 0: no cap */
 };
 
 enum tams_config_action { TAMS_CONFIG_RUN, TAMS_CONFIG_HELP, TAMS_CONFIG_VERSION };

@@ -23,6 +23,7 @@
     XX(NOTFOUND, 404, "NotFound", "the requested resource does not exist")                         \
     XX(NOROUTE, 404, "NotFound", "no such path in this API")                                       \
     XX(METHOD, 405, "MethodNotAllowed", "method not allowed on this path")                         \
+    XX(TIMEOUT, 408, "RequestTimeout", "the request did not arrive in time")                       \
     XX(CONFLICT, 409, "Conflict", "the resource changed concurrently")                             \
     XX(TOOBIG, 413, "PayloadTooLarge", "the request body is too large")                            \
     XX(MEDIATYPE, 415, "UnsupportedMediaType", "the request body must be application/json")        \

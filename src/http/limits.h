@@ -17,8 +17,9 @@
  * arguments and the read buffer. It clears the whole pool for every request, so a larger pool
  * costs time on every request (GET /service against nginx: 0.56x at 64 KiB, 0.72x at 32 KiB,
  * 0.88x at 16 KiB). 16 KiB holds the 8 KiB target plus ordinary headers and about 200 query
- * arguments; libmicrohttpd 0.9.75 stalls a connection whose arguments overflow its pool (until
- * connection_timeout), so that request gets no answer, other connections are unaffected. */
+ * arguments; libmicrohttpd 0.9.75 stalls a connection whose arguments overflow its pool, so that
+ * request gets only the 408 of the head deadline (header_timeout, http/conns.h); other connections
+ * are unaffected. */
 #define TAMS_LIMIT_CONN_MEMORY (16u << 10)
 
 #endif

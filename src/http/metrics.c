@@ -25,7 +25,15 @@ struct tams_metrics {
     size_t nroutes;
     const char *const *names;
     struct route_stats *stats; /* nroutes + 1 */
+    uint64_t conn_refused[TAMS__CONN_REFUSED_N];
+    uint64_t conn_closed[TAMS__CONN_CLOSED_N];
+    int (*conn_open)(void *ctx); /* NULL: no gauge */
+    void *conn_open_ctx;
 };
+
+static const char *const refusal_names[TAMS__CONN_REFUSED_N] = {"max_connections",
+                                                                "max_connections_per_address"};
+static const char *const closing_names[TAMS__CONN_CLOSED_N] = {"header_timeout", "half_closed"};
 
 struct tams_metrics *tams_metrics_new(const char *const *route_names, size_t nroutes)
 {
@@ -71,6 +79,44 @@ void tams_metrics_observe(struct tams_metrics *m, size_t route_index, const char
     __atomic_fetch_add(&s->buckets[b], 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&s->count, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&s->sum_us, (uint64_t)micros, __ATOMIC_RELAXED);
+}
+
+void tams_metrics_conn_refused(struct tams_metrics *m, enum tams_conn_refusal why)
+{
+    __atomic_fetch_add(&m->conn_refused[why], 1, __ATOMIC_RELAXED);
+}
+
+void tams_metrics_conn_closed(struct tams_metrics *m, enum tams_conn_closing why)
+{
+    __atomic_fetch_add(&m->conn_closed[why], 1, __ATOMIC_RELAXED);
+}
+
+void tams_metrics_conn_gauge(struct tams_metrics *m, int (*read)(void *ctx), void *ctx)
+{
+    m->conn_open_ctx = ctx;
+    m->conn_open = read;
+}
+
+static void render_connections(struct tams_metrics *m, struct tams_buf *out)
+{
+    if (m->conn_open)
+        tams_buf_addf(out,
+                      "# HELP tams_http_connections Client connections open.\n"
+                      "# TYPE tams_http_connections gauge\ntams_http_connections %d\n",
+                      m->conn_open(m->conn_open_ctx));
+    tams_buf_addstr(out, "# HELP tams_http_connections_refused_total Connections closed as soon as "
+                         "accepted, by the cap that was reached.\n"
+                         "# TYPE tams_http_connections_refused_total counter\n");
+    for (int i = 0; i < TAMS__CONN_REFUSED_N; i++)
+        tams_buf_addf(out, "tams_http_connections_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+                      refusal_names[i], __atomic_load_n(&m->conn_refused[i], __ATOMIC_RELAXED));
+    tams_buf_addstr(out, "# HELP tams_http_connections_closed_total Connections the server closed "
+                         "because no complete request head came in time (header_timeout) or "
+                         "the client shut its side first (half_closed).\n"
+                         "# TYPE tams_http_connections_closed_total counter\n");
+    for (int i = 0; i < TAMS__CONN_CLOSED_N; i++)
+        tams_buf_addf(out, "tams_http_connections_closed_total{reason=\"%s\"} %" PRIu64 "\n",
+                      closing_names[i], __atomic_load_n(&m->conn_closed[i], __ATOMIC_RELAXED));
 }
 
 static const char *route_label(struct tams_metrics *m, size_t i)
@@ -121,4 +167,5 @@ void tams_metrics_render(struct tams_metrics *m, struct tams_buf *out)
         tams_buf_addf(out, "tams_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
                       route_label(m, i), count);
     }
+    render_connections(m, out);
 }

@@ -9,6 +9,8 @@
 #include "auth/auth.h"
 #include "auth/scopes.h"
 #include "http/body.h"
+#include "http/conns.h"
+#include "http/head.h"
 #include "http/limits.h"
 #include "http/respond.h"
 #include "http/server.h"
@@ -17,6 +19,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,6 +38,7 @@ struct tams_http_server {
     char *base_url;                /* public_url, else http://listen_authority */
     struct tams_url_base url_base; /* public_url, mount_prefix, listen_authority for requests */
     struct tams_auth *auth;        /* NULL: no credential checks */
+    struct tams_conns *conns;      /* the connection guard */
     uint16_t port;
     int inflight;
     int stopping; /* set by tams_http_stop: new connections are turned away */
@@ -49,13 +53,13 @@ static struct tams_http_server *server_of(const struct tams_req *req);
 /* Accept policy. Once stopping, a new connection is closed at once: the drain then only has to
  * wait for requests already running. (MHD_quiesce_daemon would refuse at the TCP level instead,
  * but with epoll and a thread pool it races its own workers and can abort the process, see
- * docs/decisions.md.) */
+ * docs/decisions.md.) Otherwise the guard's caps decide. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
-    (void)addr;
-    (void)addrlen;
-    return __atomic_load_n(&((struct tams_http_server *)cls)->stopping, __ATOMIC_ACQUIRE) ? MHD_NO
-                                                                                          : MHD_YES;
+    struct tams_http_server *s = cls;
+    if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
+        return MHD_NO;
+    return tams_conns_admit(s->conns, addr, addrlen) ? MHD_YES : MHD_NO;
 }
 
 /* The server pointer rides in the request's app slot's neighbour: keep it in the pool header. */
@@ -94,6 +98,7 @@ static enum tams_method method_of(const char *m)
  * when its connection closes instead. */
 struct conn_ctx {
     struct req_box *pending;
+    struct tams_conn *guard; /* NULL: not guarded (not admitted by the accept policy) */
 };
 
 static struct conn_ctx *conn_ctx_of(struct MHD_Connection *conn)
@@ -101,13 +106,6 @@ static struct conn_ctx *conn_ctx_of(struct MHD_Connection *conn)
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return info ? info->socket_context : NULL;
-}
-
-static void set_pending(struct MHD_Connection *conn, struct req_box *box)
-{
-    struct conn_ctx *c = conn_ctx_of(conn);
-    if (c)
-        c->pending = box;
 }
 
 static void box_free(struct req_box *box)
@@ -127,14 +125,20 @@ static void box_free(struct req_box *box)
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
+    struct tams_http_server *s = cls;
     struct conn_ctx *c = *socket_context;
-    (void)conn;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = tams_calloc(1, sizeof(struct conn_ctx));
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        c = tams_calloc(1, sizeof(struct conn_ctx));
+        if (info)
+            c->guard = tams_conns_open(s->conns, info->connect_fd);
+        *socket_context = c;
         return;
     }
     if (!c)
         return;
+    tams_conns_close(s->conns, c->guard); /* before libmicrohttpd closes the socket */
     if (c->pending) {
         /* Abandoned without a completion call: it no longer holds up a shutdown either. */
         if (c->pending->req._started)
@@ -148,6 +152,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct tams_http_server *s = cls;
+    struct conn_ctx *c = conn_ctx_of(conn);
     struct req_box *box = tams_calloc(1, sizeof(*box));
     struct tams_req *req = &box->req;
 
@@ -162,7 +167,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     tams_buf_init(&req->out, TAMS_LIMIT_RESPONSE_BYTES);
     req->raw_target = tams_pool_strdup(&req->pool, uri ? uri : "");
     req->_file_fd = -1;
-    set_pending(conn, box);
+    if (c) {
+        c->pending = box;
+        tams_conns_head_started(c->guard);
+    }
     return box;
 }
 
@@ -249,24 +257,18 @@ static int parse_body_json(struct tams_req *req)
     return 0;
 }
 
-/* Who is asking, and may they do this? Sends 401/403/429 and returns -1 when not. */
-static int authorize(struct req_box *box, const struct tams_route *route, enum tams_method method)
+/* Who is asking? Sends 401 or 429 and returns -1 when authentication is in force and the
+ * credential is missing or wrong. */
+static int authenticate(struct req_box *box)
 {
     struct tams_req *req = &box->req;
     struct tams_http_server *s = box->server;
     struct tams_auth_input in = {0};
     const union MHD_ConnectionInfo *ci;
     char name[300];
-    unsigned scopes, needed;
+    unsigned scopes;
     int retry_after;
 
-    if (!s->auth) {
-        req->scopes = TAMS_SCOPE_ALL;
-        return 0;
-    }
-    if ((route->flags & TAMS_ROUTE_OPEN) ||
-        ((route->flags & TAMS_ROUTE_METRICS) && tams_auth_metrics_public(s->auth)))
-        return 0;
     in.authorization = tams_req_header(req, "Authorization");
     in.access_token = tams_req_query_get(req, "access_token");
     ci = MHD_get_connection_info(req->_conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -276,7 +278,9 @@ static int authorize(struct req_box *box, const struct tams_route *route, enum t
         req->scopes = TAMS_SCOPE_ALL;
         return 0;
     case TAMS_AUTH_OK:
-        break;
+        req->principal = tams_pool_strdup(&req->pool, name);
+        req->scopes = scopes;
+        return 0;
     case TAMS_AUTH_THROTTLED: {
         char secs[16];
         snprintf(secs, sizeof(secs), "%d", retry_after);
@@ -296,22 +300,89 @@ static int authorize(struct req_box *box, const struct tams_route *route, enum t
         tams_send_error(req, TAMS_ERR_UNAUTHORIZED, "the credential is not valid");
         return -1;
     }
-    if (!tams_scopes_allow(scopes, tams_method_name(method), &needed)) {
-        struct tams_buf want = TAMS_BUF_INIT(64);
-        tams_scopes_format(needed, &want);
-        tams_auth_note_forbidden(s->auth);
-        tams_send_error(req, TAMS_ERR_FORBIDDEN, "%s needs the '%s' scope, which '%s' lacks",
-                        box->method_name, want.data, name);
-        tams_buf_release(&want);
-        return -1;
-    }
-    req->principal = tams_pool_strdup(&req->pool, name);
-    req->scopes = scopes;
-    return 0;
 }
 
-/* Split the target and route it; runs as soon as the headers are in. On failure the error
- * response is ready (req->responded) and the body is discarded. */
+/* May the authenticated principal do this? Sends 403 and returns -1 when not. */
+static int check_scopes(struct req_box *box, enum tams_method method)
+{
+    struct tams_req *req = &box->req;
+    struct tams_buf want = TAMS_BUF_INIT(64);
+    unsigned needed;
+
+    if (tams_scopes_allow(req->scopes, tams_method_name(method), &needed))
+        return 0;
+    tams_scopes_format(needed, &want);
+    tams_auth_note_forbidden(box->server->auth);
+    tams_send_error(req, TAMS_ERR_FORBIDDEN, "%s needs the '%s' scope, which '%s' lacks",
+                    box->method_name, want.data, req->principal ? req->principal : "-");
+    tams_buf_release(&want);
+    return -1;
+}
+
+static bool route_is_open(const struct tams_http_server *s, const struct tams_route *route)
+{
+    return (route->flags & TAMS_ROUTE_OPEN) ||
+           ((route->flags & TAMS_ROUTE_METRICS) && tams_auth_metrics_public(s->auth));
+}
+
+/* Is the path one that needs no credential? For a path that exists but not with this method
+ * (allowed holds its methods), the route of any of its methods tells. */
+static bool path_is_open(struct req_box *box, enum tams_route_match m,
+                         const struct tams_route *route, const char *path, unsigned allowed)
+{
+    struct tams_http_server *s = box->server;
+    if (m == TAMS_ROUTE_FOUND)
+        return route_is_open(s, route);
+    if (m != TAMS_ROUTE_NO_METHOD)
+        return false;
+    for (unsigned bit = 1; bit <= TAMS_OPTIONS; bit <<= 1) {
+        const struct tams_route *r = NULL;
+        const char *params[TAMS_LIMIT_PATH_PARAMS];
+        unsigned ignored;
+        if ((allowed & bit) &&
+            tams_route_match(s->routes, path, (enum tams_method)bit, &box->req.pool, &r, params,
+                             &ignored) == TAMS_ROUTE_FOUND &&
+            route_is_open(s, r))
+            return true;
+    }
+    return false;
+}
+
+/* OPTIONS: the path's methods, and CORS preflight headers for an allowed origin. While
+ * authentication is in force it answers alike for every path, existing or not, so that it
+ * reveals nothing to a caller without credentials (preflights never carry any). */
+static void answer_options(struct req_box *box, enum tams_route_match m, const char *path,
+                           unsigned allowed)
+{
+    struct tams_req *req = &box->req;
+    struct tams_http_server *s = box->server;
+    struct tams_buf allow = TAMS_BUF_INIT(256);
+    const char *origin = tams_req_header(req, "Origin");
+
+    if (s->auth && tams_auth_in_force(s->auth)) {
+        allowed = TAMS_GET | TAMS_HEAD | TAMS_PUT | TAMS_POST | TAMS_DELETE;
+    } else if (m == TAMS_ROUTE_NO_PATH) {
+        tams_send_error(req, TAMS_ERR_NOROUTE, "no resource at '%s'", path);
+        return;
+    } else if (m == TAMS_ROUTE_BAD_ENCODING) {
+        tams_send_error(req, TAMS_ERR_BADREQUEST,
+                        "the path has invalid percent-encoding or a NUL byte");
+        return;
+    }
+    tams_methods_format(allowed | TAMS_OPTIONS, &allow);
+    tams_res_header(req, "Allow", allow.data);
+    if (origin_allowed(s, origin)) {
+        tams_res_header(req, "Access-Control-Allow-Methods", allow.data);
+        tams_res_header(req, "Access-Control-Allow-Headers",
+                        "Authorization, Content-Type, X-Request-Id");
+        tams_res_header(req, "Access-Control-Max-Age", "600");
+    }
+    tams_send_empty(req, 204);
+    tams_buf_release(&allow);
+}
+
+/* Split the target, authenticate and route it; runs as soon as the headers are in. On failure
+ * the error response is ready (req->responded) and the body is discarded. */
 static void route_request(struct req_box *box, enum tams_method method)
 {
     struct tams_req *req = &box->req;
@@ -321,9 +392,9 @@ static void route_request(struct req_box *box, enum tams_method method)
     const char *path;
     unsigned allowed = 0;
     enum tams_route_match m;
+    bool open;
     int rc;
 
-    set_request_id(req);
     if (strlen(req->raw_target) > TAMS_LIMIT_URI_BYTES) {
         tams_send_error(req, TAMS_ERR_URITOOLONG, "the request target is longer than %d bytes",
                         TAMS_LIMIT_URI_BYTES);
@@ -359,6 +430,17 @@ static void route_request(struct req_box *box, enum tams_method method)
 
     m = tams_route_match(s->routes, path, method ? method : TAMS_OPTIONS, &req->pool, &route,
                          req->params, &allowed);
+    if (method == TAMS_OPTIONS) {
+        answer_options(box, m, path, allowed);
+        return;
+    }
+    /* The credential before anything that depends on the route table (404, 400 for a path
+     * parameter, 405): an anonymous caller must not learn which paths exist. */
+    open = !s->auth || path_is_open(box, m, route, path, allowed);
+    if (!s->auth)
+        req->scopes = TAMS_SCOPE_ALL;
+    else if (!open && authenticate(box))
+        return;
     if (m == TAMS_ROUTE_NO_PATH) {
         tams_send_error(req, TAMS_ERR_NOROUTE, "no resource at '%s'", path);
         return;
@@ -368,30 +450,60 @@ static void route_request(struct req_box *box, enum tams_method method)
                         "the path has invalid percent-encoding or a NUL byte");
         return;
     }
-    if (m == TAMS_ROUTE_NO_METHOD || method == TAMS_OPTIONS) {
+    if (m == TAMS_ROUTE_NO_METHOD) {
         struct tams_buf allow = TAMS_BUF_INIT(256);
         tams_methods_format(allowed | TAMS_OPTIONS, &allow);
         tams_res_header(req, "Allow", allow.data);
-        if (method == TAMS_OPTIONS) {
-            const char *origin = tams_req_header(req, "Origin");
-            if (origin_allowed(s, origin)) {
-                tams_res_header(req, "Access-Control-Allow-Methods", allow.data);
-                tams_res_header(req, "Access-Control-Allow-Headers",
-                                "Authorization, Content-Type, X-Request-Id");
-                tams_res_header(req, "Access-Control-Max-Age", "600");
-            }
-            tams_send_empty(req, 204);
-        } else {
-            tams_send_error(req, TAMS_ERR_METHOD, "%s is not allowed on '%s'; allowed: %s",
-                            box->method_name, path, allow.data);
-        }
+        tams_send_error(req, TAMS_ERR_METHOD, "%s is not allowed on '%s'; allowed: %s",
+                        box->method_name, path, allow.data);
         tams_buf_release(&allow);
         return;
     }
     req->route = route;
     req->method = method;
     box->route_index = (size_t)(route - s->routes->routes);
-    authorize(box, route, method); /* on refusal the answer is ready and the body discarded */
+    if (s->auth && !open)
+        check_scopes(box, method); /* on refusal the answer is ready and the body discarded */
+}
+
+/* The head's fields tams_head_check looks at; the others are skipped. */
+struct head_fields {
+    struct tams_head_field f[16];
+    size_t n; /* may pass the array's size: then too many to look at */
+};
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct head_fields *h = cls;
+    (void)kind;
+    if (strcasecmp(key, "Host") != 0 && strcasecmp(key, "Content-Length") != 0 &&
+        strcasecmp(key, "Transfer-Encoding") != 0 && !strpbrk(key, " \t"))
+        return MHD_YES;
+    if (h->n < TAMS_ARRAY_SIZE(h->f))
+        h->f[h->n] = (struct tams_head_field){key, value};
+    h->n++;
+    return MHD_YES;
+}
+
+/* Host, Content-Length, Transfer-Encoding (http/head.h). Sends 400 and returns -1 when the
+ * head's framing is not acceptable. */
+static int check_head(struct req_box *box, const char *version)
+{
+    struct head_fields h = {.n = 0};
+    struct tams_buf why = TAMS_BUF_INIT(256);
+    int rc = TAMS_ERR_BADREQUEST;
+
+    MHD_get_connection_values(box->req._conn, MHD_HEADER_KIND, collect_field, &h);
+    if (h.n > TAMS_ARRAY_SIZE(h.f))
+        tams_buf_addstr(&why, "the request repeats Host, Content-Length or Transfer-Encoding "
+                              "too often");
+    else
+        rc = tams_head_check(version, h.f, h.n, &why);
+    if (rc)
+        tams_send_error(&box->req, rc, "%s", why.data);
+    tams_buf_release(&why);
+    return rc ? -1 : 0;
 }
 
 /* The body is complete: check it and run the handler. Fills the response. */
@@ -477,17 +589,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct req_box *box = *con_cls;
     struct tams_req *req;
     (void)url;
-    (void)version;
 
     if (!box) /* cannot happen: on_uri runs first */
         return MHD_NO;
     req = &box->req;
     if (!req->_started) {
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        struct conn_ctx *c = conn_ctx_of(conn);
+        if (c && !tams_conns_head_done(c->guard))
+            return MHD_NO; /* too late: the guard is closing the connection */
         req->_started = true;
         req->_conn = conn;
         __atomic_fetch_add(&s->inflight, 1, __ATOMIC_SEQ_CST);
         box->method_name = tams_pool_strdup(&req->pool, method);
+        set_request_id(req);
+        if (check_head(box, version)) {
+            /* The body's length is uncertain: answer now, and libmicrohttpd closes. */
+            tams_res_header(req, "Connection", "close");
+            return queue(conn, box);
+        }
         route_request(box, method_of(method));
         if (!req->responded && req->route->sink) {
             req->_streaming = req->route->sink->open(req) == 0;
@@ -542,6 +662,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct tams_http_server *s = cls;
     struct req_box *box = *con_cls;
+    struct conn_ctx *c = conn_ctx_of(conn);
     struct tams_req *req;
     int64_t us;
     (void)toe;
@@ -575,7 +696,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             tams_buf_release(&line);
         }
     }
-    set_pending(conn, NULL);
+    if (c) {
+        c->pending = NULL;
+        tams_conns_request_done(c->guard);
+    }
     if (req->_started)
         __atomic_fetch_sub(&s->inflight, 1, __ATOMIC_SEQ_CST);
     box_free(box);
@@ -594,6 +718,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     tams_log(TAMS_LOG_DEBUG, "libmicrohttpd: %s", msg);
 }
 
+static int open_count(void *ctx)
+{
+    return tams_conns_open_count(ctx);
+}
+
 static char *url_path_of(const char *url)
 {
     const char *p = strstr(url, "://");
@@ -608,6 +737,7 @@ static void server_free(struct tams_http_server *s)
 {
     if (!s)
         return;
+    tams_conns_free(s->conns);
     tams_metrics_free(s->metrics);
     tams_free(s->route_names);
     tams_free(s->public_url);
@@ -616,6 +746,38 @@ static void server_free(struct tams_http_server *s)
     tams_free(s->listen_authority);
     tams_free(s->base_url);
     tams_free(s);
+}
+
+/* Each connection holds its socket and, while it sends a file or receives an upload, one file
+ * more; the rest of the process (database, logs, webhooks) keeps a reserve. */
+#define FD_RESERVE 256
+
+/* Raises the soft limit on open files as far as max_connections needs (and the hard limit
+ * allows); returns how many connections fit. */
+static int fit_open_files(int max_connections)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)max_connections * 2 + FD_RESERVE;
+    int fit;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return max_connections;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        struct rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = raised.rlim_cur;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return max_connections;
+    fit = rl.rlim_cur > 2 * FD_RESERVE ? (int)((rl.rlim_cur - FD_RESERVE) / 2)
+                                       : (int)(rl.rlim_cur / 4);
+    if (fit < 1)
+        fit = 1;
+    tams_log_warn("max_connections lowered from %d to %d: the limit on open files is %llu "
+                  "(raise it, e.g. LimitNOFILE= of systemd, to %llu)",
+                  max_connections, fit, (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+    return fit;
 }
 
 int tams_http_start(struct tams_http_server **out, const struct tams_http_config *cfg,
@@ -628,6 +790,13 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
     unsigned threads =
         cfg->threads > 0 ? (unsigned)cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     const union MHD_DaemonInfo *info;
+    int timeout = cfg->connection_timeout > 0 ? cfg->connection_timeout : 30;
+    struct tams_conns_config conns = {
+        .max_connections = cfg->max_connections > 0 ? cfg->max_connections : 4096,
+        .max_per_address = cfg->max_per_address,
+        .header_timeout_ms = (cfg->header_timeout > 0 ? cfg->header_timeout : 10) * 1000,
+        .idle_timeout_ms = timeout * 1000,
+    };
     int rc;
 
     s->routes = routes;
@@ -650,6 +819,13 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
             routes->routes[i].name ? routes->routes[i].name : routes->routes[i].pattern;
     s->metrics = tams_metrics_new(s->route_names, routes->nroutes);
     s->auth = cfg->auth;
+    conns.max_connections = fit_open_files(conns.max_connections);
+    rc = tams_conns_new(&s->conns, &conns, s->metrics, why);
+    if (rc) {
+        server_free(s);
+        return rc;
+    }
+    tams_metrics_conn_gauge(s->metrics, open_count, s->conns);
 
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -670,8 +846,10 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TAMS_LIMIT_CONN_MEMORY,
-        MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)(cfg->connection_timeout > 0 ? cfg->connection_timeout : 30),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
+        /* The guard refuses past max_connections; libmicrohttpd's own cap (split between its
+         * threads) stays above it, since reaching that one stops accepting altogether. */
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)conns.max_connections * threads + 16,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
     freeaddrinfo(ai);
@@ -723,6 +901,6 @@ void tams_http_stop(struct tams_http_server *s, int timeout_ms)
     if (__atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST) > 0)
         tams_log_warn("stopping with %d requests still in flight",
                       __atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST));
-    MHD_stop_daemon(s->daemon);
+    MHD_stop_daemon(s->daemon); /* closes every connection, so the guard is done */
     server_free(s);
 }

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* server.h - the HTTP gate on libmicrohttpd.
  *
- * One fixed order before any handler runs: route the path (404), check the method (405 with
- * Allow), CORS preflight, authentication (401 with WWW-Authenticate, 429 when throttled) and
- * scopes (403) unless the route is TAMS_ROUTE_OPEN, body size (413), content type (415), JSON
- * syntax (400). Authentication runs as soon as the headers are in, before any body byte. Then
- * exactly one handler runs on a worker thread; its response is queued on the handler call after the
- * body is complete (never on the first call, which would make libmicrohttpd close keep-alive
- * connections). Every request gets one JSON access-log line and a metrics observation.
+ * Connections first pass the guard (http/conns.h): caps on connections, the request-head
+ * deadline, half-closed clients. Then one fixed order before any handler runs: the head's
+ * framing (400 and close, http/head.h), the target (414, 400), authentication (401 with
+ * WWW-Authenticate, 429 when throttled) unless the path is open (TAMS_ROUTE_OPEN, or
+ * TAMS_ROUTE_METRICS with metrics_public), so that an anonymous caller learns nothing of the
+ * route table; then the route (404), the method (405 with Allow), scopes (403), body size (413),
+ * content type (415), JSON syntax (400). OPTIONS answers without credentials: per path while
+ * authentication is off, alike for every path while it is in force. Authentication runs as soon
+ * as the headers are in, before any body byte. Then exactly one handler runs on a worker thread;
+ * its response is queued on the handler call after the body is complete (never on the first call,
+ * which would make libmicrohttpd close keep-alive connections). Every request gets one JSON
+ * access-log line and a metrics observation.
  */
 #ifndef TAMS_HTTP_SERVER_H
 #define TAMS_HTTP_SERVER_H
@@ -24,6 +29,9 @@ struct tams_http_config {
     const char *cors_origins; /* "" = off, "*" or comma-separated origins */
     bool access_log;
     int connection_timeout; /* seconds an idle or stalled connection is kept */
+    int header_timeout;     /* seconds from accept to the end of a request head (http/conns.h) */
+    int max_connections;    /* client connections open at once; more are refused */
+    int max_per_address;    /* from one client address (IPv6: one /64); 0: no such cap */
     const char *public_url; /* "" = derive from the Host header */
     struct tams_auth *auth; /* credential checks (auth/auth.h); NULL: none */
 };

@@ -238,6 +238,43 @@ def test_open_routes_need_no_credential(authsrv):
     assert r.status_code == 204 and "GET" in r.headers["Allow"]
 
 
+def test_credentials_come_before_the_route_table(authsrv):
+    """An anonymous caller learns nothing of which paths exist: every path but the open ones
+    answers 401, whatever its method; with a credential, 404 and 405 as usual."""
+    srv, creds = authsrv
+    fx = srv.fixture
+    anonymous = [("GET", "/nope"), ("GET", "/service/nope"), ("HEAD", "/nope"),
+                 ("POST", "/no/such/thing"), ("GET", f"/flows/{fx['flow']}/nope"),
+                 ("GET", "/flows/%zz"), ("DELETE", "/service"), ("PUT", "/flows"),
+                 ("PATCH", "/nope"), ("GET", "/metrics"), ("GET", "/_objectsx")]
+    for method, path in anonymous:
+        for kw in ({}, creds.request_kw("bearer", "wrong"), creds.request_kw("basic", "wrong")):
+            r = srv.request(method, path, **kw)
+            assert r.status_code == 401, (method, path, r.status_code, r.text)
+            assert r.headers.get("WWW-Authenticate") == CHALLENGE
+            if method != "HEAD":
+                check_error(r, 401)
+    read = creds.request_kw("bearer", "read")
+    check_error(srv.get("/nope", **read), 404)
+    assert srv.get("/flows/%zz", **read).status_code in (400, 404)
+    r = srv.delete("/service", **read)
+    check_error(r, 405)
+    assert "GET" in r.headers["Allow"]
+    # The open paths behave as documented without a credential.
+    assert srv.get("/health").status_code == 200
+    check_error(srv.post("/health"), 405)
+
+
+def test_options_reveals_no_path_while_authentication_is_on(authsrv):
+    srv, _ = authsrv
+    answers = set()
+    for path in ("/flows", "/service", "/nope", "/flows/x/y/z", "/health"):
+        r = srv.request("OPTIONS", path)
+        assert r.status_code == 204, (path, r.status_code)
+        answers.add(r.headers["Allow"])
+    assert len(answers) == 1 and "GET" in answers.pop()
+
+
 def test_object_store_urls_are_authorised_by_signature(authsrv):
     srv, creds = authsrv
     fx = srv.fixture
@@ -519,6 +556,8 @@ def test_metrics_public_setting(tmp_path):
         r = srv.get("/metrics")
         assert r.status_code == 200 and "tams_auth_failures_total" in r.text
         check_error(srv.get("/flows"), 401)
+        check_error(srv.get("/nope"), 401)
+        check_error(srv.post("/metrics"), 405)  # an open path: its methods are no secret
     finally:
         srv.stop()
 
