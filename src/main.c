@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/diskfull.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/registry.h"
@@ -75,6 +76,7 @@ static int serve(const struct tams_config *cfg)
 
     tams_log_start_flusher();
     tams_registry_source(app.metrics, tams_auth_metrics_render, auth);
+    tams_registry_source(app.metrics, tams_diskfull_render, NULL);
 
     /* The jobs: deletion requests, garbage collection, webhook delivery. */
     jobs = tams_runner_new();

@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A full disk under the data directory, for real: a small tmpfs mounted for the test.
+
+Writes that storage cannot take are answered 507 Insufficient Storage with Retry-After and the
+spec's error body, change nothing, are logged once per episode and shown in /metrics
+(tams_storage_write_failing, tams_storage_write_failures_total,
+tams_storage_writes_refused_total); once space is freed the next write works with no restart.
+Mounting needs root (CAP_SYS_ADMIN): without it the tests are skipped, saying so.
+"""
+import base64
+import os
+import pathlib
+import pwd
+import re
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+
+from conftest import ON_PG, TEST_DATABASE, Server, check_error, psql
+
+VIDEO = "urn:x-nmos:format:video"
+FS_BYTES = 24 << 20
+
+
+@pytest.fixture
+def small_fs(tmpdir_path):
+    mnt = tmpdir_path / "small"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={FS_BYTES},mode=0700",
+                        "tamsd-test-full", str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs for the data directory (needs root): "
+                    f"{r.stderr.strip() or r.returncode}")
+    try:
+        yield mnt
+    finally:
+        if subprocess.run(["umount", str(mnt)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+@pytest.fixture
+def full_server(small_fs, make_server):
+    """A server whose data directory is on the small file system, and a filler: fill()
+    takes every free byte, free() gives them back."""
+    srv = make_server(data_dir=small_fs / "data", args=["--max-object-bytes", "8M"])
+    filler = small_fs / "filler"
+
+    def fill():
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            for n in (1 << 20, 4096, 512, 1):  # down to the last scraps
+                try:
+                    while True:
+                        os.write(fd, b"\0" * n)
+                except OSError:
+                    pass
+        finally:
+            os.close(fd)
+        st = os.statvfs(small_fs)
+        assert st.f_bavail * st.f_frsize < 4096, st
+
+    def free():
+        filler.unlink()
+
+    srv.fill, srv.free = fill, free
+    return srv
+
+
+def make_flow(srv, **extra):
+    doc = {"id": str(uuid.uuid4()), "source_id": str(uuid.uuid4()), "format": VIDEO,
+           "codec": "video/h264", "container": "video/mp2t",
+           "essence_parameters": {"frame_width": 1920, "frame_height": 1080}, **extra}
+    r = srv.put(f"/flows/{doc['id']}", json=doc)
+    return doc["id"], r
+
+
+def metric(srv, name, area=None):
+    text = srv.get("/metrics").text
+    label = f'{{area="{area}"}}' if area else ""
+    m = re.search(rf"^{re.escape(name + label)} (\d+)$", text, re.M)
+    assert m, (name, area, text[-2000:])
+    return int(m.group(1))
+
+
+def episodes(srv, what):
+    """(warnings that writes fail, notes that they work again) logged about what."""
+    lines = [l.get("msg", "") for l in srv.log_lines()]
+    return (sum(1 for m in lines if m.startswith(what + ": writes fail")),
+            sum(1 for m in lines if m.startswith(what + ": writes work again")))
+
+
+def put_object(srv, obj, data):
+    return srv.session.put(obj["put_url"]["url"], data=data,
+                           headers={"Content-Type": "video/mp2t"}, timeout=30)
+
+
+@pytest.mark.skipif(ON_PG, reason="about the SQLite file on the data directory; this run's "
+                                  "metadata is on PostgreSQL")
+def test_metadata_writes_on_a_full_disk(full_server):
+    srv = full_server
+    fid, r = make_flow(srv)
+    assert r.status_code == 201, r.text
+    srv.fill()
+    # A write larger than what the WAL file already holds must grow it: SQLITE_FULL.
+    big = "x" * (3 << 20)
+    refused = []
+    for i in range(3):
+        new_id, r = make_flow(srv, description=big)
+        body = check_error(r, 507)
+        assert body["type"] == "InsufficientStorage", body
+        assert int(r.headers["Retry-After"]) > 0
+        refused.append(new_id)
+    assert episodes(srv, "metadata store") == (1, 0), srv.stderr()
+    assert metric(srv, "tams_storage_write_failing", "metadata") == 1
+    assert metric(srv, "tams_storage_writes_refused_total") >= 3
+    assert not [l for l in srv.log_lines() if l.get("level") == "error"], srv.stderr()
+    # Nothing of the refused writes is there; what was there still reads.
+    for new_id in refused:
+        check_error(srv.get(f"/flows/{new_id}"), 404)
+    assert srv.get(f"/flows/{fid}").status_code == 200
+    srv.free()
+    new_id, r = make_flow(srv, description=big)
+    assert r.status_code == 201, r.text
+    assert metric(srv, "tams_storage_write_failing", "metadata") == 0
+    assert episodes(srv, "metadata store") == (1, 1), srv.stderr()
+    assert srv.get(f"/flows/{new_id}").json()["description"] == big
+    # The server stopped cleanly and restarts on the same data.
+    srv.stop()
+    again = Server(srv.tmp, data_dir=srv.data_dir).start()
+    try:
+        assert again.get(f"/flows/{new_id}").status_code == 200
+    finally:
+        again.stop()
+
+
+@pytest.fixture
+def pg_small_tablespace():
+    """A PostgreSQL tablespace on a small tmpfs, and a schema of its own: (database URL for
+    tamsd, mount point). The test cluster must be local (TAMS_TEST_PGDATA, as scripts/test.sh
+    runs it) since the tablespace's folder is on this machine."""
+    if not ON_PG or not os.environ.get("TAMS_TEST_PGDATA"):
+        pytest.skip("needs the local PostgreSQL test cluster (TAMS_TEST_DATABASE and "
+                    "TAMS_TEST_PGDATA, as scripts/test.sh sets them)")
+    pg = pwd.getpwnam("postgres")
+    parent = pathlib.Path(tempfile.mkdtemp(prefix="tamsd-pgts-"))
+    parent.chmod(0o755)  # the postgres user must reach the mount point
+    mnt = parent / "ts"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                        f"size={FS_BYTES},mode=0700,uid={pg.pw_uid},gid={pg.pw_gid}",
+                        "tamsd-test-pgfull", str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        subprocess.run(["rm", "-rf", str(parent)])
+        pytest.skip(f"cannot mount a tmpfs for the tablespace (needs root): "
+                    f"{r.stderr.strip() or r.returncode}")
+    name = "tamsd_full_" + uuid.uuid4().hex[:8]
+    try:
+        psql(f"CREATE TABLESPACE {name} LOCATION '{mnt}'")
+        psql(f"CREATE SCHEMA {name}")
+        sep = "&" if "?" in TEST_DATABASE else "?"
+        yield (f"{TEST_DATABASE}{sep}options=-csearch_path%3D{name}%20"
+               f"-cdefault_tablespace%3D{name}"), mnt
+    finally:
+        psql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        psql(f"DROP TABLESPACE IF EXISTS {name}")
+        if subprocess.run(["umount", str(mnt)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+        subprocess.run(["rm", "-rf", str(parent)])
+
+
+def test_postgresql_disk_full(pg_small_tablespace, make_server):
+    """PostgreSQL's 53100 disk_full: the tables live in a tablespace on a small tmpfs."""
+    url, mnt = pg_small_tablespace
+    srv = make_server(args=["--database", url])
+    fid, r = make_flow(srv)
+    assert r.status_code == 201, r.text
+    filler = mnt / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for n in (1 << 20, 8192, 512):
+            try:
+                while True:
+                    os.write(fd, b"\0" * n)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    big = base64.b64encode(os.urandom(3 << 20)).decode()  # incompressible: TOAST must grow
+    for _ in range(3):
+        new_id, r = make_flow(srv, description=big)
+        body = check_error(r, 507)
+        assert body["type"] == "InsufficientStorage", body
+        check_error(srv.get(f"/flows/{new_id}"), 404)
+    assert episodes(srv, "metadata store") == (1, 0), srv.stderr()
+    assert "53100" in srv.stderr() or "No space left" in srv.stderr(), srv.stderr()
+    assert metric(srv, "tams_storage_write_failing", "metadata") == 1
+    assert srv.get(f"/flows/{fid}").status_code == 200
+    filler.unlink()
+    new_id, r = make_flow(srv, description=big)
+    assert r.status_code == 201, r.text
+    assert metric(srv, "tams_storage_write_failing", "metadata") == 0
+    assert episodes(srv, "metadata store") == (1, 1), srv.stderr()
+    srv.stop()
