@@ -76,6 +76,22 @@ out:
 
 /* ---- PUT: streamed to a temporary file, committed when complete ---------------------------- */
 
+/* Why an upload was not stored: already uploaded (409), storage full or failing (507). */
+static void send_store_error(struct tams_req *req, int rc)
+{
+    if (rc == TAMS_ERR_CONFLICT)
+        tams_send_error(req, rc,
+                        "this object has already been uploaded and its bytes cannot change: an "
+                        "upload URL is good for one upload; allocate a new object with POST "
+                        "/flows/{id}/storage for other bytes");
+    else if (rc == TAMS_ERR_NOSPACE)
+        tams_send_error(req, rc,
+                        "the object store cannot take the upload now (storage full or failing); "
+                        "nothing was stored: try again later");
+    else
+        tams_send_error(req, rc, "cannot store the object");
+}
+
 struct upload_state {
     struct tams_local_upload *u;
     uint64_t seen;
@@ -99,7 +115,7 @@ static int put_open(struct tams_req *req)
     rc = tams_local_upload_begin(app->local, req->params[0], &st->u);
     if (rc) {
         tams_free(st);
-        tams_send_error(req, rc, "cannot store the object");
+        send_store_error(req, rc);
         return -1;
     }
     req->sink_state = st;
@@ -110,14 +126,16 @@ static int put_write(struct tams_req *req, const char *data, size_t n)
 {
     struct tams_app *app = app_of(req);
     struct upload_state *st = req->sink_state;
+    int rc;
+
     st->seen += n;
     if (st->seen > app->cfg->max_object_bytes) {
         tams_send_error(req, TAMS_ERR_TOOBIG, "the object is larger than %zu bytes",
                         app->cfg->max_object_bytes);
         return -1;
     }
-    if (tams_local_upload_write(st->u, data, n)) {
-        tams_send_error(req, TAMS_ERR_IO, "cannot write the object");
+    if ((rc = tams_local_upload_write(st->u, data, n))) {
+        send_store_error(req, rc);
         return -1;
     }
     return 0;
@@ -149,7 +167,7 @@ void local_object_put(struct tams_req *req)
     tams_free(st);
     req->sink_state = NULL;
     if (rc)
-        tams_send_error(req, rc, "cannot store the object");
+        send_store_error(req, rc);
     else
         tams_send_empty(req, 200);
 }

@@ -29,7 +29,14 @@ int tams_local_authorize(const struct tams_media_backend *b, const char *method,
 /* Absolute path of the object's bytes / of its content type, into out. */
 void tams_local_path(const struct tams_media_backend *b, const char *key, struct tams_buf *out);
 
-/* Upload: open a temporary file, append, then commit (fsync, rename into place) or abort. */
+/* Upload: open a temporary file, append, then commit (fsync, rename into place) or abort.
+ * An object is uploaded once: begin answers TAMS_ERR_CONFLICT when its bytes are already there,
+ * and commit does too when another upload of it committed first (the rename never replaces), so
+ * bytes a segment may use never change. A failed write (full disk, quota, I/O error) is
+ * TAMS_ERR_NOSPACE, reported to core/diskfull; a commit that works clears that state.
+ * Commit claims the bytes first and puts the type beside them after, so for an instant (or
+ * after a crash between the two renames) an object may have no .type: it is then served as
+ * application/octet-stream. Files are TAMS_FS_FILE_MODE, folders TAMS_FS_DIR_MODE. */
 struct tams_local_upload;
 int tams_local_upload_begin(const struct tams_media_backend *b, const char *key,
                             struct tams_local_upload **out);

@@ -367,11 +367,70 @@ def test_concurrent_puts(srv):
         assert srv.session.get(get_url_of(srv, fid, o["object_id"])).content == blobs[i]
 
 
-def test_reupload_replaces(srv):
+def test_reupload_is_refused(srv):
+    """An upload URL is good for one upload: once the bytes are there they never change."""
     fid = make_flow(srv)
     obj = allocate(srv, fid)[0]
     upload(srv, obj, b"first")
-    upload(srv, obj, b"second!")
+    r = srv.session.put(obj["put_url"]["url"], data=b"second!", headers={"Content-Type": "text/html"})
+    body = check_error(r, 409)
+    assert "already been uploaded" in body["summary"], body
     srv.post(f"/flows/{fid}/segments", json={"object_id": obj["object_id"],
                                             "timerange": "[0:0_1:0)"})
-    assert srv.session.get(get_url_of(srv, fid, obj["object_id"])).content == b"second!"
+    g = srv.session.get(get_url_of(srv, fid, obj["object_id"]))
+    assert g.content == b"first" and g.headers["Content-Type"] == "video/mp2t"
+
+
+def test_put_after_registration_is_refused(srv):
+    """The reported attack: register a segment, then PUT other bytes with the still valid
+    put_url. Refused (409); the get_url serves the registered bytes."""
+    fid = make_flow(srv)
+    obj = allocate(srv, fid)[0]
+    upload(srv, obj, b"the registered bytes")
+    assert srv.post(f"/flows/{fid}/segments", json={"object_id": obj["object_id"],
+                                                   "timerange": "[0:0_1:0)"}).status_code == 201
+    url = get_url_of(srv, fid, obj["object_id"])
+    for data, ct in ((b"<script>alert(1)</script>", "text/html"), (b"", "video/mp2t"),
+                     (b"x" * 5000, "video/mp2t")):
+        check_error(srv.session.put(obj["put_url"]["url"], data=data,
+                                    headers={"Content-Type": ct}), 409)
+    # Chunked too.
+    check_error(srv.session.put(obj["put_url"]["url"], data=iter([b"a", b"b"]),
+                                headers={"Content-Type": "text/html"}), 409)
+    g = srv.session.get(url)
+    assert g.content == b"the registered bytes" and g.headers["Content-Type"] == "video/mp2t"
+    assert os.listdir(srv.data_dir / "objects" / "tmp") == []
+
+
+def test_concurrent_uploads_of_one_object(srv):
+    """Uploads of one object that all start before any ends: exactly one wins, whole."""
+    fid = make_flow(srv)
+    obj = allocate(srv, fid)[0]
+    parts = urllib.parse.urlsplit(obj["put_url"]["url"])
+    blobs = [bytes([65 + i]) * 20000 for i in range(8)]
+    socks = []
+    for blob in blobs:  # every request head and half its body first: all past the 409 check
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall((f"PUT {parts.path}?{parts.query} HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                   f"video/mp2t\r\nContent-Length: {len(blob)}\r\nConnection: close\r\n\r\n"
+                   ).encode() + blob[:10000])
+        socks.append(s)
+    time.sleep(0.3)
+    answers = []
+    for s, blob in zip(socks, blobs):
+        s.sendall(blob[10000:])
+        out = b""
+        while b"\r\n" not in out:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            out += chunk
+        answers.append(out.split(b" ", 2)[1])
+        s.close()
+    assert sorted(answers) == [b"200"] + [b"409"] * 7, answers
+    winner = blobs[answers.index(b"200")]
+    assert srv.post(f"/flows/{fid}/segments", json={"object_id": obj["object_id"],
+                                                   "timerange": "[0:0_1:0)"}).status_code == 201
+    assert srv.session.get(get_url_of(srv, fid, obj["object_id"])).content == winner
+    assert os.listdir(srv.data_dir / "objects" / "tmp") == []
+

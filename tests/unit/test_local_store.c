@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_local_store.c - the built-in object store's existence checks: uploads committed by this
- * backend, uploads made by another instance on the same data directory, removal. */
+ * backend, uploads made by another instance on the same data directory, removal; one upload per
+ * object; file modes. */
 #include "core/common.h"
 #include "core/buf.h"
 #include "media/local.h"
 #include "check.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char data_dir[] = "/tmp/tamsd-local-XXXXXX";
@@ -70,6 +73,57 @@ static void test_exists(void)
     other->ops->close(other);
 }
 
+static void read_file(const char *path, char *out, size_t cap)
+{
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, out, cap - 1) : -1;
+    out[n > 0 ? n : 0] = '\0';
+    if (fd >= 0)
+        close(fd);
+}
+
+static unsigned mode_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0xffff;
+}
+
+/* An object is uploaded once; of two uploads racing, the first commit wins whole. */
+static void test_one_upload(void)
+{
+    struct tams_media_backend *b = open_backend();
+    struct tams_local_upload *u1 = NULL, *u2 = NULL, *u3 = NULL;
+    struct tams_buf path = TAMS_BUF_INIT(4096), type = TAMS_BUF_INIT(4096);
+    char key[48], got[64];
+
+    tams_media_new_key(key);
+    CHECK_INT_EQ(tams_local_upload_begin(b, key, &u1), 0);
+    CHECK_INT_EQ(tams_local_upload_begin(b, key, &u2), 0);
+    CHECK_INT_EQ(tams_local_upload_write(u1, "first", 5), 0);
+    CHECK_INT_EQ(tams_local_upload_write(u2, "second", 6), 0);
+    CHECK_INT_EQ(tams_local_upload_commit(u1, "video/mp2t"), 0);
+    CHECK_INT_EQ(tams_local_upload_commit(u2, "text/html"), TAMS_ERR_CONFLICT);
+    CHECK_INT_EQ(tams_local_upload_begin(b, key, &u3), TAMS_ERR_CONFLICT);
+    tams_local_path(b, key, &path);
+    read_file(path.data, got, sizeof(got));
+    CHECK_STR_EQ(got, "first");
+    tams_buf_addf(&type, "%s.type", path.data);
+    read_file(type.data, got, sizeof(got));
+    CHECK_STR_EQ(got, "video/mp2t");
+    /* Nothing wider than the owner's, whatever the umask (set to 0 in main). */
+    CHECK_INT_EQ(mode_of(path.data), 0600);
+    CHECK_INT_EQ(mode_of(type.data), 0600);
+    *strrchr(path.data, '/') = '\0';
+    CHECK_INT_EQ(mode_of(path.data), 0700);
+    /* Once removed (garbage collection), the key could take an upload again. */
+    CHECK_INT_EQ(b->ops->remove(b, key), 0);
+    CHECK_INT_EQ(tams_local_upload_begin(b, key, &u3), 0);
+    tams_local_upload_abort(u3);
+    tams_buf_release(&path);
+    tams_buf_release(&type);
+    b->ops->close(b);
+}
+
 int main(void)
 {
     char cmd[64];
@@ -78,7 +132,9 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
+    umask(0); /* the store's modes must not depend on it */
     RUN(test_exists);
+    RUN(test_one_upload);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", data_dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", data_dir);
