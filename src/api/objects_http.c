@@ -16,6 +16,14 @@ static struct tams_app *app_of(struct tams_req *req)
     return req->app;
 }
 
+/* Every answer of the store: media bytes are the client's, not the API's, so a browser must not
+ * sniff them into something else or run them as a page of the API's origin. */
+static void safety_headers(struct tams_req *req)
+{
+    tams_res_header(req, "X-Content-Type-Options", "nosniff");
+    tams_res_header(req, "Content-Security-Policy", "sandbox");
+}
+
 /* Sends the 403/404 itself when the URL is not authorised. */
 static int authorize_or_4xx(struct tams_req *req, const char *method)
 {
@@ -39,6 +47,7 @@ void local_object_get(struct tams_req *req)
     uint64_t size, off = 0, len;
     int fd, rc;
 
+    safety_headers(req);
     if (authorize_or_4xx(req, "GET"))
         return;
     rc = tams_local_open_object(app->local, req->params[0], &fd, &size, &ct);
@@ -48,6 +57,9 @@ void local_object_get(struct tams_req *req)
     }
     len = size;
     tams_res_header(req, "Accept-Ranges", "bytes");
+    /* Media plays inline; a type a browser would render as a document is downloaded. */
+    if (!tams_local_type_inline(ct.data))
+        tams_res_header(req, "Content-Disposition", "attachment");
     switch (tams_range_parse(tams_req_header(req, "Range"), size, &off, &len)) {
     case TAMS_RANGE_NONE:
         tams_send_file(req, 200, ct.data, fd, 0, size);
@@ -104,6 +116,7 @@ static int put_open(struct tams_req *req)
     const char *cl = tams_req_header(req, "Content-Length");
     int rc;
 
+    safety_headers(req);
     if (authorize_or_4xx(req, "PUT"))
         return -1;
     if (cl && strtoull(cl, NULL, 10) > app->cfg->max_object_bytes) {

@@ -548,3 +548,36 @@ int tams_local_open_object(const struct tams_media_backend *b, const char *key, 
     tams_buf_release(&path);
     return rc;
 }
+
+/* Media a player plays; everything else could be a document (HTML, SVG, XML, script, text). */
+bool tams_local_type_inline(const char *ct)
+{
+    static const char *const app_inline[] = {"octet-stream",      "mp4",       "mxf", "ogg",
+                                             "vnd.apple.mpegurl", "x-mpegurl", NULL};
+    char type[128];
+    size_t n = 0;
+    const char *sub;
+
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    while (ct[n] && ct[n] != ';' && ct[n] != ' ' && ct[n] != '\t' && n < sizeof(type) - 1) {
+        type[n] = (char)((ct[n] >= 'A' && ct[n] <= 'Z') ? ct[n] + 32 : ct[n]);
+        n++;
+    }
+    type[n] = '\0';
+    if (ct[n] && ct[n] != ';' && ct[n] != ' ' && ct[n] != '\t')
+        return false; /* too long to be one we know */
+    if (!(sub = strchr(type, '/')) || !sub[1] || strchr(sub + 1, '/') || strstr(sub, "xml") ||
+        strstr(sub, "svg"))
+        return false;
+    sub++;
+    if (strncmp(type, "video/", 6) == 0 || strncmp(type, "audio/", 6) == 0 ||
+        strncmp(type, "image/", 6) == 0)
+        return true;
+    if (strncmp(type, "application/", 12) != 0)
+        return false;
+    for (size_t i = 0; app_inline[i]; i++)
+        if (strcmp(sub, app_inline[i]) == 0)
+            return true;
+    return false;
+}

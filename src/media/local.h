@@ -44,6 +44,14 @@ int tams_local_upload_write(struct tams_local_upload *u, const void *data, size_
 int tams_local_upload_commit(struct tams_local_upload *u, const char *content_type);
 void tams_local_upload_abort(struct tams_local_upload *u);
 
+/* Whether an object of this stored Content-Type may be shown inline by a browser that opens its
+ * URL: media a player plays and nothing a browser would render as a document. True for
+ * video/ *, audio/ *, image/ * but SVG and +xml, and application/octet-stream, mp4, mxf, ogg,
+ * vnd.apple.mpegurl, x-mpegurl (case-insensitive, parameters ignored); false for anything else
+ * (HTML, XML, SVG, JavaScript, JSON, text, unknown or malformed types), which are served as
+ * attachments. */
+bool tams_local_type_inline(const char *content_type);
+
 /* Open an object for reading: fd, size and stored content type (into ct). */
 int tams_local_open_object(const struct tams_media_backend *b, const char *key, int *fd,
                            uint64_t *size, struct tams_buf *ct);

@@ -434,3 +434,70 @@ def test_concurrent_uploads_of_one_object(srv):
     assert srv.session.get(get_url_of(srv, fid, obj["object_id"])).content == winner
     assert os.listdir(srv.data_dir / "objects" / "tmp") == []
 
+
+# ---- what a browser may do with an object (nosniff, sandbox, attachment) ----------------------
+
+def serve_as(srv, ct, data=b"<html><script>alert(document.domain)</script></html>"):
+    fid = make_flow(srv)
+    obj = allocate(srv, fid)[0]
+    r = srv.session.put(obj["put_url"]["url"], data=data, headers={"Content-Type": ct})
+    assert r.status_code == 200, r.text
+    assert srv.post(f"/flows/{fid}/segments", json={"object_id": obj["object_id"],
+                                                   "timerange": "[0:0_1:0)"}).status_code == 201
+    return get_url_of(srv, fid, obj["object_id"])
+
+
+@pytest.mark.parametrize("ct", [
+    "text/html", "TEXT/HTML; charset=utf-8", "image/svg+xml", "application/xhtml+xml",
+    "text/xml", "application/xml", "application/javascript", "text/javascript", "text/plain",
+    "application/json", "application/pdf", "multipart/x-mixed-replace; boundary=x",
+    "application/dash+xml", "video/x" + "a" * 200 + "+xml", "nonsense", "text/"])
+def test_document_types_are_attachments(srv, ct):
+    url = serve_as(srv, ct)
+    for method in ("GET", "HEAD"):
+        r = srv.session.request(method, url)
+        assert r.status_code == 200
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Content-Security-Policy"] == "sandbox"
+        assert r.headers["Content-Disposition"] == "attachment", (ct, r.headers)
+    r = srv.session.get(url, headers={"Range": "bytes=0-5"})
+    assert r.status_code == 206 and r.content == b"<html>"
+    assert r.headers["Content-Disposition"] == "attachment"
+
+
+@pytest.mark.parametrize("ct", [
+    "video/mp2t", "video/MP4", "audio/wav", "audio/mpeg; codecs=mp3", "image/jpeg", "image/png",
+    "application/mp4", "application/mxf", "application/octet-stream",
+    "application/vnd.apple.mpegurl"])
+def test_media_types_stay_inline(srv, ct):
+    data = os.urandom(3000)
+    url = serve_as(srv, ct, data)
+    r = srv.session.get(url)
+    assert r.content == data and r.headers["Content-Type"] == ct
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Content-Security-Policy"] == "sandbox"
+    assert "Content-Disposition" not in r.headers
+    r = srv.session.get(url, headers={"Range": "bytes=100-199"})  # a player seeks
+    assert r.status_code == 206 and r.content == data[100:200]
+    assert "Content-Disposition" not in r.headers
+
+
+def test_no_content_type_is_octet_stream_inline(srv):
+    fid = make_flow(srv)
+    obj = allocate(srv, fid)[0]
+    r = raw_request(srv, (f"PUT {urllib.parse.urlsplit(obj['put_url']['url']).path}?"
+                          f"{urllib.parse.urlsplit(obj['put_url']['url']).query} HTTP/1.1\r\n"
+                          "Host: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc").encode())
+    assert r.startswith(b"HTTP/1.1 200"), r
+    srv.post(f"/flows/{fid}/segments", json={"object_id": obj["object_id"],
+                                            "timerange": "[0:0_1:0)"})
+    g = srv.session.get(get_url_of(srv, fid, obj["object_id"]))
+    assert g.headers["Content-Type"] == "application/octet-stream"
+    assert "Content-Disposition" not in g.headers
+    assert g.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_errors_of_the_store_are_nosniff(srv, stored):
+    r = srv.session.get(with_query(stored[3], sig="0" * 64))
+    check_error(r, 403)
+    assert r.headers["X-Content-Type-Options"] == "nosniff"

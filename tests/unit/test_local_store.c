@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_local_store.c - the built-in object store's existence checks: uploads committed by this
  * backend, uploads made by another instance on the same data directory, removal; one upload per
- * object; file modes. */
+ * object; file modes; which content types are served inline. */
 #include "core/common.h"
 #include "core/buf.h"
 #include "media/local.h"
@@ -124,6 +124,51 @@ static void test_one_upload(void)
     b->ops->close(b);
 }
 
+static void test_type_inline(void)
+{
+    static const char *const inline_types[] = {"video/mp2t",
+                                               "VIDEO/MP4",
+                                               "audio/wav",
+                                               " audio/mpeg ; codecs=mp3",
+                                               "image/png",
+                                               "image/jpeg",
+                                               "application/mp4",
+                                               "application/MXF",
+                                               "application/octet-stream",
+                                               "application/vnd.apple.mpegurl",
+                                               "application/x-mpegURL",
+                                               "video/mp2t;charset=x"};
+    static const char *const attachment_types[] = {
+        "text/html",
+        "text/html; charset=utf-8",
+        "image/svg+xml",
+        "IMAGE/SVG+XML",
+        "application/xhtml+xml",
+        "text/xml",
+        "application/xml",
+        "application/javascript",
+        "text/javascript",
+        "text/plain",
+        "application/json",
+        "application/pdf",
+        "application/dash+xml",
+        "video/x+xml",
+        "video/svg",
+        "nonsense",
+        "",
+        "video/",
+        "/mp4",
+        "video/mp4/x",
+        "multipart/x-mixed-replace",
+        "application/mp4x",
+        "video/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa+xml"};
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(inline_types); i++)
+        CHECK(tams_local_type_inline(inline_types[i]));
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(attachment_types); i++)
+        CHECK(!tams_local_type_inline(attachment_types[i]));
+}
+
 int main(void)
 {
     char cmd[64];
@@ -135,6 +180,7 @@ int main(void)
     umask(0); /* the store's modes must not depend on it */
     RUN(test_exists);
     RUN(test_one_upload);
+    RUN(test_type_inline);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", data_dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", data_dir);
