@@ -23,7 +23,7 @@
 struct local {
     char *root; /* <data_dir>/objects */
     unsigned char secret[SECRET_LEN];
-    int expiry;
+    int expiry, put_expiry; /* seconds of get and put URLs */
     /* Uploads this process committed, so the upload check at registration needs no stat for
      * them: a direct-mapped table of 64-bit key hashes. A newer key takes an older one's slot
      * and a miss only means a stat, so it is never wrong about an upload through another
@@ -110,7 +110,7 @@ static int signed_url(const struct tams_media_backend *b, const char *method, co
 {
     const struct local *l = impl(b);
     char sig[2 * TAMS_SHA256_LEN + 1];
-    int64_t expires = now + l->expiry;
+    int64_t expires = now + (strcmp(method, "PUT") == 0 ? l->put_expiry : l->expiry);
     sign(l, method, key, expires, sig);
     return tams_buf_addf(out, "%s" TAMS_LOCAL_URL_PREFIX "%s?expires=%" PRId64 "&sig=%s", base_url,
                          key, expires, sig);
@@ -262,7 +262,7 @@ out:
 }
 
 int tams_local_open(struct tams_media_backend **out, const char *data_dir, const char *id,
-                    const char *label, int expiry, struct tams_buf *why)
+                    const char *label, int expiry, int put_expiry, struct tams_buf *why)
 {
     struct tams_media_backend *b = tams_calloc(1, sizeof(*b));
     struct local *l = tams_calloc(1, sizeof(*l));
@@ -277,6 +277,7 @@ int tams_local_open(struct tams_media_backend **out, const char *data_dir, const
     b->store_product = "tamsd built-in object store";
     b->is_default = true;
     l->expiry = expiry;
+    l->put_expiry = put_expiry;
     l->recent = tams_calloc(RECENT_SLOTS, sizeof(*l->recent));
     tams_buf_addf(&dir, "%s/objects/tmp", data_dir);
     l->root = tams_strndup(dir.data, dir.len - 4);

@@ -18,8 +18,9 @@
 
 #define TAMS_LOCAL_URL_PREFIX "/_objects/"
 
+/* get_urls last expiry seconds, put_urls put_expiry. */
 int tams_local_open(struct tams_media_backend **out, const char *data_dir, const char *id,
-                    const char *label, int expiry, struct tams_buf *why);
+                    const char *label, int expiry, int put_expiry, struct tams_buf *why);
 
 /* Checks a request for /_objects/{key}: the key is well-formed, sig matches the method class
  * ("GET" also for HEAD, "PUT") and expires is in the future. 0, TAMS_ERR_NOTFOUND (bad key)

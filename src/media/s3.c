@@ -29,7 +29,7 @@ struct s3 {
     size_t neps;
     char *region, *bucket, *prefix, *access_key, *secret_key, *session_token; /* token: NULL */
     bool virtual_hosted;
-    int expiry, probe_interval;
+    int expiry, put_expiry, probe_interval;
     atomic_uint_fast64_t rr;     /* round-robin counter */
     atomic_uint_fast64_t rounds; /* completed probe rounds */
     const char *label;           /* the backend's, for messages */
@@ -67,7 +67,8 @@ static const struct endpoint *pick(struct s3 *s)
     return &s->eps[idx[r % n]];
 }
 
-/* Presigns method on the object (prefix + key), or on the bucket itself when key is NULL. */
+/* Presigns method on the object (prefix + key), or on the bucket itself when key is NULL; a
+ * PUT lasts put_expiry, anything else expiry. */
 static int presign(const struct s3 *s, const struct endpoint *e, const char *method,
                    const char *key, int64_t now, struct tams_buf *out)
 {
@@ -102,7 +103,7 @@ static int presign(const struct s3 *s, const struct endpoint *e, const char *met
             .secret_key = s->secret_key,
             .session_token = s->session_token,
             .now = now,
-            .expires = s->expiry,
+            .expires = strcmp(method, "PUT") == 0 ? s->put_expiry : s->expiry,
         };
         rc = tams_sigv4_presign(&p, out);
     }
@@ -490,6 +491,7 @@ int tams_s3_open(struct tams_media_backend **out, const struct tams_s3_settings 
     s->session_token = dup_or_null(st->session_token);
     s->virtual_hosted = st->virtual_hosted;
     s->expiry = st->expiry;
+    s->put_expiry = st->put_expiry > 0 ? st->put_expiry : st->expiry;
     s->probe_interval = st->probe_interval > 0 ? st->probe_interval : 10;
     atomic_init(&s->rr, 0);
     atomic_init(&s->rounds, 0);
@@ -517,6 +519,9 @@ int tams_s3_open(struct tams_media_backend **out, const struct tams_s3_settings 
     for (size_t i = 0; !rc && i < s->neps; i++) {
         struct tams_buf url = TAMS_BUF_INIT(16384);
         rc = presign(s, &s->eps[i], "GET", "00/00/00000000-0000-4000-8000-000000000000", 0, &url);
+        if (!rc)
+            rc = presign(s, &s->eps[i], "PUT", "00/00/00000000-0000-4000-8000-000000000000", 0,
+                         &url);
         if (!rc)
             rc = presign(s, &s->eps[i], "HEAD", NULL, 0, &url);
         tams_buf_release(&url);

@@ -5,12 +5,12 @@
  * bytes itself. The object's S3 key is prefix + the key fixed at allocation, so changing the
  * prefix in the configuration orphans objects written before.
  *
- *   put_url   presigned PUT; only "host" is signed. The allocation response tells the client
- *             the Content-Type to send (the flow's container), but the media.h op does not
- *             receive it, so it is not part of the signature: S3 stores whatever Content-Type
- *             the client sends, and a mismatch is not refused. (Signing it would make a
- *             mismatch a 403, as S3 does for a signed header; it needs the content type in the
- *             put_url op.)
+ *   put_url   presigned PUT lasting put_expiry; only "host" is signed. The allocation response
+ *             tells the client the Content-Type to send (the flow's container), but the media.h
+ *             op does not receive it, so it is not part of the signature: S3 stores whatever
+ *             Content-Type the client sends, and a mismatch is not refused. (Signing it would
+ *             make a mismatch a 403, as S3 does for a signed header; it needs the content type
+ *             in the put_url op.)
  *   get_url   presigned GET, *presigned = true.
  *   exists    presigned HEAD of the object through libcurl: 0 (2xx), TAMS_ERR_NOTFOUND (404) or
  *             TAMS_ERR_IO (anything else, including no answer). Blocks up to 10 s.
@@ -52,6 +52,7 @@ struct tams_s3_settings {
     const char *secret_key;    /* never logged */
     const char *session_token; /* NULL or "" when none */
     int expiry;                /* seconds a URL stays valid, 1..TAMS_SIGV4_MAX_EXPIRES */
+    int put_expiry;            /* the same for put_urls; 0: expiry */
     int probe_interval;        /* seconds between health probes, >= 1 */
     bool is_default;
 };

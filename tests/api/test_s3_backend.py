@@ -426,3 +426,55 @@ def test_local_stays_default_without_s3_default(tmp_path, s3_test_server):
         assert r.status_code == 400, r.text
     finally:
         srv.stop()
+
+
+# ---- a put_url is short-lived, and what it uploaded is checked at registration ----------------
+
+
+def expires_of(url):
+    return int(urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["X-Amz-Expires"][0])
+
+
+def test_put_urls_are_short_lived(tmp_path, s3_test_server):
+    """put_url_expiry (default 600 s) bounds how long a presigned PUT can overwrite an object,
+    registered or not; get_urls keep media_url_expiry, which also caps put_url_expiry."""
+    srv = start_tamsd(tmp_path / "a", s3_test_server, two_backends(s3_test_server))
+    try:
+        fid = make_flow(srv)
+        for bid in (PATH_ID, VIRT_ID):
+            (obj,) = allocate(srv, fid, storage_id=bid)
+            assert expires_of(obj["put_url"]["url"]) == 600
+        upload(obj, b"x")
+        register(srv, fid, obj, 0)
+        assert expires_of(segments(srv, fid)[0]["get_urls"][0]["url"]) == 3600
+        local = allocate(srv, fid, storage_id=srv.get("/service/storage-backends").json()[0]["id"])
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(local[0]["put_url"]["url"]).query)
+        assert 590 <= int(q["expires"][0]) - time.time() <= 600
+    finally:
+        srv.stop()
+    srv = start_tamsd(tmp_path / "b", s3_test_server, two_backends(s3_test_server),
+                      "--media-url-expiry", "120")
+    try:
+        (obj,) = allocate(srv, make_flow(srv))
+        assert expires_of(obj["put_url"]["url"]) == 120
+    finally:
+        srv.stop()
+    srv = start_tamsd(tmp_path / "c", s3_test_server, two_backends(s3_test_server),
+                      "--put-url-expiry", "1")
+    try:
+        fid = make_flow(srv)
+        early, late = allocate(srv, fid, 2)
+        assert expires_of(early["put_url"]["url"]) == 1
+        upload(early, b"in time")
+        register(srv, fid, early, 0)
+        time.sleep(2.5)
+        # The registered object's put_url no longer works: its bytes stay.
+        r = send("PUT", early["put_url"]["url"], data=b"evil", headers={"Content-Type": "text/html"})
+        assert_refused(r, "AccessDenied")
+        r = send("PUT", late["put_url"]["url"], data=b"late", headers={"Content-Type": "video/mp2t"})
+        assert_refused(r, "AccessDenied")
+        url = segments(srv, fid)[0]["get_urls"][0]["url"]
+        assert expires_of(url) == 3600
+        assert send("GET", url).content == b"in time"
+    finally:
+        srv.stop()

@@ -19,9 +19,9 @@ static struct tams_media_backend *open_backend(void)
     struct tams_media_backend *b = NULL;
     struct tams_buf why = TAMS_BUF_INIT(1024);
 
-    CHECK_INT_EQ(
-        tams_local_open(&b, data_dir, "11111111-2222-4333-8444-555555555555", "local", 3600, &why),
-        0);
+    CHECK_INT_EQ(tams_local_open(&b, data_dir, "11111111-2222-4333-8444-555555555555", "local",
+                                 3600, 600, &why),
+                 0);
     tams_buf_release(&why);
     return b;
 }

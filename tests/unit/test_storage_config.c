@@ -261,6 +261,7 @@ static void test_backend(void)
         .access_key = "AKIAIOSFODNN7EXAMPLE",
         .secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         .expiry = 60,
+        .put_expiry = 30,
         .probe_interval = 1,
     };
     struct tams_media_backend *b = NULL;
@@ -287,7 +288,8 @@ static void test_backend(void)
     CHECK(presigned);
     CHECK(strncmp(u1.data, "http://127.0.0.1:", 17) == 0);
     CHECK(strstr(u1.data, "/tams-media/p/ab/cd/") != NULL);
-    CHECK(strstr(u1.data, "X-Amz-Expires=60&") != NULL);
+    CHECK(strstr(u1.data, "X-Amz-Expires=30&") != NULL); /* put_expiry */
+    CHECK(strstr(u2.data, "X-Amz-Expires=60&") != NULL);
     CHECK(strstr(u1.data, "X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20231114%2Feu-west-2%2Fs3") !=
           NULL);
     CHECK(strncmp(u1.data, u2.data, 19) != 0); /* two calls, two endpoints */
