@@ -137,12 +137,19 @@ void tams_local_path(const struct tams_media_backend *b, const char *key, struct
 /* An upload this process committed is known without asking the file system (a bulk
  * registration asks once per fresh object); anything else is a stat by path like uploads and
  * downloads (not relative to a directory descriptor, which would keep looking at the old
- * folder if the data directory were replaced under a running server). */
-static int local_exists(const struct tams_media_backend *b, const char *key)
+ * folder if the data directory were replaced under a running server). out (may be NULL) gets
+ * the size when a stat was made, else -1 (an upload of this process was within
+ * max_object_bytes anyway); the built-in store has no entity tags. */
+static int local_stat(const struct tams_media_backend *b, const char *key,
+                      struct tams_media_stat *out)
 {
     char path[PATH_MAX];
     struct stat st;
     int n;
+    if (out) {
+        out->size = -1;
+        out->etag[0] = '\0';
+    }
     if (!key_ok(key))
         return TAMS_ERR_NOTFOUND;
     if (recent_has(impl(b), key))
@@ -150,14 +157,23 @@ static int local_exists(const struct tams_media_backend *b, const char *key)
     n = snprintf(path, sizeof(path), "%s/%s", impl(b)->root, key);
     if (n < 0 || (size_t)n >= sizeof(path))
         return TAMS_ERR_NOTFOUND; /* no upload could have been stored there either */
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? 0 : TAMS_ERR_NOTFOUND;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return TAMS_ERR_NOTFOUND;
+    if (out)
+        out->size = st.st_size;
+    return 0;
+}
+
+static int local_exists(const struct tams_media_backend *b, const char *key)
+{
+    return local_stat(b, key, NULL);
 }
 
 static int local_exists_many(const struct tams_media_backend *b, const char *const *keys, size_t n,
-                             int *results)
+                             int *results, struct tams_media_stat *stats)
 {
     for (size_t i = 0; i < n; i++)
-        results[i] = local_exists(b, keys[i]);
+        results[i] = local_stat(b, keys[i], stats ? &stats[i] : NULL);
     return 0; /* a stat either finds the file or not: never "cannot tell" */
 }
 

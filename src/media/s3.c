@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <strings.h>
 #include <time.h>
 
 #define EXISTS_TIMEOUT_MS 10000L
@@ -159,24 +160,88 @@ static int head_status(const char *url, long timeout_ms, long *status)
     return cc == CURLE_OK ? 0 : TAMS_ERR_IO;
 }
 
-/* What a HEAD of an object says: 2xx it is there, 404 it is not, anything else (403, 5xx, no
- * answer) cannot tell. */
-static int head_result(CURLcode cc, long status)
-{
-    if (cc != CURLE_OK)
-        return TAMS_ERR_IO;
-    if (status >= 200 && status < 300)
-        return 0;
-    return status == 404 ? TAMS_ERR_NOTFOUND : TAMS_ERR_IO;
-}
-
 /* One HEAD of s3_exists_many; its easy handle (and so its connection) serves key after key. */
 struct head_slot {
     CURL *easy;
     size_t key; /* index of the key in flight */
     bool added; /* attached to the multi handle */
     struct tams_buf url;
+    char etag[TAMS_MEDIA_ETAG_MAX + 2]; /* the answer's ETag; "\x01" when too long */
 };
+
+/* RFC 9110 entity-tag: [W/] DQUOTE *(%x21 / %x23-7E / obs-text) DQUOTE. */
+static bool etag_ok(const char *t)
+{
+    size_t n;
+    if (strncmp(t, "W/", 2) == 0)
+        t += 2;
+    n = strlen(t);
+    if (n < 2 || t[0] != '"' || t[n - 1] != '"')
+        return false;
+    for (size_t i = 1; i + 1 < n; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (c == '"' || c < 0x21 || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+/* libcurl's header callback: keeps the ETag of the last response. */
+static size_t head_header(char *p, size_t size, size_t n, void *arg)
+{
+    struct head_slot *h = arg;
+    size_t len = size * n, v;
+
+    if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        h->etag[0] = '\0'; /* a new response (100 Continue and the like come first) */
+    } else if (len > 5 && strncasecmp(p, "etag:", 5) == 0) {
+        for (v = 5; v < len && (p[v] == ' ' || p[v] == '\t'); v++)
+            ;
+        while (len > v && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' ' ||
+                           p[len - 1] == '\t'))
+            len--;
+        if (len - v > TAMS_MEDIA_ETAG_MAX)
+            snprintf(h->etag, sizeof(h->etag), "\x01");
+        else
+            snprintf(h->etag, sizeof(h->etag), "%.*s", (int)(len - v), p + v);
+    }
+    return size * n;
+}
+
+/* What a HEAD of an object says: 2xx it is there, 404 it is not, anything else (403, 5xx, no
+ * answer) cannot tell. A 2xx must give the size (Content-Length) and, if it gives an ETag, a
+ * well-formed one: else it is not an S3 answer about an uploaded object, and cannot tell
+ * either. */
+static int head_result(const struct s3 *s, const char *key, CURLcode cc, long status,
+                       struct head_slot *h, struct tams_media_stat *stat)
+{
+    curl_off_t size = -1;
+
+    if (cc != CURLE_OK)
+        return TAMS_ERR_IO;
+    if (status == 404)
+        return TAMS_ERR_NOTFOUND;
+    if (status < 200 || status >= 300)
+        return TAMS_ERR_IO;
+    if (curl_easy_getinfo(h->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &size) != CURLE_OK ||
+        size < 0) {
+        tams_log_warn("storage backend '%s': HEAD of object '%s' gave no Content-Length", s->label,
+                      key);
+        return TAMS_ERR_IO;
+    }
+    if (h->etag[0] && !etag_ok(h->etag)) {
+        tams_log_warn("storage backend '%s': HEAD of object '%s' gave a malformed ETag", s->label,
+                      key);
+        return TAMS_ERR_IO;
+    }
+    if (stat) {
+        size_t n = strnlen(h->etag, TAMS_MEDIA_ETAG_MAX); /* head_header kept it short */
+        memcpy(stat->etag, h->etag, n);
+        stat->etag[n] = '\0';
+        stat->size = (int64_t)size;
+    }
+    return 0;
+}
 
 /* Start the HEAD of keys[k] on h: true when it runs, else results[k] is final. */
 static bool head_start(struct s3 *s, CURLM *m, struct head_slot *h, const char *key, size_t k,
@@ -185,6 +250,7 @@ static bool head_start(struct s3 *s, CURLM *m, struct head_slot *h, const char *
     int rc;
 
     tams_buf_reset(&h->url);
+    h->etag[0] = '\0';
     rc = presign(s, pick(s), "HEAD", key, now, &h->url);
     if (rc) {
         /* A key S3 could never hold was never uploaded. */
@@ -206,7 +272,7 @@ static bool head_start(struct s3 *s, CURLM *m, struct head_slot *h, const char *
  * key that cannot be told ends the call: the caller cannot use a partial answer, and a store
  * that does not answer would otherwise cost one timeout per EXISTS_PARALLEL keys. */
 static int s3_exists_many(const struct tams_media_backend *b, const char *const *keys, size_t n,
-                          int *results)
+                          int *results, struct tams_media_stat *stats)
 {
     struct s3 *s = impl(b);
     struct head_slot slots[EXISTS_PARALLEL], *idle[EXISTS_PARALLEL];
@@ -216,8 +282,11 @@ static int s3_exists_many(const struct tams_media_backend *b, const char *const 
     CURLM *m = NULL;
 
     memset(slots, 0, sizeof(slots));
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         results[i] = TAMS_ERR_IO; /* until answered */
+        if (stats)
+            stats[i] = (struct tams_media_stat){.size = -1};
+    }
     if (!n)
         return 0;
     if (curl_init_rc != CURLE_OK || !(m = curl_multi_init()))
@@ -235,6 +304,8 @@ static int s3_exists_many(const struct tams_media_backend *b, const char *const 
         curl_easy_setopt(h->easy, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(h->easy, CURLOPT_PRIVATE, (void *)h);
+        curl_easy_setopt(h->easy, CURLOPT_HEADERFUNCTION, head_header);
+        curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, (void *)h);
         idle[nidle++] = h;
     }
     while (!failed) {
@@ -266,7 +337,8 @@ static int s3_exists_many(const struct tams_media_backend *b, const char *const 
             h = (struct head_slot *)(void *)priv;
             if (cc == CURLE_OK)
                 curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
-            results[h->key] = head_result(cc, status);
+            results[h->key] =
+                head_result(s, keys[h->key], cc, status, h, stats ? &stats[h->key] : NULL);
             failed |= results[h->key] == TAMS_ERR_IO;
             curl_multi_remove_handle(m, h->easy); /* msg is gone from here on */
             h->added = false;
@@ -297,7 +369,7 @@ out:
 static int s3_exists(const struct tams_media_backend *b, const char *key)
 {
     int result;
-    (void)s3_exists_many(b, &key, 1, &result);
+    (void)s3_exists_many(b, &key, 1, &result, NULL);
     return result;
 }
 

@@ -12,9 +12,11 @@
  *             make a mismatch a 403, as S3 does for a signed header; it needs the content type
  *             in the put_url op.)
  *   get_url   presigned GET, *presigned = true.
- *   exists    presigned HEAD of the object through libcurl: 0 (2xx), TAMS_ERR_NOTFOUND (404) or
- *             TAMS_ERR_IO (anything else, including no answer). Blocks up to 10 s.
- *   exists_many  the same HEADs for many keys through one curl multi handle: at most 16 in
+ *   exists    presigned HEAD of the object through libcurl: 0 (2xx with a Content-Length and no
+ *             ETag or a well-formed one), TAMS_ERR_NOTFOUND (404) or TAMS_ERR_IO (anything else,
+ *             including no answer). Blocks up to 10 s.
+ *   exists_many  the same HEADs (size and ETag into stats) for many keys through one curl
+ *             multi handle: at most 16 in
  *             flight, connections reused from one HEAD to the next; the first key that cannot be
  *             told (TAMS_ERR_IO) ends the call, every key not answered by then is TAMS_ERR_IO
  *             too. So it blocks up to about 10 s however many keys fail.

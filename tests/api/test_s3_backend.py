@@ -478,3 +478,59 @@ def test_put_urls_are_short_lived(tmp_path, s3_test_server):
         assert send("GET", url).content == b"in time"
     finally:
         srv.stop()
+
+
+def test_oversized_object_is_refused_at_registration(tmp_path, s3_test_server):
+    """A presigned PUT cannot cap the size: the HEAD at registration does (max_object_bytes)."""
+    srv = start_tamsd(tmp_path / "t", s3_test_server, two_backends(s3_test_server),
+                      "--max-object-bytes", "4k")
+    try:
+        fid = make_flow(srv)
+        small, big = allocate(srv, fid, 2)
+        upload(small, b"s" * 4096)
+        upload(big, b"b" * 4097)
+        seg = {"object_id": big["object_id"], "timerange": "[1:0_2:0)"}
+        r = srv.post(f"/flows/{fid}/segments", json=seg)
+        assert r.status_code == 400, r.text
+        validate(r.json(), "error.json")
+        assert "is 4097 bytes, more than this server's max_object_bytes (4096)" in \
+            r.json()["summary"], r.text
+        r = srv.post(f"/flows/{fid}/segments",
+                     json=[{"object_id": small["object_id"], "timerange": "[0:0_1:0)"}, seg])
+        assert r.status_code == 200, r.text
+        (failed,) = r.json()["failed_segments"]
+        assert failed["object_id"] == big["object_id"]
+        assert [g["object_id"] for g in segments(srv, fid)] == [small["object_id"]]
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("quirk", ["no-length", "bad-etag"])
+def test_head_answer_without_size_or_with_a_bad_etag_is_not_an_upload(tmp_path, quirk):
+    """A 200 to the HEAD that does not give the object's size, or gives a malformed ETag, is not
+    an S3 answer about an upload: 503, nothing registered, and a warning names the backend."""
+    from conftest import S3TestServer
+    s3 = S3TestServer(tmp_path / "s3", "AKIAIOSFODNN7EXAMPLE",
+                      "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "eu-west-2",
+                      args=["--head-quirk", quirk])
+    (tmp_path / "s3").mkdir()
+    s3.start()
+    try:
+        s3.create_bucket(BUCKET)
+        srv = start_tamsd(tmp_path / "t", s3, two_backends(s3))
+        try:
+            fid = make_flow(srv)
+            (obj,) = allocate(srv, fid)
+            upload(obj, b"bytes")
+            r = srv.post(f"/flows/{fid}/segments",
+                         json={"object_id": obj["object_id"], "timerange": "[0:0_1:0)"})
+            assert r.status_code == 503, r.text
+            validate(r.json(), "error.json")
+            assert segments(srv, fid) == []
+            what = "no Content-Length" if quirk == "no-length" else "malformed ETag"
+            assert f"storage backend 's3-path': HEAD of object" in srv.stderr()
+            assert what in srv.stderr()
+        finally:
+            srv.stop()
+    finally:
+        s3.stop()

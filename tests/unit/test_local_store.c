@@ -51,7 +51,7 @@ static void test_exists(void)
     upload(other, k2); /* another instance on the same data directory */
     CHECK_INT_EQ(a->ops->exists(a, k1), 0);
     CHECK_INT_EQ(a->ops->exists(a, k2), 0); /* found by stat */
-    CHECK_INT_EQ(a->ops->exists_many(a, keys, 4, results), 0);
+    CHECK_INT_EQ(a->ops->exists_many(a, keys, 4, results, NULL), 0);
     CHECK_INT_EQ(results[0], 0);
     CHECK_INT_EQ(results[1], 0);
     CHECK_INT_EQ(results[2], TAMS_ERR_NOTFOUND);
