@@ -51,6 +51,9 @@ struct tams_media_backend {
     char id[37];
     const char *label, *provider, *store_product, *region, *availability_zone; /* may be NULL */
     bool is_default;
+    /* Headers a client must send with every put_url, as a NULL-terminated list of name, value,
+     * name, value...; NULL when none. Listed in put_url.headers by POST /flows/{id}/storage. */
+    const char *const *put_headers;
     const struct tams_media_ops *ops;
     void *impl;
 };

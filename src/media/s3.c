@@ -29,7 +29,7 @@ struct s3 {
     struct endpoint eps[TAMS_S3_MAX_ENDPOINTS];
     size_t neps;
     char *region, *bucket, *prefix, *access_key, *secret_key, *session_token; /* token: NULL */
-    bool virtual_hosted;
+    bool virtual_hosted, conditional_put;
     int expiry, put_expiry, probe_interval;
     atomic_uint_fast64_t rr;     /* round-robin counter */
     atomic_uint_fast64_t rounds; /* completed probe rounds */
@@ -73,6 +73,7 @@ static const struct endpoint *pick(struct s3 *s)
 static int presign(const struct s3 *s, const struct endpoint *e, const char *method,
                    const char *key, int64_t now, struct tams_buf *out)
 {
+    static const char *const conditional[] = {"if-none-match:*", NULL};
     struct tams_buf host = TAMS_BUF_INIT(1024), path = TAMS_BUF_INIT(4 * TAMS_SIGV4_MAX_KEY);
     struct tams_buf full = TAMS_BUF_INIT(TAMS_SIGV4_MAX_KEY + 1);
     int rc = 0;
@@ -105,6 +106,8 @@ static int presign(const struct s3 *s, const struct endpoint *e, const char *met
             .session_token = s->session_token,
             .now = now,
             .expires = strcmp(method, "PUT") == 0 ? s->put_expiry : s->expiry,
+            .extra_signed_headers =
+                strcmp(method, "PUT") == 0 && s->conditional_put ? conditional : NULL,
         };
         rc = tams_sigv4_presign(&p, out);
     }
@@ -505,6 +508,9 @@ static void s3_free(struct tams_media_backend *b)
     tams_free(b);
 }
 
+/* What the client sends for the signed "if-none-match:*" of a conditional put_url. */
+static const char *const conditional_put_headers[] = {"If-None-Match", "*", NULL};
+
 static const struct tams_media_ops s3_ops = {
     .put_url = s3_put_url,
     .get_url = s3_get_url,
@@ -562,6 +568,8 @@ int tams_s3_open(struct tams_media_backend **out, const struct tams_s3_settings 
     s->secret_key = tams_strdup(st->secret_key ? st->secret_key : "");
     s->session_token = dup_or_null(st->session_token);
     s->virtual_hosted = st->virtual_hosted;
+    s->conditional_put = st->conditional_put;
+    b->put_headers = st->conditional_put ? conditional_put_headers : NULL;
     s->expiry = st->expiry;
     s->put_expiry = st->put_expiry > 0 ? st->put_expiry : st->expiry;
     s->probe_interval = st->probe_interval > 0 ? st->probe_interval : 10;

@@ -5,12 +5,13 @@
  * bytes itself. The object's S3 key is prefix + the key fixed at allocation, so changing the
  * prefix in the configuration orphans objects written before.
  *
- *   put_url   presigned PUT lasting put_expiry; only "host" is signed. The allocation response
- *             tells the client the Content-Type to send (the flow's container), but the media.h
- *             op does not receive it, so it is not part of the signature: S3 stores whatever
- *             Content-Type the client sends, and a mismatch is not refused. (Signing it would
- *             make a mismatch a 403, as S3 does for a signed header; it needs the content type
- *             in the put_url op.)
+ *   put_url   presigned PUT lasting put_expiry; only "host" is signed, and with conditional_put
+ *             "if-none-match: *" too (the backend's put_headers, which the client must send).
+ *             The allocation response tells the client the Content-Type to send (the flow's
+ *             container), but the media.h op does not receive it, so it is not part of the
+ *             signature: S3 stores whatever Content-Type the client sends, and a mismatch is not
+ *             refused. (Signing it would make a mismatch a 403, as S3 does for a signed header;
+ *             it needs the content type in the put_url op.)
  *   get_url   presigned GET, *presigned = true.
  *   exists    presigned HEAD of the object through libcurl: 0 (2xx with a Content-Length and no
  *             ETag or a well-formed one), TAMS_ERR_NOTFOUND (404) or TAMS_ERR_IO (anything else,
@@ -57,6 +58,9 @@ struct tams_s3_settings {
     int put_expiry;            /* the same for put_urls; 0: expiry */
     int probe_interval;        /* seconds between health probes, >= 1 */
     bool is_default;
+    /* put_urls are signed with "If-None-Match: *", which the client must send (put_headers):
+     * a store with conditional writes then refuses to replace an object (412). */
+    bool conditional_put;
 };
 
 /* Opens a backend (copying every setting) and starts its probe thread. Settings that the

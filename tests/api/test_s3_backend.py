@@ -534,3 +534,38 @@ def test_head_answer_without_size_or_with_a_bad_etag_is_not_an_upload(tmp_path, 
             srv.stop()
     finally:
         s3.stop()
+
+
+def test_conditional_put(tmp_path, s3_test_server):
+    """conditional_put: the put_url is signed with If-None-Match: * (listed in put_url.headers),
+    so a store with conditional writes refuses to replace an object, before or after its
+    segment is registered, and a PUT without the header is refused (403)."""
+    doc = {"backends": [backend(s3_test_server, PATH_ID, "s3-once", default=True,
+                                conditional_put=True)]}
+    srv = start_tamsd(tmp_path / "t", s3_test_server, doc)
+    try:
+        fid = make_flow(srv)
+        obj, other = allocate(srv, fid, 2)
+        put = obj["put_url"]
+        assert put["headers"] == {"If-None-Match": "*"}
+        assert "if-none-match" in urllib.parse.parse_qs(
+            urllib.parse.urlsplit(put["url"]).query)["X-Amz-SignedHeaders"][0].split(";")
+        r = send("PUT", put["url"], data=b"no header", headers={"Content-Type": "video/mp2t"})
+        assert_refused(r, "AccessDenied")  # a signed header is missing
+        headers = {"Content-Type": put["content-type"], **put["headers"]}
+        assert send("PUT", put["url"], data=b"first", headers=headers).status_code == 200
+        r = send("PUT", put["url"], data=b"second", headers=headers)
+        assert r.status_code == 412 and "<Code>PreconditionFailed</Code>" in r.text, r.text
+        register(srv, fid, obj, 0)
+        r = send("PUT", put["url"], data=b"<script>", headers={**headers,
+                                                                "Content-Type": "text/html"})
+        assert r.status_code == 412, r.text
+        url = segments(srv, fid)[0]["get_urls"][0]["url"]
+        g = send("GET", url)
+        assert g.content == b"first" and g.headers["Content-Type"] == "video/mp2t"
+        # Without conditional_put nothing changes: no headers, and the store replaces.
+        (plain,) = allocate(srv, fid, storage_id=srv.get(
+            "/service/storage-backends").json()[0]["id"])
+        assert "headers" not in plain["put_url"]
+    finally:
+        srv.stop()

@@ -8,7 +8,9 @@
 
 Objects live under DIR/<bucket>/ as <sha256(key)> plus a .json sidecar (key, content type),
 so no key can escape DIR. Operations: bucket PUT (create) and HEAD; object PUT (body and
-Content-Type), GET (one "bytes=" range gives 206), HEAD, DELETE.
+Content-Type; "If-None-Match: *" makes it conditional as on AWS S3: 412 PreconditionFailed when
+the key exists, decided atomically with the write), GET (one "bytes=" range gives 206), HEAD,
+DELETE.
 
 Authentication. Every request must carry a SigV4 query-string presignature; bucket PUT/HEAD
 may instead be header-signed (Authorization: AWS4-HMAC-SHA256 ...), so botocore clients can
@@ -267,7 +269,13 @@ class Handler(BaseHTTPRequestHandler):
             meta = {"key": key, "content_type": self.headers.get("Content-Type",
                                                                  "binary/octet-stream"),
                     "etag": hashlib.md5(body).hexdigest()}
+            cond = self.headers.get("If-None-Match")
+            if cond is not None and cond.strip() != "*":
+                raise S3Error(501, "NotImplemented", "If-None-Match supports only '*'")
             with self.lock:
+                if cond is not None and os.path.exists(data_path):
+                    raise S3Error(412, "PreconditionFailed", "At least one of the pre-conditions "
+                                  "you specified did not hold", Condition="If-None-Match")
                 with open(data_path + ".tmp", "wb") as f:
                     f.write(body)
                 os.replace(data_path + ".tmp", data_path)
