@@ -15,6 +15,9 @@
 #include <time.h>
 
 #define EXISTS_TIMEOUT_MS 10000L
+/* Life of the URLs tamsd signs for its own requests (HEAD, DELETE), sent at once: long enough
+ * for a slow network and a clock a little behind the store's, whatever media_url_expiry. */
+#define OWN_URL_EXPIRES 60
 #define EXISTS_PARALLEL 16 /* HEADs in flight in one exists_many */
 #define PROBE_TIMEOUT_MAX_MS 5000L
 
@@ -69,7 +72,7 @@ static const struct endpoint *pick(struct s3 *s)
 }
 
 /* Presigns method on the object (prefix + key), or on the bucket itself when key is NULL; a
- * PUT lasts put_expiry, anything else expiry. */
+ * PUT lasts put_expiry, a GET expiry, anything else (tamsd's own requests) OWN_URL_EXPIRES. */
 static int presign(const struct s3 *s, const struct endpoint *e, const char *method,
                    const char *key, int64_t now, struct tams_buf *out)
 {
@@ -105,7 +108,9 @@ static int presign(const struct s3 *s, const struct endpoint *e, const char *met
             .secret_key = s->secret_key,
             .session_token = s->session_token,
             .now = now,
-            .expires = strcmp(method, "PUT") == 0 ? s->put_expiry : s->expiry,
+            .expires = strcmp(method, "PUT") == 0   ? s->put_expiry
+                       : strcmp(method, "GET") == 0 ? s->expiry
+                                                    : OWN_URL_EXPIRES,
             .extra_signed_headers =
                 strcmp(method, "PUT") == 0 && s->conditional_put ? conditional : NULL,
         };

@@ -12,7 +12,9 @@
  *             signature: S3 stores whatever Content-Type the client sends, and a mismatch is not
  *             refused. (Signing it would make a mismatch a 403, as S3 does for a signed header;
  *             it needs the content type in the put_url op.)
- *   get_url   presigned GET, *presigned = true.
+ *   get_url   presigned GET lasting expiry, *presigned = true.
+ *   tamsd's own HEADs and DELETEs (below) are signed for 60 s, whatever expiry: a URL that
+ *             lives 1 s could expire between signing and arriving.
  *   exists    presigned HEAD of the object through libcurl: 0 (2xx with a Content-Length and no
  *             ETag or a well-formed one), TAMS_ERR_NOTFOUND (404) or TAMS_ERR_IO (anything else,
  *             including no answer). Blocks up to 10 s.
