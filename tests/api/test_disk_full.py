@@ -14,6 +14,7 @@ import pwd
 import re
 import subprocess
 import tempfile
+import time
 import uuid
 
 import pytest
@@ -177,6 +178,54 @@ def test_metadata_writes_on_a_full_disk(full_server):
         assert again.get(f"/flows/{new_id}").status_code == 200
     finally:
         again.stop()
+
+
+@pytest.mark.skipif(ON_PG, reason="about the SQLite file on the data directory; this run's "
+                                  "metadata is on PostgreSQL")
+def test_background_work_on_a_full_disk(small_fs, make_server):
+    """The deletion worker retries a batch the full disk cannot take every gc_interval: the
+    episode is still logged once (the worker adds no warning of its own), and the work is done
+    once space is freed."""
+    srv = make_server(data_dir=small_fs / "data",
+                      args=["--delete-sync-limit", "1", "--delete-batch", "1000000",
+                            "--gc-interval", "1"])
+    fid, r = make_flow(srv)
+    assert r.status_code == 201, r.text
+    ext = [{"url": "http://media.example.com/x.ts", "label": "ext"}]
+    n = 0
+    for _ in range(10):  # in small transactions: the WAL file stays smaller than one big delete
+        r = srv.post(f"/flows/{fid}/segments", json=[
+            {"object_id": f"o{n + i}", "timerange": f"[{n + i}:0_{n + i + 1}:0)",
+             "get_urls": ext} for i in range(1000)])
+        assert r.status_code in (200, 201), r.text[:500]
+        n += 1000
+    filler = small_fs / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (1 << 20, 4096, 512, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    r = srv.delete(f"/flows/{fid}/segments")
+    assert r.status_code == 202, r.text  # the request itself fits in the WAL file
+    deadline = time.time() + 30
+    while metric(srv, "tams_storage_write_failures_total", "metadata") < 3:
+        assert time.time() < deadline, srv.stderr()[-3000:]
+        time.sleep(0.2)
+    lines = [l.get("msg", "") for l in srv.log_lines()]
+    assert not [m for m in lines if m.startswith("deletion worker")], srv.stderr()[-3000:]
+    assert episodes(srv, "metadata store") == (1, 0), srv.stderr()[-3000:]
+    assert len(srv.get(f"/flows/{fid}/segments?limit=10").json()) == 10
+    filler.unlink()
+    while srv.get(f"/flows/{fid}/segments?limit=10").json():
+        assert time.time() < deadline + 30, srv.stderr()[-3000:]
+        time.sleep(0.2)
+    assert episodes(srv, "metadata store") == (1, 1), srv.stderr()[-3000:]
+    assert metric(srv, "tams_storage_write_failing", "metadata") == 0
 
 
 @pytest.fixture
