@@ -8,6 +8,7 @@ tams_storage_writes_refused_total); once space is freed the next write works wit
 Mounting needs root (CAP_SYS_ADMIN): without it the tests are skipped, saying so.
 """
 import base64
+import contextlib
 import os
 import pathlib
 import pwd
@@ -25,12 +26,10 @@ VIDEO = "urn:x-nmos:format:video"
 FS_BYTES = 24 << 20
 
 
-@pytest.fixture
-def small_fs(tmpdir_path):
-    mnt = tmpdir_path / "small"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={FS_BYTES},mode=0700",
-                        "tamsd-test-full", str(mnt)], capture_output=True, text=True)
+@contextlib.contextmanager
+def tmpfs(mnt, options):
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tamsd-test-full", str(mnt)],
+                       capture_output=True, text=True)
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs for the data directory (needs root): "
                     f"{r.stderr.strip() or r.returncode}")
@@ -39,6 +38,14 @@ def small_fs(tmpdir_path):
     finally:
         if subprocess.run(["umount", str(mnt)], capture_output=True).returncode != 0:
             subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+@pytest.fixture
+def small_fs(tmpdir_path):
+    mnt = tmpdir_path / "small"
+    mnt.mkdir()
+    with tmpfs(mnt, f"size={FS_BYTES},mode=0700"):
+        yield mnt
 
 
 @pytest.fixture
@@ -139,6 +146,88 @@ def test_uploads_on_a_full_disk(full_server):
     assert put_object(srv, objs[1], data).status_code == 200
     assert metric(srv, "tams_storage_write_failing", "objects") == 0
     assert episodes(srv, "built-in object store") == (1, 1), srv.stderr()
+
+
+def fill_to(path, free_pages):
+    """Fill the file system of path up to its last free_pages pages."""
+    filler = path / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        try:
+            while True:
+                os.write(fd, b"\0" * (1 << 20))
+        except OSError:
+            pass
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        size = os.fstat(fd).st_size // 4096 * 4096
+        os.ftruncate(fd, size)  # no partly used page at the end
+        free = lambda: os.statvfs(path).f_bavail  # noqa: E731
+        assert os.statvfs(path).f_frsize == 4096
+        while free() < free_pages:
+            size -= 4096
+            os.ftruncate(fd, size)
+        assert free() == free_pages, free()
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_upload_fails_when_its_content_type_cannot_be_written(full_server):
+    """The bytes fit, the content type beside them does not: the commit step fails, 507, and
+    nothing of the upload stays (no temporary file, no object), so the same URL works later."""
+    srv = full_server
+    fid, r = make_flow(srv)
+    (obj,) = srv.post(f"/flows/{fid}/storage", json={"limit": 1}).json()["media_objects"]
+    filler = fill_to(srv.data_dir.parent, 3)
+    data = os.urandom(3 * 4096)
+    body = check_error(put_object(srv, obj, data), 507)
+    assert body["type"] == "InsufficientStorage", body
+    warn = [l["msg"] for l in srv.log_lines() if "writes fail" in l.get("msg", "")]
+    assert len(warn) == 1 and "cannot write an object's content type" in warn[0], warn
+    assert os.listdir(srv.data_dir / "objects" / "tmp") == []
+    files = [f for _, _, fs in os.walk(srv.data_dir / "objects") for f in fs]
+    assert files == [], files
+    filler.unlink()
+    assert put_object(srv, obj, data).status_code == 200
+    assert srv.post(f"/flows/{fid}/segments", json={"object_id": obj["object_id"],
+                                                   "timerange": "[0:0_1:0)"}).status_code == 201
+    seg = srv.get(f"/flows/{fid}/segments").json()[0]
+    assert srv.session.get(seg["get_urls"][0]["url"]).content == data
+    assert episodes(srv, "built-in object store") == (1, 1), srv.stderr()
+
+
+def test_upload_fails_when_no_file_can_be_created(tmpdir_path, make_server):
+    """Out of inodes rather than bytes: the upload's temporary file cannot be created (507),
+    and once files can be created again the upload works."""
+    mnt = tmpdir_path / "inodes"
+    mnt.mkdir()
+    with tmpfs(mnt, f"size={FS_BYTES},nr_inodes=400,mode=0700"):
+        srv = make_server(data_dir=mnt / "data")
+        fid, r = make_flow(srv)
+        (obj,) = srv.post(f"/flows/{fid}/storage", json={"limit": 1}).json()["media_objects"]
+        (mnt / "filler").mkdir()
+        n = 0
+        try:
+            while True:
+                (mnt / "filler" / str(n)).touch()
+                n += 1
+        except OSError:
+            pass
+        assert 0 < n < 400
+        body = check_error(put_object(srv, obj, b"x" * 1000), 507)
+        assert body["type"] == "InsufficientStorage", body
+        warn = [l["msg"] for l in srv.log_lines() if "writes fail" in l.get("msg", "")]
+        assert len(warn) == 1 and "cannot create a temporary upload file" in warn[0], warn
+        assert metric(srv, "tams_storage_write_failing", "objects") == 1
+        for i in range(n):
+            (mnt / "filler" / str(i)).unlink()
+        assert put_object(srv, obj, b"x" * 1000).status_code == 200
+        assert metric(srv, "tams_storage_write_failing", "objects") == 0
+        srv.stop()
 
 
 @pytest.mark.skipif(ON_PG, reason="about the SQLite file on the data directory; this run's "
