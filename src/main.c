@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/diskfull.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/registry.h"
@@ -49,7 +50,7 @@ static int serve(const struct tams_config *cfg)
     int sig = 0, rc, nthreads;
     bool app_ready = false;
 
-    rc = tams_mkdir_p(cfg->data_dir, 0750);
+    rc = tams_mkdir_p(cfg->data_dir, TAMS_FS_DIR_MODE);
     if (rc) {
         tams_buf_addf(&why, "cannot create data directory '%s': %s", cfg->data_dir,
                       strerror(errno));
@@ -78,6 +79,7 @@ static int serve(const struct tams_config *cfg)
 
     tams_log_start_flusher();
     tams_registry_source(app.metrics, tams_auth_metrics_render, auth);
+    tams_registry_source(app.metrics, tams_diskfull_render, NULL);
 
     /* The jobs: deletion requests, garbage collection, webhook delivery. */
     jobs = tams_runner_new();
@@ -135,6 +137,7 @@ int main(int argc, char **argv)
     enum tams_config_action action = TAMS_CONFIG_RUN;
     int rc;
 
+    tams_fs_private_umask(); /* the data directory is the server's alone, see core/fs.h */
     if (tams_auth_cli_wants(argc, argv))
         return tams_auth_cli(argc, argv, environ, stdin, stdout, stderr);
     rc = tams_config_load(&cfg, argc, argv, environ, &action, &err);

@@ -40,6 +40,13 @@ static int load_local_store_id(struct tams_app *app, struct tams_buf *why)
     return rc;
 }
 
+/* put_urls never outlive get_urls (docs/configuration.md). */
+static int put_url_expiry(const struct tams_config *cfg)
+{
+    return cfg->put_url_expiry < cfg->media_url_expiry ? cfg->put_url_expiry
+                                                       : cfg->media_url_expiry;
+}
+
 /* The backends of the storage_config file, after the built-in store. */
 static int open_configured(struct tams_app *app, struct tams_buf *why)
 {
@@ -53,6 +60,7 @@ static int open_configured(struct tams_app *app, struct tams_buf *why)
     for (size_t i = 0; !rc && i < sc.ns3; i++) {
         struct tams_media_backend *b;
         sc.s3[i].expiry = app->cfg->media_url_expiry;
+        sc.s3[i].put_expiry = put_url_expiry(app->cfg);
         rc = tams_s3_open(&b, &sc.s3[i], why);
         if (!rc) {
             app->backends[app->nbackends++] = b;
@@ -134,8 +142,9 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
     tams_buf_init(&app->service_json, 1 << 20);
     rc = load_local_store_id(app, why);
     if (!rc)
-        rc = tams_local_open(&app->local, cfg->data_dir, app->local_store_id,
-                             cfg->local_store_label, cfg->media_url_expiry, why);
+        rc =
+            tams_local_open(&app->local, cfg->data_dir, app->local_store_id, cfg->local_store_label,
+                            cfg->media_url_expiry, put_url_expiry(cfg), why);
     if (!rc) {
         app->backends = tams_calloc(1, sizeof(*app->backends));
         app->backends[app->nbackends++] = app->local;

@@ -16,6 +16,14 @@ static struct tams_app *app_of(struct tams_req *req)
     return req->app;
 }
 
+/* Every answer of the store: media bytes are the client's, not the API's, so a browser must not
+ * sniff them into something else or run them as a page of the API's origin. */
+static void safety_headers(struct tams_req *req)
+{
+    tams_res_header(req, "X-Content-Type-Options", "nosniff");
+    tams_res_header(req, "Content-Security-Policy", "sandbox");
+}
+
 /* Sends the 403/404 itself when the URL is not authorised. */
 static int authorize_or_4xx(struct tams_req *req, const char *method)
 {
@@ -39,6 +47,7 @@ void local_object_get(struct tams_req *req)
     uint64_t size, off = 0, len;
     int fd, rc;
 
+    safety_headers(req);
     if (authorize_or_4xx(req, "GET"))
         return;
     rc = tams_local_open_object(app->local, req->params[0], &fd, &size, &ct);
@@ -48,6 +57,9 @@ void local_object_get(struct tams_req *req)
     }
     len = size;
     tams_res_header(req, "Accept-Ranges", "bytes");
+    /* Media plays inline; a type a browser would render as a document is downloaded. */
+    if (!tams_local_type_inline(ct.data))
+        tams_res_header(req, "Content-Disposition", "attachment");
     switch (tams_range_parse(tams_req_header(req, "Range"), size, &off, &len)) {
     case TAMS_RANGE_NONE:
         tams_send_file(req, 200, ct.data, fd, 0, size);
@@ -76,6 +88,22 @@ out:
 
 /* ---- PUT: streamed to a temporary file, committed when complete ---------------------------- */
 
+/* Why an upload was not stored: already uploaded (409), storage full or failing (507). */
+static void send_store_error(struct tams_req *req, int rc)
+{
+    if (rc == TAMS_ERR_CONFLICT)
+        tams_send_error(req, rc,
+                        "this object has already been uploaded and its bytes cannot change: an "
+                        "upload URL is good for one upload; allocate a new object with POST "
+                        "/flows/{id}/storage for other bytes");
+    else if (rc == TAMS_ERR_NOSPACE)
+        tams_send_error(req, rc,
+                        "the object store cannot take the upload now (storage full or failing); "
+                        "nothing was stored: try again later");
+    else
+        tams_send_error(req, rc, "cannot store the object");
+}
+
 struct upload_state {
     struct tams_local_upload *u;
     uint64_t seen;
@@ -88,6 +116,7 @@ static int put_open(struct tams_req *req)
     const char *cl = tams_req_header(req, "Content-Length");
     int rc;
 
+    safety_headers(req);
     if (authorize_or_4xx(req, "PUT"))
         return -1;
     if (cl && strtoull(cl, NULL, 10) > app->cfg->max_object_bytes) {
@@ -99,7 +128,7 @@ static int put_open(struct tams_req *req)
     rc = tams_local_upload_begin(app->local, req->params[0], &st->u);
     if (rc) {
         tams_free(st);
-        tams_send_error(req, rc, "cannot store the object");
+        send_store_error(req, rc);
         return -1;
     }
     req->sink_state = st;
@@ -110,14 +139,16 @@ static int put_write(struct tams_req *req, const char *data, size_t n)
 {
     struct tams_app *app = app_of(req);
     struct upload_state *st = req->sink_state;
+    int rc;
+
     st->seen += n;
     if (st->seen > app->cfg->max_object_bytes) {
         tams_send_error(req, TAMS_ERR_TOOBIG, "the object is larger than %zu bytes",
                         app->cfg->max_object_bytes);
         return -1;
     }
-    if (tams_local_upload_write(st->u, data, n)) {
-        tams_send_error(req, TAMS_ERR_IO, "cannot write the object");
+    if ((rc = tams_local_upload_write(st->u, data, n))) {
+        send_store_error(req, rc);
         return -1;
     }
     return 0;
@@ -149,7 +180,7 @@ void local_object_put(struct tams_req *req)
     tams_free(st);
     req->sink_state = NULL;
     if (rc)
-        tams_send_error(req, rc, "cannot store the object");
+        send_store_error(req, rc);
     else
         tams_send_empty(req, 200);
 }

@@ -298,7 +298,8 @@ static void write_failure(struct tams_json *j, json_object *item, int err, const
 struct pending_obj {
     const char *id, *key;
     const struct tams_media_backend *b;
-    int result; /* 0, TAMS_ERR_NOTFOUND or TAMS_ERR_IO once asked */
+    int result;   /* 0, TAMS_ERR_NOTFOUND or TAMS_ERR_IO once asked; TAMS_ERR_TOOBIG: too large */
+    int64_t size; /* with result 0: bytes, -1 when the backend did not say */
 };
 
 struct pending_set {
@@ -358,6 +359,7 @@ static int ask_backends(struct tams_req *req, struct pending_set *ps, struct tam
     const struct tams_app *app = req->app;
     const char **keys = tams_pool_alloc(&req->pool, ps->n * sizeof(*keys));
     int *results = tams_pool_alloc(&req->pool, ps->n * sizeof(*results));
+    struct tams_media_stat *stats = tams_pool_alloc(&req->pool, ps->n * sizeof(*stats));
     size_t *which = tams_pool_alloc(&req->pool, ps->n * sizeof(*which));
 
     for (size_t k = 0; k < app->nbackends; k++) {
@@ -371,7 +373,7 @@ static int ask_backends(struct tams_req *req, struct pending_set *ps, struct tam
             }
         if (!m)
             continue;
-        if (b->ops->exists_many(b, keys, m, results)) {
+        if (b->ops->exists_many(b, keys, m, results, stats)) {
             tams_log_warn("storage backend '%s' cannot tell whether %zu objects were uploaded: "
                           "segment registration answers 503",
                           label_of(b), m);
@@ -381,14 +383,21 @@ static int ask_backends(struct tams_req *req, struct pending_set *ps, struct tam
                           quoted_len(label_of(b), 512), label_of(b));
             return TAMS_ERR_UNAVAILABLE;
         }
-        for (size_t j = 0; j < m; j++)
-            ps->v[which[j]].result = results[j];
+        for (size_t j = 0; j < m; j++) {
+            struct pending_obj *o = &ps->v[which[j]];
+            o->result = results[j];
+            o->size = results[j] == 0 ? stats[j].size : -1;
+            /* A presigned PUT cannot cap the size: the cap applies here (max_object_bytes). */
+            if (o->result == 0 && o->size > (int64_t)app->cfg->max_object_bytes)
+                o->result = TAMS_ERR_TOOBIG;
+        }
     }
     return 0;
 }
 
 /* With verify_uploads, fail each segment (results[i] and whys[i]) whose object was allocated
- * for this flow, is registered now for the first time and has no bytes in its backend yet.
+ * for this flow, is registered now for the first time and has no bytes in its backend yet, or
+ * more than max_object_bytes of them.
  * Only segments that parsed (results[i] == 0) are looked at. Returns 0, or the request's error
  * with its summary in why (UNAVAILABLE: a backend cannot tell; a store failure). */
 static int check_uploads(struct tams_req *req, const char *flow_id, const struct tams_segment *segs,
@@ -418,9 +427,9 @@ static int check_uploads(struct tams_req *req, const char *flow_id, const struct
         return rc;
     if (!ps.n || (rc = ask_backends(req, &ps, why)))
         return rc;
-    /* The missing ones first, sorted, so each segment is one binary search. */
+    /* The missing (and too large) ones first, sorted, so each segment is one binary search. */
     for (size_t i = 0; i < ps.n; i++)
-        if (ps.v[i].result == TAMS_ERR_NOTFOUND)
+        if (ps.v[i].result == TAMS_ERR_NOTFOUND || ps.v[i].result == TAMS_ERR_TOOBIG)
             ps.v[nmissing++] = ps.v[i];
     if (!nmissing)
         return 0;
@@ -430,6 +439,16 @@ static int check_uploads(struct tams_req *req, const char *flow_id, const struct
         if (results[i] || !(miss = bsearch(&key, ps.v, nmissing, sizeof(*ps.v), cmp_pending)))
             continue;
         results[i] = TAMS_ERR_VALIDATION;
+        if (miss->result == TAMS_ERR_TOOBIG) {
+            tams_buf_addf(&whys[i],
+                          "object '%.*s%s' in storage backend '%.*s' is %" PRId64
+                          " bytes, more than this server's max_object_bytes (%zu): upload a "
+                          "smaller object under a new object id",
+                          quoted_len(miss->id, 400), miss->id, strlen(miss->id) > 400 ? "..." : "",
+                          quoted_len(label_of(miss->b), 200), label_of(miss->b), miss->size,
+                          ((const struct tams_app *)req->app)->cfg->max_object_bytes);
+            continue;
+        }
         tams_buf_addf(&whys[i],
                       "object '%.*s%s' has not been uploaded to storage backend '%.*s' yet: PUT "
                       "its bytes to the put_url from POST /flows/{id}/storage, then register it",

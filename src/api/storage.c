@@ -186,6 +186,13 @@ void flow_storage_post(struct tams_req *req)
         tams_json_obj_open(j);
         tams_json_kstr(j, "url", url.data);
         tams_json_kstr(j, "content-type", cc.found ? cc.container : "application/octet-stream");
+        if (b->put_headers) {
+            tams_json_key(j, "headers");
+            tams_json_obj_open(j);
+            for (const char *const *h = b->put_headers; h[0]; h += 2)
+                tams_json_kstr(j, h[0], h[1]);
+            tams_json_obj_close(j);
+        }
         tams_json_obj_close(j);
         tams_json_obj_close(j);
         tams_buf_release(&url);

@@ -55,8 +55,9 @@ struct tams_config {
     size_t flow_cache_memory;   /* bytes of rendered flow documents kept; 0 = no cache */
     size_t source_cache_memory; /* bytes of rendered source documents kept; 0 = no cache */
     int cache_ttl;              /* seconds an entry of either cache may be served */
-    int media_url_expiry;       /* seconds */
-    size_t max_object_bytes;    /* built-in object store upload cap */
+    int media_url_expiry;       /* seconds, get_urls (and the cap of put_url_expiry) */
+    int put_url_expiry;         /* seconds, put_urls of every backend */
+    size_t max_object_bytes;    /* built-in object store upload cap; S3 objects at registration */
     int storage_limit_default, storage_limit_max; /* objects per POST /flows/{id}/storage */
     char *storage_config; /* "" (only the built-in store) or a path, docs/configuration.md */
     bool verify_uploads;  /* check an allocated object's bytes are there at its registration */

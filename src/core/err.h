@@ -33,6 +33,8 @@
     XX(STORE, 500, "StoreError", "the metadata store failed")                                      \
     XX(IO, 500, "IOError", "an input/output operation failed")                                     \
     XX(UNAVAILABLE, 503, "ServiceUnavailable", "the service is temporarily unavailable")           \
+    XX(NOSPACE, 507, "InsufficientStorage",                                                        \
+       "storage cannot take writes now (full or failing); try again later")                        \
     XX(TOOMANY, 429, "TooManyRequests", "too many failed authentications; try again later")
 
 enum tams_err {

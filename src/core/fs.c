@@ -28,3 +28,8 @@ int tams_mkdir_p(const char *path, unsigned mode)
     tams_free(p);
     return rc;
 }
+
+void tams_fs_private_umask(void)
+{
+    umask(077);
+}

@@ -357,7 +357,7 @@ static int hook_round(void *ctx, const struct tams_webhook_rec *rec)
     if (rc >= 0 && r->done_seq)
         rc = advance(r, r->done_seq);
     tams_webhook_reg_release(&reg);
-    if (rc < 0 && rc != TAMS_ERR_UNAVAILABLE)
+    if (rc < 0 && rc != TAMS_ERR_UNAVAILABLE && rc != TAMS_ERR_NOSPACE) /* core/diskfull logs it */
         tams_log_warn("webhook delivery: %s", tams_strerror(rc));
     return 0;
 }
@@ -384,7 +384,7 @@ static void worker_run(struct tams_job *job, void *ctx)
         for (size_t i = 0; i < w->nhs; i++)
             w->hs[i].seen = false;
         rc = tams_store_webhook_list(w->d->c.store, hook_round, &r);
-        if (rc < 0 && rc != TAMS_ERR_UNAVAILABLE)
+        if (rc < 0 && rc != TAMS_ERR_UNAVAILABLE && rc != TAMS_ERR_NOSPACE)
             tams_log_warn("webhook delivery: %s", tams_strerror(rc));
         /* Forget webhooks that are gone. */
         for (size_t i = 0; i < w->nhs; i++)

@@ -2,6 +2,7 @@
 /* respond.c - filling the response of a request. */
 #include "core/common.h"
 #include "core/clock.h"
+#include "core/diskfull.h"
 #include "core/json.h"
 #include "http/respond.h"
 
@@ -105,6 +106,10 @@ void tams_send_error(struct tams_req *req, int err, const char *fmt, ...)
     tams_res_header(req, "Content-Type", "application/json");
     if (tams_err_http_status(err) == 503)
         tams_res_header(req, "Retry-After", "1"); /* e.g. the database is away for now */
+    if (err == TAMS_ERR_NOSPACE) {
+        tams_res_header(req, "Retry-After", TAMS_DISKFULL_RETRY_AFTER);
+        tams_diskfull_refused();
+    }
     finish(req, tams_err_http_status(err));
 }
 

@@ -16,7 +16,7 @@ void tams_deletion_run(struct tams_job *job, void *ctx)
         int rc = tams_store_delete_requests_step(d->store, cfg->delete_batch,
                                                  cfg->delete_request_ttl, &worked);
 
-        if (rc && rc != TAMS_ERR_UNAVAILABLE)
+        if (rc && rc != TAMS_ERR_UNAVAILABLE && rc != TAMS_ERR_NOSPACE) /* core/diskfull logs it */
             tams_log_warn("deletion worker: %s", tams_strerror(rc));
         if (!tams_job_pause(job, worked && !rc ? BATCH_PAUSE_MS : (int64_t)cfg->gc_interval * 1000))
             break;

@@ -62,7 +62,7 @@ static void gc_round(const struct tams_gc *gc, struct tams_job *job)
     do {
         taken = 0;
         rc = tams_store_gc_collect(st, &p, &taken);
-        if (rc && rc != TAMS_ERR_UNAVAILABLE)
+        if (rc && rc != TAMS_ERR_UNAVAILABLE && rc != TAMS_ERR_NOSPACE) /* core/diskfull logs it */
             tams_log_warn("garbage collector: %s", tams_strerror(rc));
         if (taken)
             tams_log(TAMS_LOG_DEBUG, "garbage collector: took %zu object(s)", taken);
@@ -74,7 +74,7 @@ static void gc_round(const struct tams_gc *gc, struct tams_job *job)
         if (rc || r.done < TRASH_BATCH || tams_job_stopping(job))
             break;
     }
-    if (rc < 0 && rc != TAMS_ERR_UNAVAILABLE)
+    if (rc < 0 && rc != TAMS_ERR_UNAVAILABLE && rc != TAMS_ERR_NOSPACE)
         tams_log_warn("garbage collector: %s", tams_strerror(rc));
 }
 

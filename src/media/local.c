@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/crypto.h"
+#include "core/diskfull.h"
 #include "core/fs.h"
 #include "core/hex.h"
 #include "core/random.h"
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h> /* renameat2 */
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +23,7 @@
 struct local {
     char *root; /* <data_dir>/objects */
     unsigned char secret[SECRET_LEN];
-    int expiry;
+    int expiry, put_expiry; /* seconds of get and put URLs */
     /* Uploads this process committed, so the upload check at registration needs no stat for
      * them: a direct-mapped table of 64-bit key hashes. A newer key takes an older one's slot
      * and a miss only means a stat, so it is never wrong about an upload through another
@@ -108,7 +110,7 @@ static int signed_url(const struct tams_media_backend *b, const char *method, co
 {
     const struct local *l = impl(b);
     char sig[2 * TAMS_SHA256_LEN + 1];
-    int64_t expires = now + l->expiry;
+    int64_t expires = now + (strcmp(method, "PUT") == 0 ? l->put_expiry : l->expiry);
     sign(l, method, key, expires, sig);
     return tams_buf_addf(out, "%s" TAMS_LOCAL_URL_PREFIX "%s?expires=%" PRId64 "&sig=%s", base_url,
                          key, expires, sig);
@@ -135,12 +137,19 @@ void tams_local_path(const struct tams_media_backend *b, const char *key, struct
 /* An upload this process committed is known without asking the file system (a bulk
  * registration asks once per fresh object); anything else is a stat by path like uploads and
  * downloads (not relative to a directory descriptor, which would keep looking at the old
- * folder if the data directory were replaced under a running server). */
-static int local_exists(const struct tams_media_backend *b, const char *key)
+ * folder if the data directory were replaced under a running server). out (may be NULL) gets
+ * the size when a stat was made, else -1 (an upload of this process was within
+ * max_object_bytes anyway); the built-in store has no entity tags. */
+static int local_stat(const struct tams_media_backend *b, const char *key,
+                      struct tams_media_stat *out)
 {
     char path[PATH_MAX];
     struct stat st;
     int n;
+    if (out) {
+        out->size = -1;
+        out->etag[0] = '\0';
+    }
     if (!key_ok(key))
         return TAMS_ERR_NOTFOUND;
     if (recent_has(impl(b), key))
@@ -148,19 +157,28 @@ static int local_exists(const struct tams_media_backend *b, const char *key)
     n = snprintf(path, sizeof(path), "%s/%s", impl(b)->root, key);
     if (n < 0 || (size_t)n >= sizeof(path))
         return TAMS_ERR_NOTFOUND; /* no upload could have been stored there either */
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? 0 : TAMS_ERR_NOTFOUND;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return TAMS_ERR_NOTFOUND;
+    if (out)
+        out->size = st.st_size;
+    return 0;
+}
+
+static int local_exists(const struct tams_media_backend *b, const char *key)
+{
+    return local_stat(b, key, NULL);
 }
 
 static int local_exists_many(const struct tams_media_backend *b, const char *const *keys, size_t n,
-                             int *results)
+                             int *results, struct tams_media_stat *stats)
 {
     for (size_t i = 0; i < n; i++)
-        results[i] = local_exists(b, keys[i]);
+        results[i] = local_stat(b, keys[i], stats ? &stats[i] : NULL);
     return 0; /* a stat either finds the file or not: never "cannot tell" */
 }
 
 /* Unlink the object and its content type; a missing file is already gone. The type goes last,
- * so an object whose bytes are visible keeps its type (as in upload_commit). */
+ * so an object whose bytes are visible keeps its type while it goes. */
 static int local_remove(const struct tams_media_backend *b, const char *key)
 {
     struct tams_buf path = TAMS_BUF_INIT(4096);
@@ -245,7 +263,7 @@ static int load_secret(const char *data_dir, unsigned char secret[SECRET_LEN], s
     tams_hex_encode(secret, SECRET_LEN, hex);
     hex[2 * SECRET_LEN] = '\n';
     tams_buf_addf(&tmp, "%s.tmp", path.data);
-    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, TAMS_FS_FILE_MODE);
     if (fd < 0 || write(fd, hex, 2 * SECRET_LEN + 1) != 2 * SECRET_LEN + 1 || fsync(fd) != 0 ||
         rename(tmp.data, path.data) != 0) {
         tams_buf_addf(why, "cannot write '%s': %s", path.data, strerror(errno));
@@ -260,7 +278,7 @@ out:
 }
 
 int tams_local_open(struct tams_media_backend **out, const char *data_dir, const char *id,
-                    const char *label, int expiry, struct tams_buf *why)
+                    const char *label, int expiry, int put_expiry, struct tams_buf *why)
 {
     struct tams_media_backend *b = tams_calloc(1, sizeof(*b));
     struct local *l = tams_calloc(1, sizeof(*l));
@@ -275,10 +293,11 @@ int tams_local_open(struct tams_media_backend **out, const char *data_dir, const
     b->store_product = "tamsd built-in object store";
     b->is_default = true;
     l->expiry = expiry;
+    l->put_expiry = put_expiry;
     l->recent = tams_calloc(RECENT_SLOTS, sizeof(*l->recent));
     tams_buf_addf(&dir, "%s/objects/tmp", data_dir);
     l->root = tams_strndup(dir.data, dir.len - 4);
-    rc = tams_mkdir_p(dir.data, 0750);
+    rc = tams_mkdir_p(dir.data, TAMS_FS_DIR_MODE);
     if (rc)
         tams_buf_addf(why, "cannot create '%s': %s", dir.data, strerror(errno));
     if (!rc)
@@ -317,6 +336,30 @@ int tams_local_authorize(const struct tams_media_backend *b, const char *method,
     return exp >= now ? 0 : TAMS_ERR_FORBIDDEN;
 }
 
+static void upload_free(struct tams_local_upload *u)
+{
+    if (u->fd >= 0)
+        close(u->fd);
+    tams_free(u->tmp_path);
+    tams_free(u->final_path);
+    tams_free(u);
+}
+
+/* A write of the store failed with errno e: the episode is reported (once) and the request
+ * answered 507. */
+static int write_failed(const char *what, int e)
+{
+    char cause[160];
+    snprintf(cause, sizeof(cause), "%s: %s", what, strerror(e));
+    return tams_diskfull_hit(TAMS_DISKFULL_OBJECTS, cause);
+}
+
+static bool object_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
 int tams_local_upload_begin(const struct tams_media_backend *b, const char *key,
                             struct tams_local_upload **out)
 {
@@ -324,23 +367,28 @@ int tams_local_upload_begin(const struct tams_media_backend *b, const char *key,
     struct tams_local_upload *u;
     struct tams_buf p = TAMS_BUF_INIT(4096);
     char rnd[33];
+    int e;
 
     if (!key_ok(key))
         return TAMS_ERR_NOTFOUND;
     u = tams_calloc(1, sizeof(*u));
     u->l = l;
+    u->fd = -1;
     snprintf(u->key, sizeof(u->key), "%s", key); /* key_ok: 42 bytes */
+    tams_buf_addf(&p, "%s/%s", l->root, key);
+    u->final_path = tams_buf_detach(&p, NULL);
+    if (object_exists(u->final_path)) {
+        upload_free(u);
+        return TAMS_ERR_CONFLICT; /* one upload per object: the bytes a segment may use stay */
+    }
     tams_random_hex(rnd, 16);
     tams_buf_addf(&p, "%s/tmp/%s", l->root, rnd);
     u->tmp_path = tams_buf_detach(&p, NULL);
-    tams_buf_addf(&p, "%s/%s", l->root, key);
-    u->final_path = tams_buf_detach(&p, NULL);
-    u->fd = open(u->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    u->fd = open(u->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, TAMS_FS_FILE_MODE);
     if (u->fd < 0) {
-        tams_free(u->tmp_path);
-        tams_free(u->final_path);
-        tams_free(u);
-        return TAMS_ERR_IO;
+        e = errno;
+        upload_free(u);
+        return write_failed("cannot create a temporary upload file", e);
     }
     *out = u;
     return 0;
@@ -354,21 +402,12 @@ int tams_local_upload_write(struct tams_local_upload *u, const void *data, size_
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return TAMS_ERR_IO;
+            return write_failed("cannot write an upload", errno);
         }
         p += w;
         n -= (size_t)w;
     }
     return 0;
-}
-
-static void upload_free(struct tams_local_upload *u)
-{
-    if (u->fd >= 0)
-        close(u->fd);
-    tams_free(u->tmp_path);
-    tams_free(u->final_path);
-    tams_free(u);
 }
 
 void tams_local_upload_abort(struct tams_local_upload *u)
@@ -379,22 +418,30 @@ void tams_local_upload_abort(struct tams_local_upload *u)
     upload_free(u);
 }
 
-/* Write the content type next to the object (temporary file, then rename). */
-static int write_type(const char *final_path, const char *content_type)
+/* The content type into a new temporary file beside the uploads, synced; its path into tmp. */
+static int write_type(const struct local *l, const char *content_type, struct tams_buf *tmp)
 {
-    struct tams_buf tmp = TAMS_BUF_INIT(4096), dst = TAMS_BUF_INIT(4096);
     size_t n = strlen(content_type);
-    int fd, rc = 0;
-    tams_buf_addf(&tmp, "%s.type.tmp", final_path);
-    tams_buf_addf(&dst, "%s.type", final_path);
-    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0 || write(fd, content_type, n) != (ssize_t)n || fsync(fd) != 0 ||
-        rename(tmp.data, dst.data) != 0)
-        rc = TAMS_ERR_IO;
-    if (fd >= 0)
+    char rnd[33];
+    int fd, e = 0, rc = 0;
+
+    tams_random_hex(rnd, 16);
+    tams_buf_addf(tmp, "%s/tmp/%s.type", l->root, rnd);
+    fd = open(tmp->data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, TAMS_FS_FILE_MODE);
+    if (fd < 0) {
+        e = errno;
+    } else {
+        ssize_t w = write(fd, content_type, n);
+        if (w != (ssize_t)n)
+            e = w < 0 ? errno : ENOSPC; /* a short write is a full disk */
+        else if (fsync(fd) != 0)
+            e = errno;
         close(fd);
-    tams_buf_release(&tmp);
-    tams_buf_release(&dst);
+    }
+    if (e) {
+        unlink(tmp->data);
+        rc = write_failed("cannot write an object's content type", e);
+    }
     return rc;
 }
 
@@ -407,39 +454,83 @@ static int fsync_dir_of(const char *path)
         *slash = '\0';
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) != 0)
-        rc = TAMS_ERR_IO;
+        rc = write_failed("cannot sync an object's folder", errno);
     if (fd >= 0)
         close(fd);
     tams_free(dir);
     return rc;
 }
 
+/* Move from into place at to unless to exists: 0, TAMS_ERR_CONFLICT or -errno. Atomic, so of
+ * two uploads of one object that end together exactly one wins. File systems without
+ * RENAME_NOREPLACE (EINVAL: NFS, some FUSE) get link(2), which cannot replace either. */
+static int rename_noreplace(const char *from, const char *to)
+{
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return TAMS_ERR_CONFLICT;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -errno;
+    if (link(from, to) != 0)
+        return errno == EEXIST ? TAMS_ERR_CONFLICT : -errno;
+    unlink(from);
+    return 0;
+}
+
+/* The bytes are claimed first (no-replace rename), then the type is put beside them: a losing
+ * upload never touches the winner's type. */
 int tams_local_upload_commit(struct tams_local_upload *u, const char *content_type)
 {
-    char *dir;
-    char *slash;
+    struct tams_buf type_tmp = TAMS_BUF_INIT(4096), type_path = TAMS_BUF_INIT(4096);
+    char *dir = NULL;
+    bool claimed = false;
     int rc = 0;
 
     if (fsync(u->fd) != 0) {
-        tams_local_upload_abort(u);
-        return TAMS_ERR_IO;
+        rc = write_failed("cannot sync an upload", errno);
+        goto out;
     }
     dir = tams_strdup(u->final_path);
-    slash = strrchr(dir, '/');
-    *slash = '\0';
-    rc = tams_mkdir_p(dir, 0750);
-    tams_free(dir);
-    /* The type goes first: an object whose bytes are visible always has its type. */
-    if (!rc)
-        rc = write_type(u->final_path, content_type ? content_type : "application/octet-stream");
-    if (!rc && rename(u->tmp_path, u->final_path) != 0)
-        rc = TAMS_ERR_IO;
-    if (!rc)
-        rc = fsync_dir_of(u->final_path);
-    if (rc)
+    *strrchr(dir, '/') = '\0';
+    if (tams_mkdir_p(dir, TAMS_FS_DIR_MODE)) {
+        rc = write_failed("cannot create an object folder", errno);
+        goto out;
+    }
+    if ((rc =
+             write_type(u->l, content_type ? content_type : "application/octet-stream", &type_tmp)))
+        goto out;
+    rc = rename_noreplace(u->tmp_path, u->final_path);
+    if (rc == TAMS_ERR_CONFLICT)
+        goto out;
+    if (rc) {
+        rc = write_failed("cannot move an upload into place", -rc);
+        goto out;
+    }
+    claimed = true;
+    tams_buf_addf(&type_path, "%s.type", u->final_path);
+    if (rename(type_tmp.data, type_path.data) != 0) {
+        rc = write_failed("cannot move an object's content type into place", errno);
+        goto out;
+    }
+    rc = fsync_dir_of(u->final_path);
+out:
+    if (rc && claimed) {
+        /* Not durable, or without its type: not uploaded, so the client can try again. */
+        unlink(type_path.data);
+        unlink(u->final_path);
+    }
+    if (rc) {
         unlink(u->tmp_path);
-    else
+        if (type_tmp.len)
+            unlink(type_tmp.data);
+    } else {
         recent_mark(u->l, u->key);
+        tams_diskfull_clear(TAMS_DISKFULL_OBJECTS);
+    }
+    tams_free(dir);
+    tams_buf_release(&type_tmp);
+    tams_buf_release(&type_path);
     upload_free(u);
     return rc;
 }
@@ -473,4 +564,37 @@ int tams_local_open_object(const struct tams_media_backend *b, const char *key, 
     tams_buf_addstr(ct, n > 0 ? (type[n] = '\0', type) : "application/octet-stream");
     tams_buf_release(&path);
     return rc;
+}
+
+/* Media a player plays; everything else could be a document (HTML, SVG, XML, script, text). */
+bool tams_local_type_inline(const char *ct)
+{
+    static const char *const app_inline[] = {"octet-stream",      "mp4",       "mxf", "ogg",
+                                             "vnd.apple.mpegurl", "x-mpegurl", NULL};
+    char type[128];
+    size_t n = 0;
+    const char *sub;
+
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    while (ct[n] && ct[n] != ';' && ct[n] != ' ' && ct[n] != '\t' && n < sizeof(type) - 1) {
+        type[n] = (char)((ct[n] >= 'A' && ct[n] <= 'Z') ? ct[n] + 32 : ct[n]);
+        n++;
+    }
+    type[n] = '\0';
+    if (ct[n] && ct[n] != ';' && ct[n] != ' ' && ct[n] != '\t')
+        return false; /* too long to be one we know */
+    if (!(sub = strchr(type, '/')) || !sub[1] || strchr(sub + 1, '/') || strstr(sub, "xml") ||
+        strstr(sub, "svg"))
+        return false;
+    sub++;
+    if (strncmp(type, "video/", 6) == 0 || strncmp(type, "audio/", 6) == 0 ||
+        strncmp(type, "image/", 6) == 0)
+        return true;
+    if (strncmp(type, "application/", 12) != 0)
+        return false;
+    for (size_t i = 0; app_inline[i]; i++)
+        if (strcmp(sub, app_inline[i]) == 0)
+            return true;
+    return false;
 }

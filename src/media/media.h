@@ -14,6 +14,14 @@
 
 struct tams_media_backend;
 
+#define TAMS_MEDIA_ETAG_MAX 256
+
+/* What a backend says of an uploaded object. */
+struct tams_media_stat {
+    int64_t size;                       /* bytes; -1 when the backend does not say */
+    char etag[TAMS_MEDIA_ETAG_MAX + 1]; /* the entity tag as sent, quotes included; "" if none */
+};
+
 struct tams_media_ops {
     /* URL to PUT the object's bytes to, valid until now + expiry. base_url is the API's own
      * absolute base (for backends served by tamsd itself). */
@@ -26,11 +34,12 @@ struct tams_media_ops {
      * store could not tell (no answer, or one that is neither). */
     int (*exists)(const struct tams_media_backend *b, const char *key);
     /* exists for n keys at once: results[i] gets what exists would answer for keys[i] (0,
-     * TAMS_ERR_NOTFOUND or TAMS_ERR_IO). Every slot is filled whatever happens; returns 0, or
-     * TAMS_ERR_IO when at least one slot is TAMS_ERR_IO. May block on the network (S3: HEADs
-     * run concurrently, each bounded by its own timeout). */
+     * TAMS_ERR_NOTFOUND or TAMS_ERR_IO) and, when stats is not NULL and results[i] is 0,
+     * stats[i] the object's size and entity tag. Every slot is filled whatever happens; returns
+     * 0, or TAMS_ERR_IO when at least one slot is TAMS_ERR_IO. May block on the network (S3:
+     * HEADs run concurrently, each bounded by its own timeout). */
     int (*exists_many)(const struct tams_media_backend *b, const char *const *keys, size_t n,
-                       int *results);
+                       int *results, struct tams_media_stat *stats);
     void (*close)(struct tams_media_backend *b);
     /* Delete the object's bytes (garbage collection). 0 when the object is gone, also when it
      * was never uploaded; TAMS_ERR_IO when the store could not be reached or refused, so the
@@ -42,6 +51,9 @@ struct tams_media_backend {
     char id[37];
     const char *label, *provider, *store_product, *region, *availability_zone; /* may be NULL */
     bool is_default;
+    /* Headers a client must send with every put_url, as a NULL-terminated list of name, value,
+     * name, value...; NULL when none. Listed in put_url.headers by POST /flows/{id}/storage. */
+    const char *const *put_headers;
     const struct tams_media_ops *ops;
     void *impl;
 };

@@ -11,9 +11,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <strings.h>
 #include <time.h>
 
 #define EXISTS_TIMEOUT_MS 10000L
+/* Life of the URLs tamsd signs for its own requests (HEAD, DELETE), sent at once: long enough
+ * for a slow network and a clock a little behind the store's, whatever media_url_expiry. */
+#define OWN_URL_EXPIRES 60
 #define EXISTS_PARALLEL 16 /* HEADs in flight in one exists_many */
 #define PROBE_TIMEOUT_MAX_MS 5000L
 
@@ -28,8 +32,8 @@ struct s3 {
     struct endpoint eps[TAMS_S3_MAX_ENDPOINTS];
     size_t neps;
     char *region, *bucket, *prefix, *access_key, *secret_key, *session_token; /* token: NULL */
-    bool virtual_hosted;
-    int expiry, probe_interval;
+    bool virtual_hosted, conditional_put;
+    int expiry, put_expiry, probe_interval;
     atomic_uint_fast64_t rr;     /* round-robin counter */
     atomic_uint_fast64_t rounds; /* completed probe rounds */
     const char *label;           /* the backend's, for messages */
@@ -67,10 +71,12 @@ static const struct endpoint *pick(struct s3 *s)
     return &s->eps[idx[r % n]];
 }
 
-/* Presigns method on the object (prefix + key), or on the bucket itself when key is NULL. */
+/* Presigns method on the object (prefix + key), or on the bucket itself when key is NULL; a
+ * PUT lasts put_expiry, a GET expiry, anything else (tamsd's own requests) OWN_URL_EXPIRES. */
 static int presign(const struct s3 *s, const struct endpoint *e, const char *method,
                    const char *key, int64_t now, struct tams_buf *out)
 {
+    static const char *const conditional[] = {"if-none-match:*", NULL};
     struct tams_buf host = TAMS_BUF_INIT(1024), path = TAMS_BUF_INIT(4 * TAMS_SIGV4_MAX_KEY);
     struct tams_buf full = TAMS_BUF_INIT(TAMS_SIGV4_MAX_KEY + 1);
     int rc = 0;
@@ -102,7 +108,11 @@ static int presign(const struct s3 *s, const struct endpoint *e, const char *met
             .secret_key = s->secret_key,
             .session_token = s->session_token,
             .now = now,
-            .expires = s->expiry,
+            .expires = strcmp(method, "PUT") == 0   ? s->put_expiry
+                       : strcmp(method, "GET") == 0 ? s->expiry
+                                                    : OWN_URL_EXPIRES,
+            .extra_signed_headers =
+                strcmp(method, "PUT") == 0 && s->conditional_put ? conditional : NULL,
         };
         rc = tams_sigv4_presign(&p, out);
     }
@@ -158,24 +168,88 @@ static int head_status(const char *url, long timeout_ms, long *status)
     return cc == CURLE_OK ? 0 : TAMS_ERR_IO;
 }
 
-/* What a HEAD of an object says: 2xx it is there, 404 it is not, anything else (403, 5xx, no
- * answer) cannot tell. */
-static int head_result(CURLcode cc, long status)
-{
-    if (cc != CURLE_OK)
-        return TAMS_ERR_IO;
-    if (status >= 200 && status < 300)
-        return 0;
-    return status == 404 ? TAMS_ERR_NOTFOUND : TAMS_ERR_IO;
-}
-
 /* One HEAD of s3_exists_many; its easy handle (and so its connection) serves key after key. */
 struct head_slot {
     CURL *easy;
     size_t key; /* index of the key in flight */
     bool added; /* attached to the multi handle */
     struct tams_buf url;
+    char etag[TAMS_MEDIA_ETAG_MAX + 2]; /* the answer's ETag; "\x01" when too long */
 };
+
+/* RFC 9110 entity-tag: [W/] DQUOTE *(%x21 / %x23-7E / obs-text) DQUOTE. */
+static bool etag_ok(const char *t)
+{
+    size_t n;
+    if (strncmp(t, "W/", 2) == 0)
+        t += 2;
+    n = strlen(t);
+    if (n < 2 || t[0] != '"' || t[n - 1] != '"')
+        return false;
+    for (size_t i = 1; i + 1 < n; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (c == '"' || c < 0x21 || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+/* libcurl's header callback: keeps the ETag of the last response. */
+static size_t head_header(char *p, size_t size, size_t n, void *arg)
+{
+    struct head_slot *h = arg;
+    size_t len = size * n, v;
+
+    if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        h->etag[0] = '\0'; /* a new response (100 Continue and the like come first) */
+    } else if (len > 5 && strncasecmp(p, "etag:", 5) == 0) {
+        for (v = 5; v < len && (p[v] == ' ' || p[v] == '\t'); v++)
+            ;
+        while (len > v && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' ' ||
+                           p[len - 1] == '\t'))
+            len--;
+        if (len - v > TAMS_MEDIA_ETAG_MAX)
+            snprintf(h->etag, sizeof(h->etag), "\x01");
+        else
+            snprintf(h->etag, sizeof(h->etag), "%.*s", (int)(len - v), p + v);
+    }
+    return size * n;
+}
+
+/* What a HEAD of an object says: 2xx it is there, 404 it is not, anything else (403, 5xx, no
+ * answer) cannot tell. A 2xx must give the size (Content-Length) and, if it gives an ETag, a
+ * well-formed one: else it is not an S3 answer about an uploaded object, and cannot tell
+ * either. */
+static int head_result(const struct s3 *s, const char *key, CURLcode cc, long status,
+                       struct head_slot *h, struct tams_media_stat *stat)
+{
+    curl_off_t size = -1;
+
+    if (cc != CURLE_OK)
+        return TAMS_ERR_IO;
+    if (status == 404)
+        return TAMS_ERR_NOTFOUND;
+    if (status < 200 || status >= 300)
+        return TAMS_ERR_IO;
+    if (curl_easy_getinfo(h->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &size) != CURLE_OK ||
+        size < 0) {
+        tams_log_warn("storage backend '%s': HEAD of object '%s' gave no Content-Length", s->label,
+                      key);
+        return TAMS_ERR_IO;
+    }
+    if (h->etag[0] && !etag_ok(h->etag)) {
+        tams_log_warn("storage backend '%s': HEAD of object '%s' gave a malformed ETag", s->label,
+                      key);
+        return TAMS_ERR_IO;
+    }
+    if (stat) {
+        size_t n = strnlen(h->etag, TAMS_MEDIA_ETAG_MAX); /* head_header kept it short */
+        memcpy(stat->etag, h->etag, n);
+        stat->etag[n] = '\0';
+        stat->size = (int64_t)size;
+    }
+    return 0;
+}
 
 /* Start the HEAD of keys[k] on h: true when it runs, else results[k] is final. */
 static bool head_start(struct s3 *s, CURLM *m, struct head_slot *h, const char *key, size_t k,
@@ -184,6 +258,7 @@ static bool head_start(struct s3 *s, CURLM *m, struct head_slot *h, const char *
     int rc;
 
     tams_buf_reset(&h->url);
+    h->etag[0] = '\0';
     rc = presign(s, pick(s), "HEAD", key, now, &h->url);
     if (rc) {
         /* A key S3 could never hold was never uploaded. */
@@ -205,7 +280,7 @@ static bool head_start(struct s3 *s, CURLM *m, struct head_slot *h, const char *
  * key that cannot be told ends the call: the caller cannot use a partial answer, and a store
  * that does not answer would otherwise cost one timeout per EXISTS_PARALLEL keys. */
 static int s3_exists_many(const struct tams_media_backend *b, const char *const *keys, size_t n,
-                          int *results)
+                          int *results, struct tams_media_stat *stats)
 {
     struct s3 *s = impl(b);
     struct head_slot slots[EXISTS_PARALLEL], *idle[EXISTS_PARALLEL];
@@ -215,8 +290,11 @@ static int s3_exists_many(const struct tams_media_backend *b, const char *const 
     CURLM *m = NULL;
 
     memset(slots, 0, sizeof(slots));
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         results[i] = TAMS_ERR_IO; /* until answered */
+        if (stats)
+            stats[i] = (struct tams_media_stat){.size = -1};
+    }
     if (!n)
         return 0;
     if (curl_init_rc != CURLE_OK || !(m = curl_multi_init()))
@@ -234,6 +312,8 @@ static int s3_exists_many(const struct tams_media_backend *b, const char *const 
         curl_easy_setopt(h->easy, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(h->easy, CURLOPT_PRIVATE, (void *)h);
+        curl_easy_setopt(h->easy, CURLOPT_HEADERFUNCTION, head_header);
+        curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, (void *)h);
         idle[nidle++] = h;
     }
     while (!failed) {
@@ -265,7 +345,8 @@ static int s3_exists_many(const struct tams_media_backend *b, const char *const 
             h = (struct head_slot *)(void *)priv;
             if (cc == CURLE_OK)
                 curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
-            results[h->key] = head_result(cc, status);
+            results[h->key] =
+                head_result(s, keys[h->key], cc, status, h, stats ? &stats[h->key] : NULL);
             failed |= results[h->key] == TAMS_ERR_IO;
             curl_multi_remove_handle(m, h->easy); /* msg is gone from here on */
             h->added = false;
@@ -296,7 +377,7 @@ out:
 static int s3_exists(const struct tams_media_backend *b, const char *key)
 {
     int result;
-    (void)s3_exists_many(b, &key, 1, &result);
+    (void)s3_exists_many(b, &key, 1, &result, NULL);
     return result;
 }
 
@@ -432,6 +513,9 @@ static void s3_free(struct tams_media_backend *b)
     tams_free(b);
 }
 
+/* What the client sends for the signed "if-none-match:*" of a conditional put_url. */
+static const char *const conditional_put_headers[] = {"If-None-Match", "*", NULL};
+
 static const struct tams_media_ops s3_ops = {
     .put_url = s3_put_url,
     .get_url = s3_get_url,
@@ -489,7 +573,10 @@ int tams_s3_open(struct tams_media_backend **out, const struct tams_s3_settings 
     s->secret_key = tams_strdup(st->secret_key ? st->secret_key : "");
     s->session_token = dup_or_null(st->session_token);
     s->virtual_hosted = st->virtual_hosted;
+    s->conditional_put = st->conditional_put;
+    b->put_headers = st->conditional_put ? conditional_put_headers : NULL;
     s->expiry = st->expiry;
+    s->put_expiry = st->put_expiry > 0 ? st->put_expiry : st->expiry;
     s->probe_interval = st->probe_interval > 0 ? st->probe_interval : 10;
     atomic_init(&s->rr, 0);
     atomic_init(&s->rounds, 0);
@@ -517,6 +604,9 @@ int tams_s3_open(struct tams_media_backend **out, const struct tams_s3_settings 
     for (size_t i = 0; !rc && i < s->neps; i++) {
         struct tams_buf url = TAMS_BUF_INIT(16384);
         rc = presign(s, &s->eps[i], "GET", "00/00/00000000-0000-4000-8000-000000000000", 0, &url);
+        if (!rc)
+            rc = presign(s, &s->eps[i], "PUT", "00/00/00000000-0000-4000-8000-000000000000", 0,
+                         &url);
         if (!rc)
             rc = presign(s, &s->eps[i], "HEAD", NULL, 0, &url);
         tams_buf_release(&url);

@@ -5,16 +5,21 @@
  * bytes itself. The object's S3 key is prefix + the key fixed at allocation, so changing the
  * prefix in the configuration orphans objects written before.
  *
- *   put_url   presigned PUT; only "host" is signed. The allocation response tells the client
- *             the Content-Type to send (the flow's container), but the media.h op does not
- *             receive it, so it is not part of the signature: S3 stores whatever Content-Type
- *             the client sends, and a mismatch is not refused. (Signing it would make a
- *             mismatch a 403, as S3 does for a signed header; it needs the content type in the
- *             put_url op.)
- *   get_url   presigned GET, *presigned = true.
- *   exists    presigned HEAD of the object through libcurl: 0 (2xx), TAMS_ERR_NOTFOUND (404) or
- *             TAMS_ERR_IO (anything else, including no answer). Blocks up to 10 s.
- *   exists_many  the same HEADs for many keys through one curl multi handle: at most 16 in
+ *   put_url   presigned PUT lasting put_expiry; only "host" is signed, and with conditional_put
+ *             "if-none-match: *" too (the backend's put_headers, which the client must send).
+ *             The allocation response tells the client the Content-Type to send (the flow's
+ *             container), but the media.h op does not receive it, so it is not part of the
+ *             signature: S3 stores whatever Content-Type the client sends, and a mismatch is not
+ *             refused. (Signing it would make a mismatch a 403, as S3 does for a signed header;
+ *             it needs the content type in the put_url op.)
+ *   get_url   presigned GET lasting expiry, *presigned = true.
+ *   tamsd's own HEADs and DELETEs (below) are signed for 60 s, whatever expiry: a URL that
+ *             lives 1 s could expire between signing and arriving.
+ *   exists    presigned HEAD of the object through libcurl: 0 (2xx with a Content-Length and no
+ *             ETag or a well-formed one), TAMS_ERR_NOTFOUND (404) or TAMS_ERR_IO (anything else,
+ *             including no answer). Blocks up to 10 s.
+ *   exists_many  the same HEADs (size and ETag into stats) for many keys through one curl
+ *             multi handle: at most 16 in
  *             flight, connections reused from one HEAD to the next; the first key that cannot be
  *             told (TAMS_ERR_IO) ends the call, every key not answered by then is TAMS_ERR_IO
  *             too. So it blocks up to about 10 s however many keys fail.
@@ -52,8 +57,12 @@ struct tams_s3_settings {
     const char *secret_key;    /* never logged */
     const char *session_token; /* NULL or "" when none */
     int expiry;                /* seconds a URL stays valid, 1..TAMS_SIGV4_MAX_EXPIRES */
+    int put_expiry;            /* the same for put_urls; 0: expiry */
     int probe_interval;        /* seconds between health probes, >= 1 */
     bool is_default;
+    /* put_urls are signed with "If-None-Match: *", which the client must send (put_headers):
+     * a store with conditional writes then refuses to replace an object (412). */
+    bool conditional_put;
 };
 
 /* Opens a backend (copying every setting) and starts its probe thread. Settings that the

@@ -260,6 +260,7 @@ static const char *const backend_keys[] = {
     "session_token_env",
     "probe_interval",
     "default",
+    "conditional_put",
 };
 
 static bool known_key(const char *k, const char *const *keys, size_t n)
@@ -415,6 +416,12 @@ static int parse_backend(struct ctx *c, json_object *o, size_t index, const char
         if (!json_object_is_type(v, json_type_boolean))
             return fail(c, "default", "must be true or false");
         s->is_default = json_object_get_boolean(v);
+    }
+    s->conditional_put = false;
+    if (json_object_object_get_ex(o, "conditional_put", &v)) {
+        if (!json_object_is_type(v, json_type_boolean))
+            return fail(c, "conditional_put", "must be true or false");
+        s->conditional_put = json_object_get_boolean(v);
     }
     return 0;
 }

@@ -9,16 +9,16 @@
  *                  "bucket": "tams-media", "prefix": "tams/", "addressing": "path",
  *                  "access_key": "...", "secret_key": "..." | "secret_key_env": "VAR",
  *                  "session_token": "..." | "session_token_env": "VAR",
- *                  "probe_interval": 10, "default": true}],
+ *                  "probe_interval": 10, "default": true, "conditional_put": false}],
  *    "local": {"default": false}}
  *
  * Required per backend: id, label, type ("s3"), endpoints (1..TAMS_S3_MAX_ENDPOINTS),
  * bucket, access_key (or access_key_env), secret_key (or secret_key_env). Optional: provider,
  * store_product, availability_zone, region (default "us-east-1", also what is listed), prefix
  * (default ""), addressing ("path", the default, or "virtual"), session_token[_env],
- * probe_interval (1..3600 s, default 10), default (false). "local" holds only "default"; the
- * built-in store is the default unless "local": {"default": false} or a backend says
- * "default": true (then "local" may not say true). Unknown keys, wrong types, bad UUIDs,
+ * probe_interval (1..3600 s, default 10), default (false), conditional_put (false). "local" holds
+ * only "default"; the built-in store is the default unless "local": {"default": false} or a backend
+ * says "default": true (then "local" may not say true). Unknown keys, wrong types, bad UUIDs,
  * duplicate ids or labels (also against the built-in store's), two defaults, empty endpoint
  * lists and bad URLs are errors.
  *

@@ -30,6 +30,7 @@
 
 #include "core/common.h"
 #include "core/buf.h"
+#include "core/diskfull.h"
 
 #define TAMS_DB_MAX_PARAMS 160 /* parameters of one statement (generated listings included) */
 #define TAMS_DB_MAX_STMTS 256  /* distinct statements in the program (cache slots) */
@@ -166,11 +167,16 @@ struct tams_store {
     const struct tams_db_driver *drv;
 };
 
-/* Run body on a connection of st inside a transaction of the given kind (see the top). */
+/* Run body on a connection of st inside a transaction of the given kind (see the top). A write
+ * transaction that commits tells core/diskfull that the metadata store takes writes again. */
 static inline int tams_db_run(struct tams_store *st, enum tams_db_tx kind, tams_db_body body,
                               tams_db_reset reset, void *arg)
 {
-    return st->drv->run(st, kind, body, reset, arg);
+    int rc = st->drv->run(st, kind, body, reset, arg);
+
+    if (rc == 0 && (kind == TAMS_DB_TX_WRITE || kind == TAMS_DB_TX_QUIET))
+        tams_diskfull_clear(TAMS_DISKFULL_METADATA);
+    return rc;
 }
 
 static inline unsigned tams_db_caps(const struct tams_db *db)

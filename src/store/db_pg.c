@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/diskfull.h"
 #include "core/log.h"
 #include "store/db.h"
 #include "store/pg_connect.h"
@@ -176,8 +177,9 @@ static void release(struct pg_store *st, struct conn *c)
 }
 
 /* Map a failed result. A lost connection (or the server going away: class 08, 57P) is
- * UNAVAILABLE and the connection is reset when given back; a lost race is TAMS_DB_RETRY;
- * anything else is logged and STORE. */
+ * UNAVAILABLE and the connection is reset when given back; a lost race is TAMS_DB_RETRY; a full
+ * disk (53100 disk_full) or an I/O error (58030 io_error) on the server is NOSPACE, logged once
+ * per episode by core/diskfull; anything else is logged and STORE. */
 static int pgerr(struct conn *c, const PGresult *r, const char *what)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -193,6 +195,8 @@ static int pgerr(struct conn *c, const PGresult *r, const char *what)
     if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "23505") == 0 ||
         strcmp(state, "23503") == 0)
         return TAMS_DB_RETRY; /* a lost race is routine: run again, no log */
+    if (strcmp(state, "53100") == 0 || strcmp(state, "58030") == 0)
+        return tams_diskfull_hit(TAMS_DISKFULL_METADATA, m);
     tams_log_error("postgresql: %s: %s (%s)", what, m, state);
     return TAMS_ERR_STORE;
 }

@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/diskfull.h"
 #include "core/log.h"
 #include "store/db.h"
 
@@ -79,7 +80,10 @@ static pthread_mutex_t serial_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t next_serial = 1;
 
 /* Map an SQLite failure to our errors. BUSY/LOCKED (after busy_timeout) means the database is
- * away for now: UNAVAILABLE, so the client may retry. Anything else is logged and STORE. */
+ * away for now: UNAVAILABLE, so the client may retry. FULL (the disk or a quota) and IOERR (a
+ * write, fsync or read of the file failed) mean storage cannot take writes now: NOSPACE, logged
+ * once per episode by core/diskfull (it ends at the next committed write). Anything else is
+ * logged and STORE. */
 static int sqlerr(struct conn *c, int rc, const char *what)
 {
     int primary = rc & 0xff;
@@ -87,6 +91,12 @@ static int sqlerr(struct conn *c, int rc, const char *what)
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
         tams_log_warn("sqlite: %s: database busy", what);
         return TAMS_ERR_UNAVAILABLE;
+    }
+    if (primary == SQLITE_FULL || primary == SQLITE_IOERR) {
+        char cause[256];
+        snprintf(cause, sizeof(cause), "sqlite: %s (%d)",
+                 c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc), rc);
+        return tams_diskfull_hit(TAMS_DISKFULL_METADATA, cause);
     }
     tams_log_error("sqlite: %s: %s (%d)", what, c && c->db ? sqlite3_errmsg(c->db) : "", rc);
     return TAMS_ERR_STORE;

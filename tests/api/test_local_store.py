@@ -367,11 +367,137 @@ def test_concurrent_puts(srv):
         assert srv.session.get(get_url_of(srv, fid, o["object_id"])).content == blobs[i]
 
 
-def test_reupload_replaces(srv):
+def test_reupload_is_refused(srv):
+    """An upload URL is good for one upload: once the bytes are there they never change."""
     fid = make_flow(srv)
     obj = allocate(srv, fid)[0]
     upload(srv, obj, b"first")
-    upload(srv, obj, b"second!")
+    r = srv.session.put(obj["put_url"]["url"], data=b"second!", headers={"Content-Type": "text/html"})
+    body = check_error(r, 409)
+    assert "already been uploaded" in body["summary"], body
     srv.post(f"/flows/{fid}/segments", json={"object_id": obj["object_id"],
                                             "timerange": "[0:0_1:0)"})
-    assert srv.session.get(get_url_of(srv, fid, obj["object_id"])).content == b"second!"
+    g = srv.session.get(get_url_of(srv, fid, obj["object_id"]))
+    assert g.content == b"first" and g.headers["Content-Type"] == "video/mp2t"
+
+
+def test_put_after_registration_is_refused(srv):
+    """The reported attack: register a segment, then PUT other bytes with the still valid
+    put_url. Refused (409); the get_url serves the registered bytes."""
+    fid = make_flow(srv)
+    obj = allocate(srv, fid)[0]
+    upload(srv, obj, b"the registered bytes")
+    assert srv.post(f"/flows/{fid}/segments", json={"object_id": obj["object_id"],
+                                                   "timerange": "[0:0_1:0)"}).status_code == 201
+    url = get_url_of(srv, fid, obj["object_id"])
+    for data, ct in ((b"<script>alert(1)</script>", "text/html"), (b"", "video/mp2t"),
+                     (b"x" * 5000, "video/mp2t")):
+        check_error(srv.session.put(obj["put_url"]["url"], data=data,
+                                    headers={"Content-Type": ct}), 409)
+    # Chunked too.
+    check_error(srv.session.put(obj["put_url"]["url"], data=iter([b"a", b"b"]),
+                                headers={"Content-Type": "text/html"}), 409)
+    g = srv.session.get(url)
+    assert g.content == b"the registered bytes" and g.headers["Content-Type"] == "video/mp2t"
+    assert os.listdir(srv.data_dir / "objects" / "tmp") == []
+
+
+def test_concurrent_uploads_of_one_object(srv):
+    """Uploads of one object that all start before any ends: exactly one wins, whole."""
+    fid = make_flow(srv)
+    obj = allocate(srv, fid)[0]
+    parts = urllib.parse.urlsplit(obj["put_url"]["url"])
+    blobs = [bytes([65 + i]) * 20000 for i in range(8)]
+    socks = []
+    for blob in blobs:  # every request head and half its body first: all past the 409 check
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall((f"PUT {parts.path}?{parts.query} HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                   f"video/mp2t\r\nContent-Length: {len(blob)}\r\nConnection: close\r\n\r\n"
+                   ).encode() + blob[:10000])
+        socks.append(s)
+    time.sleep(0.3)
+    answers = []
+    for s, blob in zip(socks, blobs):
+        s.sendall(blob[10000:])
+        out = b""
+        while b"\r\n" not in out:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            out += chunk
+        answers.append(out.split(b" ", 2)[1])
+        s.close()
+    assert sorted(answers) == [b"200"] + [b"409"] * 7, answers
+    winner = blobs[answers.index(b"200")]
+    assert srv.post(f"/flows/{fid}/segments", json={"object_id": obj["object_id"],
+                                                   "timerange": "[0:0_1:0)"}).status_code == 201
+    assert srv.session.get(get_url_of(srv, fid, obj["object_id"])).content == winner
+    assert os.listdir(srv.data_dir / "objects" / "tmp") == []
+
+
+# ---- what a browser may do with an object (nosniff, sandbox, attachment) ----------------------
+
+def serve_as(srv, ct, data=b"<html><script>alert(document.domain)</script></html>"):
+    fid = make_flow(srv)
+    obj = allocate(srv, fid)[0]
+    r = srv.session.put(obj["put_url"]["url"], data=data, headers={"Content-Type": ct})
+    assert r.status_code == 200, r.text
+    assert srv.post(f"/flows/{fid}/segments", json={"object_id": obj["object_id"],
+                                                   "timerange": "[0:0_1:0)"}).status_code == 201
+    return get_url_of(srv, fid, obj["object_id"])
+
+
+@pytest.mark.parametrize("ct", [
+    "text/html", "TEXT/HTML; charset=utf-8", "image/svg+xml", "application/xhtml+xml",
+    "text/xml", "application/xml", "application/javascript", "text/javascript", "text/plain",
+    "application/json", "application/pdf", "multipart/x-mixed-replace; boundary=x",
+    "application/dash+xml", "video/x" + "a" * 200 + "+xml", "nonsense", "text/"])
+def test_document_types_are_attachments(srv, ct):
+    url = serve_as(srv, ct)
+    for method in ("GET", "HEAD"):
+        r = srv.session.request(method, url)
+        assert r.status_code == 200
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Content-Security-Policy"] == "sandbox"
+        assert r.headers["Content-Disposition"] == "attachment", (ct, r.headers)
+    r = srv.session.get(url, headers={"Range": "bytes=0-5"})
+    assert r.status_code == 206 and r.content == b"<html>"
+    assert r.headers["Content-Disposition"] == "attachment"
+
+
+@pytest.mark.parametrize("ct", [
+    "video/mp2t", "video/MP4", "audio/wav", "audio/mpeg; codecs=mp3", "image/jpeg", "image/png",
+    "application/mp4", "application/mxf", "application/octet-stream",
+    "application/vnd.apple.mpegurl"])
+def test_media_types_stay_inline(srv, ct):
+    data = os.urandom(3000)
+    url = serve_as(srv, ct, data)
+    r = srv.session.get(url)
+    assert r.content == data and r.headers["Content-Type"] == ct
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Content-Security-Policy"] == "sandbox"
+    assert "Content-Disposition" not in r.headers
+    r = srv.session.get(url, headers={"Range": "bytes=100-199"})  # a player seeks
+    assert r.status_code == 206 and r.content == data[100:200]
+    assert "Content-Disposition" not in r.headers
+
+
+def test_no_content_type_is_octet_stream_inline(srv):
+    fid = make_flow(srv)
+    obj = allocate(srv, fid)[0]
+    r = raw_request(srv, (f"PUT {urllib.parse.urlsplit(obj['put_url']['url']).path}?"
+                          f"{urllib.parse.urlsplit(obj['put_url']['url']).query} HTTP/1.1\r\n"
+                          "Host: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc").encode())
+    assert r.startswith(b"HTTP/1.1 200"), r
+    srv.post(f"/flows/{fid}/segments", json={"object_id": obj["object_id"],
+                                            "timerange": "[0:0_1:0)"})
+    g = srv.session.get(get_url_of(srv, fid, obj["object_id"]))
+    assert g.headers["Content-Type"] == "application/octet-stream"
+    assert "Content-Disposition" not in g.headers
+    assert g.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_errors_of_the_store_are_nosniff(srv, stored):
+    r = srv.session.get(with_query(stored[3], sig="0" * 64))
+    check_error(r, 403)
+    assert r.headers["X-Content-Type-Options"] == "nosniff"

@@ -235,6 +235,10 @@ def test_expired_urls_are_refused(tmp_path, s3_test_server):
         register(srv, fid, objs[0], 0)
         url = segments(srv, fid)[0]["get_urls"][0]["url"]
         assert "X-Amz-Expires=1&" in url
+        # tamsd's own HEAD at registration is not held to the 1 s: it could expire on the way.
+        key = urllib.parse.urlsplit(url).path
+        heads = [l for l in s3_test_server.log_text().splitlines() if f"HEAD {key}?" in l]
+        assert heads and all("X-Amz-Expires=60&" in l for l in heads), heads
         time.sleep(2.5)
         r = send("GET", url)
         assert_refused(r, "AccessDenied")
@@ -424,5 +428,148 @@ def test_local_stays_default_without_s3_default(tmp_path, s3_test_server):
         assert not [b for b in body if b.get("default_storage")]
         r = srv.post(f"/flows/{make_flow(srv)}/storage", json={"limit": 1})
         assert r.status_code == 400, r.text
+    finally:
+        srv.stop()
+
+
+# ---- a put_url is short-lived, and what it uploaded is checked at registration ----------------
+
+
+def expires_of(url):
+    return int(urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["X-Amz-Expires"][0])
+
+
+def test_put_urls_are_short_lived(tmp_path, s3_test_server):
+    """put_url_expiry (default 600 s) bounds how long a presigned PUT can overwrite an object,
+    registered or not; get_urls keep media_url_expiry, which also caps put_url_expiry."""
+    srv = start_tamsd(tmp_path / "a", s3_test_server, two_backends(s3_test_server))
+    try:
+        fid = make_flow(srv)
+        for bid in (PATH_ID, VIRT_ID):
+            (obj,) = allocate(srv, fid, storage_id=bid)
+            assert expires_of(obj["put_url"]["url"]) == 600
+        upload(obj, b"x")
+        register(srv, fid, obj, 0)
+        assert expires_of(segments(srv, fid)[0]["get_urls"][0]["url"]) == 3600
+        local = allocate(srv, fid, storage_id=srv.get("/service/storage-backends").json()[0]["id"])
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(local[0]["put_url"]["url"]).query)
+        assert 590 <= int(q["expires"][0]) - time.time() <= 600
+    finally:
+        srv.stop()
+    srv = start_tamsd(tmp_path / "b", s3_test_server, two_backends(s3_test_server),
+                      "--media-url-expiry", "120")
+    try:
+        (obj,) = allocate(srv, make_flow(srv))
+        assert expires_of(obj["put_url"]["url"]) == 120
+    finally:
+        srv.stop()
+    srv = start_tamsd(tmp_path / "c", s3_test_server, two_backends(s3_test_server),
+                      "--put-url-expiry", "1")
+    try:
+        fid = make_flow(srv)
+        early, late = allocate(srv, fid, 2)
+        assert expires_of(early["put_url"]["url"]) == 1
+        upload(early, b"in time")
+        register(srv, fid, early, 0)
+        time.sleep(2.5)
+        # The registered object's put_url no longer works: its bytes stay.
+        r = send("PUT", early["put_url"]["url"], data=b"evil", headers={"Content-Type": "text/html"})
+        assert_refused(r, "AccessDenied")
+        r = send("PUT", late["put_url"]["url"], data=b"late", headers={"Content-Type": "video/mp2t"})
+        assert_refused(r, "AccessDenied")
+        url = segments(srv, fid)[0]["get_urls"][0]["url"]
+        assert expires_of(url) == 3600
+        assert send("GET", url).content == b"in time"
+    finally:
+        srv.stop()
+
+
+def test_oversized_object_is_refused_at_registration(tmp_path, s3_test_server):
+    """A presigned PUT cannot cap the size: the HEAD at registration does (max_object_bytes)."""
+    srv = start_tamsd(tmp_path / "t", s3_test_server, two_backends(s3_test_server),
+                      "--max-object-bytes", "4k")
+    try:
+        fid = make_flow(srv)
+        small, big = allocate(srv, fid, 2)
+        upload(small, b"s" * 4096)
+        upload(big, b"b" * 4097)
+        seg = {"object_id": big["object_id"], "timerange": "[1:0_2:0)"}
+        r = srv.post(f"/flows/{fid}/segments", json=seg)
+        assert r.status_code == 400, r.text
+        validate(r.json(), "error.json")
+        assert "is 4097 bytes, more than this server's max_object_bytes (4096)" in \
+            r.json()["summary"], r.text
+        r = srv.post(f"/flows/{fid}/segments",
+                     json=[{"object_id": small["object_id"], "timerange": "[0:0_1:0)"}, seg])
+        assert r.status_code == 200, r.text
+        (failed,) = r.json()["failed_segments"]
+        assert failed["object_id"] == big["object_id"]
+        assert [g["object_id"] for g in segments(srv, fid)] == [small["object_id"]]
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("quirk", ["no-length", "bad-etag"])
+def test_head_answer_without_size_or_with_a_bad_etag_is_not_an_upload(tmp_path, quirk):
+    """A 200 to the HEAD that does not give the object's size, or gives a malformed ETag, is not
+    an S3 answer about an upload: 503, nothing registered, and a warning names the backend."""
+    from conftest import S3TestServer
+    s3 = S3TestServer(tmp_path / "s3", "AKIAIOSFODNN7EXAMPLE",
+                      "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "eu-west-2",
+                      args=["--head-quirk", quirk])
+    (tmp_path / "s3").mkdir()
+    s3.start()
+    try:
+        s3.create_bucket(BUCKET)
+        srv = start_tamsd(tmp_path / "t", s3, two_backends(s3))
+        try:
+            fid = make_flow(srv)
+            (obj,) = allocate(srv, fid)
+            upload(obj, b"bytes")
+            r = srv.post(f"/flows/{fid}/segments",
+                         json={"object_id": obj["object_id"], "timerange": "[0:0_1:0)"})
+            assert r.status_code == 503, r.text
+            validate(r.json(), "error.json")
+            assert segments(srv, fid) == []
+            what = "no Content-Length" if quirk == "no-length" else "malformed ETag"
+            assert f"storage backend 's3-path': HEAD of object" in srv.stderr()
+            assert what in srv.stderr()
+        finally:
+            srv.stop()
+    finally:
+        s3.stop()
+
+
+def test_conditional_put(tmp_path, s3_test_server):
+    """conditional_put: the put_url is signed with If-None-Match: * (listed in put_url.headers),
+    so a store with conditional writes refuses to replace an object, before or after its
+    segment is registered, and a PUT without the header is refused (403)."""
+    doc = {"backends": [backend(s3_test_server, PATH_ID, "s3-once", default=True,
+                                conditional_put=True)]}
+    srv = start_tamsd(tmp_path / "t", s3_test_server, doc)
+    try:
+        fid = make_flow(srv)
+        obj, other = allocate(srv, fid, 2)
+        put = obj["put_url"]
+        assert put["headers"] == {"If-None-Match": "*"}
+        assert "if-none-match" in urllib.parse.parse_qs(
+            urllib.parse.urlsplit(put["url"]).query)["X-Amz-SignedHeaders"][0].split(";")
+        r = send("PUT", put["url"], data=b"no header", headers={"Content-Type": "video/mp2t"})
+        assert_refused(r, "AccessDenied")  # a signed header is missing
+        headers = {"Content-Type": put["content-type"], **put["headers"]}
+        assert send("PUT", put["url"], data=b"first", headers=headers).status_code == 200
+        r = send("PUT", put["url"], data=b"second", headers=headers)
+        assert r.status_code == 412 and "<Code>PreconditionFailed</Code>" in r.text, r.text
+        register(srv, fid, obj, 0)
+        r = send("PUT", put["url"], data=b"<script>", headers={**headers,
+                                                                "Content-Type": "text/html"})
+        assert r.status_code == 412, r.text
+        url = segments(srv, fid)[0]["get_urls"][0]["url"]
+        g = send("GET", url)
+        assert g.content == b"first" and g.headers["Content-Type"] == "video/mp2t"
+        # Without conditional_put nothing changes: no headers, and the store replaces.
+        (plain,) = allocate(srv, fid, storage_id=srv.get(
+            "/service/storage-backends").json()[0]["id"])
+        assert "headers" not in plain["put_url"]
     finally:
         srv.stop()

@@ -4,11 +4,13 @@
 
     /usr/bin/python3 tests/s3/s3server.py --dir DIR [--port 0] [--access-key AK]
         [--secret-key SK] [--region us-east-1] [--session-token T] [--domain localhost]
-        [--ready-file PATH]
+        [--ready-file PATH] [--head-quirk no-length|bad-etag]
 
 Objects live under DIR/<bucket>/ as <sha256(key)> plus a .json sidecar (key, content type),
 so no key can escape DIR. Operations: bucket PUT (create) and HEAD; object PUT (body and
-Content-Type), GET (one "bytes=" range gives 206), HEAD, DELETE.
+Content-Type; "If-None-Match: *" makes it conditional as on AWS S3: 412 PreconditionFailed when
+the key exists, decided atomically with the write), GET (one "bytes=" range gives 206), HEAD,
+DELETE.
 
 Authentication. Every request must carry a SigV4 query-string presignature; bucket PUT/HEAD
 may instead be header-signed (Authorization: AWS4-HMAC-SHA256 ...), so botocore clients can
@@ -25,6 +27,10 @@ Bucket addressing. With Host "h[:port]": if h ends in "." + one of the --domain 
 (default: localhost), the bucket is everything before that suffix (virtual-hosted, e.g.
 "media.localhost:9000" -> bucket "media", path = key); otherwise (an IP address, "localhost"
 itself, any other name) the request is path-style: /bucket/key.
+
+Object HEAD answers carry Content-Length and ETag like S3's; --head-quirk makes them wrong on
+purpose, for tests of a client that must not take such an answer as an upload: "no-length"
+leaves Content-Length out, "bad-etag" sends an ETag without its quotes.
 
 Logging: one line per request on stderr: method, target, status, and the reason of a 403.
 """
@@ -233,6 +239,15 @@ class Handler(BaseHTTPRequestHandler):
         if not head and body:
             self.wfile.write(body)
 
+    def send_head_without_length(self, headers):
+        self.send_response(200)
+        for k, v in headers.items():
+            if k != "Content-Length":
+                self.send_header(k, v)
+        self.send_header("Connection", "close")  # nothing else delimits this answer
+        self.end_headers()
+        self.close_connection = True
+
     def handle_one(self):
         bucket, key = self.locate()
         body = self.authenticate(allow_header_auth=key is None)
@@ -254,7 +269,13 @@ class Handler(BaseHTTPRequestHandler):
             meta = {"key": key, "content_type": self.headers.get("Content-Type",
                                                                  "binary/octet-stream"),
                     "etag": hashlib.md5(body).hexdigest()}
+            cond = self.headers.get("If-None-Match")
+            if cond is not None and cond.strip() != "*":
+                raise S3Error(501, "NotImplemented", "If-None-Match supports only '*'")
             with self.lock:
+                if cond is not None and os.path.exists(data_path):
+                    raise S3Error(412, "PreconditionFailed", "At least one of the pre-conditions "
+                                  "you specified did not hold", Condition="If-None-Match")
                 with open(data_path + ".tmp", "wb") as f:
                     f.write(body)
                 os.replace(data_path + ".tmp", data_path)
@@ -279,6 +300,10 @@ class Handler(BaseHTTPRequestHandler):
                 raise S3Error(404, "NoSuchKey", "The specified key does not exist.")
         headers = {"Content-Type": meta["content_type"], "ETag": f'"{meta["etag"]}"',
                    "Accept-Ranges": "bytes", "Content-Length": str(len(data))}
+        if self.command == "HEAD" and self.cfg.head_quirk == "bad-etag":
+            headers["ETag"] = meta["etag"]
+        if self.command == "HEAD" and self.cfg.head_quirk == "no-length":
+            return self.send_head_without_length(headers)
         status, rng = 200, self.headers.get("Range")
         m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip()) if rng else None
         if m and (m.group(1) or m.group(2)):
@@ -337,6 +362,7 @@ def main():
     ap.add_argument("--session-token", default=None)
     ap.add_argument("--domain", action="append", default=None)
     ap.add_argument("--ready-file")
+    ap.add_argument("--head-quirk", choices=("no-length", "bad-etag"), default=None)
     Handler.cfg = cfg = ap.parse_args()
     cfg.domain = cfg.domain or ["localhost"]
     os.makedirs(cfg.dir, exist_ok=True)

@@ -38,7 +38,8 @@ static void test_full(void)
         "\"endpoints\":[\"HTTP://Example.COM:80/\",\"https://s3.example.com:9443\","
         "\"https://[::1]:443\"],\"bucket\":\"tams-media\",\"prefix\":\"x/\","
         "\"addressing\":\"path\",\"access_key\":\"AKIA\",\"secret_key_env\":\"S3_SECRET\","
-        "\"session_token\":\"tok\",\"probe_interval\":3,\"default\":true}],"
+        "\"session_token\":\"tok\",\"probe_interval\":3,\"default\":true,"
+        "\"conditional_put\":true}],"
         "\"local\":{}}\n";
     CHECK_INT_EQ(parse(&cfg, text, &why), 0);
     CHECK_INT_EQ(why.len, 0);
@@ -64,6 +65,7 @@ static void test_full(void)
         CHECK_STR_EQ(s->session_token, "tok");
         CHECK_INT_EQ(s->probe_interval, 3);
         CHECK(s->is_default);
+        CHECK(s->conditional_put);
     }
     tams_storage_config_release(&cfg);
     CHECK_INT_EQ(cfg.ns3, 0);
@@ -87,6 +89,7 @@ static void test_defaults(void)
     CHECK(cfg.s3[0].session_token == NULL);
     CHECK(cfg.s3[0].provider == NULL);
     CHECK(!cfg.s3[0].is_default);
+    CHECK(!cfg.s3[0].conditional_put);
     tams_storage_config_release(&cfg);
     CHECK_INT_EQ(parse(&cfg, "{\"local\":{\"default\":false}}", &why), 0);
     CHECK(!cfg.local_default);
@@ -144,6 +147,8 @@ static const struct bad bads[] = {
     {"{\"backends\":[" BACKEND(ID_A, "a", ",\"probe_interval\":0") "]}", "'probe_interval'"},
     {"{\"backends\":[" BACKEND(ID_A, "a", ",\"probe_interval\":\"5\"") "]}", "'probe_interval'"},
     {"{\"backends\":[" BACKEND(ID_A, "a", ",\"default\":\"yes\"") "]}", "'default' must be"},
+    {"{\"backends\":[" BACKEND(ID_A, "a", ",\"conditional_put\":1") "]}",
+     "'conditional_put' must be"},
     {"{\"backends\":[" BACKEND(ID_A, "a", ",\"secret_key_env\":\"S3_SECRET\"") "]}",
      "'secret_key' and 'secret_key_env' are both given"},
     {"{\"backends\":[" BACKEND(ID_A, "a", ",\"session_token_env\":\"EMPTY\"") "]}",
@@ -261,6 +266,7 @@ static void test_backend(void)
         .access_key = "AKIAIOSFODNN7EXAMPLE",
         .secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         .expiry = 60,
+        .put_expiry = 30,
         .probe_interval = 1,
     };
     struct tams_media_backend *b = NULL;
@@ -287,13 +293,28 @@ static void test_backend(void)
     CHECK(presigned);
     CHECK(strncmp(u1.data, "http://127.0.0.1:", 17) == 0);
     CHECK(strstr(u1.data, "/tams-media/p/ab/cd/") != NULL);
-    CHECK(strstr(u1.data, "X-Amz-Expires=60&") != NULL);
+    CHECK(strstr(u1.data, "X-Amz-Expires=30&") != NULL); /* put_expiry */
+    CHECK(strstr(u2.data, "X-Amz-Expires=60&") != NULL);
+    CHECK(strstr(u1.data, "X-Amz-SignedHeaders=host&") != NULL);
+    CHECK(b->put_headers == NULL);
     CHECK(strstr(u1.data, "X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20231114%2Feu-west-2%2Fs3") !=
           NULL);
     CHECK(strncmp(u1.data, u2.data, 19) != 0); /* two calls, two endpoints */
     CHECK(!strstr(u1.data, "wJalr"));
     CHECK_INT_EQ(b->ops->exists(b, key), TAMS_ERR_IO);
     b->ops->close(b);
+    /* conditional_put: the PUT signs If-None-Match, which the client is told to send. */
+    s.conditional_put = true;
+    CHECK_INT_EQ(tams_s3_open(&b, &s, &why), 0);
+    if (b) {
+        tams_buf_reset(&u1);
+        CHECK_INT_EQ(b->ops->put_url(b, "http://api", key, 1700000000, &u1), 0);
+        CHECK(strstr(u1.data, "X-Amz-SignedHeaders=host%3Bif-none-match&") != NULL);
+        CHECK(b->put_headers && strcmp(b->put_headers[0], "If-None-Match") == 0 &&
+              strcmp(b->put_headers[1], "*") == 0 && !b->put_headers[2]);
+        b->ops->close(b);
+    }
+    s.conditional_put = false;
     tams_buf_release(&u1);
     tams_buf_release(&u2);
 
