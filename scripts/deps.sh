@@ -10,7 +10,7 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev lib
 test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-botocore
            python3-yaml python3-cryptography
            clang libclang-rt-14-dev clang-format curl postgresql postgresql-client)
-bench_pkgs=(wrk nginx-light)
+bench_pkgs=(wrk nginx-light gnuplot-nox)
 
 pkgs=("${build_pkgs[@]}")
 for arg in "$@"; do
