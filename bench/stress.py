@@ -23,7 +23,8 @@ The mix (all on persistent HTTP/1.1 connections, one per thread):
   sampler    every --sample-every seconds: tamsd's VmRSS, open fds, threads and CPU time from
              /proc, PostgreSQL's (with --pg-pid), the load average, and GET /metrics.
 
-Output (--out DIR): summary.md, summary.json, timeline.csv, events.jsonl, *.png. The plots
+Output (--out DIR): summary.md, summary.json, timeline.csv (timeline.jsonl is written sample by
+sample during the run), events.jsonl, *.png. The plots
 are drawn with gnuplot when it is installed, else by a small PNG writer in this file.
 Exit status 0 when the run passed (no 5xx, no transport error, no unexpected status, no lost,
 duplicated or reordered webhook; with --judge-flat also RSS and fds flat), 1 when it failed,
@@ -764,6 +765,8 @@ class Run:
                 row["webhook_expected_total"] = sum(self.expect.total.values())
             row["webhook_received_total"] = nev
             self.timeline.append(row)
+            with open(os.path.join(self.a.out, "timeline.jsonl"), "a") as f:  # as it happens
+                f.write(json.dumps(row) + "\n")
             prev_t = t
             if stopping:
                 return
@@ -773,8 +776,9 @@ class Run:
         a = self.a
         # The receiver is forked before any thread starts.
         self.events_path = os.path.join(a.out, "events.jsonl")
-        if os.path.exists(self.events_path):
-            os.unlink(self.events_path)
+        for name in ("events.jsonl", "timeline.jsonl"):  # a rerun into the same directory
+            if os.path.exists(os.path.join(a.out, name)):
+                os.unlink(os.path.join(a.out, name))
         self.api_key = uuid.uuid4().hex
         parent, child = multiprocessing.Pipe()
         self.recv = multiprocessing.Process(target=receiver_main,
