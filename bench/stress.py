@@ -756,6 +756,11 @@ class Run:
                         (m.get("tams_webhook_deliveries_total", 0) -
                          prev_m.get("tams_webhook_deliveries_total", 0)) / dt, 2)
                 row["webhook_queue_depth"] = m.get("tams_webhook_queue_depth", float("nan"))
+                for kind in ("flow", "source"):  # what the caches hold, next to RSS
+                    row[kind + "_cache_entries"] = m.get("tams_%s_cache_entries" % kind,
+                                                         float("nan"))
+                    row[kind + "_cache_mb"] = round(m.get("tams_%s_cache_bytes" % kind,
+                                                          float("nan")) / 1048576.0, 3)
                 prev_m = m
                 self.metrics_last = m
             nev = tail.count()
@@ -1004,7 +1009,11 @@ def report(run, argv):
         name = "tams_%s_cache_requests_total" % kind
         h = ml.get(name + '{result="hit"}', 0) - mf.get(name + '{result="hit"}', 0)
         mi = ml.get(name + '{result="miss"}', 0) - mf.get(name + '{result="miss"}', 0)
-        cache[kind] = {"hits": h, "misses": mi, "ratio": h / (h + mi) if h + mi else float("nan")}
+        cache[kind] = {"hits": h, "misses": mi, "ratio": h / (h + mi) if h + mi else float("nan"),
+                       # tamsd's own gauge: since its start, so it includes the setup's reads
+                       "tamsd_ratio": ml.get("tams_%s_cache_hit_ratio" % kind, float("nan")),
+                       "entries": ml.get("tams_%s_cache_entries" % kind, float("nan")),
+                       "bytes": ml.get("tams_%s_cache_bytes" % kind, float("nan"))}
     srv_status = server_statuses(ml)
     webhook_metrics = {k: ml.get(k, float("nan")) - mf.get(k, 0.0) for k in (
         "tams_webhook_deliveries_total", "tams_webhook_failed_attempts_total",
@@ -1176,8 +1185,12 @@ def markdown(s):
     w("")
     for kind in ("flow", "source"):
         c = s["cache"][kind]
-        w("- %s cache (`tams_%s_cache_requests_total`): %d hits, %d misses, hit ratio **%s**" % (
-            kind, kind, c["hits"], c["misses"], fmt(c["ratio"], 3)))
+        w("- %s cache (`tams_%s_cache_requests_total`): %d hits, %d misses over the run, hit "
+          "ratio **%s**; tamsd's `tams_%s_cache_hit_ratio` at the end %s (since its start); "
+          "%s entries, %s MB at the end" % (
+              kind, kind, c["hits"], c["misses"], fmt(c["ratio"], 3), kind,
+              fmt(c.get("tamsd_ratio", float("nan")), 3), fmt(c.get("entries", float("nan")), 0),
+              fmt(c.get("bytes", float("nan")) / 1048576.0, 2)))
     w("")
     w("## Resources")
     w("")
@@ -1233,9 +1246,11 @@ def plot_specs(run, rss, fds):
              ([("PostgreSQL", "pg_cpu_pct")] if run.a.pg_pid else [])),
             ("load average", False, [("load average (1 min)", "load1")]),
         ]),
-        ("cache.png", "Flow and source cache hit ratio per sample interval", [
+        ("cache.png", "Flow and source caches: hit ratio per sample interval, memory held", [
             ("hit ratio", False, [("flow cache", "flow_cache_hit_ratio"),
                                   ("source cache", "source_cache_hit_ratio")]),
+            ("cache MB", False, [("flow cache", "flow_cache_mb"),
+                                 ("source cache", "source_cache_mb")]),
         ]),
         ("webhooks.png", "Webhooks", [
             ("events/s", False, [("delivered (tamsd)", "webhook_delivered_ps"),
