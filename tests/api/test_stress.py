@@ -6,6 +6,7 @@ hold its plots (also redrawn by the builtin PNG writer, the one a machine withou
 On a PostgreSQL run (TAMS_TEST_DATABASE) tamsd uses a schema of the test cluster."""
 import json
 import os
+import shutil
 import subprocess
 
 from conftest import BIN, ON_PG, ROOT, SANITIZER_MARKERS, pg_schema_url
@@ -59,7 +60,10 @@ def test_stress_short_run(tmp_path):
     assert wh["received"] == wh["expected"]
     assert wh["lost"] == wh["duplicated_or_unexpected"] == wh["order_violations"] == 0
 
-    assert 0 <= s["cache"]["flow"]["ratio"] <= 1 and s["cache"]["flow"]["hits"] >= 0
+    for kind in ("flow", "source"):  # from tamsd's /metrics: the counters and its own gauge
+        c = s["cache"][kind]
+        assert 0 <= c["ratio"] <= 1 and c["hits"] + c["misses"] > 0, c
+        assert 0 <= c["tamsd_ratio"] <= 1 and c["entries"] > 0, c
     assert s["rss_mb"]["judged"] and s["fds"]["judged"]
 
     md = (out / "summary.md").read_text()
@@ -67,11 +71,16 @@ def test_stress_short_run(tmp_path):
     for name in ops:
         assert "| %s |" % name in md
     assert len(s["plots"]) == 5
+    # scripts/deps.sh --test installs gnuplot: then every plot is gnuplot's, none a fallback
+    assert s["plotter"] == ("gnuplot" if shutil.which("gnuplot") else
+                            "the builtin PNG writer (bench/stresslib/png.py)"), s["plotter"]
     for name in s["plots"]:
         assert "](%s)" % name in md
     check_pngs(out, s["plots"])
     rows = (out / "timeline.csv").read_text().splitlines()
-    assert rows[0].startswith("t,") and "rss_mb" in rows[0] and len(rows) >= DURATION // 2
+    assert rows[0].startswith("t,") and len(rows) >= DURATION // 2
+    for col in ("rss_mb", "fds", "total_rps", "flow_cache_hit_ratio", "flow_cache_mb"):
+        assert col in rows[0].split(","), (col, rows[0])
 
     # The builtin writer draws the same plots from timeline.csv.
     p = subprocess.run(["python3", str(ROOT / "bench" / "stress.py"), "--url", "http://unused",
