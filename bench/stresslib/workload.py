@@ -16,12 +16,14 @@ import uuid
 from . import sampler
 from .client import Clients, Recorder, timed
 from .common import EVENTS, SEG_S, SOME_EVENTS, WINDOW_S, now_tai_s, tr
-from .sampler import proc_sample
 from .state import Expect, Flow, Pool
 from .webhooks import EventTail, receiver_main
 
 
 class Run:
+    """One run: the options (a), the driver's threads and what they record (rec, expect,
+    timeline, the first and last /metrics) for the report."""
+
     def __init__(self, a):
         self.a = a
         u = urllib.parse.urlsplit(a.url)
@@ -278,7 +280,7 @@ class Run:
         self.setup()
         cl = self.clients()
         self.metrics_first = self.scrape(cl)
-        self.proc_first = proc_sample(a.pid) if a.pid else None
+        self.proc_first = sampler.proc_sample(a.pid) if a.pid else None
         nthr = max(1, min(a.ingest_threads, a.flows))
         groups = [list(range(k, a.flows, nthr)) for k in range(nthr)]
         specs = [(self.ingest, (g,)) for g in groups]
@@ -289,7 +291,8 @@ class Run:
             th = threading.Thread(target=self.guard, args=(fn, args), daemon=True)
             th.start()
             self.threads.append(th)
-        smp = threading.Thread(target=self.guard, args=(sampler.sample_loop, (self,)), daemon=True)
+        smp = threading.Thread(target=self.guard, args=(sampler.sample_loop, (self,)),
+                               daemon=True)
         smp.start()
         deadline = time.monotonic() + a.duration
         while time.monotonic() < deadline and not self.fatal:
@@ -299,7 +302,7 @@ class Run:
         for th in self.threads:
             th.join(120)
         smp.join(120)
-        self.proc_last = proc_sample(a.pid) if a.pid else None
+        self.proc_last = sampler.proc_sample(a.pid) if a.pid else None
         self.drain(cl)
         self.recv.terminate()
         self.recv.join(5)
