@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from .common import OPS
-from .png import PALETTE, builtin_plot, series
+from .png import PALETTE, bin_size, builtin_plot, series
 
 
 def plot_specs(run, rss, fds):
@@ -62,6 +62,12 @@ def write_plots(run, rss, fds):
     if plotter == "auto":
         plotter = "gnuplot" if shutil.which("gnuplot") else "builtin"
     builtin = "the builtin PNG writer (bench/stresslib/png.py)"
+    k = bin_size(run)
+    if k > 1:
+        tl = run.timeline
+        per = k * (tl[-1]["t"] - tl[0]["t"]) / max(1, len(tl) - 1)
+        specs = [(f, "%s; each point the mean of %d samples (%.0f s)" % (t, k, per), p)
+                 for f, t, p in specs]
     files, fallbacks = [], []
     for spec in specs:
         if plotter == "gnuplot":
@@ -87,7 +93,7 @@ def gnuplot(run, name, title, panels):
     datdir = os.path.join(run.a.out, ".plotdata")
     os.makedirs(datdir, exist_ok=True)
     minutes = run.timeline and run.timeline[-1]["t"] > 600
-    sc = ["set terminal pngcairo size 1200,%d font 'sans,9'" % (320 * len(panels) + 40),
+    sc = ["set terminal png size 1200,%d font 'sans,9'" % (320 * len(panels) + 40),
           "set output '%s'" % out, "set multiplot layout %d,1 title '%s'" % (len(panels), title),
           "set grid", "set key outside right top",
           "set xlabel '%s'" % ("minutes" if minutes else "seconds")]

@@ -7,13 +7,26 @@ import struct
 import zlib
 
 
+MAX_POINTS = 300  # a longer timeline is drawn as means of consecutive samples
+
+
+def bin_size(run):
+    """Samples per plotted point: 1 up to MAX_POINTS samples, so a soak's plots stay readable
+    (and small) while a short run shows every sample."""
+    return max(1, -(-len(run.timeline) // MAX_POINTS))
+
+
 def series(run, col):
+    """(xs, ys) of a timeline column, skipping missing values; with bin_size(run) > 1 each
+    point is the mean time and value of that many consecutive samples."""
+    k = bin_size(run)
     xs, ys = [], []
-    for r in run.timeline:
-        v = r.get(col)
-        if isinstance(v, (int, float)) and v == v:
-            xs.append(r["t"])
-            ys.append(float(v))
+    for i in range(0, len(run.timeline), k):
+        pts = [(r["t"], float(r[col])) for r in run.timeline[i:i + k]
+               if isinstance(r.get(col), (int, float)) and r[col] == r[col]]
+        if pts:
+            xs.append(sum(p[0] for p in pts) / len(pts))
+            ys.append(sum(p[1] for p in pts) / len(pts))
     return xs, ys
 
 
