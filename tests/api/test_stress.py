@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The stress and soak framework (bench/stress.sh, bench/stress.py) runs briefly against the
-tamsd under test, so that it cannot rot: about 20 s of the `tiny` mix, then the report must
+tamsd under test, so that it cannot rot: about 10 s of the `tiny` mix, then the report must
 exist, name every operation with a non-zero count and no error, have lost no webhook event, and
 hold its plots (also redrawn by the builtin PNG writer, the one a machine without gnuplot gets).
 On a PostgreSQL run (TAMS_TEST_DATABASE) tamsd uses a schema of the test cluster."""
@@ -11,7 +11,7 @@ import subprocess
 
 from conftest import BIN, ON_PG, ROOT, SANITIZER_MARKERS, pg_schema_url
 
-DURATION = 20
+DURATION = 10
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
