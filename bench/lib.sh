@@ -165,13 +165,14 @@ bench_nginx_quote() {
 	printf "'%s'" "$s"
 }
 
-# bench_start_nginx NAME WORKERS LOCATIONS: start nginx (daemon off, own prefix under
+# bench_start_nginx NAME WORKERS LOCATIONS [HTTP]: start nginx (daemon off, own prefix under
 # BENCH_TMP/NAME, access_log off, keepalive on) on a free 127.0.0.1 port. LOCATIONS is the text
-# of the server block's location directives. Sets NGINX_PID, NGINX_PORT, NGINX_URL, NGINX_LOG.
+# of the server block's location directives, HTTP optional text for the http block before the
+# server (e.g. an upstream). Sets NGINX_PID, NGINX_PORT, NGINX_URL, NGINX_LOG.
 # keepalive_requests is raised so that, like tamsd, nginx never closes a busy keep-alive
 # connection during a run.
 bench_start_nginx() {
-	local name=$1 workers=$2 locations=$3
+	local name=$1 workers=$2 locations=$3 http_extra=${4:-}
 	local dir=$BENCH_TMP/$name
 	command -v nginx >/dev/null || bench_die "nginx not installed (apt-get install -y nginx-light)"
 	mkdir -p "$dir/logs" "$dir/tmp" || return 1
@@ -198,6 +199,7 @@ http {
     uwsgi_temp_path $dir/tmp/uwsgi;
     scgi_temp_path $dir/tmp/scgi;
     geo \$bench_dollar { default "\$"; }
+$http_extra
     server {
         listen 127.0.0.1:$NGINX_PORT;
 $locations

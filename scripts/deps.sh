@@ -7,10 +7,16 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev lib
             libssl-dev libcurl4-openssl-dev libpq-dev)
 # The test suites import pytest, requests, jsonschema, botocore, yaml and cryptography; CI checks
 # that this list is enough on a fresh Debian 12 root (scripts/fresh-root-check.sh).
+# tests/api/test_stress.py runs bench/stress.sh, which draws its plots with gnuplot (gnuplot-nox
+# has the pngcairo terminal).
 test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-botocore
            python3-yaml python3-cryptography
-           clang libclang-rt-14-dev clang-format curl postgresql postgresql-client)
-bench_pkgs=(wrk nginx-light)
+           clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox)
+# bench/*.sh: wrk, nginx (the load balancer of scaling.sh), gnuplot (stress.sh's plots), a
+# throwaway PostgreSQL (pg.sh, scaling.sh, stress.sh --pg), curl and pgrep in the scripts, and
+# the S3 test server's botocore (s3_endpoints.sh).
+bench_pkgs=(wrk nginx-light gnuplot-nox curl procps postgresql postgresql-client python3
+            python3-botocore)
 
 pkgs=("${build_pkgs[@]}")
 for arg in "$@"; do

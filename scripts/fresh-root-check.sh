@@ -130,6 +130,7 @@ say "pytest --collect-only: $(tail -1 <<<"$out")"
 /usr/bin/python3 - tests bench scripts <<"EOF"
 import ast, importlib, pathlib, sys
 local = {p.stem for d in sys.argv[1:] for p in pathlib.Path(d).rglob("*.py")}
+local |= {p.parent.name for d in sys.argv[1:] for p in pathlib.Path(d).rglob("__init__.py")}
 mods = {}
 for d in sys.argv[1:]:
     for p in pathlib.Path(d).rglob("*.py"):
