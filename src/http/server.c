@@ -64,6 +64,7 @@ struct req_box {
     struct tams_http_server *server;
     size_t route_index;
     const char *method_name;
+    struct tams_auth_pending *auth_pending; /* a password check decided before the handler */
 };
 
 static struct tams_http_server *server_of(const struct tams_req *req)
@@ -113,6 +114,8 @@ static void set_pending(struct MHD_Connection *conn, struct req_box *box)
 static void box_free(struct req_box *box)
 {
     struct tams_req *req = &box->req;
+    if (box->auth_pending)
+        tams_auth_pending_cancel(box->auth_pending);
     if (req->route && req->route->sink && req->route->sink->abort)
         req->route->sink->abort(req);
     if (req->_file_fd >= 0)
@@ -249,43 +252,73 @@ static int parse_body_json(struct tams_req *req)
     return 0;
 }
 
-/* Who is asking, and may they do this? Sends 401/403/429 and returns -1 when not. */
-static int authorize(struct req_box *box, const struct tams_route *route, enum tams_method method)
+/* Every X-Forwarded-For line, joined with "," in order, or NULL. */
+static enum MHD_Result add_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    struct tams_buf *b = cls;
+    (void)kind;
+    if (value && strcasecmp(key, "X-Forwarded-For") == 0) {
+        if (b->len)
+            tams_buf_addch(b, ',');
+        tams_buf_addstr(b, value);
+    }
+    return MHD_YES;
+}
+
+static const char *forwarded_for(struct tams_req *req)
+{
+    struct tams_buf b = TAMS_BUF_INIT(TAMS_LIMIT_CONN_MEMORY);
+    const char *out = NULL;
+    MHD_get_connection_values(req->_conn, MHD_HEADER_KIND, add_xff, &b);
+    if (b.len && tams_buf_ok(&b))
+        out = tams_pool_strdup(&req->pool, b.data);
+    tams_buf_release(&b);
+    return out;
+}
+
+static void resume_conn(void *conn)
+{
+    MHD_resume_connection(conn);
+}
+
+static void suspend_conn(void *conn)
+{
+    MHD_suspend_connection(conn);
+}
+
+/* Applies the outcome of a credential check: sends 401/403/429 and returns -1 when refused. */
+static int authorized(struct req_box *box, enum tams_auth_outcome outcome,
+                      const struct tams_auth_result *res)
 {
     struct tams_req *req = &box->req;
     struct tams_http_server *s = box->server;
-    struct tams_auth_input in = {0};
-    const union MHD_ConnectionInfo *ci;
-    char name[300];
-    unsigned scopes, needed;
-    int retry_after;
+    unsigned needed;
+    char secs[16];
 
-    if (!s->auth) {
-        req->scopes = TAMS_SCOPE_ALL;
-        return 0;
-    }
-    if ((route->flags & TAMS_ROUTE_OPEN) ||
-        ((route->flags & TAMS_ROUTE_METRICS) && tams_auth_metrics_public(s->auth)))
-        return 0;
-    in.authorization = tams_req_header(req, "Authorization");
-    in.access_token = tams_req_query_get(req, "access_token");
-    ci = MHD_get_connection_info(req->_conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    in.client = ci ? ci->client_addr : NULL;
-    switch (tams_auth_check(s->auth, &in, name, sizeof(name), &scopes, &retry_after)) {
+    switch (outcome) {
     case TAMS_AUTH_OFF:
         req->scopes = TAMS_SCOPE_ALL;
         return 0;
     case TAMS_AUTH_OK:
         break;
-    case TAMS_AUTH_THROTTLED: {
-        char secs[16];
-        snprintf(secs, sizeof(secs), "%d", retry_after);
+    case TAMS_AUTH_THROTTLED:
+    case TAMS_AUTH_BUSY:
+        snprintf(secs, sizeof(secs), "%d", res->retry_after);
         tams_res_header(req, "Retry-After", secs);
-        tams_send_error(req, TAMS_ERR_TOOMANY,
-                        "too many failed authentications from this address; retry in %d s",
-                        retry_after);
+        if (outcome == TAMS_AUTH_BUSY)
+            tams_send_error(req, TAMS_ERR_TOOMANY,
+                            "too many password checks are waiting; retry in %d s (an API token "
+                            "or a JWT needs none)",
+                            res->retry_after);
+        else
+            tams_send_error(req, TAMS_ERR_TOOMANY,
+                            res->unknown ? "too many failed authentications naming no known user "
+                                           "or token from this address; retry in %d s"
+                                         : "too many failed authentications of this user or "
+                                           "token from this address; retry in %d s",
+                            res->retry_after);
         return -1;
-    }
     case TAMS_AUTH_MISSING:
         tams_res_header(req, "WWW-Authenticate", TAMS_AUTH_CHALLENGE);
         tams_send_error(req, TAMS_ERR_UNAUTHORIZED,
@@ -296,18 +329,54 @@ static int authorize(struct req_box *box, const struct tams_route *route, enum t
         tams_send_error(req, TAMS_ERR_UNAUTHORIZED, "the credential is not valid");
         return -1;
     }
-    if (!tams_scopes_allow(scopes, tams_method_name(method), &needed)) {
+    if (!tams_scopes_allow(res->scopes, tams_method_name(req->method), &needed)) {
         struct tams_buf want = TAMS_BUF_INIT(64);
         tams_scopes_format(needed, &want);
         tams_auth_note_forbidden(s->auth);
         tams_send_error(req, TAMS_ERR_FORBIDDEN, "%s needs the '%s' scope, which '%s' lacks",
-                        box->method_name, want.data, name);
+                        box->method_name, want.data, res->name);
         tams_buf_release(&want);
         return -1;
     }
-    req->principal = tams_pool_strdup(&req->pool, name);
-    req->scopes = scopes;
+    req->principal = tams_pool_strdup(&req->pool, res->name);
+    req->principal_id = tams_pool_strdup(&req->pool, res->principal);
+    req->scopes = res->scopes;
     return 0;
+}
+
+/* Who is asking, and may they do this? Sends 401/403/429 and returns -1 when not. A password
+ * check may be left pending (box->auth_pending): on_request waits for it, without holding this
+ * thread, before the handler runs. */
+static int authorize(struct req_box *box, const struct tams_route *route, enum tams_method method)
+{
+    struct tams_req *req = &box->req;
+    struct tams_http_server *s = box->server;
+    struct tams_auth_input in = {0};
+    struct tams_auth_result res;
+    const union MHD_ConnectionInfo *ci;
+    enum tams_auth_outcome outcome;
+
+    (void)method;
+    if (!s->auth) {
+        req->scopes = TAMS_SCOPE_ALL;
+        return 0;
+    }
+    if ((route->flags & TAMS_ROUTE_OPEN) ||
+        ((route->flags & TAMS_ROUTE_METRICS) && tams_auth_metrics_public(s->auth)))
+        return 0;
+    in.authorization = tams_req_header(req, "Authorization");
+    in.access_token = tams_req_query_get(req, "access_token");
+    in.forwarded_for = forwarded_for(req);
+    ci = MHD_get_connection_info(req->_conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    in.client = ci ? ci->client_addr : NULL;
+    if (!route->sink) { /* a body sink runs at once: its credential must be known first */
+        in.wake = resume_conn;
+        in.wake_ctx = req->_conn;
+    }
+    outcome = tams_auth_check(s->auth, &in, &res, &box->auth_pending);
+    if (outcome == TAMS_AUTH_PENDING)
+        return 0;
+    return authorized(box, outcome, &res);
 }
 
 /* Split the target and route it; runs as soon as the headers are in. On failure the error
@@ -532,6 +601,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (req->_queued)
         return MHD_YES;
+    if (box->auth_pending) {
+        struct tams_auth_result res;
+        enum tams_auth_outcome outcome;
+        /* The connection sleeps until the password is checked; this call comes again then. */
+        if (tams_auth_pending_park(box->auth_pending, suspend_conn, conn))
+            return MHD_YES;
+        outcome = tams_auth_pending_finish(box->auth_pending, &res);
+        box->auth_pending = NULL;
+        if (!req->responded)
+            authorized(box, outcome, &res);
+    }
     if (!req->responded)
         run_handler(box);
     return queue(conn, box);
@@ -624,7 +704,8 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
     struct tams_http_server *s = tams_calloc(1, sizeof(*s));
     struct addrinfo hints = {0}, *ai = NULL;
     char portstr[8];
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     unsigned threads =
         cfg->threads > 0 ? (unsigned)cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     const union MHD_DaemonInfo *info;
@@ -723,6 +804,8 @@ void tams_http_stop(struct tams_http_server *s, int timeout_ms)
     if (__atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST) > 0)
         tams_log_warn("stopping with %d requests still in flight",
                       __atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST));
+    if (s->auth) /* no connection may sleep on a password check past this point */
+        tams_auth_abort_pending(s->auth);
     MHD_stop_daemon(s->daemon);
     server_free(s);
 }
