@@ -354,11 +354,14 @@ static bool parse_hop(const char *s, size_t n, unsigned char out[16])
             return false;
         n = (size_t)(close - s - 1);
         s++;
-    } else if (memchr(s, '.', n) && memchr(s, ':', n)) {
-        n = (size_t)((const char *)memchr(s, ':', n) - s); /* v4:port */
     }
     memcpy(tmp, s, n);
     tmp[n] = '\0';
+    if (parse_addr(tmp, out))
+        return true;
+    if (!strchr(tmp, '.') || !strchr(tmp, ':') || strchr(strchr(tmp, ':') + 1, ':'))
+        return false;
+    *strchr(tmp, ':') = '\0'; /* v4:port */
     return parse_addr(tmp, out);
 }
 

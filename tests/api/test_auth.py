@@ -621,6 +621,15 @@ def test_trusted_proxies_name_the_client(tmp_path):
         assert get(bad, "203.0.113.6") == 401
         # without the header: the proxy's own address, its own bucket
         assert get(ok) == 200
+        # "v4:port", an IPv4-mapped IPv6 address and "[v6]:port" name the same clients as
+        # their bare addresses; a hop that did not parse would fall back to the proxy's bucket
+        assert get(bad, "203.0.113.7:5555") == 401
+        assert get(bad, "203.0.113.7") == 401
+        assert get(ok, "::ffff:203.0.113.7") == 429
+        assert get(bad, "[2001:db8::5]:443") == 401
+        assert get(bad, "2001:db8::5") == 401
+        assert get(ok, "[2001:db8::5]") == 429
+        assert get(ok) == 200
     finally:
         srv.stop()
     # an untrusted peer's X-Forwarded-For is ignored: every attempt is 127.0.0.1's
