@@ -10,6 +10,7 @@
 #include "auth/creds.h"
 #include "auth/jwt.h"
 #include "auth/scopes.h"
+#include "auth/throttle.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,14 +28,8 @@
 #define RELOAD_EVERY_US 1000000
 #define CACHE_SLOTS 128
 #define CACHE_TTL_US (300LL * 1000000)
-#define TH_SLOTS 4096 /* (address, principal) pairs remembered for throttling (fixed memory) */
-#define TH_WAYS 8
-#define TH_WINDOW_S 60.0
-#define WHO_UNKNOWN 0 /* the throttling bucket of attempts naming no known principal */
 #define KEY_FILE_MAX (64 * 1024)
 #define BASIC_MAX 4096
-#define PROXIES_MAX 64 /* entries of trusted_proxies */
-#define XFF_HOPS_MAX 32
 #define HASH_NICE 10 /* hashing threads yield the CPU to request threads */
 
 /* One loaded version of the credentials file; freed when the last user lets go. */
@@ -52,26 +47,6 @@ struct cache_entry {
     char name[TAMS_CREDS_NAME_MAX + 1];
 };
 
-struct th_slot {
-    unsigned char addr[16];
-    uint64_t who;
-    bool used;
-    double tokens;
-    int64_t last_us;
-};
-
-/* An address range of trusted_proxies, IPv4 as IPv4-mapped IPv6. */
-struct net {
-    unsigned char addr[16];
-    int bits;
-};
-
-/* The client as throttling and logs see it. */
-struct client {
-    unsigned char addr[16];
-    bool known;
-};
-
 struct tams_auth_pending {
     struct tams_auth *a;
     struct tams_auth_pending *next;
@@ -85,7 +60,7 @@ struct tams_auth_pending {
     char *user, *pw;
     size_t plen;
     unsigned char key[TAMS_SHA256_LEN];
-    struct client client;
+    struct tams_client client;
     uint64_t who;
     void (*wake)(void *ctx);
     void *wake_ctx;
@@ -96,12 +71,10 @@ struct tams_auth {
     bool always; /* not loopback: authentication in force even with no credential */
     bool armed;  /* a credentials file was seen: in force for good (atomic) */
     bool metrics_public;
-    int fail_limit, unknown_limit;
     char *path;
     struct tams_jwt_verifier *jwt;
     char *jwt_issuer; /* configured iss, or NULL */
-    struct net proxies[PROXIES_MAX];
-    size_t nproxies;
+    struct tams_proxies proxies;
 
     pthread_mutex_t lock; /* snapshot pointer and refs */
     struct snapshot *cur;
@@ -115,9 +88,7 @@ struct tams_auth {
     struct cache_entry cache[CACHE_SLOTS];
     size_t cache_next;
 
-    pthread_mutex_t th_lock;
-    uint64_t th_seed;
-    struct th_slot *th;
+    struct tams_throttle *th;
 
     /* Password checks waiting for a hashing thread. */
     pthread_mutex_t hq_lock;
@@ -289,261 +260,6 @@ static void cache_add(struct tams_auth *a, const unsigned char key[TAMS_SHA256_L
     pthread_mutex_unlock(&a->cache_lock);
 }
 
-/* ---- the client's address ------------------------------------------------------------------- */
-
-static bool addr_key(const struct sockaddr *sa, unsigned char out[16])
-{
-    memset(out, 0, 16);
-    if (!sa)
-        return false;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, &in->sin_addr, 4);
-        return true;
-    }
-    if (sa->sa_family == AF_INET6) {
-        memcpy(out, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
-        return true;
-    }
-    return false;
-}
-
-/* Numeric address text ("192.0.2.1", "2001:db8::1") into out, IPv4 as IPv4-mapped. */
-static bool parse_addr(const char *s, unsigned char out[16])
-{
-    struct in_addr v4;
-    memset(out, 0, 16);
-    if (inet_pton(AF_INET, s, &v4) == 1) {
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, &v4, 4);
-        return true;
-    }
-    return inet_pton(AF_INET6, s, out) == 1;
-}
-
-static bool net_has(const struct net *n, const unsigned char addr[16])
-{
-    int full = n->bits / 8, rest = n->bits % 8;
-    if (memcmp(n->addr, addr, (size_t)full) != 0)
-        return false;
-    return !rest || ((n->addr[full] ^ addr[full]) & (0xff << (8 - rest))) == 0;
-}
-
-static bool trusted(const struct tams_auth *a, const unsigned char addr[16])
-{
-    for (size_t i = 0; i < a->nproxies; i++)
-        if (net_has(&a->proxies[i], addr))
-            return true;
-    return false;
-}
-
-/* One X-Forwarded-For entry: an address, "[v6]" or "[v6]:port", or "v4:port". */
-static bool parse_hop(const char *s, size_t n, unsigned char out[16])
-{
-    char tmp[64];
-    while (n && (*s == ' ' || *s == '\t'))
-        s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    if (n == 0 || n >= sizeof(tmp))
-        return false;
-    if (s[0] == '[') {
-        const char *close = memchr(s, ']', n);
-        if (!close)
-            return false;
-        n = (size_t)(close - s - 1);
-        s++;
-    }
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    if (parse_addr(tmp, out))
-        return true;
-    if (!strchr(tmp, '.') || !strchr(tmp, ':') || strchr(strchr(tmp, ':') + 1, ':'))
-        return false;
-    *strchr(tmp, ':') = '\0'; /* v4:port */
-    return parse_addr(tmp, out);
-}
-
-/* The peer, or behind trusted proxies the rightmost X-Forwarded-For hop that is not one. An
- * entry that is no address stops the walk at the proxy that passed it on. */
-static void client_of(const struct tams_auth *a, const struct tams_auth_input *in, struct client *c)
-{
-    const char *xff = in->forwarded_for, *end;
-    unsigned char hop[16];
-
-    c->known = addr_key(in->client, c->addr);
-    if (!c->known || !xff || !a->nproxies || !trusted(a, c->addr))
-        return;
-    end = xff + strlen(xff);
-    for (int hops = 0; end > xff && hops < XFF_HOPS_MAX; hops++) {
-        const char *start = end;
-        while (start > xff && start[-1] != ',')
-            start--;
-        if (!parse_hop(start, (size_t)(end - start), hop))
-            return;
-        memcpy(c->addr, hop, 16);
-        if (!trusted(a, hop))
-            return;
-        end = start > xff ? start - 1 : start;
-    }
-}
-
-static void client_text(const struct client *c, char *out, size_t cap)
-{
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    snprintf(out, cap, "-");
-    if (c->known && memcmp(c->addr, mapped, 12) == 0)
-        inet_ntop(AF_INET, c->addr + 12, out, (socklen_t)cap);
-    else if (c->known)
-        inet_ntop(AF_INET6, c->addr, out, (socklen_t)cap);
-}
-
-/* trusted_proxies: addresses and CIDR ranges separated by commas and blanks. */
-static int parse_proxies(struct tams_auth *a, const char *list, struct tams_buf *why)
-{
-    const char *p = list;
-    while (*p) {
-        char item[80], *slash;
-        size_t n = strcspn(p, ", \t");
-        long bits;
-        bool v4;
-        if (n == 0) {
-            p++;
-            continue;
-        }
-        if (n >= sizeof(item) || a->nproxies == PROXIES_MAX)
-            goto bad;
-        memcpy(item, p, n);
-        item[n] = '\0';
-        slash = strchr(item, '/');
-        if (slash)
-            *slash = '\0';
-        v4 = strchr(item, ':') == NULL;
-        if (!parse_addr(item, a->proxies[a->nproxies].addr))
-            goto bad;
-        bits = v4 ? 32 : 128;
-        if (slash) {
-            char *end;
-            errno = 0;
-            bits = strtol(slash + 1, &end, 10);
-            if (errno || end == slash + 1 || *end || bits < 0 || bits > (v4 ? 32 : 128))
-                goto bad;
-        }
-        a->proxies[a->nproxies++].bits = (int)bits + (v4 ? 96 : 0);
-        p += n;
-        continue;
-    bad:
-        tams_buf_addf(why, "trusted_proxies: '%.*s' is not an IPv4 or IPv6 address or range",
-                      (int)(n < 64 ? n : 64), p);
-        return TAMS_ERR_BADREQUEST;
-    }
-    return 0;
-}
-
-/* ---- throttling failed attempts --------------------------------------------------------------
- */
-
-/* The bucket key of a known principal: kind ('u' user, 't' token id) and name. Never
- * WHO_UNKNOWN. */
-static uint64_t who_of(const struct tams_auth *a, char kind, const char *s)
-{
-    uint64_t h = a->th_seed ^ 0x9e3779b97f4a7c15ULL ^ (unsigned char)kind;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-        h ^= h >> 31;
-    }
-    return h | 1;
-}
-
-static int limit_of(const struct tams_auth *a, uint64_t who)
-{
-    return who == WHO_UNKNOWN ? a->unknown_limit : a->fail_limit;
-}
-
-static size_t th_group(const struct tams_auth *a, const unsigned char addr[16], uint64_t who)
-{
-    uint64_t h = a->th_seed ^ 0xcbf29ce484222325ULL ^ who;
-    for (int i = 0; i < 16; i++) {
-        h ^= addr[i];
-        h *= 0x100000001b3ULL;
-        h ^= h >> 29;
-    }
-    return (size_t)(h % (TH_SLOTS / TH_WAYS)) * TH_WAYS;
-}
-
-static void th_refill(const struct tams_auth *a, struct th_slot *s, int64_t now)
-{
-    double cap = (double)limit_of(a, s->who);
-    s->tokens += (double)(now - s->last_us) / 1e6 * cap / TH_WINDOW_S;
-    if (s->tokens > cap)
-        s->tokens = cap;
-    s->last_us = now;
-}
-
-/* The slot of (addr, who): found, or a free or the least recently used one taken. */
-static struct th_slot *th_slot(struct tams_auth *a, const unsigned char addr[16], uint64_t who)
-{
-    struct th_slot *g = &a->th[th_group(a, addr, who)], *victim = NULL;
-    for (int i = 0; i < TH_WAYS; i++)
-        if (g[i].used && g[i].who == who && memcmp(g[i].addr, addr, 16) == 0)
-            return &g[i];
-    for (int i = 0; i < TH_WAYS; i++) {
-        if (!g[i].used) {
-            victim = &g[i];
-            break;
-        }
-        if (!victim || g[i].last_us < victim->last_us)
-            victim = &g[i];
-    }
-    memcpy(victim->addr, addr, 16);
-    victim->who = who;
-    victim->used = true;
-    victim->tokens = (double)limit_of(a, who);
-    victim->last_us = tams_clock_mono_us();
-    return victim;
-}
-
-static bool th_off(const struct tams_auth *a, const struct client *c, uint64_t who)
-{
-    return a->fail_limit <= 0 || limit_of(a, who) <= 0 || !c->known;
-}
-
-/* Takes one attempt from the bucket of (client, who): 0 when there was one, else the seconds
- * until there is. */
-static int th_take(struct tams_auth *a, const struct client *c, uint64_t who)
-{
-    struct th_slot *s;
-    int wait = 0;
-    if (th_off(a, c, who))
-        return 0;
-    pthread_mutex_lock(&a->th_lock);
-    s = th_slot(a, c->addr, who);
-    th_refill(a, s, tams_clock_mono_us());
-    if (s->tokens >= 1.0)
-        s->tokens -= 1.0;
-    else
-        wait = 1 + (int)((1.0 - s->tokens) * TH_WINDOW_S / limit_of(a, who));
-    pthread_mutex_unlock(&a->th_lock);
-    return wait;
-}
-
-/* Gives back an attempt th_take took for a credential that turned out right. */
-static void th_give_back(struct tams_auth *a, const struct client *c, uint64_t who)
-{
-    struct th_slot *s;
-    if (th_off(a, c, who))
-        return;
-    pthread_mutex_lock(&a->th_lock);
-    s = th_slot(a, c->addr, who);
-    th_refill(a, s, tams_clock_mono_us());
-    s->tokens += 1.0;
-    if (s->tokens > (double)limit_of(a, who))
-        s->tokens = (double)limit_of(a, who);
-    pthread_mutex_unlock(&a->th_lock);
-}
-
 /* ---- principals -------------------------------------------------------------------------------
  */
 
@@ -573,11 +289,11 @@ static void jwt_principal(const char *iss, const char *sub, char *out, size_t ca
 /* ---- checking one credential ------------------------------------------------------------------
  */
 
-static void note_failure(struct tams_auth *a, const struct client *c, const char *why)
+static void note_failure(struct tams_auth *a, const struct tams_client *c, const char *why)
 {
     char who[INET6_ADDRSTRLEN];
     __atomic_fetch_add(&a->n_invalid, 1, __ATOMIC_RELAXED);
-    client_text(c, who, sizeof(who));
+    tams_client_text(c, who, sizeof(who));
     tams_log_info("authentication failed from %s: %s", who, why ? why : "invalid credential");
 }
 
@@ -585,17 +301,17 @@ static enum tams_auth_outcome throttled(struct tams_auth *a, uint64_t who, int w
                                         struct tams_auth_result *res)
 {
     res->retry_after = wait;
-    res->unknown = who == WHO_UNKNOWN;
+    res->unknown = who == TAMS_THROTTLE_UNKNOWN;
     __atomic_fetch_add(res->unknown ? &a->n_throttled_unknown : &a->n_throttled, 1,
                        __ATOMIC_RELAXED);
     return TAMS_AUTH_THROTTLED;
 }
 
 /* A wrong credential of principal who: 401, or 429 once its bucket is empty. */
-static enum tams_auth_outcome failed(struct tams_auth *a, const struct client *c, uint64_t who,
+static enum tams_auth_outcome failed(struct tams_auth *a, const struct tams_client *c, uint64_t who,
                                      const char *why, struct tams_auth_result *res)
 {
-    int wait = th_take(a, c, who);
+    int wait = tams_throttle_take(a->th, c, who);
     if (wait)
         return throttled(a, who, wait, res);
     note_failure(a, c, why);
@@ -603,7 +319,7 @@ static enum tams_auth_outcome failed(struct tams_auth *a, const struct client *c
 }
 
 static enum tams_auth_outcome check_bearer(struct tams_auth *a, struct snapshot *snap,
-                                           const struct client *c, const char *token,
+                                           const struct tams_client *c, const char *token,
                                            struct tams_auth_result *res)
 {
     size_t n = strlen(token);
@@ -616,7 +332,7 @@ static enum tams_auth_outcome check_bearer(struct tams_auth *a, struct snapshot 
             set_ok(res, 't', t->name, t->scopes);
             return TAMS_AUTH_OK;
         }
-        return failed(a, c, id ? who_of(a, 't', id->id) : WHO_UNKNOWN,
+        return failed(a, c, id ? tams_throttle_who(a->th, 't', id->id) : TAMS_THROTTLE_UNKNOWN,
                       "unknown or revoked API token", res);
     }
     if (a->jwt) {
@@ -628,12 +344,12 @@ static enum tams_auth_outcome check_bearer(struct tams_auth *a, struct snapshot 
             return TAMS_AUTH_OK;
         }
     }
-    return failed(a, c, WHO_UNKNOWN, why, res);
+    return failed(a, c, TAMS_THROTTLE_UNKNOWN, why, res);
 }
 
 /* PBKDF2 and what follows it, on a hashing thread (or the caller's when it has no wake). */
 static enum tams_auth_outcome finish_password(struct tams_auth *a, struct snapshot *snap,
-                                              const struct client *c, uint64_t who,
+                                              const struct tams_client *c, uint64_t who,
                                               const char *user, const char *pw, size_t plen,
                                               const unsigned char key[TAMS_SHA256_LEN],
                                               struct tams_auth_result *res)
@@ -643,21 +359,21 @@ static enum tams_auth_outcome finish_password(struct tams_auth *a, struct snapsh
         note_failure(a, c, "unknown user or wrong password");
         return TAMS_AUTH_INVALID;
     }
-    th_give_back(a, c, who);
+    tams_throttle_give_back(a->th, c, who);
     set_ok(res, 'u', u->name, u->scopes);
     cache_add(a, key, snap->gen, u->name, u->scopes);
     return TAMS_AUTH_OK;
 }
 
 static enum tams_auth_outcome queue_password(struct tams_auth *a, const struct tams_auth_input *in,
-                                             struct snapshot *snap, const struct client *c,
+                                             struct snapshot *snap, const struct tams_client *c,
                                              uint64_t who, const char *user, const char *pw,
                                              size_t plen, const unsigned char *key,
                                              struct tams_auth_result *res,
                                              struct tams_auth_pending **out);
 
 static enum tams_auth_outcome check_basic(struct tams_auth *a, const struct tams_auth_input *in,
-                                          struct snapshot *snap, const struct client *c,
+                                          struct snapshot *snap, const struct tams_client *c,
                                           const char *b64, struct tams_auth_result *res,
                                           struct tams_auth_pending **pending)
 {
@@ -671,11 +387,11 @@ static enum tams_auth_outcome check_basic(struct tams_auth *a, const struct tams
     enum tams_auth_outcome out;
 
     if (n == 0 || n > BASIC_MAX)
-        return failed(a, c, WHO_UNKNOWN, "malformed basic credentials", res);
+        return failed(a, c, TAMS_THROTTLE_UNKNOWN, "malformed basic credentials", res);
     raw = tams_malloc(TAMS_BASE64_DECODED_MAX(n) + 1);
     if (tams_base64_decode(b64, n, false, (unsigned char *)raw, &len) ||
         !(colon = memchr(raw, ':', len)) || memchr(raw, '\0', len)) {
-        out = failed(a, c, WHO_UNKNOWN, "malformed basic credentials", res);
+        out = failed(a, c, TAMS_THROTTLE_UNKNOWN, "malformed basic credentials", res);
         goto out;
     }
     raw[len] = '\0';
@@ -683,19 +399,20 @@ static enum tams_auth_outcome check_basic(struct tams_auth *a, const struct tams
     pw = colon + 1;
     plen = len - (size_t)(pw - raw);
     if (!tams_creds_name_valid(raw)) {
-        out = failed(a, c, WHO_UNKNOWN, "unknown user or wrong password", res);
+        out = failed(a, c, TAMS_THROTTLE_UNKNOWN, "unknown user or wrong password", res);
         goto out;
     }
     /* The attempt is taken before anything is checked, the cache included, so a throttled
      * address learns nothing; a right password gives it back. */
-    who = tams_creds_find_user(&snap->creds, raw) ? who_of(a, 'u', raw) : WHO_UNKNOWN;
-    if ((wait = th_take(a, c, who))) {
+    who = tams_creds_find_user(&snap->creds, raw) ? tams_throttle_who(a->th, 'u', raw)
+                                                  : TAMS_THROTTLE_UNKNOWN;
+    if ((wait = tams_throttle_take(a->th, c, who))) {
         out = throttled(a, who, wait, res);
         goto out;
     }
     cache_key_of(a, raw, pw, plen, key);
     if (cache_find(a, key, snap->gen, name, sizeof(name), &scopes)) {
-        th_give_back(a, c, who);
+        tams_throttle_give_back(a->th, c, who);
         set_ok(res, 'u', name, scopes);
         out = TAMS_AUTH_OK;
     } else if (!in->wake || !pending) {
@@ -714,7 +431,7 @@ enum tams_auth_outcome tams_auth_check(struct tams_auth *a, const struct tams_au
                                        struct tams_auth_pending **pending)
 {
     struct snapshot *snap;
-    struct client c;
+    struct tams_client c;
     enum tams_auth_outcome out;
     const char *cred = in->authorization;
 
@@ -732,7 +449,7 @@ enum tams_auth_outcome tams_auth_check(struct tams_auth *a, const struct tams_au
         __atomic_fetch_add(&a->n_missing, 1, __ATOMIC_RELAXED);
         return TAMS_AUTH_MISSING;
     }
-    client_of(a, in, &c);
+    tams_client_of(&a->proxies, in->client, in->forwarded_for, &c);
     snap = snap_get(a);
     if (cred && *cred) {
         if (strncasecmp(cred, "Basic ", 6) == 0) {
@@ -744,7 +461,7 @@ enum tams_auth_outcome tams_auth_check(struct tams_auth *a, const struct tams_au
                 ;
             out = check_bearer(a, snap, &c, cred, res);
         } else {
-            out = failed(a, &c, WHO_UNKNOWN,
+            out = failed(a, &c, TAMS_THROTTLE_UNKNOWN,
                          "unsupported authorization scheme (use Basic or Bearer)", res);
         }
     } else {
@@ -784,7 +501,7 @@ static void pending_drop_work(struct tams_auth *a, struct tams_auth_pending *p)
 }
 
 static enum tams_auth_outcome queue_password(struct tams_auth *a, const struct tams_auth_input *in,
-                                             struct snapshot *snap, const struct client *c,
+                                             struct snapshot *snap, const struct tams_client *c,
                                              uint64_t who, const char *user, const char *pw,
                                              size_t plen, const unsigned char *key,
                                              struct tams_auth_result *res,
@@ -795,7 +512,7 @@ static enum tams_auth_outcome queue_password(struct tams_auth *a, const struct t
     pthread_mutex_lock(&a->hq_lock);
     if (a->hq_closed || a->hq_len >= a->hq_max) {
         pthread_mutex_unlock(&a->hq_lock);
-        th_give_back(a, c, who); /* nothing was tried */
+        tams_throttle_give_back(a->th, c, who); /* nothing was tried */
         __atomic_fetch_add(&a->n_busy, 1, __ATOMIC_RELAXED);
         res->retry_after = 1;
         return TAMS_AUTH_BUSY;
@@ -1246,24 +963,20 @@ int tams_auth_open(struct tams_auth **out, const struct tams_config *cfg, struct
     pthread_mutex_init(&a->lock, NULL);
     pthread_mutex_init(&a->reload_lock, NULL);
     pthread_mutex_init(&a->cache_lock, NULL);
-    pthread_mutex_init(&a->th_lock, NULL);
     pthread_mutex_init(&a->hq_lock, NULL);
     pthread_cond_init(&a->hq_cv, NULL);
     pthread_cond_init(&a->hq_idle, NULL);
     a->off = cfg->auth_disabled;
     a->always = !loopback;
     a->metrics_public = cfg->metrics_public;
-    a->fail_limit = cfg->auth_fail_limit;
-    a->unknown_limit = cfg->auth_fail_limit_unknown;
     a->hq_max = cfg->auth_hash_queue > 0 ? cfg->auth_hash_queue : 1;
     tams_random_bytes(a->cache_key, sizeof(a->cache_key));
-    tams_random_bytes(&a->th_seed, sizeof(a->th_seed));
-    a->th = tams_calloc(TH_SLOTS, sizeof(*a->th));
+    a->th = tams_throttle_new(cfg->auth_fail_limit, cfg->auth_fail_limit_unknown);
     tams_buf_addf(&path, "%s/%s", cfg->data_dir, TAMS_CREDS_FILE);
     a->path = tams_buf_detach(&path, NULL);
     a->cur = tams_calloc(1, sizeof(*a->cur));
     a->cur->refs = 1;
-    rc = parse_proxies(a, cfg->trusted_proxies, why);
+    rc = tams_proxies_parse(&a->proxies, cfg->trusted_proxies, why);
     if (!rc && cfg->jwt_alg[0])
         rc = open_jwt(a, cfg, why);
     a->seen_exists = stat(a->path, &a->seen) == 0;
@@ -1295,8 +1008,8 @@ int tams_auth_open(struct tams_auth **out, const struct tams_config *cfg, struct
         return TAMS_ERR_FORBIDDEN;
     }
     log_policy(a, cfg, ncreds);
-    if (a->nproxies)
-        tams_log_info("X-Forwarded-For is believed from %zu trusted proxy range(s)", a->nproxies);
+    if (a->proxies.n)
+        tams_log_info("X-Forwarded-For is believed from %zu trusted proxy range(s)", a->proxies.n);
     *out = a;
     return 0;
 }
@@ -1317,12 +1030,11 @@ void tams_auth_close(struct tams_auth *a)
     tams_jwt_verifier_free(a->jwt);
     tams_free(a->jwt_issuer);
     OPENSSL_cleanse(a->cache, sizeof(a->cache));
-    tams_free(a->th);
+    tams_throttle_free(a->th);
     tams_free(a->path);
     pthread_mutex_destroy(&a->lock);
     pthread_mutex_destroy(&a->reload_lock);
     pthread_mutex_destroy(&a->cache_lock);
-    pthread_mutex_destroy(&a->th_lock);
     pthread_mutex_destroy(&a->hq_lock);
     pthread_cond_destroy(&a->hq_cv);
     pthread_cond_destroy(&a->hq_idle);
