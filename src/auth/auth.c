@@ -602,14 +602,16 @@ static void *hash_thread(void *arg)
         pthread_mutex_lock(&a->hq_lock);
         p->outcome = out;
         p->res = res;
-        a->hq_running--;
         wake = pending_done(p, &ctx);
-        pthread_cond_broadcast(&a->hq_idle);
         if (wake) {
             pthread_mutex_unlock(&a->hq_lock);
             wake(ctx);
             pthread_mutex_lock(&a->hq_lock);
         }
+        /* Running until its request is woken: tams_auth_abort_pending's caller stops the
+         * HTTP daemon next, which must find no request asleep. */
+        a->hq_running--;
+        pthread_cond_broadcast(&a->hq_idle);
     }
     pthread_mutex_unlock(&a->hq_lock);
     return NULL;

@@ -109,7 +109,8 @@ enum tams_auth_outcome tams_auth_pending_finish(struct tams_auth_pending *p,
  * call it on a parked check (a parked request cannot go away before its wake). */
 void tams_auth_pending_cancel(struct tams_auth_pending *p);
 /* For stopping: queued checks end as BUSY (their parked requests woken), running ones are
- * waited for, and later ones are BUSY at once. */
+ * waited for until their requests are woken too, and later ones are BUSY at once. After it, no
+ * request sleeps on a check (libmicrohttpd aborts when stopped with one asleep). */
 void tams_auth_abort_pending(struct tams_auth *a);
 
 /* Count a request refused with 403 (authenticated, but outside its scopes). */

@@ -715,6 +715,37 @@ def test_password_flood_does_not_delay_tokens(tmp_path):
         srv.stop()
 
 
+def test_stopping_during_a_password_flood(tmp_path):
+    """Stopping while password checks run and requests sleep on them exits cleanly: every
+    sleeping request is woken before the HTTP daemon stops (it aborts on one asleep)."""
+    data = tmp_path / "data"
+    add_user(data, "alice", "read", "alice-password")
+    srv = Server(tmp_path, data_dir=data, args=["--auth-fail-limit", "0", "--threads", "2",
+                                               "--shutdown-timeout", "1"])
+    for _ in range(3):
+        srv.start()
+        stop = threading.Event()
+
+        def flood():
+            s = requests.Session()
+            while not stop.is_set():
+                try:
+                    s.get(srv.url + "/flows", auth=("alice", "wrong-password"), timeout=5)
+                except requests.RequestException:
+                    pass
+
+        threads = [threading.Thread(target=flood) for _ in range(8)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1.5)
+            assert srv.stop() == 0
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+
+
 # --- F1: no credential change ever widens access --------------------------------------------------
 
 def anonymous_write_refused(srv):
