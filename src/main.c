@@ -11,6 +11,7 @@
 #include "auth/auth.h"
 #include "auth/cli.h"
 #include "events/delivery.h"
+#include "events/secrets.h"
 #include "http/server.h"
 #include "jobs/deletion.h"
 #include "jobs/gc.h"
@@ -46,6 +47,7 @@ static int serve(const struct tams_config *cfg)
     struct tams_deletion deletion = {0};
     struct tams_gc gc = {0};
     struct tams_delivery *delivery = NULL;
+    struct tams_webhook_secrets *secrets = NULL;
     sigset_t sigs;
     int sig = 0, rc, nthreads;
     bool app_ready = false;
@@ -65,10 +67,17 @@ static int serve(const struct tams_config *cfg)
                          cfg->db_pool_size ? cfg->db_pool_size : 2 * nthreads, &why);
     if (rc)
         goto out;
+    rc = tams_webhook_secrets_open(&secrets, cfg->webhook_secret_key, cfg->data_dir, &why);
+    if (rc)
+        goto out;
+    app.webhook_secrets = secrets;
     rc = tams_app_init(&app, cfg, &why);
     if (rc)
         goto out;
     app_ready = true;
+    rc = tams_webhooks_upgrade(app.store, auth, secrets, &why);
+    if (rc)
+        goto out;
 
     /* Signals are taken synchronously by this thread; every other thread inherits the mask. */
     sigemptyset(&sigs);
@@ -91,8 +100,16 @@ static int serve(const struct tams_config *cfg)
         rc = tams_runner_spawn(jobs, "tams-gc", tams_gc_run, &gc, NULL, &why);
     if (!rc)
         rc = tams_delivery_start(&delivery, jobs,
-                                 &(struct tams_delivery_config){app.store, cfg, app.backends,
-                                                                app.nbackends, app.metrics},
+                                 &(struct tams_delivery_config){
+                                     .store = app.store,
+                                     .cfg = cfg,
+                                     .backends = app.backends,
+                                     .nbackends = app.nbackends,
+                                     .metrics = app.metrics,
+                                     .secrets = secrets,
+                                     .may_read = tams_auth_owner_may_read,
+                                     .may_read_ctx = auth,
+                                 },
                                  &why);
     if (rc)
         goto out;
@@ -125,6 +142,7 @@ out:
     if (app_ready)
         tams_app_release(&app);
     tams_store_close(app.store);
+    tams_webhook_secrets_free(secrets);
     tams_auth_close(auth);
     tams_buf_release(&why);
     return rc ? 1 : 0;

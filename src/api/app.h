@@ -14,8 +14,10 @@
 
 #include <pthread.h>
 
+struct tams_auth;
 struct tams_job;
 struct tams_registry;
+struct tams_webhook_secrets;
 
 struct tams_app {
     const struct tams_config *cfg;
@@ -32,6 +34,8 @@ struct tams_app {
     /* Metrics of modules below the API (auth, webhook delivery), rendered by GET /metrics
      * after the HTTP server's own; created by tams_app_init. */
     struct tams_registry *metrics;
+    /* Seals webhook api keys and gives them their identity (events/secrets.h); set by main.c. */
+    const struct tams_webhook_secrets *webhook_secrets;
 
     struct tams_doc_cache *flow_cache;   /* NULL when flow_cache_memory is 0 */
     struct tams_doc_cache *source_cache; /* NULL when source_cache_memory is 0 */
@@ -55,6 +59,12 @@ int tams_app_service_refresh(struct tams_app *app, struct tams_buf *why);
 const struct tams_media_backend *tams_app_backend(const struct tams_app *app, const char *id);
 /* The backend marked default, or NULL when none is. */
 const struct tams_media_backend *tams_app_default_backend(const struct tams_app *app);
+
+/* webhooks.c: at start, before serving, what an older release left in the webhooks table:
+ * owners "legacy:NAME" become the user or token NAME where one exists (auth), and api keys kept
+ * in clear are sealed (sec). Idempotent; logs what it did and what is left. */
+int tams_webhooks_upgrade(struct tams_store *st, struct tams_auth *auth,
+                          const struct tams_webhook_secrets *sec, struct tams_buf *why);
 
 /* The route table of the whole API. */
 extern const struct tams_route_table tams_api_routes;

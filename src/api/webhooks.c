@@ -1,28 +1,35 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* webhooks.c - GET/HEAD/POST /service/webhooks (notes §1.1, §2.12, §8.1). */
 #include "core/common.h"
+#include "core/log.h"
 #include "core/random.h"
 #include "api/app.h"
+#include "auth/auth.h"
 #include "auth/scopes.h"
 #include "api/handlers.h"
+#include "events/secrets.h"
 #include "events/ssrf.h"
 #include "events/webhook.h"
 #include "http/respond.h"
+
+#include <openssl/crypto.h>
+
+#define LEGACY "legacy:"
+#define KEY_CHECK "webhook_key_check" /* a store setting */
 
 static struct tams_store *store_of(struct tams_req *req)
 {
     return ((struct tams_app *)req->app)->store;
 }
 
-/* A webhook belongs to the principal that registered it: only it, or an admin, sees or
- * changes it (notes §8.1). Anonymous requests own anonymous registrations. */
+/* A webhook belongs to the principal that registered it (namespaced by kind, so a JWT
+ * subject "alice" is not the user alice): only it, or an admin, sees or changes it (notes
+ * §8.1). Without authentication every request has every scope, admin included. */
 static bool may_touch(const struct tams_req *req, const char *owner)
 {
     if (req->scopes & TAMS_SCOPE_ADMIN)
         return true;
-    if ((req->principal == NULL) != (owner == NULL))
-        return false;
-    return !req->principal || strcmp(req->principal, owner) == 0;
+    return req->principal_id && owner && strcmp(req->principal_id, owner) == 0;
 }
 
 struct list_ctx {
@@ -34,28 +41,7 @@ static int list_row(void *ctx, const struct tams_webhook_rec *rec)
 {
     struct list_ctx *c = ctx;
     if (may_touch(c->req, rec->owner))
-        tams_json_raw(c->j, rec->doc, strlen(rec->doc));
-    return 0;
-}
-
-/* Is there a registration with this identity that the caller may not change? */
-struct owner_ctx {
-    const struct tams_req *req;
-    const struct tams_webhook_rec *want;
-    bool foreign;
-};
-
-static bool same(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static int owner_row(void *ctx, const struct tams_webhook_rec *rec)
-{
-    struct owner_ctx *c = ctx;
-    if (strcmp(rec->url, c->want->url) == 0 && same(rec->api_key_name, c->want->api_key_name) &&
-        same(rec->api_key_value, c->want->api_key_value) && !may_touch(c->req, rec->owner))
-        c->foreign = true;
+        tams_json_raw(c->j, rec->doc, strlen(rec->doc)); /* never api_key_value (webhook.h) */
     return 0;
 }
 
@@ -80,15 +66,30 @@ void webhooks_post(struct tams_req *req)
     struct tams_app *app = req->app;
     struct tams_store *st = store_of(req);
     struct tams_webhook_reg reg;
-    struct tams_buf why = TAMS_BUF_INIT(1024), doc = TAMS_BUF_INIT(1 << 20);
+    struct tams_buf why = TAMS_BUF_INIT(1024), doc = TAMS_BUF_INIT(1 << 20),
+                    sealed = TAMS_BUF_INIT(64 * 1024), legacy = TAMS_BUF_INIT(1024);
     struct tams_webhook_rec rec = {0};
+    struct tams_webhook_caller caller = {
+        .admin = (req->scopes & TAMS_SCOPE_ADMIN) != 0,
+        .max_per_owner = app->cfg->webhooks_per_owner_max,
+    };
     enum tams_webhook_put_result result;
     char id[TAMS_UUID_STRLEN + 1], addr[TAMS_SSRF_ADDRMAX];
+    char key_id[TAMS_WEBHOOK_SECRET_ID_HEX + 1];
     int rc;
 
     if ((rc = tams_webhook_parse(req->json, &reg, &why))) {
         tams_send_error(req, rc, "%s", why.data);
         goto out0;
+    }
+    /* A webhook is a read channel: its events carry what GET returns. A removal reads
+     * nothing. */
+    if (reg.events && !(req->scopes & (TAMS_SCOPE_READ | TAMS_SCOPE_ADMIN))) {
+        tams_send_error(req, TAMS_ERR_FORBIDDEN,
+                        "registering a webhook needs the 'read' scope as well as 'write' (its "
+                        "events carry what GET returns), which '%s' lacks",
+                        req->principal ? req->principal : "this credential");
+        goto out;
     }
     /* SSRF: every address of the host must be public (re-checked at each delivery). A removal
      * contacts nobody, so it is not checked. */
@@ -101,8 +102,21 @@ void webhooks_post(struct tams_req *req)
     rec.id = id;
     rec.url = reg.url;
     rec.api_key_name = reg.api_key_name;
-    rec.api_key_value = reg.api_key_value;
-    rec.owner = req->principal;
+    if (reg.api_key_value) {
+        tams_webhook_secret_id(app->webhook_secrets, reg.api_key_value, key_id);
+        rec.api_key_id = key_id;
+        if (reg.events) {
+            tams_webhook_secret_seal(app->webhook_secrets, reg.url, reg.api_key_name,
+                                     reg.api_key_value, &sealed);
+            rec.api_key_sealed = sealed.data;
+        }
+    }
+    rec.owner = req->principal_id;
+    rec.owner_scopes = req->scopes;
+    if (req->principal) {
+        tams_buf_addf(&legacy, LEGACY "%s", req->principal);
+        caller.legacy = legacy.data;
+    }
     if (reg.events) {
         tams_webhook_doc(&reg, &doc);
         if (!tams_buf_ok(&doc)) {
@@ -111,20 +125,16 @@ void webhooks_post(struct tams_req *req)
         }
         rec.doc = doc.data;
     }
-    {
-        /* NEEDSWORK: the owner check and the write are two store calls; make the owner part of
-         * webhook_put's transaction when the store grows that parameter. */
-        struct owner_ctx oc = {req, &rec, false};
-        rc = tams_store_webhook_list(st, owner_row, &oc);
-        if (!rc && oc.foreign) {
-            tams_send_error(req, TAMS_ERR_FORBIDDEN,
-                            "this webhook was registered by another principal");
-            goto out;
-        }
-    }
-    if (!rc)
-        rc = tams_store_webhook_put(st, &rec, &result);
-    if (rc)
+    rc = tams_store_webhook_put(st, &rec, &caller, &result);
+    if (rc == TAMS_ERR_FORBIDDEN)
+        tams_send_error(req, rc, "this webhook was registered by another principal");
+    else if (rc == TAMS_ERR_BADREQUEST)
+        tams_send_error(req, rc,
+                        "'%s' has %d webhooks already, the most one principal may register "
+                        "(webhooks_per_owner_max); remove one first",
+                        req->principal ? req->principal : "anonymous",
+                        app->cfg->webhooks_per_owner_max);
+    else if (rc)
         tams_send_error(req, rc, NULL);
     else
         tams_send_empty(req, result == TAMS_WEBHOOK_REMOVED ? 204 : 201);
@@ -133,4 +143,147 @@ out:
 out0:
     tams_buf_release(&why);
     tams_buf_release(&doc);
+    tams_buf_release(&sealed);
+    tams_buf_release(&legacy);
+}
+
+/* ---- what older releases left ---------------------------------------------------------- */
+
+struct old_row {
+    char *id, *url, *name, *clear, *owner;
+};
+
+struct old_rows {
+    struct old_row *v;
+    size_t n;
+    size_t nsealed; /* rows with a sealed key */
+};
+
+static int collect_old(void *ctx, const struct tams_webhook_rec *rec)
+{
+    struct old_rows *r = ctx;
+    bool legacy = rec->owner && strncmp(rec->owner, LEGACY, strlen(LEGACY)) == 0;
+
+    r->nsealed += rec->api_key_sealed != NULL;
+    if (!legacy && !rec->api_key_value)
+        return 0;
+    r->v = tams_realloc(r->v, tams_st_mult(r->n + 1, sizeof(*r->v)));
+    r->v[r->n++] = (struct old_row){
+        tams_strdup(rec->id),
+        tams_strdup(rec->url),
+        rec->api_key_name ? tams_strdup(rec->api_key_name) : NULL,
+        rec->api_key_value ? tams_strdup(rec->api_key_value) : NULL,
+        legacy ? tams_strdup(rec->owner) : NULL,
+    };
+    return 0;
+}
+
+/* "legacy:NAME" becomes the user or token NAME where one exists; the rest stay. */
+static int map_owners(struct tams_store *st, struct tams_auth *auth, struct old_rows *r,
+                      size_t *left)
+{
+    char to[TAMS_AUTH_PRINCIPAL_MAX];
+    int rc = 0;
+
+    for (size_t i = 0; i < r->n && !rc; i++) {
+        const char *from = r->v[i].owner;
+        int64_t n = 0;
+        bool seen = false;
+
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = r->v[k].owner && from && strcmp(r->v[k].owner, from) == 0;
+        if (!from || seen)
+            continue;
+        if (tams_auth_legacy_owner(auth, from + strlen(LEGACY), to, sizeof(to)) == 0) {
+            rc = tams_store_webhook_set_owner(st, from, to, &n);
+            if (!rc)
+                tams_log_info("webhooks of '%s' (an older release's owner) now belong to '%s'",
+                              from + strlen(LEGACY), to);
+        } else {
+            for (size_t k = i; k < r->n; k++)
+                *left += r->v[k].owner && strcmp(r->v[k].owner, from) == 0;
+        }
+    }
+    return rc;
+}
+
+static int seal_clear(struct tams_store *st, const struct tams_webhook_secrets *sec,
+                      struct old_rows *r, size_t *sealed_n)
+{
+    char key_id[TAMS_WEBHOOK_SECRET_ID_HEX + 1];
+    int rc = 0;
+
+    for (size_t i = 0; i < r->n && !rc; i++) {
+        struct tams_buf sealed = TAMS_BUF_INIT(64 * 1024);
+        if (!r->v[i].clear)
+            continue;
+        tams_webhook_secret_id(sec, r->v[i].clear, key_id);
+        tams_webhook_secret_seal(sec, r->v[i].url, r->v[i].name, r->v[i].clear, &sealed);
+        rc = tams_store_webhook_seal(st, r->v[i].id, r->v[i].clear, key_id, sealed.data);
+        if (rc == TAMS_ERR_NOTFOUND) /* removed or sealed by another instance meanwhile */
+            rc = 0;
+        else if (!rc)
+            ++*sealed_n;
+        tams_buf_release(&sealed);
+    }
+    return rc;
+}
+
+/* The store remembers a keyed hash of a fixed text: a key that does not make it cannot open
+ * what is sealed there (another instance's key, a lost key file), and the log says so at
+ * once rather than at each delivery. */
+static int check_key(struct tams_store *st, const struct tams_webhook_secrets *sec, size_t nsealed)
+{
+    struct tams_buf v = TAMS_BUF_INIT(256);
+    char mine[TAMS_WEBHOOK_SECRET_ID_HEX + 1];
+    int rc = tams_store_setting_get(st, KEY_CHECK, &v);
+
+    tams_webhook_secret_id(sec, KEY_CHECK, mine);
+    if (rc == 0 && strcmp(v.data, mine) != 0 && nsealed) {
+        tams_log_error("the webhook key (webhook_secret_key, else DATA_DIR/" TAMS_WEBHOOK_KEY_FILE
+                       ") is not the one this store's %zu sealed webhook api key(s) were sealed "
+                       "with: those webhooks cannot be delivered until it is restored",
+                       nsealed);
+    } else if ((rc == 0 && strcmp(v.data, mine) != 0) || rc == TAMS_ERR_NOTFOUND) {
+        rc = tams_store_setting_set(st, KEY_CHECK, mine);
+    }
+    tams_buf_release(&v);
+    return rc;
+}
+
+int tams_webhooks_upgrade(struct tams_store *st, struct tams_auth *auth,
+                          const struct tams_webhook_secrets *sec, struct tams_buf *why)
+{
+    struct old_rows r = {0};
+    size_t left = 0, sealed_n = 0;
+    int rc = tams_store_webhook_list(st, collect_old, &r);
+
+    if (!rc)
+        rc = check_key(st, sec, r.nsealed);
+    if (!rc)
+        rc = map_owners(st, auth, &r, &left);
+    if (!rc)
+        rc = seal_clear(st, sec, &r, &sealed_n);
+    if (rc)
+        tams_buf_addf(why, "cannot upgrade the webhooks of an older release: %s",
+                      tams_strerror(rc));
+    if (sealed_n)
+        tams_log_info("sealed the api keys of %zu webhook(s) an older release kept in clear",
+                      sealed_n);
+    if (left)
+        tams_log_warn("%zu webhook(s) of an older release belong to a name no user or token "
+                      "has: only admins see them and they are not delivered until their owner "
+                      "registers them again (docs/authentication.md)",
+                      left);
+    for (size_t i = 0; i < r.n; i++) {
+        tams_free(r.v[i].id);
+        tams_free(r.v[i].url);
+        tams_free(r.v[i].name);
+        if (r.v[i].clear)
+            OPENSSL_cleanse(r.v[i].clear, strlen(r.v[i].clear));
+        tams_free(r.v[i].clear);
+        tams_free(r.v[i].owner);
+    }
+    tams_free(r.v);
+    return rc;
 }

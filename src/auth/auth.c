@@ -10,6 +10,7 @@
 #include "auth/creds.h"
 #include "auth/jwt.h"
 #include "auth/scopes.h"
+#include "auth/throttle.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,17 +18,19 @@
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <signal.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define RELOAD_EVERY_US 1000000
 #define CACHE_SLOTS 128
 #define CACHE_TTL_US (300LL * 1000000)
-#define TH_SLOTS 4096 /* client addresses remembered for throttling (fixed memory) */
-#define TH_WAYS 8
-#define TH_WINDOW_S 60.0
 #define KEY_FILE_MAX (64 * 1024)
 #define BASIC_MAX 4096
+#define HASH_NICE 10 /* hashing threads yield the CPU to request threads */
 
 /* One loaded version of the credentials file; freed when the last user lets go. */
 struct snapshot {
@@ -44,20 +47,34 @@ struct cache_entry {
     char name[TAMS_CREDS_NAME_MAX + 1];
 };
 
-struct th_slot {
-    unsigned char addr[16];
-    bool used;
-    double tokens;
-    int64_t last_us;
+struct tams_auth_pending {
+    struct tams_auth *a;
+    struct tams_auth_pending *next;
+    int refs; /* the queue's (until a thread is done with it) and the caller's */
+    bool done, parked, cancelled;
+    bool suspending; /* the caller is suspending its request right now */
+    bool wake_owed;  /* done meanwhile: the caller wakes its request itself */
+    enum tams_auth_outcome outcome;
+    struct tams_auth_result res;
+    struct snapshot *snap;
+    char *user, *pw;
+    size_t plen;
+    unsigned char key[TAMS_SHA256_LEN];
+    struct tams_client client;
+    uint64_t who;
+    void (*wake)(void *ctx);
+    void *wake_ctx;
 };
 
 struct tams_auth {
     bool off;    /* auth_disabled */
     bool always; /* not loopback: authentication in force even with no credential */
+    bool armed;  /* a credentials file was seen: in force for good (atomic) */
     bool metrics_public;
-    int fail_limit;
     char *path;
     struct tams_jwt_verifier *jwt;
+    char *jwt_issuer; /* configured iss, or NULL */
+    struct tams_proxies proxies;
 
     pthread_mutex_t lock; /* snapshot pointer and refs */
     struct snapshot *cur;
@@ -71,11 +88,21 @@ struct tams_auth {
     struct cache_entry cache[CACHE_SLOTS];
     size_t cache_next;
 
-    pthread_mutex_t th_lock;
-    uint64_t th_seed;
-    struct th_slot *th;
+    struct tams_throttle *th;
 
-    uint64_t n_missing, n_invalid, n_forbidden, n_throttled;
+    /* Password checks waiting for a hashing thread. */
+    pthread_mutex_t hq_lock;
+    pthread_cond_t hq_cv;   /* work or stop */
+    pthread_cond_t hq_idle; /* a thread finished a check */
+    struct tams_auth_pending *hq_head, *hq_tail;
+    int hq_len, hq_max, hq_running;
+    bool hq_closed; /* abort_pending ran: no more checks */
+    bool hq_stop;   /* close: threads end */
+    pthread_t *hq_threads;
+    int hq_nthreads;
+
+    uint64_t n_missing, n_invalid, n_forbidden;
+    uint64_t n_throttled, n_throttled_unknown, n_busy;
 };
 
 /* ---- snapshots and reloading ---------------------------------------------------------------- */
@@ -109,6 +136,18 @@ static bool same_file(const struct stat *x, const struct stat *y)
            x->st_ctim.tv_sec == y->st_ctim.tv_sec && x->st_ctim.tv_nsec == y->st_ctim.tv_nsec;
 }
 
+static bool is_armed(const struct tams_auth *a)
+{
+    return __atomic_load_n(&a->armed, __ATOMIC_ACQUIRE);
+}
+
+/* An empty credentials file: the mark that authentication is in force for good. */
+static int write_mark(const char *path, struct tams_buf *why)
+{
+    struct tams_creds none = {0};
+    return tams_creds_save(&none, path, why);
+}
+
 /* Re-reads the file when it changed; at most once a second, and never blocking a request
  * behind another one's reload. */
 static void maybe_reload(struct tams_auth *a)
@@ -128,6 +167,16 @@ static void maybe_reload(struct tams_auth *a)
     exists = stat(a->path, &st) == 0;
     if (exists == a->seen_exists && (!exists || same_file(&st, &a->seen)))
         goto out;
+    if (!exists && is_armed(a) && !a->off) {
+        /* Removing the file removes every credential, never the need for one. */
+        tams_log_error("'%s' is gone: authentication stays in force with no credential; it is "
+                       "written again empty, add a credential with 'tamsd user add' or "
+                       "'tamsd token create'",
+                       a->path);
+        if (write_mark(a->path, &why))
+            tams_log_error("cannot write '%s': %s", a->path, why.data);
+        exists = stat(a->path, &st) == 0;
+    }
     if (tams_creds_load(&fresh, a->path, &why)) {
         tams_log_error("cannot reload credentials, keeping the previous ones: %s", why.data);
         a->seen = st; /* do not retry until it changes again */
@@ -136,6 +185,13 @@ static void maybe_reload(struct tams_auth *a)
     }
     a->seen = st;
     a->seen_exists = exists;
+    if (exists && !is_armed(a)) {
+        __atomic_store_n(&a->armed, true, __ATOMIC_RELEASE);
+        if (!a->off)
+            tams_log_warn("credentials appeared in '%s': authentication is now in force, and "
+                          "stays so even if every credential is removed",
+                          a->path);
+    }
     s = tams_calloc(1, sizeof(*s));
     s->creds = fresh;
     s->refs = 1;
@@ -150,6 +206,11 @@ static void maybe_reload(struct tams_auth *a)
 out:
     pthread_mutex_unlock(&a->reload_lock);
     tams_buf_release(&why);
+}
+
+static bool in_force(struct tams_auth *a)
+{
+    return !a->off && (a->always || a->jwt || is_armed(a));
 }
 
 /* ---- the password cache --------------------------------------------------------------------- */
@@ -199,250 +260,441 @@ static void cache_add(struct tams_auth *a, const unsigned char key[TAMS_SHA256_L
     pthread_mutex_unlock(&a->cache_lock);
 }
 
-/* ---- throttling failed attempts ---------------------------------------------------------------
+/* ---- principals -------------------------------------------------------------------------------
  */
 
-static bool addr_key(const struct sockaddr *sa, unsigned char out[16])
+static void set_ok(struct tams_auth_result *res, char kind, const char *name, unsigned scopes)
 {
-    memset(out, 0, 16);
-    if (!sa)
-        return false;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, &in->sin_addr, 4);
-        return true;
-    }
-    if (sa->sa_family == AF_INET6) {
-        memcpy(out, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
-        return true;
-    }
-    return false;
+    snprintf(res->name, sizeof(res->name), "%s", name);
+    snprintf(res->principal, sizeof(res->principal), "%s:%s", kind == 'u' ? "user" : "token", name);
+    res->scopes = scopes;
 }
 
-static size_t th_group(const struct tams_auth *a, const unsigned char addr[16])
+/* "jwt:" + the issuer with '%' and ':' percent-encoded + ":" + the subject. */
+static void jwt_principal(const char *iss, const char *sub, char *out, size_t cap)
 {
-    uint64_t h = a->th_seed ^ 0xcbf29ce484222325ULL;
-    for (int i = 0; i < 16; i++) {
-        h ^= addr[i];
-        h *= 0x100000001b3ULL;
-        h ^= h >> 29;
+    struct tams_buf b = TAMS_BUF_INIT(TAMS_AUTH_PRINCIPAL_MAX - 1);
+    tams_buf_addstr(&b, "jwt:");
+    for (; *iss; iss++) {
+        if (*iss == '%' || *iss == ':')
+            tams_buf_addf(&b, "%%%02X", (unsigned char)*iss);
+        else
+            tams_buf_addch(&b, *iss);
     }
-    return (size_t)(h % (TH_SLOTS / TH_WAYS)) * TH_WAYS;
-}
-
-static void th_refill(const struct tams_auth *a, struct th_slot *s, int64_t now)
-{
-    double cap = (double)a->fail_limit;
-    s->tokens += (double)(now - s->last_us) / 1e6 * cap / TH_WINDOW_S;
-    if (s->tokens > cap)
-        s->tokens = cap;
-    s->last_us = now;
-}
-
-/* The slot of addr, or NULL (create: take a free or the least recently used one). */
-static struct th_slot *th_slot(struct tams_auth *a, const unsigned char addr[16], bool create)
-{
-    struct th_slot *g = &a->th[th_group(a, addr)], *victim = NULL;
-    for (int i = 0; i < TH_WAYS; i++)
-        if (g[i].used && memcmp(g[i].addr, addr, 16) == 0)
-            return &g[i];
-    if (!create)
-        return NULL;
-    for (int i = 0; i < TH_WAYS; i++) {
-        if (!g[i].used) {
-            victim = &g[i];
-            break;
-        }
-        if (!victim || g[i].last_us < victim->last_us)
-            victim = &g[i];
-    }
-    memcpy(victim->addr, addr, 16);
-    victim->used = true;
-    victim->tokens = (double)a->fail_limit;
-    victim->last_us = tams_clock_mono_us();
-    return victim;
-}
-
-/* Seconds until this address may try again, or 0 when it may now. */
-static int th_blocked(struct tams_auth *a, const struct sockaddr *client)
-{
-    unsigned char addr[16];
-    struct th_slot *s;
-    int wait = 0;
-    if (a->fail_limit <= 0 || !addr_key(client, addr))
-        return 0;
-    pthread_mutex_lock(&a->th_lock);
-    s = th_slot(a, addr, false);
-    if (s) {
-        th_refill(a, s, tams_clock_mono_us());
-        if (s->tokens < 1.0)
-            wait = 1 + (int)((1.0 - s->tokens) * TH_WINDOW_S / a->fail_limit);
-    }
-    pthread_mutex_unlock(&a->th_lock);
-    return wait;
-}
-
-static void th_fail(struct tams_auth *a, const struct sockaddr *client)
-{
-    unsigned char addr[16];
-    struct th_slot *s;
-    if (a->fail_limit <= 0 || !addr_key(client, addr))
-        return;
-    pthread_mutex_lock(&a->th_lock);
-    s = th_slot(a, addr, true);
-    th_refill(a, s, tams_clock_mono_us());
-    s->tokens -= 1.0;
-    pthread_mutex_unlock(&a->th_lock);
+    tams_buf_addf(&b, ":%s", sub);
+    snprintf(out, cap, "%s", b.data);
+    tams_buf_release(&b);
 }
 
 /* ---- checking one credential ------------------------------------------------------------------
  */
 
-static void client_text(const struct sockaddr *sa, char *out, size_t cap)
+static void note_failure(struct tams_auth *a, const struct tams_client *c, const char *why)
 {
-    snprintf(out, cap, "-");
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)cap);
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)cap);
+    char who[INET6_ADDRSTRLEN];
+    __atomic_fetch_add(&a->n_invalid, 1, __ATOMIC_RELAXED);
+    tams_client_text(c, who, sizeof(who));
+    tams_log_info("authentication failed from %s: %s", who, why ? why : "invalid credential");
 }
 
-static enum tams_auth_outcome check_basic(struct tams_auth *a, struct snapshot *snap,
-                                          const char *b64, char *principal, size_t cap,
-                                          unsigned *scopes, const char **why)
+static enum tams_auth_outcome throttled(struct tams_auth *a, uint64_t who, int wait,
+                                        struct tams_auth_result *res)
 {
-    size_t n = strlen(b64), len = 0;
-    char *raw;
-    char *colon;
-    unsigned char key[TAMS_SHA256_LEN];
-    const struct tams_cred_user *u;
-    enum tams_auth_outcome out = TAMS_AUTH_INVALID;
+    res->retry_after = wait;
+    res->unknown = who == TAMS_THROTTLE_UNKNOWN;
+    __atomic_fetch_add(res->unknown ? &a->n_throttled_unknown : &a->n_throttled, 1,
+                       __ATOMIC_RELAXED);
+    return TAMS_AUTH_THROTTLED;
+}
 
-    *why = "malformed basic credentials";
-    if (n == 0 || n > BASIC_MAX)
-        return TAMS_AUTH_INVALID;
-    raw = tams_malloc(TAMS_BASE64_DECODED_MAX(n) + 1);
-    if (tams_base64_decode(b64, n, false, (unsigned char *)raw, &len))
-        goto out;
-    raw[len] = '\0';
-    colon = memchr(raw, ':', len);
-    if (!colon || memchr(raw, '\0', len))
-        goto out;
-    *colon = '\0';
-    if (!tams_creds_name_valid(raw)) {
-        *why = "unknown user or wrong password";
-        goto out;
+/* A wrong credential of principal who: 401, or 429 once its bucket is empty. */
+static enum tams_auth_outcome failed(struct tams_auth *a, const struct tams_client *c, uint64_t who,
+                                     const char *why, struct tams_auth_result *res)
+{
+    int wait = tams_throttle_take(a->th, c, who);
+    if (wait)
+        return throttled(a, who, wait, res);
+    note_failure(a, c, why);
+    return TAMS_AUTH_INVALID;
+}
+
+static enum tams_auth_outcome check_bearer(struct tams_auth *a, struct snapshot *snap,
+                                           const struct tams_client *c, const char *token,
+                                           struct tams_auth_result *res)
+{
+    size_t n = strlen(token);
+    const char *why = "not an API token of this server";
+
+    if (tams_creds_is_token(token, n)) {
+        const struct tams_cred_token *t = tams_creds_check_token(&snap->creds, token, n);
+        const struct tams_cred_token *id = t ? t : tams_creds_find_token_id(&snap->creds, token, n);
+        if (t) {
+            set_ok(res, 't', t->name, t->scopes);
+            return TAMS_AUTH_OK;
+        }
+        return failed(a, c, id ? tams_throttle_who(a->th, 't', id->id) : TAMS_THROTTLE_UNKNOWN,
+                      "unknown or revoked API token", res);
     }
-    cache_key_of(a, raw, colon + 1, len - (size_t)(colon + 1 - raw), key);
-    if (cache_find(a, key, snap->gen, principal, cap, scopes)) {
-        out = TAMS_AUTH_OK;
-        goto out;
+    if (a->jwt) {
+        struct tams_jwt_result jr;
+        if (tams_jwt_verify(a->jwt, token, n, tams_clock_wall_us() / 1000000, &jr, &why) == 0) {
+            snprintf(res->name, sizeof(res->name), "%s", jr.name);
+            jwt_principal(jr.issuer, jr.subject, res->principal, sizeof(res->principal));
+            res->scopes = jr.scopes;
+            return TAMS_AUTH_OK;
+        }
     }
-    u = tams_creds_check_password(&snap->creds, raw, colon + 1, len - (size_t)(colon + 1 - raw));
+    return failed(a, c, TAMS_THROTTLE_UNKNOWN, why, res);
+}
+
+/* PBKDF2 and what follows it, on a hashing thread (or the caller's when it has no wake). */
+static enum tams_auth_outcome finish_password(struct tams_auth *a, struct snapshot *snap,
+                                              const struct tams_client *c, uint64_t who,
+                                              const char *user, const char *pw, size_t plen,
+                                              const unsigned char key[TAMS_SHA256_LEN],
+                                              struct tams_auth_result *res)
+{
+    const struct tams_cred_user *u = tams_creds_check_password(&snap->creds, user, pw, plen);
     if (!u) {
-        *why = "unknown user or wrong password";
+        note_failure(a, c, "unknown user or wrong password");
+        return TAMS_AUTH_INVALID;
+    }
+    tams_throttle_give_back(a->th, c, who);
+    set_ok(res, 'u', u->name, u->scopes);
+    cache_add(a, key, snap->gen, u->name, u->scopes);
+    return TAMS_AUTH_OK;
+}
+
+static enum tams_auth_outcome queue_password(struct tams_auth *a, const struct tams_auth_input *in,
+                                             struct snapshot *snap, const struct tams_client *c,
+                                             uint64_t who, const char *user, const char *pw,
+                                             size_t plen, const unsigned char *key,
+                                             struct tams_auth_result *res,
+                                             struct tams_auth_pending **out);
+
+static enum tams_auth_outcome check_basic(struct tams_auth *a, const struct tams_auth_input *in,
+                                          struct snapshot *snap, const struct tams_client *c,
+                                          const char *b64, struct tams_auth_result *res,
+                                          struct tams_auth_pending **pending)
+{
+    size_t n = strlen(b64), len = 0, plen;
+    char *raw = NULL, *colon, *pw;
+    unsigned char key[TAMS_SHA256_LEN];
+    char name[TAMS_CREDS_NAME_MAX + 1];
+    unsigned scopes;
+    uint64_t who;
+    int wait;
+    enum tams_auth_outcome out;
+
+    if (n == 0 || n > BASIC_MAX)
+        return failed(a, c, TAMS_THROTTLE_UNKNOWN, "malformed basic credentials", res);
+    raw = tams_malloc(TAMS_BASE64_DECODED_MAX(n) + 1);
+    if (tams_base64_decode(b64, n, false, (unsigned char *)raw, &len) ||
+        !(colon = memchr(raw, ':', len)) || memchr(raw, '\0', len)) {
+        out = failed(a, c, TAMS_THROTTLE_UNKNOWN, "malformed basic credentials", res);
         goto out;
     }
-    snprintf(principal, cap, "%s", u->name);
-    *scopes = u->scopes;
-    cache_add(a, key, snap->gen, u->name, u->scopes);
-    out = TAMS_AUTH_OK;
+    raw[len] = '\0';
+    *colon = '\0';
+    pw = colon + 1;
+    plen = len - (size_t)(pw - raw);
+    if (!tams_creds_name_valid(raw)) {
+        out = failed(a, c, TAMS_THROTTLE_UNKNOWN, "unknown user or wrong password", res);
+        goto out;
+    }
+    /* The attempt is taken before anything is checked, the cache included, so a throttled
+     * address learns nothing; a right password gives it back. */
+    who = tams_creds_find_user(&snap->creds, raw) ? tams_throttle_who(a->th, 'u', raw)
+                                                  : TAMS_THROTTLE_UNKNOWN;
+    if ((wait = tams_throttle_take(a->th, c, who))) {
+        out = throttled(a, who, wait, res);
+        goto out;
+    }
+    cache_key_of(a, raw, pw, plen, key);
+    if (cache_find(a, key, snap->gen, name, sizeof(name), &scopes)) {
+        tams_throttle_give_back(a->th, c, who);
+        set_ok(res, 'u', name, scopes);
+        out = TAMS_AUTH_OK;
+    } else if (!in->wake || !pending) {
+        out = finish_password(a, snap, c, who, raw, pw, plen, key, res);
+    } else {
+        out = queue_password(a, in, snap, c, who, raw, pw, plen, key, res, pending);
+    }
 out:
     OPENSSL_cleanse(raw, len < n ? len : n);
     tams_free(raw);
     return out;
 }
 
-static enum tams_auth_outcome check_bearer(struct tams_auth *a, struct snapshot *snap,
-                                           const char *token, char *principal, size_t cap,
-                                           unsigned *scopes, const char **why)
-{
-    size_t n = strlen(token);
-    if (tams_creds_is_token(token, n)) {
-        const struct tams_cred_token *t = tams_creds_check_token(&snap->creds, token, n);
-        if (!t) {
-            *why = "unknown or revoked API token";
-            return TAMS_AUTH_INVALID;
-        }
-        snprintf(principal, cap, "%s", t->name);
-        *scopes = t->scopes;
-        return TAMS_AUTH_OK;
-    }
-    if (a->jwt) {
-        struct tams_jwt_result res;
-        if (tams_jwt_verify(a->jwt, token, n, tams_clock_wall_us() / 1000000, &res, why))
-            return TAMS_AUTH_INVALID;
-        snprintf(principal, cap, "%s", res.name);
-        *scopes = res.scopes;
-        return TAMS_AUTH_OK;
-    }
-    *why = "not an API token of this server";
-    return TAMS_AUTH_INVALID;
-}
-
 enum tams_auth_outcome tams_auth_check(struct tams_auth *a, const struct tams_auth_input *in,
-                                       char *principal, size_t cap, unsigned *scopes,
-                                       int *retry_after)
+                                       struct tams_auth_result *res,
+                                       struct tams_auth_pending **pending)
 {
     struct snapshot *snap;
+    struct tams_client c;
     enum tams_auth_outcome out;
-    const char *cred = in->authorization, *why = NULL;
-    char who[INET6_ADDRSTRLEN];
+    const char *cred = in->authorization;
 
-    *scopes = 0;
-    *retry_after = 0;
-    principal[0] = '\0';
+    memset(res, 0, sizeof(*res));
+    if (pending)
+        *pending = NULL;
     if (a->off)
         return TAMS_AUTH_OFF;
     maybe_reload(a);
-    snap = snap_get(a);
-    if (!a->always && !a->jwt && !snap->creds.nusers && !snap->creds.ntokens) {
-        snap_put(a, snap);
+    if (!in_force(a))
         return TAMS_AUTH_OFF;
-    }
     while (cred && (*cred == ' ' || *cred == '\t'))
         cred++;
     if ((!cred || !*cred) && !in->access_token) {
-        snap_put(a, snap);
         __atomic_fetch_add(&a->n_missing, 1, __ATOMIC_RELAXED);
         return TAMS_AUTH_MISSING;
     }
-    *retry_after = th_blocked(a, in->client);
-    if (*retry_after) {
-        snap_put(a, snap);
-        __atomic_fetch_add(&a->n_throttled, 1, __ATOMIC_RELAXED);
-        return TAMS_AUTH_THROTTLED;
-    }
+    tams_client_of(&a->proxies, in->client, in->forwarded_for, &c);
+    snap = snap_get(a);
     if (cred && *cred) {
         if (strncasecmp(cred, "Basic ", 6) == 0) {
             for (cred += 6; *cred == ' '; cred++)
                 ;
-            out = check_basic(a, snap, cred, principal, cap, scopes, &why);
+            out = check_basic(a, in, snap, &c, cred, res, pending);
         } else if (strncasecmp(cred, "Bearer ", 7) == 0) {
             for (cred += 7; *cred == ' '; cred++)
                 ;
-            out = check_bearer(a, snap, cred, principal, cap, scopes, &why);
+            out = check_bearer(a, snap, &c, cred, res);
         } else {
-            why = "unsupported authorization scheme (use Basic or Bearer)";
-            out = TAMS_AUTH_INVALID;
+            out = failed(a, &c, TAMS_THROTTLE_UNKNOWN,
+                         "unsupported authorization scheme (use Basic or Bearer)", res);
         }
     } else {
-        out = check_bearer(a, snap, in->access_token, principal, cap, scopes, &why);
+        out = check_bearer(a, snap, &c, in->access_token, res);
     }
     snap_put(a, snap);
     if (out != TAMS_AUTH_OK) {
-        principal[0] = '\0';
-        *scopes = 0;
-        __atomic_fetch_add(&a->n_invalid, 1, __ATOMIC_RELAXED);
-        th_fail(a, in->client);
-        client_text(in->client, who, sizeof(who));
-        tams_log_info("authentication failed from %s: %s", who, why ? why : "invalid credential");
+        res->name[0] = res->principal[0] = '\0';
+        res->scopes = 0;
     }
     return out;
 }
+
+/* ---- the password queue ---------------------------------------------------------------------- */
+
+/* Frees p once neither a thread nor its caller holds it; under hq_lock. */
+static void pending_unref(struct tams_auth_pending *p)
+{
+    if (--p->refs == 0)
+        tams_free(p);
+}
+
+/* The secret and the snapshot go as soon as the check is done or given up. */
+static void pending_drop_work(struct tams_auth *a, struct tams_auth_pending *p)
+{
+    if (p->pw) {
+        OPENSSL_cleanse(p->pw, p->plen);
+        tams_free(p->pw);
+        p->pw = NULL;
+    }
+    tams_free(p->user);
+    p->user = NULL;
+    OPENSSL_cleanse(p->key, sizeof(p->key));
+    if (p->snap)
+        snap_put(a, p->snap);
+    p->snap = NULL;
+}
+
+static enum tams_auth_outcome queue_password(struct tams_auth *a, const struct tams_auth_input *in,
+                                             struct snapshot *snap, const struct tams_client *c,
+                                             uint64_t who, const char *user, const char *pw,
+                                             size_t plen, const unsigned char *key,
+                                             struct tams_auth_result *res,
+                                             struct tams_auth_pending **out)
+{
+    struct tams_auth_pending *p;
+
+    pthread_mutex_lock(&a->hq_lock);
+    if (a->hq_closed || a->hq_len >= a->hq_max) {
+        pthread_mutex_unlock(&a->hq_lock);
+        tams_throttle_give_back(a->th, c, who); /* nothing was tried */
+        __atomic_fetch_add(&a->n_busy, 1, __ATOMIC_RELAXED);
+        res->retry_after = 1;
+        return TAMS_AUTH_BUSY;
+    }
+    p = tams_calloc(1, sizeof(*p));
+    p->a = a;
+    p->refs = 2;
+    p->snap = snap;
+    pthread_mutex_lock(&a->lock);
+    snap->refs++;
+    pthread_mutex_unlock(&a->lock);
+    p->user = tams_strdup(user);
+    p->pw = tams_malloc(plen + 1);
+    memcpy(p->pw, pw, plen);
+    p->pw[plen] = '\0';
+    p->plen = plen;
+    memcpy(p->key, key, TAMS_SHA256_LEN);
+    p->client = *c;
+    p->who = who;
+    p->wake = in->wake;
+    p->wake_ctx = in->wake_ctx;
+    if (a->hq_tail)
+        a->hq_tail->next = p;
+    else
+        a->hq_head = p;
+    a->hq_tail = p;
+    a->hq_len++;
+    pthread_cond_signal(&a->hq_cv);
+    pthread_mutex_unlock(&a->hq_lock);
+    *out = p;
+    return TAMS_AUTH_PENDING;
+}
+
+static struct tams_auth_pending *hq_pop(struct tams_auth *a)
+{
+    struct tams_auth_pending *p = a->hq_head;
+    a->hq_head = p->next;
+    if (!a->hq_head)
+        a->hq_tail = NULL;
+    p->next = NULL;
+    a->hq_len--;
+    return p;
+}
+
+/* Marks p done; returns the wake to call (outside the lock) or NULL. Under hq_lock. A caller
+ * still busy suspending its request wakes it itself once suspended. */
+static void (*pending_done(struct tams_auth_pending *p, void **ctx))(void *)
+{
+    void (*wake)(void *) = p->parked && !p->suspending ? p->wake : NULL;
+    *ctx = p->wake_ctx;
+    p->wake_owed = p->parked && p->suspending;
+    p->done = true;
+    pending_unref(p);
+    return wake;
+}
+
+static void *hash_thread(void *arg)
+{
+    struct tams_auth *a = arg;
+
+    /* Lower priority for this thread only (Linux's nice is per thread): request threads come
+     * first when passwords pour in. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HASH_NICE) != 0)
+        tams_log(TAMS_LOG_DEBUG, "cannot lower the password thread's priority: %s",
+                 strerror(errno));
+    pthread_mutex_lock(&a->hq_lock);
+    for (;;) {
+        struct tams_auth_pending *p;
+        struct tams_auth_result res = {0};
+        enum tams_auth_outcome out = TAMS_AUTH_INVALID;
+        void (*wake)(void *);
+        void *ctx;
+        bool skip;
+
+        while (!a->hq_head && !a->hq_stop)
+            pthread_cond_wait(&a->hq_cv, &a->hq_lock);
+        if (!a->hq_head)
+            break;
+        p = hq_pop(a);
+        skip = p->cancelled;
+        a->hq_running++;
+        pthread_mutex_unlock(&a->hq_lock);
+        if (!skip)
+            out = finish_password(a, p->snap, &p->client, p->who, p->user, p->pw, p->plen, p->key,
+                                  &res);
+        pending_drop_work(a, p);
+        pthread_mutex_lock(&a->hq_lock);
+        p->outcome = out;
+        p->res = res;
+        wake = pending_done(p, &ctx);
+        if (wake) {
+            pthread_mutex_unlock(&a->hq_lock);
+            wake(ctx);
+            pthread_mutex_lock(&a->hq_lock);
+        }
+        /* Running until its request is woken: tams_auth_abort_pending's caller stops the
+         * HTTP daemon next, which must find no request asleep. */
+        a->hq_running--;
+        pthread_cond_broadcast(&a->hq_idle);
+    }
+    pthread_mutex_unlock(&a->hq_lock);
+    return NULL;
+}
+
+/* suspend runs outside hq_lock (libmicrohttpd takes locks of its own there); a check done
+ * meanwhile leaves the wake to us, so it never comes before the suspension. */
+bool tams_auth_pending_park(struct tams_auth_pending *p, void (*suspend)(void *ctx), void *ctx)
+{
+    struct tams_auth *a = p->a;
+    bool owed;
+
+    pthread_mutex_lock(&a->hq_lock);
+    if (p->done) {
+        pthread_mutex_unlock(&a->hq_lock);
+        return false;
+    }
+    p->parked = p->suspending = true;
+    pthread_mutex_unlock(&a->hq_lock);
+    suspend(ctx);
+    pthread_mutex_lock(&a->hq_lock);
+    p->suspending = false;
+    owed = p->wake_owed;
+    p->wake_owed = false;
+    pthread_mutex_unlock(&a->hq_lock);
+    if (owed)
+        p->wake(p->wake_ctx);
+    return true;
+}
+
+enum tams_auth_outcome tams_auth_pending_finish(struct tams_auth_pending *p,
+                                                struct tams_auth_result *res)
+{
+    struct tams_auth *a = p->a;
+    enum tams_auth_outcome out;
+
+    pthread_mutex_lock(&a->hq_lock);
+    tams_assert(p->done);
+    out = p->outcome;
+    *res = p->res;
+    pending_unref(p);
+    pthread_mutex_unlock(&a->hq_lock);
+    return out;
+}
+
+void tams_auth_pending_cancel(struct tams_auth_pending *p)
+{
+    struct tams_auth *a = p->a;
+
+    pthread_mutex_lock(&a->hq_lock);
+    tams_assert(!p->parked || p->done);
+    p->cancelled = true;
+    pending_unref(p);
+    pthread_mutex_unlock(&a->hq_lock);
+}
+
+void tams_auth_abort_pending(struct tams_auth *a)
+{
+    pthread_mutex_lock(&a->hq_lock);
+    a->hq_closed = true;
+    while (a->hq_head) {
+        struct tams_auth_pending *p = hq_pop(a);
+        void (*wake)(void *);
+        void *ctx;
+
+        p->outcome = TAMS_AUTH_BUSY;
+        p->res.retry_after = 1;
+        pthread_mutex_unlock(&a->hq_lock);
+        pending_drop_work(a, p);
+        pthread_mutex_lock(&a->hq_lock);
+        wake = pending_done(p, &ctx);
+        if (wake) {
+            pthread_mutex_unlock(&a->hq_lock);
+            wake(ctx);
+            pthread_mutex_lock(&a->hq_lock);
+        }
+    }
+    while (a->hq_running > 0)
+        pthread_cond_wait(&a->hq_idle, &a->hq_lock);
+    pthread_mutex_unlock(&a->hq_lock);
+}
+
+/* ---- counters and questions of other modules ------------------------------------------------- */
 
 void tams_auth_note_forbidden(struct tams_auth *a)
 {
@@ -454,22 +706,14 @@ bool tams_auth_metrics_public(const struct tams_auth *a)
     return a->metrics_public;
 }
 
-bool tams_auth_in_force(struct tams_auth *a)
-{
-    struct snapshot *snap;
-    bool on;
-    if (a->off)
-        return false;
-    maybe_reload(a);
-    snap = snap_get(a);
-    on = a->always || a->jwt || snap->creds.nusers || snap->creds.ntokens;
-    snap_put(a, snap);
-    return on;
-}
-
 void tams_auth_metrics_render(void *ctx, struct tams_buf *out)
 {
     struct tams_auth *a = ctx;
+    int depth;
+
+    pthread_mutex_lock(&a->hq_lock);
+    depth = a->hq_len;
+    pthread_mutex_unlock(&a->hq_lock);
     tams_buf_addf(out,
                   "# HELP tams_auth_failures_total Requests refused with 401: no credential "
                   "(missing) or a wrong one (invalid).\n"
@@ -484,11 +728,86 @@ void tams_auth_metrics_render(void *ctx, struct tams_buf *out)
                   "tams_auth_forbidden_total %" PRIu64 "\n",
                   __atomic_load_n(&a->n_forbidden, __ATOMIC_RELAXED));
     tams_buf_addf(out,
-                  "# HELP tams_auth_throttled_total Requests refused with 429 after repeated "
-                  "failed authentications from one address.\n"
+                  "# HELP tams_auth_throttled_total Requests refused with 429: repeated failures "
+                  "of one principal (principal) or of unknown ones (unknown) from one address, or "
+                  "a full password-checking queue (hash_queue).\n"
                   "# TYPE tams_auth_throttled_total counter\n"
-                  "tams_auth_throttled_total %" PRIu64 "\n",
-                  __atomic_load_n(&a->n_throttled, __ATOMIC_RELAXED));
+                  "tams_auth_throttled_total{reason=\"principal\"} %" PRIu64 "\n"
+                  "tams_auth_throttled_total{reason=\"unknown\"} %" PRIu64 "\n"
+                  "tams_auth_throttled_total{reason=\"hash_queue\"} %" PRIu64 "\n",
+                  __atomic_load_n(&a->n_throttled, __ATOMIC_RELAXED),
+                  __atomic_load_n(&a->n_throttled_unknown, __ATOMIC_RELAXED),
+                  __atomic_load_n(&a->n_busy, __ATOMIC_RELAXED));
+    tams_buf_addf(out,
+                  "# HELP tams_auth_hash_queue_depth Password checks waiting for a hashing "
+                  "thread.\n# TYPE tams_auth_hash_queue_depth gauge\n"
+                  "tams_auth_hash_queue_depth %d\n",
+                  depth);
+}
+
+bool tams_auth_in_force(struct tams_auth *a)
+{
+    maybe_reload(a);
+    return in_force(a);
+}
+
+/* The issuer part of a "jwt:" principal equals the configured issuer, encoded. */
+static bool issuer_is(const char *enc, size_t n, const char *iss)
+{
+    char want[TAMS_AUTH_PRINCIPAL_MAX];
+    const char *colon;
+    jwt_principal(iss, "", want, sizeof(want));
+    colon = strrchr(want, ':');
+    return colon && (size_t)(colon - want) - 4 == n && memcmp(want + 4, enc, n) == 0;
+}
+
+bool tams_auth_owner_may_read(void *ctx, const char *owner, unsigned scopes)
+{
+    struct tams_auth *a = ctx;
+    struct snapshot *snap;
+    unsigned have = 0;
+
+    if (!tams_auth_in_force(a))
+        return true; /* anyone may read everything */
+    if (!owner)
+        return false;
+    if (strncmp(owner, "jwt:", 4) == 0) {
+        const char *colon = strchr(owner + 4, ':');
+        if (!a->jwt || !colon)
+            return false;
+        if (a->jwt_issuer && !issuer_is(owner + 4, (size_t)(colon - owner - 4), a->jwt_issuer))
+            return false;
+        have = scopes;
+    } else if (strncmp(owner, "user:", 5) == 0 || strncmp(owner, "token:", 6) == 0) {
+        snap = snap_get(a);
+        if (owner[0] == 'u') {
+            const struct tams_cred_user *u = tams_creds_find_user(&snap->creds, owner + 5);
+            have = u ? u->scopes : 0;
+        } else {
+            const struct tams_cred_token *t = tams_creds_find_token(&snap->creds, owner + 6);
+            have = t ? t->scopes : 0;
+        }
+        snap_put(a, snap);
+    }
+    return (have & (TAMS_SCOPE_READ | TAMS_SCOPE_ADMIN)) != 0;
+}
+
+int tams_auth_legacy_owner(struct tams_auth *a, const char *name, char *out, size_t cap)
+{
+    struct snapshot *snap;
+    int rc = TAMS_ERR_NOTFOUND;
+
+    maybe_reload(a);
+    snap = snap_get(a);
+    if (tams_creds_find_user(&snap->creds, name)) {
+        snprintf(out, cap, "user:%s", name);
+        rc = 0;
+    } else if (tams_creds_find_token(&snap->creds, name)) {
+        snprintf(out, cap, "token:%s", name);
+        rc = 0;
+    }
+    snap_put(a, snap);
+    return rc;
 }
 
 /* ---- startup --------------------------------------------------------------------------------- */
@@ -578,12 +897,60 @@ static int open_jwt(struct tams_auth *a, const struct tams_config *cfg, struct t
     rc = tams_jwt_verifier_new(&a->jwt, &p, &inner);
     if (rc)
         tams_buf_addf(why, "JWT settings: %s", inner.data);
+    else if (cfg->jwt_issuer[0])
+        a->jwt_issuer = tams_strdup(cfg->jwt_issuer);
 out:
     if (key.len)
         OPENSSL_cleanse(key.data, key.len);
     tams_buf_release(&key);
     tams_buf_release(&inner);
     return rc;
+}
+
+static int start_hashing(struct tams_auth *a, int n, struct tams_buf *why)
+{
+    sigset_t all, old;
+    int rc = 0;
+
+    /* The threads take no signal: main() waits for them (they may start before it blocks). */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    a->hq_threads = tams_calloc((size_t)n, sizeof(*a->hq_threads));
+    for (; a->hq_nthreads < n; a->hq_nthreads++) {
+        int e = pthread_create(&a->hq_threads[a->hq_nthreads], NULL, hash_thread, a);
+        if (e) {
+            tams_buf_addf(why, "cannot start a password-checking thread: %s", strerror(e));
+            rc = TAMS_ERR_INTERNAL;
+            break;
+        }
+        pthread_setname_np(a->hq_threads[a->hq_nthreads], "tams-auth-hash");
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+/* What the log says at start about who may come in. */
+static void log_policy(struct tams_auth *a, const struct tams_config *cfg, size_t ncreds)
+{
+    if (a->off) {
+        tams_log_warn("authentication is disabled (auth_disabled): anyone who can reach %s has "
+                      "full access",
+                      cfg->listen_host);
+    } else if (!in_force(a)) {
+        tams_log_warn("no credential has ever been configured (no '%s'): serving WITHOUT "
+                      "authentication, allowed only because the listen address '%s' is "
+                      "loopback; the first 'tamsd user add' or 'tamsd token create' turns "
+                      "authentication on for good",
+                      a->path, cfg->listen_host);
+    } else if (!ncreds) {
+        tams_log_warn("authentication is in force but no credential exists: every request "
+                      "except GET /health gets 401; add one with 'tamsd user add' or 'tamsd "
+                      "token create' (set auth_disabled = true to serve without authentication)");
+    } else {
+        tams_log_info("authentication in force: %zu user(s), %zu token(s)%s%s",
+                      a->cur->creds.nusers, a->cur->creds.ntokens, a->jwt ? ", JWT " : "",
+                      a->jwt ? cfg->jwt_alg : "");
+    }
 }
 
 int tams_auth_open(struct tams_auth **out, const struct tams_config *cfg, struct tams_buf *why)
@@ -598,35 +965,42 @@ int tams_auth_open(struct tams_auth **out, const struct tams_config *cfg, struct
     pthread_mutex_init(&a->lock, NULL);
     pthread_mutex_init(&a->reload_lock, NULL);
     pthread_mutex_init(&a->cache_lock, NULL);
-    pthread_mutex_init(&a->th_lock, NULL);
+    pthread_mutex_init(&a->hq_lock, NULL);
+    pthread_cond_init(&a->hq_cv, NULL);
+    pthread_cond_init(&a->hq_idle, NULL);
     a->off = cfg->auth_disabled;
     a->always = !loopback;
     a->metrics_public = cfg->metrics_public;
-    a->fail_limit = cfg->auth_fail_limit;
+    a->hq_max = cfg->auth_hash_queue > 0 ? cfg->auth_hash_queue : 1;
     tams_random_bytes(a->cache_key, sizeof(a->cache_key));
-    tams_random_bytes(&a->th_seed, sizeof(a->th_seed));
-    a->th = tams_calloc(TH_SLOTS, sizeof(*a->th));
+    a->th = tams_throttle_new(cfg->auth_fail_limit, cfg->auth_fail_limit_unknown);
     tams_buf_addf(&path, "%s/%s", cfg->data_dir, TAMS_CREDS_FILE);
     a->path = tams_buf_detach(&path, NULL);
     a->cur = tams_calloc(1, sizeof(*a->cur));
     a->cur->refs = 1;
-    a->seen_exists = stat(a->path, &a->seen) == 0;
-    if (a->seen_exists && (a->seen.st_mode & 077))
-        tams_log_warn("'%s' is readable by other users; chmod 600 it", a->path);
-    rc = tams_creds_load(&a->cur->creds, a->path, why);
+    rc = tams_proxies_parse(&a->proxies, cfg->trusted_proxies, why);
     if (!rc && cfg->jwt_alg[0])
         rc = open_jwt(a, cfg, why);
+    a->seen_exists = stat(a->path, &a->seen) == 0;
+    if (!rc && !a->seen_exists && a->jwt && !a->off) {
+        /* JWTs are a credential too: once used, turning them off must not open the server. */
+        rc = write_mark(a->path, why);
+        a->seen_exists = stat(a->path, &a->seen) == 0;
+    }
+    if (!rc && a->seen_exists && (a->seen.st_mode & 077))
+        tams_log_warn("'%s' is readable by other users; chmod 600 it", a->path);
+    if (!rc)
+        rc = tams_creds_load(&a->cur->creds, a->path, why);
+    a->armed = a->seen_exists;
+    if (!rc)
+        rc = start_hashing(a, cfg->auth_hash_threads > 0 ? cfg->auth_hash_threads : 1, why);
     if (rc) {
         tams_auth_close(a);
         return rc;
     }
     a->next_check_us = tams_clock_mono_us() + RELOAD_EVERY_US;
     ncreds = a->cur->creds.nusers + a->cur->creds.ntokens + (a->jwt ? 1 : 0);
-    if (a->off) {
-        tams_log_warn("authentication is disabled (auth_disabled): anyone who can reach %s has "
-                      "full access",
-                      cfg->listen_host);
-    } else if (!ncreds && !loopback) {
+    if (!a->off && !ncreds && !loopback) {
         tams_buf_addf(why,
                       "refusing to listen on non-loopback address '%s' without credentials: add "
                       "one with 'tamsd user add' or 'tamsd token create', configure jwt_alg, or "
@@ -634,15 +1008,10 @@ int tams_auth_open(struct tams_auth **out, const struct tams_config *cfg, struct
                       cfg->listen_host);
         tams_auth_close(a);
         return TAMS_ERR_FORBIDDEN;
-    } else if (!ncreds) {
-        tams_log_warn("no credentials configured: serving WITHOUT authentication, allowed only "
-                      "because the listen address '%s' is loopback",
-                      cfg->listen_host);
-    } else {
-        tams_log_info("authentication in force: %zu user(s), %zu token(s)%s%s",
-                      a->cur->creds.nusers, a->cur->creds.ntokens, a->jwt ? ", JWT " : "",
-                      a->jwt ? cfg->jwt_alg : "");
     }
+    log_policy(a, cfg, ncreds);
+    if (a->proxies.n)
+        tams_log_info("X-Forwarded-For is believed from %zu trusted proxy range(s)", a->proxies.n);
     *out = a;
     return 0;
 }
@@ -651,15 +1020,25 @@ void tams_auth_close(struct tams_auth *a)
 {
     if (!a)
         return;
+    pthread_mutex_lock(&a->hq_lock);
+    a->hq_stop = true;
+    pthread_cond_broadcast(&a->hq_cv);
+    pthread_mutex_unlock(&a->hq_lock);
+    for (int i = 0; i < a->hq_nthreads; i++)
+        pthread_join(a->hq_threads[i], NULL);
+    tams_free(a->hq_threads);
     if (a->cur)
         snap_put(a, a->cur);
     tams_jwt_verifier_free(a->jwt);
+    tams_free(a->jwt_issuer);
     OPENSSL_cleanse(a->cache, sizeof(a->cache));
-    tams_free(a->th);
+    tams_throttle_free(a->th);
     tams_free(a->path);
     pthread_mutex_destroy(&a->lock);
     pthread_mutex_destroy(&a->reload_lock);
     pthread_mutex_destroy(&a->cache_lock);
-    pthread_mutex_destroy(&a->th_lock);
+    pthread_mutex_destroy(&a->hq_lock);
+    pthread_cond_destroy(&a->hq_cv);
+    pthread_cond_destroy(&a->hq_idle);
     tams_free(a);
 }

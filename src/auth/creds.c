@@ -558,3 +558,31 @@ const struct tams_cred_token *tams_creds_check_token(const struct tams_creds *c,
             return &c->tokens[i];
     return NULL;
 }
+
+const struct tams_cred_user *tams_creds_find_user(const struct tams_creds *c, const char *name)
+{
+    for (size_t i = 0; i < c->nusers; i++)
+        if (strcmp(c->users[i].name, name) == 0)
+            return &c->users[i];
+    return NULL;
+}
+
+const struct tams_cred_token *tams_creds_find_token(const struct tams_creds *c, const char *name)
+{
+    for (size_t i = 0; i < c->ntokens; i++)
+        if (strcmp(c->tokens[i].name, name) == 0)
+            return &c->tokens[i];
+    return NULL;
+}
+
+const struct tams_cred_token *tams_creds_find_token_id(const struct tams_creds *c,
+                                                       const char *token, size_t n)
+{
+    const char *id = token + strlen(TAMS_CREDS_TOKEN_PREFIX);
+    if (!tams_creds_is_token(token, n))
+        return NULL;
+    for (size_t i = 0; i < c->ntokens; i++)
+        if (memcmp(c->tokens[i].id, id, TAMS_CREDS_TOKEN_ID_HEX) == 0)
+            return &c->tokens[i];
+    return NULL;
+}

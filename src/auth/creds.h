@@ -84,6 +84,12 @@ int tams_creds_remove_token(struct tams_creds *c, const char *name);
  * unknown, so timing does not tell which names exist. */
 const struct tams_cred_user *tams_creds_check_password(const struct tams_creds *c, const char *name,
                                                        const char *password, size_t plen);
+/* The user or token of this name, or NULL; nothing is hashed. */
+const struct tams_cred_user *tams_creds_find_user(const struct tams_creds *c, const char *name);
+const struct tams_cred_token *tams_creds_find_token(const struct tams_creds *c, const char *name);
+/* The token whose id this token text carries, or NULL; says nothing about its secret. */
+const struct tams_cred_token *tams_creds_find_token_id(const struct tams_creds *c,
+                                                       const char *token, size_t n);
 /* The token with this text, or NULL. */
 const struct tams_cred_token *tams_creds_check_token(const struct tams_creds *c, const char *token,
                                                      size_t n);

@@ -345,6 +345,12 @@ static int check_claims(const struct tams_jwt_verifier *v, json_object *payload,
         *why = "the token has no usable name claim";
         return TAMS_ERR_UNAUTHORIZED;
     }
+    if (json_object_object_get_ex(payload, "iss", &iss) && !name_of(payload, "iss", res->issuer)) {
+        *why = "the token's iss claim is not a short string";
+        return TAMS_ERR_UNAUTHORIZED;
+    }
+    if (!name_of(payload, "sub", res->subject))
+        memcpy(res->subject, res->name, sizeof(res->subject));
     if (!scopes_of(payload, v->scope_claim, &res->scopes)) {
         *why = "the token's scope claim is neither a string nor an array of strings";
         return TAMS_ERR_UNAUTHORIZED;

@@ -11,7 +11,9 @@
  * honoured (both with leeway); `iss` and `aud` (string or array) must match when configured;
  * the principal's name comes from the name claim (default `sub`) and the scopes from the
  * scope claim (default `scope`: a space-separated string or an array of strings; names other
- * than read/write/delete/admin are ignored).
+ * than read/write/delete/admin are ignored). The principal's identity (what owns webhooks) is
+ * the issuer and the subject: `iss` (a string when present) and `sub` (the name claim's value
+ * when the token has no usable `sub`).
  */
 #ifndef TAMS_AUTH_JWT_H
 #define TAMS_AUTH_JWT_H
@@ -39,8 +41,10 @@ struct tams_jwt_params {
 struct tams_jwt_verifier;
 
 struct tams_jwt_result {
-    char name[TAMS_JWT_NAME_MAX + 1];
-    unsigned scopes; /* enum tams_scope bits */
+    char name[TAMS_JWT_NAME_MAX + 1];    /* the name claim: for created_by/updated_by */
+    char issuer[TAMS_JWT_NAME_MAX + 1];  /* `iss`, "" when absent */
+    char subject[TAMS_JWT_NAME_MAX + 1]; /* `sub`, else the name claim */
+    unsigned scopes;                     /* enum tams_scope bits */
 };
 
 /* Checks the parameters (known alg, secret length, key type and size, P-256 for ES256) and

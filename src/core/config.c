@@ -156,11 +156,30 @@ static const struct setting settings[] = {
     {"webhook_workers", T_INT, "2", 1, 64, "TAMS_WEBHOOK_WORKERS", "--webhook-workers", "N",
      "webhook delivery threads (each webhook is delivered by one of them, in order)",
      FIELD(webhook_workers)},
+    {"webhooks_per_owner_max", T_INT, "100", 1, 1000000, "TAMS_WEBHOOKS_PER_OWNER_MAX",
+     "--webhooks-per-owner-max", "N",
+     "webhooks one principal may register; a registration past it is 400",
+     FIELD(webhooks_per_owner_max)},
+    {"webhook_secret_key", T_STRING, "", 0, 64, "TAMS_WEBHOOK_SECRET_KEY", "--webhook-secret-key",
+     "HEX", "64 hex digits: the key sealing webhook api keys at rest; empty: DATA_DIR/webhook.key",
+     FIELD(webhook_secret_key)},
     {"auth_disabled", T_BOOL, "false", 0, 0, "TAMS_AUTH_DISABLED", "--auth-disabled", "BOOL",
      "serve without authentication even on a non-loopback address", FIELD(auth_disabled)},
     {"auth_fail_limit", T_INT, "10", 0, 1000000, "TAMS_AUTH_FAIL_LIMIT", "--auth-fail-limit", "N",
-     "failed authentications per client address per minute before 429; 0: unlimited",
+     "failed authentications per client address and principal per minute before 429; 0: off",
      FIELD(auth_fail_limit)},
+    {"auth_fail_limit_unknown", T_INT, "5", 0, 1000000, "TAMS_AUTH_FAIL_LIMIT_UNKNOWN",
+     "--auth-fail-limit-unknown", "N",
+     "failed authentications per client address per minute that name no known user or token",
+     FIELD(auth_fail_limit_unknown)},
+    {"trusted_proxies", T_STRING, "", 0, VMAX, "TAMS_TRUSTED_PROXIES", "--trusted-proxies", "LIST",
+     "reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client",
+     FIELD(trusted_proxies)},
+    {"auth_hash_threads", T_INT, "1", 1, 64, "TAMS_AUTH_HASH_THREADS", "--auth-hash-threads", "N",
+     "threads that check passwords (PBKDF2), apart from the request threads",
+     FIELD(auth_hash_threads)},
+    {"auth_hash_queue", T_INT, "16", 1, 100000, "TAMS_AUTH_HASH_QUEUE", "--auth-hash-queue", "N",
+     "password checks that may wait for a hashing thread; more get 429", FIELD(auth_hash_queue)},
     {"metrics_public", T_BOOL, "false", 0, 0, "TAMS_METRICS_PUBLIC", "--metrics-public", "BOOL",
      "serve GET /metrics without credentials", FIELD(metrics_public)},
     {"jwt_alg", T_STRING, "", 0, 16, "TAMS_JWT_ALG", "--jwt-alg", "ALG",
@@ -253,6 +272,16 @@ static int unknown(struct tams_buf *err, const char *where, const char *what, co
 }
 
 /* ---- value parsers: 0, or -1 with the reason in why ---------------------------------------- */
+
+/* 64 hex digits, either case. */
+static bool hex_key_valid(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("0123456789abcdefABCDEF", s[i]))
+            return false;
+    return n == 64;
+}
 
 static bool is_digit(char c)
 {
@@ -1037,6 +1066,10 @@ int tams_config_load(struct tams_config *cfg, int argc, char **argv, char **envp
         rc = TAMS_ERR_BADREQUEST;
     } else if (cfg->jwt_secret[0] && cfg->jwt_key_file[0]) {
         tams_buf_addstr(err, "set jwt_secret or jwt_key_file, not both");
+        rc = TAMS_ERR_BADREQUEST;
+    } else if (cfg->webhook_secret_key[0] && !hex_key_valid(cfg->webhook_secret_key)) {
+        /* the value is a secret: never quoted */
+        tams_buf_addstr(err, "webhook_secret_key must be 64 hex digits (32 bytes), or empty");
         rc = TAMS_ERR_BADREQUEST;
     }
 out:

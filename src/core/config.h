@@ -62,7 +62,7 @@ struct tams_config {
     char *storage_config; /* "" (only the built-in store) or a path, docs/configuration.md */
     bool verify_uploads;  /* check an allocated object's bytes are there at its registration */
     bool auth_disabled;   /* serve without authentication on any address */
-    int auth_fail_limit;  /* failed authentications per client address per minute; 0: no limit */
+    int auth_fail_limit;  /* failures per client address and principal per minute; 0: off */
     bool metrics_public;  /* GET /metrics without credentials */
     char *jwt_alg;        /* "" (no JWT), "HS256", "RS256" or "ES256" */
     char *jwt_secret;     /* HS256 shared secret, or "" */
@@ -80,6 +80,12 @@ struct tams_config {
     int webhook_retry_for;       /* seconds an event is retried before it is given up */
     int webhook_timeout;         /* seconds one delivery attempt may take */
     int webhook_workers;         /* delivery threads */
+    int webhooks_per_owner_max;  /* registrations per principal */
+    char *webhook_secret_key;    /* "" (key file in data_dir) or 64 hex digits */
+    int auth_fail_limit_unknown; /* failures per client address per minute, unknown principal */
+    char *trusted_proxies;       /* "" or addresses and CIDR ranges, comma-separated */
+    int auth_hash_threads;       /* threads running PBKDF2 */
+    int auth_hash_queue;         /* password checks waiting for them, at most */
     char *config_file;           /* NULL if none */
 
     int header_timeout;              /* seconds from accept to the end of a request head */

@@ -6,12 +6,14 @@
 #include "core/random.h"
 #include "events/delivery.h"
 #include "events/message.h"
+#include "events/secrets.h"
 #include "events/ssrf.h"
 #include "events/webhook.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 
 #define HOOK_POLL_MS 100     /* delivery jobs look for new events this often when idle */
@@ -27,6 +29,7 @@ struct hook_state {
     int64_t next_us;  /* not before this monotonic time */
     int attempts;
     bool seen;               /* still registered (mark and sweep each round) */
+    bool withheld;           /* its owner may not read: said once in the log */
     int64_t leased_until_us; /* monotonic; our lease surely runs until then (0: not ours) */
     int64_t lease_retry_us;  /* leased elsewhere: do not ask again before this */
 };
@@ -48,7 +51,7 @@ struct tams_delivery {
     struct worker *workers;
     int nworkers;
     bool curl_ready;
-    struct tams_counter *delivered, *failed_attempts, *given_up, *filtered;
+    struct tams_counter *delivered, *failed_attempts, *given_up, *filtered, *withheld;
 };
 
 static uint32_t hash_id(const char *s)
@@ -268,6 +271,17 @@ static int deliver_one(void *ctx, const struct tams_event_rec *ev)
         r->done_seq = ev->seq;
         return 0;
     }
+    /* Never more than its owner may read (docs/authentication.md). */
+    if (d->c.may_read && !d->c.may_read(d->c.may_read_ctx, r->rec->owner, r->rec->owner_scopes)) {
+        if (!r->hs->withheld)
+            tams_log_warn("webhook %s: its owner '%s' may not read now; its events are withheld",
+                          r->reg->url, r->rec->owner ? r->rec->owner : "(anonymous)");
+        r->hs->withheld = true;
+        tams_counter_add(d->withheld, 1);
+        r->done_seq = ev->seq;
+        return 0;
+    }
+    r->hs->withheld = false;
     if (r->done_seq && (rc = advance(r, r->done_seq)))
         return rc;
     if (render(d, ev, r->reg, &body)) {
@@ -308,21 +322,34 @@ static int deliver_one(void *ctx, const struct tams_event_rec *ev)
     return 1; /* keep the order: nothing after it until it is through */
 }
 
-/* The registration as delivery needs it: the stored doc plus the secret kept beside it. */
-static int reg_of(const struct tams_webhook_rec *rec, struct tams_webhook_reg *reg)
+/* The registration as delivery needs it: the stored doc plus its api key, opened. */
+static int reg_of(struct tams_delivery *d, const struct tams_webhook_rec *rec,
+                  struct tams_webhook_reg *reg)
 {
-    struct tams_buf why = TAMS_BUF_INIT(1024);
+    struct tams_buf why = TAMS_BUF_INIT(1024), key = TAMS_BUF_INIT(64 * 1024);
     json_object *doc = json_tokener_parse(rec->doc);
-    int rc;
+    int rc = 0;
 
     if (!doc)
         return TAMS_ERR_INTERNAL;
-    if (rec->api_key_value)
-        json_object_object_add(doc, "api_key_value", json_object_new_string(rec->api_key_value));
-    rc = tams_webhook_parse(doc, reg, &why);
-    if (rc)
+    if (rec->api_key_sealed) {
+        rc = tams_webhook_secret_open(d->c.secrets, rec->url, rec->api_key_name,
+                                      rec->api_key_sealed, &key);
+        if (rc)
+            tams_log_error("webhook %s: its api key does not open with this server's "
+                           "webhook_secret_key; not delivered",
+                           rec->url);
+    } else if (rec->api_key_value) { /* an older release's, until it is sealed at start */
+        tams_buf_addstr(&key, rec->api_key_value);
+    }
+    if (!rc && (rec->api_key_sealed || rec->api_key_value))
+        json_object_object_add(doc, "api_key_value",
+                               json_object_new_string_len(key.data, (int)key.len));
+    if (!rc && (rc = tams_webhook_parse(doc, reg, &why)))
         tams_log_error("webhook %s: stored registration does not parse: %s", rec->url, why.data);
-    json_object_put(doc);
+    json_object_put(doc); /* the registration holds its own reference when it parsed */
+    OPENSSL_cleanse(key.data, key.len);
+    tams_buf_release(&key);
     tams_buf_release(&why);
     return rc;
 }
@@ -347,7 +374,7 @@ static int hook_round(void *ctx, const struct tams_webhook_rec *rec)
         return 0;
     if (hs->next_us && tams_clock_mono_us() < hs->next_us)
         return 0;
-    if (reg_of(rec, &reg))
+    if (reg_of(w->d, rec, &reg))
         return 0;
     r->rec = rec;
     r->reg = &reg;
@@ -415,6 +442,9 @@ static void register_metrics(struct tams_delivery *d, struct tams_registry *m)
                                         "Webhook events given up after webhook_retry_for.");
     d->filtered = tams_registry_counter(m, "tams_webhook_filtered_total",
                                         "Events a webhook's filters left out.");
+    d->withheld = tams_registry_counter(m, "tams_webhook_withheld_total",
+                                        "Events not sent because the webhook's owner may not "
+                                        "read them now.");
     tams_registry_gauge(m, "tams_webhook_queue_depth",
                         "Events waiting for delivery, summed over webhooks (-1: the store did "
                         "not answer).",

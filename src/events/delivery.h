@@ -21,8 +21,14 @@
  * address webhooks may not reach (events/ssrf.h, DNS rebinding); the connection is pinned to
  * the address checked.
  *
+ * An event goes out only while the webhook's owner may read (may_read): one whose owner may
+ * not now (a revoked token, a user without the read scope any more, an anonymous owner once
+ * authentication is in force, an older release's owner nobody claimed) is withheld: skipped
+ * for good, as a filtered one. The api key is kept sealed (events/secrets.h) and opened for
+ * each round of a webhook only.
+ *
  * Metrics (registered at start): tams_webhook_deliveries_total, _failed_attempts_total,
- * _given_up_total, _filtered_total and the gauge tams_webhook_queue_depth.
+ * _given_up_total, _filtered_total, _withheld_total and the gauge tams_webhook_queue_depth.
  */
 #ifndef TAMS_EVENTS_DELIVERY_H
 #define TAMS_EVENTS_DELIVERY_H
@@ -45,6 +51,11 @@ struct tams_delivery_config {
     struct tams_media_backend *const *backends; /* for get_urls in segments_added events */
     size_t nbackends;
     struct tams_registry *metrics;
+    const struct tams_webhook_secrets *secrets; /* opens the sealed api keys */
+    /* May this owner (a principal, NULL: anonymous) with the scopes it registered with read
+     * everything now? Called for each event, from delivery threads. */
+    bool (*may_read)(void *ctx, const char *owner, unsigned scopes);
+    void *may_read_ctx;
 };
 
 /* Starts the delivery jobs in jobs. *out is set whatever the result; on an error (why says

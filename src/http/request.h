@@ -57,6 +57,9 @@ struct tams_req {
     struct tams_buf body; /* raw request body */
     json_object *json;    /* parsed body for TAMS_ROUTE_JSON_BODY routes, else NULL */
     const char *request_id;
+    /* The principal namespaced by kind ("user:NAME", auth/auth.h), what owns things; NULL when
+     * anonymous. */
+    const char *principal_id;
     const char *principal; /* authenticated name, NULL when anonymous */
     unsigned scopes;       /* the principal's enum tams_scope bits (auth/scopes.h); all of them
                               when no authentication is in force, 0 on open routes */

@@ -68,6 +68,7 @@ struct req_box {
     struct tams_http_server *server;
     size_t route_index;
     const char *method_name;
+    struct tams_auth_pending *auth_pending; /* a password check decided before the handler */
 };
 
 static struct tams_http_server *server_of(const struct tams_req *req)
@@ -111,6 +112,8 @@ static struct conn_ctx *conn_ctx_of(struct MHD_Connection *conn)
 static void box_free(struct req_box *box)
 {
     struct tams_req *req = &box->req;
+    if (box->auth_pending)
+        tams_auth_pending_cancel(box->auth_pending);
     if (req->route && req->route->sink && req->route->sink->abort)
         req->route->sink->abort(req);
     if (req->_file_fd >= 0)
@@ -257,39 +260,75 @@ static int parse_body_json(struct tams_req *req)
     return 0;
 }
 
-/* Who is asking? Sends 401 or 429 and returns -1 when authentication is in force and the
- * credential is missing or wrong. */
-static int authenticate(struct req_box *box)
+/* Every X-Forwarded-For line, joined with "," in order, or NULL. */
+static enum MHD_Result add_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    struct tams_buf *b = cls;
+    (void)kind;
+    if (value && strcasecmp(key, "X-Forwarded-For") == 0) {
+        if (b->len)
+            tams_buf_addch(b, ',');
+        tams_buf_addstr(b, value);
+    }
+    return MHD_YES;
+}
+
+static const char *forwarded_for(struct tams_req *req)
+{
+    struct tams_buf b = TAMS_BUF_INIT(TAMS_LIMIT_CONN_MEMORY);
+    const char *out = NULL;
+    MHD_get_connection_values(req->_conn, MHD_HEADER_KIND, add_xff, &b);
+    if (b.len && tams_buf_ok(&b))
+        out = tams_pool_strdup(&req->pool, b.data);
+    tams_buf_release(&b);
+    return out;
+}
+
+static void resume_conn(void *conn)
+{
+    MHD_resume_connection(conn);
+}
+
+static void suspend_conn(void *conn)
+{
+    MHD_suspend_connection(conn);
+}
+
+/* Applies the outcome of a credential check: the principal and its scopes, or 401/429 sent and
+ * -1 returned. */
+static int authenticated(struct req_box *box, enum tams_auth_outcome outcome,
+                         const struct tams_auth_result *res)
 {
     struct tams_req *req = &box->req;
-    struct tams_http_server *s = box->server;
-    struct tams_auth_input in = {0};
-    const union MHD_ConnectionInfo *ci;
-    char name[300];
-    unsigned scopes;
-    int retry_after;
+    char secs[16];
 
-    in.authorization = tams_req_header(req, "Authorization");
-    in.access_token = tams_req_query_get(req, "access_token");
-    ci = MHD_get_connection_info(req->_conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    in.client = ci ? ci->client_addr : NULL;
-    switch (tams_auth_check(s->auth, &in, name, sizeof(name), &scopes, &retry_after)) {
+    switch (outcome) {
     case TAMS_AUTH_OFF:
         req->scopes = TAMS_SCOPE_ALL;
         return 0;
     case TAMS_AUTH_OK:
-        req->principal = tams_pool_strdup(&req->pool, name);
-        req->scopes = scopes;
+        req->principal = tams_pool_strdup(&req->pool, res->name);
+        req->principal_id = tams_pool_strdup(&req->pool, res->principal);
+        req->scopes = res->scopes;
         return 0;
-    case TAMS_AUTH_THROTTLED: {
-        char secs[16];
-        snprintf(secs, sizeof(secs), "%d", retry_after);
+    case TAMS_AUTH_THROTTLED:
+    case TAMS_AUTH_BUSY:
+        snprintf(secs, sizeof(secs), "%d", res->retry_after);
         tams_res_header(req, "Retry-After", secs);
-        tams_send_error(req, TAMS_ERR_TOOMANY,
-                        "too many failed authentications from this address; retry in %d s",
-                        retry_after);
+        if (outcome == TAMS_AUTH_BUSY)
+            tams_send_error(req, TAMS_ERR_TOOMANY,
+                            "too many password checks are waiting; retry in %d s (an API token "
+                            "or a JWT needs none)",
+                            res->retry_after);
+        else
+            tams_send_error(req, TAMS_ERR_TOOMANY,
+                            res->unknown ? "too many failed authentications naming no known user "
+                                           "or token from this address; retry in %d s"
+                                         : "too many failed authentications of this user or "
+                                           "token from this address; retry in %d s",
+                            res->retry_after);
         return -1;
-    }
     case TAMS_AUTH_MISSING:
         tams_res_header(req, "WWW-Authenticate", TAMS_AUTH_CHALLENGE);
         tams_send_error(req, TAMS_ERR_UNAUTHORIZED,
@@ -300,6 +339,35 @@ static int authenticate(struct req_box *box)
         tams_send_error(req, TAMS_ERR_UNAUTHORIZED, "the credential is not valid");
         return -1;
     }
+}
+
+/* Who is asking? Sends 401 or 429 and returns -1 when authentication is in force and the
+ * credential is missing or wrong. With may_wait, a password check may be left pending
+ * (box->auth_pending): on_request waits for it, without holding this thread, before the
+ * handler runs, and checks the scopes then. Without it (a body sink runs at once; a refusal
+ * that depends on the route must wait for the credential) the check is done here. */
+static int authenticate(struct req_box *box, bool may_wait)
+{
+    struct tams_req *req = &box->req;
+    struct tams_http_server *s = box->server;
+    struct tams_auth_input in = {0};
+    struct tams_auth_result res;
+    const union MHD_ConnectionInfo *ci;
+    enum tams_auth_outcome outcome;
+
+    in.authorization = tams_req_header(req, "Authorization");
+    in.access_token = tams_req_query_get(req, "access_token");
+    in.forwarded_for = forwarded_for(req);
+    ci = MHD_get_connection_info(req->_conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    in.client = ci ? ci->client_addr : NULL;
+    if (may_wait) {
+        in.wake = resume_conn;
+        in.wake_ctx = req->_conn;
+    }
+    outcome = tams_auth_check(s->auth, &in, &res, &box->auth_pending);
+    if (outcome == TAMS_AUTH_PENDING)
+        return 0;
+    return authenticated(box, outcome, &res);
 }
 
 /* May the authenticated principal do this? Sends 403 and returns -1 when not. */
@@ -439,7 +507,7 @@ static void route_request(struct req_box *box, enum tams_method method)
     open = !s->auth || path_is_open(box, m, route, path, allowed);
     if (!s->auth)
         req->scopes = TAMS_SCOPE_ALL;
-    else if (!open && authenticate(box))
+    else if (!open && authenticate(box, m == TAMS_ROUTE_FOUND && !route->sink))
         return;
     if (m == TAMS_ROUTE_NO_PATH) {
         tams_send_error(req, TAMS_ERR_NOROUTE, "no resource at '%s'", path);
@@ -462,7 +530,7 @@ static void route_request(struct req_box *box, enum tams_method method)
     req->route = route;
     req->method = method;
     box->route_index = (size_t)(route - s->routes->routes);
-    if (s->auth && !open)
+    if (s->auth && !open && !box->auth_pending)
         check_scopes(box, method); /* on refusal the answer is ready and the body discarded */
 }
 
@@ -652,6 +720,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (req->_queued)
         return MHD_YES;
+    if (box->auth_pending) {
+        struct tams_auth_result res;
+        enum tams_auth_outcome outcome;
+        /* The connection sleeps until the password is checked; this call comes again then. */
+        if (tams_auth_pending_park(box->auth_pending, suspend_conn, conn))
+            return MHD_YES;
+        outcome = tams_auth_pending_finish(box->auth_pending, &res);
+        box->auth_pending = NULL;
+        if (!req->responded && authenticated(box, outcome, &res) == 0)
+            check_scopes(box, req->method);
+    }
     if (!req->responded)
         run_handler(box);
     return queue(conn, box);
@@ -786,7 +865,8 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
     struct tams_http_server *s = tams_calloc(1, sizeof(*s));
     struct addrinfo hints = {0}, *ai = NULL;
     char portstr[8];
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     unsigned threads =
         cfg->threads > 0 ? (unsigned)cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     const union MHD_DaemonInfo *info;
@@ -901,6 +981,8 @@ void tams_http_stop(struct tams_http_server *s, int timeout_ms)
     if (__atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST) > 0)
         tams_log_warn("stopping with %d requests still in flight",
                       __atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST));
+    if (s->auth) /* no connection may sleep on a password check past this point */
+        tams_auth_abort_pending(s->auth);
     MHD_stop_daemon(s->daemon); /* closes every connection, so the guard is done */
     server_free(s);
 }

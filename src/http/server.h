@@ -9,10 +9,12 @@
  * route table; then the route (404), the method (405 with Allow), scopes (403), body size (413),
  * content type (415), JSON syntax (400). OPTIONS answers without credentials: per path while
  * authentication is off, alike for every path while it is in force. Authentication runs as soon
- * as the headers are in, before any body byte. Then exactly one handler runs on a worker thread;
- * its response is queued on the handler call after the body is complete (never on the first call,
- * which would make libmicrohttpd close keep-alive connections). Every request gets one JSON
- * access-log line and a metrics observation.
+ * as the headers are in, before any body byte; a password check (auth/auth.h) on a route that
+ * exists may then still be pending: the body is read meanwhile and the connection is suspended,
+ * holding no thread, until the check is done, and the scopes are checked then. Then exactly one
+ * handler runs on a worker thread; its response is queued on the handler call after the body is
+ * complete (never on the first call, which would make libmicrohttpd close keep-alive
+ * connections). Every request gets one JSON access-log line and a metrics observation.
  */
 #ifndef TAMS_HTTP_SERVER_H
 #define TAMS_HTTP_SERVER_H

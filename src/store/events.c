@@ -44,22 +44,34 @@ static struct tams_sql q_seg_runs =
              " hi <= ?4 AND (CAST(?5 AS TEXT) IS NULL OR object_id = ?5) FROM segments"
              " WHERE flow_id = ?1 AND lo BETWEEN ?2 AND ?3 ORDER BY lo");
 
+/* The identity: rows an older release kept with the value in clear are sealed at start
+ * (tams_store_webhook_seal) and never match here until then. */
 static struct tams_sql q_wh_find =
-    TAMS_SQL("SELECT id FROM webhooks WHERE url = ?1 AND api_key_name IS NOT DISTINCT FROM ?2"
-             " AND api_key_value IS NOT DISTINCT FROM ?3");
+    TAMS_SQL("SELECT id, owner FROM webhooks WHERE url = ?1"
+             " AND api_key_name IS NOT DISTINCT FROM ?2 AND api_key_id IS NOT DISTINCT FROM ?3"
+             " AND api_key_value IS NULL");
+static struct tams_sql q_wh_count =
+    TAMS_SQL("SELECT count(*) FROM webhooks WHERE owner IS NOT DISTINCT FROM ?1");
 /* A new webhook's cursor is the newest event ever written, so it only receives later ones:
  * seq is never reused after a purge (SQLite AUTOINCREMENT, a PostgreSQL sequence). */
 #define WH_INSERT(newest)                                                                          \
-    "INSERT INTO webhooks(id, url, api_key_name, api_key_value, owner, doc, created, cursor)"      \
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE(" newest ", 0))"
+    "INSERT INTO webhooks(id, url, api_key_name, api_key_id, api_key_sealed, owner,"               \
+    " owner_scopes, doc, created, cursor)"                                                         \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, COALESCE(" newest ", 0))"
 static struct tams_sql q_wh_insert = TAMS_SQL2(
     WH_INSERT("(SELECT seq FROM sqlite_sequence WHERE name = 'events')"),
     WH_INSERT("pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass)"));
 static struct tams_sql q_wh_update = TAMS_SQL("UPDATE webhooks SET doc = ?2 WHERE id = ?1");
+static struct tams_sql q_wh_update_owner =
+    TAMS_SQL("UPDATE webhooks SET doc = ?2, owner = ?3, owner_scopes = ?4 WHERE id = ?1");
 static struct tams_sql q_wh_delete = TAMS_SQL("DELETE FROM webhooks WHERE id = ?1");
 static struct tams_sql q_wh_list =
-    TAMS_SQL("SELECT id, url, api_key_name, api_key_value, owner, doc, cursor FROM webhooks"
-             " ORDER BY created, id");
+    TAMS_SQL("SELECT id, url, api_key_name, api_key_id, api_key_sealed, api_key_value, owner,"
+             " owner_scopes, doc, cursor FROM webhooks ORDER BY created, id");
+static struct tams_sql q_wh_set_owner = TAMS_SQL("UPDATE webhooks SET owner = ?2 WHERE owner = ?1");
+static struct tams_sql q_wh_seal =
+    TAMS_SQL("UPDATE webhooks SET api_key_id = ?3, api_key_sealed = ?4, api_key_value = NULL"
+             " WHERE id = ?1 AND api_key_value = ?2");
 /* In a shared database only the holder of the delivery lease (?3) moves the cursor. */
 static struct tams_sql q_wh_advance =
     TAMS_SQL2("UPDATE webhooks SET cursor = max(cursor, ?2) WHERE id = ?1",
@@ -328,16 +340,48 @@ out:
 
 struct put_args {
     const struct tams_webhook_rec *rec;
+    const struct tams_webhook_caller *caller;
     enum tams_webhook_put_result result;
     char now[TAMS_RFC3339_MAX];
 };
+
+static bool same_owner(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int put_new(struct tams_db *db, struct put_args *a)
+{
+    const struct tams_webhook_rec *rec = a->rec;
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    int64_t n = 0;
+    int rc;
+
+    if (a->caller->max_per_owner > 0) {
+        if ((rc = tams_db_one(db, &q_wh_count, ARGS(TEXT(rec->owner)), &rows)) < 0)
+            return rc;
+        if (rc == 1)
+            n = tams_db_col_int(&rows, 0);
+        tams_db_done(&rows);
+        if (n >= a->caller->max_per_owner)
+            return TAMS_ERR_BADREQUEST;
+    }
+    a->result = TAMS_WEBHOOK_CREATED;
+    return tams_db_exec(db, &q_wh_insert,
+                        ARGS(TEXT(rec->id), TEXT(rec->url), TEXT(rec->api_key_name),
+                             TEXT(rec->api_key_id), TEXT(rec->api_key_sealed), TEXT(rec->owner),
+                             INT(rec->owner_scopes), TEXT(rec->doc), TEXT(a->now)),
+                        NULL);
+}
 
 static int put_body(struct tams_db *db, void *arg)
 {
     struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
     struct put_args *a = arg;
     const struct tams_webhook_rec *rec = a->rec;
-    char *id = NULL;
+    const struct tams_webhook_caller *caller = a->caller;
+    char *id = NULL, *owner = NULL;
+    bool mine, claim;
     int rc;
 
     /* Exclusive: no transaction that looked for webhooks is in flight, so none of their events
@@ -345,36 +389,48 @@ static int put_body(struct tams_db *db, void *arg)
     if ((rc = tams_db_exec(db, &q_hooks_exclusive, NO_ARGS, NULL)))
         return rc;
     if ((rc = tams_db_one(db, &q_wh_find,
-                          ARGS(TEXT(rec->url), TEXT(rec->api_key_name), TEXT(rec->api_key_value)),
+                          ARGS(TEXT(rec->url), TEXT(rec->api_key_name), TEXT(rec->api_key_id)),
                           &rows)) < 0)
         return rc;
-    if (rc == 1)
+    if (rc == 1) {
         id = tams_strdup(tams_db_col(&rows, 0));
-    tams_db_done(&rows);
-    if (!rec->doc) {
-        a->result = TAMS_WEBHOOK_REMOVED;
-        rc = 0;
-        if (id && (rc = tams_db_exec1(db, &q_wh_delete, id, NULL)) == 0)
-            rc = tams_db_exec(db, &q_purge, NO_ARGS, NULL);
-    } else if (id) {
-        a->result = TAMS_WEBHOOK_UPDATED;
-        rc = tams_db_exec(db, &q_wh_update, ARGS(TEXT(id), TEXT(rec->doc)), NULL);
-    } else {
-        a->result = TAMS_WEBHOOK_CREATED;
-        rc = tams_db_exec(db, &q_wh_insert,
-                          ARGS(TEXT(rec->id), TEXT(rec->url), TEXT(rec->api_key_name),
-                               TEXT(rec->api_key_value), TEXT(rec->owner), TEXT(rec->doc),
-                               TEXT(a->now)),
-                          NULL);
+        owner = tams_db_col_null(&rows, 1) ? NULL : tams_strdup(tams_db_col(&rows, 1));
     }
+    tams_db_done(&rows);
+    if (!id) {
+        a->result = TAMS_WEBHOOK_REMOVED;
+        rc = rec->doc ? put_new(db, a) : 0;
+        goto out;
+    }
+    mine = same_owner(owner, rec->owner);
+    claim = !mine && owner && caller->legacy && strcmp(owner, caller->legacy) == 0;
+    if (!mine && !claim && !caller->admin) {
+        rc = TAMS_ERR_FORBIDDEN;
+    } else if (!rec->doc) {
+        a->result = TAMS_WEBHOOK_REMOVED;
+        if ((rc = tams_db_exec1(db, &q_wh_delete, id, NULL)) == 0)
+            rc = tams_db_exec(db, &q_purge, NO_ARGS, NULL);
+    } else if (mine || claim) {
+        a->result = TAMS_WEBHOOK_UPDATED;
+        rc = tams_db_exec(db, &q_wh_update_owner,
+                          ARGS(TEXT(id), TEXT(rec->doc), TEXT(rec->owner), INT(rec->owner_scopes)),
+                          NULL);
+    } else {
+        a->result = TAMS_WEBHOOK_UPDATED; /* an admin's change leaves the owner as it is */
+        rc = tams_db_exec(db, &q_wh_update, ARGS(TEXT(id), TEXT(rec->doc)), NULL);
+    }
+out:
     tams_free(id);
+    tams_free(owner);
     return rc;
 }
 
 int tams_store_webhook_put(struct tams_store *st, const struct tams_webhook_rec *rec,
+                           const struct tams_webhook_caller *caller,
                            enum tams_webhook_put_result *result)
 {
-    struct put_args a = {.rec = rec};
+    static const struct tams_webhook_caller nobody = {0};
+    struct put_args a = {.rec = rec, .caller = caller ? caller : &nobody};
     int rc;
 
     tams_clock_now_rfc3339(a.now);
@@ -382,6 +438,51 @@ int tams_store_webhook_put(struct tams_store *st, const struct tams_webhook_rec 
     if (rc == 0)
         *result = a.result;
     return rc;
+}
+
+struct owner_args {
+    const char *from, *to;
+    int64_t changed;
+};
+
+static int set_owner_body(struct tams_db *db, void *arg)
+{
+    struct owner_args *a = arg;
+
+    return tams_db_exec(db, &q_wh_set_owner, ARGS(TEXT(a->from), TEXT(a->to)), &a->changed);
+}
+
+int tams_store_webhook_set_owner(struct tams_store *st, const char *from, const char *to,
+                                 int64_t *changed)
+{
+    struct owner_args a = {from, to, 0};
+    int rc = tams_db_run(st, TAMS_DB_TX_QUIET, set_owner_body, NULL, &a);
+
+    if (changed)
+        *changed = a.changed;
+    return rc;
+}
+
+struct seal_args {
+    const char *id, *clear, *key_id, *sealed;
+};
+
+static int seal_body(struct tams_db *db, void *arg)
+{
+    struct seal_args *a = arg;
+    int64_t n = 0;
+    int rc = tams_db_exec(db, &q_wh_seal,
+                          ARGS(TEXT(a->id), TEXT(a->clear), TEXT(a->key_id), TEXT(a->sealed)), &n);
+
+    return rc ? rc : n ? 0 : TAMS_ERR_NOTFOUND;
+}
+
+int tams_store_webhook_seal(struct tams_store *st, const char *id, const char *clear,
+                            const char *api_key_id, const char *api_key_sealed)
+{
+    struct seal_args a = {id, clear, api_key_id, api_key_sealed};
+
+    return tams_db_run(st, TAMS_DB_TX_QUIET, seal_body, NULL, &a);
 }
 
 int tams_store_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *ctx)
@@ -395,10 +496,13 @@ int tams_store_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *ctx
             .id = tams_db_col(r, 0),
             .url = tams_db_col(r, 1),
             .api_key_name = tams_db_col(r, 2),
-            .api_key_value = tams_db_col(r, 3),
-            .owner = tams_db_col(r, 4),
-            .doc = tams_db_col(r, 5),
-            .cursor = tams_db_col_int(r, 6),
+            .api_key_id = tams_db_col(r, 3),
+            .api_key_sealed = tams_db_col(r, 4),
+            .api_key_value = tams_db_col(r, 5),
+            .owner = tams_db_col(r, 6),
+            .owner_scopes = (unsigned)tams_db_col_int(r, 7),
+            .doc = tams_db_col(r, 8),
+            .cursor = tams_db_col_int(r, 9),
         };
         rc = cb(ctx, &rec);
     }

@@ -82,6 +82,16 @@ const char *const tams_schema_sqlite[] = {
     "CREATE TABLE events(seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,"
     " ts TEXT NOT NULL, flow_id TEXT, source_id TEXT, flow_collected_by TEXT,"
     " source_collected_by TEXT, payload TEXT NOT NULL);",
+    /* 4: webhook owners namespaced by kind, api keys sealed (docs/authentication.md). An owner
+     * of an older release is "legacy:NAME" (the name alone could be a user, a token or a JWT
+     * subject); tamsd maps it at start to the user or token of that name when one exists.
+     * Values still in clear (api_key_value) are sealed at start, into api_key_id (a keyed hash,
+     * the identity) and api_key_sealed, with the key only tamsd has. */
+    "ALTER TABLE webhooks ADD COLUMN api_key_id TEXT;"
+    "ALTER TABLE webhooks ADD COLUMN api_key_sealed TEXT;"
+    "ALTER TABLE webhooks ADD COLUMN owner_scopes INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE webhooks SET owner = 'legacy:' || owner WHERE owner IS NOT NULL;"
+    "CREATE INDEX webhooks_owner ON webhooks(owner);",
 };
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
@@ -446,5 +456,10 @@ const char *const tams_schema_pg[] = {
     "  END IF;\n"
     "END\n"
     "$f$;",
+    /* 9: webhook owners namespaced by kind, api keys sealed; as SQLite's 4. */
+    "ALTER TABLE webhooks ADD COLUMN api_key_id" TXT ", ADD COLUMN api_key_sealed TEXT,"
+    " ADD COLUMN owner_scopes INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE webhooks SET owner = 'legacy:' || owner WHERE owner IS NOT NULL;"
+    "CREATE INDEX webhooks_owner ON webhooks(owner);",
 };
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);

@@ -206,16 +206,32 @@ typedef int (*tams_trash_cb)(void *ctx, const struct tams_trash_rec *rec);
 
 /* ---- webhooks and the event outbox (notes §8) ---- */
 
-/* A webhook registration. Identity is (url, api_key_name, api_key_value); id is a hidden UUID
- * the server gives it. doc is the registration as GET lists it (webhook.json without
- * api_key_value), JSON object text. cursor is the seq of the last event this webhook is done
- * with (delivered, filtered out or given up). */
+/* A webhook registration. Identity is (url, api_key_name, api_key_value), the value known by
+ * its keyed hash api_key_id (events/secrets.h); id is a hidden UUID the server gives it. The
+ * value itself is kept only sealed (api_key_sealed); api_key_value is a value an older release
+ * kept in clear, until tams_store_webhook_seal replaces it. owner is a principal namespaced by
+ * kind (auth/auth.h; "legacy:NAME" for an older release's un-namespaced name), NULL when
+ * anonymous, and owner_scopes the scopes it had when it last registered. doc is the
+ * registration as GET lists it (webhook.json without api_key_value), JSON object text. cursor
+ * is the seq of the last event this webhook is done with (delivered, filtered out, withheld or
+ * given up). */
 struct tams_webhook_rec {
     const char *id;
-    const char *url, *api_key_name, *api_key_value; /* name/value NULL when not given */
-    const char *owner;                              /* principal, NULL when anonymous */
+    const char *url, *api_key_name; /* name NULL when not given */
+    const char *api_key_id;         /* NULL when no key */
+    const char *api_key_sealed;     /* NULL when no key (or still in clear) */
+    const char *api_key_value;      /* listings only: a clear value of an older release */
+    const char *owner;              /* NULL when anonymous */
+    unsigned owner_scopes;
     const char *doc;
     int64_t cursor;
+};
+
+/* What the one who registers may do (tams_store_webhook_put). */
+struct tams_webhook_caller {
+    bool admin;            /* may change or remove any registration, keeping its owner */
+    const char *legacy;    /* it may claim registrations owned by this ("legacy:NAME"), or NULL */
+    int64_t max_per_owner; /* registrations one owner may have; <= 0: no limit */
 };
 
 /* An event of the outbox. Every store write that fires an event appends it in the same
@@ -368,11 +384,23 @@ int tams_store_gc_trash_retry(struct tams_store *st, int64_t id, int64_t delay);
 
 /* Webhooks. */
 /* Register, update or (doc NULL) remove the registration with rec's identity, in one
- * transaction. A new one gets rec->id (caller-made UUID), rec->owner, and a cursor at the
- * newest event, so it receives only later events; an update replaces doc and keeps id,
- * owner and cursor. Removing an unknown one is not an error (REMOVED). */
+ * transaction. A new one gets rec->id (caller-made UUID), rec->owner, rec->owner_scopes, and a
+ * cursor at the newest event, so it receives only later events; BADREQUEST when its owner has
+ * caller->max_per_owner registrations already. An existing one may be changed by its owner
+ * (doc and owner_scopes are replaced), by an admin (doc only) or, when it is owned by
+ * caller->legacy, claimed (owner and owner_scopes become rec's); id and cursor stay. Anyone
+ * else is FORBIDDEN, for a removal too. Removing an unknown one is not an error (REMOVED). */
 int tams_store_webhook_put(struct tams_store *st, const struct tams_webhook_rec *rec,
+                           const struct tams_webhook_caller *caller,
                            enum tams_webhook_put_result *result);
+/* Every registration owned by `from` is owned by `to` now (older releases' owners, see
+ * tams_webhook_rec); *changed (may be NULL) counts them. */
+int tams_store_webhook_set_owner(struct tams_store *st, const char *from, const char *to,
+                                 int64_t *changed);
+/* The webhook whose api_key_value is still `clear` keeps it as api_key_id and api_key_sealed
+ * instead; NOTFOUND when no such row is left (gone, or sealed meanwhile). */
+int tams_store_webhook_seal(struct tams_store *st, const char *id, const char *clear,
+                            const char *api_key_id, const char *api_key_sealed);
 /* Every registration, oldest first. */
 int tams_store_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *ctx);
 /* Up to limit events after seq `after`, in seq order. */

@@ -4,9 +4,11 @@ defaults, the credentials file, principals in created_by/updated_by, metrics and
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import subprocess
+import threading
 import time
 import uuid
 
@@ -562,29 +564,318 @@ def test_metrics_public_setting(tmp_path):
         srv.stop()
 
 
-def test_repeated_failures_are_throttled(tmp_path):
+def throttled(srv, kind, creds_kw):
+    value = None
+    for line in srv.get("/metrics", **creds_kw).text.splitlines():
+        if line.startswith(f'tams_auth_throttled_total{{reason="{kind}"}} '):
+            value = float(line.split()[-1])
+    assert value is not None
+    return value
+
+
+def test_repeated_failures_are_throttled_per_principal(tmp_path):
+    """F5: failures are counted per (address, principal); someone else's failures never lock a
+    valid credential out, and API tokens and JWTs that verify are never refused."""
     data = tmp_path / "data"
     tok = add_token(data, "t", "read")
-    srv = Server(tmp_path, args=["--auth-fail-limit", "3"], data_dir=data).start()
+    add_user(data, "alice", "read", "alice-password")
+    add_user(data, "bob", "read", "bob-password")
+    srv = Server(tmp_path, args=["--auth-fail-limit", "3", "--auth-fail-limit-unknown", "2"],
+                 data_dir=data, env={"TAMS_JWT_ALG": "HS256", "TAMS_JWT_SECRET": JWT_SECRET})
+    srv.start()
     try:
-        wrong = {"Authorization": "Bearer " + tok[:-1] + ("A" if tok[-1] != "A" else "B")}
+        good = {"Authorization": "Bearer " + tok}
+        wrong_tok = {"Authorization": "Bearer " + tok[:-1] + ("A" if tok[-1] != "A" else "B")}
+        # The three guesses are sent at once: each takes its attempt on arrival, before its
+        # password is checked, so the fourth is refused however slow hashing is (a loaded
+        # machine, a sanitizer build) and before the bucket refills (one attempt per 20 s).
+        guesses = []
+
+        def guess():
+            guesses.append(requests.get(srv.url + "/flows", auth=("alice", "wrong-password"),
+                                        timeout=120))
+
+        threads = [threading.Thread(target=guess) for _ in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        r = srv.get("/flows", auth=("alice", "wrong-password"))
+        body = check_error(r, 429)
+        assert int(r.headers["Retry-After"]) >= 1 and "this user or token" in body["summary"]
+        # alice's right password waits too (her bucket is empty: a guess would tell), but bob,
+        # the token and a JWT from the same address are unaffected
+        check_error(srv.get("/flows", auth=("alice", "alice-password")), 429)
+        assert srv.get("/flows", headers=good).status_code == 200
+        jwt = jwt_hs256({"sub": "svc", "scope": "read", "exp": int(time.time()) + 600})
+        assert srv.get("/flows", headers={"Authorization": "Bearer " + jwt}).status_code == 200
+        assert srv.get("/flows", auth=("bob", "bob-password"), timeout=120).status_code == 200
+        for t in threads:
+            t.join()
+        assert len(guesses) == 3
+        for g in guesses:
+            check_error(g, 401)
+        # a known token id with a wrong secret has its own bucket; the right token still works
         for _ in range(3):
-            check_error(srv.get("/flows", headers=wrong), 401)
-        r = srv.get("/flows", headers=wrong)
-        check_error(r, 429)
-        assert int(r.headers["Retry-After"]) >= 1
-        # while throttled even the right credential waits; anonymous requests still get 401
-        check_error(srv.get("/flows", headers={"Authorization": "Bearer " + tok}), 429)
+            check_error(srv.get("/flows", headers=wrong_tok), 401)
+        check_error(srv.get("/flows", headers=wrong_tok), 429)
+        assert srv.get("/flows", headers=good).status_code == 200
+        # unknown principals share a smaller budget per address
+        check_error(srv.get("/flows", auth=("nobody", "x" * 10)), 401)
+        check_error(srv.get("/flows", headers={"Authorization": "Bearer not-a-token"}), 401)
+        body = check_error(srv.get("/flows", auth=("someone", "x" * 10)), 429)
+        assert "no known user or token" in body["summary"]
+        assert srv.get("/flows", auth=("bob", "bob-password")).status_code == 200
+        # anonymous requests are 401, never throttled; /health is open
         check_error(srv.get("/flows"), 401)
         assert srv.get("/health").status_code == 200
-        m = srv.get("/metrics", headers={"Authorization": "Bearer " + tok})
-        assert m.status_code == 429
+        assert throttled(srv, "principal", {"headers": good}) == 3
+        assert throttled(srv, "unknown", {"headers": good}) == 1
         time.sleep(21)  # 3 per minute: one attempt back every 20 s
-        assert srv.get("/flows", headers={"Authorization": "Bearer " + tok}).status_code == 200
-        m = srv.get("/metrics", headers={"Authorization": "Bearer " + tok}).text
-        assert "tams_auth_throttled_total 3" in m, m
+        assert srv.get("/flows", auth=("alice", "alice-password")).status_code == 200
     finally:
         srv.stop()
+
+
+def raw_get(srv, path, headers):
+    """GET with headers given as (name, value) pairs, repeated names kept."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    try:
+        conn.putrequest("GET", path)
+        for k, v in headers:
+            conn.putheader(k, v)
+        conn.endheaders()
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def test_trusted_proxies_name_the_client(tmp_path):
+    """F5: behind a trusted proxy each client has its own buckets: the client is the rightmost
+    X-Forwarded-For hop that is not a trusted proxy, whatever a client puts to its left."""
+    data = tmp_path / "data"
+    add_user(data, "alice", "read", "alice-password")
+    srv = Server(tmp_path, data_dir=data, args=[
+        "--auth-fail-limit", "2", "--trusted-proxies", "10.9.0.0/16, 127.0.0.1"]).start()
+    try:
+        bad = "Basic " + base64.b64encode(b"alice:wrong-password").decode()
+        ok = "Basic " + base64.b64encode(b"alice:alice-password").decode()
+
+        def get(auth, *xff):
+            return raw_get(srv, "/flows", [("Authorization", auth)] +
+                           [("X-Forwarded-For", x) for x in xff])[0]
+
+        assert get(bad, "203.0.113.5") == 401
+        # the client's own claim left of the proxy's entry changes nothing; a second header
+        # line (a proxy that adds one) counts as appended; a trusted hop is skipped
+        assert get(bad, "198.51.100.1, 203.0.113.5") == 401
+        assert get(bad, "198.51.100.2", "203.0.113.5, 10.9.1.1") == 429
+        assert get(ok, "203.0.113.5") == 429
+        # another client behind the same proxy is unaffected
+        assert get(ok, "203.0.113.6") == 200
+        assert get(bad, "203.0.113.6") == 401
+        # without the header: the proxy's own address, its own bucket
+        assert get(ok) == 200
+        # "v4:port", an IPv4-mapped IPv6 address and "[v6]:port" name the same clients as
+        # their bare addresses; a hop that did not parse would fall back to the proxy's bucket
+        assert get(bad, "203.0.113.7:5555") == 401
+        assert get(bad, "203.0.113.7") == 401
+        assert get(ok, "::ffff:203.0.113.7") == 429
+        assert get(bad, "[2001:db8::5]:443") == 401
+        assert get(bad, "2001:db8::5") == 401
+        assert get(ok, "[2001:db8::5]") == 429
+        assert get(ok) == 200
+    finally:
+        srv.stop()
+    # an untrusted peer's X-Forwarded-For is ignored: every attempt is 127.0.0.1's
+    srv = Server(tmp_path, data_dir=data, args=["--auth-fail-limit", "2"]).start()
+    try:
+        bad = "Basic " + base64.b64encode(b"alice:wrong-password").decode()
+        for i, want in enumerate((401, 401, 429)):
+            status, _ = raw_get(srv, "/flows", [("Authorization", bad),
+                                                ("X-Forwarded-For", f"203.0.113.{i}")])
+            assert status == want
+    finally:
+        srv.stop()
+
+
+def test_bad_trusted_proxies_stop_the_server(tmpdir_path):
+    r = cli_run(["--listen", f"127.0.0.1:{free_port()}", "--data-dir", str(tmpdir_path / "d"),
+                 "--trusted-proxies", "10.0.0.0/33"])
+    assert r.returncode == 1 and "trusted_proxies" in r.stderr, r.stderr
+
+
+def cli_run(args):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+    return subprocess.run([BIN] + args, capture_output=True, text=True, env=e, timeout=30)
+
+
+def test_password_flood_does_not_delay_tokens(tmp_path):
+    """F10: PBKDF2 runs on its own threads from a bounded queue, so a flood of wrong passwords
+    leaves API tokens and JWTs fast; past the queue a Basic request is 429 at once."""
+    data = tmp_path / "data"
+    tok = add_token(data, "t", "read")
+    add_user(data, "alice", "read", "alice-password")
+    srv = Server(tmp_path, data_dir=data, args=["--auth-fail-limit", "0", "--threads", "2",
+                                               "--auth-hash-queue", "4"],
+                 env={"TAMS_JWT_ALG": "HS256", "TAMS_JWT_SECRET": JWT_SECRET}).start()
+    stop = threading.Event()
+    statuses = []
+
+    def flood(i):
+        s = requests.Session()
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                r = s.get(srv.url + "/flows", auth=(f"user{i}-{n % 3}", "wrong-password"),
+                          timeout=30)
+                statuses.append(r.status_code)
+            except requests.RequestException:
+                statuses.append(0)
+
+    threads = [threading.Thread(target=flood, args=(i,)) for i in range(12)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        jwt = jwt_hs256({"sub": "svc", "scope": "read", "exp": int(time.time()) + 600})
+        lat = []
+        for i in range(40):
+            h = {"Authorization": "Bearer " + (tok if i % 2 else jwt)}
+            t0 = time.monotonic()
+            r = requests.get(srv.url + "/flows", headers=h, timeout=30)
+            lat.append(time.monotonic() - t0)
+            assert r.status_code == 200
+            time.sleep(0.05)
+        # a right password gets through too, or is told at once to come back
+        t0 = time.monotonic()
+        r = requests.get(srv.url + "/flows", auth=("alice", "alice-password"), timeout=30)
+        assert r.status_code in (200, 429)
+        if r.status_code == 429:
+            assert r.headers["Retry-After"] == "1"
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    try:
+        lat.sort()
+        print("token and JWT latencies under the flood:", lat)
+        assert lat[-1] < 0.5 and lat[len(lat) * 9 // 10] < 0.25, lat
+        assert 401 in statuses and 429 in statuses, set(statuses)
+        assert 0 not in statuses
+        assert throttled(srv, "hash_queue", {"headers": {"Authorization": "Bearer " + tok}}) > 0
+        assert srv.get("/flows", auth=("alice", "alice-password")).status_code == 200
+    finally:
+        srv.stop()
+
+
+def test_stopping_during_a_password_flood(tmp_path):
+    """Stopping while password checks run and requests sleep on them exits cleanly: every
+    sleeping request is woken before the HTTP daemon stops (it aborts on one asleep)."""
+    data = tmp_path / "data"
+    add_user(data, "alice", "read", "alice-password")
+    srv = Server(tmp_path, data_dir=data, args=["--auth-fail-limit", "0", "--threads", "2",
+                                               "--shutdown-timeout", "1"])
+    for _ in range(3):
+        srv.start()
+        stop = threading.Event()
+
+        def flood():
+            s = requests.Session()
+            while not stop.is_set():
+                try:
+                    s.get(srv.url + "/flows", auth=("alice", "wrong-password"), timeout=5)
+                except requests.RequestException:
+                    pass
+
+        threads = [threading.Thread(target=flood) for _ in range(8)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1.5)
+            assert srv.stop() == 0
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+
+
+# --- F1: no credential change ever widens access --------------------------------------------------
+
+def anonymous_write_refused(srv):
+    r = srv.post("/service", json={"name": "renamed-by-anonymous"})
+    check_error(r, 401)
+
+
+def warned(srv, text):
+    return any(text in l.get("msg", "") for l in srv.log_lines() if l.get("level") == "warn")
+
+
+@pytest.mark.parametrize("remove", ["token revoke", "user delete"])
+def test_removing_the_last_credential_keeps_loopback_closed(make_server, remove):
+    srv = make_server()
+    data = srv.data_dir
+    # first start: no credential has ever existed, loopback: open, with a warning
+    assert srv.post("/service", json={"name": "first-start"}).status_code == 200
+    assert warned(srv, "WITHOUT authentication")
+    if remove == "token revoke":
+        tok = add_token(data, "only", "read,write")
+        kw = {"headers": {"Authorization": "Bearer " + tok}}
+    else:
+        add_user(data, "only", "read,write", "only-password")
+        kw = {"auth": ("only", "only-password")}
+    time.sleep(1.3)
+    anonymous_write_refused(srv)
+    assert srv.get("/service", **kw).json()["name"] == "first-start"
+    assert cli(remove.split() + ["only"], data).returncode == 0
+    time.sleep(1.3)
+    check_error(srv.get("/flows", **kw), 401)
+    anonymous_write_refused(srv)
+    check_error(srv.get("/flows"), 401)
+    # and after a restart
+    srv.stop()
+    srv.start()
+    anonymous_write_refused(srv)
+    check_error(srv.get("/flows", **kw), 401)
+    assert warned(srv, "no credential exists")
+    srv.stop()
+    # the one way back to no authentication is the explicit setting
+    srv.args = ["--auth-disabled", "true"]
+    srv.start()
+    assert srv.get("/service").json()["name"] == "first-start"
+    assert warned(srv, "authentication is disabled")
+
+
+def test_credentials_file_removed_by_hand_keeps_closed(make_server):
+    srv = make_server(start=False)
+    tok = add_token(srv.data_dir, "t", "read")
+    srv.start()
+    h = {"Authorization": "Bearer " + tok}
+    assert srv.get("/flows", headers=h).status_code == 200
+    (srv.data_dir / "credentials.json").unlink()
+    time.sleep(1.3)
+    check_error(srv.get("/flows", headers=h), 401)
+    check_error(srv.get("/flows"), 401)
+    path = srv.data_dir / "credentials.json"
+    assert path.exists() and os.stat(path).st_mode & 0o777 == 0o600
+    assert json.loads(path.read_text())["tokens"] == []
+    srv.stop()
+    srv.start()
+    check_error(srv.get("/flows"), 401)
+
+
+def test_turning_jwts_off_keeps_closed(make_server):
+    srv = make_server(env={"TAMS_JWT_ALG": "HS256", "TAMS_JWT_SECRET": JWT_SECRET})
+    jwt = jwt_hs256({"sub": "svc", "scope": "read", "exp": int(time.time()) + 600})
+    assert srv.get("/flows", headers={"Authorization": "Bearer " + jwt}).status_code == 200
+    check_error(srv.get("/flows"), 401)
+    assert (srv.data_dir / "credentials.json").exists()
+    srv.stop()
+    srv.env = {}
+    srv.start()
+    check_error(srv.get("/flows"), 401)
+    anonymous_write_refused(srv)
 
 
 # --- the command line ---------------------------------------------------------------------------

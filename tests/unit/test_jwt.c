@@ -380,6 +380,23 @@ static void test_custom_claims(void)
     CHECK_INT_EQ(verify(v, t, &res), 0);
     CHECK_STR_EQ(res.name, "ops@example.com");
     CHECK_INT_EQ(res.scopes, TAMS_SCOPE_WRITE);
+    /* identity: no iss, no sub: the name claim */
+    CHECK_STR_EQ(res.issuer, "");
+    CHECK_STR_EQ(res.subject, "ops@example.com");
+    tams_free(t);
+    /* identity: iss and sub, whatever the name claim says */
+    t = sign_hs256(HS,
+                   "{\"email\":\"ops@example.com\",\"sub\":\"u-17\",\"iss\":\"https://idp\","
+                   "\"exp\":1700003600}",
+                   secret, strlen(secret));
+    CHECK_INT_EQ(verify(v, t, &res), 0);
+    CHECK_STR_EQ(res.name, "ops@example.com");
+    CHECK_STR_EQ(res.issuer, "https://idp");
+    CHECK_STR_EQ(res.subject, "u-17");
+    tams_free(t);
+    /* an iss that is not a string is refused, whether or not an issuer is configured */
+    t = sign_hs256(HS, "{\"email\":\"o@e\",\"iss\":7,\"exp\":1700003600}", secret, strlen(secret));
+    CHECK_INT_EQ(verify(v, t, &res), TAMS_ERR_UNAUTHORIZED);
     tams_free(t);
     tams_jwt_verifier_free(v);
     tams_buf_release(&why);

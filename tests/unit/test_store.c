@@ -349,11 +349,11 @@ static void test_generation(void)
         enum tams_webhook_put_result result;
         uint64_t g3 = tams_store_generation(ST);
 
-        CHECK_INT_EQ(tams_store_webhook_put(ST, &rec, &result), 0);
+        CHECK_INT_EQ(tams_store_webhook_put(ST, &rec, NULL, &result), 0);
         CHECK_INT_EQ(result, TAMS_WEBHOOK_CREATED);
         CHECK(tams_store_generation(ST) == g3);
         rec.doc = NULL;
-        CHECK_INT_EQ(tams_store_webhook_put(ST, &rec, &result), 0);
+        CHECK_INT_EQ(tams_store_webhook_put(ST, &rec, NULL, &result), 0);
         CHECK_INT_EQ(result, TAMS_WEBHOOK_REMOVED);
         CHECK(tams_store_generation(ST) == g3);
     }

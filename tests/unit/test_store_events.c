@@ -58,26 +58,40 @@ static int put_flow(unsigned n, unsigned source, const char *extra)
     return rc;
 }
 
-static int put_hook(unsigned n, const char *url, const char *key_value, const char *doc,
-                    enum tams_webhook_put_result *result)
+/* Webhook n of owner (with the scopes 3), its key known by key_id (the store keeps what it is
+ * given: "sealed-" + key_id stands for the sealed value). */
+static int put_hook_as(unsigned n, const char *url, const char *key_id, const char *doc,
+                       const char *owner, const struct tams_webhook_caller *caller,
+                       enum tams_webhook_put_result *result)
 {
     struct tams_webhook_rec rec = {0};
-    char id[37];
+    char id[37], sealed[64];
 
     wid(id, n);
+    snprintf(sealed, sizeof(sealed), "sealed-%s", key_id ? key_id : "");
     rec.id = id;
     rec.url = url;
-    rec.api_key_name = key_value ? "X-Key" : NULL;
-    rec.api_key_value = key_value;
-    rec.owner = "alice";
+    rec.api_key_name = key_id ? "X-Key" : NULL;
+    rec.api_key_id = key_id;
+    rec.api_key_sealed = key_id ? sealed : NULL;
+    rec.owner = owner;
+    rec.owner_scopes = 3;
     rec.doc = doc;
-    return tams_store_webhook_put(ST, &rec, result);
+    return tams_store_webhook_put(ST, &rec, caller, result);
+}
+
+static int put_hook(unsigned n, const char *url, const char *key_id, const char *doc,
+                    enum tams_webhook_put_result *result)
+{
+    return put_hook_as(n, url, key_id, doc, "user:alice", NULL, result);
 }
 
 /* ---- what the listings saw ----------------------------------------------------------------- */
 
 struct hooks_seen {
-    char id[8][37], url[8][64], key[8][16], owner[8][16], doc[8][128];
+    char id[8][37], url[8][64], key[8][16], sealed[8][32], clear[8][16], owner[8][32];
+    char doc[8][128];
+    unsigned scopes[8];
     int64_t cursor[8];
     size_t n;
 };
@@ -89,8 +103,11 @@ static int hook_cb(void *ctx, const struct tams_webhook_rec *rec)
     if (h->n < 8) {
         snprintf(h->id[h->n], 37, "%s", rec->id);
         snprintf(h->url[h->n], 64, "%s", rec->url);
-        snprintf(h->key[h->n], 16, "%s", rec->api_key_value ? rec->api_key_value : "(null)");
-        snprintf(h->owner[h->n], 16, "%s", rec->owner ? rec->owner : "(null)");
+        snprintf(h->key[h->n], 16, "%s", rec->api_key_id ? rec->api_key_id : "(null)");
+        snprintf(h->sealed[h->n], 32, "%s", rec->api_key_sealed ? rec->api_key_sealed : "(null)");
+        snprintf(h->clear[h->n], 16, "%s", rec->api_key_value ? rec->api_key_value : "(null)");
+        snprintf(h->owner[h->n], 32, "%s", rec->owner ? rec->owner : "(null)");
+        h->scopes[h->n] = rec->owner_scopes;
         snprintf(h->doc[h->n], 128, "%s", rec->doc);
         h->cursor[h->n] = rec->cursor;
     }
@@ -227,7 +244,10 @@ static void test_registrations(void)
     CHECK_STR_EQ(h.id[0], id);
     CHECK_STR_EQ(h.doc[0], "{\"v\":4}");
     CHECK_STR_EQ(h.key[0], "k1");
-    CHECK_STR_EQ(h.owner[0], "alice");
+    CHECK_STR_EQ(h.sealed[0], "sealed-k1");
+    CHECK_STR_EQ(h.clear[0], "(null)");
+    CHECK_STR_EQ(h.owner[0], "user:alice");
+    CHECK_INT_EQ(h.scopes[0], 3);
     CHECK_INT_EQ(h.cursor[0], 0); /* no event was ever written */
     CHECK_STR_EQ(h.key[1], "k2");
     CHECK_STR_EQ(h.key[2], "(null)");
@@ -418,6 +438,111 @@ static void test_leases(void)
     CHECK_INT_EQ(tams_store_webhook_lease(ST, id, "o2", 30, &cursor), TAMS_ERR_NOTFOUND);
 }
 
+/* A registration is its owner's: others may neither change nor remove it, an admin may
+ * (keeping the owner), an older release's owner may be claimed by name; each owner has a
+ * cap. */
+static void test_owners_and_cap(void)
+{
+    const struct tams_webhook_caller admin = {.admin = true}, capped = {.max_per_owner = 2},
+                                     claimer = {.legacy = "legacy:carol"};
+    enum tams_webhook_put_result r = -1;
+    struct hooks_seen h;
+    size_t before;
+
+    CHECK_INT_EQ(list_hooks(&h), 0);
+    before = h.n;
+    CHECK_INT_EQ(put_hook_as(10, "http://o/1", "k", "{\"v\":1}", "user:bob", NULL, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_CREATED);
+    /* The JWT subject bob is not the user bob. */
+    CHECK_INT_EQ(put_hook_as(0, "http://o/1", "k", "{\"v\":2}", "jwt::bob", NULL, &r),
+                 TAMS_ERR_FORBIDDEN);
+    CHECK_INT_EQ(put_hook_as(0, "http://o/1", "k", NULL, "jwt::bob", NULL, &r), TAMS_ERR_FORBIDDEN);
+    CHECK_INT_EQ(put_hook_as(0, "http://o/1", "k", NULL, NULL, NULL, &r), TAMS_ERR_FORBIDDEN);
+    /* The same url with another key is another registration, the JWT's own. */
+    CHECK_INT_EQ(put_hook_as(11, "http://o/1", "k2", "{}", "jwt::bob", NULL, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_CREATED);
+    /* An admin changes bob's; the owner stays. */
+    CHECK_INT_EQ(put_hook_as(0, "http://o/1", "k", "{\"v\":3}", "user:root", &admin, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_UPDATED);
+    CHECK_INT_EQ(list_hooks(&h), 0);
+    CHECK_STR_EQ(h.owner[h.n - 2], "user:bob");
+    CHECK_STR_EQ(h.doc[h.n - 2], "{\"v\":3}");
+    /* The cap counts one owner's registrations; updates and removals always pass. */
+    CHECK_INT_EQ(put_hook_as(12, "http://o/2", NULL, "{}", "user:bob", &capped, &r), 0);
+    CHECK_INT_EQ(put_hook_as(13, "http://o/3", NULL, "{}", "user:bob", &capped, &r),
+                 TAMS_ERR_BADREQUEST);
+    CHECK_INT_EQ(put_hook_as(13, "http://o/3", NULL, "{}", "user:eve", &capped, &r), 0);
+    CHECK_INT_EQ(put_hook_as(0, "http://o/2", NULL, "{\"v\":4}", "user:bob", &capped, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_UPDATED);
+    CHECK_INT_EQ(put_hook_as(0, "http://o/2", NULL, NULL, "user:bob", &capped, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_REMOVED);
+    CHECK_INT_EQ(put_hook_as(16, "http://o/4", NULL, "{}", "user:bob", &capped, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_CREATED);
+    /* set_owner moves every registration of one owner; a legacy owner can be claimed. */
+    {
+        int64_t n = -1;
+        CHECK_INT_EQ(tams_store_webhook_set_owner(ST, "user:bob", "legacy:carol", &n), 0);
+        CHECK_INT_EQ(n, 2);
+    }
+    CHECK_INT_EQ(put_hook_as(0, "http://o/1", "k", "{}", "jwt:i:carol", NULL, &r),
+                 TAMS_ERR_FORBIDDEN);
+    CHECK_INT_EQ(put_hook_as(0, "http://o/1", "k", "{\"v\":5}", "jwt:i:carol", &claimer, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_UPDATED);
+    CHECK_INT_EQ(list_hooks(&h), 0);
+    CHECK_STR_EQ(h.owner[h.n - 4], "jwt:i:carol");
+    CHECK_STR_EQ(h.owner[h.n - 1], "legacy:carol");
+    CHECK_INT_EQ(put_hook_as(0, "http://o/1", "k", NULL, "jwt:i:carol", NULL, &r), 0);
+    CHECK_INT_EQ(put_hook_as(0, "http://o/1", "k2", NULL, "jwt::bob", NULL, &r), 0);
+    CHECK_INT_EQ(put_hook_as(0, "http://o/3", NULL, NULL, "user:root", &admin, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_REMOVED);
+    CHECK_INT_EQ(put_hook_as(0, "http://o/4", NULL, NULL, "user:x", &claimer, &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_REMOVED);
+    CHECK_INT_EQ(list_hooks(&h), 0);
+    CHECK_INT_EQ(h.n, before);
+}
+
+/* A value an older release kept in clear is sealed once, only while it is still in clear; it
+ * is no identity until then. */
+static void test_seal_clear_value(void)
+{
+    enum tams_webhook_put_result r;
+    struct hooks_seen h;
+    char id[37];
+    char sql[256];
+
+    wid(id, 14);
+    CHECK_INT_EQ(put_hook(14, "http://s/1", NULL, "{}", &r), 0);
+    snprintf(sql, sizeof(sql),
+             "UPDATE webhooks SET api_key_name = 'X-Key', api_key_value = 'old',"
+             " owner = 'legacy:alice' WHERE id = '%s'",
+             id);
+    CHECK_INT_EQ(db_exec(sql), 0);
+    /* In clear, it is not found by identity: a registration of the same key is another one. */
+    CHECK_INT_EQ(put_hook(15, "http://s/1", "id-of-old", "{}", &r), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_CREATED);
+    CHECK_INT_EQ(put_hook(0, "http://s/1", "id-of-old", NULL, &r), 0);
+    CHECK_INT_EQ(tams_store_webhook_seal(ST, id, "other", "id-of-old", "sealed-old"),
+                 TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_webhook_seal(ST, id, "old", "id-of-old", "sealed-old"), 0);
+    CHECK_INT_EQ(tams_store_webhook_seal(ST, id, "old", "id-of-old", "sealed-old"),
+                 TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(list_hooks(&h), 0);
+    CHECK_STR_EQ(h.id[h.n - 1], id);
+    CHECK_STR_EQ(h.clear[h.n - 1], "(null)");
+    CHECK_STR_EQ(h.key[h.n - 1], "id-of-old");
+    CHECK_STR_EQ(h.sealed[h.n - 1], "sealed-old");
+    /* Now it is found, by whoever may claim it. */
+    {
+        const struct tams_webhook_caller claimer = {.legacy = "legacy:alice"};
+        CHECK_INT_EQ(put_hook_as(0, "http://s/1", "id-of-old", NULL, "user:alice", &claimer, &r),
+                     0);
+        CHECK_INT_EQ(r, TAMS_WEBHOOK_REMOVED);
+    }
+    CHECK_INT_EQ(list_hooks(&h), 0);
+    for (size_t i = 0; i < h.n && i < 8; i++)
+        CHECK(strcmp(h.id[i], id) != 0);
+}
+
 int main(int argc, char **argv)
 {
     harness_init(argc, argv);
@@ -428,5 +553,7 @@ int main(int argc, char **argv)
     RUN(test_events_of_writes);
     RUN(test_cursors_and_purge);
     RUN(test_leases);
+    RUN(test_owners_and_cap);
+    RUN(test_seal_clear_value);
     return harness_finish();
 }
