@@ -13,12 +13,12 @@
  * of these; past that the answer comes at once and the connection is closed. */
 #define TAMS_LIMIT_DISCARD_FACTOR 4
 #define TAMS_LIMIT_DISCARD_MIN (64u << 20)
-/* libmicrohttpd's per-connection memory: request line, headers, its own copy of the query
- * arguments and the read buffer. It clears the whole pool for every request, so a larger pool
- * costs time on every request (GET /service against nginx: 0.56x at 64 KiB, 0.72x at 32 KiB,
- * 0.88x at 16 KiB). 16 KiB holds the 8 KiB target plus ordinary headers and about 200 query
- * arguments; libmicrohttpd 0.9.75 stalls a connection whose arguments overflow its pool (until
- * connection_timeout), so that request gets no answer, other connections are unaffected. */
+/* libmicrohttpd's per-connection memory: request line, headers and the read buffer. It clears
+ * the whole pool for every request, so a larger pool costs time on every request (GET /service
+ * against nginx: 0.56x at 64 KiB, 0.72x at 32 KiB, 0.88x at 16 KiB). 16 KiB holds the 8 KiB
+ * target plus ordinary headers. libmicrohttpd's own split of the query (56 bytes a parameter)
+ * would not fit and would leave the request unanswered, so the server hides the query from it
+ * (http/server.c, on_uri) and parses it itself. */
 #define TAMS_LIMIT_CONN_MEMORY (16u << 10)
 
 #endif
