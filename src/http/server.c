@@ -360,7 +360,8 @@ static void route_request(struct req_box *box, enum tams_method method)
     }
     if (rc) {
         tams_send_error(req, TAMS_ERR_BADQUERY,
-                        "the query string has invalid percent-encoding or a NUL byte");
+                        "the query string has invalid percent-encoding, "
+                        "a NUL byte or text that is not UTF-8");
         return;
     }
 
@@ -372,7 +373,8 @@ static void route_request(struct req_box *box, enum tams_method method)
     }
     if (m == TAMS_ROUTE_BAD_ENCODING) {
         tams_send_error(req, TAMS_ERR_BADREQUEST,
-                        "the path has invalid percent-encoding or a NUL byte");
+                        "the path has invalid percent-encoding, a NUL byte or text that is not "
+                        "UTF-8");
         return;
     }
     if (m == TAMS_ROUTE_NO_METHOD || method == TAMS_OPTIONS) {

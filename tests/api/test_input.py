@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Request input at and past its limits: query strings of any parameter count within the 8 KiB
-target. Each refusal is a 4xx with the spec's error body and changes nothing."""
+target, and query values and path parameters that are not strict UTF-8. Each refusal is a 4xx
+with the spec's error body and changes nothing."""
 import json
 import socket
 import uuid
@@ -89,3 +90,28 @@ def test_query_at_the_limits(srv):
     r = srv.get("/service?" + "&".join("a" for _ in range(3000)))
     check_error(r, 400)
     assert srv.get("/service").status_code == 200
+
+
+# ---- text in query strings and paths ------------------------------------------------------
+
+BAD_QUERY_TEXT = ["%C0%AF", "%C0%80", "%E0%80%AF", "%F0%80%80%AF", "%ED%A0%BD%ED%B8%80",
+                  "%ED%A0%80", "%ED%B0%80", "%F4%90%80%80", "%F5%80%80%80", "%FF", "%C3", "%80"]
+
+
+@pytest.mark.parametrize("text", BAD_QUERY_TEXT)
+def test_query_text_must_be_utf8(srv, text):
+    doc = check_raw_error(*raw_get(srv, f"/flows?label={text}".encode()), 400)
+    assert "UTF-8" in doc["summary"]
+    check_raw_error(*raw_get(srv, f"/flows?tag.{text}=1".encode()), 400)
+
+
+def test_raw_query_and_path_bytes_must_be_utf8(srv):
+    fid = make_flow(srv, tags={"t": "v"})
+    check_raw_error(*raw_get(srv, b"/flows?label=\xc0\xaf"), 400)
+    assert raw_get(srv, b"/flows?label=\xc3\xa9")[0] == 200
+    for bad in (b"%C0%AF", b"%ED%A0%80", b"\xff"):
+        doc = check_raw_error(*raw_get(srv, f"/flows/{fid}/tags/".encode() + bad), 400)
+        assert "UTF-8" in doc["summary"]
+    r = srv.delete(f"/flows/{fid}/tags/%ED%A0%80")
+    check_error(r, 400)
+    assert srv.get(f"/flows/{fid}/tags").json() == {"t": "v"}

@@ -130,8 +130,10 @@ static void test_match(void)
     }
 
     /* bad encodings in parameters */
-    const char *bad[] = {"/flows/%zz", "/flows/%4",  "/flows/%",     "/flows/a%00b",
-                         "/flows/%g0", "/flows/x%2", "/objects/a/%", "/flows/a/tags/%0"};
+    const char *bad[] = {"/flows/%zz",         "/flows/%4",        "/flows/%",
+                         "/flows/a%00b",       "/flows/%g0",       "/flows/x%2",
+                         "/objects/a/%",       "/flows/a/tags/%0", "/flows/a/tags/%C0%AF",
+                         "/objects/%ED%A0%80", "/flows/\xff"};
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(bad); i++) {
         m = match(&p, bad[i], TAMS_GET);
         if (m.r != TAMS_ROUTE_BAD_ENCODING)
@@ -156,11 +158,13 @@ static void test_decode(void)
     CHECK(tams_url_decode(&p, "%-1", 3, true) == NULL);
     CHECK(tams_url_decode(&p, "%+1", 3, true) == NULL);
 
-    /* encode then decode is the identity for every byte but NUL */
+    /* encode then decode is the identity for every ASCII byte but NUL, and for UTF-8 text */
     struct tams_buf b = TAMS_BUF_INIT(4096);
-    char all[255];
-    for (int c = 1; c < 256; c++)
+    char all[127 + 10];
+    for (int c = 1; c < 128; c++)
         all[c - 1] = (char)c;
+    memcpy(all + 127, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9); /* e-acute, euro, emoji */
+    all[136] = 'z';
     tams_percent_encode(&b, all, sizeof(all), NULL, 0);
     CHECK(tams_buf_ok(&b));
     CHECK_INT_EQ(
@@ -175,9 +179,24 @@ static void test_decode(void)
         tams_buf_reset(&b);
         tams_percent_encode(&b, &in, 1, NULL, 0);
         char *d = tams_url_decode(&p, b.data, b.len, true);
-        if (!d || d[0] != in || d[1] != '\0')
+        if (c < 0x80 && (!d || d[0] != in || d[1] != '\0'))
             CHECK(!"single byte does not round-trip");
+        if (c >= 0x80 && d)
+            CHECK(!"a lone byte above 0x7f is not UTF-8, yet decoded");
     }
+    /* strict UTF-8, encoded or raw: overlong, CESU-8 surrogates, above U+10FFFF, cut short */
+    const char *not_utf8[] = {"%C0%AF",       "%C0%80",       "%E0%80%AF",
+                              "%F0%80%80%AF", "%ED%A0%80",    "%ED%A0%BD%ED%B8%80",
+                              "%ED%B0%80",    "%F4%90%80%80", "%F5%80%80%80",
+                              "%FF",          "%C3",          "a%E2%82",
+                              "%80",          "\xc0\xaf",     "\xed\xa0\x80"};
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(not_utf8); i++) {
+        if (tams_url_decode(&p, not_utf8[i], strlen(not_utf8[i]), true))
+            fprintf(stderr, "'%s' decoded\n", not_utf8[i]);
+        CHECK(tams_url_decode(&p, not_utf8[i], strlen(not_utf8[i]), true) == NULL);
+    }
+    CHECK_STR_EQ(tams_url_decode(&p, "%F4%8F%BF%BF%EF%BF%BE", 21, true),
+                 "\xf4\x8f\xbf\xbf\xef\xbf\xbe"); /* U+10FFFF and U+FFFE are scalar values */
     tams_buf_reset(&b);
     tams_percent_encode(&b, "a b/+~", 6, NULL, 0);
     CHECK_STR_EQ(b.data, "a%20b%2F%2B~");
@@ -219,7 +238,9 @@ static void test_query(void)
     CHECK_INT_EQ(tams_query_parse(&p, "n%61me%3D=v%26w", &kv, &n), 0);
     CHECK(n == 1 && strcmp(kv[0].name, "name=") == 0 && strcmp(kv[0].value, "v&w") == 0);
 
-    const char *bad[] = {"a=%zz", "a=%4", "%=1", "a=1&b=%", "a%00=1", "a=%00", "x&y=%G1"};
+    const char *bad[] = {"a=%zz",        "a=%4",  "%=1",     "a=1&b=%",
+                         "a%00=1",       "a=%00", "x&y=%G1", "label=%C0%AF",
+                         "l=%ED%A0%80x", "%FF=1", "a=\xc3",  "a=1&b=%E0%80%80"};
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(bad); i++)
         CHECK_INT_EQ(tams_query_parse(&p, bad[i], &kv, &n), TAMS_ERR_BADQUERY);
 
