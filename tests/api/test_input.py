@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Request input at and past its limits: query strings of any parameter count within the 8 KiB
-target, and query values and path parameters that are not strict UTF-8. Each refusal is a 4xx
-with the spec's error body and changes nothing."""
+target, text that is not strict UTF-8 (bodies, query values, path parameters) and JSON bodies past
+the limits of src/http/limits.h. Each refusal is a 4xx with the spec's error body and changes
+nothing."""
 import json
 import socket
 import uuid
@@ -115,3 +116,137 @@ def test_raw_query_and_path_bytes_must_be_utf8(srv):
     r = srv.delete(f"/flows/{fid}/tags/%ED%A0%80")
     check_error(r, 400)
     assert srv.get(f"/flows/{fid}/tags").json() == {"t": "v"}
+
+
+# ---- text in JSON bodies ------------------------------------------------------------------
+
+# Text json-c 0.16 took with JSON_TOKENER_VALIDATE_UTF8 (it checks only the byte count of each
+# sequence and turns \u escapes of lone surrogates into U+FFFD), and text it never took.
+BAD_TEXT = {
+    "overlong 2-byte '/'": b'"\xc0\xaf"',
+    "overlong NUL": b'"\xc0\x80"',
+    "overlong 3-byte": b'"\xe0\x80\xaf"',
+    "overlong 4-byte": b'"\xf0\x80\x80\xaf"',
+    "CESU-8 surrogate pair": b'"\xed\xa0\xbd\xed\xb8\x80"',
+    "CESU-8 lone high surrogate": b'"\xed\xa0\x80"',
+    "lone low surrogate": b'"\xed\xb0\x80"',
+    "above U+10FFFF": b'"\xf4\x90\x80\x80"',
+    "F5 lead byte": b'"\xf5\x80\x80\x80"',
+    "5-byte form": b'"\xf8\x88\x80\x80\x80"',
+    "cut short": b'"\xc3"',
+    "stray continuation": b'"\x80"',
+    "escaped lone high surrogate": b'"\\ud800"',
+    "escaped lone low surrogate": b'"\\udc00"',
+    "escaped high then letter": b'"\\ud800\\u0041"',
+    "escaped low then high": b'"\\udc00\\ud800"',
+    "raw tab": b'"a\tb"',
+    "raw newline": b'"a\nb"',
+}
+GOOD_TEXT = {
+    "e-acute": "\u00e9",
+    "emoji by escape pair": "\U0001f600",
+    "U+FFFE": "\ufffe",
+    "U+10FFFF": "\U0010ffff",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_TEXT))
+def test_body_text_must_be_utf8(srv, name):
+    fid = make_flow(srv, label="before")
+    r = srv.put(f"/flows/{fid}/label", data=BAD_TEXT[name], headers=JSON_CT)
+    doc = check_error(r, 400)
+    assert "not valid JSON" in doc["summary"]
+    assert srv.get(f"/flows/{fid}/label").json() == "before"
+    # the same text anywhere in a whole flow
+    doc = video_flow(fid)
+    raw = json.dumps(doc).encode().replace(b'"video/h264"', BAD_TEXT[name])
+    check_error(srv.put(f"/flows/{fid}", data=raw, headers=JSON_CT), 400)
+    assert srv.get(f"/flows/{fid}").json()["codec"] == "video/h264"
+
+
+@pytest.mark.parametrize("name", sorted(GOOD_TEXT))
+def test_body_text_valid_utf8_round_trips(srv, name):
+    fid = make_flow(srv)
+    r = srv.put(f"/flows/{fid}/label", json=GOOD_TEXT[name])  # json.dumps escapes as \uXXXX
+    assert r.status_code == 204, r.text
+    assert srv.get(f"/flows/{fid}/label").json() == GOOD_TEXT[name]
+    raw = json.dumps(GOOD_TEXT[name], ensure_ascii=False).encode()
+    assert srv.put(f"/flows/{fid}/label", data=raw, headers=JSON_CT).status_code == 204
+    assert srv.get(f"/flows/{fid}/label").json() == GOOD_TEXT[name]
+
+
+def test_single_quoted_names_refused(srv):
+    before = srv.get("/service").json()
+    r = srv.post("/service", data=b"{'name':'x'}", headers=JSON_CT)
+    assert "single-quoted" in check_error(r, 400)["summary"]
+    assert srv.get("/service").json() == before
+
+
+# ---- JSON limits --------------------------------------------------------------------------
+
+def nested(levels, inner="1"):
+    """levels arrays around inner: the innermost value is at level levels + 1."""
+    return "[" * levels + inner + "]" * levels
+
+
+def test_depth(srv):
+    """A flow nested deeper than json-c's default depth used to be stored, and then every read
+    of its document (GET /flows/{id}/label, storage allocation) failed: 500."""
+    fid = new_id()
+    # the flow is level 1, the value of `custom` level 2: 31 arrays put the 1 at level 33
+    raw = json.dumps(video_flow(fid, custom="X")).replace('"X"', nested(31)).encode()
+    doc = check_error(srv.put(f"/flows/{fid}", data=raw, headers=JSON_CT), 400)
+    assert "deeper than 32 levels" in doc["summary"]
+    check_error(srv.get(f"/flows/{fid}"), 404)
+    # 32 levels is stored, and read back by every endpoint
+    raw = json.dumps(video_flow(fid, custom="X", label="deep")).replace('"X"', nested(30)).encode()
+    assert srv.put(f"/flows/{fid}", data=raw, headers=JSON_CT).status_code == 201
+    assert srv.get(f"/flows/{fid}/label").json() == "deep"
+    assert srv.post(f"/flows/{fid}/storage", json={"limit": 1}).status_code == 201
+
+
+def test_members_per_object(srv):
+    before = srv.get("/service").json()
+    body = "{" + ",".join(f'"m{i}":0' for i in range(4097)) + "}"
+    doc = check_error(srv.post("/service", data=body, headers=JSON_CT), 400)
+    assert "more than 4096 members" in doc["summary"]
+    fid = new_id()
+    tags = {f"t{i}": "v" for i in range(4097)}
+    doc = check_error(srv.put(f"/flows/{fid}", json=video_flow(fid, tags=tags)), 400)
+    assert "more than 4096 members" in doc["summary"]
+    check_error(srv.get(f"/flows/{fid}"), 404)
+    assert srv.get("/service").json() == before
+
+
+def test_dense_bodies(srv):
+    """Bodies whose JSON objects would cost json-c hundreds of times their size."""
+    fid = make_flow(srv)
+    for body, what in (("[" + ",".join(["{}"] * 5000) + "]", "arrays and objects"),
+                       ("[" + ",".join(["[]"] * 5000) + "]", "arrays and objects"),
+                       ("[" + ",".join(["0"] * 40000) + "]", "JSON values"),
+                       ("[" + ",".join(['""'] * 40000) + "]", "JSON values")):
+        doc = check_error(srv.post(f"/flows/{fid}/segments", data=body, headers=JSON_CT), 400)
+        assert what in doc["summary"], doc
+    assert srv.get(f"/flows/{fid}/segments").json() == []
+
+
+def test_items_per_array(make_server):
+    srv = make_server(args=["--max-body-bytes", "4M"])
+    fid = make_flow(srv)
+    body = "[" + ",".join(["0"] * 262145) + "]"
+    body += " " * (8 * 262146 - len(body))  # long enough for its values
+    doc = check_error(srv.post(f"/flows/{fid}/segments", data=body, headers=JSON_CT), 400)
+    assert "more than 262144 items" in doc["summary"]
+
+
+def test_many_segments_in_one_post(srv):
+    """A bulk POST of many ordinary segments is far inside every limit."""
+    fid = make_flow(srv)
+    n = 10000
+    body = [{"object_id": f"ext-{i}", "timerange": f"[{i}:0_{i + 1}:0)",
+             "get_urls": [{"url": f"http://media.example.com/{i}.ts", "label": "ext"}]}
+            for i in range(n)]
+    r = srv.post(f"/flows/{fid}/segments", json=body, timeout=120)
+    assert r.status_code == 201, r.text[:300]
+    r = srv.get(f"/flows/{fid}", params={"include_timerange": "true"})
+    assert r.json()["timerange"] == f"[0:0_{n}:0)"
