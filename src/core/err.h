@@ -25,7 +25,6 @@
     XX(METHOD, 405, "MethodNotAllowed", "method not allowed on this path")                         \
     XX(CONFLICT, 409, "Conflict", "the resource changed concurrently")                             \
     XX(TOOBIG, 413, "PayloadTooLarge", "the request body is too large")                            \
-    XX(MEDIATYPE, 415, "UnsupportedMediaType", "the request body must be application/json")        \
     XX(URITOOLONG, 414, "URITooLong", "the request URI is too long")                               \
     XX(RANGE, 416, "RangeNotSatisfiable", "the requested range is outside the object")             \
     XX(INTERNAL, 500, "InternalError", "internal server error")                                    \

@@ -422,8 +422,10 @@ static void run_handler(struct req_box *box)
                 return;
             }
         } else if (!is_json_type(tams_req_header(req, "Content-Type"))) {
-            tams_send_error(req, TAMS_ERR_MEDIATYPE,
-                            "the request body must have Content-Type application/json");
+            /* 400, not 415: the spec lists 400 for a body it cannot take (docs/decisions.md) */
+            tams_send_error(req, TAMS_ERR_BADJSON,
+                            "the request body must be JSON sent with Content-Type "
+                            "application/json");
             return;
         } else if (parse_body_json(req)) {
             return;

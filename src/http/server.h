@@ -3,7 +3,7 @@
  *
  * One fixed order before any handler runs: route the path (404), check the method (405 with
  * Allow), CORS preflight, authentication (401 with WWW-Authenticate, 429 when throttled) and
- * scopes (403) unless the route is TAMS_ROUTE_OPEN, body size (413), content type (415), JSON
+ * scopes (403) unless the route is TAMS_ROUTE_OPEN, body size (413), content type (400), JSON
  * syntax (400). Authentication runs as soon as the headers are in, before any body byte. Then
  * exactly one handler runs on a worker thread; its response is queued on the handler call after the
  * body is complete (never on the first call, which would make libmicrohttpd close keep-alive

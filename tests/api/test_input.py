@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Request input at and past its limits: query strings of any parameter count within the 8 KiB
-target, text that is not strict UTF-8 (bodies, query values, path parameters) and JSON bodies past
-the limits of src/http/limits.h. Each refusal is a 4xx with the spec's error body and changes
-nothing."""
+target, text that is not strict UTF-8 (bodies, query values, path parameters), JSON bodies past
+the limits of src/http/limits.h, and bodies not sent as application/json. Each refusal is a 4xx
+with the spec's error body and changes nothing."""
 import json
 import socket
 import uuid
@@ -250,3 +250,19 @@ def test_many_segments_in_one_post(srv):
     assert r.status_code == 201, r.text[:300]
     r = srv.get(f"/flows/{fid}", params={"include_timerange": "true"})
     assert r.json()["timerange"] == f"[0:0_{n}:0)"
+
+
+# ---- content type -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw,headers", [
+    (b'"x"', {}),
+    (b"x", {}),
+    (b'"x"', {"Content-Type": "text/plain"}),
+    (b"x", {"Content-Type": "text/plain"}),
+    (b"x", JSON_CT),
+])
+def test_body_not_json_is_400(srv, raw, headers):
+    """400 whatever the Content-Type: the spec lists 400 and never 415 (docs/decisions.md)."""
+    fid = make_flow(srv, label="before")
+    check_error(srv.put(f"/flows/{fid}/label", data=raw, headers=headers), 400)
+    assert srv.get(f"/flows/{fid}/label").json() == "before"
