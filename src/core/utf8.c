@@ -65,3 +65,23 @@ size_t tams_utf8_check(const char *s, size_t n)
     }
     return n;
 }
+
+size_t tams_utf8_clip(const char *s, size_t n, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t k = max;
+
+    if (n <= max)
+        return n;
+    /* p[k] is the first byte left out: back off over at most 3 continuation bytes to the start
+     * of its sequence, when that start begins a sequence long enough to reach p[k]. */
+    for (size_t back = 0; back < 3 && k - back > 0 && (p[k - back] & 0xc0) == 0x80; back++) {
+        unsigned char lead = p[k - back - 1];
+        size_t len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+        if (len > back + 1)
+            return k - back - 1;
+        if (len)
+            break;
+    }
+    return k;
+}

@@ -20,6 +20,11 @@ size_t tams_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* Offset of the first byte of the first invalid sequence of s[0, n), or n when all is valid. */
 size_t tams_utf8_check(const char *s, size_t n);
 
+/* Length of the longest prefix of s[0, n) of at most max bytes that does not end inside a
+ * multi-byte sequence, for quoting client text in a message of bounded length. Bytes that are
+ * not UTF-8 count as one character each. */
+size_t tams_utf8_clip(const char *s, size_t n, size_t max);
+
 static inline bool tams_utf8_valid(const char *s, size_t n)
 {
     return tams_utf8_check(s, n) == n;

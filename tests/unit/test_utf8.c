@@ -164,10 +164,25 @@ static void test_offsets(void)
     }
 }
 
+static void test_clip(void)
+{
+    /* "a" U+00E9 U+20AC U+1F600 "b": sequences of 1, 2, 3, 4 and 1 bytes */
+    static const char s[] = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+                            "b";
+    static const size_t want[] = {0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10, 11, 11};
+    for (size_t max = 0; max < TAMS_ARRAY_SIZE(want); max++)
+        CHECK_INT_EQ(tams_utf8_clip(s, 11, max), want[max]);
+    /* bytes that are not UTF-8 are cut anywhere */
+    CHECK_INT_EQ(tams_utf8_clip("\x80\x80\x80\x80\x80", 5, 2), 2);
+    CHECK_INT_EQ(tams_utf8_clip("a\xc3\xa9\x80\x80", 5, 4), 4);
+    CHECK_INT_EQ(tams_utf8_clip("\xff\xff\xff", 3, 1), 1);
+}
+
 int main(void)
 {
     RUN(test_exhaustive);
     RUN(test_every_scalar_value);
     RUN(test_offsets);
+    RUN(test_clip);
     return check_report();
 }
