@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* fuzz_json_body.c - libFuzzer target: the request body parser (tams_json_parse_body), and the
- * JSON writer's escaping checked against json-c on every string the body contains. */
+/* fuzz_json_body.c - libFuzzer target: the request body parser (tams_json_parse_body), whose
+ * successes must keep the limits of http/limits.h and hold only strict UTF-8, the UTF-8
+ * validator (core/utf8.h) checked against a second implementation here, and the JSON writer's
+ * escaping checked against json-c on every string the body contains. */
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/utf8.h"
 #include "http/body.h"
 #include "http/limits.h"
 
@@ -19,7 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                                          \
     } while (0)
 
-static const char prefix[] = "the request body is not valid JSON: ";
+static const char prefix[] = "the request body ";
+static const char not_json[] = "the request body is not valid JSON: ";
+
+/* What walk() saw of an accepted body. */
+struct seen {
+    size_t values, containers;
+};
 
 /* Is s[0, n) valid UTF-8 without surrogates or overlongs? (What the writer passes through.) */
 static bool valid_utf8(const unsigned char *s, size_t n)
@@ -76,28 +85,42 @@ static void check_escape(const char *s, size_t n)
     tams_buf_release(&b);
 }
 
-static void walk(json_object *o, int depth)
+/* level: 1 for the body's own value. */
+static void walk(json_object *o, int level, struct seen *seen)
 {
-    REQUIRE(depth <= TAMS_LIMIT_JSON_DEPTH);
+    REQUIRE(level <= TAMS_LIMIT_JSON_DEPTH);
+    seen->values++;
     switch (json_object_get_type(o)) {
     case json_type_string:
+        REQUIRE(valid_utf8((const unsigned char *)json_object_get_string(o),
+                           (size_t)json_object_get_string_len(o)));
         check_escape(json_object_get_string(o), (size_t)json_object_get_string_len(o));
         break;
     case json_type_object: {
+        seen->containers++;
+        REQUIRE(json_object_object_length(o) <= TAMS_LIMIT_JSON_MEMBERS);
         json_object_object_foreach(o, key, val)
         {
+            REQUIRE(valid_utf8((const unsigned char *)key, strlen(key)));
             check_escape(key, strlen(key));
-            walk(val, depth + 1);
+            walk(val, level + 1, seen);
         }
         break;
     }
     case json_type_array:
+        seen->containers++;
+        REQUIRE(json_object_array_length(o) <= TAMS_LIMIT_JSON_ITEMS);
         for (size_t i = 0; i < json_object_array_length(o); i++)
-            walk(json_object_array_get_idx(o, i), depth + 1);
+            walk(json_object_array_get_idx(o, i), level + 1, seen);
         break;
     default:
         break;
     }
+}
+
+static size_t at_least(size_t a, size_t b)
+{
+    return a > b ? a : b;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -106,7 +129,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_object *obj = (json_object *)&why; /* must be overwritten */
     const char *s = (const char *)data;
     int rc = tams_json_parse_body(s, size, &obj, &why);
+    struct seen seen = {0, 0};
 
+    /* two validators, one answer, and everything before the first bad byte is valid */
+    size_t bad = tams_utf8_check(s, size);
+    REQUIRE(bad <= size);
+    REQUIRE((bad == size) == valid_utf8(data, size));
+    REQUIRE(valid_utf8(data, bad));
     REQUIRE(rc == 0 || rc == TAMS_ERR_BADJSON);
     REQUIRE(tams_buf_ok(&why));
     if (rc) {
@@ -120,15 +149,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             off = strtoull(at + 11, NULL, 10);
             REQUIRE(off <= size);
         } else {
-            REQUIRE(strcmp(why.data + sizeof(prefix) - 1, "NUL byte") == 0);
+            REQUIRE(strcmp(why.data, "the request body is not valid JSON: NUL byte") == 0);
             REQUIRE(memchr(s, '\0', size) != NULL);
+        }
+        if (bad < size && !memchr(s, '\0', size)) {
+            char want[128];
+            snprintf(want, sizeof(want), "%sinvalid UTF-8 at offset %zu", not_json, bad);
+            REQUIRE(strcmp(why.data, want) == 0);
         }
         tams_buf_release(&why);
         return 0;
     }
     REQUIRE(why.len == 0);
     REQUIRE(memchr(s, '\0', size) == NULL);
-    walk(obj, 0);
+    REQUIRE(valid_utf8(data, size));
+    walk(obj, 1, &seen);
+    REQUIRE(seen.values <=
+            at_least(size / TAMS_LIMIT_JSON_BYTES_PER_VALUE, TAMS_LIMIT_JSON_VALUES_MIN));
+    REQUIRE(seen.containers <=
+            at_least(size / TAMS_LIMIT_JSON_BYTES_PER_CONTAINER, TAMS_LIMIT_JSON_CONTAINERS_MIN));
     /* What json-c writes back is itself an accepted body. It is a fixpoint only from the
      * second round: json-c keeps the source text of lenient numbers such as `00e`. */
     if (obj) {

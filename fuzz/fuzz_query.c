@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_query.c - libFuzzer target: request target split, query parsing, route matching and
- * percent-decoding; every decoded string must re-encode and decode to itself. */
+ * percent-decoding; every decoded string is strict UTF-8 and must re-encode and decode to
+ * itself. */
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/percent.h"
 #include "core/pool.h"
+#include "core/utf8.h"
 #include "http/limits.h"
 #include "http/route.h"
 
@@ -40,6 +42,7 @@ static void check_roundtrip(struct tams_pool *pool, const char *s)
 {
     struct tams_buf b = TAMS_BUF_INIT(3 * TAMS_LIMIT_URI_BYTES + 3 * 4096);
     size_t n = strlen(s);
+    REQUIRE(tams_utf8_valid(s, n));
     tams_percent_encode(&b, s, n, NULL, 0);
     REQUIRE(tams_buf_ok(&b));
     REQUIRE(b.len >= n && b.len <= 3 * n);

@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "core/crypto.h"
 #include "core/base64.h"
+#include "core/utf8.h"
 #include "auth/jwt.h"
 #include "auth/scopes.h"
 
@@ -154,14 +155,15 @@ static unsigned char *decode_part(const char *s, size_t n, size_t max, size_t *l
     return out;
 }
 
-/* A JSON object from exactly len bytes, or NULL. */
+/* A JSON object from exactly len bytes of strict UTF-8 (json-c would take any bytes in a
+ * string, and claims become names in logs and scopes), or NULL. */
 static json_object *parse_object(const unsigned char *text, size_t len)
 {
     json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
     json_object *obj;
     if (!tok)
         TAMS_BUG("json_tokener_new_ex failed");
-    if (memchr(text, '\0', len)) {
+    if (memchr(text, '\0', len) || !tams_utf8_valid((const char *)text, len)) {
         json_tokener_free(tok);
         return NULL;
     }

@@ -26,7 +26,6 @@
     XX(TIMEOUT, 408, "RequestTimeout", "the request did not arrive in time")                       \
     XX(CONFLICT, 409, "Conflict", "the resource changed concurrently")                             \
     XX(TOOBIG, 413, "PayloadTooLarge", "the request body is too large")                            \
-    XX(MEDIATYPE, 415, "UnsupportedMediaType", "the request body must be application/json")        \
     XX(URITOOLONG, 414, "URITooLong", "the request URI is too long")                               \
     XX(RANGE, 416, "RangeNotSatisfiable", "the requested range is outside the object")             \
     XX(INTERNAL, 500, "InternalError", "internal server error")                                    \

@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "core/hex.h"
 #include "core/json.h"
+#include "core/utf8.h"
 
 void tams_json_init(struct tams_json *j, struct tams_buf *b)
 {
@@ -61,34 +62,6 @@ void tams_json_arr_close(struct tams_json *j)
     close_container(j, ']');
 }
 
-/* Length of a valid UTF-8 sequence starting at s (at most n bytes), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t len;
-    uint32_t cp;
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        len = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        len = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
 void tams_json_escape(struct tams_buf *b, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -106,7 +79,7 @@ void tams_json_escape(struct tams_buf *b, const char *s, size_t n)
             continue;
         }
         if (c >= 0x80) {
-            seq = utf8_seq(p + i, n - i);
+            seq = tams_utf8_decode(p + i, n - i, NULL);
             if (seq) {
                 i += seq;
                 continue;

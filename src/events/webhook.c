@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "core/random.h"
 #include "core/json.h"
+#include "core/utf8.h"
 #include "events/webhook.h"
 
 #include <ctype.h>
@@ -14,6 +15,9 @@
 #define KEY_NAME_MAX 256
 #define KEY_VALUE_MAX 4096
 #define LIST_MAX 10000
+/* An unknown option is named in the message up to this many bytes: a body may hold a name of
+ * megabytes, and a message that does not fit the caller's buffer would be lost. */
+#define QUOTE_MAX 64
 
 const char *const tams_webhook_events[TAMS_WEBHOOK_NEVENTS] = {
     "flows/created",          "flows/updated",   "flows/deleted",   "flows/segments_added",
@@ -196,7 +200,9 @@ int tams_webhook_parse(json_object *body, struct tams_webhook_reg *out, struct t
                 out->verbose_storage = json_object_get_boolean(val);
             }
         } else {
-            tams_buf_addf(why, "'%s' is not a webhook option this server supports", key);
+            size_t n = strlen(key), k = tams_utf8_clip(key, n, QUOTE_MAX);
+            tams_buf_addf(why, "'%.*s%s' is not a webhook option this server supports", (int)k, key,
+                          k < n ? "..." : "");
             rc = TAMS_ERR_VALIDATION;
         }
         if (rc)

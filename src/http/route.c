@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/percent.h"
+#include "core/utf8.h"
 #include "http/limits.h"
 #include "http/route.h"
 
@@ -12,6 +13,9 @@ char *tams_url_decode(struct tams_pool *pool, const char *s, size_t n, bool plus
     size_t len;
 
     if (tams_percent_decode(s, n, plus_is_space ? TAMS_PERCENT_PLUS : 0, out, &len))
+        return NULL;
+    /* Decoded text is compared with, and stored beside, JSON strings: the same strict UTF-8. */
+    if (!tams_utf8_valid(out, len))
         return NULL;
     return out;
 }

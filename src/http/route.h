@@ -54,7 +54,7 @@ enum tams_route_match {
     TAMS_ROUTE_FOUND,
     TAMS_ROUTE_NO_PATH,      /* 404 */
     TAMS_ROUTE_NO_METHOD,    /* 405; *allowed holds the methods the path supports */
-    TAMS_ROUTE_BAD_ENCODING, /* 400: a path parameter is not valid percent-encoding */
+    TAMS_ROUTE_BAD_ENCODING, /* 400: a path parameter fails tams_url_decode */
 };
 
 /* Match raw_path (not decoded) and method. On FOUND, *route is set and params[] receive the
@@ -65,10 +65,11 @@ enum tams_route_match tams_route_match(const struct tams_route_table *t, const c
                                        unsigned *allowed);
 
 /* Percent-decode n bytes into a new pool string (core/percent.h). plus_is_space for query
- * strings. Returns NULL on a bad escape or a decoded NUL byte. */
+ * strings. Returns NULL on a bad escape, a decoded NUL byte or text that is not strict UTF-8
+ * (core/utf8.h). */
 char *tams_url_decode(struct tams_pool *pool, const char *s, size_t n, bool plus_is_space);
-/* Parse a raw query string into decoded pairs. Returns 0, or TAMS_ERR_BADQUERY (bad escape)
- * or TAMS_ERR_TOOBIG (too many parameters). */
+/* Parse a raw query string into decoded pairs. Returns 0, or TAMS_ERR_BADQUERY (bad escape,
+ * NUL byte or invalid UTF-8, tams_url_decode) or TAMS_ERR_TOOBIG (too many parameters). */
 int tams_query_parse(struct tams_pool *pool, const char *raw, struct tams_kv **out, size_t *n);
 /* "GET, HEAD, PUT" for an Allow header. */
 void tams_methods_format(unsigned methods, struct tams_buf *b);

@@ -170,6 +170,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     tams_buf_init(&req->out, TAMS_LIMIT_RESPONSE_BYTES);
     req->raw_target = tams_pool_strdup(&req->pool, uri ? uri : "");
     req->_file_fd = -1;
+    /* libmicrohttpd next splits the query into its connection memory (56 bytes a parameter
+     * besides the text), and 0.9.75 leaves the connection unanswered when they do not fit:
+     * 300 short parameters in 16 KiB. The query is ours to parse (tams_query_parse, from
+     * raw_target), so end libmicrohttpd's copy of it right after the '?'. That byte lies in
+     * its writable read buffer: a byte of the target or the NUL that ends it. */
+    if (uri && strchr(uri, '?'))
+        ((char *)(uintptr_t)strchr(uri, '?'))[1] = '\0';
     if (c) {
         c->pending = box;
         tams_conns_head_started(c->guard);
@@ -492,7 +499,8 @@ static void route_request(struct req_box *box, enum tams_method method)
     }
     if (rc) {
         tams_send_error(req, TAMS_ERR_BADQUERY,
-                        "the query string has invalid percent-encoding or a NUL byte");
+                        "the query string has invalid percent-encoding, "
+                        "a NUL byte or text that is not UTF-8");
         return;
     }
 
@@ -515,7 +523,8 @@ static void route_request(struct req_box *box, enum tams_method method)
     }
     if (m == TAMS_ROUTE_BAD_ENCODING) {
         tams_send_error(req, TAMS_ERR_BADREQUEST,
-                        "the path has invalid percent-encoding or a NUL byte");
+                        "the path has invalid percent-encoding, a NUL byte or text that is not "
+                        "UTF-8");
         return;
     }
     if (m == TAMS_ROUTE_NO_METHOD) {
@@ -593,8 +602,10 @@ static void run_handler(struct req_box *box)
                 return;
             }
         } else if (!is_json_type(tams_req_header(req, "Content-Type"))) {
-            tams_send_error(req, TAMS_ERR_MEDIATYPE,
-                            "the request body must have Content-Type application/json");
+            /* 400, not 415: the spec lists 400 for a body it cannot take (docs/decisions.md) */
+            tams_send_error(req, TAMS_ERR_BADJSON,
+                            "the request body must be JSON sent with Content-Type "
+                            "application/json");
             return;
         } else if (parse_body_json(req)) {
             return;

@@ -7,7 +7,7 @@
  * WWW-Authenticate, 429 when throttled) unless the path is open (TAMS_ROUTE_OPEN, or
  * TAMS_ROUTE_METRICS with metrics_public), so that an anonymous caller learns nothing of the
  * route table; then the route (404), the method (405 with Allow), scopes (403), body size (413),
- * content type (415), JSON syntax (400). OPTIONS answers without credentials: per path while
+ * content type (400), JSON syntax (400). OPTIONS answers without credentials: per path while
  * authentication is off, alike for every path while it is in force. Authentication runs as soon
  * as the headers are in, before any body byte; a password check (auth/auth.h) on a route that
  * exists may then still be pending: the body is read meanwhile and the connection is suspended,

@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/random.h"
+#include "core/utf8.h"
 #include "media/sigv4.h"
 #include "media/storage_config.h"
 
@@ -37,17 +38,34 @@ static const char *own_str(struct ctx *c, const char *s, size_t n)
     return own(c->cfg, tams_strndup(s, n));
 }
 
+/* The message quotes keys and values from the file, of any length and any bytes, so it is cut
+ * to FAIL_MAX bytes (the key it names to KEY_QUOTE_MAX) and its control characters become '?':
+ * one line that always fits the caller's buffer (a longer one would be lost whole). */
+#define FAIL_MAX 1024
+#define KEY_QUOTE_MAX 64
 static int fail(struct ctx *c, const char *key, const char *fmt, ...) TAMS_PRINTF(3, 4);
 static int fail(struct ctx *c, const char *key, const char *fmt, ...)
 {
+    struct tams_buf msg = TAMS_BUF_INIT(4 * TAMS_STORAGE_CONFIG_MAX_BYTES);
     va_list ap;
+    size_t n;
     if (c->name[0])
-        tams_buf_addf(c->why, "storage backend %s: ", c->name);
-    if (key)
-        tams_buf_addf(c->why, "'%s' ", key);
+        tams_buf_addf(&msg, "storage backend %s: ", c->name);
+    if (key) {
+        n = tams_utf8_clip(key, strlen(key), KEY_QUOTE_MAX);
+        tams_buf_addf(&msg, "'%.*s%s' ", (int)n, key, key[n] ? "..." : "");
+    }
     va_start(ap, fmt);
-    tams_buf_vaddf(c->why, fmt, ap);
+    tams_buf_vaddf(&msg, fmt, ap);
     va_end(ap);
+    n = tams_utf8_clip(msg.data, msg.len, FAIL_MAX);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)msg.data[i] < 0x20 || msg.data[i] == 0x7f)
+            msg.data[i] = '?';
+    tams_buf_add(c->why, msg.data, n);
+    if (n < msg.len)
+        tams_buf_addstr(c->why, "...");
+    tams_buf_release(&msg);
     return TAMS_ERR_BADREQUEST;
 }
 

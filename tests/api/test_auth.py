@@ -345,6 +345,28 @@ def test_jwt_alg_none_and_garbage_refused(authsrv):
     check_error(srv.get("/flows", headers={"Authorization": "Basic !!!"}), 401)
 
 
+def jwt_hs256_raw(payload, secret=JWT_SECRET):
+    """A JWT over payload bytes as they are (json.dumps would escape what is not ASCII)."""
+    si = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + b64url(payload)
+    sig = hmac.new(secret.encode(), si.encode(), hashlib.sha256).digest()
+    return si + "." + b64url(sig)
+
+
+@pytest.mark.parametrize("sub", [b"\xc0\xaf", b"\xed\xa0\xbd\xed\xb8\x80", b"\xed\xa0\x80",
+                                 b"\xf4\x90\x80\x80"])
+def test_jwt_claims_must_be_utf8(authsrv, sub):
+    """A correctly signed token whose claims are not strict UTF-8 (overlong, CESU-8, a lone
+    surrogate, above U+10FFFF) is refused like any malformed token; the same token with valid
+    text is taken."""
+    srv, _ = authsrv
+    c = claims("jwt-read", "read")
+    good = json.dumps(c, ensure_ascii=False).replace("jwt-read", "jwt-read-\u00e9").encode()
+    r = srv.get("/flows", headers={"Authorization": "Bearer " + jwt_hs256_raw(good)})
+    assert r.status_code == 200, r.text
+    bad = json.dumps(c).encode().replace(b"jwt-read", b"jwt-read-" + sub)
+    check_error(srv.get("/flows", headers={"Authorization": "Bearer " + jwt_hs256_raw(bad)}), 401)
+
+
 def test_principal_recorded_in_created_by_updated_by(authsrv):
     srv, creds = authsrv
     fid = str(uuid.uuid4())

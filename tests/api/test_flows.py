@@ -402,7 +402,7 @@ def test_scalar_property(server, prop, value, bad):
     for raw in bad:
         check_error(put_raw(server, path, raw), 400)
     check_error(server.put(path, data=json.dumps(value).encode(),
-                           headers={"Content-Type": "text/plain"}), 415)
+                           headers={"Content-Type": "text/plain"}), 400)
     check_error(put_raw(server, path, b""), 400)
     assert get_flow(server, fid) == flow
     time.sleep(0.002)

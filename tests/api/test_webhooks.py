@@ -188,6 +188,19 @@ def test_register_bad(srv, body):
     check_error(r, 400)
 
 
+@pytest.mark.parametrize("name,quoted", [
+    ("colour", "'colour'"),
+    ("x" * 5000, "'" + "x" * 64 + "...'"),
+    ("a" + "\u00e9" * 2000, "'a" + "\u00e9" * 31 + "...'"),  # cut before a 2-byte letter
+], ids=["short", "5000-bytes", "utf8-boundary"])
+def test_register_unknown_option_is_named(srv, name, quoted):
+    """An unknown option of any length is named, cut to 64 bytes on a character boundary; a
+    name longer than the message buffer once left the 400 without a summary."""
+    body = {"url": "http://127.0.0.1:9/x", "events": ["flows/created"], name: 1}
+    doc = check_error(srv.post("/service/webhooks", json=body), 400)
+    assert doc["summary"] == quoted + " is not a webhook option this server supports", doc
+
+
 def test_ssrf_guard(make_server):
     srv = make_server()
     for url in ["http://127.0.0.1:9/x", "http://localhost/x", "http://[::1]/x",

@@ -306,8 +306,16 @@ static void test_malformed(void)
     CHECK_INT_EQ(tams_jwt_verify(v, good, strlen(good) + 1, NOW, &res, &(const char *){NULL}),
                  TAMS_ERR_UNAUTHORIZED);
     /* not JSON, not an object, trailing bytes, a NUL inside the JSON */
-    static const char *const payloads[] = {"not json", "[1,2]", GOOD " x", "{\"sub\":\"a\"",
-                                           "\"str\""};
+    /* ... and text that is not strict UTF-8: overlong '/', CESU-8, a lone surrogate */
+    static const char *const payloads[] = {
+        "not json",
+        "[1,2]",
+        GOOD " x",
+        "{\"sub\":\"a\"",
+        "\"str\"",
+        "{\"sub\":\"\xc0\xaf\",\"exp\":1700003600}",
+        "{\"sub\":\"\xed\xa0\xbd\xed\xb8\x80\",\"exp\":1700003600}",
+        "{\"alg\":\"HS256\",\"x\":\"\xed\xa0\x80\"}"};
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(payloads); i++) {
         t = sign_hs256(HS, payloads[i], secret, strlen(secret));
         CHECK_INT_EQ(verify(v, t, &res), TAMS_ERR_UNAUTHORIZED);

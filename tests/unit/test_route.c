@@ -130,8 +130,10 @@ static void test_match(void)
     }
 
     /* bad encodings in parameters */
-    const char *bad[] = {"/flows/%zz", "/flows/%4",  "/flows/%",     "/flows/a%00b",
-                         "/flows/%g0", "/flows/x%2", "/objects/a/%", "/flows/a/tags/%0"};
+    const char *bad[] = {"/flows/%zz",         "/flows/%4",        "/flows/%",
+                         "/flows/a%00b",       "/flows/%g0",       "/flows/x%2",
+                         "/objects/a/%",       "/flows/a/tags/%0", "/flows/a/tags/%C0%AF",
+                         "/objects/%ED%A0%80", "/flows/\xff"};
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(bad); i++) {
         m = match(&p, bad[i], TAMS_GET);
         if (m.r != TAMS_ROUTE_BAD_ENCODING)
@@ -156,11 +158,13 @@ static void test_decode(void)
     CHECK(tams_url_decode(&p, "%-1", 3, true) == NULL);
     CHECK(tams_url_decode(&p, "%+1", 3, true) == NULL);
 
-    /* encode then decode is the identity for every byte but NUL */
+    /* encode then decode is the identity for every ASCII byte but NUL, and for UTF-8 text */
     struct tams_buf b = TAMS_BUF_INIT(4096);
-    char all[255];
-    for (int c = 1; c < 256; c++)
+    char all[127 + 10];
+    for (int c = 1; c < 128; c++)
         all[c - 1] = (char)c;
+    memcpy(all + 127, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9); /* e-acute, euro, emoji */
+    all[136] = 'z';
     tams_percent_encode(&b, all, sizeof(all), NULL, 0);
     CHECK(tams_buf_ok(&b));
     CHECK_INT_EQ(
@@ -175,9 +179,24 @@ static void test_decode(void)
         tams_buf_reset(&b);
         tams_percent_encode(&b, &in, 1, NULL, 0);
         char *d = tams_url_decode(&p, b.data, b.len, true);
-        if (!d || d[0] != in || d[1] != '\0')
+        if (c < 0x80 && (!d || d[0] != in || d[1] != '\0'))
             CHECK(!"single byte does not round-trip");
+        if (c >= 0x80 && d)
+            CHECK(!"a lone byte above 0x7f is not UTF-8, yet decoded");
     }
+    /* strict UTF-8, encoded or raw: overlong, CESU-8 surrogates, above U+10FFFF, cut short */
+    const char *not_utf8[] = {"%C0%AF",       "%C0%80",       "%E0%80%AF",
+                              "%F0%80%80%AF", "%ED%A0%80",    "%ED%A0%BD%ED%B8%80",
+                              "%ED%B0%80",    "%F4%90%80%80", "%F5%80%80%80",
+                              "%FF",          "%C3",          "a%E2%82",
+                              "%80",          "\xc0\xaf",     "\xed\xa0\x80"};
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(not_utf8); i++) {
+        if (tams_url_decode(&p, not_utf8[i], strlen(not_utf8[i]), true))
+            fprintf(stderr, "'%s' decoded\n", not_utf8[i]);
+        CHECK(tams_url_decode(&p, not_utf8[i], strlen(not_utf8[i]), true) == NULL);
+    }
+    CHECK_STR_EQ(tams_url_decode(&p, "%F4%8F%BF%BF%EF%BF%BE", 21, true),
+                 "\xf4\x8f\xbf\xbf\xef\xbf\xbe"); /* U+10FFFF and U+FFFE are scalar values */
     tams_buf_reset(&b);
     tams_percent_encode(&b, "a b/+~", 6, NULL, 0);
     CHECK_STR_EQ(b.data, "a%20b%2F%2B~");
@@ -219,7 +238,9 @@ static void test_query(void)
     CHECK_INT_EQ(tams_query_parse(&p, "n%61me%3D=v%26w", &kv, &n), 0);
     CHECK(n == 1 && strcmp(kv[0].name, "name=") == 0 && strcmp(kv[0].value, "v&w") == 0);
 
-    const char *bad[] = {"a=%zz", "a=%4", "%=1", "a=1&b=%", "a%00=1", "a=%00", "x&y=%G1"};
+    const char *bad[] = {"a=%zz",        "a=%4",  "%=1",     "a=1&b=%",
+                         "a%00=1",       "a=%00", "x&y=%G1", "label=%C0%AF",
+                         "l=%ED%A0%80x", "%FF=1", "a=\xc3",  "a=1&b=%E0%80%80"};
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(bad); i++)
         CHECK_INT_EQ(tams_query_parse(&p, bad[i], &kv, &n), TAMS_ERR_BADQUERY);
 
@@ -422,6 +443,159 @@ static void test_body(void)
         else
             CHECK_INT_EQ(rc, TAMS_ERR_BADJSON);
     }
+    CHECK_STR_EQ(t.data, "the request body nests arrays and objects deeper than 32 levels at "
+                         "offset 32");
+    /* a value inside the deepest array is one level more; a body at the limit is what json-c
+     * reads back with its default depth (stored documents) */
+    memset(deep, '[', TAMS_LIMIT_JSON_DEPTH);
+    deep[TAMS_LIMIT_JSON_DEPTH] = '1';
+    memset(deep + TAMS_LIMIT_JSON_DEPTH + 1, ']', TAMS_LIMIT_JSON_DEPTH);
+    CHECK_INT_EQ(body(deep, 2 * TAMS_LIMIT_JSON_DEPTH + 1, &t), TAMS_ERR_BADJSON);
+    memset(deep, '[', TAMS_LIMIT_JSON_DEPTH);
+    memset(deep + TAMS_LIMIT_JSON_DEPTH, ']', TAMS_LIMIT_JSON_DEPTH);
+    deep[2 * TAMS_LIMIT_JSON_DEPTH] = '\0';
+    json_object *back = json_tokener_parse(deep);
+    CHECK(back != NULL);
+    json_object_put(back);
+    /* objects and arrays in an object's member-name position still count as nesting */
+    {
+        char wide[3 * 100];
+        memset(wide, '{', sizeof(wide));
+        CHECK_INT_EQ(body(wide, sizeof(wide), &t), TAMS_ERR_BADJSON);
+        CHECK(strstr(t.data, "deeper than 32 levels") != NULL);
+    }
+    tams_buf_release(&t);
+}
+
+/* Text json-c takes but JSON does not: every one is 400 with its offset. */
+static void test_body_text(void)
+{
+    struct tams_buf t = TAMS_BUF_INIT(4096);
+    static const struct {
+        const char *in, *why;
+    } bad[] = {
+        {"\"\xc0\xaf\"", "invalid UTF-8 at offset 1"},                 /* overlong '/' */
+        {"\"\xc0\x80\"", "invalid UTF-8 at offset 1"},                 /* overlong NUL */
+        {"\"\xe0\x80\xaf\"", "invalid UTF-8 at offset 1"},             /* overlong, 3 bytes */
+        {"\"\xf0\x80\x80\xaf\"", "invalid UTF-8 at offset 1"},         /* overlong, 4 bytes */
+        {"[\"a\xed\xa0\x80\"]", "invalid UTF-8 at offset 3"},          /* CESU-8 high surrogate */
+        {"\"\xed\xa0\xbd\xed\xb8\x80\"", "invalid UTF-8 at offset 1"}, /* CESU-8 pair */
+        {"\"\xed\xb0\x80\"", "invalid UTF-8 at offset 1"},             /* low surrogate */
+        {"\"\xf4\x90\x80\x80\"", "invalid UTF-8 at offset 1"},         /* above U+10FFFF */
+        {"\"\xf5\x80\x80\x80\"", "invalid UTF-8 at offset 1"},
+        {"\"\xc3\"", "invalid UTF-8 at offset 1"}, /* cut short */
+        {"\"\x80\"", "invalid UTF-8 at offset 1"}, /* stray continuation */
+        {"{\"k\xff\":1}", "invalid UTF-8 at offset 3"},
+        {"\"\\ud800\"", "\\u escape of a lone surrogate at offset 1"},
+        {"\"\\uDBFFx\"", "\\u escape of a lone surrogate at offset 1"},
+        {"\"\\ud800\\u0041\"", "\\u escape of a lone surrogate at offset 1"},
+        {"\"\\ud800\\ud800\"", "\\u escape of a lone surrogate at offset 1"},
+        {"\"ab\\udc00\"", "\\u escape of a lone surrogate at offset 3"},
+        {"\"\\ud83d\\ude00\\udc00\"", "\\u escape of a lone surrogate at offset 13"},
+        {"{\"\\udfff\":1}", "\\u escape of a lone surrogate at offset 2"},
+        {"\"a\tb\"", "unescaped control character in a string at offset 2"},
+        {"[\"\n\"]", "unescaped control character in a string at offset 2"},
+        {"\"\x1f\"", "unescaped control character in a string at offset 1"},
+        {"{'a':1}", "single-quoted string at offset 1"},
+        {"['a']", "single-quoted string at offset 1"},
+    };
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(bad); i++) {
+        char want[256];
+        snprintf(want, sizeof(want), "the request body is not valid JSON: %s", bad[i].why);
+        CHECK_INT_EQ(body(bad[i].in, strlen(bad[i].in), &t), TAMS_ERR_BADJSON);
+        CHECK_STR_EQ(t.data, want);
+    }
+    /* what stays valid: pairs, escapes of quotes and backslashes, U+FFFE, U+10FFFF */
+    static const char *const good[] = {
+        "\"\\ud83d\\ude00\"",       "\"\\uD83D\\uDE00x\"", "\"\\\\ud800\"",
+        "\"\\\"\\u0041\"",          "\"\xef\xbf\xbe\"",    "\"\xf4\x8f\xbf\xbf\"",
+        "\"\xc3\xa9\xe2\x82\xac\"", "{\"a\\\"'\":\"'\"}",  "\"\\u00e9\\t\\n\"",
+        "[\"\\udbff\\udfff\"]",
+    };
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(good); i++) {
+        int rc = body(good[i], strlen(good[i]), &t);
+        if (rc)
+            fprintf(stderr, "'%s': %s\n", good[i], t.data);
+        CHECK_INT_EQ(rc, 0);
+    }
+    tams_buf_release(&t);
+}
+
+/* A body of n copies of item between open and close, separated by commas, padded with spaces
+ * to at least pad bytes. */
+static struct tams_buf repeat(const char *open, const char *item, size_t n, const char *close,
+                              size_t pad)
+{
+    struct tams_buf b = TAMS_BUF_INIT(64u << 20);
+    tams_buf_addstr(&b, open);
+    for (size_t i = 0; i < n; i++)
+        tams_buf_addf(&b, i ? ",%s" : "%s", item);
+    tams_buf_addstr(&b, close);
+    while (b.len < pad)
+        tams_buf_addch(&b, ' ');
+    CHECK(tams_buf_ok(&b));
+    return b;
+}
+
+static int body_buf(struct tams_buf *in, struct tams_buf *txt)
+{
+    int rc = body(in->data, in->len, txt);
+    tams_buf_release(in);
+    return rc;
+}
+
+static void test_body_limits(void)
+{
+    struct tams_buf t = TAMS_BUF_INIT(1 << 26), b;
+    const size_t vmin = TAMS_LIMIT_JSON_VALUES_MIN, cmin = TAMS_LIMIT_JSON_CONTAINERS_MIN;
+
+    /* members of one object: numbered names, 4096 accepted, 4097 not */
+    for (int n = TAMS_LIMIT_JSON_MEMBERS; n <= TAMS_LIMIT_JSON_MEMBERS + 1; n++) {
+        tams_buf_init(&b, 1 << 20);
+        tams_buf_addch(&b, '{');
+        for (int i = 0; i < n; i++)
+            tams_buf_addf(&b, "%s\"m%d\":0", i ? "," : "", i);
+        tams_buf_addch(&b, '}');
+        CHECK_INT_EQ(body_buf(&b, &t), n == TAMS_LIMIT_JSON_MEMBERS ? 0 : TAMS_ERR_BADJSON);
+    }
+    CHECK(strncmp(t.data, "the request body has an object of more than 4096 members", 56) == 0);
+
+    /* items of one array, in a body long enough for the values (one per 8 bytes) */
+    b = repeat("[", "0", TAMS_LIMIT_JSON_ITEMS, "]", 8 * (TAMS_LIMIT_JSON_ITEMS + 1));
+    CHECK_INT_EQ(body_buf(&b, &t), 0);
+    b = repeat("[", "0", TAMS_LIMIT_JSON_ITEMS + 1, "]", 8 * (TAMS_LIMIT_JSON_ITEMS + 2));
+    CHECK_INT_EQ(body_buf(&b, &t), TAMS_ERR_BADJSON);
+    CHECK(strncmp(t.data, "the request body has an array of more than 262144 items", 55) == 0);
+
+    /* values: at least VALUES_MIN in any body (the array itself is one of them) */
+    b = repeat("[", "0", vmin - 1, "]", 0);
+    CHECK_INT_EQ(body_buf(&b, &t), 0);
+    b = repeat("[", "0", vmin, "]", 0);
+    CHECK_INT_EQ(body_buf(&b, &t), TAMS_ERR_BADJSON);
+    CHECK(strncmp(t.data, "the request body has more than 16384 JSON values", 48) == 0);
+    /* ... and one per 8 bytes beyond: 40000 values need 320000 bytes */
+    b = repeat("[", "0", 39999, "]", 320000);
+    CHECK_INT_EQ(body_buf(&b, &t), 0);
+    b = repeat("[", "0", 39999, "]", 319999);
+    CHECK_INT_EQ(body_buf(&b, &t), TAMS_ERR_BADJSON);
+    CHECK_STR_EQ(t.data, "the request body has more than 39999 JSON values at offset 79997: a "
+                         "body of 319999 bytes may hold one per 8 bytes, at least 16384");
+
+    /* objects and arrays: at least CONTAINERS_MIN, and one per 32 bytes beyond */
+    b = repeat("[", "{}", cmin - 1, "]", 0);
+    CHECK_INT_EQ(body_buf(&b, &t), 0);
+    b = repeat("[", "[]", cmin, "]", 0);
+    CHECK_INT_EQ(body_buf(&b, &t), TAMS_ERR_BADJSON);
+    CHECK(strncmp(t.data, "the request body has more than 1024 arrays and objects", 54) == 0);
+    b = repeat("[", "{}", 9999, "]", 320000);
+    CHECK_INT_EQ(body_buf(&b, &t), 0);
+    b = repeat("[", "{}", 9999, "]", 319999);
+    CHECK_INT_EQ(body_buf(&b, &t), TAMS_ERR_BADJSON);
+
+    /* a bulk segment POST far denser than any client sends still passes: 40000 of the smallest
+     * segments there are */
+    b = repeat("[", "{\"object_id\":\"a\",\"timerange\":\"_\"}", 40000, "]", 0);
+    CHECK_INT_EQ(body_buf(&b, &t), 0);
     tams_buf_release(&t);
 }
 
@@ -433,5 +607,7 @@ int main(void)
     RUN(test_methods);
     RUN(test_metrics);
     RUN(test_body);
+    RUN(test_body_text);
+    RUN(test_body_limits);
     return check_report();
 }

@@ -165,6 +165,9 @@ static const struct bad bads[] = {
      "\"http://h\"],\"bucket\":\"tams\",\"access_key\":\"AK\"}]}",
      "'secret_key' (or 'secret_key_env') is required"},
     {"{\"backends\":[" BACKEND(ID_A, "a\\u0001", "") "]}", "control characters"},
+    /* json-c takes a raw line end in a name: the one-line message shows it as '?' */
+    {"{\"backends\":[" BACKEND(ID_A, "a", ",\"col\nour\":1") "]}",
+     "(backends[0]): 'col?our' is not a known key"},
 };
 
 static void test_bad(void)
@@ -252,6 +255,24 @@ static void test_load(void)
 }
 
 /* The backend with endpoints nothing answers on: URLs, round-robin, the probe marking. */
+/* A name of any length is quoted cut to 64 bytes, so the message always fits (a message that
+ * did not fit the caller's buffer was lost whole: an error without a message). */
+static void test_long_key(void)
+{
+    struct tams_buf why = TAMS_BUF_INIT(4096), text = TAMS_BUF_INIT(1 << 20);
+    struct tams_storage_config cfg;
+    tams_buf_addstr(&text, "{\"");
+    for (int i = 0; i < 10000; i++)
+        tams_buf_addch(&text, 'k');
+    tams_buf_addstr(&text, "\":1}");
+    CHECK_INT_EQ(parse(&cfg, text.data, &why), TAMS_ERR_BADREQUEST);
+    CHECK(strstr(why.data, "kkk...' is not a known key") != NULL);
+    CHECK(why.len < 200);
+    tams_storage_config_release(&cfg);
+    tams_buf_release(&text);
+    tams_buf_release(&why);
+}
+
 static void test_backend(void)
 {
     const char *eps[] = {"http://127.0.0.1:1", "http://127.0.0.1:2"};
@@ -337,6 +358,7 @@ int main(void)
     RUN(test_full);
     RUN(test_defaults);
     RUN(test_bad);
+    RUN(test_long_key);
     RUN(test_normalise);
     RUN(test_load);
     RUN(test_backend);
