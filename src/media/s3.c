@@ -147,12 +147,12 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 }
 
 /* A HEAD of url: its HTTP status in *status, or TAMS_ERR_IO when there is no answer. */
-static int head_status(const char *url, long timeout_ms, long *status)
+/* An easy handle for a bodiless HEAD of url that gives up after timeout_ms; NULL on failure. */
+static CURL *head_easy(const char *url, long timeout_ms)
 {
     CURL *c;
-    CURLcode cc;
     if (curl_init_rc != CURLE_OK || !(c = curl_easy_init()))
-        return TAMS_ERR_INTERNAL;
+        return NULL;
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -161,11 +161,7 @@ static int head_status(const char *url, long timeout_ms, long *status)
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    cc = curl_easy_perform(c);
-    if (cc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_cleanup(c);
-    return cc == CURLE_OK ? 0 : TAMS_ERR_IO;
+    return c;
 }
 
 /* One HEAD of s3_exists_many; its easy handle (and so its connection) serves key after key. */
@@ -425,45 +421,99 @@ out:
     return rc;
 }
 
-static void probe_one(struct s3 *s, struct endpoint *e)
+/* Record a probe's answer: rc 0 and status the HTTP status, or rc non-zero for no answer. */
+static void note_health(struct s3 *s, struct endpoint *e, int rc, long status)
 {
-    struct tams_buf url = TAMS_BUF_INIT(16384);
-    long status = 0, timeout = (long)s->probe_interval * 1000;
-    bool ok, was;
-    int rc;
+    bool ok = rc == 0 && status > 0 && status < 500;
+    bool was = atomic_exchange(&e->healthy, ok);
 
-    if (timeout > PROBE_TIMEOUT_MAX_MS)
-        timeout = PROBE_TIMEOUT_MAX_MS;
-    rc = presign(s, e, "HEAD", NULL, (int64_t)time(NULL), &url);
-    if (!rc)
-        rc = head_status(url.data, timeout, &status);
-    tams_buf_release(&url);
-    ok = rc == 0 && status > 0 && status < 500;
-    was = atomic_exchange(&e->healthy, ok);
-    if (was != ok) {
-        if (ok)
-            tams_log_info("storage backend '%s': endpoint %s is healthy again", s->label, e->url);
-        else if (rc)
-            tams_log_warn("storage backend '%s': endpoint %s is unhealthy: no answer", s->label,
-                          e->url);
-        else
-            tams_log_warn("storage backend '%s': endpoint %s is unhealthy: HTTP %ld", s->label,
-                          e->url, status);
-    }
+    if (was == ok)
+        return;
+    if (ok)
+        tams_log_info("storage backend '%s': endpoint %s is healthy again", s->label, e->url);
+    else if (rc)
+        tams_log_warn("storage backend '%s': endpoint %s is unhealthy: no answer", s->label,
+                      e->url);
+    else
+        tams_log_warn("storage backend '%s': endpoint %s is unhealthy: HTTP %ld", s->label, e->url,
+                      status);
 }
 
+/* One presigned HEAD of the bucket at every endpoint, all at once, each waiting at most
+ * timeout_ms: a hung endpoint delays no other's verdict. */
+static void probe_round(struct s3 *s, long timeout_ms)
+{
+    struct tams_buf url[TAMS_S3_MAX_ENDPOINTS];
+    CURL *easy[TAMS_S3_MAX_ENDPOINTS] = {0};
+    int rc[TAMS_S3_MAX_ENDPOINTS];
+    long status[TAMS_S3_MAX_ENDPOINTS] = {0};
+    CURLM *m = curl_init_rc == CURLE_OK ? curl_multi_init() : NULL;
+    int running = 0, left;
+    CURLMsg *msg;
+
+    for (size_t i = 0; i < s->neps; i++) {
+        tams_buf_init(&url[i], 16384);
+        rc[i] = TAMS_ERR_IO;
+        if (!m || presign(s, &s->eps[i], "HEAD", NULL, (int64_t)time(NULL), &url[i]) ||
+            !(easy[i] = head_easy(url[i].data, timeout_ms)))
+            continue;
+        curl_easy_setopt(easy[i], CURLOPT_PRIVATE, (void *)(uintptr_t)i);
+        if (curl_multi_add_handle(m, easy[i]) != CURLM_OK) {
+            curl_easy_cleanup(easy[i]);
+            easy[i] = NULL;
+        }
+    }
+    do {
+        if (!m || curl_multi_perform(m, &running) != CURLM_OK)
+            break;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            char *priv = NULL;
+            size_t i;
+
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+            i = (size_t)(uintptr_t)priv;
+            if (msg->data.result == CURLE_OK) {
+                rc[i] = 0;
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status[i]);
+            }
+        }
+    } while (running && curl_multi_poll(m, NULL, 0, 1000, NULL) == CURLM_OK);
+    for (size_t i = 0; i < s->neps; i++) {
+        if (easy[i]) {
+            curl_multi_remove_handle(m, easy[i]);
+            curl_easy_cleanup(easy[i]);
+        }
+        tams_buf_release(&url[i]);
+        note_health(s, &s->eps[i], rc[i], status[i]);
+    }
+    if (m)
+        curl_multi_cleanup(m);
+}
+
+/* Rounds start every half probe_interval and wait at most that long (PROBE_TIMEOUT_MAX_MS at
+ * most) for an answer, so an endpoint that stops answering, even one that hangs, is out of the
+ * rotation within one probe_interval. */
 static void *probe_main(void *arg)
 {
     struct s3 *s = arg;
+    long period_ms = (long)s->probe_interval * 500;
+    long timeout_ms = period_ms < PROBE_TIMEOUT_MAX_MS ? period_ms : PROBE_TIMEOUT_MAX_MS;
+
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
         struct timespec until;
-        pthread_mutex_unlock(&s->lock);
-        for (size_t i = 0; i < s->neps; i++)
-            probe_one(s, &s->eps[i]);
-        atomic_fetch_add(&s->rounds, 1);
         clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += s->probe_interval;
+        until.tv_sec += period_ms / 1000;
+        until.tv_nsec += (period_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_unlock(&s->lock);
+        probe_round(s, timeout_ms);
+        atomic_fetch_add(&s->rounds, 1);
         pthread_mutex_lock(&s->lock);
         while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
             ;
