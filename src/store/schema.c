@@ -344,7 +344,7 @@ const char *const tams_schema_pg[] = {
     "END\n"
     "$f$;",
     /* 8: no foreign keys from segments to flows or from object_refs to objects: their
-     * per-row checks were two thirds of bulk registration (bench/pg.sh). The same rows are
+     * per-row checks were a quarter of bulk registration (bench/pg_rows.sql). The same rows are
      * locked once per batch instead: tams_segments_add holds the flow row and every object
      * row it references FOR KEY SHARE, and the collector takes only objects it could lock
      * FOR UPDATE SKIP LOCKED (gc.c), so neither disappears under a registration; every writer
