@@ -301,5 +301,6 @@ int tams_store_object_set_size(struct tams_store *st, const char *storage_id, co
 {
     struct size_args a = {storage_id, key, size};
 
-    return tams_db_run(st, TAMS_DB_TX_WRITE, size_body, NULL, &a);
+    /* No read cache holds a size: the documents' caches stay valid. */
+    return tams_db_run(st, TAMS_DB_TX_QUIET, size_body, NULL, &a);
 }
