@@ -422,41 +422,71 @@ static void test_ingest(void)
     CHECK_INT_EQ(g.minutes, 0);
 }
 
+/* Runs sql on the old store being made: the SQLite file, or the PostgreSQL schema. */
+static int old_exec(sqlite3 *db, const char *schema, const char *sql)
+{
+    struct tams_buf b = TAMS_BUF_INIT(64 * 1024);
+    int rc;
+
+    if (db)
+        return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    tams_buf_addf(&b, "SET search_path TO %s; %s", schema, sql);
+    rc = tams_buf_ok(&b) ? harness_admin(b.data) : -1;
+    tams_buf_release(&b);
+    return rc;
+}
+
 /* A store made before the analytics entry (every earlier entry, rows written without the
- * triggers) gets its aggregates computed by the migration. SQLite only: the PostgreSQL entry's
- * backfill is the same statements. */
+ * triggers) gets its aggregates computed by the migration. */
 static void test_migration(void)
 {
     static const int64_t segs[][2] = {{0, 9}, {10, 19}, {40, 49}, {55, 59}, {100, 109}};
+    const char *const *entries = on_sqlite() ? tams_schema_sqlite : tams_schema_pg;
+    size_t before = (on_sqlite() ? tams_schema_sqlite_count : tams_schema_pg_count) - 1;
     struct tams_store *saved = store;
     struct tams_buf why = TAMS_BUF_INIT(512);
-    char path[200], url[220], fl[37], sql[512];
-    sqlite3 *db;
+    char path[200], url[1300], fl[37], sql[512], schema[48];
+    sqlite3 *db = NULL;
 
     fid(fl, 50);
-    snprintf(path, sizeof(path), "%s/old.db", harness.dir);
-    CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    for (size_t i = 0; i + 1 < tams_schema_sqlite_count; i++)
-        CHECK_INT_EQ(sqlite3_exec(db, tams_schema_sqlite[i], NULL, NULL, NULL), SQLITE_OK);
+    snprintf(schema, sizeof(schema), "%s_old", harness.schema);
+    if (on_sqlite()) {
+        snprintf(path, sizeof(path), "%s/old.db", harness.dir);
+        CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", before);
+        snprintf(url, sizeof(url), "sqlite:%s", path);
+    } else {
+        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
+                 schema);
+        CHECK_INT_EQ(harness_admin(sql), 0);
+        snprintf(sql, sizeof(sql),
+                 "CREATE TABLE tams_schema(version INTEGER NOT NULL);"
+                 " INSERT INTO tams_schema VALUES (%zu)",
+                 before);
+        snprintf(url, sizeof(url), "%s%soptions=-csearch_path%%3D%s", harness.base_url,
+                 strchr(harness.base_url, '?') ? "&" : "?", schema);
+    }
+    for (size_t i = 0; i < before; i++)
+        CHECK_INT_EQ(old_exec(db, schema, entries[i]), 0);
+    CHECK_INT_EQ(old_exec(db, schema, sql), 0);
     snprintf(sql, sizeof(sql),
-             "PRAGMA user_version = %zu;"
              "INSERT INTO sources(id, format, created, updated) VALUES ('s', 'f', 't', 't');"
              "INSERT INTO flows(id, source_id, format, doc, created, metadata_updated)"
              " VALUES ('%s', 's', 'f', '{}', 't', 't');"
              "INSERT INTO objects(id, storage_id, key, controlled, created)"
              " VALUES ('o', '" STORAGE "', 'k', 1, 't');"
              "INSERT INTO object_refs(object_id, flow_id, count) VALUES ('o', '%s', 5);",
-             tams_schema_sqlite_count - 1, fl, fl);
-    CHECK_INT_EQ(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+             fl, fl);
+    CHECK_INT_EQ(old_exec(db, schema, sql), 0);
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(segs); i++) {
         snprintf(sql, sizeof(sql),
                  "INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id)"
                  " VALUES ('%s', %" PRId64 ", %" PRId64 ", 1, 1, 'o')",
                  fl, segs[i][0] * SEC, segs[i][1] * SEC);
-        CHECK_INT_EQ(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        CHECK_INT_EQ(old_exec(db, schema, sql), 0);
     }
-    sqlite3_close(db);
-    snprintf(url, sizeof(url), "sqlite:%s", path);
+    if (db)
+        sqlite3_close(db);
     CHECK_INT_EQ(tams_store_open(&store, url, harness.dir, 1, &why), 0);
     if (store) {
         struct storage_seen g = {0};
@@ -469,6 +499,10 @@ static void test_migration(void)
         tams_store_close(store);
     }
     store = saved;
+    if (on_pg()) {
+        snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);
+        CHECK_INT_EQ(harness_admin(sql), 0);
+    }
     tams_buf_release(&why);
 }
 
@@ -484,7 +518,6 @@ int main(int argc, char **argv)
     RUN(test_flow_delete);
     RUN(test_sizes_and_sums);
     RUN(test_ingest);
-    if (on_sqlite())
-        RUN(test_migration);
+    RUN(test_migration);
     return harness_finish();
 }
