@@ -116,6 +116,14 @@ static void check_flow(unsigned flow)
                  db_int("SELECT count(*) FROM object_refs r JOIN objects o"
                         " ON o.id = r.object_id WHERE r.flow_id = ?1 AND o.size IS NULL",
                         fl, NULL));
+    /* The flow's rows per backend add up to its totals. */
+    CHECK_INT_EQ(db_int("SELECT coalesce(sum(segments), 0) FROM flow_storage_stats"
+                        " WHERE flow_id = ?1",
+                        fl, NULL),
+                 b.n);
+    CHECK_INT_EQ(db_int("SELECT coalesce(sum(bytes), 0) FROM flow_storage_stats WHERE flow_id = ?1",
+                        fl, NULL),
+                 s.bytes);
     for (int limit = 1; limit <= 3; limit += 2) {
         CHECK_INT_EQ(all_gaps(flow, limit, &g), 0);
         CHECK_INT_EQ(g.n, b.ngaps);
