@@ -79,8 +79,8 @@ echo "# data dir $(du -sh "$BENCH_TMP/analytics/data" | cut -f1)"
 declare -A path
 path[sum_small]=/analytics/flows/${flow[small]}
 path[sum_large]=/analytics/flows/${flow[large]}
-path[gaps_small]=/analytics/flows/${flow[small]}/gaps?limit=100
-path[gaps_large]=/analytics/flows/${flow[large]}/gaps?limit=100
+path[gaps_small]="/analytics/flows/${flow[small]}/gaps?limit=100"
+path[gaps_large]="/analytics/flows/${flow[large]}/gaps?limit=100"
 path[service]=/analytics
 names=(sum_small sum_large gaps_small gaps_large service)
 
