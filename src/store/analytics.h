@@ -3,7 +3,7 @@
  * the service, and ingest per minute (docs/analytics.md).
  *
  * Every answer is read from aggregates that triggers keep in the transaction of each write
- * (schema.c: SQLite's entry 4, PostgreSQL's 8), never from the segments: a flow's summary and
+ * (schema.c: SQLite's entry 5, PostgreSQL's 10), never from the segments: a flow's summary and
  * a page of its gaps cost a few index seeks whatever its length. The sums over several flows
  * (a source, a backend, the service, overall ingest) read one aggregate row per flow (or per
  * flow and minute), so they grow with flows, never with segments.

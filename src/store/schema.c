@@ -92,7 +92,7 @@ const char *const tams_schema_sqlite[] = {
     "ALTER TABLE webhooks ADD COLUMN owner_scopes INTEGER NOT NULL DEFAULT 0;"
     "UPDATE webhooks SET owner = 'legacy:' || owner WHERE owner IS NOT NULL;"
     "CREATE INDEX webhooks_owner ON webhooks(owner);",
-    /* 4: analytics (docs/analytics.md): aggregates kept by triggers as segments, object
+    /* 5: analytics (docs/analytics.md): aggregates kept by triggers as segments, object
      * references and object sizes change, in the transaction that changes them, so every
      * path (item by item, set-based, deletion, flow removal) keeps them; then computed once
      * from the rows already stored. The gap rules are those of the PostgreSQL entry. */
@@ -584,7 +584,7 @@ const char *const tams_schema_pg[] = {
     " ADD COLUMN owner_scopes INTEGER NOT NULL DEFAULT 0;"
     "UPDATE webhooks SET owner = 'legacy:' || owner WHERE owner IS NOT NULL;"
     "CREATE INDEX webhooks_owner ON webhooks(owner);",
-    /* 8: analytics (docs/analytics.md), as SQLite's entry 4, computed once from the rows
+    /* 10: analytics (docs/analytics.md), as SQLite's entry 5, computed once from the rows
      * already stored; but statement-level triggers with transition tables, so a statement
      * that writes many rows (the set-based registration of entry 7, a deletion's DELETE)
      * updates each aggregate row once: updating one row a thousand times in one transaction
