@@ -92,10 +92,10 @@ const char *const tams_schema_sqlite[] = {
     "ALTER TABLE webhooks ADD COLUMN owner_scopes INTEGER NOT NULL DEFAULT 0;"
     "UPDATE webhooks SET owner = 'legacy:' || owner WHERE owner IS NOT NULL;"
     "CREATE INDEX webhooks_owner ON webhooks(owner);",
-    /* 5: analytics (docs/analytics.md): aggregates kept by triggers as segments, object
-     * references and object sizes change, in the transaction that changes them, so every
-     * path (item by item, set-based, deletion, flow removal) keeps them; then computed once
-     * from the rows already stored. The gap rules are those of the PostgreSQL entry. */
+    /* 5: analytics (docs/analytics.md): aggregates kept in the transaction that changes
+     * segments, object references or object sizes: by registration once per batch, by triggers
+     * on the other paths (deletion, flow removal, sizes); then computed once from the rows
+     * already stored. The gap rules are those of the PostgreSQL entry. */
     "ALTER TABLE objects ADD COLUMN size INTEGER;"
     "CREATE INDEX objects_key ON objects(key);"
     "CREATE TABLE flow_stats(flow_id TEXT PRIMARY KEY, segments INTEGER NOT NULL DEFAULT 0,"
@@ -111,31 +111,6 @@ const char *const tams_schema_sqlite[] = {
     " segments INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(flow_id, minute)) WITHOUT ROWID;"
     "CREATE INDEX flow_ingest_minute ON flow_ingest(minute);"
-    /* Gaps first, while flow_stats.last_hi is still the end of the flow's last segment: a
-     * segment after it (ingest appending) adds at most the gap before it, with one seek; only
-     * a segment before the end seeks its neighbours. */
-    "CREATE TRIGGER segments_stats_add AFTER INSERT ON segments BEGIN"
-    " INSERT INTO flow_gaps(flow_id, lo, hi) SELECT NEW.flow_id, last_hi + 1, NEW.lo - 1"
-    " FROM flow_stats WHERE flow_id = NEW.flow_id AND last_hi + 1 < NEW.lo"
-    " ON CONFLICT(flow_id, lo) DO NOTHING;"
-    " DELETE FROM flow_gaps WHERE flow_id = NEW.flow_id AND lo <= NEW.lo AND lo > (SELECT"
-    " (SELECT hi FROM segments s WHERE s.flow_id = NEW.flow_id AND s.lo < NEW.lo"
-    " ORDER BY s.lo DESC LIMIT 1) FROM flow_stats a WHERE a.flow_id = NEW.flow_id"
-    " AND NEW.lo <= a.last_hi);"
-    " INSERT INTO flow_gaps(flow_id, lo, hi) SELECT NEW.flow_id, p_hi + 1, NEW.lo - 1"
-    " FROM (SELECT (SELECT hi FROM segments s WHERE s.flow_id = NEW.flow_id AND s.lo < NEW.lo"
-    " ORDER BY s.lo DESC LIMIT 1) AS p_hi FROM flow_stats a WHERE a.flow_id = NEW.flow_id"
-    " AND NEW.lo <= a.last_hi) WHERE p_hi + 1 < NEW.lo ON CONFLICT(flow_id, lo) DO NOTHING;"
-    " INSERT INTO flow_gaps(flow_id, lo, hi) SELECT NEW.flow_id, NEW.hi + 1, n_lo - 1"
-    " FROM (SELECT (SELECT lo FROM segments s WHERE s.flow_id = NEW.flow_id AND s.lo > NEW.lo"
-    " ORDER BY s.lo LIMIT 1) AS n_lo FROM flow_stats a WHERE a.flow_id = NEW.flow_id"
-    " AND NEW.lo <= a.last_hi) WHERE NEW.hi + 1 < n_lo ON CONFLICT(flow_id, lo) DO NOTHING;"
-    " INSERT INTO flow_stats(flow_id, segments, covered, first_lo, last_hi)"
-    " VALUES (NEW.flow_id, 1, NEW.hi - NEW.lo + 1, NEW.lo, NEW.hi) ON CONFLICT(flow_id)"
-    " DO UPDATE SET segments = segments + 1, covered = covered + excluded.covered,"
-    " first_lo = CASE WHEN first_lo IS NULL OR NEW.lo < first_lo THEN NEW.lo ELSE first_lo END,"
-    " last_hi = CASE WHEN last_hi IS NULL OR NEW.hi > last_hi THEN NEW.hi ELSE last_hi END;"
-    " END;"
     "CREATE TRIGGER segments_stats_del AFTER DELETE ON segments BEGIN"
     " UPDATE flow_stats SET segments = segments - 1, covered = covered - (OLD.hi - OLD.lo + 1),"
     " first_lo = (SELECT lo FROM segments WHERE flow_id = OLD.flow_id ORDER BY lo LIMIT 1),"
@@ -152,31 +127,13 @@ const char *const tams_schema_sqlite[] = {
     " AND lo > OLD.lo ORDER BY lo LIMIT 1) n WHERE p.hi + 1 < n.lo"
     " ON CONFLICT(flow_id, lo) DO NOTHING;"
     " END;"
-    /* A backend's segments and a minute's ingest are counted from the reference counts, which
-     * registration raises once per run of segments of one object, not once per segment. */
-    "CREATE TRIGGER object_refs_stats_add AFTER INSERT ON object_refs BEGIN"
-    " INSERT INTO flow_stats(flow_id) VALUES (NEW.flow_id) ON CONFLICT(flow_id) DO NOTHING;"
-    " UPDATE flow_stats SET objects = objects + 1,"
-    " unsized = unsized + coalesce((SELECT size IS NULL FROM objects WHERE id = NEW.object_id), 1),"
-    " bytes = bytes + coalesce((SELECT size FROM objects WHERE id = NEW.object_id), 0)"
-    " WHERE flow_id = NEW.flow_id;"
-    " INSERT INTO flow_storage_stats(flow_id, storage_id, segments, bytes)"
-    " SELECT NEW.flow_id, coalesce(storage_id, ''), NEW.count, coalesce(size, 0) FROM objects"
-    " WHERE id = NEW.object_id ON CONFLICT(flow_id, storage_id) DO UPDATE"
-    " SET segments = segments + excluded.segments, bytes = bytes + excluded.bytes;"
-    " INSERT INTO flow_ingest(flow_id, minute, segments, bytes)"
-    " SELECT NEW.flow_id, CAST(strftime('%s', 'now') AS INTEGER) / 60, NEW.count,"
-    " coalesce(size, 0) FROM objects WHERE id = NEW.object_id ON CONFLICT(flow_id, minute)"
-    " DO UPDATE SET segments = segments + excluded.segments, bytes = bytes + excluded.bytes;"
-    " END;"
-    "CREATE TRIGGER object_refs_stats_count AFTER UPDATE OF count ON object_refs BEGIN"
+    /* Registration writes a batch's aggregates itself (segments.c, stats_write); triggers
+     * keep the rarer paths: deletions, a reference count lowered, a size learnt, a flow gone. */
+    "CREATE TRIGGER object_refs_stats_count AFTER UPDATE OF count ON object_refs"
+    " WHEN NEW.count < OLD.count BEGIN"
     " UPDATE flow_storage_stats SET segments = segments + NEW.count - OLD.count"
     " WHERE flow_id = NEW.flow_id AND storage_id = coalesce((SELECT storage_id FROM objects"
     " WHERE id = NEW.object_id), '');"
-    " INSERT INTO flow_ingest(flow_id, minute, segments)"
-    " SELECT NEW.flow_id, CAST(strftime('%s', 'now') AS INTEGER) / 60, NEW.count - OLD.count"
-    " WHERE NEW.count > OLD.count ON CONFLICT(flow_id, minute)"
-    " DO UPDATE SET segments = segments + excluded.segments;"
     " END;"
     "CREATE TRIGGER object_refs_stats_del AFTER DELETE ON object_refs BEGIN"
     " UPDATE flow_stats SET objects = objects - 1,"

@@ -14,13 +14,15 @@ static struct tams_sql q_media_flow =
 
 /* ---- registration, one statement per segment (an in-process database) --------------------- */
 
-/* Bulk ingest registers objects allocated for this flow: claim one with a single seek. */
+/* Bulk ingest registers objects allocated for this flow: claim one with a single seek. Both
+ * return the object's backend and size, for the analytics aggregates. */
 static struct tams_sql q_obj_claim =
     TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2, unreferenced_at = NULL"
-             " WHERE id = ?1 AND first_referenced_by_flow IS NULL AND allocated_for_flow = ?2");
+             " WHERE id = ?1 AND first_referenced_by_flow IS NULL AND allocated_for_flow = ?2"
+             " RETURNING coalesce(storage_id, ''), size");
 static struct tams_sql q_obj_state =
-    TAMS_SQL("SELECT allocated_for_flow, first_referenced_by_flow IS NOT NULL FROM objects"
-             " WHERE id = ?1");
+    TAMS_SQL("SELECT allocated_for_flow, first_referenced_by_flow IS NOT NULL,"
+             " coalesce(storage_id, ''), size FROM objects WHERE id = ?1");
 static struct tams_sql q_obj_insert_uncontrolled =
     TAMS_SQL("INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"
              " first_referenced_by_flow, created) VALUES (?1, NULL, '', 0, NULL, ?2, ?3)");
@@ -31,11 +33,40 @@ static struct tams_sql q_seg_insert =
     TAMS_SQL("INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,"
              " last_duration, sample_offset, sample_count, key_frame_count, get_urls)"
              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+/* The count after the rise: equal to the rise when the reference is new to the flow. */
 static struct tams_sql q_ref_add =
     TAMS_SQL("INSERT INTO object_refs(object_id, flow_id, count) VALUES (?1, ?2, ?3)"
-             " ON CONFLICT(object_id, flow_id) DO UPDATE SET count = count + excluded.count");
+             " ON CONFLICT(object_id, flow_id) DO UPDATE SET count = count + excluded.count"
+             " RETURNING count");
 static struct tams_sql q_obj_reref = TAMS_SQL(
     "UPDATE objects SET unreferenced_at = NULL WHERE id = ?1 AND unreferenced_at IS NOT NULL");
+
+/* The analytics aggregates of a batch (docs/internals/store.md, "Analytics aggregates"),
+ * written once per batch: the flow's totals, one row per backend, the minute's ingest. Gaps
+ * are written as they appear: an appended segment adds one only after a hole; a segment
+ * before the flow's end replaces the gap it falls into by those around it. */
+static struct tams_sql q_stats_flow = TAMS_SQL(
+    "INSERT INTO flow_stats(flow_id, segments, covered, first_lo, last_hi, objects, unsized,"
+    " bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(flow_id) DO UPDATE SET"
+    " segments = segments + excluded.segments, covered = covered + excluded.covered,"
+    " first_lo = CASE WHEN first_lo IS NULL OR excluded.first_lo < first_lo"
+    " THEN excluded.first_lo ELSE first_lo END,"
+    " last_hi = CASE WHEN last_hi IS NULL OR excluded.last_hi > last_hi"
+    " THEN excluded.last_hi ELSE last_hi END, objects = objects + excluded.objects,"
+    " unsized = unsized + excluded.unsized, bytes = bytes + excluded.bytes");
+static struct tams_sql q_stats_storage =
+    TAMS_SQL("INSERT INTO flow_storage_stats(flow_id, storage_id, segments, bytes)"
+             " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(flow_id, storage_id) DO UPDATE"
+             " SET segments = segments + excluded.segments, bytes = bytes + excluded.bytes");
+static struct tams_sql q_stats_ingest =
+    TAMS_SQL("INSERT INTO flow_ingest(flow_id, minute, segments, bytes)"
+             " VALUES (?1, CAST(strftime('%s', 'now') AS INTEGER) / 60, ?2, ?3)"
+             " ON CONFLICT(flow_id, minute) DO UPDATE"
+             " SET segments = segments + excluded.segments, bytes = bytes + excluded.bytes");
+static struct tams_sql q_gap_add =
+    TAMS_SQL("INSERT INTO flow_gaps(flow_id, lo, hi) VALUES (?1, ?2, ?3)"
+             " ON CONFLICT(flow_id, lo) DO UPDATE SET hi = excluded.hi");
+static struct tams_sql q_gap_del = TAMS_SQL("DELETE FROM flow_gaps WHERE flow_id = ?1 AND lo = ?2");
 
 /* ---- registration in one statement (a database over the network) ------------------------- */
 
@@ -211,6 +242,20 @@ enum obj_state {
     OBJ_ALLOCATED_OTHER, /* allocated for another flow and never registered: refused */
 };
 
+/* What a batch adds to one backend's row of the flow (flow_storage_stats). */
+struct batch_storage {
+    char *id; /* '' for uncontrolled objects */
+    int64_t segments, bytes;
+};
+
+/* What a batch adds to the analytics aggregates, written by stats_write at its end. */
+struct batch_stats {
+    int64_t segments, covered, first_lo, last_hi; /* of the segments added */
+    int64_t objects, unsized, bytes;              /* of the references new to the flow */
+    struct batch_storage *storage;                /* one per backend met, usually one */
+    size_t nstorage;
+};
+
 /* State of one registration, item by item. Strings point into the caller's segments. */
 struct batch {
     struct tams_db *db;
@@ -222,11 +267,25 @@ struct batch {
     const char *ref_id; /* object whose reference count rise is still to be written */
     int64_t ref_count;
     bool ref_claimed; /* ref_id was claimed here: it cannot be waiting for the collector */
+    /* The backend ('' for none) and size (-1: unknown) of obj_id, and of ref_id; owned. */
+    char *obj_storage, *ref_storage;
+    int64_t obj_size, ref_size;
+    struct batch_stats stats;
     /* The end of the flow's last segment (the batch's included; INT64_MIN: none), so a segment
      * after it, the common case of ingest appending, needs no overlap seek. */
     bool tail_known;
     int64_t tail_hi;
 };
+
+/* The backend and size of the object just read, from columns col and col + 1. */
+static void obj_where(struct batch *b, const struct tams_db_rows *rows, int col)
+{
+    const char *sid = tams_db_col(rows, col);
+
+    tams_free(b->obj_storage);
+    b->obj_storage = tams_strdup(sid ? sid : "");
+    b->obj_size = tams_db_col_null(rows, col + 1) ? -1 : tams_db_col_int(rows, col + 1);
+}
 
 static int object_state(struct batch *b, const char *id)
 {
@@ -239,6 +298,7 @@ static int object_state(struct batch *b, const char *id)
         return rc;
     }
     alloc = tams_db_col(&rows, 0);
+    obj_where(b, &rows, 2);
     if (tams_db_col_bool(&rows, 1))
         b->obj = OBJ_REGISTERED;
     else if (alloc && strcmp(alloc, b->flow_id) != 0)
@@ -253,15 +313,37 @@ static int object_state(struct batch *b, const char *id)
  * cut into many segments) cost one upsert. */
 static int flush_ref(struct batch *b)
 {
-    int64_t count = b->ref_count;
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    int64_t count = b->ref_count, bytes = b->ref_size < 0 ? 0 : b->ref_size;
+    struct batch_stats *t = &b->stats;
+    struct batch_storage *g = NULL;
+    bool fresh;
     int rc;
 
     if (count == 0)
         return 0;
     b->ref_count = 0;
-    if ((rc = tams_db_exec(b->db, &q_ref_add, ARGS(TEXT(b->ref_id), TEXT(b->flow_id), INT(count)),
-                           NULL)))
-        return rc;
+    rc = tams_db_one(b->db, &q_ref_add, ARGS(TEXT(b->ref_id), TEXT(b->flow_id), INT(count)), &rows);
+    if (rc <= 0)
+        return rc < 0 ? rc : TAMS_ERR_STORE;
+    fresh = tams_db_col_int(&rows, 0) == count;
+    tams_db_done(&rows);
+    /* The run's segments count in its object's backend; the object's size, once per flow. */
+    for (size_t i = 0; i < t->nstorage && !g; i++)
+        if (strcmp(t->storage[i].id, b->ref_storage) == 0)
+            g = &t->storage[i];
+    if (!g) {
+        t->storage = tams_realloc(t->storage, (t->nstorage + 1) * sizeof(*t->storage));
+        g = &t->storage[t->nstorage++];
+        *g = (struct batch_storage){tams_strdup(b->ref_storage), 0, 0};
+    }
+    g->segments += count;
+    if (fresh) {
+        t->objects++;
+        t->unsized += b->ref_size < 0;
+        t->bytes += bytes;
+        g->bytes += bytes;
+    }
     /* Referenced again: no longer the collector's (a freshly claimed object never was). */
     return b->ref_claimed ? 0 : tams_db_exec1(b->db, &q_obj_reref, b->ref_id, NULL);
 }
@@ -270,18 +352,22 @@ static int flush_ref(struct batch *b)
 static int add_object(struct batch *b, const struct tams_segment *seg, enum outcome *o)
 {
     const struct tams_db_param v[] = {TEXT(seg->object_id), TEXT(b->flow_id), TEXT(b->now)};
-    int64_t claimed = 0;
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
     int rc = 0;
 
     *o = ADDED;
     if (!b->obj_id || strcmp(b->obj_id, seg->object_id) != 0) {
-        if ((rc = tams_db_exec(b->db, &q_obj_claim, v, 2, &claimed)))
+        if ((rc = tams_db_one(b->db, &q_obj_claim, v, 2, &rows)) < 0)
             return rc;
-        b->obj_claimed = claimed == 1;
-        if (b->obj_claimed)
+        b->obj_claimed = rc == 1;
+        rc = 0;
+        if (b->obj_claimed) {
+            obj_where(b, &rows, 0);
+            tams_db_done(&rows);
             b->obj = OBJ_REGISTERED;
-        else if ((rc = object_state(b, seg->object_id)))
+        } else if ((rc = object_state(b, seg->object_id))) {
             return rc;
+        }
         b->obj_id = seg->object_id;
     }
     switch (b->obj) {
@@ -294,6 +380,9 @@ static int add_object(struct batch *b, const struct tams_segment *seg, enum outc
             return 0;
         }
         rc = tams_db_exec(b->db, &q_obj_insert_uncontrolled, v, 3, NULL);
+        tams_free(b->obj_storage);
+        b->obj_storage = tams_strdup("");
+        b->obj_size = -1;
         break;
     case OBJ_ALLOCATED_HERE:
         rc = tams_db_exec(b->db, &q_obj_set_first, v, 2, NULL);
@@ -305,12 +394,93 @@ static int add_object(struct batch *b, const struct tams_segment *seg, enum outc
     return rc;
 }
 
+/* Segment seg appended after the flow's last (b->tail_hi): a gap only after a hole. */
+static int gap_before(struct batch *b, const struct tams_segment *seg)
+{
+    if (b->tail_hi == INT64_MIN || b->tail_hi + 1 >= seg->tr.lo)
+        return 0;
+    return tams_db_exec(b->db, &q_gap_add,
+                        ARGS(TEXT(b->flow_id), INT(b->tail_hi + 1), INT(seg->tr.lo - 1)), NULL);
+}
+
+/* Segment seg stored before the flow's end, after the segment ending at prev_hi (when
+ * has_prev): the gap it fell into, which started after prev_hi, gives way to the gaps between
+ * it and its neighbours. */
+static int gaps_around(struct batch *b, const struct tams_segment *seg, bool has_prev,
+                       int64_t prev_hi)
+{
+    struct tams__seg_end next;
+    int rc;
+
+    if (has_prev && prev_hi + 1 < seg->tr.lo)
+        rc = tams_db_exec(b->db, &q_gap_add,
+                          ARGS(TEXT(b->flow_id), INT(prev_hi + 1), INT(seg->tr.lo - 1)), NULL);
+    else if (has_prev)
+        rc = tams_db_exec(b->db, &q_gap_del, ARGS(TEXT(b->flow_id), INT(prev_hi + 1)), NULL);
+    else
+        rc = 0;
+    if (rc)
+        return rc;
+    if ((rc = tams__seg_first_after(b->db, b->flow_id, seg->tr.lo, &next)) <= 0)
+        return rc; /* before the end, so a successor exists; none would mean no gap after */
+    if (seg->tr.hi + 1 < next.lo &&
+        (rc = tams_db_exec(b->db, &q_gap_add,
+                           ARGS(TEXT(b->flow_id), INT(seg->tr.hi + 1), INT(next.lo - 1)), NULL)))
+        return rc;
+    return 0;
+}
+
+static void stats_count(struct batch_stats *t, const struct tams_segment *seg)
+{
+    if (!t->segments || seg->tr.lo < t->first_lo)
+        t->first_lo = seg->tr.lo;
+    if (!t->segments || seg->tr.hi > t->last_hi)
+        t->last_hi = seg->tr.hi;
+    t->segments++;
+    t->covered += seg->tr.hi - seg->tr.lo + 1;
+}
+
+/* Writes what the batch added to the aggregates: three upserts, one more per other backend. */
+static int stats_write(struct batch *b)
+{
+    const struct batch_stats *t = &b->stats;
+    int rc;
+
+    if (!t->segments)
+        return 0;
+    if ((rc = tams_db_exec(b->db, &q_stats_flow,
+                           ARGS(TEXT(b->flow_id), INT(t->segments), INT(t->covered),
+                                INT(t->first_lo), INT(t->last_hi), INT(t->objects), INT(t->unsized),
+                                INT(t->bytes)),
+                           NULL)))
+        return rc;
+    for (size_t i = 0; i < t->nstorage; i++)
+        if ((rc = tams_db_exec(b->db, &q_stats_storage,
+                               ARGS(TEXT(b->flow_id), TEXT(t->storage[i].id),
+                                    INT(t->storage[i].segments), INT(t->storage[i].bytes)),
+                               NULL)))
+            return rc;
+    return tams_db_exec(b->db, &q_stats_ingest,
+                        ARGS(TEXT(b->flow_id), INT(t->segments), INT(t->bytes)), NULL);
+}
+
+static void batch_release(struct batch *b)
+{
+    for (size_t i = 0; i < b->stats.nstorage; i++)
+        tams_free(b->stats.storage[i].id);
+    tams_free(b->stats.storage);
+    tams_free(b->obj_storage);
+    tams_free(b->ref_storage);
+}
+
 /* Checks and stores one segment; *o says what became of it (nothing of it is written unless
  * ADDED). Returns 0 or a failure that ends the whole batch. */
 static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome *o,
                    struct tams__seg_end *prev)
 {
     unsigned has = seg->has;
+    bool before_end, has_prev;
+    int64_t prev_hi;
     int rc;
 
     *o = NOT_A_SEGMENT;
@@ -325,15 +495,16 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
         b->tail_known = true;
         b->tail_hi = rc == 1 ? prev->hi : INT64_MIN;
     }
-    rc = seg->tr.lo <= b->tail_hi /* a bounded start is never INT64_MIN */
-             ? tams__seg_last_from(b->db, b->flow_id, seg->tr.hi, prev)
-             : 0;
+    before_end = seg->tr.lo <= b->tail_hi; /* a bounded start is never INT64_MIN */
+    rc = before_end ? tams__seg_last_from(b->db, b->flow_id, seg->tr.hi, prev) : 0;
     if (rc < 0)
         return rc;
     if (rc == 1 && prev->hi >= seg->tr.lo) {
         *o = OVERLAPS;
         return 0;
     }
+    has_prev = rc == 1;
+    prev_hi = has_prev ? prev->hi : 0;
     if ((rc = add_object(b, seg, o)) || *o != ADDED)
         return rc;
 
@@ -348,15 +519,22 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
                                 TEXT(seg->get_urls)),
                            NULL)))
         return rc;
+    if ((rc = before_end ? gaps_around(b, seg, has_prev, prev_hi) : gap_before(b, seg)))
+        return rc;
 
     if (b->ref_count && strcmp(b->ref_id, seg->object_id) != 0 && (rc = flush_ref(b)))
         return rc;
-    if (!b->ref_count)
+    if (!b->ref_count) {
         b->ref_claimed = b->obj_claimed;
+        tams_free(b->ref_storage);
+        b->ref_storage = tams_strdup(b->obj_storage);
+        b->ref_size = b->obj_size;
+    }
     b->ref_id = seg->object_id;
     b->ref_count++;
     if (seg->tr.hi > b->tail_hi)
         b->tail_hi = seg->tr.hi;
+    stats_count(&b->stats, seg);
     return 0;
 }
 
@@ -375,7 +553,10 @@ static int add_each(struct tams_db *db, struct add_args *a, const char *now, siz
                 outcome_result(o, &other, a->flow_id, &a->segs[i], a->whys ? &a->whys[i] : NULL);
         *added += rc == 0 && o == ADDED;
     }
-    return rc ? rc : flush_ref(&b);
+    if (rc == 0 && (rc = flush_ref(&b)) == 0)
+        rc = stats_write(&b);
+    batch_release(&b);
+    return rc;
 }
 
 /* Over the network: the items go as arrays to tams_segments_add, one statement whatever the
