@@ -189,8 +189,11 @@ void local_object_put(struct tams_req *req)
         return;
     }
     /* The object's size, for the analytics' stored bytes; the upload stands without it. */
-    if (size <= INT64_MAX && (rc = tams_store_object_set_size(app->store, app->local_store_id,
-                                                              req->params[0], (int64_t)size)))
+    /* With verify_uploads, registration records the size of an object uploaded before it
+     * (segments.c, check_uploads): only an object registered already is written here. */
+    if (size <= INT64_MAX &&
+        (rc = tams_store_object_set_size(app->store, app->local_store_id, req->params[0],
+                                         (int64_t)size, app->cfg->verify_uploads)))
         tams_log_warn("object store: size of '%s' not recorded: %s", req->params[0],
                       tams_strerror(rc));
     tams_send_empty(req, 200);

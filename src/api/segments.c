@@ -10,6 +10,7 @@
 #include "api/params.h"
 #include "http/respond.h"
 #include "media/get_urls.h"
+#include "store/analytics.h"
 #include "tams/timestamp.h"
 
 #define OBJECT_ID_MAX 1024
@@ -395,6 +396,26 @@ static int ask_backends(struct tams_req *req, struct pending_set *ps, struct tam
     return 0;
 }
 
+/* The sizes the built-in store just gave, for the analytics' stored bytes: its uploads leave
+ * them to this (objects_http.c). A failure is logged; the registration stands without them. */
+static void record_sizes(struct tams_req *req, const struct pending_set *ps)
+{
+    const struct tams_app *app = req->app;
+    const char **ids = tams_pool_alloc(&req->pool, ps->n * sizeof(*ids));
+    int64_t *sizes = tams_pool_alloc(&req->pool, ps->n * sizeof(*sizes));
+    size_t m = 0;
+    int rc;
+
+    for (size_t i = 0; i < ps->n; i++)
+        if (ps->v[i].result == 0 && ps->v[i].size >= 0 &&
+            strcmp(ps->v[i].b->id, app->local_store_id) == 0) {
+            ids[m] = ps->v[i].id;
+            sizes[m++] = ps->v[i].size;
+        }
+    if ((rc = tams_store_objects_set_sizes(app->store, ids, sizes, m)))
+        tams_log_warn("segments: sizes of %zu objects not recorded: %s", m, tams_strerror(rc));
+}
+
 /* With verify_uploads, fail each segment (results[i] and whys[i]) whose object was allocated
  * for this flow, is registered now for the first time and has no bytes in its backend yet, or
  * more than max_object_bytes of them.
@@ -427,6 +448,7 @@ static int check_uploads(struct tams_req *req, const char *flow_id, const struct
         return rc;
     if (!ps.n || (rc = ask_backends(req, &ps, why)))
         return rc;
+    record_sizes(req, &ps);
     /* The missing (and too large) ones first, sorted, so each segment is one binary search. */
     for (size_t i = 0; i < ps.n; i++)
         if (ps.v[i].result == TAMS_ERR_NOTFOUND || ps.v[i].result == TAMS_ERR_TOOBIG)

@@ -44,6 +44,16 @@ static struct tams_sql q_set_size =
               " AND size IS NOT ?3",
               "UPDATE objects SET size = ?3 WHERE key = ?2"
               " AND storage_id IS NOT DISTINCT FROM ?1 AND size IS DISTINCT FROM ?3::bigint");
+/* Whether set_size has anything to write for an object already registered. */
+static struct tams_sql q_size_needed =
+    TAMS_SQL2("SELECT 1 FROM objects WHERE key = ?2 AND storage_id IS ?1"
+              " AND first_referenced_by_flow IS NOT NULL AND size IS NOT ?3 LIMIT 1",
+              "SELECT 1 FROM objects WHERE key = ?2 AND storage_id IS NOT DISTINCT FROM ?1"
+              " AND first_referenced_by_flow IS NOT NULL AND size IS DISTINCT FROM ?3::bigint"
+              " LIMIT 1");
+static struct tams_sql q_set_size_id =
+    TAMS_SQL2("UPDATE objects SET size = ?2 WHERE id = ?1 AND size IS NOT ?2",
+              "UPDATE objects SET size = ?2 WHERE id = ?1 AND size IS DISTINCT FROM ?2::bigint");
 
 static void stats_read(const struct tams_db_rows *rows, struct tams_stats *out)
 {
@@ -285,22 +295,69 @@ int tams_store_stats_ingest_prune(struct tams_store *st, int64_t before_minute, 
 struct size_args {
     const char *storage_id, *key;
     int64_t size;
+    bool needed;
 };
+
+static struct tams_db_param storage_param(const char *storage_id)
+{
+    return storage_id ? TEXT(storage_id) : (struct tams_db_param){TAMS_DB_NULL, NULL, 0, 0};
+}
+
+static int size_needed_body(struct tams_db *db, void *arg)
+{
+    struct size_args *a = arg;
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    int rc = tams_db_one(db, &q_size_needed,
+                         ARGS(storage_param(a->storage_id), TEXT(a->key), INT(a->size)), &rows);
+
+    tams_db_done(&rows);
+    a->needed = rc == 1;
+    return rc < 0 ? rc : 0;
+}
 
 static int size_body(struct tams_db *db, void *arg)
 {
     struct size_args *a = arg;
-    struct tams_db_param id =
-        a->storage_id ? TEXT(a->storage_id) : (struct tams_db_param){TAMS_DB_NULL, NULL, 0, 0};
 
-    return tams_db_exec(db, &q_set_size, ARGS(id, TEXT(a->key), INT(a->size)), NULL);
+    return tams_db_exec(db, &q_set_size,
+                        ARGS(storage_param(a->storage_id), TEXT(a->key), INT(a->size)), NULL);
 }
 
 int tams_store_object_set_size(struct tams_store *st, const char *storage_id, const char *key,
-                               int64_t size)
+                               int64_t size, bool if_registered)
 {
-    struct size_args a = {storage_id, key, size};
+    struct size_args a = {storage_id, key, size, true};
+    int rc;
 
+    /* A read first: most uploads precede their registration, which records the size itself,
+     * and a write transaction per upload would cost more than the upload. */
+    if (if_registered &&
+        ((rc = tams_db_run(st, TAMS_DB_TX_NONE, size_needed_body, NULL, &a)) || !a.needed))
+        return rc;
     /* No read cache holds a size: the documents' caches stay valid. */
     return tams_db_run(st, TAMS_DB_TX_QUIET, size_body, NULL, &a);
+}
+
+struct sizes_args {
+    const char *const *ids;
+    const int64_t *sizes;
+    size_t n;
+};
+
+static int sizes_body(struct tams_db *db, void *arg)
+{
+    struct sizes_args *a = arg;
+    int rc = 0;
+
+    for (size_t i = 0; i < a->n && rc == 0; i++)
+        rc = tams_db_exec(db, &q_set_size_id, ARGS(TEXT(a->ids[i]), INT(a->sizes[i])), NULL);
+    return rc;
+}
+
+int tams_store_objects_set_sizes(struct tams_store *st, const char *const *ids,
+                                 const int64_t *sizes, size_t n)
+{
+    struct sizes_args a = {ids, sizes, n};
+
+    return n ? tams_db_run(st, TAMS_DB_TX_QUIET, sizes_body, NULL, &a) : 0;
 }

@@ -330,8 +330,15 @@ static void test_sizes_and_sums(void)
     CHECK_INT_EQ(put_flow(8, true), 0);
     CHECK_INT_EQ(allocate1(7, "an-s1"), 0);
     CHECK_INT_EQ(allocate1(7, "an-s2"), 0);
-    /* Known before: counted at registration. */
-    CHECK_INT_EQ(tams_store_object_set_size(ST, STORAGE, "k/an-s1", 1000), 0);
+    /* Known before (the upload's size of a registered object only, then the registration's
+     * own): counted at registration. */
+    CHECK_INT_EQ(tams_store_object_set_size(ST, STORAGE, "k/an-s1", 999, true), 0);
+    CHECK_INT_EQ(db_int("SELECT count(*) FROM objects WHERE size IS NOT NULL", NULL, NULL), 0);
+    {
+        const char *ids[] = {"an-s1", "an-unknown"};
+        const int64_t sizes[] = {1000, 5};
+        CHECK_INT_EQ(tams_store_objects_set_sizes(ST, ids, sizes, 2), 0);
+    }
     CHECK_INT_EQ(add_batch(7, a, TAMS_ARRAY_SIZE(a), "an-s1", false), 0);
     check_flow(7);
     /* Known after: counted from then on. */
@@ -341,8 +348,8 @@ static void test_sizes_and_sums(void)
     CHECK_INT_EQ(tams_store_stats_flow(ST, fl, &f7), 0);
     CHECK_INT_EQ(f7.bytes, 1000);
     CHECK_INT_EQ(f7.unsized_objects, 1);
-    CHECK_INT_EQ(tams_store_object_set_size(ST, STORAGE, "k/an-s2", 24), 0);
-    CHECK_INT_EQ(tams_store_object_set_size(ST, STORAGE, "k/unknown", 24), 0);
+    CHECK_INT_EQ(tams_store_object_set_size(ST, STORAGE, "k/an-s2", 24, true), 0);
+    CHECK_INT_EQ(tams_store_object_set_size(ST, STORAGE, "k/unknown", 24, false), 0);
     check_flow(7);
     CHECK_INT_EQ(tams_store_stats_flow(ST, fl, &f7), 0);
     CHECK_INT_EQ(f7.bytes, 1024);
@@ -409,7 +416,7 @@ static void test_ingest(void)
 
     CHECK_INT_EQ(put_flow(9, true), 0);
     CHECK_INT_EQ(allocate1(9, "an-i"), 0);
-    CHECK_INT_EQ(tams_store_object_set_size(ST, STORAGE, "k/an-i", 7), 0);
+    CHECK_INT_EQ(tams_store_object_set_size(ST, STORAGE, "k/an-i", 7, false), 0);
     CHECK_INT_EQ(add_batch(9, a, TAMS_ARRAY_SIZE(a), "an-i", false), 0);
     fid(fl, 9);
     CHECK_INT_EQ(tams_store_stats_ingest(ST, fl, now_min - 1, ingest_cb, &g), 0);
