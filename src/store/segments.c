@@ -14,30 +14,27 @@ static struct tams_sql q_media_flow =
 
 /* ---- registration, one statement per segment (an in-process database) --------------------- */
 
-/* Bulk ingest registers objects allocated for this flow: claim one with a single seek. Both
- * return the object's backend and size, for the analytics aggregates. */
-static struct tams_sql q_obj_claim =
-    TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2, unreferenced_at = NULL"
-             " WHERE id = ?1 AND first_referenced_by_flow IS NULL AND allocated_for_flow = ?2"
-             " RETURNING coalesce(storage_id, ''), size");
+/* What the object is, with its backend and size for the analytics aggregates; then an object
+ * allocated here is claimed. (Not one UPDATE ... RETURNING: SQLite's RETURNING costs several
+ * times a seek.) */
 static struct tams_sql q_obj_state =
     TAMS_SQL("SELECT allocated_for_flow, first_referenced_by_flow IS NOT NULL,"
              " coalesce(storage_id, ''), size FROM objects WHERE id = ?1");
+static struct tams_sql q_obj_claim =
+    TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2, unreferenced_at = NULL"
+             " WHERE id = ?1 AND first_referenced_by_flow IS NULL");
 static struct tams_sql q_obj_insert_uncontrolled =
     TAMS_SQL("INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"
              " first_referenced_by_flow, created) VALUES (?1, NULL, '', 0, NULL, ?2, ?3)");
-static struct tams_sql q_obj_set_first =
-    TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2 WHERE id = ?1"
-             " AND first_referenced_by_flow IS NULL");
 static struct tams_sql q_seg_insert =
     TAMS_SQL("INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,"
              " last_duration, sample_offset, sample_count, key_frame_count, get_urls)"
              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
-/* The count after the rise: equal to the rise when the reference is new to the flow. */
 static struct tams_sql q_ref_add =
     TAMS_SQL("INSERT INTO object_refs(object_id, flow_id, count) VALUES (?1, ?2, ?3)"
-             " ON CONFLICT(object_id, flow_id) DO UPDATE SET count = count + excluded.count"
-             " RETURNING count");
+             " ON CONFLICT(object_id, flow_id) DO UPDATE SET count = count + excluded.count");
+static struct tams_sql q_ref_exists =
+    TAMS_SQL("SELECT 1 FROM object_refs WHERE object_id = ?1 AND flow_id = ?2");
 static struct tams_sql q_obj_reref = TAMS_SQL(
     "UPDATE objects SET unreferenced_at = NULL WHERE id = ?1 AND unreferenced_at IS NOT NULL");
 
@@ -323,11 +320,18 @@ static int flush_ref(struct batch *b)
     if (count == 0)
         return 0;
     b->ref_count = 0;
-    rc = tams_db_one(b->db, &q_ref_add, ARGS(TEXT(b->ref_id), TEXT(b->flow_id), INT(count)), &rows);
-    if (rc <= 0)
-        return rc < 0 ? rc : TAMS_ERR_STORE;
-    fresh = tams_db_col_int(&rows, 0) == count;
-    tams_db_done(&rows);
+    /* An object this batch registered first is new to the flow; another may be known to it. */
+    fresh = b->ref_claimed;
+    if (!fresh) {
+        if ((rc = tams_db_one(b->db, &q_ref_exists, ARGS(TEXT(b->ref_id), TEXT(b->flow_id)),
+                              &rows)) < 0)
+            return rc;
+        tams_db_done(&rows);
+        fresh = rc == 0;
+    }
+    if ((rc = tams_db_exec(b->db, &q_ref_add, ARGS(TEXT(b->ref_id), TEXT(b->flow_id), INT(count)),
+                           NULL)))
+        return rc;
     /* The run's segments count in its object's backend; the object's size, once per flow. */
     for (size_t i = 0; i < t->nstorage && !g; i++)
         if (strcmp(t->storage[i].id, b->ref_storage) == 0)
@@ -352,22 +356,13 @@ static int flush_ref(struct batch *b)
 static int add_object(struct batch *b, const struct tams_segment *seg, enum outcome *o)
 {
     const struct tams_db_param v[] = {TEXT(seg->object_id), TEXT(b->flow_id), TEXT(b->now)};
-    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
     int rc = 0;
 
     *o = ADDED;
     if (!b->obj_id || strcmp(b->obj_id, seg->object_id) != 0) {
-        if ((rc = tams_db_one(b->db, &q_obj_claim, v, 2, &rows)) < 0)
+        b->obj_claimed = false;
+        if ((rc = object_state(b, seg->object_id)))
             return rc;
-        b->obj_claimed = rc == 1;
-        rc = 0;
-        if (b->obj_claimed) {
-            obj_where(b, &rows, 0);
-            tams_db_done(&rows);
-            b->obj = OBJ_REGISTERED;
-        } else if ((rc = object_state(b, seg->object_id))) {
-            return rc;
-        }
         b->obj_id = seg->object_id;
     }
     switch (b->obj) {
@@ -383,9 +378,11 @@ static int add_object(struct batch *b, const struct tams_segment *seg, enum outc
         tams_free(b->obj_storage);
         b->obj_storage = tams_strdup("");
         b->obj_size = -1;
+        b->obj_claimed = true;
         break;
     case OBJ_ALLOCATED_HERE:
-        rc = tams_db_exec(b->db, &q_obj_set_first, v, 2, NULL);
+        rc = tams_db_exec(b->db, &q_obj_claim, v, 2, NULL);
+        b->obj_claimed = true;
         break;
     case OBJ_REGISTERED:
         break;
