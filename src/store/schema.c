@@ -145,7 +145,10 @@ const char *const tams_schema_sqlite[] = {
     " WHERE flow_id = OLD.flow_id AND storage_id = coalesce((SELECT storage_id FROM objects"
     " WHERE id = OLD.object_id), '');"
     " END;"
-    "CREATE TRIGGER objects_size_stats AFTER UPDATE OF size ON objects BEGIN"
+    /* Only for an object some flow references: registration records the sizes of objects
+     * it is about to reference first, and an IN (subquery) costs a temporary table. */
+    "CREATE TRIGGER objects_size_stats AFTER UPDATE OF size ON objects"
+    " WHEN EXISTS (SELECT 1 FROM object_refs WHERE object_id = NEW.id) BEGIN"
     " UPDATE flow_stats SET bytes = bytes + coalesce(NEW.size, 0) - coalesce(OLD.size, 0),"
     " unsized = unsized + (NEW.size IS NULL) - (OLD.size IS NULL)"
     " WHERE flow_id IN (SELECT flow_id FROM object_refs WHERE object_id = NEW.id);"
