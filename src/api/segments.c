@@ -10,7 +10,6 @@
 #include "api/params.h"
 #include "http/respond.h"
 #include "media/get_urls.h"
-#include "store/analytics.h"
 #include "tams/timestamp.h"
 
 #define OBJECT_ID_MAX 1024
@@ -396,24 +395,23 @@ static int ask_backends(struct tams_req *req, struct pending_set *ps, struct tam
     return 0;
 }
 
-/* The sizes the built-in store just gave, for the analytics' stored bytes: its uploads leave
- * them to this (objects_http.c). A failure is logged; the registration stands without them. */
-static void record_sizes(struct tams_req *req, const struct pending_set *ps)
+/* The sizes the built-in store just gave go with the segments, for the analytics' stored
+ * bytes: its uploads leave them to the registration (objects_http.c). */
+static void give_sizes(struct tams_req *req, struct pending_set *ps, struct tams_segment *segs,
+                       size_t n, const int *results)
 {
     const struct tams_app *app = req->app;
-    const char **ids = tams_pool_alloc(&req->pool, ps->n * sizeof(*ids));
-    int64_t *sizes = tams_pool_alloc(&req->pool, ps->n * sizeof(*sizes));
-    size_t m = 0;
-    int rc;
 
-    for (size_t i = 0; i < ps->n; i++)
-        if (ps->v[i].result == 0 && ps->v[i].size >= 0 &&
-            strcmp(ps->v[i].b->id, app->local_store_id) == 0) {
-            ids[m] = ps->v[i].id;
-            sizes[m++] = ps->v[i].size;
+    qsort(ps->v, ps->n, sizeof(*ps->v), cmp_pending);
+    for (size_t i = 0; i < n; i++) {
+        struct pending_obj key = {.id = segs[i].object_id}, *o;
+
+        if (!results[i] && (o = bsearch(&key, ps->v, ps->n, sizeof(*ps->v), cmp_pending)) &&
+            o->result == 0 && o->size >= 0 && strcmp(o->b->id, app->local_store_id) == 0) {
+            segs[i].object_size = o->size;
+            segs[i].has |= TAMS_SEG_OBJECT_SIZE;
         }
-    if ((rc = tams_store_objects_set_sizes(app->store, ids, sizes, m)))
-        tams_log_warn("segments: sizes of %zu objects not recorded: %s", m, tams_strerror(rc));
+    }
 }
 
 /* With verify_uploads, fail each segment (results[i] and whys[i]) whose object was allocated
@@ -421,7 +419,7 @@ static void record_sizes(struct tams_req *req, const struct pending_set *ps)
  * more than max_object_bytes of them.
  * Only segments that parsed (results[i] == 0) are looked at. Returns 0, or the request's error
  * with its summary in why (UNAVAILABLE: a backend cannot tell; a store failure). */
-static int check_uploads(struct tams_req *req, const char *flow_id, const struct tams_segment *segs,
+static int check_uploads(struct tams_req *req, const char *flow_id, struct tams_segment *segs,
                          size_t n, int *results, struct tams_buf *whys, struct tams_buf *why)
 {
     struct tams_store *st = store_of(req);
@@ -448,7 +446,7 @@ static int check_uploads(struct tams_req *req, const char *flow_id, const struct
         return rc;
     if (!ps.n || (rc = ask_backends(req, &ps, why)))
         return rc;
-    record_sizes(req, &ps);
+    give_sizes(req, &ps, segs, n, results);
     /* The missing (and too large) ones first, sorted, so each segment is one binary search. */
     for (size_t i = 0; i < ps.n; i++)
         if (ps.v[i].result == TAMS_ERR_NOTFOUND || ps.v[i].result == TAMS_ERR_TOOBIG)

@@ -51,9 +51,6 @@ static struct tams_sql q_size_needed =
               "SELECT 1 FROM objects WHERE key = ?2 AND storage_id IS NOT DISTINCT FROM ?1"
               " AND first_referenced_by_flow IS NOT NULL AND size IS DISTINCT FROM ?3::bigint"
               " LIMIT 1");
-static struct tams_sql q_set_size_id =
-    TAMS_SQL2("UPDATE objects SET size = ?2 WHERE id = ?1 AND size IS NOT ?2",
-              "UPDATE objects SET size = ?2 WHERE id = ?1 AND size IS DISTINCT FROM ?2::bigint");
 
 static void stats_read(const struct tams_db_rows *rows, struct tams_stats *out)
 {
@@ -336,28 +333,4 @@ int tams_store_object_set_size(struct tams_store *st, const char *storage_id, co
         return rc;
     /* No read cache holds a size: the documents' caches stay valid. */
     return tams_db_run(st, TAMS_DB_TX_QUIET, size_body, NULL, &a);
-}
-
-struct sizes_args {
-    const char *const *ids;
-    const int64_t *sizes;
-    size_t n;
-};
-
-static int sizes_body(struct tams_db *db, void *arg)
-{
-    struct sizes_args *a = arg;
-    int rc = 0;
-
-    for (size_t i = 0; i < a->n && rc == 0; i++)
-        rc = tams_db_exec(db, &q_set_size_id, ARGS(TEXT(a->ids[i]), INT(a->sizes[i])), NULL);
-    return rc;
-}
-
-int tams_store_objects_set_sizes(struct tams_store *st, const char *const *ids,
-                                 const int64_t *sizes, size_t n)
-{
-    struct sizes_args a = {ids, sizes, n};
-
-    return n ? tams_db_run(st, TAMS_DB_TX_QUIET, sizes_body, NULL, &a) : 0;
 }

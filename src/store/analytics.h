@@ -68,14 +68,9 @@ int tams_store_stats_ingest_prune(struct tams_store *st, int64_t before_minute, 
 /* The size in bytes of the object stored under key in backend storage_id, now known (the
  * built-in store after an upload): every flow referencing it counts it from now on. An
  * unknown key changes nothing (0). With if_registered, only an object some segment registered
- * already is written (the caller records the others' sizes at their registration, with
- * tams_store_objects_set_sizes); the check is a read, so the usual upload writes nothing. */
+ * already is written (the caller gives the others' sizes to their registration: object_size
+ * of struct tams_segment); the check is a read, so the usual upload writes nothing. */
 int tams_store_object_set_size(struct tams_store *st, const char *storage_id, const char *key,
                                int64_t size, bool if_registered);
-
-/* The sizes of objects ids[0..n-1] in bytes, known at their registration (a backend was asked
- * whether their bytes are there), in one transaction. Unknown ids change nothing. */
-int tams_store_objects_set_sizes(struct tams_store *st, const char *const *ids,
-                                 const int64_t *sizes, size_t n);
 
 #endif

@@ -23,6 +23,9 @@ static struct tams_sql q_obj_state =
 static struct tams_sql q_obj_claim =
     TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2, unreferenced_at = NULL"
              " WHERE id = ?1 AND first_referenced_by_flow IS NULL");
+static struct tams_sql q_obj_claim_sized =
+    TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2, unreferenced_at = NULL, size = ?3"
+             " WHERE id = ?1 AND first_referenced_by_flow IS NULL");
 static struct tams_sql q_obj_insert_uncontrolled =
     TAMS_SQL("INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"
              " first_referenced_by_flow, created) VALUES (?1, NULL, '', 0, NULL, ?2, ?3)");
@@ -73,6 +76,10 @@ static struct tams_sql q_seg_add_many = TAMS_SQL_PG(
     "SELECT r_code, r_lo, r_hi, r_lo_incl, r_hi_incl FROM tams_segments_add(?1, ?2,"
     " ?3::bigint[], ?4::bigint[], ?5::int[], ?6::int[], ?7::text[], ?8::bigint[], ?9::bigint[],"
     " ?10::bigint[], ?11::bigint[], ?12::bigint[], ?13::text[])");
+/* The sizes the caller learnt, before: tams_segments_add counts them. */
+static struct tams_sql q_obj_sizes_many =
+    TAMS_SQL_PG("UPDATE objects o SET size = u.size FROM unnest(?1::text[], ?2::bigint[])"
+                " AS u(id, size) WHERE o.id = u.id AND o.size IS DISTINCT FROM u.size");
 
 /* ---- listing, allocation, objects -------------------------------------------------------- */
 
@@ -381,7 +388,14 @@ static int add_object(struct batch *b, const struct tams_segment *seg, enum outc
         b->obj_claimed = true;
         break;
     case OBJ_ALLOCATED_HERE:
-        rc = tams_db_exec(b->db, &q_obj_claim, v, 2, NULL);
+        if (seg->has & TAMS_SEG_OBJECT_SIZE) {
+            rc = tams_db_exec(b->db, &q_obj_claim_sized,
+                              ARGS(TEXT(seg->object_id), TEXT(b->flow_id), INT(seg->object_size)),
+                              NULL);
+            b->obj_size = seg->object_size;
+        } else {
+            rc = tams_db_exec(b->db, &q_obj_claim, v, 2, NULL);
+        }
         b->obj_claimed = true;
         break;
     case OBJ_REGISTERED:
@@ -556,6 +570,29 @@ static int add_each(struct tams_db *db, struct add_args *a, const char *now, siz
     return rc;
 }
 
+/* The object sizes the caller gave, in one statement, for tams_segments_add to count. */
+static int sizes_many(struct tams_db *db, const struct add_args *a)
+{
+    struct tams_buf ids = TAMS_BUF_INIT(SIZE_MAX), sizes = TAMS_BUF_INIT(SIZE_MAX);
+    size_t m = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < a->n; i++)
+        if (a->segs[i].has & TAMS_SEG_OBJECT_SIZE && a->segs[i].object_id) {
+            tams_db_list_text(db->st, &ids, a->segs[i].object_id);
+            tams_db_list_int(db->st, &sizes, true, a->segs[i].object_size);
+            m++;
+        }
+    if (m) {
+        tams_db_list_end(db->st, &ids);
+        tams_db_list_end(db->st, &sizes);
+        rc = tams_db_exec(db, &q_obj_sizes_many, ARGS(TEXT(ids.data), TEXT(sizes.data)), NULL);
+    }
+    tams_buf_release(&ids);
+    tams_buf_release(&sizes);
+    return rc;
+}
+
 /* Over the network: the items go as arrays to tams_segments_add, one statement whatever the
  * request's size. */
 static int add_many(struct tams_db *db, struct add_args *a, const char *now, size_t *added)
@@ -607,7 +644,7 @@ static int add_many(struct tams_db *db, struct add_args *a, const char *now, siz
         tams_db_list_text(db->st, &col[GET_URLS], g->get_urls);
         sent[nsent++] = i;
     }
-    if (!nsent)
+    if (!nsent || (rc = sizes_many(db, a)))
         goto out;
     tams_db_text(&p, a->flow_id);
     tams_db_text(&p, now);

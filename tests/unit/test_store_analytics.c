@@ -134,8 +134,10 @@ static void check_flow(unsigned flow)
     }
 }
 
-/* Segments [i*10 s, (i+1)*10 s) for each i of idx, in that order, as one batch. */
-static int add_batch(unsigned flow, const int *idx, size_t n, const char *obj, bool urls)
+/* Segments [i*10 s, (i+1)*10 s) for each i of idx, in that order, as one batch; the caller
+ * knows the object's size when size >= 0. */
+static int add_sized(unsigned flow, const int *idx, size_t n, const char *obj, bool urls,
+                     int64_t size)
 {
     struct tams_segment segs[32];
     int results[32];
@@ -147,12 +149,19 @@ static int add_batch(unsigned flow, const int *idx, size_t n, const char *obj, b
     for (size_t i = 0; i < n; i++)
         segs[i] = (struct tams_segment){.tr = tr_nth(idx[i]),
                                         .object_id = obj,
-                                        .get_urls = urls ? "[{\"url\":\"http://x/y\"}]" : NULL};
+                                        .get_urls = urls ? "[{\"url\":\"http://x/y\"}]" : NULL,
+                                        .object_size = size,
+                                        .has = size >= 0 ? TAMS_SEG_OBJECT_SIZE : 0};
     rc = tams_store_segments_add(ST, fl, segs, n, results, NULL, "bob");
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (results[i])
             return results[i];
     return rc;
+}
+
+static int add_batch(unsigned flow, const int *idx, size_t n, const char *obj, bool urls)
+{
+    return add_sized(flow, idx, n, obj, urls, -1);
 }
 
 static int del_range(unsigned flow, const char *range, bool delete_flow, int64_t limit,
@@ -334,12 +343,7 @@ static void test_sizes_and_sums(void)
      * own): counted at registration. */
     CHECK_INT_EQ(tams_store_object_set_size(ST, STORAGE, "k/an-s1", 999, true), 0);
     CHECK_INT_EQ(db_int("SELECT count(*) FROM objects WHERE size IS NOT NULL", NULL, NULL), 0);
-    {
-        const char *ids[] = {"an-s1", "an-unknown"};
-        const int64_t sizes[] = {1000, 5};
-        CHECK_INT_EQ(tams_store_objects_set_sizes(ST, ids, sizes, 2), 0);
-    }
-    CHECK_INT_EQ(add_batch(7, a, TAMS_ARRAY_SIZE(a), "an-s1", false), 0);
+    CHECK_INT_EQ(add_sized(7, a, TAMS_ARRAY_SIZE(a), "an-s1", false, 1000), 0);
     check_flow(7);
     /* Known after: counted from then on. */
     CHECK_INT_EQ(add_batch(7, b, TAMS_ARRAY_SIZE(b), "an-s2", false), 0);
