@@ -409,6 +409,7 @@ static void give_sizes(struct tams_req *req, struct pending_set *ps, struct tams
         if (!results[i] && (o = bsearch(&key, ps->v, ps->n, sizeof(*ps->v), cmp_pending)) &&
             o->result == 0 && o->size >= 0 && strcmp(o->b->id, app->local_store_id) == 0) {
             segs[i].object_size = o->size;
+            segs[i].object_storage = o->b->id;
             segs[i].has |= TAMS_SEG_OBJECT_SIZE;
         }
     }

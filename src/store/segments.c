@@ -26,6 +26,10 @@ static struct tams_sql q_obj_claim =
 static struct tams_sql q_obj_claim_sized =
     TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2, unreferenced_at = NULL, size = ?3"
              " WHERE id = ?1 AND first_referenced_by_flow IS NULL");
+/* Bulk ingest of objects whose backend and size the caller knows: claimed in one seek. */
+static struct tams_sql q_obj_claim_known =
+    TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2, unreferenced_at = NULL, size = ?3"
+             " WHERE id = ?1 AND first_referenced_by_flow IS NULL AND allocated_for_flow = ?2");
 static struct tams_sql q_obj_insert_uncontrolled =
     TAMS_SQL("INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"
              " first_referenced_by_flow, created) VALUES (?1, NULL, '', 0, NULL, ?2, ?3)");
@@ -367,9 +371,23 @@ static int add_object(struct batch *b, const struct tams_segment *seg, enum outc
 
     *o = ADDED;
     if (!b->obj_id || strcmp(b->obj_id, seg->object_id) != 0) {
+        int64_t claimed = 0;
+
         b->obj_claimed = false;
-        if ((rc = object_state(b, seg->object_id)))
+        if (seg->has & TAMS_SEG_OBJECT_SIZE && seg->object_storage &&
+            (rc = tams_db_exec(b->db, &q_obj_claim_known,
+                               ARGS(TEXT(seg->object_id), TEXT(b->flow_id), INT(seg->object_size)),
+                               &claimed)))
             return rc;
+        if (claimed == 1) {
+            b->obj_claimed = true;
+            b->obj = OBJ_REGISTERED;
+            tams_free(b->obj_storage);
+            b->obj_storage = tams_strdup(seg->object_storage);
+            b->obj_size = seg->object_size;
+        } else if ((rc = object_state(b, seg->object_id))) {
+            return rc;
+        }
         b->obj_id = seg->object_id;
     }
     switch (b->obj) {

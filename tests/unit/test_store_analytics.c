@@ -151,6 +151,7 @@ static int add_sized(unsigned flow, const int *idx, size_t n, const char *obj, b
                                         .object_id = obj,
                                         .get_urls = urls ? "[{\"url\":\"http://x/y\"}]" : NULL,
                                         .object_size = size,
+                                        .object_storage = STORAGE,
                                         .has = size >= 0 ? TAMS_SEG_OBJECT_SIZE : 0};
     rc = tams_store_segments_add(ST, fl, segs, n, results, NULL, "bob");
     for (size_t i = 0; rc == 0 && i < n; i++)
