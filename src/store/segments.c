@@ -45,33 +45,6 @@ static struct tams_sql q_ref_exists =
 static struct tams_sql q_obj_reref = TAMS_SQL(
     "UPDATE objects SET unreferenced_at = NULL WHERE id = ?1 AND unreferenced_at IS NOT NULL");
 
-/* The analytics aggregates of a batch (docs/internals/store.md, "Analytics aggregates"),
- * written once per batch: the flow's totals, one row per backend, the minute's ingest. Gaps
- * are written as they appear: an appended segment adds one only after a hole; a segment
- * before the flow's end replaces the gap it falls into by those around it. */
-static struct tams_sql q_stats_flow = TAMS_SQL(
-    "INSERT INTO flow_stats(flow_id, segments, covered, first_lo, last_hi, objects, unsized,"
-    " bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(flow_id) DO UPDATE SET"
-    " segments = segments + excluded.segments, covered = covered + excluded.covered,"
-    " first_lo = CASE WHEN first_lo IS NULL OR excluded.first_lo < first_lo"
-    " THEN excluded.first_lo ELSE first_lo END,"
-    " last_hi = CASE WHEN last_hi IS NULL OR excluded.last_hi > last_hi"
-    " THEN excluded.last_hi ELSE last_hi END, objects = objects + excluded.objects,"
-    " unsized = unsized + excluded.unsized, bytes = bytes + excluded.bytes");
-static struct tams_sql q_stats_storage =
-    TAMS_SQL("INSERT INTO flow_storage_stats(flow_id, storage_id, segments, bytes)"
-             " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(flow_id, storage_id) DO UPDATE"
-             " SET segments = segments + excluded.segments, bytes = bytes + excluded.bytes");
-static struct tams_sql q_stats_ingest =
-    TAMS_SQL("INSERT INTO flow_ingest(flow_id, minute, segments, bytes)"
-             " VALUES (?1, CAST(strftime('%s', 'now') AS INTEGER) / 60, ?2, ?3)"
-             " ON CONFLICT(flow_id, minute) DO UPDATE"
-             " SET segments = segments + excluded.segments, bytes = bytes + excluded.bytes");
-static struct tams_sql q_gap_add =
-    TAMS_SQL("INSERT INTO flow_gaps(flow_id, lo, hi) VALUES (?1, ?2, ?3)"
-             " ON CONFLICT(flow_id, lo) DO UPDATE SET hi = excluded.hi");
-static struct tams_sql q_gap_del = TAMS_SQL("DELETE FROM flow_gaps WHERE flow_id = ?1 AND lo = ?2");
-
 /* ---- registration in one statement (a database over the network) ------------------------- */
 
 /* tams_segments_add (schema.c, PostgreSQL migration 5) runs the same checks as add_one below,
@@ -250,20 +223,6 @@ enum obj_state {
     OBJ_ALLOCATED_OTHER, /* allocated for another flow and never registered: refused */
 };
 
-/* What a batch adds to one backend's row of the flow (flow_storage_stats). */
-struct batch_storage {
-    char *id; /* '' for uncontrolled objects */
-    int64_t segments, bytes;
-};
-
-/* What a batch adds to the analytics aggregates, written by stats_write at its end. */
-struct batch_stats {
-    int64_t segments, covered, first_lo, last_hi; /* of the segments added */
-    int64_t objects, unsized, bytes;              /* of the references new to the flow */
-    struct batch_storage *storage;                /* one per backend met, usually one */
-    size_t nstorage;
-};
-
 /* State of one registration, item by item. Strings point into the caller's segments. */
 struct batch {
     struct tams_db *db;
@@ -278,7 +237,7 @@ struct batch {
     /* The backend ('' for none) and size (-1: unknown) of obj_id, and of ref_id; owned. */
     char *obj_storage, *ref_storage;
     int64_t obj_size, ref_size;
-    struct batch_stats stats;
+    struct tams__seg_stats stats;
     /* The end of the flow's last segment (the batch's included; INT64_MIN: none), so a segment
      * after it, the common case of ingest appending, needs no overlap seek. */
     bool tail_known;
@@ -322,9 +281,7 @@ static int object_state(struct batch *b, const char *id)
 static int flush_ref(struct batch *b)
 {
     struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
-    int64_t count = b->ref_count, bytes = b->ref_size < 0 ? 0 : b->ref_size;
-    struct batch_stats *t = &b->stats;
-    struct batch_storage *g = NULL;
+    int64_t count = b->ref_count;
     bool fresh;
     int rc;
 
@@ -343,22 +300,7 @@ static int flush_ref(struct batch *b)
     if ((rc = tams_db_exec(b->db, &q_ref_add, ARGS(TEXT(b->ref_id), TEXT(b->flow_id), INT(count)),
                            NULL)))
         return rc;
-    /* The run's segments count in its object's backend; the object's size, once per flow. */
-    for (size_t i = 0; i < t->nstorage && !g; i++)
-        if (strcmp(t->storage[i].id, b->ref_storage) == 0)
-            g = &t->storage[i];
-    if (!g) {
-        t->storage = tams_realloc(t->storage, (t->nstorage + 1) * sizeof(*t->storage));
-        g = &t->storage[t->nstorage++];
-        *g = (struct batch_storage){tams_strdup(b->ref_storage), 0, 0};
-    }
-    g->segments += count;
-    if (fresh) {
-        t->objects++;
-        t->unsized += b->ref_size < 0;
-        t->bytes += bytes;
-        g->bytes += bytes;
-    }
+    tams__seg_stats_run(&b->stats, b->ref_storage, count, b->ref_size, fresh);
     /* Referenced again: no longer the collector's (a freshly claimed object never was). */
     return b->ref_claimed ? 0 : tams_db_exec1(b->db, &q_obj_reref, b->ref_id, NULL);
 }
@@ -423,85 +365,6 @@ static int add_object(struct batch *b, const struct tams_segment *seg, enum outc
     return rc;
 }
 
-/* Segment seg appended after the flow's last (b->tail_hi): a gap only after a hole. */
-static int gap_before(struct batch *b, const struct tams_segment *seg)
-{
-    if (b->tail_hi == INT64_MIN || b->tail_hi + 1 >= seg->tr.lo)
-        return 0;
-    return tams_db_exec(b->db, &q_gap_add,
-                        ARGS(TEXT(b->flow_id), INT(b->tail_hi + 1), INT(seg->tr.lo - 1)), NULL);
-}
-
-/* Segment seg stored before the flow's end, after the segment ending at prev_hi (when
- * has_prev): the gap it fell into, which started after prev_hi, gives way to the gaps between
- * it and its neighbours. */
-static int gaps_around(struct batch *b, const struct tams_segment *seg, bool has_prev,
-                       int64_t prev_hi)
-{
-    struct tams__seg_end next;
-    int rc;
-
-    if (has_prev && prev_hi + 1 < seg->tr.lo)
-        rc = tams_db_exec(b->db, &q_gap_add,
-                          ARGS(TEXT(b->flow_id), INT(prev_hi + 1), INT(seg->tr.lo - 1)), NULL);
-    else if (has_prev)
-        rc = tams_db_exec(b->db, &q_gap_del, ARGS(TEXT(b->flow_id), INT(prev_hi + 1)), NULL);
-    else
-        rc = 0;
-    if (rc)
-        return rc;
-    if ((rc = tams__seg_first_after(b->db, b->flow_id, seg->tr.lo, &next)) <= 0)
-        return rc; /* before the end, so a successor exists; none would mean no gap after */
-    if (seg->tr.hi + 1 < next.lo &&
-        (rc = tams_db_exec(b->db, &q_gap_add,
-                           ARGS(TEXT(b->flow_id), INT(seg->tr.hi + 1), INT(next.lo - 1)), NULL)))
-        return rc;
-    return 0;
-}
-
-static void stats_count(struct batch_stats *t, const struct tams_segment *seg)
-{
-    if (!t->segments || seg->tr.lo < t->first_lo)
-        t->first_lo = seg->tr.lo;
-    if (!t->segments || seg->tr.hi > t->last_hi)
-        t->last_hi = seg->tr.hi;
-    t->segments++;
-    t->covered += seg->tr.hi - seg->tr.lo + 1;
-}
-
-/* Writes what the batch added to the aggregates: three upserts, one more per other backend. */
-static int stats_write(struct batch *b)
-{
-    const struct batch_stats *t = &b->stats;
-    int rc;
-
-    if (!t->segments)
-        return 0;
-    if ((rc = tams_db_exec(b->db, &q_stats_flow,
-                           ARGS(TEXT(b->flow_id), INT(t->segments), INT(t->covered),
-                                INT(t->first_lo), INT(t->last_hi), INT(t->objects), INT(t->unsized),
-                                INT(t->bytes)),
-                           NULL)))
-        return rc;
-    for (size_t i = 0; i < t->nstorage; i++)
-        if ((rc = tams_db_exec(b->db, &q_stats_storage,
-                               ARGS(TEXT(b->flow_id), TEXT(t->storage[i].id),
-                                    INT(t->storage[i].segments), INT(t->storage[i].bytes)),
-                               NULL)))
-            return rc;
-    return tams_db_exec(b->db, &q_stats_ingest,
-                        ARGS(TEXT(b->flow_id), INT(t->segments), INT(t->bytes)), NULL);
-}
-
-static void batch_release(struct batch *b)
-{
-    for (size_t i = 0; i < b->stats.nstorage; i++)
-        tams_free(b->stats.storage[i].id);
-    tams_free(b->stats.storage);
-    tams_free(b->obj_storage);
-    tams_free(b->ref_storage);
-}
-
 /* Checks and stores one segment; *o says what became of it (nothing of it is written unless
  * ADDED). Returns 0 or a failure that ends the whole batch. */
 static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome *o,
@@ -548,7 +411,8 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
                                 TEXT(seg->get_urls)),
                            NULL)))
         return rc;
-    if ((rc = before_end ? gaps_around(b, seg, has_prev, prev_hi) : gap_before(b, seg)))
+    if ((rc = before_end ? tams__seg_gaps_insert(b->db, b->flow_id, seg, has_prev, prev_hi)
+                         : tams__seg_gap_append(b->db, b->flow_id, b->tail_hi, seg)))
         return rc;
 
     if (b->ref_count && strcmp(b->ref_id, seg->object_id) != 0 && (rc = flush_ref(b)))
@@ -563,7 +427,7 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
     b->ref_count++;
     if (seg->tr.hi > b->tail_hi)
         b->tail_hi = seg->tr.hi;
-    stats_count(&b->stats, seg);
+    tams__seg_stats_segment(&b->stats, seg);
     return 0;
 }
 
@@ -583,8 +447,10 @@ static int add_each(struct tams_db *db, struct add_args *a, const char *now, siz
         *added += rc == 0 && o == ADDED;
     }
     if (rc == 0 && (rc = flush_ref(&b)) == 0)
-        rc = stats_write(&b);
-    batch_release(&b);
+        rc = tams__seg_stats_write(db, a->flow_id, &b.stats);
+    tams__seg_stats_release(&b.stats);
+    tams_free(b.obj_storage);
+    tams_free(b.ref_storage);
     return rc;
 }
 
