@@ -145,10 +145,11 @@ const char *const tams_schema_sqlite[] = {
     " WHERE flow_id = OLD.flow_id AND storage_id = coalesce((SELECT storage_id FROM objects"
     " WHERE id = OLD.object_id), '');"
     " END;"
-    /* Only for an object some flow references: registration records the sizes of objects
-     * it is about to reference first, and an IN (subquery) costs a temporary table. */
+    /* Only for an object some flow references (never one not registered before: the claim
+     * that sets its size counts it itself), and an IN (subquery) costs a temporary table. */
     "CREATE TRIGGER objects_size_stats AFTER UPDATE OF size ON objects"
-    " WHEN EXISTS (SELECT 1 FROM object_refs WHERE object_id = NEW.id) BEGIN"
+    " WHEN OLD.first_referenced_by_flow IS NOT NULL"
+    " AND EXISTS (SELECT 1 FROM object_refs WHERE object_id = NEW.id) BEGIN"
     " UPDATE flow_stats SET bytes = bytes + coalesce(NEW.size, 0) - coalesce(OLD.size, 0),"
     " unsized = unsized + (NEW.size IS NULL) - (OLD.size IS NULL)"
     " WHERE flow_id IN (SELECT flow_id FROM object_refs WHERE object_id = NEW.id);"
@@ -706,8 +707,11 @@ const char *const tams_schema_pg[] = {
     "  RETURN NULL;\n"
     "END\n"
     "$f$;"
+    /* Not for an object never registered: it has no references yet, and registration's
+     * sizes, set before tams_segments_add, are counted by it. */
     "CREATE TRIGGER objects_size_stats AFTER UPDATE OF size ON objects"
-    " FOR EACH ROW WHEN (OLD.size IS DISTINCT FROM NEW.size)"
+    " FOR EACH ROW WHEN (OLD.size IS DISTINCT FROM NEW.size"
+    " AND OLD.first_referenced_by_flow IS NOT NULL)"
     " EXECUTE FUNCTION tams_stats_object_size();"
     "CREATE FUNCTION tams_stats_flow_drop() RETURNS trigger LANGUAGE plpgsql AS $f$\n"
     "BEGIN\n"
