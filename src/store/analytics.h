@@ -2,11 +2,12 @@
 /* analytics.h - what the store holds, summed: per flow, per source, per storage backend, for
  * the service, and ingest per minute (docs/analytics.md).
  *
- * Every answer is read from aggregates that triggers keep in the transaction of each write
- * (schema.c: SQLite's entry 5, PostgreSQL's 10), never from the segments: a flow's summary and
- * a page of its gaps cost a few index seeks whatever its length. The sums over several flows
- * (a source, a backend, the service, overall ingest) read one aggregate row per flow (or per
- * flow and minute), so they grow with flows, never with segments.
+ * Every answer is read from aggregates kept in the transaction of each write (registration
+ * once per batch, seg_stats.c and PostgreSQL's tams_stats_batch_add; triggers on the other
+ * paths; schema.c: SQLite's entry 5, PostgreSQL's 10), never from the segments: a flow's summary
+ * and a page of its gaps cost a few index seeks whatever its length. The sums over several flows (a
+ * source, a backend, the service, overall ingest) read one aggregate row per flow (or per flow and
+ * minute), so they grow with flows, never with segments.
  *
  * The contract of store.h holds: thread-safe, 0 or a negative tams_err, callbacks after the
  * read has ended. Times are closed nanosecond intervals as in tams/timerange.h.
