@@ -420,7 +420,7 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
     if (!b->ref_count) {
         b->ref_claimed = b->obj_claimed;
         tams_free(b->ref_storage);
-        b->ref_storage = tams_strdup(b->obj_storage);
+        b->ref_storage = tams_strdup(b->obj_storage ? b->obj_storage : "");
         b->ref_size = b->obj_size;
     }
     b->ref_id = seg->object_id;
