@@ -29,6 +29,14 @@ void segments_post(struct tams_req *req);
 void flow_storage_post(struct tams_req *req);
 void object_get(struct tams_req *req);
 
+/* analytics.c: extension routes outside the TAMS paths (docs/analytics.md) */
+void analytics_get(struct tams_req *req);
+void analytics_flow_get(struct tams_req *req);
+void analytics_flow_gaps_get(struct tams_req *req);
+void analytics_source_get(struct tams_req *req);
+void analytics_storage_get(struct tams_req *req);
+void analytics_ingest_get(struct tams_req *req);
+
 /* deletion.c */
 void flow_delete(struct tams_req *req);
 void segments_delete(struct tams_req *req);

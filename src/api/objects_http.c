@@ -6,8 +6,10 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "http/range.h"
+#include "core/log.h"
 #include "http/respond.h"
 #include "media/local.h"
+#include "store/analytics.h"
 
 #include <unistd.h>
 
@@ -168,19 +170,31 @@ const struct tams_body_sink tams_local_put_sink = {put_open, put_write, put_abor
 
 void local_object_put(struct tams_req *req)
 {
+    struct tams_app *app = app_of(req);
     struct upload_state *st = req->sink_state;
     const char *ct = tams_req_header(req, "Content-Type");
+    uint64_t size;
     int rc;
 
     if (!st) { /* open() refused and already answered; never reached */
         tams_send_error(req, TAMS_ERR_INTERNAL, NULL);
         return;
     }
+    size = st->seen;
     rc = tams_local_upload_commit(st->u, ct);
     tams_free(st);
     req->sink_state = NULL;
-    if (rc)
+    if (rc) {
         send_store_error(req, rc);
-    else
-        tams_send_empty(req, 200);
+        return;
+    }
+    /* The object's size, for the analytics' stored bytes; the upload stands without it. */
+    /* With verify_uploads, registration records the size of an object uploaded before it
+     * (segments.c, check_uploads): only an object registered already is written here. */
+    if (size <= INT64_MAX &&
+        (rc = tams_store_object_set_size(app->store, app->local_store_id, req->params[0],
+                                         (int64_t)size, app->cfg->verify_uploads)))
+        tams_log_warn("object store: size of '%s' not recorded: %s", req->params[0],
+                      tams_strerror(rc));
+    tams_send_empty(req, 200);
 }

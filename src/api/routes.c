@@ -59,6 +59,14 @@ static const struct tams_route routes[] = {
     R(TAMS_GET, "/objects/{objectId*}", object_get, 0),
     R(TAMS_GET, "/flow-delete-requests", delete_requests_list, 0),
     R(TAMS_GET, "/flow-delete-requests/{requestId}", delete_request_get, 0),
+
+    /* An extension outside the TAMS paths (docs/analytics.md); read scope like other GETs. */
+    R(TAMS_GET, "/analytics", analytics_get, 0),
+    R(TAMS_GET, "/analytics/flows/{flowId}", analytics_flow_get, 0),
+    R(TAMS_GET, "/analytics/flows/{flowId}/gaps", analytics_flow_gaps_get, 0),
+    R(TAMS_GET, "/analytics/sources/{sourceId}", analytics_source_get, 0),
+    R(TAMS_GET, "/analytics/storage", analytics_storage_get, 0),
+    R(TAMS_GET, "/analytics/ingest", analytics_ingest_get, 0),
 };
 
 const struct tams_route_table tams_api_routes = {routes, TAMS_ARRAY_SIZE(routes)};

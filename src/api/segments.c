@@ -395,12 +395,32 @@ static int ask_backends(struct tams_req *req, struct pending_set *ps, struct tam
     return 0;
 }
 
+/* The sizes the built-in store just gave go with the segments, for the analytics' stored
+ * bytes: its uploads leave them to the registration (objects_http.c). */
+static void give_sizes(struct tams_req *req, struct pending_set *ps, struct tams_segment *segs,
+                       size_t n, const int *results)
+{
+    const struct tams_app *app = req->app;
+
+    qsort(ps->v, ps->n, sizeof(*ps->v), cmp_pending);
+    for (size_t i = 0; i < n; i++) {
+        struct pending_obj key = {.id = segs[i].object_id}, *o;
+
+        if (!results[i] && (o = bsearch(&key, ps->v, ps->n, sizeof(*ps->v), cmp_pending)) &&
+            o->result == 0 && o->size >= 0 && strcmp(o->b->id, app->local_store_id) == 0) {
+            segs[i].object_size = o->size;
+            segs[i].object_storage = o->b->id;
+            segs[i].has |= TAMS_SEG_OBJECT_SIZE;
+        }
+    }
+}
+
 /* With verify_uploads, fail each segment (results[i] and whys[i]) whose object was allocated
  * for this flow, is registered now for the first time and has no bytes in its backend yet, or
  * more than max_object_bytes of them.
  * Only segments that parsed (results[i] == 0) are looked at. Returns 0, or the request's error
  * with its summary in why (UNAVAILABLE: a backend cannot tell; a store failure). */
-static int check_uploads(struct tams_req *req, const char *flow_id, const struct tams_segment *segs,
+static int check_uploads(struct tams_req *req, const char *flow_id, struct tams_segment *segs,
                          size_t n, int *results, struct tams_buf *whys, struct tams_buf *why)
 {
     struct tams_store *st = store_of(req);
@@ -427,6 +447,7 @@ static int check_uploads(struct tams_req *req, const char *flow_id, const struct
         return rc;
     if (!ps.n || (rc = ask_backends(req, &ps, why)))
         return rc;
+    give_sizes(req, &ps, segs, n, results);
     /* The missing (and too large) ones first, sorted, so each segment is one binary search. */
     for (size_t i = 0; i < ps.n; i++)
         if (ps.v[i].result == TAMS_ERR_NOTFOUND || ps.v[i].result == TAMS_ERR_TOOBIG)

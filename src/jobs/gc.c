@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gc.c - object garbage collection: take due objects, then delete the media of the trash. */
 #include "core/common.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "jobs/gc.h"
+#include "store/analytics.h"
 
 #define GC_BATCH 1000        /* objects taken per transaction */
 #define TRASH_BATCH 100      /* trash entries read at once */
 #define RETRY_IO 60          /* seconds before a failed media deletion is tried again */
 #define RETRY_NO_BACKEND 600 /* ... when its backend is not configured (any more) */
+#define INGEST_MINUTES 1440  /* ingest per minute is kept for 24 hours (docs/analytics.md) */
 
 struct round {
     const struct tams_gc *gc;
@@ -76,6 +79,10 @@ static void gc_round(const struct tams_gc *gc, struct tams_job *job)
     }
     if (rc < 0 && rc != TAMS_ERR_UNAVAILABLE && rc != TAMS_ERR_NOSPACE)
         tams_log_warn("garbage collector: %s", tams_strerror(rc));
+    /* The analytics' ingest buckets older than the window. */
+    rc = tams_store_stats_ingest_prune(st, tams_clock_wall_us() / 60000000 - INGEST_MINUTES, NULL);
+    if (rc && rc != TAMS_ERR_UNAVAILABLE)
+        tams_log_warn("garbage collector: ingest buckets: %s", tams_strerror(rc));
 }
 
 void tams_gc_run(struct tams_job *job, void *ctx)

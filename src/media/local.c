@@ -135,11 +135,11 @@ void tams_local_path(const struct tams_media_backend *b, const char *key, struct
 }
 
 /* An upload this process committed is known without asking the file system (a bulk
- * registration asks once per fresh object); anything else is a stat by path like uploads and
- * downloads (not relative to a directory descriptor, which would keep looking at the old
- * folder if the data directory were replaced under a running server). out (may be NULL) gets
- * the size when a stat was made, else -1 (an upload of this process was within
- * max_object_bytes anyway); the built-in store has no entity tags. */
+ * registration asks once per fresh object) unless out wants its size; anything else is a stat
+ * by path like uploads and downloads (not relative to a directory descriptor, which would keep
+ * looking at the old folder if the data directory were replaced under a running server). out
+ * (may be NULL) gets the size (registration records it for the analytics: one stat instead of
+ * a write transaction per upload); the built-in store has no entity tags. */
 static int local_stat(const struct tams_media_backend *b, const char *key,
                       struct tams_media_stat *out)
 {
@@ -152,7 +152,7 @@ static int local_stat(const struct tams_media_backend *b, const char *key,
     }
     if (!key_ok(key))
         return TAMS_ERR_NOTFOUND;
-    if (recent_has(impl(b), key))
+    if (!out && recent_has(impl(b), key))
         return 0;
     n = snprintf(path, sizeof(path), "%s/%s", impl(b)->root, key);
     if (n < 0 || (size_t)n >= sizeof(path))

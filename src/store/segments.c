@@ -14,19 +14,25 @@ static struct tams_sql q_media_flow =
 
 /* ---- registration, one statement per segment (an in-process database) --------------------- */
 
-/* Bulk ingest registers objects allocated for this flow: claim one with a single seek. */
+/* What the object is, with its backend and size for the analytics aggregates; then an object
+ * allocated here is claimed. (Not one UPDATE ... RETURNING: SQLite's RETURNING costs several
+ * times a seek.) */
+static struct tams_sql q_obj_state =
+    TAMS_SQL("SELECT allocated_for_flow, first_referenced_by_flow IS NOT NULL,"
+             " coalesce(storage_id, ''), size FROM objects WHERE id = ?1");
 static struct tams_sql q_obj_claim =
     TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2, unreferenced_at = NULL"
+             " WHERE id = ?1 AND first_referenced_by_flow IS NULL");
+static struct tams_sql q_obj_claim_sized =
+    TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2, unreferenced_at = NULL, size = ?3"
+             " WHERE id = ?1 AND first_referenced_by_flow IS NULL");
+/* Bulk ingest of objects whose backend and size the caller knows: claimed in one seek. */
+static struct tams_sql q_obj_claim_known =
+    TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2, unreferenced_at = NULL, size = ?3"
              " WHERE id = ?1 AND first_referenced_by_flow IS NULL AND allocated_for_flow = ?2");
-static struct tams_sql q_obj_state =
-    TAMS_SQL("SELECT allocated_for_flow, first_referenced_by_flow IS NOT NULL FROM objects"
-             " WHERE id = ?1");
 static struct tams_sql q_obj_insert_uncontrolled =
     TAMS_SQL("INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,"
              " first_referenced_by_flow, created) VALUES (?1, NULL, '', 0, NULL, ?2, ?3)");
-static struct tams_sql q_obj_set_first =
-    TAMS_SQL("UPDATE objects SET first_referenced_by_flow = ?2 WHERE id = ?1"
-             " AND first_referenced_by_flow IS NULL");
 static struct tams_sql q_seg_insert =
     TAMS_SQL("INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,"
              " last_duration, sample_offset, sample_count, key_frame_count, get_urls)"
@@ -34,6 +40,8 @@ static struct tams_sql q_seg_insert =
 static struct tams_sql q_ref_add =
     TAMS_SQL("INSERT INTO object_refs(object_id, flow_id, count) VALUES (?1, ?2, ?3)"
              " ON CONFLICT(object_id, flow_id) DO UPDATE SET count = count + excluded.count");
+static struct tams_sql q_ref_exists =
+    TAMS_SQL("SELECT 1 FROM object_refs WHERE object_id = ?1 AND flow_id = ?2");
 static struct tams_sql q_obj_reref = TAMS_SQL(
     "UPDATE objects SET unreferenced_at = NULL WHERE id = ?1 AND unreferenced_at IS NOT NULL");
 
@@ -45,6 +53,10 @@ static struct tams_sql q_seg_add_many = TAMS_SQL_PG(
     "SELECT r_code, r_lo, r_hi, r_lo_incl, r_hi_incl FROM tams_segments_add(?1, ?2,"
     " ?3::bigint[], ?4::bigint[], ?5::int[], ?6::int[], ?7::text[], ?8::bigint[], ?9::bigint[],"
     " ?10::bigint[], ?11::bigint[], ?12::bigint[], ?13::text[])");
+/* The sizes the caller learnt, before: tams_segments_add counts them. */
+static struct tams_sql q_obj_sizes_many =
+    TAMS_SQL_PG("UPDATE objects o SET size = u.size FROM unnest(?1::text[], ?2::bigint[])"
+                " AS u(id, size) WHERE o.id = u.id AND o.size IS DISTINCT FROM u.size");
 
 /* ---- listing, allocation, objects -------------------------------------------------------- */
 
@@ -222,11 +234,25 @@ struct batch {
     const char *ref_id; /* object whose reference count rise is still to be written */
     int64_t ref_count;
     bool ref_claimed; /* ref_id was claimed here: it cannot be waiting for the collector */
+    /* The backend ('' for none) and size (-1: unknown) of obj_id, and of ref_id; owned. */
+    char *obj_storage, *ref_storage;
+    int64_t obj_size, ref_size;
+    struct tams__seg_stats stats;
     /* The end of the flow's last segment (the batch's included; INT64_MIN: none), so a segment
      * after it, the common case of ingest appending, needs no overlap seek. */
     bool tail_known;
     int64_t tail_hi;
 };
+
+/* The backend and size of the object just read, from columns col and col + 1. */
+static void obj_where(struct batch *b, const struct tams_db_rows *rows, int col)
+{
+    const char *sid = tams_db_col(rows, col);
+
+    tams_free(b->obj_storage);
+    b->obj_storage = tams_strdup(sid ? sid : "");
+    b->obj_size = tams_db_col_null(rows, col + 1) ? -1 : tams_db_col_int(rows, col + 1);
+}
 
 static int object_state(struct batch *b, const char *id)
 {
@@ -239,6 +265,7 @@ static int object_state(struct batch *b, const char *id)
         return rc;
     }
     alloc = tams_db_col(&rows, 0);
+    obj_where(b, &rows, 2);
     if (tams_db_col_bool(&rows, 1))
         b->obj = OBJ_REGISTERED;
     else if (alloc && strcmp(alloc, b->flow_id) != 0)
@@ -253,15 +280,27 @@ static int object_state(struct batch *b, const char *id)
  * cut into many segments) cost one upsert. */
 static int flush_ref(struct batch *b)
 {
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
     int64_t count = b->ref_count;
+    bool fresh;
     int rc;
 
     if (count == 0)
         return 0;
     b->ref_count = 0;
+    /* An object this batch registered first is new to the flow; another may be known to it. */
+    fresh = b->ref_claimed;
+    if (!fresh) {
+        if ((rc = tams_db_one(b->db, &q_ref_exists, ARGS(TEXT(b->ref_id), TEXT(b->flow_id)),
+                              &rows)) < 0)
+            return rc;
+        tams_db_done(&rows);
+        fresh = rc == 0;
+    }
     if ((rc = tams_db_exec(b->db, &q_ref_add, ARGS(TEXT(b->ref_id), TEXT(b->flow_id), INT(count)),
                            NULL)))
         return rc;
+    tams__seg_stats_run(&b->stats, b->ref_storage, count, b->ref_size, fresh);
     /* Referenced again: no longer the collector's (a freshly claimed object never was). */
     return b->ref_claimed ? 0 : tams_db_exec1(b->db, &q_obj_reref, b->ref_id, NULL);
 }
@@ -270,18 +309,27 @@ static int flush_ref(struct batch *b)
 static int add_object(struct batch *b, const struct tams_segment *seg, enum outcome *o)
 {
     const struct tams_db_param v[] = {TEXT(seg->object_id), TEXT(b->flow_id), TEXT(b->now)};
-    int64_t claimed = 0;
     int rc = 0;
 
     *o = ADDED;
     if (!b->obj_id || strcmp(b->obj_id, seg->object_id) != 0) {
-        if ((rc = tams_db_exec(b->db, &q_obj_claim, v, 2, &claimed)))
+        int64_t claimed = 0;
+
+        b->obj_claimed = false;
+        if (seg->has & TAMS_SEG_OBJECT_SIZE && seg->object_storage &&
+            (rc = tams_db_exec(b->db, &q_obj_claim_known,
+                               ARGS(TEXT(seg->object_id), TEXT(b->flow_id), INT(seg->object_size)),
+                               &claimed)))
             return rc;
-        b->obj_claimed = claimed == 1;
-        if (b->obj_claimed)
+        if (claimed == 1) {
+            b->obj_claimed = true;
             b->obj = OBJ_REGISTERED;
-        else if ((rc = object_state(b, seg->object_id)))
+            tams_free(b->obj_storage);
+            b->obj_storage = tams_strdup(seg->object_storage);
+            b->obj_size = seg->object_size;
+        } else if ((rc = object_state(b, seg->object_id))) {
             return rc;
+        }
         b->obj_id = seg->object_id;
     }
     switch (b->obj) {
@@ -294,9 +342,21 @@ static int add_object(struct batch *b, const struct tams_segment *seg, enum outc
             return 0;
         }
         rc = tams_db_exec(b->db, &q_obj_insert_uncontrolled, v, 3, NULL);
+        tams_free(b->obj_storage);
+        b->obj_storage = tams_strdup("");
+        b->obj_size = -1;
+        b->obj_claimed = true;
         break;
     case OBJ_ALLOCATED_HERE:
-        rc = tams_db_exec(b->db, &q_obj_set_first, v, 2, NULL);
+        if (seg->has & TAMS_SEG_OBJECT_SIZE) {
+            rc = tams_db_exec(b->db, &q_obj_claim_sized,
+                              ARGS(TEXT(seg->object_id), TEXT(b->flow_id), INT(seg->object_size)),
+                              NULL);
+            b->obj_size = seg->object_size;
+        } else {
+            rc = tams_db_exec(b->db, &q_obj_claim, v, 2, NULL);
+        }
+        b->obj_claimed = true;
         break;
     case OBJ_REGISTERED:
         break;
@@ -311,6 +371,8 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
                    struct tams__seg_end *prev)
 {
     unsigned has = seg->has;
+    bool before_end, has_prev;
+    int64_t prev_hi;
     int rc;
 
     *o = NOT_A_SEGMENT;
@@ -325,15 +387,16 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
         b->tail_known = true;
         b->tail_hi = rc == 1 ? prev->hi : INT64_MIN;
     }
-    rc = seg->tr.lo <= b->tail_hi /* a bounded start is never INT64_MIN */
-             ? tams__seg_last_from(b->db, b->flow_id, seg->tr.hi, prev)
-             : 0;
+    before_end = seg->tr.lo <= b->tail_hi; /* a bounded start is never INT64_MIN */
+    rc = before_end ? tams__seg_last_from(b->db, b->flow_id, seg->tr.hi, prev) : 0;
     if (rc < 0)
         return rc;
     if (rc == 1 && prev->hi >= seg->tr.lo) {
         *o = OVERLAPS;
         return 0;
     }
+    has_prev = rc == 1;
+    prev_hi = has_prev ? prev->hi : 0;
     if ((rc = add_object(b, seg, o)) || *o != ADDED)
         return rc;
 
@@ -348,15 +411,23 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
                                 TEXT(seg->get_urls)),
                            NULL)))
         return rc;
+    if ((rc = before_end ? tams__seg_gaps_insert(b->db, b->flow_id, seg, has_prev, prev_hi)
+                         : tams__seg_gap_append(b->db, b->flow_id, b->tail_hi, seg)))
+        return rc;
 
     if (b->ref_count && strcmp(b->ref_id, seg->object_id) != 0 && (rc = flush_ref(b)))
         return rc;
-    if (!b->ref_count)
+    if (!b->ref_count) {
         b->ref_claimed = b->obj_claimed;
+        tams_free(b->ref_storage);
+        b->ref_storage = tams_strdup(b->obj_storage ? b->obj_storage : "");
+        b->ref_size = b->obj_size;
+    }
     b->ref_id = seg->object_id;
     b->ref_count++;
     if (seg->tr.hi > b->tail_hi)
         b->tail_hi = seg->tr.hi;
+    tams__seg_stats_segment(&b->stats, seg);
     return 0;
 }
 
@@ -375,7 +446,35 @@ static int add_each(struct tams_db *db, struct add_args *a, const char *now, siz
                 outcome_result(o, &other, a->flow_id, &a->segs[i], a->whys ? &a->whys[i] : NULL);
         *added += rc == 0 && o == ADDED;
     }
-    return rc ? rc : flush_ref(&b);
+    if (rc == 0 && (rc = flush_ref(&b)) == 0)
+        rc = tams__seg_stats_write(db, a->flow_id, &b.stats);
+    tams__seg_stats_release(&b.stats);
+    tams_free(b.obj_storage);
+    tams_free(b.ref_storage);
+    return rc;
+}
+
+/* The object sizes the caller gave, in one statement, for tams_segments_add to count. */
+static int sizes_many(struct tams_db *db, const struct add_args *a)
+{
+    struct tams_buf ids = TAMS_BUF_INIT(SIZE_MAX), sizes = TAMS_BUF_INIT(SIZE_MAX);
+    size_t m = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < a->n; i++)
+        if (a->segs[i].has & TAMS_SEG_OBJECT_SIZE && a->segs[i].object_id) {
+            tams_db_list_text(db->st, &ids, a->segs[i].object_id);
+            tams_db_list_int(db->st, &sizes, true, a->segs[i].object_size);
+            m++;
+        }
+    if (m) {
+        tams_db_list_end(db->st, &ids);
+        tams_db_list_end(db->st, &sizes);
+        rc = tams_db_exec(db, &q_obj_sizes_many, ARGS(TEXT(ids.data), TEXT(sizes.data)), NULL);
+    }
+    tams_buf_release(&ids);
+    tams_buf_release(&sizes);
+    return rc;
 }
 
 /* Over the network: the items go as arrays to tams_segments_add, one statement whatever the
@@ -429,7 +528,7 @@ static int add_many(struct tams_db *db, struct add_args *a, const char *now, siz
         tams_db_list_text(db->st, &col[GET_URLS], g->get_urls);
         sent[nsent++] = i;
     }
-    if (!nsent)
+    if (!nsent || (rc = sizes_many(db, a)))
         goto out;
     tams_db_text(&p, a->flow_id);
     tams_db_text(&p, now);

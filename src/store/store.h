@@ -99,6 +99,7 @@ enum tams_segment_has {
     TAMS_SEG_SAMPLE_OFFSET = 1 << 2,
     TAMS_SEG_SAMPLE_COUNT = 1 << 3,
     TAMS_SEG_KEY_FRAME_COUNT = 1 << 4,
+    TAMS_SEG_OBJECT_SIZE = 1 << 5, /* registration only: object_size and object_storage */
 };
 
 /* A segment as registered (POST) and as read back. */
@@ -106,6 +107,9 @@ struct tams_segment {
     struct tams_timerange tr; /* bounded, non-empty (checked by the caller) */
     const char *object_id;
     int64_t ts_offset, last_duration, sample_offset, sample_count, key_frame_count;
+    /* The object's bytes and backend, when the caller asked that backend (analytics). */
+    int64_t object_size;
+    const char *object_storage;
     unsigned has;         /* enum tams_segment_has: which optional members are set */
     const char *get_urls; /* client-given (uncontrolled) get_urls as JSON array text, or NULL */
 };

@@ -114,6 +114,38 @@ int tams__seg_last_from(struct tams_db *db, const char *flow_id, int64_t at,
 /* Segment writes stamp the flow's segments_updated. */
 int tams__flow_touch_segments(struct tams_db *db, const char *flow_id, const char *now);
 
+/* ---- a registration batch's analytics aggregates, in-process (seg_stats.c) ---- */
+
+struct tams__seg_stats_storage {
+    char *id; /* '' for uncontrolled objects */
+    int64_t segments, bytes;
+};
+
+/* What a batch adds to the aggregates; zero-initialised, released after. */
+struct tams__seg_stats {
+    int64_t segments, covered, first_lo, last_hi; /* of the segments added */
+    int64_t objects, unsized, bytes;              /* of the references new to the flow */
+    struct tams__seg_stats_storage *storage;      /* one per backend met, usually one */
+    size_t nstorage;
+};
+/* Counts one segment added. */
+void tams__seg_stats_segment(struct tams__seg_stats *t, const struct tams_segment *seg);
+/* Counts a run of segments on one object of backend storage_id ('' for none): its size (-1:
+ * unknown) when the reference is fresh (new to the flow). */
+void tams__seg_stats_run(struct tams__seg_stats *t, const char *storage_id, int64_t segments,
+                         int64_t size, bool fresh);
+/* Writes what the batch added: three upserts, one more per other backend. */
+int tams__seg_stats_write(struct tams_db *db, const char *flow_id, const struct tams__seg_stats *t);
+void tams__seg_stats_release(struct tams__seg_stats *t);
+/* The gap before seg, appended after the flow's last segment, which ended at tail_hi
+ * (INT64_MIN: none): a row only after a hole. */
+int tams__seg_gap_append(struct tams_db *db, const char *flow_id, int64_t tail_hi,
+                         const struct tams_segment *seg);
+/* seg, just stored before the flow's end after the segment ending at prev_hi (when has_prev):
+ * the gap it fell into gives way to the gaps between it and its neighbours. */
+int tams__seg_gaps_insert(struct tams_db *db, const char *flow_id, const struct tams_segment *seg,
+                          bool has_prev, int64_t prev_hi);
+
 /* ---- sources (sources.c) ---- */
 
 /* The source of a flow being written: VALIDATION when it exists with another format, created
