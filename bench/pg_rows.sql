@@ -1,5 +1,5 @@
 -- pg_rows.sql - what one batch of 1,000 segments costs inside PostgreSQL, side by side in one
--- session: tams_segments_add as tamsd calls it, the same with the foreign keys migration 8
+-- session: tams_segments_add as tamsd calls it, the same with the foreign keys migration 7
 -- dropped put back (what migrations 5-7 paid), and a plain INSERT ... SELECT of the same rows
 -- (the floor); adding the foreign keys alone is timed too, to subtract. Each run is a
 -- subtransaction that is rolled back, so every run writes the same rows into the same table;
@@ -7,7 +7,7 @@
 --
 --   psql "$URL" -v flow=FLOW_ID -v obj=OBJECT_ID -f bench/pg_rows.sql
 --
--- URL: a tamsd PostgreSQL database (schema 8 or later); FLOW_ID: a flow with a container;
+-- URL: a tamsd PostgreSQL database (schema 9 or later); FLOW_ID: a flow with a container;
 -- OBJECT_ID: an object registered on it (bench/gen_segments.py --mode fill makes both and
 -- prints object_id). The rows are placed after year 2000 of the flow's timeline.
 \set QUIET on

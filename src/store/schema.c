@@ -324,238 +324,31 @@ const char *const tams_schema_pg[] = {
     /* 6: the backend of each instance's listening session, so a peer whose session ended
      * (a crashed process) is not waited for until its lease runs out (pg_peers.c). */
     "ALTER TABLE tams_instances ADD COLUMN pid INTEGER;",
-    /* 7: tams_segments_add writes a batch in which every item would be added (the usual
-     * ingest: no overlap with the flow or within the batch, every object usable) set-based,
-     * in a few statements; any other batch goes item by item as in migration 5, with the same
-     * outcome per item. */
-    "CREATE OR REPLACE FUNCTION tams_segments_add(p_flow text, p_now text, p_lo bigint[],"
-    " p_hi bigint[], p_lo_incl int[], p_hi_incl int[], p_obj text[], p_ts_offset bigint[],"
-    " p_last_duration bigint[], p_sample_offset bigint[], p_sample_count bigint[],"
-    " p_key_frame_count bigint[], p_get_urls text[])"
-    " RETURNS TABLE(r_code int, r_lo bigint, r_hi bigint, r_lo_incl int, r_hi_incl int)"
-    " LANGUAGE plpgsql AS $f$\n"
-    "DECLARE\n"
-    "  n int := coalesce(array_length(p_lo, 1), 0);\n"
-    "  tail bigint;\n"
-    "  clean boolean;\n"
-    "  prev record;\n"
-    "  obj record;\n"
-    "  run_obj text := NULL;\n"
-    "  run_n bigint := 0;\n"
-    "BEGIN\n"
-    "  IF n > 1 THEN\n"
-    "    SELECT s.hi INTO tail FROM segments s WHERE s.flow_id = p_flow\n"
-    "      ORDER BY s.lo DESC LIMIT 1;\n"
-    "    WITH it AS (SELECT * FROM unnest(p_lo, p_hi, p_obj, p_get_urls) WITH ORDINALITY\n"
-    "      AS u(lo, hi, ob, urls, i))\n"
-    "    SELECT NOT EXISTS (SELECT 1 FROM (SELECT lo, lag(hi) OVER (ORDER BY lo) AS prev_hi\n"
-    "        FROM it) x WHERE x.lo <= x.prev_hi)\n"
-    "      AND (tail IS NULL OR (SELECT min(lo) FROM it) > tail OR NOT EXISTS (\n"
-    "        SELECT 1 FROM it, LATERAL (SELECT s.hi FROM segments s WHERE s.flow_id = p_flow\n"
-    "          AND s.lo <= it.hi ORDER BY s.lo DESC LIMIT 1) p WHERE p.hi >= it.lo))\n"
-    "      AND NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (ob) ob, urls FROM it\n"
-    "          ORDER BY ob, i) f LEFT JOIN objects o ON o.id = f.ob\n"
-    "        WHERE (o.id IS NULL AND f.urls IS NULL) OR (o.id IS NOT NULL\n"
-    "          AND o.first_referenced_by_flow IS NULL AND o.allocated_for_flow <> p_flow))\n"
-    "    INTO clean;\n"
-    "    IF clean THEN\n"
-    "      INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,\n"
-    "        first_referenced_by_flow, created)\n"
-    "        SELECT DISTINCT u.ob, NULL::text, '', 0, NULL::text, p_flow, p_now\n"
-    "        FROM unnest(p_obj) AS u(ob)\n"
-    "        WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.id = u.ob);\n"
-    "      UPDATE objects o SET first_referenced_by_flow = p_flow\n"
-    "        FROM (SELECT DISTINCT ob FROM unnest(p_obj) AS u(ob)) f\n"
-    "        WHERE o.id = f.ob AND o.first_referenced_by_flow IS NULL;\n"
-    "      INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,\n"
-    "        last_duration, sample_offset, sample_count, key_frame_count, get_urls)\n"
-    "        SELECT p_flow, u.* FROM unnest(p_lo, p_hi, p_lo_incl, p_hi_incl, p_obj,\n"
-    "          p_ts_offset, p_last_duration, p_sample_offset, p_sample_count,\n"
-    "          p_key_frame_count, p_get_urls) AS u;\n"
-    "      INSERT INTO object_refs(object_id, flow_id, count)\n"
-    "        SELECT u.ob, p_flow, count(*) FROM unnest(p_obj) AS u(ob) GROUP BY u.ob\n"
-    "        ON CONFLICT(object_id, flow_id)\n"
-    "        DO UPDATE SET count = object_refs.count + excluded.count;\n"
-    "      UPDATE objects SET unreferenced_at = NULL\n"
-    "        WHERE id IN (SELECT u.ob FROM unnest(p_obj) AS u(ob))\n"
-    "        AND unreferenced_at IS NOT NULL;\n"
-    "      RETURN QUERY SELECT 0, NULL::bigint, NULL::bigint, NULL::int, NULL::int\n"
-    "        FROM generate_series(1, n);\n"
-    "      RETURN;\n"
-    "    END IF;\n"
-    "  END IF;\n"
-    "  FOR i IN 1 .. n LOOP\n"
-    "    r_code := 0; r_lo := NULL; r_hi := NULL; r_lo_incl := NULL; r_hi_incl := NULL;\n"
-    "    SELECT s.lo, s.hi, s.start_incl, s.end_incl INTO prev FROM segments s\n"
-    "      WHERE s.flow_id = p_flow AND s.lo <= p_hi[i] ORDER BY s.lo DESC LIMIT 1;\n"
-    "    IF FOUND AND prev.hi >= p_lo[i] THEN\n"
-    "      r_code := 1; r_lo := prev.lo; r_hi := prev.hi;\n"
-    "      r_lo_incl := prev.start_incl; r_hi_incl := prev.end_incl;\n"
-    "      RETURN NEXT; CONTINUE;\n"
-    "    END IF;\n"
-    "    SELECT o.allocated_for_flow, o.first_referenced_by_flow IS NOT NULL AS registered\n"
-    "      INTO obj FROM objects o WHERE o.id = p_obj[i];\n"
-    "    IF NOT FOUND THEN\n"
-    "      IF p_get_urls[i] IS NULL THEN r_code := 3; RETURN NEXT; CONTINUE; END IF;\n"
-    "      INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,\n"
-    "        first_referenced_by_flow, created) VALUES (p_obj[i], NULL, '', 0, NULL, p_flow, p_now);\n"
-    "    ELSIF NOT obj.registered THEN\n"
-    "      IF obj.allocated_for_flow IS NOT NULL AND obj.allocated_for_flow <> p_flow THEN\n"
-    "        r_code := 2; RETURN NEXT; CONTINUE;\n"
-    "      END IF;\n"
-    "      UPDATE objects SET first_referenced_by_flow = p_flow\n"
-    "        WHERE id = p_obj[i] AND first_referenced_by_flow IS NULL;\n"
-    "    END IF;\n"
-    "    INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,\n"
-    "      last_duration, sample_offset, sample_count, key_frame_count, get_urls)\n"
-    "      VALUES (p_flow, p_lo[i], p_hi[i], p_lo_incl[i], p_hi_incl[i], p_obj[i],\n"
-    "        p_ts_offset[i], p_last_duration[i], p_sample_offset[i], p_sample_count[i],\n"
-    "        p_key_frame_count[i], p_get_urls[i]);\n"
-    "    IF run_n > 0 AND run_obj <> p_obj[i] THEN\n"
-    "      INSERT INTO object_refs(object_id, flow_id, count) VALUES (run_obj, p_flow, run_n)\n"
-    "        ON CONFLICT(object_id, flow_id) DO UPDATE SET count = object_refs.count + excluded.count;\n"
-    "      UPDATE objects SET unreferenced_at = NULL WHERE id = run_obj AND unreferenced_at IS NOT NULL;\n"
-    "      run_n := 0;\n"
-    "    END IF;\n"
-    "    run_obj := p_obj[i]; run_n := run_n + 1;\n"
-    "    RETURN NEXT;\n"
-    "  END LOOP;\n"
-    "  IF run_n > 0 THEN\n"
-    "    INSERT INTO object_refs(object_id, flow_id, count) VALUES (run_obj, p_flow, run_n)\n"
-    "      ON CONFLICT(object_id, flow_id) DO UPDATE SET count = object_refs.count + excluded.count;\n"
-    "    UPDATE objects SET unreferenced_at = NULL WHERE id = run_obj AND unreferenced_at IS NOT NULL;\n"
-    "  END IF;\n"
-    "END\n"
-    "$f$;",
-    /* 8: no foreign keys from segments to flows or from object_refs to objects: their
+    /* 7: no foreign keys from segments to flows or from object_refs to objects: their
      * per-row checks were a quarter of bulk registration (bench/pg_rows.sql). The same rows are
-     * locked once per batch instead: tams_segments_add holds the flow row and every object
-     * row it references FOR KEY SHARE, and the collector takes only objects it could lock
+     * locked once per batch instead: tams_segments_add (entry 9) holds the flow row and every
+     * object row it references FOR KEY SHARE, and the collector takes only objects it could lock
      * FOR UPDATE SKIP LOCKED (gc.c), so neither disappears under a registration; every writer
      * of a flow's segments, and its removal, holds the flow's advisory lock
      * (docs/internals/store.md). */
     "ALTER TABLE segments DROP CONSTRAINT IF EXISTS segments_flow_id_fkey;"
-    "ALTER TABLE object_refs DROP CONSTRAINT IF EXISTS object_refs_object_id_fkey;"
-    "CREATE OR REPLACE FUNCTION tams_segments_add(p_flow text, p_now text, p_lo bigint[],"
-    " p_hi bigint[], p_lo_incl int[], p_hi_incl int[], p_obj text[], p_ts_offset bigint[],"
-    " p_last_duration bigint[], p_sample_offset bigint[], p_sample_count bigint[],"
-    " p_key_frame_count bigint[], p_get_urls text[])"
-    " RETURNS TABLE(r_code int, r_lo bigint, r_hi bigint, r_lo_incl int, r_hi_incl int)"
-    " LANGUAGE plpgsql AS $f$\n"
-    "DECLARE\n"
-    "  n int := coalesce(array_length(p_lo, 1), 0);\n"
-    "  tail bigint;\n"
-    "  clean boolean;\n"
-    "  prev record;\n"
-    "  obj record;\n"
-    "  run_obj text := NULL;\n"
-    "  run_n bigint := 0;\n"
-    "BEGIN\n"
-    "  PERFORM 1 FROM flows WHERE id = p_flow FOR KEY SHARE;\n"
-    "  IF NOT FOUND THEN\n"
-    "    RAISE foreign_key_violation USING MESSAGE = 'no flow ' || p_flow;\n"
-    "  END IF;\n"
-    "  IF n > 1 THEN\n"
-    "    PERFORM 1 FROM objects o WHERE o.id = ANY(p_obj) FOR KEY SHARE;\n"
-    "    SELECT s.hi INTO tail FROM segments s WHERE s.flow_id = p_flow\n"
-    "      ORDER BY s.lo DESC LIMIT 1;\n"
-    "    WITH it AS (SELECT * FROM unnest(p_lo, p_hi, p_obj, p_get_urls) WITH ORDINALITY\n"
-    "      AS u(lo, hi, ob, urls, i))\n"
-    "    SELECT NOT EXISTS (SELECT 1 FROM (SELECT lo, lag(hi) OVER (ORDER BY lo) AS prev_hi\n"
-    "        FROM it) x WHERE x.lo <= x.prev_hi)\n"
-    "      AND (tail IS NULL OR (SELECT min(lo) FROM it) > tail OR NOT EXISTS (\n"
-    "        SELECT 1 FROM it, LATERAL (SELECT s.hi FROM segments s WHERE s.flow_id = p_flow\n"
-    "          AND s.lo <= it.hi ORDER BY s.lo DESC LIMIT 1) p WHERE p.hi >= it.lo))\n"
-    "      AND NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (ob) ob, urls FROM it\n"
-    "          ORDER BY ob, i) f LEFT JOIN objects o ON o.id = f.ob\n"
-    "        WHERE (o.id IS NULL AND f.urls IS NULL) OR (o.id IS NOT NULL\n"
-    "          AND o.first_referenced_by_flow IS NULL AND o.allocated_for_flow <> p_flow))\n"
-    "    INTO clean;\n"
-    "    IF clean THEN\n"
-    "      INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,\n"
-    "        first_referenced_by_flow, created)\n"
-    "        SELECT DISTINCT u.ob, NULL::text, '', 0, NULL::text, p_flow, p_now\n"
-    "        FROM unnest(p_obj) AS u(ob)\n"
-    "        WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.id = u.ob);\n"
-    "      UPDATE objects o SET first_referenced_by_flow = p_flow\n"
-    "        FROM (SELECT DISTINCT ob FROM unnest(p_obj) AS u(ob)) f\n"
-    "        WHERE o.id = f.ob AND o.first_referenced_by_flow IS NULL;\n"
-    "      INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,\n"
-    "        last_duration, sample_offset, sample_count, key_frame_count, get_urls)\n"
-    "        SELECT p_flow, u.* FROM unnest(p_lo, p_hi, p_lo_incl, p_hi_incl, p_obj,\n"
-    "          p_ts_offset, p_last_duration, p_sample_offset, p_sample_count,\n"
-    "          p_key_frame_count, p_get_urls) AS u;\n"
-    "      INSERT INTO object_refs(object_id, flow_id, count)\n"
-    "        SELECT u.ob, p_flow, count(*) FROM unnest(p_obj) AS u(ob) GROUP BY u.ob\n"
-    "        ON CONFLICT(object_id, flow_id)\n"
-    "        DO UPDATE SET count = object_refs.count + excluded.count;\n"
-    "      UPDATE objects SET unreferenced_at = NULL\n"
-    "        WHERE id IN (SELECT u.ob FROM unnest(p_obj) AS u(ob))\n"
-    "        AND unreferenced_at IS NOT NULL;\n"
-    "      RETURN QUERY SELECT 0, NULL::bigint, NULL::bigint, NULL::int, NULL::int\n"
-    "        FROM generate_series(1, n);\n"
-    "      RETURN;\n"
-    "    END IF;\n"
-    "  END IF;\n"
-    "  FOR i IN 1 .. n LOOP\n"
-    "    r_code := 0; r_lo := NULL; r_hi := NULL; r_lo_incl := NULL; r_hi_incl := NULL;\n"
-    "    SELECT s.lo, s.hi, s.start_incl, s.end_incl INTO prev FROM segments s\n"
-    "      WHERE s.flow_id = p_flow AND s.lo <= p_hi[i] ORDER BY s.lo DESC LIMIT 1;\n"
-    "    IF FOUND AND prev.hi >= p_lo[i] THEN\n"
-    "      r_code := 1; r_lo := prev.lo; r_hi := prev.hi;\n"
-    "      r_lo_incl := prev.start_incl; r_hi_incl := prev.end_incl;\n"
-    "      RETURN NEXT; CONTINUE;\n"
-    "    END IF;\n"
-    "    SELECT o.allocated_for_flow, o.first_referenced_by_flow IS NOT NULL AS registered\n"
-    "      INTO obj FROM objects o WHERE o.id = p_obj[i] FOR KEY SHARE;\n"
-    "    IF NOT FOUND THEN\n"
-    "      IF p_get_urls[i] IS NULL THEN r_code := 3; RETURN NEXT; CONTINUE; END IF;\n"
-    "      INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,\n"
-    "        first_referenced_by_flow, created) VALUES (p_obj[i], NULL, '', 0, NULL, p_flow, p_now);\n"
-    "    ELSIF NOT obj.registered THEN\n"
-    "      IF obj.allocated_for_flow IS NOT NULL AND obj.allocated_for_flow <> p_flow THEN\n"
-    "        r_code := 2; RETURN NEXT; CONTINUE;\n"
-    "      END IF;\n"
-    "      UPDATE objects SET first_referenced_by_flow = p_flow\n"
-    "        WHERE id = p_obj[i] AND first_referenced_by_flow IS NULL;\n"
-    "    END IF;\n"
-    "    INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,\n"
-    "      last_duration, sample_offset, sample_count, key_frame_count, get_urls)\n"
-    "      VALUES (p_flow, p_lo[i], p_hi[i], p_lo_incl[i], p_hi_incl[i], p_obj[i],\n"
-    "        p_ts_offset[i], p_last_duration[i], p_sample_offset[i], p_sample_count[i],\n"
-    "        p_key_frame_count[i], p_get_urls[i]);\n"
-    "    IF run_n > 0 AND run_obj <> p_obj[i] THEN\n"
-    "      INSERT INTO object_refs(object_id, flow_id, count) VALUES (run_obj, p_flow, run_n)\n"
-    "        ON CONFLICT(object_id, flow_id) DO UPDATE SET count = object_refs.count + excluded.count;\n"
-    "      UPDATE objects SET unreferenced_at = NULL WHERE id = run_obj AND unreferenced_at IS NOT NULL;\n"
-    "      run_n := 0;\n"
-    "    END IF;\n"
-    "    run_obj := p_obj[i]; run_n := run_n + 1;\n"
-    "    RETURN NEXT;\n"
-    "  END LOOP;\n"
-    "  IF run_n > 0 THEN\n"
-    "    INSERT INTO object_refs(object_id, flow_id, count) VALUES (run_obj, p_flow, run_n)\n"
-    "      ON CONFLICT(object_id, flow_id) DO UPDATE SET count = object_refs.count + excluded.count;\n"
-    "    UPDATE objects SET unreferenced_at = NULL WHERE id = run_obj AND unreferenced_at IS NOT NULL;\n"
-    "  END IF;\n"
-    "END\n"
-    "$f$;",
-    /* 9: webhook owners namespaced by kind, api keys sealed; as SQLite's 4. */
+    "ALTER TABLE object_refs DROP CONSTRAINT IF EXISTS object_refs_object_id_fkey;",
+    /* 8: webhook owners namespaced by kind, api keys sealed; as SQLite's 4. */
     "ALTER TABLE webhooks ADD COLUMN api_key_id" TXT ", ADD COLUMN api_key_sealed TEXT,"
     " ADD COLUMN owner_scopes INTEGER NOT NULL DEFAULT 0;"
     "UPDATE webhooks SET owner = 'legacy:' || owner WHERE owner IS NOT NULL;"
     "CREATE INDEX webhooks_owner ON webhooks(owner);",
-    /* 10: analytics (docs/analytics.md), as SQLite's entry 5, computed once from the rows
-     * already stored. Registration (tams_segments_add, replaced below with entry 8's locks)
-     * writes a batch's aggregates once, from the batch; deletions are kept by statement-level
-     * triggers with transition tables, so a statement that deletes many rows updates each
-     * aggregate row once: updating one row a thousand times in one transaction leaves a
-     * thousand versions every later update must walk (measured: 50x slower). A segment's gaps
-     * are those between it and its neighbours: for the segments inserted, every gap starting in
-     * (predecessor's hi, segment's lo] goes and the gaps around each come; for those deleted,
-     * the gaps between each one's surviving neighbours go and the one between them comes. Each
-     * rule depends only on the final neighbours, so applying it set-wise after the statement
-     * gives the gaps of the final rows (docs/internals/store.md, "Analytics aggregates"). */
+    /* 9: analytics (docs/analytics.md), as SQLite's entry 5, computed once from the rows
+     * already stored. Registration (tams_segments_add, replaced below) writes a batch's aggregates
+     * once, from the batch; deletions are kept by statement-level triggers with transition tables,
+     * so a statement that deletes many rows updates each aggregate row once: updating one row a
+     * thousand times in one transaction leaves a thousand versions every later update must walk
+     * (measured: 50x slower). A segment's gaps are those between it and its neighbours: for the
+     * segments inserted, every gap starting in (predecessor's hi, segment's lo] goes and the gaps
+     * around each come; for those deleted, the gaps between each one's surviving neighbours go and
+     * the one between them comes. Each rule depends only on the final neighbours, so applying it
+     * set-wise after the statement gives the gaps of the final rows (docs/internals/store.md,
+     * "Analytics aggregates"). */
     "ALTER TABLE objects ADD COLUMN size BIGINT;"
     "CREATE INDEX objects_key ON objects(key);"
     "CREATE TABLE flow_stats(flow_id" TXT " PRIMARY KEY, segments BIGINT NOT NULL DEFAULT 0,"
@@ -723,9 +516,12 @@ const char *const tams_schema_pg[] = {
     "$f$;"
     "CREATE TRIGGER flows_stats_drop AFTER DELETE ON flows"
     " FOR EACH ROW EXECUTE FUNCTION tams_stats_flow_drop();"
-    /* Entry 8's tams_segments_add, with its locks, writing the batch's aggregates through
-     * tams_stats_batch_add: the references new to the flow are those whose count after the
-     * upsert is the batch's own. */
+    /* tams_segments_add writes a batch in which every item would be added (the usual ingest:
+     * no overlap with the flow or within the batch, every object usable) set-based, in a few
+     * statements; any other batch goes item by item as in entry 5, with the same outcome per
+     * item. It locks the flow row and the objects it references FOR KEY SHARE (entry 7), and
+     * writes the batch's aggregates through tams_stats_batch_add: the references new to the
+     * flow are those whose count after the upsert is the batch's own. */
     "CREATE OR REPLACE FUNCTION tams_segments_add(p_flow text, p_now text, p_lo bigint[],"
     " p_hi bigint[], p_lo_incl int[], p_hi_incl int[], p_obj text[], p_ts_offset bigint[],"
     " p_last_duration bigint[], p_sample_offset bigint[], p_sample_count bigint[],"

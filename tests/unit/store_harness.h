@@ -226,7 +226,7 @@ static inline int64_t db_int(const char *sql, const char *a1, const char *a2)
 
 /* What every test leaves behind, whatever it did: no segment without its flow or its object, no
  * reference count without its object. PostgreSQL keeps these by locks, not foreign keys
- * (schema.c, migration 8), so every contract test checks them at its end. */
+ * (schema.c, migration 7), so every contract test checks them at its end. */
 static inline void harness_integrity(void)
 {
     CHECK_INT_EQ(db_int("SELECT count(*) FROM segments s WHERE NOT EXISTS"
