@@ -287,6 +287,30 @@ def test_unhealthy_endpoints_are_avoided(tmp_path, s3_test_server):
         srv.stop()
 
 
+def test_a_hung_endpoint_delays_no_other_probe(tmp_path, s3_test_server):
+    """A hung endpoint (it takes the connection, never answers) listed first: the refused one
+    after it is still found out at once, and both leave the rotation within probe_interval. A
+    round that probed one endpoint after another would wait out the hung one's timeout (5 s)
+    before it even tried the next."""
+    live, dead = s3_test_server.port, dead_port()
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)
+        doc = {"backends": [backend(
+            s3_test_server, PATH_ID, "s3-hung",
+            endpoints=[f"http://127.0.0.1:{hung.getsockname()[1]}", f"http://127.0.0.1:{dead}",
+                       f"http://127.0.0.1:{live}"], probe_interval=6)]}
+        srv = start_tamsd(tmp_path / "t", s3_test_server, doc)
+        try:
+            time.sleep(4.0)  # one round: at most half the interval (3 s) of waiting
+            fid = make_flow(srv)
+            objs = allocate(srv, fid, 9, storage_id=PATH_ID)
+            ports = {urllib.parse.urlsplit(o["put_url"]["url"]).port for o in objs}
+            assert ports == {live}, srv.stderr()
+        finally:
+            srv.stop()
+
+
 def test_all_endpoints_healthy_are_spread(tmp_path, s3_test_server):
     live = s3_test_server.port
     doc = {"backends": [backend(
