@@ -22,24 +22,7 @@ CREATE TEMP TABLE af AS SELECT lo, hi, li, hii,
   array_fill('[]'::text, ARRAY[1000]) u FROM am;
 CREATE TEMP TABLE a1m AS SELECT lo[1:1] lo, hi[1:1] hi, li[1:1] li, hii[1:1] hii, ob[1:1] ob, n[1:1] n, u[1:1] u FROM am;
 CREATE TEMP TABLE a1n AS SELECT lo[1:1] lo, hi[1:1] hi, li[1:1] li, hii[1:1] hii, ob[1:1] ob, n[1:1] n, u[1:1] u FROM an;
-CREATE FUNCTION pg_temp.medians_ms(names text[], qs text[], rounds int)
-RETURNS TABLE(what text, ms numeric) LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; v numeric[][] := array_fill(0::numeric, ARRAY[rounds, array_length(qs, 1)]);
-BEGIN
-  FOR r IN 1 .. rounds LOOP
-    FOR k IN 1 .. array_length(qs, 1) LOOP
-      t0 := clock_timestamp();
-      BEGIN EXECUTE qs[k]; RAISE EXCEPTION 'undo'; EXCEPTION WHEN raise_exception THEN NULL; END;
-      v[r][k] := (extract(epoch FROM clock_timestamp() - t0) * 1000)::numeric;
-    END LOOP;
-  END LOOP;
-  FOR k IN 1 .. array_length(qs, 1) LOOP
-    what := names[k];
-    ms := round((SELECT x FROM unnest(ARRAY(SELECT v[r][k] FROM generate_series(1, rounds) r)) x
-                 ORDER BY x OFFSET rounds / 2 LIMIT 1), 2);
-    RETURN NEXT;
-  END LOOP;
-END $$;
+\ir pg_medians.sql
 SELECT what AS "one call of tams_segments_add", ms FROM pg_temp.medians_ms(
   ARRAY['1,000 appended, one object: main', '... this branch', '1,000 appended, 1,000 new uncontrolled objects: main', '... this branch', '1 segment appended: main', '... this branch'],
   ARRAY['SET LOCAL search_path TO bm_main; SELECT count(*) FROM am, bm_main.tams_segments_add(''' || :'flow' || ''', ''2026-01-01T00:00:00.000000Z'', lo, hi, li, hii, ob, n, n, n, n, n, u)', 'SET LOCAL search_path TO bm_new; SELECT count(*) FROM an, bm_new.tams_segments_add(''' || :'flow' || ''', ''2026-01-01T00:00:00.000000Z'', lo, hi, li, hii, ob, n, n, n, n, n, u)', 'SET LOCAL search_path TO bm_main; SELECT count(*) FROM af, bm_main.tams_segments_add(''' || :'flow' || ''', ''2026-01-01T00:00:00.000000Z'', lo, hi, li, hii, ob, n, n, n, n, n, u)', 'SET LOCAL search_path TO bm_new; SELECT count(*) FROM af, bm_new.tams_segments_add(''' || :'flow' || ''', ''2026-01-01T00:00:00.000000Z'', lo, hi, li, hii, ob, n, n, n, n, n, u)', 'SET LOCAL search_path TO bm_main; SELECT count(*) FROM a1m, bm_main.tams_segments_add(''' || :'flow' || ''', ''2026-01-01T00:00:00.000000Z'', lo, hi, li, hii, ob, n, n, n, n, n, u)', 'SET LOCAL search_path TO bm_new; SELECT count(*) FROM a1n, bm_new.tams_segments_add(''' || :'flow' || ''', ''2026-01-01T00:00:00.000000Z'', lo, hi, li, hii, ob, n, n, n, n, n, u)'],

@@ -20,29 +20,10 @@ CREATE TEMP TABLE args AS SELECT
   FROM generate_series(0, 999) i;
 CREATE TEMP TABLE batch AS SELECT * FROM segments LIMIT 0;
 INSERT INTO batch SELECT :'flow', u.* FROM args, unnest(lo, hi, li, hii, ob, n, n, n, n, n, u) u;
--- Round robin: each round runs every statement once, so a machine whose speed drifts slows all
--- of them alike; the median of 9 rounds per statement.
-CREATE FUNCTION pg_temp.medians_ms(names text[], qs text[])
-RETURNS TABLE(what text, ms numeric) LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; v numeric[][] := array_fill(0::numeric, ARRAY[9, array_length(qs, 1)]);
-BEGIN
-  FOR r IN 1 .. 9 LOOP
-    FOR k IN 1 .. array_length(qs, 1) LOOP
-      t0 := clock_timestamp();
-      BEGIN EXECUTE qs[k]; RAISE EXCEPTION 'undo'; EXCEPTION WHEN raise_exception THEN NULL; END;
-      v[r][k] := (extract(epoch FROM clock_timestamp() - t0) * 1000)::numeric;
-    END LOOP;
-  END LOOP;
-  FOR k IN 1 .. array_length(qs, 1) LOOP
-    what := names[k];
-    ms := round((SELECT x FROM unnest(ARRAY(SELECT v[r][k] FROM generate_series(1, 9) r)) x
-                 ORDER BY x OFFSET 4 LIMIT 1), 2);
-    RETURN NEXT;
-  END LOOP;
-END $$;
+\ir pg_medians.sql
 \set call 'SELECT count(*) FROM args, tams_segments_add(' :'flow' ', ''2026-01-01T00:00:00.000000Z'', lo, hi, li, hii, ob, n, n, n, n, n, u)'
 \set fks 'ALTER TABLE segments ADD FOREIGN KEY (flow_id) REFERENCES flows(id) NOT VALID; ALTER TABLE object_refs ADD FOREIGN KEY (object_id) REFERENCES objects(id) NOT VALID; '
 SELECT what AS "1,000 segments", ms FROM pg_temp.medians_ms(
   ARRAY['tams_segments_add', 'the same with the foreign keys', 'adding the foreign keys alone',
         'INSERT ... SELECT of the rows', 'the same with the foreign keys '],
-  ARRAY[:'call', :'fks' || :'call', :'fks', 'INSERT INTO segments SELECT * FROM batch', :'fks' || 'INSERT INTO segments SELECT * FROM batch']);
+  ARRAY[:'call', :'fks' || :'call', :'fks', 'INSERT INTO segments SELECT * FROM batch', :'fks' || 'INSERT INTO segments SELECT * FROM batch'], 9);
