@@ -2,13 +2,14 @@
 /* doc_cache.h - rendered GET /flows/{id} and GET /sources/{id} bodies, valid while the store's
  * generation stands and for at most a TTL, kept within a memory budget.
  *
- * An entry is served only when it was made at the store's current generation, which moves on
- * every committed write (on PostgreSQL, every other instance's too: store/pg_peers.h); so a hit
- * is always what a store read would return now. The TTL bounds how long an entry lives in any
- * case. Eviction is SIEVE (a FIFO queue whose hand skips, once, entries hit since it last
- * passed): cheap on a hit (one bit), and it keeps the hot set when one-off reads sweep through.
- * The cache is split into shards by id hash, each with its own lock and an equal part of the
- * budget. The budget counts each entry's body, id and bookkeeping. Thread-safe.
+ * An entry is served only when it was made at the store's current generation for its id, which
+ * moves on every committed write that may change that id's document (on PostgreSQL, every other
+ * instance's too: store/pg_peers.h); so a hit is always what a store read would return now.
+ * The TTL bounds how long an entry lives in any case. Eviction is SIEVE (a FIFO queue whose
+ * hand skips, once, entries hit since it last passed): cheap on a hit (one bit), and it keeps
+ * the hot set when one-off reads sweep through. The cache is split into shards by id hash,
+ * each with its own lock and an equal part of the budget. The budget counts each entry's body,
+ * id and bookkeeping. Thread-safe.
  */
 #ifndef TAMS_API_DOC_CACHE_H
 #define TAMS_API_DOC_CACHE_H

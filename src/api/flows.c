@@ -128,7 +128,7 @@ void flow_get(struct tams_req *req)
     /* The plain document is cached; the generation is read before the store so that a write
      * racing with this read leaves an entry nobody will match. */
     if (!include) {
-        gen = tams_store_generation(st);
+        gen = tams_store_generation(st, id);
         tams_buf_reset(&req->out);
         if (tams_doc_cache_get(cache, id, gen, &req->out)) {
             tams_send_json_body(req, 200);

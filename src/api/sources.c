@@ -125,7 +125,7 @@ static void source_view(struct tams_req *req, enum source_view view)
         return;
     /* The whole document is cached (see flow_get for why the generation is read first). */
     if (view == VIEW_SOURCE) {
-        gen = tams_store_generation(st);
+        gen = tams_store_generation(st, id);
         tams_buf_reset(&req->out);
         if (tams_doc_cache_get(cache, id, gen, &req->out)) {
             tams_send_json_body(req, 200);

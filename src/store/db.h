@@ -102,7 +102,14 @@ struct tams_db {
     const struct tams_db_driver *drv;
     struct tams_store *st;
     int hooks; /* per transaction, events.c's: whether webhooks are registered (0: not asked) */
+    const char *scope; /* per transaction: the run's scope, until the body widens it */
 };
+
+/* The body found that its write changes more documents than the scope's (tams_db_run_scoped). */
+static inline void tams_db_unscope(struct tams_db *db)
+{
+    db->scope = NULL;
+}
 
 /* Rows of a query. Fields are the driver's. */
 struct tams_db_rows {
@@ -126,6 +133,21 @@ enum tams_db_tx {
     TAMS_DB_TX_QUIET, /* a change no read cache depends on (webhook bookkeeping) */
 };
 
+/* Read caches key on a generation per id: the store-wide count of writes that may change any
+ * cached document, plus the count of writes scoped to the id's bucket (a write to one flow's
+ * segments changes that flow's document only). Both only grow, so the sum moves whenever
+ * either does; ids sharing a bucket only cost each other a miss. */
+#define TAMS_DB_GEN_BUCKETS 4096u
+
+static inline unsigned tams_db_gen_bucket(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return h & (TAMS_DB_GEN_BUCKETS - 1);
+}
+
 typedef int (*tams_db_body)(struct tams_db *db, void *arg);
 typedef void (*tams_db_reset)(void *arg);
 
@@ -137,9 +159,11 @@ struct tams_db_driver {
     /* url as tams_store_open takes it; pool_size <= 0: the driver's default. Migrates. */
     int (*open)(struct tams_store **out, const char *url, const char *data_dir, int pool_size);
     void (*close)(struct tams_store *st);
-    uint64_t (*generation)(struct tams_store *st);
-    int (*run)(struct tams_store *st, enum tams_db_tx kind, tams_db_body body, tams_db_reset reset,
-               void *arg);
+    /* The generation read caches key on for id (NULL: the store-wide part alone). */
+    uint64_t (*generation)(struct tams_store *st, const char *id);
+    /* scope: NULL, or the one id whose cached documents a TAMS_DB_TX_WRITE may change. */
+    int (*run)(struct tams_store *st, enum tams_db_tx kind, const char *scope, tams_db_body body,
+               tams_db_reset reset, void *arg);
 
     /* q (cached) or sql (generated, not cached; ?N parameters). */
     int (*query)(struct tams_db *db, struct tams_sql *q, const char *sql,
@@ -168,15 +192,24 @@ struct tams_store {
 };
 
 /* Run body on a connection of st inside a transaction of the given kind (see the top). A write
- * transaction that commits tells core/diskfull that the metadata store takes writes again. */
-static inline int tams_db_run(struct tams_store *st, enum tams_db_tx kind, tams_db_body body,
-                              tams_db_reset reset, void *arg)
+ * transaction that commits tells core/diskfull that the metadata store takes writes again.
+ * scope: NULL, or the one id (a flow's, for its segments) whose cached documents the write may
+ * change: caches of every other id keep their entries. */
+static inline int tams_db_run_scoped(struct tams_store *st, enum tams_db_tx kind, const char *scope,
+                                     tams_db_body body, tams_db_reset reset, void *arg)
 {
-    int rc = st->drv->run(st, kind, body, reset, arg);
+    int rc = st->drv->run(st, kind, scope, body, reset, arg);
 
     if (rc == 0 && (kind == TAMS_DB_TX_WRITE || kind == TAMS_DB_TX_QUIET))
         tams_diskfull_clear(TAMS_DISKFULL_METADATA);
     return rc;
+}
+
+/* A write that may change any cached document (scope NULL). */
+static inline int tams_db_run(struct tams_store *st, enum tams_db_tx kind, tams_db_body body,
+                              tams_db_reset reset, void *arg)
+{
+    return tams_db_run_scoped(st, kind, NULL, body, reset, arg);
 }
 
 static inline unsigned tams_db_caps(const struct tams_db *db)

@@ -431,8 +431,8 @@ static int simple(struct conn *c, const char *sql)
 /* Runs body on a pooled connection inside the transaction kind asks for; retried (with reset
  * first) when it lost a race, or when a connection that sat idle in the pool turns out to be
  * dead before anything was sent that could have changed the database. */
-static int pg_run(struct tams_store *base, enum tams_db_tx kind, tams_db_body body,
-                  tams_db_reset reset, void *arg)
+static int pg_run(struct tams_store *base, enum tams_db_tx kind, const char *scope,
+                  tams_db_body body, tams_db_reset reset, void *arg)
 {
     struct pg_store *st = store_of(base);
     struct conn *c = NULL;
@@ -443,6 +443,7 @@ static int pg_run(struct tams_store *base, enum tams_db_tx kind, tams_db_body bo
 
         if ((rc = acquire(st, &c)))
             return rc;
+        c->base.scope = scope;
         /* Writes are READ COMMITTED whatever the cluster's default: each statement sees what
          * committed before it, which insert-if-absent and the webhook check rely on. */
         if (kind == TAMS_DB_TX_WRITE || kind == TAMS_DB_TX_QUIET)
@@ -455,9 +456,9 @@ static int pg_run(struct tams_store *base, enum tams_db_tx kind, tams_db_body bo
             if (rc == 0 && kind == TAMS_DB_TX_WRITE) {
                 char sql[160];
 
-                tams_pg_peers_commit_sql(st->peers, sql, sizeof(sql));
+                tams_pg_peers_commit_sql(st->peers, c->base.scope, sql, sizeof(sql));
                 if ((rc = simple(c, sql)) == 0)
-                    tams_pg_peers_bump(st->peers);
+                    tams_pg_peers_bump(st->peers, c->base.scope);
             } else if (rc == 0) {
                 rc = simple(c, "COMMIT");
             } else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
@@ -489,9 +490,9 @@ static int pg_run(struct tams_store *base, enum tams_db_tx kind, tams_db_body bo
 
 /* ---- open / close ------------------------------------------------------------------------ */
 
-static uint64_t pg_generation(struct tams_store *base)
+static uint64_t pg_generation(struct tams_store *base, const char *id)
 {
-    return tams_pg_peers_generation(store_of(base)->peers);
+    return tams_pg_peers_generation(store_of(base)->peers, id);
 }
 
 static void pg_close(struct tams_store *base)

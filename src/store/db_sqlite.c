@@ -36,7 +36,10 @@ struct sqlite_store {
     pthread_mutex_t mu;
     struct conn *conns;       /* every connection opened, by any thread; closed by close() */
     pthread_mutex_t write_mu; /* held by this process's one write transaction (tx_begin) */
-    uint64_t generation;      /* bumped by every write that changed rows (atomic), for caches */
+    /* Moved by every write that changed rows (atomics), for read caches: store-wide, or only
+     * the scope's bucket (db.h). */
+    uint64_t generation;
+    uint64_t gen_buckets[TAMS_DB_GEN_BUCKETS];
 
     /* Checkpoints run on their own thread, never inside a request's commit (which cost bulk
      * segment registration a quarter of its time). */
@@ -476,8 +479,8 @@ static int tx_end(struct conn *c, int rc)
 /* One writer at a time never loses a race, so the body runs once and reset is never needed.
  * A write that changed rows moves the generation once committed (a quiet one, or one that
  * found nothing to do, leaves read caches alone). */
-static int sq_run(struct tams_store *base, enum tams_db_tx kind, tams_db_body body,
-                  tams_db_reset reset, void *arg)
+static int sq_run(struct tams_store *base, enum tams_db_tx kind, const char *scope,
+                  tams_db_body body, tams_db_reset reset, void *arg)
 {
     struct sqlite_store *st = store_of(base);
     int64_t changes = 0;
@@ -488,6 +491,7 @@ static int sq_run(struct tams_store *base, enum tams_db_tx kind, tams_db_body bo
     if (rc)
         return rc;
     c->base.hooks = 0;
+    c->base.scope = scope;
     if (kind == TAMS_DB_TX_WRITE || kind == TAMS_DB_TX_QUIET)
         rc = tx_begin(c);
     else if (kind == TAMS_DB_TX_READ)
@@ -503,8 +507,10 @@ static int sq_run(struct tams_store *base, enum tams_db_tx kind, tams_db_body bo
     if (kind == TAMS_DB_TX_NONE)
         return rc;
     changes = sqlite3_total_changes64(c->db) - changes;
+    scope = c->base.scope;
     if ((rc = tx_end(c, rc)) == 0 && kind == TAMS_DB_TX_WRITE && changes)
-        __atomic_fetch_add(&st->generation, 1, __ATOMIC_RELEASE);
+        __atomic_fetch_add(scope ? &st->gen_buckets[tams_db_gen_bucket(scope)] : &st->generation, 1,
+                           __ATOMIC_RELEASE);
     return rc;
 }
 
@@ -632,9 +638,12 @@ static void checkpointer_stop(struct sqlite_store *st)
     pthread_join(st->ckpt_thread, NULL);
 }
 
-static uint64_t sq_generation(struct tams_store *base)
+static uint64_t sq_generation(struct tams_store *base, const char *id)
 {
-    return __atomic_load_n(&store_of(base)->generation, __ATOMIC_ACQUIRE);
+    struct sqlite_store *st = store_of(base);
+    uint64_t g = __atomic_load_n(&st->generation, __ATOMIC_ACQUIRE);
+
+    return id ? g + __atomic_load_n(&st->gen_buckets[tams_db_gen_bucket(id)], __ATOMIC_ACQUIRE) : g;
 }
 
 static void sq_close(struct tams_store *base)

@@ -422,6 +422,14 @@ static void mutate_reset(void *arg)
     tams__why_cut(a->why, a->why_len);
 }
 
+/* The flow_collection of a flow document as JSON text ("" when it has none). */
+static const char *collection_text(json_object *doc)
+{
+    json_object *c = json_object_object_get(doc, "flow_collection");
+
+    return c ? json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN) : "";
+}
+
 static int mutate_body(struct tams_db *db, void *arg)
 {
     struct mutate_args *a = arg;
@@ -429,6 +437,8 @@ static int mutate_body(struct tams_db *db, void *arg)
     struct tams_flow_index idx = {0};
     json_object *doc = NULL;
     char now[TAMS_RFC3339_MAX];
+    char *coll_before = NULL;
+    unsigned effects = 0;
     bool have_idx = false;
     const char *text;
     int rc;
@@ -451,10 +461,15 @@ static int mutate_body(struct tams_db *db, void *arg)
         rc = TAMS_ERR_STORE;
         goto out;
     }
+    coll_before = tams_strdup(collection_text(doc));
     if ((rc = a->fn(a->ctx, doc, a->why)) || (rc = tams_flow_validate(doc, a->why)) ||
         (rc = tams_flow_index_build(doc, &idx, a->why)))
         goto out;
     have_idx = true;
+    /* Other flows' and sources' documents show this flow only through its flow_collection
+     * (collected_by): unless that changed, the write is this flow's alone. */
+    if (strcmp(coll_before, collection_text(doc)) != 0)
+        tams_db_unscope(db);
     /* Property updates never move a flow: the path names it, and ADR 0025 says source_id does
      * not change after creation (a PUT of the whole flow may still do it). */
     if (strcmp(idx.id, a->id) != 0) {
@@ -467,8 +482,10 @@ static int mutate_body(struct tams_db *db, void *arg)
         rc = TAMS_ERR_VALIDATION;
         goto out;
     }
-    if ((rc = tams__source_ensure(db, &idx, now, a->principal, NULL, a->why)))
+    if ((rc = tams__source_ensure(db, &idx, now, a->principal, &effects, a->why)))
         goto out;
+    if (effects & TAMS_EFFECT_SOURCE_CREATED) /* not expected: the flow held it */
+        tams_db_unscope(db);
     text = json_object_to_json_string_ext(doc,
                                           JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     rc = write_rows(db, &idx, text, strlen(text), now, a->principal, a->why);
@@ -478,6 +495,7 @@ out:
     if (have_idx)
         tams_flow_index_release(&idx);
     json_object_put(doc);
+    tams_free(coll_before);
     tams__flow_state_release(&fs);
     return rc;
 }
@@ -490,7 +508,8 @@ int tams_store_flow_mutate(struct tams_store *st, const char *id, bool allow_rea
     /* fn and the validator always get a buffer */
     struct mutate_args a = {
         id, principal, allow_read_only, fn, ctx, why ? why : &why_local, why ? why->len : 0};
-    int rc = tams_db_run(st, TAMS_DB_TX_WRITE, mutate_body, mutate_reset, &a);
+    /* A property write changes this flow's document alone, unless the body finds otherwise. */
+    int rc = tams_db_run_scoped(st, TAMS_DB_TX_WRITE, id, mutate_body, mutate_reset, &a);
 
     tams_buf_release(&why_local);
     return rc;

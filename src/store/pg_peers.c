@@ -3,6 +3,7 @@
 #include "core/common.h"
 #include "store/pg_peers.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -17,6 +18,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "store/db.h"
 #include "store/pg_connect.h"
 
 #define KEY_MAX (TAMS_UUID_STRLEN + 24) /* "<uuid>.<epoch>" */
@@ -41,8 +43,9 @@ struct tams_pg_peers {
     char id[TAMS_UUID_STRLEN + 1]; /* this process, as writer */
     char key[KEY_MAX];             /* this process's row while listening: id.epoch */
     unsigned epoch;
-    uint64_t generation; /* atomic */
-    int wake;            /* eventfd: a writer wants a ping */
+    uint64_t generation;                       /* atomic: store-wide (db.h) */
+    uint64_t gen_buckets[TAMS_DB_GEN_BUCKETS]; /* atomics: writes scoped to an id's bucket */
+    int wake;                                  /* eventfd: a writer wants a ping */
     /* atomics: caches are trusted only between these (monotonic microseconds) and listening */
     int64_t trusted_from_us, trusted_until_us;
     int listening, stop;
@@ -65,25 +68,47 @@ static bool stopping(struct tams_pg_peers *p)
     return __atomic_load_n(&p->stop, __ATOMIC_ACQUIRE) != 0;
 }
 
-void tams_pg_peers_bump(struct tams_pg_peers *p)
+/* A scope travels in a notification's payload, so only an id's own characters are taken;
+ * anything else widens the write to the whole store. */
+static bool scope_ok(const char *scope)
 {
-    __atomic_add_fetch(&p->generation, 1, __ATOMIC_ACQ_REL);
+    size_t n = 0;
+
+    if (!scope)
+        return false;
+    for (; scope[n]; n++)
+        if (n >= TAMS_UUID_STRLEN || !(isxdigit((unsigned char)scope[n]) || scope[n] == '-'))
+            return false;
+    return n > 0;
 }
 
-uint64_t tams_pg_peers_generation(struct tams_pg_peers *p)
+void tams_pg_peers_bump(struct tams_pg_peers *p, const char *scope)
+{
+    __atomic_add_fetch(scope_ok(scope) ? &p->gen_buckets[tams_db_gen_bucket(scope)]
+                                       : &p->generation,
+                       1, __ATOMIC_ACQ_REL);
+}
+
+uint64_t tams_pg_peers_generation(struct tams_pg_peers *p, const char *id)
 {
     int64_t now = tams_clock_mono_us();
+    uint64_t g;
 
     if (!__atomic_load_n(&p->listening, __ATOMIC_ACQUIRE) ||
         now < __atomic_load_n(&p->trusted_from_us, __ATOMIC_ACQUIRE) ||
         now >= __atomic_load_n(&p->trusted_until_us, __ATOMIC_ACQUIRE))
-        return __atomic_add_fetch(&p->generation, 1, __ATOMIC_ACQ_REL);
-    return __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
+        g = __atomic_add_fetch(&p->generation, 1, __ATOMIC_ACQ_REL);
+    else
+        g = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
+    return id ? g + __atomic_load_n(&p->gen_buckets[tams_db_gen_bucket(id)], __ATOMIC_ACQUIRE) : g;
 }
 
-void tams_pg_peers_commit_sql(struct tams_pg_peers *p, char *sql, size_t size)
+void tams_pg_peers_commit_sql(struct tams_pg_peers *p, const char *scope, char *sql, size_t size)
 {
-    snprintf(sql, size, "NOTIFY tams_generation, '%s'; COMMIT", p->id);
+    if (scope_ok(scope))
+        snprintf(sql, size, "NOTIFY tams_generation, '%s %s'; COMMIT", p->id, scope);
+    else
+        snprintf(sql, size, "NOTIFY tams_generation, '%s'; COMMIT", p->id);
 }
 
 size_t tams_pg_peers_count(struct tams_pg_peers *p)
@@ -327,7 +352,7 @@ static void lose(struct tams_pg_peers *p, PGconn **pg)
     __atomic_store_n(&p->listening, 0, __ATOMIC_RELEASE);
     PQfinish(*pg);
     *pg = NULL;
-    tams_pg_peers_bump(p);
+    tams_pg_peers_bump(p, NULL);
 }
 
 /* LISTEN, then register: whatever is written after registration is heard. */
@@ -356,7 +381,7 @@ static PGconn *join(struct tams_pg_peers *p, int64_t *trusted_until)
     __atomic_store_n(&p->trusted_from_us,
                      tams_clock_mono_us() + (2 * PEERS_RENEW_MS + PEERS_MARGIN_MS) * 1000,
                      __ATOMIC_RELEASE);
-    tams_pg_peers_bump(p); /* writes may have gone unheard while not listening */
+    tams_pg_peers_bump(p, NULL); /* writes may have gone unheard while not listening */
     return pg;
 }
 
@@ -373,17 +398,21 @@ static bool drain(struct tams_pg_peers *p, PGconn *pg, struct heard **h)
     while ((nt = PQnotifies(pg))) {
         if (strcmp(nt->relname, "tams_ack") == 0) {
             on_ack(p, nt->extra);
-        } else {
-            if (strcmp(nt->relname, "tams_ping") == 0)
-                on_ping(p, nt->extra, h, &nh);
-            /* Another's write or ping: caches made before it are stale. */
-            if (strncmp(nt->extra, p->id, TAMS_UUID_STRLEN) != 0)
+        } else if (strcmp(nt->relname, "tams_ping") == 0) {
+            /* No bump: the pinger's writes were heard (and bumped for) before its ping, as
+             * notifications arrive in commit order. */
+            on_ping(p, nt->extra, h, &nh);
+        } else if (strncmp(nt->extra, p->id, TAMS_UUID_STRLEN) != 0) {
+            /* Another's write: caches made before it are stale, of its scope or of all. */
+            if (nt->extra[TAMS_UUID_STRLEN] == ' ')
+                tams_pg_peers_bump(p, nt->extra + TAMS_UUID_STRLEN + 1);
+            else
                 bumped = true;
         }
         PQfreemem(nt);
     }
     if (bumped)
-        tams_pg_peers_bump(p);
+        tams_pg_peers_bump(p, NULL);
     return !nh || answer(p, pg, *h, nh); /* after the bump: the writer goes on once answered */
 }
 
@@ -396,7 +425,7 @@ static void trust_until(struct tams_pg_peers *p, int64_t until)
 
     __atomic_store_n(&p->trusted_until_us, until, __ATOMIC_RELEASE);
     if (lapsed)
-        tams_pg_peers_bump(p);
+        tams_pg_peers_bump(p, NULL);
 }
 
 static void *peers_run(void *arg)

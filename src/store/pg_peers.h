@@ -9,13 +9,14 @@
  *   - Each instance LISTENs on tams_generation, tams_ping and tams_ack, and holds a lease row
  *     in tams_instances (renewed every PEERS_RENEW_MS, running PEERS_LEASE_MS by the
  *     database's clock). Its row key is fresh per listening connection.
- *   - A write commits with NOTIFY tams_generation '<writer>': every other instance bumps its
- *     generation on hearing it.
+ *   - A write commits with NOTIFY tams_generation '<writer>', or '<writer> <scope>' when it
+ *     changes one id's documents only (store/db.h): every other instance bumps its generation,
+ *     or that id's part of it, on hearing it.
  *   - After its COMMIT returns, the writer asks its listening thread for a ping: NOTIFY
  *     tams_ping '<writer> <m>', m counting pings. PostgreSQL delivers notifications in commit
  *     order, so an instance that hears ping m has heard (and bumped for) every write committed
- *     before it. It bumps again and answers NOTIFY tams_ack '<own key> <writer> <m> ...'. One
- *     ping serves every write that finished before it was sent.
+ *     before it, so it needs no bump of its own: it answers NOTIFY tams_ack '<own key> <writer>
+ *     <m> ...'. One ping serves every write that finished before it was sent.
  *   - The writer returns once each peer it knows has answered for a ping sent after its
  *     commit, or that peer's lease has surely run out, or the peer left the table (shut down,
  *     or reconnected under a new key), or the database no longer has the peer's listening
@@ -50,13 +51,16 @@ struct tams_pg_peers *tams_pg_peers_start(const char *url);
 /* Deregisters (so writers stop waiting for this instance at once) and joins the thread. */
 void tams_pg_peers_stop(struct tams_pg_peers *p);
 
-/* The generation read caches key on: stable while caches may be trusted, else new each call. */
-uint64_t tams_pg_peers_generation(struct tams_pg_peers *p);
-/* This process's own commit: move the generation at once. */
-void tams_pg_peers_bump(struct tams_pg_peers *p);
+/* The generation read caches key on for id (NULL: the store-wide part; store/db.h): stable
+ * while caches may be trusted, else new each call. */
+uint64_t tams_pg_peers_generation(struct tams_pg_peers *p, const char *id);
+/* This process's own commit: move the generation at once, of scope's bucket only when scope
+ * is an id (db.h), else store-wide. */
+void tams_pg_peers_bump(struct tams_pg_peers *p, const char *scope);
 
-/* "NOTIFY ...; COMMIT" for a write, into sql (at least 96 bytes). */
-void tams_pg_peers_commit_sql(struct tams_pg_peers *p, char *sql, size_t size);
+/* "NOTIFY ...; COMMIT" for a write of scope (NULL: any document), into sql (at least 160
+ * bytes). */
+void tams_pg_peers_commit_sql(struct tams_pg_peers *p, const char *scope, char *sql, size_t size);
 /* After such a commit returned: wait until every known peer has dropped what it cached. */
 void tams_pg_peers_wait(struct tams_pg_peers *p);
 

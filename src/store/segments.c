@@ -605,7 +605,8 @@ int tams_store_segments_add(struct tams_store *st, const char *flow_id,
     }
     for (size_t i = 0; i < n; i++)
         res_v[i] = 0;
-    rc = tams_db_run(st, TAMS_DB_TX_WRITE, add_body, add_reset, &a);
+    /* Of the documents read caches keep, segments change only their flow's (segments_updated). */
+    rc = tams_db_run_scoped(st, TAMS_DB_TX_WRITE, flow_id, add_body, add_reset, &a);
     /* Nothing was stored: every segment shares the batch's fate. */
     for (size_t i = 0; rc && i < n; i++)
         res_v[i] = rc;
@@ -851,7 +852,8 @@ int tams_store_objects_allocate(struct tams_store *st, const char *flow_id, cons
 {
     struct alloc_args a = {flow_id, storage_id, objs, n, why, why ? why->len : 0};
 
-    return tams_db_run(st, TAMS_DB_TX_WRITE, alloc_body, alloc_reset, &a);
+    /* No cached document shows objects: a quiet write leaves every read cache alone. */
+    return tams_db_run(st, TAMS_DB_TX_QUIET, alloc_body, alloc_reset, &a);
 }
 
 struct object_args {

@@ -54,9 +54,9 @@ unsigned tams_store_caps(const struct tams_store *st)
     return st->drv->caps & TAMS_DB_CAP_SHARED ? TAMS_STORE_CAP_LEASES : 0;
 }
 
-uint64_t tams_store_generation(struct tams_store *st)
+uint64_t tams_store_generation(struct tams_store *st, const char *id)
 {
-    return st->drv->generation(st);
+    return st->drv->generation(st, id);
 }
 
 static struct tams_sql q_ping = TAMS_SQL("SELECT 1");

@@ -272,9 +272,11 @@ const char *tams_store_name(const struct tams_store *st);
 unsigned tams_store_caps(const struct tams_store *st);
 /* Cheap liveness check of this thread's connection. */
 int tams_store_ping(struct tams_store *st);
-/* A number that changes after every committed write (any entity), so a reader can tell
- * whether something it cached may be stale. */
-uint64_t tams_store_generation(struct tams_store *st);
+/* A number that changes after every committed write that may change the stored document of
+ * id (a flow or a source), so a reader can tell whether what it cached may be stale. Writes
+ * to one flow's segments move it for that flow only (and the few ids sharing its bucket);
+ * other writes move it for every id. id NULL: moved by those other writes only. */
+uint64_t tams_store_generation(struct tams_store *st, const char *id);
 
 /* Service settings (name, description, ...): a small key-value table. */
 int tams_store_setting_get(struct tams_store *st, const char *key, struct tams_buf *out);

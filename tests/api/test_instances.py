@@ -13,7 +13,8 @@ import requests
 
 from conftest import ON_PG, Server, check_error
 from test_deletion import allocate, make_flow, post, tr, upload, wait_done
-from test_read_cache import cache_counts, flow_body, wait_trusted
+from test_read_cache import (cache_counts, flow_body, segment_writes_keep_other_flows_cached,
+                             wait_trusted)
 from test_webhooks import ALLOW, Receiver, register
 
 pytestmark = pytest.mark.skipif(not ON_PG, reason="needs TAMS_TEST_DATABASE=postgresql://...")
@@ -70,6 +71,13 @@ def test_writes_through_one_are_read_through_the_other_at_once(cluster):
     assert a.delete(f"/flows/{fid}").status_code == 204
     check_error(b.get(f"/flows/{fid}"), 404)
     check_error(b.get(f"/sources/{sid}"), 404)
+
+
+def test_segment_writes_through_one_evict_that_flow_only_on_the_other(cluster):
+    a, b = cluster(2, ["--access-log", "false"])
+    for srv in (a, b):
+        wait_trusted(srv)
+    segment_writes_keep_other_flows_cached(a, b)
 
 
 def test_concurrent_writers_never_leave_a_stale_read(cluster):

@@ -71,6 +71,46 @@ def test_hits_and_no_stale_reads(server):
     assert server.get(f"/flows/{fid}").status_code == 404
 
 
+def segment_writes_keep_other_flows_cached(writer, reader):
+    """Registering segments on one flow changes that flow's document (segments_updated) and no
+    other's: the reader answers the written flow anew at once and keeps the others cached.
+    Storage allocation changes no document and evicts nothing."""
+    live, other = str(uuid.uuid4()), str(uuid.uuid4())
+    for fid in (live, other):
+        body = flow_body(fid, str(uuid.uuid4()), "l")
+        assert writer.put(f"/flows/{fid}", json=body).status_code == 201
+    for _ in range(2):
+        reader.get(f"/flows/{live}")
+        reader.get(f"/flows/{other}")
+    assert "segments_updated" not in reader.get(f"/flows/{live}").json()
+    for i in range(5):
+        h0, m0 = cache_counts(reader)
+        r = writer.post(f"/flows/{live}/storage", json={"limit": 1})
+        assert r.status_code == 201, r.text
+        assert reader.get(f"/flows/{other}").status_code == 200
+        assert reader.get(f"/flows/{live}").status_code == 200
+        h1, m1 = cache_counts(reader)
+        assert (h1 - h0, m1 - m0) == (2, 0), "allocation evicted a flow"
+        r = writer.post(f"/flows/{live}/segments", json={
+            "object_id": f"ext-{i}", "timerange": f"[{i}:0_{i + 1}:0)",
+            "get_urls": [{"url": f"http://x/{i}"}]})
+        assert r.status_code == 201, r.text
+        doc = reader.get(f"/flows/{live}").json()
+        assert "segments_updated" in doc
+        assert doc == writer.get(f"/flows/{live}").json()
+        h2, m2 = cache_counts(reader)
+        assert reader.get(f"/flows/{other}").status_code == 200
+        h3, m3 = cache_counts(reader)
+        assert (h3 - h2, m3 - m2) == (1, 0), "a segment write evicted another flow"
+        assert m2 - m1 >= 1, "the written flow was answered from the cache"
+
+
+def test_segment_writes_evict_their_flow_only(make_server):
+    server = make_server()  # its own: no other test's background work writes meanwhile
+    wait_trusted(server)
+    segment_writes_keep_other_flows_cached(server, server)
+
+
 def test_sources_hits_and_no_stale_reads(server):
     wait_trusted(server)
     fid, sid = str(uuid.uuid4()), str(uuid.uuid4())

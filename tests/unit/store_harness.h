@@ -224,6 +224,22 @@ static inline int64_t db_int(const char *sql, const char *a1, const char *a2)
     return v;
 }
 
+/* PostgreSQL: the generation stands only while the instance may trust its read caches, from
+ * 1.5 s after it registered (pg_peers.h); before, every call moves it. Waits for that (10 s at
+ * most). Writes of other instances on the database move it too: ctest runs the PostgreSQL
+ * halves one at a time (RESOURCE_LOCK in CMakeLists.txt). */
+static inline void wait_generation_stands(struct tams_store *st)
+{
+    for (int i = 0; i < 100; i++) {
+        uint64_t g = tams_store_generation(st, NULL);
+
+        usleep(100 * 1000);
+        if (tams_store_generation(st, NULL) == g)
+            return;
+    }
+    CHECK(!"the generation never stands");
+}
+
 /* What every test leaves behind, whatever it did: no segment without its flow or its object, no
  * reference count without its object. PostgreSQL keeps these by locks, not foreign keys
  * (schema.c, migration 7), so every contract test checks them at its end. */

@@ -71,6 +71,84 @@ static void test_adjacency(void)
     tams_buf_release(&why);
 }
 
+static int set_collection(void *ctx, json_object *doc, struct tams_buf *why)
+{
+    json_object *item = json_object_new_object(), *list = json_object_new_array();
+
+    (void)why;
+    json_object_object_add(item, "id", json_object_new_string(ctx));
+    json_object_object_add(item, "role", json_object_new_string("member"));
+    json_object_array_add(list, item);
+    json_object_object_add(doc, "flow_collection", list);
+    return 0;
+}
+
+/* Read caches key on a generation per id (store/db.h): a segment write moves its own flow's
+ * and no other's, storage allocation moves none, a flow write moves every id's; on PostgreSQL
+ * the same holds in another instance once the write has returned (pg_peers.h). */
+static void test_generation_scope(void)
+{
+    struct tams_store *other = NULL;
+    struct tams_buf why = TAMS_BUF_INIT(256);
+    struct tams_store *const seen[2] = {ST, NULL};
+    char a[37], b[37];
+
+    fid(a, 960);
+    fid(b, 961);
+    CHECK(tams_db_gen_bucket(a) != tams_db_gen_bucket(b));
+    CHECK_INT_EQ(put_flow(960, true), 0);
+    CHECK_INT_EQ(put_flow(961, true), 0);
+    if (on_pg()) {
+        CHECK_INT_EQ(tams_store_open(&other, harness.url, harness.dir, 2, &why), 0);
+        wait_generation_stands(other);
+        wait_generation_stands(ST);
+    }
+    for (int k = 0; k < 2; k++) {
+        struct tams_store *st = k ? other : seen[0];
+        uint64_t ga, gb, g0;
+
+        if (!st)
+            continue;
+        ga = tams_store_generation(st, a);
+        gb = tams_store_generation(st, b);
+        g0 = tams_store_generation(st, NULL);
+        CHECK_INT_EQ(allocate1(960, k ? "gen-obj-2" : "gen-obj-1"), 0);
+        CHECK(tams_store_generation(st, a) == ga);
+        CHECK(tams_store_generation(st, b) == gb);
+        CHECK_INT_EQ(
+            add1s(960, k ? "[10:0_20:0)" : "[0:0_10:0)", k ? "gen-obj-2" : "gen-obj-1", "[]"), 0);
+        CHECK(tams_store_generation(st, a) != ga);
+        CHECK(tams_store_generation(st, b) == gb);
+        CHECK(tams_store_generation(st, NULL) == g0);
+        /* A refused registration changes nothing; SQLite counts the rows a write changed and
+         * moves nothing (PostgreSQL's commit moves the flow's part all the same). */
+        ga = tams_store_generation(st, a);
+        CHECK_INT_EQ(add1s(960, "[5:0_6:0)", "gen-obj-1", "[]"), TAMS_ERR_VALIDATION);
+        CHECK(on_pg() || tams_store_generation(st, a) == ga);
+        CHECK(tams_store_generation(st, b) == gb);
+        CHECK_INT_EQ(put_flow(961, false), 0); /* a flow write: every id */
+        CHECK(tams_store_generation(st, a) != ga);
+        CHECK(tams_store_generation(st, b) != gb);
+        CHECK(tams_store_generation(st, NULL) != g0);
+        /* A property write: that flow's alone, unless it changes flow_collection (which
+         * other flows show as collected_by). */
+        ga = tams_store_generation(st, a);
+        gb = tams_store_generation(st, b);
+        g0 = tams_store_generation(st, NULL);
+        CHECK_INT_EQ(
+            tams_store_flow_mutate(ST, b, false, set_read_only, &(bool){false}, "alice", NULL), 0);
+        CHECK(tams_store_generation(st, b) != gb);
+        CHECK(tams_store_generation(st, a) == ga);
+        CHECK(tams_store_generation(st, NULL) == g0);
+        CHECK_INT_EQ(tams_store_flow_mutate(ST, b, false, set_collection, a, "alice", NULL), 0);
+        CHECK(tams_store_generation(st, a) != ga);
+        CHECK(tams_store_generation(st, NULL) != g0);
+    }
+    if (other)
+        tams_store_close(other);
+    tams_buf_release(&why);
+}
+
 /* One batch: items fail on their own, good ones are stored, nothing of a failed one is. */
 static void test_batch(void)
 {
@@ -901,6 +979,7 @@ int main(int argc, char **argv)
     capture_next = false;
 
     RUN(test_adjacency);
+    RUN(test_generation_scope);
     RUN(test_batch);
     RUN(test_batch_around_the_tail);
     RUN(test_clean_batch);
