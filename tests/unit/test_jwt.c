@@ -481,8 +481,8 @@ static void test_creds(void)
         "[]",
         "{\"version\":2}",
         "{\"version\":1,\"users\":{}}",
-        "{\"version\":1,\"users\":[{\"name\":\"a\",\"kdf\":\"pbkdf2-sha256\",\"iterations\":10,"
-        "\"salt\":\"00\",\"hash\":\"00\",\"scopes\":[]}]}",
+        ("{\"version\":1,\"users\":[{\"name\":\"a\",\"kdf\":\"pbkdf2-sha256\",\"iterations\":10,"
+         "\"salt\":\"00\",\"hash\":\"00\",\"scopes\":[]}]}"), /* one string */
         "{\"version\":1,\"tokens\":[{\"name\":\"t\",\"id\":\"xyz\",\"hash\":\"00\",\"scopes\":[]}]}",
     };
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(bad); i++) {

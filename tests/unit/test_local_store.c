@@ -161,8 +161,8 @@ static void test_type_inline(void)
         "video/mp4/x",
         "multipart/x-mixed-replace",
         "application/mp4x",
-        "video/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa+xml"};
+        ("video/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa+xml")};
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(inline_types); i++)
         CHECK(tams_local_type_inline(inline_types[i]));
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(attachment_types); i++)

@@ -958,7 +958,7 @@ static void test_threads(void)
     struct flow_seen fs;
     struct tams_flow_filter f = no_filter();
     struct tams_tag_filter tf;
-    json_object *doc, *tags, *n, *label;
+    json_object *doc, *tags = NULL, *n = NULL, *label = NULL;
     unsigned eff;
     int failures = 0;
 
