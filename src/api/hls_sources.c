@@ -58,7 +58,7 @@ static void consider(struct gather *g, const char *id, const char *text)
     if (strcmp(format, FORMAT_VIDEO) == 0 || strcmp(format, FORMAT_AUDIO) == 0) {
         g->flows[g->n].id = tams_pool_strdup(&g->req->pool, id);
         g->flows[g->n].doc = doc;
-        g->flows[g->n].video = format[17] == 'v';
+        g->flows[g->n].video = strcmp(format, FORMAT_VIDEO) == 0;
         g->n++;
         return;
     }
