@@ -283,6 +283,13 @@ void hls_flow_get(struct tams_req *req)
             tams_buf_add(&after, next.data, next.len);
         }
     }
+    if (rc == TAMS_ERR_TOOBIG) {
+        tams_buf_reset(&req->out);
+        tams_send_error(req, TAMS_ERR_INTERNAL,
+                        "the playlist is larger than the server allows; ask for a shorter "
+                        "timerange");
+        goto out;
+    }
     if (rc) {
         tams_buf_reset(&req->out);
         tams_hls_send_store_error(req, rc, "flow", id);
@@ -293,7 +300,9 @@ void hls_flow_get(struct tams_req *req)
     if (tams_hls_media_finish(&m, first == INT64_MIN ? 0 : tams_hls_media_sequence(first, nominal),
                               !live)) {
         tams_buf_reset(&req->out);
-        tams_send_error(req, TAMS_ERR_INTERNAL, "the playlist is larger than the server allows");
+        tams_send_error(req, TAMS_ERR_INTERNAL,
+                        "the playlist is larger than the server allows; ask for a shorter "
+                        "timerange");
         goto out;
     }
     tams_res_header(req, "Cache-Control", live ? "no-cache" : "private, max-age=60");
