@@ -67,6 +67,16 @@ static const struct tams_route routes[] = {
     R(TAMS_GET, "/analytics/sources/{sourceId}", analytics_source_get, 0),
     R(TAMS_GET, "/analytics/storage", analytics_storage_get, 0),
     R(TAMS_GET, "/analytics/ingest", analytics_ingest_get, 0),
+
+    /* HLS playlists (docs/hls.md): "{id}.m3u8", the suffix checked by the handler. */
+    {.methods = TAMS_GET,
+     .pattern = "/hls/flows/{flowId}",
+     .handler = hls_flow_get,
+     .name = "/hls/flows/{flowId}.m3u8"},
+    {.methods = TAMS_GET,
+     .pattern = "/hls/sources/{sourceId}",
+     .handler = hls_source_get,
+     .name = "/hls/sources/{sourceId}.m3u8"},
 };
 
 const struct tams_route_table tams_api_routes = {routes, TAMS_ARRAY_SIZE(routes)};
