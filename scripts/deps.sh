@@ -11,7 +11,13 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev lib
 # has the pngcairo terminal).
 test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-botocore
            python3-yaml python3-cryptography
-           clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox)
+           clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox
+           # tests/api/test_deploy_prometheus.py and test_deploy_grafana.py: promtool (rule
+           # unit tests, and a real Prometheus scraping tamsd) and amtool (check-config).
+           prometheus prometheus-alertmanager
+           # tests/api/test_deploy_k8s.py: Node.js and npm run the pinned kubernetes-models
+           # schema validation (deploy/k8s/test/package.json, npm ci).
+           nodejs npm)
 # bench/*.sh: wrk, nginx (the load balancer of scaling.sh), gnuplot (stress.sh's plots), a
 # throwaway PostgreSQL (pg.sh, scaling.sh, stress.sh --pg), curl and pgrep in the scripts, and
 # the S3 test server's botocore (s3_endpoints.sh).
