@@ -151,12 +151,34 @@ static int64_t deletions_pending(void *ctx)
     return tams_store_delete_requests_list(ctx, now, count_unfinished, &n) ? -1 : n;
 }
 
+/* The PostgreSQL connection pool; nothing on SQLite, which has none. */
+static void render_pool(void *ctx, struct tams_buf *out)
+{
+    struct tams_store_pool p;
+
+    if (!tams_store_pool(ctx, &p))
+        return;
+    tams_buf_addf(out,
+                  "# HELP tams_store_pool_connections Metadata store connections by state.\n"
+                  "# TYPE tams_store_pool_connections gauge\n"
+                  "tams_store_pool_connections{state=\"in_use\"} %d\n"
+                  "tams_store_pool_connections{state=\"idle\"} %d\n"
+                  "# HELP tams_store_pool_waiting Threads waiting for a store connection.\n"
+                  "# TYPE tams_store_pool_waiting gauge\ntams_store_pool_waiting %d\n"
+                  "# HELP tams_store_pool_wait_timeouts_total Waits for a store connection that "
+                  "gave up (503).\n"
+                  "# TYPE tams_store_pool_wait_timeouts_total counter\n"
+                  "tams_store_pool_wait_timeouts_total %" PRIu64 "\n",
+                  p.in_use, p.size - p.in_use, p.waiting, p.timeouts);
+}
+
 /* The store's and the API's own metrics; the gauges ask the store at each scrape. */
 static void register_metrics(struct tams_app *app)
 {
     tams_registry_gauge(app->metrics, "tams_store_up",
                         "1 when the metadata store answered a ping at this scrape, else 0.",
                         store_up, app->store);
+    tams_registry_source(app->metrics, render_pool, app->store);
     tams_registry_gauge(app->metrics, "tams_deletion_requests_pending",
                         "Deletion requests created or started, not yet done (-1: the store did "
                         "not answer).",

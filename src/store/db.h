@@ -129,6 +129,8 @@ enum tams_db_tx {
 typedef int (*tams_db_body)(struct tams_db *db, void *arg);
 typedef void (*tams_db_reset)(void *arg);
 
+struct tams_store_pool;
+
 struct tams_db_driver {
     const char *name;
     enum tams_db_dialect dialect;
@@ -137,6 +139,8 @@ struct tams_db_driver {
     /* url as tams_store_open takes it; pool_size <= 0: the driver's default. Migrates. */
     int (*open)(struct tams_store **out, const char *url, const char *data_dir, int pool_size);
     void (*close)(struct tams_store *st);
+    /* The connection pool's state (tams_store_pool); NULL when the driver has none. */
+    bool (*pool)(struct tams_store *st, struct tams_store_pool *out);
     uint64_t (*generation)(struct tams_store *st);
     int (*run)(struct tams_store *st, enum tams_db_tx kind, tams_db_body body, tams_db_reset reset,
                void *arg);

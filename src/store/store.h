@@ -272,6 +272,15 @@ const char *tams_store_name(const struct tams_store *st);
 unsigned tams_store_caps(const struct tams_store *st);
 /* Cheap liveness check of this thread's connection. */
 int tams_store_ping(struct tams_store *st);
+/* A connection pool's state, for GET /metrics. */
+struct tams_store_pool {
+    int size;          /* connections in the pool */
+    int in_use;        /* handed out now */
+    int waiting;       /* threads waiting for one now */
+    uint64_t timeouts; /* waits that gave up (the request got 503) since the start */
+};
+/* Fills *out; false when the store has no pool (SQLite). */
+bool tams_store_pool(struct tams_store *st, struct tams_store_pool *out);
 /* A number that changes after every committed write (any entity), so a reader can tell
  * whether something it cached may be stale. */
 uint64_t tams_store_generation(struct tams_store *st);

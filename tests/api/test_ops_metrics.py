@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import BIN, Server
+from conftest import BIN, ON_PG, Server
 from test_deletion import allocate, make_flow, post, tr, upload
 
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$")
@@ -125,3 +125,22 @@ def test_gc_and_deletion_counters(srv):
     assert m["tams_gc_errors_total"] == 0
     assert m["tams_gc_media_delete_failures_total"] == 0
     assert m["tams_deletion_errors_total"] == 0
+
+
+def test_store_pool(tmp_path):
+    """PostgreSQL: the pool's connections, all idle between requests; SQLite has no pool."""
+    s = Server(tmp_path, args=["--db-pool-size", "3"])
+    s.start()
+    try:
+        m = scrape(s)
+        if not ON_PG:
+            assert not [k for k in m if k.startswith("tams_store_pool")]
+            return
+        assert m['tams_store_pool_connections{state="in_use"}'] + \
+            m['tams_store_pool_connections{state="idle"}'] == 3
+        # The jobs' first rounds at start may hold some; then all go back.
+        wait_for(s, 'tams_store_pool_connections{state="idle"}', lambda v: v == 3)
+        assert m["tams_store_pool_waiting"] == 0
+        assert m["tams_store_pool_wait_timeouts_total"] == 0
+    finally:
+        s.stop()
