@@ -37,6 +37,14 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# tests/api/test_deploy_k8s.py renders the manifests with kubectl: any kubectl will do (the
+# kubectl package, v1.32, where a repository has it); Debian 12's archive has only
+# kubernetes-client (kubectl 1.20), so that is what a machine without one gets.
+for arg in "$@"; do
+  if [ "$arg" = --test ] && ! command -v kubectl >/dev/null; then
+    missing+=(kubernetes-client)
+  fi
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
