@@ -80,3 +80,8 @@ def test_alertmanager_config_check(tmp_path):
     (tmp_path / "am.yml").write_text(bad)
     r = run("amtool", "check-config", str(tmp_path / "am.yml"))
     assert r.returncode != 0
+def test_every_alert_documented():
+    doc = (ROOT / "docs" / "monitoring.md").read_text()
+    for a in alerts():
+        assert f"### {a['alert']}" in doc, a["alert"]
+        assert a["annotations"]["runbook"] == f"docs/monitoring.md#{a['alert'].lower()}"
