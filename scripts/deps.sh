@@ -12,7 +12,14 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev lib
 test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-botocore
            python3-yaml python3-cryptography
            clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox
-           ffmpeg)  # ffmpeg: tests/api/test_hls.py makes H.264/AAC segments and runs ffprobe
+           # tests/api/test_hls.py makes H.264/AAC segments with ffmpeg and reads them with ffprobe.
+           ffmpeg
+           # tests/api/test_deploy_prometheus.py and test_deploy_grafana.py: promtool (rule
+           # unit tests, and a real Prometheus scraping tamsd) and amtool (check-config).
+           prometheus prometheus-alertmanager
+           # tests/api/test_deploy_k8s.py: Node.js and npm run the pinned kubernetes-models
+           # schema validation (deploy/k8s/test/package.json, npm ci).
+           nodejs npm)
 # bench/*.sh: wrk, nginx (the load balancer of scaling.sh), gnuplot (stress.sh's plots), a
 # throwaway PostgreSQL (pg.sh, scaling.sh, stress.sh --pg), curl and pgrep in the scripts, and
 # the S3 test server's botocore (s3_endpoints.sh).
@@ -31,6 +38,14 @@ done
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# tests/api/test_deploy_k8s.py renders the manifests with kubectl: any kubectl will do (the
+# kubectl package, v1.32, where a repository has it); Debian 12's archive has only
+# kubernetes-client (kubectl 1.20), so that is what a machine without one gets.
+for arg in "$@"; do
+  if [ "$arg" = --test ] && ! command -v kubectl >/dev/null; then
+    missing+=(kubernetes-client)
+  fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps.sh: installing ${missing[*]}"

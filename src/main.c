@@ -6,6 +6,7 @@
 #include "core/diskfull.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/procstats.h"
 #include "core/registry.h"
 #include "api/app.h"
 #include "auth/auth.h"
@@ -48,6 +49,7 @@ static int serve(const struct tams_config *cfg)
     struct tams_gc gc = {0};
     struct tams_delivery *delivery = NULL;
     struct tams_webhook_secrets *secrets = NULL;
+    struct tams_procstats procstats;
     sigset_t sigs;
     int sig = 0, rc, nthreads;
     bool app_ready = false;
@@ -89,11 +91,16 @@ static int serve(const struct tams_config *cfg)
     tams_log_start_flusher();
     tams_registry_source(app.metrics, tams_auth_metrics_render, auth);
     tams_registry_source(app.metrics, tams_diskfull_render, NULL);
+    tams_procstats_init(&procstats, cfg->data_dir);
+    tams_registry_source(app.metrics, tams_procstats_render, &procstats);
 
     /* The jobs: deletion requests, garbage collection, webhook delivery. */
     jobs = tams_runner_new();
-    deletion = (struct tams_deletion){app.store, cfg};
-    gc = (struct tams_gc){app.store, cfg, app.backends, app.nbackends};
+    deletion = (struct tams_deletion){.store = app.store, .cfg = cfg};
+    gc = (struct tams_gc){
+        .store = app.store, .cfg = cfg, .backends = app.backends, .nbackends = app.nbackends};
+    tams_deletion_metrics(&deletion, app.metrics);
+    tams_gc_metrics(&gc, app.metrics);
     rc = tams_runner_spawn(jobs, "tams-deletion", tams_deletion_run, &deletion, &app.deletion_job,
                            &why);
     if (!rc)

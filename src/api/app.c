@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* app.c - application state shared by handlers, and the service document they serve. */
 #include "core/common.h"
+#include "core/clock.h"
 #include "core/random.h"
 #include "core/log.h"
 #include "core/json.h"
@@ -130,6 +131,66 @@ out:
     return rc;
 }
 
+static int64_t store_up(void *ctx)
+{
+    return tams_store_ping(ctx) == 0;
+}
+
+static int count_unfinished(void *ctx, const struct tams_delete_request *r)
+{
+    *(int64_t *)ctx += strcmp(r->status, "done") != 0 && strcmp(r->status, "error") != 0;
+    return 0;
+}
+
+static int64_t deletions_pending(void *ctx)
+{
+    char now[TAMS_RFC3339_MAX];
+    int64_t n = 0;
+
+    tams_clock_now_rfc3339(now);
+    return tams_store_delete_requests_list(ctx, now, count_unfinished, &n) ? -1 : n;
+}
+
+/* The PostgreSQL connection pool; nothing on SQLite, which has none. */
+static void render_pool(void *ctx, struct tams_buf *out)
+{
+    struct tams_store_pool p;
+
+    if (!tams_store_pool(ctx, &p))
+        return;
+    tams_buf_addf(out,
+                  "# HELP tams_store_pool_connections Metadata store connections by state.\n"
+                  "# TYPE tams_store_pool_connections gauge\n"
+                  "tams_store_pool_connections{state=\"in_use\"} %d\n"
+                  "tams_store_pool_connections{state=\"idle\"} %d\n"
+                  "# HELP tams_store_pool_waiting Threads waiting for a store connection.\n"
+                  "# TYPE tams_store_pool_waiting gauge\ntams_store_pool_waiting %d\n"
+                  "# HELP tams_store_pool_wait_timeouts_total Waits for a store connection that "
+                  "gave up (503).\n"
+                  "# TYPE tams_store_pool_wait_timeouts_total counter\n"
+                  "tams_store_pool_wait_timeouts_total %" PRIu64 "\n",
+                  p.in_use, p.size - p.in_use, p.waiting, p.timeouts);
+}
+
+/* The store's and the API's own metrics; the gauges ask the store at each scrape. */
+static void register_metrics(struct tams_app *app)
+{
+    tams_registry_gauge(app->metrics, "tams_store_up",
+                        "1 when the metadata store answered a ping at this scrape, else 0.",
+                        store_up, app->store);
+    tams_registry_source(app->metrics, render_pool, app->store);
+    tams_registry_gauge(app->metrics, "tams_deletion_requests_pending",
+                        "Deletion requests created or started, not yet done (-1: the store did "
+                        "not answer).",
+                        deletions_pending, app->store);
+    app->segments_registered =
+        tams_registry_counter(app->metrics, "tams_segments_registered_total",
+                              "Flow segments registered (POST /flows/{id}/segments).");
+    app->uploaded_bytes =
+        tams_registry_counter(app->metrics, "tams_media_uploaded_bytes_total",
+                              "Media bytes uploaded to the built-in object store.");
+}
+
 int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct tams_buf *why)
 {
     int rc;
@@ -138,6 +199,7 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
     app->source_cache =
         tams_doc_cache_new(cfg->source_cache_memory, (int64_t)cfg->cache_ttl * 1000);
     app->metrics = tams_registry_new();
+    register_metrics(app);
     pthread_mutex_init(&app->service_lock, NULL);
     tams_buf_init(&app->service_json, 1 << 20);
     rc = load_local_store_id(app, why);

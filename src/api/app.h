@@ -17,6 +17,7 @@
 struct tams_auth;
 struct tams_job;
 struct tams_registry;
+struct tams_counter;
 struct tams_webhook_secrets;
 
 struct tams_app {
@@ -34,6 +35,8 @@ struct tams_app {
     /* Metrics of modules below the API (auth, webhook delivery), rendered by GET /metrics
      * after the HTTP server's own; created by tams_app_init. */
     struct tams_registry *metrics;
+    /* Ingest counters (tams_segments_registered_total, tams_media_uploaded_bytes_total). */
+    struct tams_counter *segments_registered, *uploaded_bytes;
     /* Seals webhook api keys and gives them their identity (events/secrets.h); set by main.c. */
     const struct tams_webhook_secrets *webhook_secrets;
 

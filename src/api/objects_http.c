@@ -7,6 +7,7 @@
 #include "api/handlers.h"
 #include "http/range.h"
 #include "core/log.h"
+#include "core/registry.h"
 #include "http/respond.h"
 #include "media/local.h"
 #include "store/analytics.h"
@@ -196,5 +197,6 @@ void local_object_put(struct tams_req *req)
                                          (int64_t)size, app->cfg->verify_uploads)))
         tams_log_warn("object store: size of '%s' not recorded: %s", req->params[0],
                       tams_strerror(rc));
+    tams_counter_add(app->uploaded_bytes, size);
     tams_send_empty(req, 200);
 }

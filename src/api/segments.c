@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/registry.h"
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/paging.h"
@@ -565,6 +566,7 @@ void segments_post(struct tams_req *req)
     }
     for (size_t i = 0; i < n; i++)
         nfailed += results[i] != 0;
+    tams_counter_add(((const struct tams_app *)req->app)->segments_registered, n - nfailed);
     if (!bulk) {
         if (results[0])
             tams_send_error(req, results[0], "%s", whys[0].data);

@@ -16,11 +16,20 @@
 #include "jobs/runner.h"
 #include "store/store.h"
 
+struct tams_registry;
+struct tams_counter;
+
 /* The job's context; the caller keeps it (and the store) alive until the job is joined. */
 struct tams_deletion {
     struct tams_store *store;
     const struct tams_config *cfg; /* delete_batch, delete_request_ttl, gc_interval */
+    /* Set by tams_deletion_metrics; NULL counters count nothing. */
+    struct tams_counter *batches, *errors;
 };
+
+/* Registers tams_deletion_batches_total and tams_deletion_errors_total in r and points d's
+ * fields at them. Call before the job starts. */
+void tams_deletion_metrics(struct tams_deletion *d, struct tams_registry *r);
 
 /* The job body, for tams_runner_spawn with a struct tams_deletion as ctx. */
 void tams_deletion_run(struct tams_job *job, void *ctx);

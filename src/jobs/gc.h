@@ -18,6 +18,9 @@
 #include "media/media.h"
 #include "store/store.h"
 
+struct tams_registry;
+struct tams_counter;
+
 /* The job's context; the caller keeps it, the store and the backends alive until the job is
  * joined. */
 struct tams_gc {
@@ -25,7 +28,14 @@ struct tams_gc {
     const struct tams_config *cfg;              /* gc_interval, gc_grace, gc_unused_after */
     struct tams_media_backend *const *backends; /* where trash entries' media lives */
     size_t nbackends;
+    /* Set by tams_gc_metrics; NULL counters count nothing. */
+    struct tams_counter *rounds, *collected, *deleted, *delete_failures, *errors;
 };
+
+/* Registers the job's counters (tams_gc_rounds_total, tams_gc_objects_collected_total,
+ * tams_gc_media_deleted_total, tams_gc_media_delete_failures_total, tams_gc_errors_total)
+ * in r and points gc's fields at them. Call before the job starts. */
+void tams_gc_metrics(struct tams_gc *gc, struct tams_registry *r);
 
 /* The job body, for tams_runner_spawn with a struct tams_gc as ctx. */
 void tams_gc_run(struct tams_job *job, void *ctx);

@@ -151,6 +151,8 @@ static inline unsigned tams_db_gen_bucket(const char *id)
 typedef int (*tams_db_body)(struct tams_db *db, void *arg);
 typedef void (*tams_db_reset)(void *arg);
 
+struct tams_store_pool;
+
 struct tams_db_driver {
     const char *name;
     enum tams_db_dialect dialect;
@@ -159,6 +161,8 @@ struct tams_db_driver {
     /* url as tams_store_open takes it; pool_size <= 0: the driver's default. Migrates. */
     int (*open)(struct tams_store **out, const char *url, const char *data_dir, int pool_size);
     void (*close)(struct tams_store *st);
+    /* The connection pool's state (tams_store_pool); NULL when the driver has none. */
+    bool (*pool)(struct tams_store *st, struct tams_store_pool *out);
     /* The generation read caches key on for id (NULL: the store-wide part alone). */
     uint64_t (*generation)(struct tams_store *st, const char *id);
     /* scope: NULL, or the one id whose cached documents a TAMS_DB_TX_WRITE may change. */

@@ -7,6 +7,7 @@
 #include "core/diskfull.h"
 #include "core/log.h"
 #include "store/db.h"
+#include "store/store.h"
 #include "store/pg_connect.h"
 #include "store/pg_peers.h"
 
@@ -40,6 +41,8 @@ struct pg_store {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct conn *free;
+    int in_use, waiting; /* guarded by mu, for tams_store_pool */
+    uint64_t timeouts;
     /* Read caches key on its generation: moved by this process's commits at once, and by
      * other instances' commits before those are answered (pg_peers.h). */
     struct tams_pg_peers *peers;
@@ -125,6 +128,7 @@ static void give_back(struct pg_store *st, struct conn *c)
     pthread_mutex_lock(&st->mu);
     c->next = st->free;
     st->free = c;
+    st->in_use--;
     pthread_cond_signal(&st->cv);
     pthread_mutex_unlock(&st->mu);
 }
@@ -138,11 +142,19 @@ static int acquire(struct pg_store *st, struct conn **out)
 
     tams_clock_deadline(&until, POOL_WAIT_MS);
     pthread_mutex_lock(&st->mu);
-    while (!st->free && rc == 0)
-        rc = pthread_cond_timedwait(&st->cv, &st->mu, &until);
+    if (!st->free) {
+        st->waiting++;
+        while (!st->free && rc == 0)
+            rc = pthread_cond_timedwait(&st->cv, &st->mu, &until);
+        st->waiting--;
+    }
     c = st->free;
-    if (c)
+    if (c) {
         st->free = c->next;
+        st->in_use++;
+    } else {
+        st->timeouts++;
+    }
     pthread_mutex_unlock(&st->mu);
     if (!c) {
         tams_log_warn("postgresql: no free connection in the pool after %d ms", POOL_WAIT_MS);
@@ -600,12 +612,26 @@ static int pg_open(struct tams_store **out, const char *url, const char *data_di
     return 0;
 }
 
+static bool pg_pool(struct tams_store *base, struct tams_store_pool *out)
+{
+    struct pg_store *st = store_of(base);
+
+    pthread_mutex_lock(&st->mu);
+    out->size = st->size;
+    out->in_use = st->in_use;
+    out->waiting = st->waiting;
+    out->timeouts = st->timeouts;
+    pthread_mutex_unlock(&st->mu);
+    return true;
+}
+
 const struct tams_db_driver tams_db_pg = {
     .name = "postgresql",
     .dialect = TAMS_DB_PG,
     .caps = TAMS_DB_CAP_SHARED | TAMS_DB_CAP_REMOTE,
     .open = pg_open,
     .close = pg_close,
+    .pool = pg_pool,
     .generation = pg_generation,
     .run = pg_run,
     .query = pg_query,

@@ -77,6 +77,12 @@ int tams_store_ping(struct tams_store *st)
     return tams_db_run(st, TAMS_DB_TX_NONE, ping_body, NULL, NULL);
 }
 
+bool tams_store_pool(struct tams_store *st, struct tams_store_pool *out)
+{
+    memset(out, 0, sizeof(*out));
+    return st->drv->pool && st->drv->pool(st, out);
+}
+
 struct setting_args {
     const char *key, *value;
     struct tams_buf *out;

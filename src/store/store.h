@@ -272,6 +272,15 @@ const char *tams_store_name(const struct tams_store *st);
 unsigned tams_store_caps(const struct tams_store *st);
 /* Cheap liveness check of this thread's connection. */
 int tams_store_ping(struct tams_store *st);
+/* A connection pool's state, for GET /metrics. */
+struct tams_store_pool {
+    int size;          /* connections in the pool */
+    int in_use;        /* handed out now */
+    int waiting;       /* threads waiting for one now */
+    uint64_t timeouts; /* waits that gave up (the request got 503) since the start */
+};
+/* Fills *out; false when the store has no pool (SQLite). */
+bool tams_store_pool(struct tams_store *st, struct tams_store_pool *out);
 /* A number that changes after every committed write that may change the stored document of
  * id (a flow or a source), so a reader can tell whether what it cached may be stale. Writes
  * to one flow's segments move it for that flow only (and the few ids sharing its bucket);
