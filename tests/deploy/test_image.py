@@ -175,6 +175,10 @@ def test_image_holds_what_cmake_installs(image):
     listed = podman("run", "--rm", "--read-only", "--entrypoint", "/bin/ls", image,
                     "/usr/local/bin").stdout.split()
     assert targets <= set(listed), (targets, listed)
+    for prog in sorted(targets):  # every shared library each program needs is there
+        r = podman("run", "--rm", "--read-only", "--entrypoint", "/usr/bin/ldd", image,
+                   f"/usr/local/bin/{prog}")
+        assert "not found" not in r.stdout, (prog, r.stdout)
     r = podman("run", "--rm", "--read-only", image, "--version")
     assert r.stdout.startswith("tamsd "), r.stdout + r.stderr
     r = podman("run", "--rm", "--read-only", "--entrypoint", "/bin/sh", image, "-c",
