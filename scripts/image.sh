@@ -4,6 +4,7 @@
 #
 #   scripts/image.sh [TAG]          TAG defaults to localhost/tamsd:latest
 #
+# TAMS_IMAGE_TOOL=buildah uses buildah even where podman is installed.
 # The Debian 12 base: TAMS_IMAGE_BASE names one to use as it is; otherwise
 # docker.io/library/debian:bookworm-slim when a registry answers, else a minimal root made here
 # (debootstrap --variant=minbase bookworm, or the tarball scripts/fresh-root-check.sh caches in
@@ -21,7 +22,9 @@ export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/deploy/container/containers.conf}
 t0=$SECONDS
 say() { printf '== image: %s (%d s)\n' "$*" $((SECONDS - t0)) >&2; }
 
-if command -v podman >/dev/null; then
+if [ -n "${TAMS_IMAGE_TOOL:-}" ]; then
+  tool=$TAMS_IMAGE_TOOL # podman or buildah
+elif command -v podman >/dev/null; then
   tool=podman
 elif command -v buildah >/dev/null; then
   tool=buildah
