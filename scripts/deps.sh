@@ -14,12 +14,17 @@ test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-bo
            clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox
            # tests/api/test_hls.py makes H.264/AAC segments with ffmpeg and reads them with ffprobe.
            ffmpeg
-           # tests/api/test_deploy_prometheus.py and test_deploy_grafana.py: promtool (rule
-           # unit tests, and a real Prometheus scraping tamsd) and amtool (check-config).
+           # tests/deploy/test_prometheus.py and test_grafana.py: promtool (rule unit tests, and a
+           # real Prometheus scraping tamsd) and amtool (check-config).
            prometheus prometheus-alertmanager
-           # tests/api/test_deploy_k8s.py: Node.js and npm run the pinned kubernetes-models
-           # schema validation (deploy/k8s/test/package.json, npm ci).
-           nodejs npm)
+           # tests/deploy/test_k8s.py: Node.js and npm run the pinned kubernetes-models schema
+           # validation (deploy/k8s/test/package.json, npm ci).
+           nodejs npm
+           # tests/deploy/test_image.py builds the container image with scripts/image.sh (podman,
+           # or buildah; runc because crun cannot set rlimits in CI's sandbox; debootstrap makes
+           # the Debian base when no registry answers) and runs it; test_systemd.py runs
+           # systemd-analyze (systemd).
+           podman buildah runc debootstrap systemd)
 # bench/*.sh: wrk, nginx (the load balancer of scaling.sh), gnuplot (stress.sh's plots), a
 # throwaway PostgreSQL (pg.sh, scaling.sh, stress.sh --pg), curl and pgrep in the scripts, and
 # the S3 test server's botocore (s3_endpoints.sh).
@@ -39,7 +44,7 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# tests/api/test_deploy_k8s.py renders the manifests with kubectl: any kubectl will do (the
+# tests/deploy/test_k8s.py renders the manifests with kubectl: any kubectl will do (the
 # kubectl package, v1.32, where a repository has it); Debian 12's archive has only
 # kubernetes-client (kubectl 1.20), so that is what a machine without one gets.
 for arg in "$@"; do

@@ -3,8 +3,11 @@
 # every test:
 #   1. format check (clang-format) and the banned-function lint,
 #   2. release build with -Werror: unit tests, fuzz-corpus replays, API tests,
-#   3. ASan+UBSan build: the same unit tests, replays and API tests,
-#   4. PostgreSQL: a throwaway cluster on 127.0.0.1 (initdb + pg_ctl as the postgres user, temp
+#   3. deployment (tests/deploy): the container image built and run with podman, the systemd
+#      unit checked by systemd-analyze, the Prometheus rules (promtool, amtool) and the
+#      Kubernetes manifests (kubectl kustomize, schema validation),
+#   4. ASan+UBSan build: the same unit tests, replays and API tests,
+#   5. PostgreSQL: a throwaway cluster on 127.0.0.1 (initdb + pg_ctl as the postgres user, temp
 #      data dir, free port, stopped on exit), started before the builds: the store contract
 #      tests run on it under ctest in both builds (unit/store_pg/*, beside unit/store_sqlite/*),
 #      and the whole API suite against the release binary with --database postgresql://... .
@@ -62,6 +65,9 @@ echo "== release build"
 build build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 (cd build-test && env "${pgenv[@]}" ctest --output-on-failure -j"$jobs")
 TAMSD_BIN="$PWD/build-test/tamsd" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
+
+echo "== deployment: container image, systemd unit, Prometheus rules, Kubernetes (tests/deploy)"
+TAMSD_BIN="$PWD/build-test/tamsd" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/deploy
 
 echo "== sanitizer build (ASan + UBSan)"
 build build-asan -DCMAKE_BUILD_TYPE=Debug -DTAMS_SANITIZE=ON

@@ -17,6 +17,7 @@
 #include "jobs/deletion.h"
 #include "jobs/gc.h"
 #include "jobs/runner.h"
+#include "store/backup.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -165,6 +166,8 @@ int main(int argc, char **argv)
     tams_fs_private_umask(); /* the data directory is the server's alone, see core/fs.h */
     if (tams_auth_cli_wants(argc, argv))
         return tams_auth_cli(argc, argv, environ, stdin, stdout, stderr);
+    if (tams_backup_cli_wants(argc, argv))
+        return tams_backup_cli(argc, argv, environ, stdout, stderr);
     rc = tams_config_load(&cfg, argc, argv, environ, &action, &err);
     if (rc) {
         fprintf(stderr, "tamsd: %s\nTry 'tamsd --help'.\n", err.data);

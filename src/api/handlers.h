@@ -12,6 +12,7 @@ void service_get(struct tams_req *req);
 void service_post(struct tams_req *req);
 void storage_backends_get(struct tams_req *req);
 void health_get(struct tams_req *req);
+void ready_get(struct tams_req *req);
 void metrics_get(struct tams_req *req);
 
 /* webhooks.c */

@@ -23,6 +23,7 @@ static const struct tams_route routes[] = {
     R(TAMS_GET, "/service/webhooks", webhooks_get, 0),
     R(TAMS_POST, "/service/webhooks", webhooks_post, JSON_BODY),
     R(TAMS_GET, "/health", health_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_OPEN),
+    R(TAMS_GET, "/ready", ready_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_OPEN),
     R(TAMS_GET, "/metrics", metrics_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_METRICS),
     /* The built-in object store authorises by URL signature, not by credential. */
     R(TAMS_GET, "/_objects/{key*}", local_object_get, TAMS_ROUTE_OPEN),

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* service.c - /, /service, /service/storage-backends, /health and /metrics. */
+/* service.c - /, /service, /service/storage-backends, /health, /ready and /metrics. */
 #include "core/common.h"
 #include "core/json.h"
 #include "core/registry.h"
@@ -99,6 +99,35 @@ void health_get(struct tams_req *req)
 {
     /* Liveness only: never touches the store, so it cannot block. */
     static const char body[] = "{\"status\":\"ok\"}";
+    tams_send_json_text(req, 200, body, sizeof(body) - 1);
+}
+
+/* Readiness: the store answers a cheap query on this thread's connection and every media
+ * backend can take uploads (media.h ready). 503 names the first part that failed. Like /health
+ * it is open and not logged, so probes neither need credentials nor flood the log. */
+void ready_get(struct tams_req *req)
+{
+    static const char body[] = "{\"status\":\"ready\"}";
+    struct tams_app *app = app_of(req);
+    struct tams_buf why = TAMS_BUF_INIT(1024);
+    int rc = tams_store_ping(app->store);
+
+    if (rc) {
+        tams_send_error(req, TAMS_ERR_UNAVAILABLE, "not ready: the %s store does not answer (%s)",
+                        tams_store_name(app->store), tams_strerror(rc));
+        tams_buf_release(&why);
+        return;
+    }
+    for (size_t i = 0; i < app->nbackends; i++) {
+        const struct tams_media_backend *b = app->backends[i];
+        if (!b->ops->ready || b->ops->ready(b, &why))
+            continue;
+        tams_send_error(req, TAMS_ERR_UNAVAILABLE, "not ready: media backend '%s' (%s): %s",
+                        b->label ? b->label : b->id, b->id, why.data);
+        tams_buf_release(&why);
+        return;
+    }
+    tams_buf_release(&why);
     tams_send_json_text(req, 200, body, sizeof(body) - 1);
 }
 

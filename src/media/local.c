@@ -213,6 +213,27 @@ static void local_free(struct tams_media_backend *b)
     tams_free(b);
 }
 
+/* Ready when a file can be made where uploads are written (objects/tmp): a folder that became
+ * read-only, was removed or sits on a file system remounted read-only fails here. */
+static bool local_ready(const struct tams_media_backend *b, struct tams_buf *why)
+{
+    char path[PATH_MAX];
+    int fd, n = snprintf(path, sizeof(path), "%s/tmp/.ready-XXXXXX", impl(b)->root);
+
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        tams_buf_addf(why, "the data directory's path is too long");
+        return false;
+    }
+    fd = mkstemp(path);
+    if (fd < 0) {
+        tams_buf_addf(why, "cannot write under '%s/tmp': %s", impl(b)->root, strerror(errno));
+        return false;
+    }
+    close(fd);
+    unlink(path);
+    return true;
+}
+
 static const struct tams_media_ops local_ops = {
     .put_url = local_put_url,
     .get_url = local_get_url,
@@ -220,6 +241,7 @@ static const struct tams_media_ops local_ops = {
     .exists_many = local_exists_many,
     .close = local_free,
     .remove = local_remove,
+    .ready = local_ready,
 };
 
 /* Read the secret, or make one at first start (0600, written then renamed). */

@@ -45,6 +45,9 @@ struct tams_media_ops {
      * was never uploaded; TAMS_ERR_IO when the store could not be reached or refused, so the
      * caller retries later. May block on the network: never call it on a request thread. */
     int (*remove)(const struct tams_media_backend *b, const char *key);
+    /* For GET /ready: true when the backend can take uploads now, else false with the reason
+     * appended to why. Never blocks on the network (S3 answers from its last probe). */
+    bool (*ready)(const struct tams_media_backend *b, struct tams_buf *why);
 };
 
 struct tams_media_backend {

@@ -566,6 +566,18 @@ static void s3_free(struct tams_media_backend *b)
 /* What the client sends for the signed "if-none-match:*" of a conditional put_url. */
 static const char *const conditional_put_headers[] = {"If-None-Match", "*", NULL};
 
+/* Ready when at least one endpoint answered the last probe (all count as healthy before it). */
+static bool s3_ready(const struct tams_media_backend *b, struct tams_buf *why)
+{
+    const struct s3 *s = impl(b);
+
+    for (size_t i = 0; i < s->neps; i++)
+        if (atomic_load(&s->eps[i].healthy))
+            return true;
+    tams_buf_addf(why, "none of its %zu S3 endpoints answered the last probe", s->neps);
+    return false;
+}
+
 static const struct tams_media_ops s3_ops = {
     .put_url = s3_put_url,
     .get_url = s3_get_url,
@@ -573,6 +585,7 @@ static const struct tams_media_ops s3_ops = {
     .exists_many = s3_exists_many,
     .remove = s3_remove,
     .close = s3_free,
+    .ready = s3_ready,
 };
 
 static char *dup_or_null(const char *s)

@@ -234,8 +234,9 @@ def test_matrix(authsrv, case):
 def test_open_routes_need_no_credential(authsrv):
     srv, creds = authsrv
     for kw in ({}, creds.request_kw("bearer", "wrong"), creds.request_kw("basic", "wrong")):
-        r = srv.get("/health", **kw)
-        assert r.status_code == 200, r.text
+        for path in ("/health", "/ready"):
+            r = srv.get(path, **kw)
+            assert r.status_code == 200, (path, r.text)
     r = srv.request("OPTIONS", "/flows")
     assert r.status_code == 204 and "GET" in r.headers["Allow"]
 

@@ -11,7 +11,7 @@ then every expression is evaluated through Prometheus's HTTP API.
   the scraped data; every expression must parse through the query API; every metric a rule
   reads must have series; every recording rule must have produced series, except the 5xx ratio,
   which has none until some request is answered 5xx (the load makes none). Alert expressions are
-  not evaluated without their thresholds: promtool's unit tests (test_deploy_prometheus.py) show
+  not evaluated without their thresholds: promtool's unit tests (tests/deploy/test_prometheus.py) show
   each firing and not firing.
 """
 import json
