@@ -67,6 +67,13 @@ static const struct tams_route routes[] = {
     R(TAMS_GET, "/analytics/sources/{sourceId}", analytics_source_get, 0),
     R(TAMS_GET, "/analytics/storage", analytics_storage_get, 0),
     R(TAMS_GET, "/analytics/ingest", analytics_ingest_get, 0),
+
+    /* An extension outside the TAMS paths (docs/soft-delete.md); admin scope, checked by the
+     * handlers whatever the method. */
+    R(TAMS_GET, "/trash", trash_list, 0),
+    R(TAMS_GET, "/trash/{trashId}", trash_get, 0),
+    R(TAMS_DELETE, "/trash/{trashId}", trash_delete, 0),
+    R(TAMS_POST, "/trash/{trashId}/restore", trash_restore, 0),
 };
 
 const struct tams_route_table tams_api_routes = {routes, TAMS_ARRAY_SIZE(routes)};
