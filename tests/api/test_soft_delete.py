@@ -352,3 +352,37 @@ def make_flow_as(srv, kw):
     r = srv.put(f"/flows/{fid}", json=doc, **kw)
     assert r.status_code == 201, r.text
     return fid
+
+
+def test_webhook_events_of_deletion_and_restore(tmp_path):
+    from test_webhooks import ALLOW, EVENTS, Receiver, validate_event
+    s = Server(tmp_path, args=RETAIN + ALLOW)
+    s.start()
+    rec = Receiver()
+    try:
+        r = s.post("/service/webhooks", json={"url": rec.url("/sd"), "api_key_name": "X-Api-Key",
+                                              "api_key_value": "k", "events": EVENTS})
+        assert r.status_code == 201, r.text
+        fid, sid, _, _ = tagged_flow(s)
+        segs = fill(s, fid, 2, controlled=False)
+        rec.wait(4, "/sd")  # sources/created, flows/created, sources/updated, added
+        doc = get_json(s, f"/flows/{fid}")
+        assert s.delete(f"/flows/{fid}").status_code == 204
+        rec.wait(6, "/sd")
+        restore(s, entry_of(s, fid, "flow")["id"])
+        got = rec.wait(9, "/sd")
+        time.sleep(0.5)
+        got = rec.events("/sd")
+        for e in got:
+            validate_event(e)
+        types = [e["event_type"] for e in got[4:]]
+        assert types == ["flows/deleted", "sources/deleted", "sources/created", "flows/created",
+                         "flows/segments_added"], types
+        again = {e["event_type"]: e["event"] for e in got[6:]}
+        assert again["flows/created"]["flow"] == doc
+        assert again["sources/created"]["source"]["id"] == sid
+        assert [x["timerange"] for x in again["flows/segments_added"]["segments"]] == \
+            [x["timerange"] for x in segs]
+    finally:
+        rec.close()
+        s.stop()
