@@ -487,7 +487,11 @@ static int any_body(struct tams_db *db, void *arg)
 static int fail_body(struct tams_db *db, void *arg)
 {
     struct step_args *a = arg;
+    int rc;
 
+    /* Its bin entry holds what went so far: no longer pending, so an admin can purge it. */
+    if (a->w.bin_id && (rc = tams__bin_settle(db, a->w.bin_id)))
+        return rc;
     return dr_finish(db, a->w.id, "error", a->now, a->ttl, a->error);
 }
 
