@@ -194,6 +194,20 @@ static void start_reset(void *arg)
     ((struct start_args *)arg)->eff = 0;
 }
 
+/* The flow's timerange: from its first segment to its last; empty when it has none. */
+static int flow_span(struct tams_db *db, const char *flow_id, struct tams_timerange *out)
+{
+    struct tams__seg_end first, last;
+    int rc;
+
+    tams_timerange_empty(out);
+    if ((rc = tams__seg_first_after(db, flow_id, INT64_MIN, &first)) <= 0 ||
+        (rc = tams__seg_last_from(db, flow_id, INT64_MAX, &last)) <= 0)
+        return rc < 0 ? rc : 0;
+    *out = (struct tams_timerange){first.lo, last.hi, first.start_incl, last.end_incl};
+    return 0;
+}
+
 /* Records the request: a flow to delete shows its own timerange (notes §7.2) and is gone for
  * clients from then on (hidden, out of every collection); its segments, references, row and
  * source go with the request's last step. */
@@ -203,15 +217,8 @@ static int start_deferred(struct tams_db *db, struct start_args *a, const struct
     const struct tams_delete_spec *spec = a->spec;
     int rc;
 
-    if (spec->delete_flow) {
-        struct tams__seg_end first, last;
-
-        tams_timerange_empty(&shown);
-        if ((rc = tams__seg_first_after(db, spec->flow_id, INT64_MIN, &first)) < 0 ||
-            (rc = tams__seg_last_from(db, spec->flow_id, INT64_MAX, &last)) < 0)
-            return rc;
-        shown = (struct tams_timerange){first.lo, last.hi, first.start_incl, last.end_incl};
-    }
+    if (spec->delete_flow && (rc = flow_span(db, spec->flow_id, &shown)))
+        return rc;
     tams_timerange_format(&shown, a->text);
     tams_uuid_v4(a->id);
     /* Soft delete: the entry is filled step by step, the flow's rows now, before it hides. */
@@ -273,6 +280,8 @@ static int start_body(struct tams_db *db, void *arg)
     if (spec->retention > 0) {
         char text[TAMS_TIMERANGE_STRMAX];
 
+        if (spec->delete_flow && (rc = flow_span(db, spec->flow_id, &shown)))
+            goto out;
         tams_timerange_format(&shown, text);
         if ((rc = tams__bin_open(db, spec, fs.source_id, text, false, a->now, a->bin)) ||
             (spec->delete_flow &&

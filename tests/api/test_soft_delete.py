@@ -172,6 +172,7 @@ def test_deleted_flow_leaks_nowhere_and_restores_exactly(srv):
     # Kept: the media outlives the grace period while the entry lasts.
     entry = entry_of(srv, fid, "flow")
     assert entry["segments"] == 6 and entry["status"] == "kept" and entry["source_id"] == sid
+    assert entry["timerange"] == before["flow"]["timerange"]
     assert get_json(srv, f"/trash/{entry['id']}") == entry
     time.sleep(3.5)
     assert all(object_path(srv, o).exists() for o in objs)
