@@ -95,6 +95,14 @@ static struct tams_sql q_put_flow_coll =
 static struct tams_sql q_put_seg_time =
     TAMS_SQL("UPDATE flows SET segments_updated = (SELECT segments_updated FROM bin_flows"
              " WHERE bin_id = ?1) WHERE id = ?2");
+/* Ingest per minute is history: what the restore's registration adds to the minutes it runs in
+ * is taken back (the rows of this minute and the one before, kept and written back). */
+static struct tams_sql q_ingest_get =
+    TAMS_SQL("SELECT minute, segments, bytes FROM flow_ingest WHERE flow_id = ?1 AND minute >= ?2");
+static struct tams_sql q_ingest_cut =
+    TAMS_SQL("DELETE FROM flow_ingest WHERE flow_id = ?1 AND minute >= ?2");
+static struct tams_sql q_ingest_put =
+    TAMS_SQL("INSERT INTO flow_ingest(flow_id, minute, segments, bytes) VALUES (?1, ?2, ?3, ?4)");
 static struct tams_sql q_segs = TAMS_SQL("SELECT " SEG_COLS " FROM bin_segments WHERE bin_id = ?1"
                                          " ORDER BY lo");
 
@@ -355,10 +363,47 @@ out:
     return rc < 0 ? rc : 0;
 }
 
+struct ingest_rows {
+    int n;
+    int64_t v[8][3];
+};
+
+static int ingest_keep(struct tams_db *db, const char *flow_id, int64_t from, struct ingest_rows *k)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    int rc;
+
+    k->n = 0;
+    if ((rc = tams_db_query(db, &q_ingest_get, ARGS(TEXT(flow_id), INT(from)), &rows)))
+        return rc;
+    while ((rc = tams_db_next(&rows)) == 1 && k->n < 8) {
+        for (int c = 0; c < 3; c++)
+            k->v[k->n][c] = tams_db_col_int(&rows, c);
+        k->n++;
+    }
+    tams_db_done(&rows);
+    return rc < 0 ? rc : 0;
+}
+
+static int ingest_put_back(struct tams_db *db, const char *flow_id, int64_t from,
+                           const struct ingest_rows *k)
+{
+    int rc = tams_db_exec(db, &q_ingest_cut, ARGS(TEXT(flow_id), INT(from)), NULL);
+
+    for (int i = 0; rc == 0 && i < k->n; i++)
+        rc = tams_db_exec(db, &q_ingest_put,
+                          ARGS(TEXT(flow_id), INT(k->v[i][0]), INT(k->v[i][1]), INT(k->v[i][2])),
+                          NULL);
+    return rc;
+}
+
 static int restore_body(struct tams_db *db, void *arg)
 {
     struct entry_args *a = arg;
+    struct ingest_rows ingest;
     char now[TAMS_RFC3339_MAX];
+    /* The minute before this one too: the database's clock may be a little behind ours. */
+    int64_t from = tams_clock_wall_us() / 60000000 - 1;
     int rc;
 
     tams_clock_now_rfc3339(now);
@@ -366,7 +411,8 @@ static int restore_body(struct tams_db *db, void *arg)
         return rc;
     if (a->is_flow && (rc = restore_flow(db, a, now)))
         return rc;
-    if ((rc = restore_segments(db, a)))
+    if ((rc = ingest_keep(db, a->flow_id, from, &ingest)) || (rc = restore_segments(db, a)) ||
+        (rc = ingest_put_back(db, a->flow_id, from, &ingest)))
         return rc;
     if (a->is_flow &&
         (rc = tams_db_exec(db, &q_put_seg_time, ARGS(TEXT(a->id), TEXT(a->flow_id)), NULL)))

@@ -239,14 +239,18 @@ static void test_flow_restored_exactly(void)
     struct entries e;
     unsigned eff = 0;
     size_t taken;
-    char src[37];
+    int64_t ingest;
+    char src[37], fl[37];
 
     sid(src, 1);
+    fid(fl, 1);
     CHECK_INT_EQ(put_flow(1, 1), 0);
     for (int i = 0; i < 3; i++)
         CHECK_INT_EQ(allocate1(1, objs[i]), 0);
     CHECK_INT_EQ(add_full(1, 0, 3, objs), 0);
     dump(1, &before);
+    ingest = q_int("SELECT sum(segments) FROM flow_ingest WHERE flow_id = ?1", fl);
+    CHECK_INT_EQ(ingest, 3);
 
     CHECK_INT_EQ(soft(1, NULL, true, 100, 3600, &eff), 0);
     CHECK(eff & TAMS_EFFECT_SOURCE_DELETED);
@@ -267,6 +271,8 @@ static void test_flow_restored_exactly(void)
     CHECK_INT_EQ(tams_store_bin_restore(ST, e.id, NULL), 0);
     dump(1, &after);
     CHECK_STR_EQ(after.data, before.data);
+    /* Ingest is history: a restore is not ingest. */
+    CHECK_INT_EQ(q_int("SELECT sum(segments) FROM flow_ingest WHERE flow_id = ?1", fl), ingest);
     CHECK_INT_EQ(q_int("SELECT count(*) FROM sources WHERE id = ?1", src), 1);
     CHECK_INT_EQ(q_int("SELECT count(*) FROM source_tags WHERE source_id = ?1", src), 0);
     CHECK_INT_EQ(q_int("SELECT count(*) FROM flow_tags WHERE flow_id = ?1",
