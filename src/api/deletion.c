@@ -84,6 +84,7 @@ void flow_delete(struct tams_req *req)
         tams_query_known_or_400(req, (const char *const[]){NULL}, false))
         return;
     spec.sync_limit = app_of(req)->cfg->delete_sync_limit;
+    spec.retention = app_of(req)->cfg->soft_delete_retention;
     run_delete(req, &spec);
 }
 
@@ -102,6 +103,7 @@ void segments_delete(struct tams_req *req)
     if (has_tr)
         spec.timerange = &tr;
     spec.sync_limit = app_of(req)->cfg->delete_sync_limit;
+    spec.retention = app_of(req)->cfg->soft_delete_retention;
     run_delete(req, &spec);
 }
 

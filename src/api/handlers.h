@@ -47,6 +47,11 @@ void flow_delete(struct tams_req *req);
 void segments_delete(struct tams_req *req);
 void delete_requests_list(struct tams_req *req);
 void delete_request_get(struct tams_req *req);
+/* trash.c: the soft-delete bin (docs/soft-delete.md), admin only */
+void trash_list(struct tams_req *req);
+void trash_get(struct tams_req *req);
+void trash_restore(struct tams_req *req);
+void trash_delete(struct tams_req *req);
 
 /* sources.c */
 void sources_list(struct tams_req *req);

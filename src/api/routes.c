@@ -78,6 +78,13 @@ static const struct tams_route routes[] = {
      .pattern = "/hls/sources/{sourceId}",
      .handler = hls_source_get,
      .name = "/hls/sources/{sourceId}.m3u8"},
+
+    /* An extension outside the TAMS paths (docs/soft-delete.md); admin scope, checked by the
+     * handlers whatever the method. */
+    R(TAMS_GET, "/trash", trash_list, 0),
+    R(TAMS_GET, "/trash/{trashId}", trash_get, 0),
+    R(TAMS_DELETE, "/trash/{trashId}", trash_delete, 0),
+    R(TAMS_POST, "/trash/{trashId}/restore", trash_restore, 0),
 };
 
 const struct tams_route_table tams_api_routes = {routes, TAMS_ARRAY_SIZE(routes)};

@@ -69,13 +69,14 @@ struct tams_config {
     char *jwt_key_file;   /* PEM public key (RS256/ES256) or file holding the HS256 secret */
     char *jwt_issuer, *jwt_audience; /* "" = not checked */
     char *jwt_scope_claim, *jwt_name_claim;
-    int jwt_leeway;              /* seconds */
-    int delete_sync_limit;       /* segments deleted within the request; more: deletion request */
-    int delete_batch;            /* segments per transaction of a deletion request */
-    int delete_request_ttl;      /* seconds a finished deletion request stays readable */
-    int gc_interval;             /* seconds between collector rounds */
-    int gc_grace;                /* seconds after an object's last reference went */
-    int gc_unused_after;         /* seconds after allocation for objects never used */
+    int jwt_leeway;            /* seconds */
+    int delete_sync_limit;     /* segments deleted within the request; more: deletion request */
+    int delete_batch;          /* segments per transaction of a deletion request */
+    int delete_request_ttl;    /* seconds a finished deletion request stays readable */
+    int gc_interval;           /* seconds between collector rounds */
+    int gc_grace;              /* seconds after an object's last reference went */
+    int gc_unused_after;       /* seconds after allocation for objects never used */
+    int soft_delete_retention; /* > 0: deletions kept this long in the bin (docs/soft-delete.md) */
     bool webhooks_allow_private; /* webhook targets may be loopback/private/link-local */
     int webhook_retry_for;       /* seconds an event is retried before it is given up */
     int webhook_timeout;         /* seconds one delivery attempt may take */

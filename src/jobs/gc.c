@@ -86,6 +86,15 @@ static void gc_round(const struct tams_gc *gc, struct tams_job *job)
     size_t taken;
     int rc;
 
+    /* Soft-deleted entries past their retention first: their objects are then due below. */
+    do {
+        taken = 0;
+        rc = tams_store_bin_expire(st, GC_BATCH, &taken);
+        if (rc && rc != TAMS_ERR_UNAVAILABLE && rc != TAMS_ERR_NOSPACE)
+            tams_log_warn("garbage collector: trash: %s", tams_strerror(rc));
+        if (taken)
+            tams_log(TAMS_LOG_DEBUG, "garbage collector: %zu trash entries expired", taken);
+    } while (!rc && taken >= GC_BATCH && !tams_job_stopping(job));
     do {
         taken = 0;
         rc = tams_store_gc_collect(st, &p, &taken);

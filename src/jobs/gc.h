@@ -8,6 +8,7 @@
  * in the same transaction that removed the object's row after checking it has no reference,
  * so a crash at any point leaves objects and trash entries where they were for the next round.
  * A deletion that fails is retried later (a minute; ten when its backend is not configured).
+ * Each round first forgets the soft-delete bin's expired entries (docs/soft-delete.md).
  */
 #ifndef TAMS_JOBS_GC_H
 #define TAMS_JOBS_GC_H

@@ -41,17 +41,18 @@ static struct tams_sql q_obj_unref =
     "id, flow_id, timerange_to_delete, timerange_remaining, delete_flow, status, created,"         \
     " created_by, updated, expiry, error"
 
-static struct tams_sql q_dr_insert = TAMS_SQL(
-    "INSERT INTO deletion_requests(id, flow_id, sel_lo, sel_hi, timerange_to_delete,"
-    " to_delete_hi, to_delete_hi_incl, timerange_remaining, delete_flow, status, created,"
-    " created_by, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5, ?8, 'created', ?9, ?10, ?9)");
+static struct tams_sql q_dr_insert =
+    TAMS_SQL("INSERT INTO deletion_requests(id, flow_id, sel_lo, sel_hi, timerange_to_delete,"
+             " to_delete_hi, to_delete_hi_incl, timerange_remaining, delete_flow, status, created,"
+             " created_by, updated, bin_id)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5, ?8, 'created', ?9, ?10, ?9, ?11)");
 static struct tams_sql q_dr_get = TAMS_SQL("SELECT " DR_COLS " FROM deletion_requests"
                                            " WHERE id = ?1 AND (expiry IS NULL OR expiry > ?2)");
 static struct tams_sql q_dr_list = TAMS_SQL("SELECT " DR_COLS " FROM deletion_requests"
                                             " WHERE expiry IS NULL OR expiry > ?1"
                                             " ORDER BY created, id");
 #define DR_NEXT                                                                                    \
-    "SELECT id, flow_id, sel_lo, sel_hi, to_delete_hi, to_delete_hi_incl, delete_flow"             \
+    "SELECT id, flow_id, sel_lo, sel_hi, to_delete_hi, to_delete_hi_incl, delete_flow, bin_id"     \
     " FROM deletion_requests WHERE status IN ('created', 'started') ORDER BY created LIMIT 1"
 /* SKIP LOCKED: another instance's worker on a request is left to it. */
 static struct tams_sql q_dr_next = TAMS_SQL2(DR_NEXT, DR_NEXT " FOR UPDATE SKIP LOCKED");
@@ -138,9 +139,10 @@ static int ref_drop(struct tams_db *db, const char *object_id, const char *flow_
 
 /* Delete the first `max` selected segments in time order (max <= 0: all of them) and lower
  * the reference counts of their objects. Three statements whatever the count: find the
- * batch's last lo, count per object, delete the range. With emit, flows/segments_deleted. */
+ * batch's last lo, count per object, delete the range. With emit, flows/segments_deleted.
+ * With bin_id, the segments are copied into that bin entry first (soft delete). */
 static int sel_delete(struct tams_db *db, const struct tams__del_sel *sel, int64_t max,
-                      const char *now, int64_t *deleted, bool emit)
+                      const char *now, int64_t *deleted, bool emit, const char *bin_id)
 {
     struct tams_db_params p;
     struct tams_db_rows refs = TAMS_DB_ROWS_INIT;
@@ -158,6 +160,8 @@ static int sel_delete(struct tams_db *db, const struct tams__del_sel *sel, int64
     }
     /* One event per run of removed segments, before they go. */
     if (emit && (rc = tams__ev_segments_deleted(db, sel, upto, now)))
+        return rc;
+    if (bin_id && (rc = tams__bin_keep_segments(db, bin_id, sel, upto)))
         return rc;
     sel_params(&p, sel, upto);
     /* The counts are kept: they are read after their segments are gone. */
@@ -182,11 +186,26 @@ struct start_args {
     const struct tams_delete_spec *spec;
     unsigned eff;
     char now[TAMS_RFC3339_MAX], id[TAMS_UUID_STRLEN + 1], text[TAMS_TIMERANGE_STRMAX];
+    char bin[TAMS_UUID_STRLEN + 1]; /* the soft delete's bin entry, when retention is on */
 };
 
 static void start_reset(void *arg)
 {
     ((struct start_args *)arg)->eff = 0;
+}
+
+/* The flow's timerange: from its first segment to its last; empty when it has none. */
+static int flow_span(struct tams_db *db, const char *flow_id, struct tams_timerange *out)
+{
+    struct tams__seg_end first, last;
+    int rc;
+
+    tams_timerange_empty(out);
+    if ((rc = tams__seg_first_after(db, flow_id, INT64_MIN, &first)) <= 0 ||
+        (rc = tams__seg_last_from(db, flow_id, INT64_MAX, &last)) <= 0)
+        return rc < 0 ? rc : 0;
+    *out = (struct tams_timerange){first.lo, last.hi, first.start_incl, last.end_incl};
+    return 0;
 }
 
 /* Records the request: a flow to delete shows its own timerange (notes §7.2) and is gone for
@@ -198,21 +217,20 @@ static int start_deferred(struct tams_db *db, struct start_args *a, const struct
     const struct tams_delete_spec *spec = a->spec;
     int rc;
 
-    if (spec->delete_flow) {
-        struct tams__seg_end first, last;
-
-        tams_timerange_empty(&shown);
-        if ((rc = tams__seg_first_after(db, spec->flow_id, INT64_MIN, &first)) < 0 ||
-            (rc = tams__seg_last_from(db, spec->flow_id, INT64_MAX, &last)) < 0)
-            return rc;
-        shown = (struct tams_timerange){first.lo, last.hi, first.start_incl, last.end_incl};
-    }
+    if (spec->delete_flow && (rc = flow_span(db, spec->flow_id, &shown)))
+        return rc;
     tams_timerange_format(&shown, a->text);
     tams_uuid_v4(a->id);
+    /* Soft delete: the entry is filled step by step, the flow's rows now, before it hides. */
+    if (spec->retention > 0 &&
+        ((rc = tams__bin_open(db, spec, source_id, a->text, true, a->now, a->bin)) ||
+         (spec->delete_flow && (rc = tams__bin_keep_flow(db, a->bin, spec->flow_id, source_id)))))
+        return rc;
     if ((rc = tams_db_exec(db, &q_dr_insert,
                            ARGS(TEXT(a->id), TEXT(spec->flow_id), INT(sel->lo), INT(sel->hi),
                                 TEXT(a->text), INT(shown.hi), INT(shown.hi_incl),
-                                INT(spec->delete_flow), TEXT(a->now), TEXT(spec->principal)),
+                                INT(spec->delete_flow), TEXT(a->now), TEXT(spec->principal),
+                                TEXT(spec->retention > 0 ? a->bin : NULL)),
                            NULL)))
         return rc;
     a->eff |= TAMS_EFFECT_DEFERRED;
@@ -259,7 +277,22 @@ static int start_body(struct tams_db *db, void *arg)
         rc = start_deferred(db, a, &sel, shown, fs.source_id);
         goto out;
     }
-    if ((rc = sel_delete(db, &sel, 0, a->now, &n, !spec->delete_flow)))
+    if (spec->retention > 0) {
+        char text[TAMS_TIMERANGE_STRMAX];
+
+        if (spec->delete_flow && (rc = flow_span(db, spec->flow_id, &shown)))
+            goto out;
+        tams_timerange_format(&shown, text);
+        if ((rc = tams__bin_open(db, spec, fs.source_id, text, false, a->now, a->bin)) ||
+            (spec->delete_flow &&
+             (rc = tams__bin_keep_flow(db, a->bin, spec->flow_id, fs.source_id))))
+            goto out;
+    }
+    if ((rc = sel_delete(db, &sel, 0, a->now, &n, !spec->delete_flow,
+                         spec->retention > 0 ? a->bin : NULL)))
+        goto out;
+    /* A range that held nothing leaves no entry. */
+    if (spec->retention > 0 && !spec->delete_flow && n == 0 && (rc = tams__bin_forget(db, a->bin)))
         goto out;
     if (spec->delete_flow)
         rc = tams__flow_remove(db, spec->flow_id, fs.source_id, a->now, &a->eff, true);
@@ -352,7 +385,7 @@ int tams_store_delete_request_get(struct tams_store *st, const char *id, const c
 
 /* The unfinished request a worker step works on. */
 struct work {
-    char *id, *flow_id;
+    char *id, *flow_id, *bin_id; /* bin_id: the soft delete's entry, or NULL */
     int64_t sel_lo, sel_hi, hi;
     bool hi_incl, delete_flow;
 };
@@ -379,7 +412,7 @@ static int dr_step(struct tams_db *db, const struct work *w, int batch, int64_t 
     int rc;
 
     if ((rc = tams__flow_lock(db, w->flow_id)) ||
-        (rc = sel_delete(db, &sel, batch > 0 ? batch : 1, now, &n, !w->delete_flow)))
+        (rc = sel_delete(db, &sel, batch > 0 ? batch : 1, now, &n, !w->delete_flow, w->bin_id)))
         return rc;
     if (n && !w->delete_flow && (rc = tams__flow_touch_segments(db, w->flow_id, now)))
         return rc;
@@ -403,6 +436,8 @@ static int dr_step(struct tams_db *db, const struct work *w, int batch, int64_t 
         if (rc)
             return rc;
     }
+    if (w->bin_id && (rc = tams__bin_settle(db, w->bin_id)))
+        return rc;
     return dr_finish(db, w->id, "done", now, ttl, NULL);
 }
 
@@ -421,6 +456,7 @@ static void step_reset(void *arg)
 
     tams_free(a->w.id);
     tams_free(a->w.flow_id);
+    tams_free(a->w.bin_id);
     memset(&a->w, 0, sizeof(a->w));
     a->worked = false;
 }
@@ -442,6 +478,7 @@ static int step_body(struct tams_db *db, void *arg)
     a->w.hi = tams_db_col_int(&rows, 4);
     a->w.hi_incl = tams_db_col_bool(&rows, 5);
     a->w.delete_flow = tams_db_col_bool(&rows, 6);
+    a->w.bin_id = tams_db_col_null(&rows, 7) ? NULL : tams_strdup(tams_db_col(&rows, 7));
     tams_db_done(&rows);
     a->worked = true;
     return dr_step(db, &a->w, a->batch, a->ttl, a->now);
@@ -459,7 +496,11 @@ static int any_body(struct tams_db *db, void *arg)
 static int fail_body(struct tams_db *db, void *arg)
 {
     struct step_args *a = arg;
+    int rc;
 
+    /* Its bin entry holds what went so far: no longer pending, so an admin can purge it. */
+    if (a->w.bin_id && (rc = tams__bin_settle(db, a->w.bin_id)))
+        return rc;
     return dr_finish(db, a->w.id, "error", a->now, a->ttl, a->error);
 }
 

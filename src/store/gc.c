@@ -11,21 +11,22 @@
     TAMS_SQL2(CANDIDATES(cond, order), CANDIDATES(cond, order) " FOR UPDATE SKIP LOCKED")
 
 /* Objects whose last reference went before ?1, and objects allocated before ?1 that no
- * segment ever used. */
-static struct tams_sql q_unreferenced =
-    CANDIDATES_SQL("unreferenced_at IS NOT NULL AND unreferenced_at <= ?1", "unreferenced_at");
+ * segment ever used. A segment kept in the soft-delete bin holds its object too. */
+#define NOT_IN_BIN " AND NOT EXISTS (SELECT 1 FROM bin_segments b WHERE b.object_id = objects.id)"
+static struct tams_sql q_unreferenced = CANDIDATES_SQL(
+    "unreferenced_at IS NOT NULL AND unreferenced_at <= ?1" NOT_IN_BIN, "unreferenced_at");
 static struct tams_sql q_unused =
     CANDIDATES_SQL("first_referenced_by_flow IS NULL AND created <= ?1", "created");
 /* The row goes only if no segment references the object, checked by the statement that
  * removes it. */
 static struct tams_sql q_take =
     TAMS_SQL("DELETE FROM objects WHERE id = ?1"
-             " AND NOT EXISTS (SELECT 1 FROM object_refs WHERE object_id = ?1)");
+             " AND NOT EXISTS (SELECT 1 FROM object_refs WHERE object_id = ?1)" NOT_IN_BIN);
 /* Whether a round would find anything: an idle collector makes no write (which would move
  * the read caches' generation, and on PostgreSQL notify every instance). */
-static struct tams_sql q_any_unreferenced =
-    TAMS_SQL("SELECT 1 FROM objects WHERE unreferenced_at IS NOT NULL AND unreferenced_at <= ?1"
-             " LIMIT 1");
+static struct tams_sql q_any_unreferenced = TAMS_SQL(
+    "SELECT 1 FROM objects WHERE unreferenced_at IS NOT NULL AND unreferenced_at <= ?1" NOT_IN_BIN
+    " LIMIT 1");
 static struct tams_sql q_any_unused =
     TAMS_SQL("SELECT 1 FROM objects WHERE first_referenced_by_flow IS NULL AND created <= ?1"
              " LIMIT 1");

@@ -12,6 +12,36 @@
 #include "core/common.h"
 #include "store/db.h"
 
+/* The soft-delete bin, the same in both dialects but for types: K a key or time column, I a
+ * 64-bit integer, W SQLite's WITHOUT ROWID. One entry per deletion (`bin`); copies of the
+ * rows it removed, keyed by entry; no foreign keys, so a deletion pays no per-row check.
+ * deletion_requests.bin_id: the entry a deferred deletion fills. */
+#define BIN_SCHEMA(K, I, W)                                                                        \
+    "CREATE TABLE bin(id" K " PRIMARY KEY, kind TEXT NOT NULL, flow_id" K " NOT NULL,"             \
+    " source_id TEXT, timerange TEXT NOT NULL, object_id TEXT, deleted" K " NOT NULL,"             \
+    " deleted_by TEXT, expires" K " NOT NULL, segments" I " NOT NULL DEFAULT 0,"                   \
+    " pending INTEGER NOT NULL DEFAULT 0);"                                                        \
+    "CREATE INDEX bin_expires ON bin(expires);"                                                    \
+    "CREATE TABLE bin_flows(bin_id" K " PRIMARY KEY, id" K " NOT NULL, source_id" K " NOT NULL,"   \
+    " format TEXT NOT NULL, codec TEXT, container TEXT, label TEXT, frame_width" I ","             \
+    " frame_height" I ", read_only INTEGER NOT NULL, doc TEXT NOT NULL, created TEXT NOT NULL,"    \
+    " metadata_updated TEXT NOT NULL, segments_updated TEXT, created_by TEXT, updated_by TEXT);"   \
+    "CREATE TABLE bin_flow_tags(bin_id" K " NOT NULL, name" K " NOT NULL, value TEXT NOT NULL,"    \
+    " PRIMARY KEY(bin_id, name))" W ";"                                                            \
+    "CREATE TABLE bin_flow_collection(bin_id" K " NOT NULL, member_id TEXT NOT NULL,"              \
+    " role TEXT NOT NULL, position" I " NOT NULL, PRIMARY KEY(bin_id, position))" W ";"            \
+    "CREATE TABLE bin_sources(bin_id" K " PRIMARY KEY, id" K " NOT NULL, format TEXT NOT NULL,"    \
+    " label TEXT, description TEXT, created TEXT NOT NULL, updated TEXT NOT NULL,"                 \
+    " created_by TEXT, updated_by TEXT);"                                                          \
+    "CREATE TABLE bin_source_tags(bin_id" K " NOT NULL, name" K " NOT NULL, value TEXT NOT NULL,"  \
+    " PRIMARY KEY(bin_id, name))" W ";"                                                            \
+    "CREATE TABLE bin_segments(bin_id" K " NOT NULL, lo" I " NOT NULL, hi" I " NOT NULL,"          \
+    " start_incl INTEGER NOT NULL, end_incl INTEGER NOT NULL, object_id" K " NOT NULL,"            \
+    " ts_offset" I ", last_duration" I ", sample_offset" I ", sample_count" I ","                  \
+    " key_frame_count" I ", get_urls TEXT, PRIMARY KEY(bin_id, lo))" W ";"                         \
+    "CREATE INDEX bin_segments_object ON bin_segments(object_id);"                                 \
+    "ALTER TABLE deletion_requests ADD COLUMN bin_id TEXT;"
+
 const char *const tams_schema_sqlite[] = {
     /* 1: the whole shape (docs/internals/store.md, "Tables and indexes"). */
     "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -176,7 +206,9 @@ const char *const tams_schema_sqlite[] = {
     "INSERT INTO flow_storage_stats(flow_id, storage_id, segments)"
     " SELECT s.flow_id, coalesce(o.storage_id, ''), count(*) FROM segments s"
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
-};
+    /* 6: soft delete (docs/soft-delete.md): deleted flows, sources and segments kept in a bin
+     * for the retention period, outside every table a read looks at. */
+    BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID")};
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
 /* Ids, names, values and RFC 3339 times compare byte-wise (COLLATE "C") whatever the cluster's
@@ -653,5 +685,6 @@ const char *const tams_schema_pg[] = {
     "INSERT INTO flow_storage_stats(flow_id, storage_id, segments)"
     " SELECT s.flow_id, coalesce(o.storage_id, ''), count(*) FROM segments s"
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
-};
+    /* 10: soft delete, as SQLite's 6. */
+    BIN_SCHEMA(TXT, " BIGINT", "")};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);

@@ -180,6 +180,7 @@ struct tams_delete_spec {
     bool delete_flow;
     int64_t sync_limit; /* more segments than this: deferred to a deletion request */
     const char *principal;
+    int64_t retention; /* > 0: soft delete, kept in the bin this many seconds (bin.c) */
 };
 
 /* A deletion request (deletion-request.json). Optional members are NULL when unset. */
@@ -204,6 +205,22 @@ struct tams_gc_params {
     int64_t unused_after; /* after allocation, for objects no segment ever used */
     int batch;
 };
+
+/* An entry of the soft-delete bin (docs/soft-delete.md): one deletion, what it removed kept
+ * until `expires`. */
+struct tams_bin_rec {
+    const char *id;
+    const char *kind; /* "flow" (the flow, its segments, its source if it was the last) or
+                         "segments" (a range of a flow's segments) */
+    const char *flow_id, *source_id;
+    const char *timerange; /* what was deleted, as the deletion named it */
+    const char *object_id; /* the deletion's object_id filter, or NULL */
+    const char *deleted, *deleted_by, *expires;
+    int64_t segments; /* how many segments it holds */
+    bool pending;     /* a deletion request is still filling it: no restore, no purge */
+};
+
+typedef int (*tams_bin_cb)(void *ctx, const struct tams_bin_rec *rec);
 
 typedef int (*tams_delete_request_cb)(void *ctx, const struct tams_delete_request *rec);
 typedef int (*tams_trash_cb)(void *ctx, const struct tams_trash_rec *rec);
@@ -396,6 +413,21 @@ int tams_store_gc_trash_list(struct tams_store *st, int limit, tams_trash_cb cb,
 /* The entry's media is gone (done) or must be retried after delay seconds. */
 int tams_store_gc_trash_done(struct tams_store *st, int64_t id);
 int tams_store_gc_trash_retry(struct tams_store *st, int64_t id, int64_t delay);
+
+/* The soft-delete bin (bin.c). Entries oldest first; one by id (NOTFOUND when unknown). */
+int tams_store_bin_list(struct tams_store *st, tams_bin_cb cb, void *ctx);
+int tams_store_bin_get(struct tams_store *st, const char *id, tams_bin_cb cb, void *ctx);
+/* Puts an entry back as it was: the flow (its row, tags, collection, source when gone) and
+ * every segment through registration (references, analytics, flows/segments_added), then
+ * forgets the entry; all or nothing. NOTFOUND unknown; CONFLICT (why says which) while
+ * pending, when the flow exists again (flow) or is gone or read-only (segments), or a
+ * segment overlaps one written since. */
+int tams_store_bin_restore(struct tams_store *st, const char *id, struct tams_buf *why);
+/* Forgets an entry now (its objects go to the collector as after a hard delete): NOTFOUND,
+ * CONFLICT while pending. */
+int tams_store_bin_purge(struct tams_store *st, const char *id);
+/* Forgets up to limit entries expired at now; *n how many. Writes nothing when none is due. */
+int tams_store_bin_expire(struct tams_store *st, int limit, size_t *n);
 
 /* Webhooks. */
 /* Register, update or (doc NULL) remove the registration with rec's identity, in one

@@ -11,6 +11,7 @@
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/random.h"
 #include "store/db.h"
 #include "store/store.h"
 
@@ -184,5 +185,30 @@ struct tams__del_sel {
  * each with the hull of its run; before they go. */
 int tams__ev_segments_deleted(struct tams_db *db, const struct tams__del_sel *sel, int64_t upto,
                               const char *now);
+
+/* ---- segments (segments.c) ---- */
+
+/* Registers segs on flow_id inside the caller's transaction, exactly as
+ * tams_store_segments_add does (results[i] per item; flow-level failures returned). */
+int tams__segments_add_in(struct tams_db *db, const char *flow_id, const struct tams_segment *segs,
+                          size_t n, int *results);
+
+/* ---- the soft-delete bin (bin.c) ---- */
+
+/* A new entry for spec's deletion (id written to id); pending while a deletion request fills
+ * it. Expires `spec->retention` seconds from now. */
+int tams__bin_open(struct tams_db *db, const struct tams_delete_spec *spec, const char *source_id,
+                   const char *timerange, bool pending, const char *now,
+                   char id[TAMS_UUID_STRLEN + 1]);
+/* Copies the flow's row, tags and collection, and its source's row and tags, into the entry. */
+int tams__bin_keep_flow(struct tams_db *db, const char *bin_id, const char *flow_id,
+                        const char *source_id);
+/* Copies the selected segments up to `upto` (about to be deleted) into the entry. One
+ * statement, one more for the entry's count. */
+int tams__bin_keep_segments(struct tams_db *db, const char *bin_id, const struct tams__del_sel *sel,
+                            int64_t upto);
+/* The entry's deletion request is done (pending no more), or found nothing: forgotten. */
+int tams__bin_settle(struct tams_db *db, const char *bin_id);
+int tams__bin_forget(struct tams_db *db, const char *bin_id);
 
 #endif

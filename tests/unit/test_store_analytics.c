@@ -462,7 +462,7 @@ static void test_migration(void)
 {
     static const int64_t segs[][2] = {{0, 9}, {10, 19}, {40, 49}, {55, 59}, {100, 109}};
     const char *const *entries = on_sqlite() ? tams_schema_sqlite : tams_schema_pg;
-    size_t before = (on_sqlite() ? tams_schema_sqlite_count : tams_schema_pg_count) - 1;
+    size_t before = on_sqlite() ? 4 : 8; /* the analytics entry: SQLite's 5, PostgreSQL's 9 */
     struct tams_store *saved = store;
     struct tams_buf why = TAMS_BUF_INIT(512);
     char path[200], url[1300], fl[37], sql[512], schema[48];
