@@ -37,6 +37,10 @@ void analytics_source_get(struct tams_req *req);
 void analytics_storage_get(struct tams_req *req);
 void analytics_ingest_get(struct tams_req *req);
 
+/* ui.c: the web interface's files (docs/ui.md) */
+void ui_get(struct tams_req *req);
+void ui_redirect(struct tams_req *req);
+
 /* deletion.c */
 void flow_delete(struct tams_req *req);
 void segments_delete(struct tams_req *req);
