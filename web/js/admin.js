@@ -1,6 +1,6 @@
 // admin.js - webhooks and deletion requests (the API shows each principal its own), and the
 // service page.
-import { api, get, query, nextKey } from "./api.js";
+import { api, get } from "./api.js";
 import { h, clear, kvTable, errorBox } from "./dom.js";
 
 function webhookRow(w) {
@@ -34,17 +34,16 @@ export async function webhooksPage(root, { isCurrent }) {
     out);
 }
 
-export async function deletionsPage(root, { params, isCurrent }) {
-  const r = await get("/flow-delete-requests" + query({ limit: 50, page: params.get("page") }));
+// The API lists them whole (TAMS 7.0 pages no deletion requests).
+export async function deletionsPage(root, { isCurrent }) {
+  const r = await get("/flow-delete-requests");
   if (!isCurrent()) return;
-  const next = nextKey(r.headers);
   root.append(h("h1", {}, "Deletion requests"),
     h("table", { id: "deletions" },
       h("tr", {}, h("th", {}, "Id"), h("th", {}, "Flow"), h("th", {}, "Timerange"), h("th", {}, "Status"), h("th", {}, "By")),
       r.body.map((d) => h("tr", {}, h("td", { class: "mono" }, d.id), h("td", {}, h("a", { href: "#/flows/" + d.flow_id, class: "mono" }, d.flow_id)),
         h("td", { class: "mono" }, d.timerange || ""), h("td", {}, d.status || ""), h("td", {}, d.created_by || "")))),
-    r.body.length ? null : h("p", { class: "note" }, "No deletion request of yours."),
-    next ? h("a", { href: "#/deletions?page=" + encodeURIComponent(next) }, "Next →") : null);
+    r.body.length ? null : h("p", { class: "note" }, "No deletion request of yours."));
 }
 
 export async function servicePage(root, { isCurrent }) {

@@ -191,7 +191,7 @@ export class Timeline {
     }
     g.fillText(human(b - a) + " in view", 2, 12);
     this.info.textContent = `${this.count} segments, ${this.gaps.length}${this.gapsComplete ? "" : "+"} gaps; ` +
-      (this.segs ? `${this.segs.list.length} segments of this window drawn` :
+      (this.segs ? `${this.segs.list.filter(([s, e]) => e > a && s < b).length} segments of this window drawn` :
         "zoom in to see single segments") + `; ${this.requests} requests made`;
     this.gapList.replaceChildren(...gaps.slice(0, 50).map((gp) =>
       h("li", { class: "gap mono", dataset: { start: gp.a, end: gp.b } }, gp.text, gp.duration ? ` (${gp.duration} s)` : "")));
