@@ -11,7 +11,10 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev lib
 # has the pngcairo terminal).
 test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-botocore
            python3-yaml python3-cryptography
-           clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox)
+           clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox
+           chromium chromium-driver python3-selenium ffmpeg)
+# tests/api/test_ui.py drives the web interface in headless Chromium (python3-selenium,
+# chromium-driver) over segments that ffmpeg makes; its player needs hls.js (npm, below).
 # bench/*.sh: wrk, nginx (the load balancer of scaling.sh), gnuplot (stress.sh's plots), a
 # throwaway PostgreSQL (pg.sh, scaling.sh, stress.sh --pg), curl and pgrep in the scripts, and
 # the S3 test server's botocore (s3_endpoints.sh).
@@ -23,9 +26,23 @@ for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=("${test_pkgs[@]}") ;;
     --bench) pkgs+=("${bench_pkgs[@]}") ;;
+    --ui) ;; # npm for hls.js, below
     *) echo "deps.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done
+
+# The web interface's player needs hls.js, pinned in web/package-lock.json and fetched by npm.
+# The build works without it (the interface then says that playback needs it), so npm is
+# installed only for --test and --ui; a plain run fetches hls.js whenever npm is already there.
+# Debian's npm conflicts with a nodejs that bundles its own npm (NodeSource): only install
+# them when there is no npm at all.
+want_npm=0
+for arg in "$@"; do
+  case "$arg" in --test|--ui) want_npm=1 ;; esac
+done
+if [ $want_npm = 1 ] && ! command -v npm >/dev/null; then
+  pkgs+=(nodejs npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -36,4 +53,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# hls.js into web/node_modules, exactly as locked, when npm is there and it is missing or stale.
+web="$(cd "$(dirname "$0")/.." && pwd)/web"
+if command -v npm >/dev/null && [ -f "$web/package-lock.json" ]; then
+  if ! cmp -s "$web/package-lock.json" "$web/node_modules/.tamsd-lock" 2>/dev/null; then
+    echo "deps.sh: npm ci in web/ (hls.js for the web interface's player)"
+    (cd "$web" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error &&
+      cp package-lock.json node_modules/.tamsd-lock) ||
+      echo "deps.sh: npm ci failed: tamsd builds without hls.js and its web interface cannot play" >&2
+  fi
+elif [ ! -d "$web/node_modules/hls.js" ]; then
+  echo "deps.sh: no npm: the web interface is built without hls.js (scripts/deps.sh --ui fetches it)" >&2
 fi
