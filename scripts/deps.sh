@@ -13,8 +13,9 @@ test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-bo
            python3-yaml python3-cryptography
            clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox
            chromium chromium-driver python3-selenium ffmpeg)
+# ffmpeg: tests/api/test_hls.py makes H.264/AAC segments and runs ffprobe.
 # tests/api/test_ui.py drives the web interface in headless Chromium (python3-selenium,
-# chromium-driver) over segments that ffmpeg makes; its player needs hls.js (npm, below).
+# chromium-driver) over segments that ffmpeg makes too; its player needs hls.js (npm, below).
 # bench/*.sh: wrk, nginx (the load balancer of scaling.sh), gnuplot (stress.sh's plots), a
 # throwaway PostgreSQL (pg.sh, scaling.sh, stress.sh --pg), curl and pgrep in the scripts, and
 # the S3 test server's botocore (s3_endpoints.sh).

@@ -41,6 +41,10 @@ void analytics_ingest_get(struct tams_req *req);
 void ui_get(struct tams_req *req);
 void ui_redirect(struct tams_req *req);
 
+/* hls.c, hls_sources.c: HLS playlists outside the TAMS paths (docs/hls.md) */
+void hls_flow_get(struct tams_req *req);
+void hls_source_get(struct tams_req *req);
+
 /* deletion.c */
 void flow_delete(struct tams_req *req);
 void segments_delete(struct tams_req *req);

@@ -68,6 +68,16 @@ static const struct tams_route routes[] = {
     R(TAMS_GET, "/analytics/storage", analytics_storage_get, 0),
     R(TAMS_GET, "/analytics/ingest", analytics_ingest_get, 0),
 
+    /* HLS playlists (docs/hls.md): "{id}.m3u8", the suffix checked by the handler. */
+    {.methods = TAMS_GET,
+     .pattern = "/hls/flows/{flowId}",
+     .handler = hls_flow_get,
+     .name = "/hls/flows/{flowId}.m3u8"},
+    {.methods = TAMS_GET,
+     .pattern = "/hls/sources/{sourceId}",
+     .handler = hls_source_get,
+     .name = "/hls/sources/{sourceId}.m3u8"},
+
     /* The web interface (docs/ui.md): public files; the pages send credentials to the API. */
     R(TAMS_GET, "/ui", ui_redirect, TAMS_ROUTE_OPEN),
     R(TAMS_GET, "/ui/", ui_get, TAMS_ROUTE_OPEN),

@@ -70,6 +70,17 @@ void tams_send_empty(struct tams_req *req, int status)
     finish(req, status);
 }
 
+void tams_send_out(struct tams_req *req, int status, const char *content_type)
+{
+    if (!tams_buf_ok(&req->out)) {
+        tams_buf_reset(&req->out);
+        tams_send_error(req, TAMS_ERR_INTERNAL, "the response is larger than the server allows");
+        return;
+    }
+    tams_res_header(req, "Content-Type", content_type);
+    finish(req, status);
+}
+
 void tams_send_text(struct tams_req *req, int status, const char *content_type, const char *text,
                     size_t n)
 {

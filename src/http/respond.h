@@ -24,6 +24,9 @@ void tams_send_error(struct tams_req *req, int err, const char *fmt, ...) TAMS_P
 /* len bytes of an open file from off; the request takes ownership of fd (closed when sent). */
 void tams_send_file(struct tams_req *req, int status, const char *content_type, int fd,
                     uint64_t off, uint64_t len);
+/* The body the handler wrote into req->out itself (one buffer, no copy), with its type; a body
+ * past the response cap becomes a 500 error. */
+void tams_send_out(struct tams_req *req, int status, const char *content_type);
 /* Plain text (metrics). */
 void tams_send_text(struct tams_req *req, int status, const char *content_type, const char *text,
                     size_t n);
