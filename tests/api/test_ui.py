@@ -3,7 +3,7 @@
 real headless Chromium (python3-selenium, chromium-driver) against a real tamsd holding real
 H.264 and AAC segments made by ffmpeg. A screenshot of each page is kept under the build
 directory (ui-screenshots/, beside the tamsd under test; the path is printed)."""
-import os
+import json
 import pathlib
 import re
 import shutil
@@ -174,6 +174,8 @@ def browser():
     drv = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
     drv.set_script_timeout(30)
     SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
     print(f"\nui screenshots: {SHOTS}")
     yield drv
     drv.quit()
@@ -203,7 +205,8 @@ def css(drv, sel):
     return drv.find_elements("css selector", sel)
 
 
-def sign_in(drv, srv, token=None, basic=None):
+def sign_in(drv, srv, token=None, basic=None, ok=True):
+    """Sign in on the sign-in page; with ok, wait for the flow list it leads to."""
     drv.get(srv.url + "/ui/")
     drv.execute_script("sessionStorage.clear()")
     drv.get(srv.url + "/ui/#/signin")
@@ -215,6 +218,8 @@ def sign_in(drv, srv, token=None, basic=None):
         css(drv, "#signin-basic input[name=username]")[0].send_keys(basic[0])
         css(drv, "#signin-basic input[name=password]")[0].send_keys(basic[1])
         css(drv, "#signin-basic button")[0].click()
+    if ok:
+        wait_for(drv, lambda: css(drv, "#flows"), "the flow list after signing in")
 
 
 def page_errors(drv):
@@ -267,12 +272,11 @@ def test_flow_search_and_paging(ui, browser):
 
 
 def test_wrong_credentials_are_shown(ui, browser):
-    sign_in(browser, ui, basic=("ui-user", "not-the-password"))
+    sign_in(browser, ui, basic=("ui-user", "not-the-password"), ok=False)
     err = wait_for(browser, lambda: css(browser, ".error"), "the refusal")
     assert "401" in err[0].text
     assert browser.execute_script("return sessionStorage.getItem('tamsd.credentials')") is None
     sign_in(browser, ui, basic=("ui-user", "ui-password-1"))
-    wait_for(browser, lambda: css(browser, "#flows tr[data-flow-id]"), "the flow list, signed in with basic")
 
 
 def open_flow(drv, srv, key="video"):
@@ -292,7 +296,6 @@ def pixel(drv, t):
 @pytest.mark.skipif(not have_ffmpeg, reason="ffmpeg is not installed (scripts/deps.sh --test)")
 def test_timeline_shows_the_gap(ui, browser):
     sign_in(browser, ui, token=ui.ctx["admin"])
-    wait_for(browser, lambda: css(browser, "#flows"), "the flow list")
     open_flow(browser, ui)
     gaps = wait_for(browser, lambda: css(browser, "#gaps li.gap"), "a gap in the timeline")
     assert [(float(g.get_attribute("data-start")), float(g.get_attribute("data-end"))) for g in gaps] \
@@ -314,7 +317,6 @@ def test_timeline_shows_the_gap(ui, browser):
 @pytest.mark.skipif(not have_ffmpeg, reason="ffmpeg is not installed (scripts/deps.sh --test)")
 def test_timeline_zoom_asks_only_for_its_window(ui, browser):
     sign_in(browser, ui, token=ui.ctx["admin"])
-    wait_for(browser, lambda: css(browser, "#flows"), "the flow list")
     open_flow(browser, ui)
     wait_for(browser, lambda: "segments of this window drawn" in css(browser, "#timeline-info")[0].text, "segments")
     css(browser, ".timeline button")[0].click()  # zoom in: the middle half of the flow
@@ -330,7 +332,6 @@ def test_timeline_of_many_segments_fetches_only_a_window(ui, browser):
     """3,000 segments: the whole flow is drawn from its gaps alone; zoomed in to a quarter, the
     window's 750 segments are fetched (one request), never the whole flow's."""
     sign_in(browser, ui, token=ui.ctx["admin"])
-    wait_for(browser, lambda: css(browser, "#flows"), "the flow list")
     open_flow(browser, ui, "other")
     info = lambda: css(browser, "#timeline-info")[0].text
     wait_for(browser, lambda: "zoom in to see single segments; 1 requests made" in info(), "the gaps")
@@ -352,7 +353,6 @@ def test_timeline_of_many_segments_fetches_only_a_window(ui, browser):
 
 def test_read_only_token_edit_is_refused_in_the_page(ui, browser):
     sign_in(browser, ui, token=ui.ctx["reader"])
-    wait_for(browser, lambda: css(browser, "#flows"), "the flow list")
     open_flow(browser, ui, "other")
     box = css(browser, "#edit-label input")[0]
     box.clear()
@@ -365,7 +365,6 @@ def test_read_only_token_edit_is_refused_in_the_page(ui, browser):
     assert ui.get(f"/flows/{fid}/label", **ui.ctx["auth"]).json() == "ui other"
     # the same edit with the write scope is saved
     sign_in(browser, ui, token=ui.ctx["admin"])
-    wait_for(browser, lambda: css(browser, "#flows"), "the flow list")
     open_flow(browser, ui, "other")
     box = css(browser, "#edit-label input")[0]
     box.clear()
@@ -374,6 +373,78 @@ def test_read_only_token_edit_is_refused_in_the_page(ui, browser):
     wait_for(browser, lambda: css(browser, "#edit-label-result .ok"), "the saved label")
     assert ui.get(f"/flows/{fid}/label", **ui.ctx["auth"]).json() == "renamed in the ui"
     assert ui.put(f"/flows/{fid}/label", json="ui other", **ui.ctx["auth"]).status_code in (200, 204)
+
+
+def test_essence_parameters_and_tags_edited_with_write_scope(ui, browser):
+    fid = ui.ctx["other"]["id"]
+    for token, outcome in ((ui.ctx["reader"], ".error"), (ui.ctx["admin"], ".ok")):
+        sign_in(browser, ui, token=token)
+        open_flow(browser, ui, "other")
+        ta = css(browser, "#essence")[0]
+        doc = browser.execute_script("return JSON.parse(arguments[0].value)", ta)
+        assert doc == ui.ctx["other"]["essence_parameters"]
+        doc["frame_width"] = 640
+        browser.execute_script("arguments[0].value = arguments[1]", ta, json.dumps(doc))
+        css(browser, "#essence + button")[0].click()
+        res = wait_for(browser, lambda: css(browser, f"#edit-essence-result {outcome}"), "the outcome")
+        if outcome == ".error":
+            assert "403" in res[0].text
+            assert ui.get(f"/flows/{fid}", **ui.ctx["auth"]).json()["essence_parameters"]["frame_width"] == 320
+        else:
+            assert ui.get(f"/flows/{fid}", **ui.ctx["auth"]).json()["essence_parameters"]["frame_width"] == 640
+    # a tag added in the page
+    css(browser, "#tags + form input")[0].send_keys("added")
+    css(browser, "#tags + form input")[1].send_keys("in the ui")
+    css(browser, "#tags + form button")[0].click()
+    wait_for(browser, lambda: ui.get(f"/flows/{fid}/tags/added", **ui.ctx["auth"]).status_code == 200,
+             "the tag saved")
+    assert ui.get(f"/flows/{fid}/tags/added", **ui.ctx["auth"]).json() == "in the ui"
+    doc = dict(ui.ctx["other"])
+    assert ui.put(f"/flows/{fid}", json=doc, **ui.ctx["auth"]).status_code in (200, 204)
+
+
+def test_without_hls_js_the_page_says_playback_needs_it(ui, browser):
+    """As a build without hls.js (its URL blocked, so it fails to load like a 404) in a browser
+    without native HLS (canPlayType overridden before the page's scripts run)."""
+    sign_in(browser, ui, token=ui.ctx["admin"])
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/ui/vendor/hls.min.js"]})
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+        const cpt = HTMLMediaElement.prototype.canPlayType;
+        HTMLMediaElement.prototype.canPlayType = function (t) {
+          return /mpegurl/i.test(t) ? "" : cpt.call(this, t);
+        };"""})
+    try:
+        browser.get(ui.url + "/ui/#/flows/" + ui.ctx["other"]["id"])
+        browser.refresh()  # the override applies to documents loaded from now on
+        wait_for(browser, lambda: css(browser, "#play"), "the flow page")
+        css(browser, "#play")[0].click()
+        wait_for(browser, lambda: css(browser, ".player[data-nohls]"), "the missing-hls.js note")
+        assert "Playback needs hls.js" in css(browser, "#player-status")[0].text
+        shot(browser, "flow-without-hls-js")
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
+                                {"identifier": script["identifier"]})
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+
+
+@pytest.mark.skipif(not have_ffmpeg, reason="ffmpeg is not installed (scripts/deps.sh --test)")
+def test_native_hls_plays_without_hls_js(ui, browser):
+    """A browser that plays HLS itself needs no hls.js: the page hands it the playlist URL."""
+    hls_routes(ui)
+    sign_in(browser, ui, token=ui.ctx["reader"])
+    if not browser.execute_script(
+            "return document.createElement('video').canPlayType('application/vnd.apple.mpegurl')"):
+        pytest.skip("this Chromium has no native HLS")
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/ui/vendor/hls.min.js"]})
+    try:
+        open_flow(browser, ui)
+        css(browser, "#play")[0].click()
+        wait_playing(browser, "native HLS past 3 s")
+        assert browser.execute_script("return typeof window.Hls") == "undefined"
+    finally:
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
 
 
 def hls_routes(ui):
@@ -398,7 +469,6 @@ def wait_playing(drv, what):
 def test_flow_player_plays_past_three_seconds(ui, browser):
     hls_routes(ui)
     sign_in(browser, ui, token=ui.ctx["reader"])
-    wait_for(browser, lambda: css(browser, "#flows"), "the flow list")
     open_flow(browser, ui)
     css(browser, "#play")[0].click()
     wait_playing(browser, "the flow's player past 3 s")
@@ -408,7 +478,6 @@ def test_flow_player_plays_past_three_seconds(ui, browser):
 @pytest.mark.skipif(not have_ffmpeg, reason="ffmpeg is not installed (scripts/deps.sh --test)")
 def test_source_page_and_its_player(ui, browser):
     sign_in(browser, ui, token=ui.ctx["admin"])
-    wait_for(browser, lambda: css(browser, "#flows"), "the flow list")
     browser.get(f"{ui.url}/ui/#/sources/{ui.ctx['source']}")
     rows = wait_for(browser, lambda: css(browser, "#source-flows tr a"), "the source's flows")
     assert [r.text for r in rows] == ["ui video"]
@@ -423,7 +492,6 @@ def test_source_page_and_its_player(ui, browser):
                                       ("deletions", "#deletions"), ("service", "#backends")])
 def test_other_pages(ui, browser, page, sel):
     sign_in(browser, ui, token=ui.ctx["admin"])
-    wait_for(browser, lambda: css(browser, "#flows"), "the flow list")
     browser.get(f"{ui.url}/ui/#/{page}")
     wait_for(browser, lambda: css(browser, sel), f"the {page} page")
     assert page_errors(browser) == []
@@ -432,7 +500,6 @@ def test_other_pages(ui, browser, page, sel):
 
 def test_webhook_registration_refused_for_a_reader(ui, browser):
     sign_in(browser, ui, token=ui.ctx["reader"])
-    wait_for(browser, lambda: css(browser, "#flows"), "the flow list")
     browser.get(f"{ui.url}/ui/#/webhooks")
     wait_for(browser, lambda: css(browser, "#webhooks"), "the webhooks page")
     css(browser, "form input[name=url]")[0].send_keys("https://hooks.example.com/x")

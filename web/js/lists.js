@@ -83,12 +83,11 @@ export async function flowsPage(root, { params, isCurrent }) {
   const r = await get("/flows" + query(apiQuery(params, true)));
   if (!isCurrent()) return;
   root.append(h("table", { id: "flows" },
-    h("tr", {}, h("th", {}, "Label"), h("th", {}, "Format"), h("th", {}, "Codec"), h("th", {}, "Timerange"),
-      h("th", {}, "Tags"), h("th", {}, "Source")),
+    h("tr", {}, h("th", {}, "Label"), h("th", {}, "Format"), h("th", {}, "Codec"), h("th", {}, "Tags"), h("th", {}, "Source")),
     r.body.map((f) => h("tr", { dataset: { flowId: f.id } },
       h("td", {}, h("a", { href: "#/flows/" + f.id }, f.label || "(no label)")),
       h("td", {}, (f.format || "").replace(/^urn:x-[a-z]+:format:/, "")), h("td", {}, f.codec || ""),
-      h("td", { class: "mono" }, f.timerange || ""), h("td", {}, tagText(f.tags)),
+      h("td", {}, tagText(f.tags)),
       h("td", {}, h("a", { href: "#/sources/" + f.source_id, class: "mono" }, f.source_id.slice(0, 8)))))),
   r.body.length ? null : h("p", { class: "note" }, "No flow matches."),
   pager("flows", params, nextKey(r.headers)));

@@ -21,13 +21,12 @@ export async function sourcePage(root, { args, isCurrent }) {
       ["Created", s.created ? `${s.created} by ${s.created_by || "?"}` : undefined]]),
     h("h2", {}, "Flows"),
     h("table", { id: "source-flows" },
-      h("tr", {}, h("th", {}, "Label"), h("th", {}, "Format"), h("th", {}, "Codec"), h("th", {}, "Essence"), h("th", {}, "Timerange")),
+      h("tr", {}, h("th", {}, "Label"), h("th", {}, "Format"), h("th", {}, "Codec"), h("th", {}, "Essence")),
       fr.body.map((f) => {
         const ep = f.essence_parameters || {};
         return h("tr", {}, h("td", {}, h("a", { href: "#/flows/" + f.id }, f.label || "(no label)")),
           h("td", {}, (f.format || "").replace(/^urn:x-[a-z]+:format:/, "")), h("td", {}, f.codec || ""),
-          h("td", {}, ep.frame_width ? `${ep.frame_width}×${ep.frame_height}` : ep.sample_rate ? `${ep.sample_rate} Hz` : ""),
-          h("td", { class: "mono" }, f.timerange || ""));
+          h("td", {}, ep.frame_width ? `${ep.frame_width}×${ep.frame_height}` : ep.sample_rate ? `${ep.sample_rate} Hz` : ""));
       })),
     h("h2", {}, "Player (all its flows)"),
     h("div", { class: "row" }, h("label", {}, "Timerange", tr),
