@@ -66,6 +66,15 @@ function essenceEditor(flow) {
   } }, ta, h("button", { type: "submit" }, "Save essence parameters"), out);
 }
 
+// A get_url as a link when it is http(s); any other scheme (javascript:, data:) stays text.
+function link(u) {
+  const text = u.label || "get";
+  let ok = false;
+  try { ok = /^https?:$/.test(new URL(u.url, location.href).protocol); } catch { /* not a URL */ }
+  return ok ? h("a", { href: u.url, rel: "noreferrer", target: "_blank" }, text)
+    : h("span", { class: "mono", title: "not an http(s) URL" }, text + ": " + u.url);
+}
+
 // The segments of a range, a page at a time, with their links.
 async function segmentList(el, flowId, tr, page) {
   const r = await get(`/flows/${flowId}/segments` + query({ timerange: tr, limit: 50, page, presigned: "" }));
@@ -76,7 +85,7 @@ async function segmentList(el, flowId, tr, page) {
       const t = parseRange(s.timerange);
       return h("tr", {}, h("td", { class: "mono" }, s.timerange), h("td", {}, t ? human(t.end - t.start) : ""),
         h("td", { class: "mono" }, s.object_id),
-        h("td", {}, (s.get_urls || []).map((u, i) => [i ? " " : "", h("a", { href: u.url, rel: "noreferrer", target: "_blank" }, u.label || "get")])));
+        h("td", {}, (s.get_urls || []).map((u, i) => [i ? " " : "", link(u)])));
     })),
   h("div", { class: "pager" }, h("span", { class: "note" }, `${r.body.length} segments shown`),
     next ? h("button", { type: "button", onclick: () => segmentList(el, flowId, tr, next) }, "Next 50 →") : null));
