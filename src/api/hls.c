@@ -234,7 +234,7 @@ void hls_flow_get(struct tams_req *req)
     struct tams_hls_media m;
     struct media_ctx c = {0};
     struct tams_buf next = TAMS_BUF_INIT(1024), after = TAMS_BUF_INIT(1024);
-    int64_t nominal, first = INT64_MIN;
+    int64_t nominal, first;
     bool has_tr = false, live = false;
     const char *id;
     int rc = 0;
@@ -268,7 +268,6 @@ void hls_flow_get(struct tams_req *req)
         rc = tams_store_segments_list(st, id, &sf, &page, media_row, &c);
         for (size_t i = c.nwin; i-- > 0;)
             tams_hls_media_segment(&m, c.win[i].start, c.win[i].end, c.win[i].uri);
-        first = tams_hls_media_first(&m);
     } else {
         /* Page by page with the store's cursor: never the whole flow in memory but the text. */
         for (;;) {
@@ -283,17 +282,26 @@ void hls_flow_get(struct tams_req *req)
             tams_buf_add(&after, next.data, next.len);
         }
     }
+    if (rc == TAMS_ERR_TOOBIG) {
+        tams_buf_reset(&req->out);
+        tams_send_error(req, TAMS_ERR_INTERNAL,
+                        "the playlist is larger than the server allows; ask for a shorter "
+                        "timerange");
+        goto out;
+    }
     if (rc) {
         tams_buf_reset(&req->out);
         tams_hls_send_store_error(req, rc, "flow", id);
         goto out;
     }
-    if (!live)
-        first = tams_hls_media_first(&m);
+    /* Numbered from the timeline: the same on every reload and every instance. */
+    first = tams_hls_media_first(&m);
     if (tams_hls_media_finish(&m, first == INT64_MIN ? 0 : tams_hls_media_sequence(first, nominal),
                               !live)) {
         tams_buf_reset(&req->out);
-        tams_send_error(req, TAMS_ERR_INTERNAL, "the playlist is larger than the server allows");
+        tams_send_error(req, TAMS_ERR_INTERNAL,
+                        "the playlist is larger than the server allows; ask for a shorter "
+                        "timerange");
         goto out;
     }
     tams_res_header(req, "Cache-Control", live ? "no-cache" : "private, max-age=60");

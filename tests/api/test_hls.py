@@ -171,11 +171,15 @@ def test_vod_playlist(vod, media):
         assert r.status_code == 200 and r.content == media["video"][i], s["uri"]
 
 
-def test_whole_flow_default_and_part(vod):
+def test_whole_flow_default_and_part(vod, media):
     v = vod.fx["v"]
     # Registered just now and not read-only: the flow is being written, so it is live.
-    tags, segs = parse(playlist(vod, f"/hls/flows/{v['id']}.m3u8"))
+    w = video_doc()
+    put_flow(vod, w)
+    register(vod, w["id"], media["video"][0], tr(0))
+    tags, segs = parse(playlist(vod, f"/hls/flows/{w['id']}.m3u8"))
     assert "#EXT-X-ENDLIST" not in tags and "#EXT-X-PLAYLIST-TYPE" not in tags
+    assert len(segs) == 1
     # A closed timerange inside the flow lists the segments overlapping it, numbered from the
     # timeline.
     tags, segs = parse(playlist(vod, f"/hls/flows/{v['id']}.m3u8",
