@@ -353,6 +353,37 @@ def test_timeline_of_many_segments_fetches_only_a_window(ui, browser):
     shot(browser, "flow-many-segments")
 
 
+@pytest.mark.skipif(not have_ffmpeg, reason="ffmpeg is not installed (scripts/deps.sh --test)")
+def test_timeline_drag_selects_the_range_played_and_listed(ui, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    sign_in(browser, ui, token=ui.ctx["admin"])
+    open_flow(browser, ui)
+    wait_for(browser, lambda: css(browser, "#segments tr td"), "the segment list")
+    cv = css(browser, "#timeline-canvas")[0]
+    browser.execute_script("arguments[0].scrollIntoView()", cv)
+    w = cv.size["width"]
+    # from a quarter to a half of the 16 s flow: about [4_8)
+    x0, x1 = int(w / 4 - w / 2), int(w / 2 - w / 2)
+    ActionChains(browser).move_to_element_with_offset(cv, x0, 0).click_and_hold() \
+        .move_to_element_with_offset(cv, x1, 0).release().perform()
+    text = wait_for(browser, lambda: css(browser, "#range")[0].text != "[0:0_16:0)" and
+                    css(browser, "#range")[0].text, "the selected range")
+    m = re.fullmatch(r"\[(\d+):(\d+)_(\d+):(\d+)\)", text)
+    a, b = int(m[1]) + int(m[2]) / 1e9, int(m[3]) + int(m[4]) / 1e9
+    assert abs(a - 4) < 0.2 and abs(b - 8) < 0.2, text
+    css(browser, "#tl-zoomsel")[0].click()
+    view = browser.execute_script("const c = document.getElementById('timeline-canvas');"
+                                  "return [Number(c.dataset.viewStart), Number(c.dataset.viewEnd)]")
+    assert abs(view[0] - a) < 1e-6 and abs(view[1] - b) < 1e-6
+    [b for b in css(browser, "button") if b.text == "List its segments"][0].click()
+    want = [f"[{i * SEG}:0_{(i + 1) * SEG}:0)" for i in range(NSEG)
+            if i != MISSING and i * SEG < b and (i + 1) * SEG > a]
+    assert "[4:0_6:0)" in want and "[6:0_8:0)" in want
+    wait_for(browser, lambda: [r.text.split()[0] for r in css(browser, "#segments tr")[1:]] == want,
+             "the selection's segments")
+    shot(browser, "flow-selection")
+
+
 def test_read_only_token_edit_is_refused_in_the_page(ui, browser):
     sign_in(browser, ui, token=ui.ctx["reader"])
     open_flow(browser, ui, "other")
