@@ -286,6 +286,11 @@ def open_flow(drv, srv, key="video"):
     wait_for(drv, lambda: css(drv, "#edit-label"), "the flow page")
 
 
+def gap_list(drv):
+    return drv.execute_script("return Array.from(document.querySelectorAll('#gaps li.gap'),"
+                              " (g) => [Number(g.dataset.start), Number(g.dataset.end)])")
+
+
 def pixel(drv, t):
     """The canvas colour at timeline time t, middle of the coverage bar."""
     return drv.execute_script("""
@@ -299,9 +304,9 @@ def pixel(drv, t):
 def test_timeline_shows_the_gap(ui, browser):
     sign_in(browser, ui, token=ui.ctx["admin"])
     open_flow(browser, ui)
-    gaps = wait_for(browser, lambda: css(browser, "#gaps li.gap"), "a gap in the timeline")
-    assert [(float(g.get_attribute("data-start")), float(g.get_attribute("data-end"))) for g in gaps] \
-        == [(MISSING * SEG, (MISSING + 1) * SEG)]
+    # the list is redrawn with the canvas: read it in one script, never through stale elements
+    wait_for(browser, lambda: gap_list(browser) == [[MISSING * SEG, (MISSING + 1) * SEG]],
+             "the gap in the timeline")
     red, green = (0xd1, 0x24, 0x2f), (0x2d, 0xa4, 0x4e)
     assert tuple(pixel(browser, (MISSING + 0.5) * SEG)) == red
     assert tuple(pixel(browser, 1.0)) == green and tuple(pixel(browser, (NSEG - 0.5) * SEG)) == green
@@ -337,9 +342,7 @@ def test_timeline_of_many_segments_fetches_only_a_window(ui, browser):
     open_flow(browser, ui, "other")
     info = lambda: css(browser, "#timeline-info")[0].text
     wait_for(browser, lambda: "zoom in to see single segments; 1 requests made" in info(), "the gaps")
-    gaps = [(float(g.get_attribute("data-start")), float(g.get_attribute("data-end")))
-            for g in css(browser, "#gaps li.gap")]
-    assert gaps == [(100, 101), (2000, 2002)]
+    assert gap_list(browser) == [[100, 101], [2000, 2002]]
     assert tuple(pixel(browser, 2001)) == (0xd1, 0x24, 0x2f)
     time.sleep(0.5)
     assert info().endswith("1 requests made")  # nothing else asked for
