@@ -233,6 +233,7 @@ def test_sign_in_and_flow_list(ui, browser):
     rows = wait_for(browser, lambda: css(browser, f"#flows tr[data-flow-id='{ui.ctx['video']['id']}']"),
                     "the video flow in the flow list")
     assert "ui video" in rows[0].text and "h264" in rows[0].text
+    assert not re.search(r"\b(null|undefined)\b", css(browser, "main")[0].text)
     shot(browser, "flows")
     # the credential is in session storage, not in a cookie
     assert ui.ctx["admin"] in browser.execute_script("return sessionStorage.getItem('tamsd.credentials')")
@@ -537,6 +538,7 @@ def test_other_pages(ui, browser, page, sel):
     browser.get(f"{ui.url}/ui/#/{page}")
     wait_for(browser, lambda: css(browser, sel), f"the {page} page")
     assert page_errors(browser) == []
+    assert not re.search(r"\b(null|undefined)\b", css(browser, "main")[0].text)
     shot(browser, page)
 
 

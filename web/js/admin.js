@@ -19,7 +19,7 @@ export async function webhooksPage(root, { isCurrent }) {
     h("table", { id: "webhooks" },
       h("tr", {}, h("th", {}, "URL"), h("th", {}, "Events"), h("th", {}, "Status"), h("th", {}, "Filters")),
       r.body.map(webhookRow)),
-    r.body.length ? null : h("p", { class: "note" }, "No webhook is registered for you."),
+    r.body.length ? "" : h("p", { class: "note" }, "No webhook is registered for you."),
     h("h2", {}, "Register a webhook"),
     h("form", { class: "row", onsubmit: async (e) => {
       e.preventDefault();
@@ -43,7 +43,7 @@ export async function deletionsPage(root, { isCurrent }) {
       h("tr", {}, h("th", {}, "Id"), h("th", {}, "Flow"), h("th", {}, "Timerange"), h("th", {}, "Status"), h("th", {}, "By")),
       r.body.map((d) => h("tr", {}, h("td", { class: "mono" }, d.id), h("td", {}, h("a", { href: "#/flows/" + d.flow_id, class: "mono" }, d.flow_id)),
         h("td", { class: "mono" }, d.timerange || ""), h("td", {}, d.status || ""), h("td", {}, d.created_by || "")))),
-    r.body.length ? null : h("p", { class: "note" }, "No deletion request of yours."));
+    r.body.length ? "" : h("p", { class: "note" }, "No deletion request of yours."));
 }
 
 export async function servicePage(root, { isCurrent }) {

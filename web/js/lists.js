@@ -74,7 +74,7 @@ export async function sourcesPage(root, { params, isCurrent }) {
     r.body.map((s) => h("tr", {},
       h("td", {}, h("a", { href: "#/sources/" + s.id }, s.label || "(no label)")),
       h("td", {}, s.format || ""), h("td", {}, tagText(s.tags)), h("td", { class: "mono" }, s.id)))),
-  r.body.length ? null : h("p", { class: "note" }, "No source matches."),
+  r.body.length ? "" : h("p", { class: "note" }, "No source matches."),
   pager("sources", params, nextKey(r.headers)));
 }
 
@@ -89,6 +89,6 @@ export async function flowsPage(root, { params, isCurrent }) {
       h("td", {}, (f.format || "").replace(/^urn:x-[a-z]+:format:/, "")), h("td", {}, f.codec || ""),
       h("td", {}, tagText(f.tags)),
       h("td", {}, h("a", { href: "#/sources/" + f.source_id, class: "mono" }, f.source_id.slice(0, 8)))))),
-  r.body.length ? null : h("p", { class: "note" }, "No flow matches."),
+  r.body.length ? "" : h("p", { class: "note" }, "No flow matches."),
   pager("flows", params, nextKey(r.headers)));
 }
