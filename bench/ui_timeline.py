@@ -9,7 +9,10 @@ page opens and the user zooms to a window of WINDOW segments:
   segments in the middle>&limit=1000&accept_get_urls= .
 Flows are interleaved round by round on one persistent connection; prints one JSON object with
 each flow's median milliseconds per open and per request, and the bytes of one open.
-Only the standard library; stays on the URL it is given (127.0.0.1 in bench/)."""
+With --browser (python3-selenium, chromium-driver), also the wall time in headless Chromium from
+loading /ui/#/flows/{id} to the timeline drawn and the first 50 segments listed, median of
+--browser-rounds.
+Only the standard library (and selenium for --browser); stays on the URL it is given."""
 import argparse
 import http.client
 import json
@@ -36,6 +39,8 @@ def main():
     ap.add_argument("--flow", action="append", required=True)
     ap.add_argument("--rounds", type=int, default=21)
     ap.add_argument("--window", type=int, default=1000)
+    ap.add_argument("--browser", action="store_true")
+    ap.add_argument("--browser-rounds", type=int, default=7)
     a = ap.parse_args()
     u = urllib.parse.urlsplit(a.url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
@@ -96,7 +101,43 @@ def main():
     for fid in a.flow:
         med = {k: round(statistics.median(s[k] for s in samples[fid]) * 1000, 3) for k in samples[fid][0]}
         out[fid] = {"segments": plans[fid]["segments"], **info[fid], "median_ms": med}
+    if a.browser:
+        for fid, ms in browser_opens(a.url, a.flow, a.browser_rounds).items():
+            out[fid]["browser_open_ms"] = ms
     print(json.dumps(out))
+
+
+def browser_opens(url, flows, rounds):
+    """Median ms from navigation to the flow page's timeline drawn and segment list shown."""
+    import shutil
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"):
+        opts.add_argument(arg)
+    drv = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+    try:
+        drv.get(url + "/ui/")
+        # the bench's tamsd has no credentials: any token signs in
+        drv.execute_script("sessionStorage.setItem('tamsd.credentials',"
+                           " JSON.stringify({kind: 'bearer', token: 'bench', who: 'bench'}))")
+        times = {fid: [] for fid in flows}
+        for r in range(rounds + 1):
+            for fid in flows:
+                drv.get("about:blank")
+                t = time.perf_counter()
+                drv.get(f"{url}/ui/#/flows/{fid}")
+                while not drv.execute_script(
+                        "const i = document.getElementById('timeline-info');"
+                        "return i && /requests made/.test(i.textContent) &&"
+                        " document.querySelectorAll('#segments tr').length > 1"):
+                    time.sleep(0.005)
+                if r:  # the first round warms up
+                    times[fid].append(time.perf_counter() - t)
+        return {fid: round(statistics.median(v) * 1000, 1) for fid, v in times.items()}
+    finally:
+        drv.quit()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@
 # segments) and prints the medians and the large/small ratio of a whole open.
 #
 # Env: SMALL (2000), LARGE (1000000), DUR (2 s per segment), WINDOW (1000), ROUNDS (21),
-# GEN_CONNS (2), BENCH_NO_BUILD=1, BENCH_TAMSD.
+# GEN_CONNS (2), BROWSER=1 (also time the page in headless Chromium: python3-selenium,
+# chromium-driver), BENCH_NO_BUILD=1, BENCH_TAMSD.
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -45,7 +46,7 @@ for f in "small $SMALL $small" "large $LARGE $large"; do
 	echo "# fill $name: $((n + 6)) segments in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 done
 res=$(bench_python ui_timeline.py --url "$url" --flow "$small" --flow "$large" \
-	--rounds "$ROUNDS" --window "$WINDOW") || bench_die "timing failed"
+	--rounds "$ROUNDS" --window "$WINDOW" ${BROWSER:+--browser}) || bench_die "timing failed"
 echo "$res"
 python3 - "$res" "$small" "$large" <<'PY'
 import json, sys
@@ -55,4 +56,8 @@ for k in s["median_ms"]:
           f"large/small {l['median_ms'][k] / s['median_ms'][k]:.3f}")
 print(f"bytes of one open: small {s['bytes']}, large {l['bytes']}; window segments "
       f"{s['window_segments']} / {l['window_segments']}")
+if "browser_open_ms" in s:
+    print(f"browser, page to timeline and segment list: small {s['browser_open_ms']} ms, "
+          f"large {l['browser_open_ms']} ms, large/small "
+          f"{l['browser_open_ms'] / s['browser_open_ms']:.3f}")
 PY
