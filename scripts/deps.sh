@@ -14,17 +14,20 @@ test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-bo
            clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox
            # tests/api/test_hls.py makes H.264/AAC segments with ffmpeg and reads them with ffprobe.
            ffmpeg
+           # tests/api/test_ui.py drives the web interface in headless Chromium (python3-selenium,
+           # chromium-driver) over segments that ffmpeg makes too; its player needs hls.js (npm,
+           # below).
+           chromium chromium-driver python3-selenium
            # tests/deploy/test_prometheus.py and test_grafana.py: promtool (rule unit tests, and a
            # real Prometheus scraping tamsd) and amtool (check-config).
            prometheus prometheus-alertmanager
-           # tests/deploy/test_k8s.py: Node.js and npm run the pinned kubernetes-models schema
-           # validation (deploy/k8s/test/package.json, npm ci).
-           nodejs npm
            # tests/deploy/test_image.py builds the container image with scripts/image.sh (podman,
            # or buildah; runc because crun cannot set rlimits in CI's sandbox; debootstrap makes
            # the Debian base when no registry answers) and runs it; test_systemd.py runs
            # systemd-analyze (systemd).
            podman buildah runc debootstrap systemd)
+# tests/deploy/test_k8s.py runs the pinned kubernetes-models schema validation with Node.js and
+# npm (deploy/k8s/test/package.json, npm ci): installed below with --test, like web/'s hls.js.
 # bench/*.sh: wrk, nginx (the load balancer of scaling.sh), gnuplot (stress.sh's plots), a
 # throwaway PostgreSQL (pg.sh, scaling.sh, stress.sh --pg), curl and pgrep in the scripts, and
 # the S3 test server's botocore (s3_endpoints.sh).
@@ -36,9 +39,23 @@ for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=("${test_pkgs[@]}") ;;
     --bench) pkgs+=("${bench_pkgs[@]}") ;;
+    --ui) ;; # npm for hls.js, below
     *) echo "deps.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done
+
+# The web interface's player needs hls.js, pinned in web/package-lock.json and fetched by npm.
+# The build works without it (the interface then says that playback needs it), so npm is
+# installed only for --test and --ui; a plain run fetches hls.js whenever npm is already there.
+# Debian's npm conflicts with a nodejs that bundles its own npm (NodeSource): only install
+# them when there is no npm at all.
+want_npm=0
+for arg in "$@"; do
+  case "$arg" in --test|--ui) want_npm=1 ;; esac
+done
+if [ $want_npm = 1 ] && ! command -v npm >/dev/null; then
+  pkgs+=(nodejs npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -57,4 +74,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# hls.js into web/node_modules, exactly as locked, when npm is there and it is missing or stale.
+web="$(cd "$(dirname "$0")/.." && pwd)/web"
+if command -v npm >/dev/null && [ -f "$web/package-lock.json" ]; then
+  if ! cmp -s "$web/package-lock.json" "$web/node_modules/.tamsd-lock" 2>/dev/null; then
+    echo "deps.sh: npm ci in web/ (hls.js for the web interface's player)"
+    (cd "$web" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error &&
+      cp package-lock.json node_modules/.tamsd-lock) ||
+      echo "deps.sh: npm ci failed: tamsd builds without hls.js and its web interface cannot play" >&2
+  fi
+elif [ ! -d "$web/node_modules/hls.js" ]; then
+  echo "deps.sh: no npm: the web interface is built without hls.js (scripts/deps.sh --ui fetches it)" >&2
 fi

@@ -5,7 +5,7 @@
 # needs the TAMS spec the tests load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/deps.sh
+./scripts/deps.sh --ui # --ui: npm, for the web interface's player (hls.js)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAMS_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 # TAMS_SPEC_DIR is for building and testing; tamsd itself refuses TAMS_* variables it does not know.

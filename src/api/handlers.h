@@ -38,6 +38,10 @@ void analytics_source_get(struct tams_req *req);
 void analytics_storage_get(struct tams_req *req);
 void analytics_ingest_get(struct tams_req *req);
 
+/* ui.c: the web interface's files (docs/ui.md) */
+void ui_get(struct tams_req *req);
+void ui_redirect(struct tams_req *req);
+
 /* hls.c, hls_sources.c: HLS playlists outside the TAMS paths (docs/hls.md) */
 void hls_flow_get(struct tams_req *req);
 void hls_source_get(struct tams_req *req);

@@ -85,6 +85,11 @@ static const struct tams_route routes[] = {
     R(TAMS_GET, "/trash/{trashId}", trash_get, 0),
     R(TAMS_DELETE, "/trash/{trashId}", trash_delete, 0),
     R(TAMS_POST, "/trash/{trashId}/restore", trash_restore, 0),
+
+    /* The web interface (docs/ui.md): public files; the pages send credentials to the API. */
+    R(TAMS_GET, "/ui", ui_redirect, TAMS_ROUTE_OPEN),
+    R(TAMS_GET, "/ui/", ui_get, TAMS_ROUTE_OPEN),
+    R(TAMS_GET, "/ui/{path*}", ui_get, TAMS_ROUTE_OPEN),
 };
 
 const struct tams_route_table tams_api_routes = {routes, TAMS_ARRAY_SIZE(routes)};

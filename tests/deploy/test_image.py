@@ -149,6 +149,9 @@ def test_image_serves_the_api_as_non_root_on_a_read_only_root(container):
         assert got.status_code == 200 and hashlib.sha256(got.content).digest() == \
             hashlib.sha256(data).digest()
         assert s.get(f"{c.url}/ready").status_code == 200
+        # The web interface, with the player it needs (hls.js, fetched by deps.sh --ui).
+        assert s.get(f"{c.url}/ui/").status_code == 200
+        assert s.get(f"{c.url}/ui/vendor/hls.min.js").status_code == 200
     finally:
         status = c.stop()
     assert status == 0, c.logs()
