@@ -9,6 +9,7 @@
 #include "core/procstats.h"
 #include "core/registry.h"
 #include "api/app.h"
+#include "api/ui.h"
 #include "auth/auth.h"
 #include "auth/cli.h"
 #include "events/delivery.h"
@@ -78,6 +79,7 @@ static int serve(const struct tams_config *cfg)
     if (rc)
         goto out;
     app_ready = true;
+    app.ui_csp = tams_ui_csp_new(app.backends, app.nbackends); /* freed with the app */
     rc = tams_webhooks_upgrade(app.store, auth, secrets, &why);
     if (rc)
         goto out;

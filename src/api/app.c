@@ -231,6 +231,8 @@ void tams_app_release(struct tams_app *app)
         app->local->ops->close(app->local);
     tams_free(app->backends);
     app->backends = NULL;
+    tams_free(app->ui_csp);
+    app->ui_csp = NULL;
     app->nbackends = 0;
     app->local = NULL;
     tams_buf_release(&app->service_json);

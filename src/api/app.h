@@ -27,6 +27,7 @@ struct tams_app {
     char local_store_id[37];
     struct tams_media_backend *local;     /* the built-in object store (also in backends) */
     struct tams_media_backend **backends; /* every storage backend, in configuration order */
+    char *ui_csp; /* the web interface's Content-Security-Policy (api/ui.h; NULL: its default) */
     size_t nbackends;
 
     /* The job that works through deletion requests (jobs/deletion.h), kicked when one is

@@ -3,18 +3,44 @@
  *
  * The files are public (the interface asks for credentials itself and sends them to the API in
  * the Authorization header), so the routes are open. Every answer carries a strict
- * Content-Security-Policy: scripts, styles and API calls from this origin only, media from this
- * origin or the player's blob: URLs, nothing inline, no framing. */
+ * Content-Security-Policy (made at start, ui.h): scripts, styles and API calls from this origin
+ * only, segments from this origin, the S3 backends' or the player's blob: URLs, nothing
+ * inline, no framing. */
 #include "core/common.h"
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "api/app.h"
 #include "api/handlers.h"
+#include "api/ui.h"
 #include "api/ui_assets.h"
 #include "http/respond.h"
 
-/* connect-src and media-src: the built-in object store serves segments from this origin;
- * blob: is what Media Source Extensions (hls.js) play from. */
-static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
-                          "img-src 'self' data:; connect-src 'self'; media-src 'self' blob:; "
-                          "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/* Without S3 backends (an app made without main.c's wiring): the policy for this origin. */
+static const char default_csp[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; media-src 'self' blob:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'";
+
+char *tams_ui_csp_new(struct tams_media_backend *const *backends, size_t n)
+{
+    struct tams_buf origins = TAMS_BUF_INIT(8192), csp = TAMS_BUF_INIT(16384);
+    char *out;
+
+    for (size_t i = 0; i < n; i++)
+        if (backends[i]->ops->origins)
+            backends[i]->ops->origins(backends[i], &origins);
+    /* connect-src and media-src: the built-in object store serves segments from this origin,
+     * S3 backends from theirs; blob: is what Media Source Extensions (hls.js) play from. */
+    tams_buf_addf(&csp,
+                  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                  "connect-src 'self'%s; media-src 'self' blob:%s; base-uri 'none'; "
+                  "form-action 'none'; frame-ancestors 'none'",
+                  origins.len ? origins.data : "", origins.len ? origins.data : "");
+    out = tams_strdup(csp.data);
+    tams_buf_release(&origins);
+    tams_buf_release(&csp);
+    return out;
+}
 
 static const struct {
     const char *ext;
@@ -63,9 +89,10 @@ void ui_get(struct tams_req *req)
     const char *path = req->params[0] ? req->params[0] : "index.html";
     const struct tams_ui_asset *a = find(path);
     const char *inm = tams_req_header(req, "If-None-Match");
+    const char *csp = ((struct tams_app *)req->app)->ui_csp;
 
     tams_res_header(req, "X-Content-Type-Options", "nosniff");
-    tams_res_header(req, "Content-Security-Policy", csp);
+    tams_res_header(req, "Content-Security-Policy", csp ? csp : default_csp);
     tams_res_header(req, "Referrer-Policy", "no-referrer");
     if (!a) {
         tams_send_error(req, TAMS_ERR_NOTFOUND, "no file %s in the web interface", path);

@@ -48,6 +48,9 @@ struct tams_media_ops {
     /* For GET /ready: true when the backend can take uploads now, else false with the reason
      * appended to why. Never blocks on the network (S3 answers from its last probe). */
     bool (*ready)(const struct tams_media_backend *b, struct tams_buf *why);
+    /* Appends " <origin>" (scheme://host[:port]) for every origin its get_urls may name, for
+     * the web interface's Content-Security-Policy. NULL: its URLs are tamsd's own. */
+    void (*origins)(const struct tams_media_backend *b, struct tams_buf *out);
 };
 
 struct tams_media_backend {

@@ -578,6 +578,18 @@ static bool s3_ready(const struct tams_media_backend *b, struct tams_buf *why)
     return false;
 }
 
+static void s3_origins(const struct tams_media_backend *b, struct tams_buf *out)
+{
+    const struct s3 *s = impl(b);
+
+    for (size_t i = 0; i < s->neps; i++) {
+        if (s->virtual_hosted)
+            tams_buf_addf(out, " %s://%s.%s", s->eps[i].scheme, s->bucket, s->eps[i].hostport);
+        else
+            tams_buf_addf(out, " %s://%s", s->eps[i].scheme, s->eps[i].hostport);
+    }
+}
+
 static const struct tams_media_ops s3_ops = {
     .put_url = s3_put_url,
     .get_url = s3_get_url,
@@ -586,6 +598,7 @@ static const struct tams_media_ops s3_ops = {
     .remove = s3_remove,
     .close = s3_free,
     .ready = s3_ready,
+    .origins = s3_origins,
 };
 
 static char *dup_or_null(const char *s)

@@ -136,6 +136,27 @@ def test_files_types_and_headers(ui, path, ctype):
     assert stale.status_code == 200 and stale.content == r.content
 
 
+def test_csp_lets_the_player_reach_s3_backends(make_server, tmp_path):
+    """Segments on S3 come from the backends' own origins (path-style: the endpoint; virtual:
+    the bucket's host): the policy names exactly those, for fetches and media, and no other."""
+    conf = tmp_path / "storage.json"
+    conf.write_text(json.dumps({"backends": [
+        {"id": str(uuid.uuid4()), "label": "a", "type": "s3", "bucket": "tams-b1",
+         "endpoints": ["http://127.0.0.1:9", "https://s3.example.com:8443"],
+         "access_key": "k", "secret_key": "s"},
+        {"id": str(uuid.uuid4()), "label": "v", "type": "s3", "bucket": "media",
+         "addressing": "virtual", "endpoints": ["https://store.example.net"],
+         "access_key": "k", "secret_key": "s"}]}))
+    srv = make_server(args=["--storage-config", str(conf)])
+    csp = requests.get(srv.url + "/ui/", timeout=10).headers["Content-Security-Policy"]
+    origins = "'self' http://127.0.0.1:9 https://s3.example.com:8443 https://media.store.example.net"
+    assert f"connect-src {origins};" in csp, csp
+    assert f"media-src 'self' blob: {origins[len(chr(39) + 'self' + chr(39)) + 1:]};" in csp, csp
+    plain = make_server()
+    csp = requests.get(plain.url + "/ui/", timeout=10).headers["Content-Security-Policy"]
+    assert "connect-src 'self';" in csp and "media-src 'self' blob:;" in csp, csp
+
+
 def test_files_are_the_repository_files(ui):
     web = pathlib.Path(__file__).resolve().parents[2] / "web"
     for rel in ("index.html", "ui.css", "js/app.js", "js/timeline.js"):
