@@ -4,7 +4,8 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev
-            libssl-dev libcurl4-openssl-dev libpq-dev)
+            libssl-dev libcurl4-openssl-dev libpq-dev
+            libavformat-dev libavcodec-dev libavutil-dev)  # the tams client (src/client/)
 # The test suites import pytest, requests, jsonschema, botocore, yaml and cryptography; CI checks
 # that this list is enough on a fresh Debian 12 root (scripts/fresh-root-check.sh).
 # tests/api/test_stress.py runs bench/stress.sh, which draws its plots with gnuplot (gnuplot-nox

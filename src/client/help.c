@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "core/common.h"
+#include "client/help.h"
+#include "client/http.h"
+
+/* Options every command takes. */
+static const char GLOBAL[] = " url token user config json quiet verbose help ";
+
+static const struct {
+    const char *name;
+    const char *options; /* space-separated, with a space at each end */
+    const char *text;
+} HELP[] = {
+    {"sources", " label format tag limit ",
+     "usage: tams sources list [--label L] [--format URN] [--tag NAME[=VALUE]]...\n"
+     "       tams sources show ID\n\n"
+     "List the store's sources (every page, following the server's paging links) or show one.\n"
+     "--tag NAME=VALUE keeps sources with that tag value, --tag NAME those that have the tag.\n"},
+    {"flows", " label format codec source tag limit ",
+     "usage: tams flows list [--label L] [--format URN] [--codec MIME] [--source ID]\n"
+     "                       [--tag NAME[=VALUE]]...\n"
+     "       tams flows show ID\n\n"
+     "List flows matching every filter given (every page) or show one flow.\n"},
+    {"segments", " timerange limit ",
+     "usage: tams segments list FLOW [--timerange TR]\n\n"
+     "List a flow's segments in time order, within TR when given (TAMS timerange syntax,\n"
+     "e.g. '[0:0_10:0)').\n"},
+    {"delete", " ",
+     "usage: tams delete flow ID\n"
+     "       tams delete source ID\n\n"
+     "Delete a flow with its segments; the server may do it in the background (a deletion\n"
+     "request). TAMS has no deletion of sources: 'delete source' deletes every flow of the\n"
+     "source, after which the source is gone.\n"},
+    {"webhooks", " events flow-id api-key-name api-key-value ",
+     "usage: tams webhooks list\n"
+     "       tams webhooks add URL --events EVENT[,EVENT...] [--flow-id ID]...\n"
+     "                             [--api-key-name NAME --api-key-value VALUE]\n"
+     "       tams webhooks remove URL [--api-key-name NAME --api-key-value VALUE]\n\n"
+     "Events: flows/created, flows/updated, flows/deleted, flows/segments_added,\n"
+     "flows/segments_deleted, sources/created, sources/updated, sources/deleted.\n"
+     "'remove' registers the same URL and key with no events, which the API defines as removal.\n"},
+};
+
+static const char OVERVIEW[] =
+    "usage: tams [--url URL] [--token TOKEN | --user USER] [--json] [--quiet] [--verbose]\n"
+    "            COMMAND [ARGS]\n\n"
+    "A client for TAMS 7.0 servers (Time-addressable Media Store).\n\n"
+    "commands:\n"
+    "  sources list|show    the store's sources\n"
+    "  flows list|show      flows, filtered by label, tag, format, codec, source\n"
+    "  segments list FLOW   a flow's segments, optionally within a timerange\n"
+    "  delete flow|source   remove a flow, or every flow of a source\n"
+    "  webhooks             list, add or remove webhook registrations\n"
+    "  help [COMMAND]       this text, or a command's\n"
+    "  version              the client's version\n\n"
+    "connection (option, else environment, else config file):\n"
+    "  --url URL            TAMS_URL       the server's API base, e.g. http://127.0.0.1:4010\n"
+    "  --token TOKEN        TAMS_TOKEN     a bearer token\n"
+    "  --user USER          TAMS_USER      HTTP Basic; the password from TAMS_PASSWORD, else\n"
+    "                                      asked on the terminal\n"
+    "  --config FILE        TAMS_CONFIG    default ~/.config/tams/config: lines 'url = ...',\n"
+    "                                      'token = ...', 'user = ...', 'password = ...'\n\n"
+    "output: tables for people; --json prints the server's JSON, one document, or one\n"
+    "element per line for lists (all pages). --quiet: errors only; --verbose: each request.\n\n"
+    "exit status: 0 done, 1 local failure (file, media), 2 usage, 3 server unreachable,\n"
+    "4 authentication refused (401/403), 5 not found (404), 6 request refused (other 4xx),\n"
+    "7 server failure (5xx or not a TAMS answer).\n";
+
+int tams_help(FILE *f, const char *command)
+{
+    if (!command) {
+        fputs(OVERVIEW, f);
+        return TAMS_EXIT_OK;
+    }
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(HELP); i++)
+        if (strcmp(HELP[i].name, command) == 0) {
+            fputs(HELP[i].text, f);
+            return TAMS_EXIT_OK;
+        }
+    fprintf(stderr, "tams: no command '%s' (see 'tams help')\n", command);
+    return TAMS_EXIT_USAGE;
+}
+
+static bool in_list(const char *list, const char *option)
+{
+    size_t n = strlen(option);
+    for (const char *p = strstr(list, option); p; p = strstr(p + 1, option))
+        if (p[-1] == ' ' && p[n] == ' ')
+            return true;
+    return false;
+}
+
+bool tams_help_allows(const char *command, const char *option)
+{
+    if (in_list(GLOBAL, option))
+        return true;
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(HELP); i++)
+        if (strcmp(HELP[i].name, command) == 0)
+            return in_list(HELP[i].options, option);
+    return false;
+}

@@ -1,0 +1,240 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The `tams` command-line client against a real tamsd: connection and auth, browsing and
+scripting (sources, flows, segments, delete, webhooks), exit statuses and error reports.
+
+The client is the `tams` beside TAMSD_BIN (same build, so the ASan run tests the ASan client).
+"""
+import json
+import os
+import pathlib
+import subprocess
+import uuid
+
+import pytest
+
+from conftest import BIN, Server
+from test_auth import add_token, add_user
+
+TAMS = str(pathlib.Path(BIN).resolve().parent / "tams")
+VIDEO = "urn:x-nmos:format:video"
+AUDIO = "urn:x-nmos:format:audio"
+HOOK_ALLOW = ["--webhooks-allow-private", "true"]
+
+
+def tams(*args, env=None, stdin=None, timeout=120):
+    """Runs the client with a clean environment (no TAMS_* from outside, HOME in a temp dir so
+    no user config file is read) and returns the CompletedProcess."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+    e["HOME"] = "/nonexistent"
+    e.pop("XDG_CONFIG_HOME", None)
+    e.update(env or {})
+    return subprocess.run([TAMS] + [str(a) for a in args], capture_output=True, text=True,
+                          env=e, stdin=subprocess.DEVNULL if stdin is None else stdin,
+                          timeout=timeout)
+
+
+def ok(r):
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr
+    return r
+
+
+def json_lines(r):
+    return [json.loads(line) for line in ok(r).stdout.splitlines()]
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+def put_flow(srv, fid=None, sid=None, fmt=VIDEO, codec="video/h264", label=None, tags=None):
+    fid, sid = fid or new_id(), sid or new_id()
+    doc = {"id": fid, "source_id": sid, "format": fmt, "codec": codec,
+           "container": "video/mp2t"}
+    if fmt == VIDEO:
+        doc["essence_parameters"] = {"frame_width": 1280, "frame_height": 720}
+    else:
+        doc["essence_parameters"] = {"sample_rate": 48000, "channels": 2}
+    if label:
+        doc["label"] = label
+    if tags:
+        doc["tags"] = tags
+    r = srv.put(f"/flows/{fid}", json=doc)
+    assert r.status_code == 201, r.text
+    return fid, sid
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    s = Server(tmp_path_factory.mktemp("client"), args=HOOK_ALLOW).start()
+    yield s
+    s.stop()
+
+
+def test_flows_list_follows_every_page(srv):
+    sid = new_id()
+    mine = {put_flow(srv, sid=sid)[0] for _ in range(7)}
+    # --limit 2: the server answers 2 a page with a Link to the next; all 7 must come.
+    got = json_lines(tams("--url", srv.url, "flows", "list", "--source", sid, "--limit", 2,
+                          "--json", "--verbose"))
+    assert {f["id"] for f in got} == mine and len(got) == 7
+    r = tams("--url", srv.url, "flows", "list", "--source", sid, "--limit", 2, "--verbose")
+    assert ok(r).stderr.count("GET ") == 4, r.stderr  # 2+2+2+1: four pages read
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["ID", "SOURCE", "FORMAT", "CODEC", "LABEL"]
+    assert {line.split()[0] for line in lines[1:]} == mine
+
+
+def test_flows_filters(srv):
+    run = new_id()  # a tag of this test's flows only
+    a, _ = put_flow(srv, label="client-a", tags={"run": run, "genre": "news"})
+    b, _ = put_flow(srv, fmt=AUDIO, codec="audio/aac", label="client-b", tags={"run": run})
+    base = ("--url", srv.url, "flows", "list", "--json", "--tag", f"run={run}")
+    assert sorted(f["id"] for f in json_lines(tams(*base))) == sorted([a, b])
+    assert [f["id"] for f in json_lines(tams(*base, "--label", "client-a"))] == [a]
+    assert [f["id"] for f in json_lines(tams(*base, "--codec", "audio/aac"))] == [b]
+    assert [f["id"] for f in json_lines(tams(*base, "--format", AUDIO))] == [b]
+    assert [f["id"] for f in json_lines(tams(*base, "--tag", "genre=news"))] == [a]
+    assert [f["id"] for f in json_lines(tams(*base, "--tag", "genre"))] == [a]
+    assert json_lines(tams(*base, "--tag", "genre=sport")) == []
+    sid = srv.get(f"/flows/{b}").json()["source_id"]
+    assert [f["id"] for f in json_lines(tams(*base, "--source", sid))] == [b]
+
+
+def test_show_and_sources(srv):
+    fid, sid = put_flow(srv, label="shown")
+    doc = json.loads(ok(tams("--url", srv.url, "flows", "show", fid, "--json")).stdout)
+    assert doc == srv.get(f"/flows/{fid}").json()
+    pretty = ok(tams("--url", srv.url, "flows", "show", fid)).stdout
+    assert json.loads(pretty) == doc and "\n  " in pretty
+    src = json.loads(ok(tams("--url", srv.url, "sources", "show", sid, "--json")).stdout)
+    assert src["id"] == sid
+    ids = [s["id"] for s in json_lines(tams("--url", srv.url, "sources", "list", "--json",
+                                            "--limit", 1))]
+    assert sid in ids and len(ids) == len(set(ids)) == len(srv.get("/sources?limit=1000").json())
+
+
+def test_errors_and_exit_statuses(srv):
+    r = tams("--url", srv.url, "flows", "show", new_id())
+    assert r.returncode == 5 and "404" in r.stderr and "NotFound" in r.stderr, r.stderr
+    r = tams("--url", srv.url, "segments", "list", new_id(), "--timerange", "nonsense")
+    assert r.returncode in (5, 6), r.stderr
+    r = tams("--url", srv.url, "segments", "list", put_flow(srv)[0], "--timerange", "nonsense")
+    assert r.returncode == 6 and "400" in r.stderr and "timerange" in r.stderr.lower(), r.stderr
+    assert tams("flows", "list").returncode == 2  # no server named
+    r = tams("--url", srv.url, "flows", "list", "--events", "x")
+    assert r.returncode == 2 and "--events" in r.stderr
+    assert tams("--url", srv.url, "flows", "lst").returncode == 2
+    assert tams("--url", srv.url, "nosuch").returncode == 2
+    assert tams("--url", "ftp://x", "flows", "list").returncode == 2
+    # Nothing listens on port 9 of the loopback address.
+    r = tams("--url", "http://127.0.0.1:9", "flows", "list")
+    assert r.returncode == 3 and "127.0.0.1:9" in r.stderr, r.stderr
+
+
+def test_segments_list(srv):
+    fid, _ = put_flow(srv)
+    objs = srv.post(f"/flows/{fid}/storage", json={"limit": 3}).json()["media_objects"]
+    for i, o in enumerate(objs):
+        put = o["put_url"]
+        assert srv.session.put(put["url"], data=b"x" * 10,
+                               headers={"Content-Type": put["content-type"]}).status_code == 200
+        r = srv.post(f"/flows/{fid}/segments",
+                     json={"object_id": o["object_id"], "timerange": f"[{i}:0_{i + 1}:0)"})
+        assert r.status_code == 201, r.text
+    segs = json_lines(tams("--url", srv.url, "segments", "list", fid, "--json", "--limit", 1))
+    assert [s["timerange"] for s in segs] == ["[0:0_1:0)", "[1:0_2:0)", "[2:0_3:0)"]
+    segs = json_lines(tams("--url", srv.url, "segments", "list", fid, "--json",
+                           "--timerange", "[1:0_2:0)"))
+    assert [s["object_id"] for s in segs] == [objs[1]["object_id"]]
+    table = ok(tams("--url", srv.url, "segments", "list", fid)).stdout.splitlines()
+    assert table[0].split() == ["TIMERANGE", "OBJECT", "TS_OFFSET"] and len(table) == 4
+
+
+def test_delete_flow_and_source(srv):
+    fid, _ = put_flow(srv)
+    ok(tams("--url", srv.url, "delete", "flow", fid))
+    assert srv.get(f"/flows/{fid}").status_code == 404
+    sid = new_id()
+    flows = [put_flow(srv, sid=sid)[0] for _ in range(3)]
+    ok(tams("--url", srv.url, "delete", "source", sid, "--quiet"))
+    assert all(srv.get(f"/flows/{f}").status_code == 404 for f in flows)
+    assert tams("--url", srv.url, "delete", "source", sid).returncode == 5
+    assert tams("--url", srv.url, "delete", "flow", fid).returncode == 5
+    assert tams("--url", srv.url, "delete", "thing", fid).returncode == 2
+
+
+def test_webhooks(srv):
+    url = f"http://127.0.0.1:9/{new_id()}"
+    ok(tams("--url", srv.url, "webhooks", "add", url, "--events", "flows/created,flows/deleted",
+            "--api-key-name", "X-Key", "--api-key-value", "s3cret"))
+    hooks = [h for h in json_lines(tams("--url", srv.url, "webhooks", "list", "--json"))
+             if h["url"] == url]
+    assert hooks == [{"url": url, "api_key_name": "X-Key",
+                      "events": ["flows/created", "flows/deleted"]}]
+    table = ok(tams("--url", srv.url, "webhooks", "list")).stdout
+    assert url in table and "flows/created,flows/deleted" in table
+    ok(tams("--url", srv.url, "webhooks", "remove", url, "--api-key-name", "X-Key",
+            "--api-key-value", "s3cret"))
+    assert [h for h in srv.get("/service/webhooks").json() if h["url"] == url] == []
+    assert tams("--url", srv.url, "webhooks", "add", url).returncode == 2  # no --events
+    r = tams("--url", srv.url, "webhooks", "add", "ftp://x/y", "--events", "flows/created")
+    assert r.returncode == 6 and "400" in r.stderr, r.stderr
+
+
+def test_auth_token_user_and_config(make_server, tmp_path):
+    data = tmp_path / "authdata"
+    token = add_token(data, "client", "read,write,delete")
+    add_user(data, "alice", "read", "pa55word")
+    s = make_server(data_dir=data)
+    r = tams("--url", s.url, "flows", "list")
+    assert r.returncode == 4 and "401" in r.stderr, r.stderr
+    ok(tams("--url", s.url, "--token", token, "flows", "list"))
+    ok(tams("flows", "list", env={"TAMS_URL": s.url, "TAMS_TOKEN": token}))
+    r = tams("--url", s.url, "--token", token[:-1] + ("A" if token[-1] != "A" else "B"),
+             "flows", "list")
+    assert r.returncode == 4
+    ok(tams("--url", s.url, "--user", "alice", "flows", "list",
+            env={"TAMS_PASSWORD": "pa55word"}))
+    assert tams("--url", s.url, "--user", "alice", "flows", "list",
+                env={"TAMS_PASSWORD": "wrong"}).returncode == 4
+    # No password and no terminal: a usage error, nothing sent.
+    r = subprocess.run([TAMS, "--url", s.url, "--user", "alice", "flows", "list"],
+                       capture_output=True, text=True, start_new_session=True,
+                       env={"PATH": os.environ.get("PATH", ""), "HOME": "/nonexistent"})
+    assert r.returncode == 2 and "TAMS_PASSWORD" in r.stderr, r.stderr
+    # read scope: listing works, deleting is forbidden.
+    fid = new_id()
+    r = tams("--url", s.url, "--user", "alice", "delete", "flow", fid,
+             env={"TAMS_PASSWORD": "pa55word"})
+    assert r.returncode == 4 and "403" in r.stderr, r.stderr
+    # The config file: named by --config or TAMS_CONFIG; an option beats the environment,
+    # which beats the file.
+    conf = tmp_path / "tams.conf"
+    conf.write_text(f"# test\nurl = {s.url}\ntoken = {token}\n")
+    ok(tams("--config", conf, "flows", "list"))
+    ok(tams("flows", "list", env={"TAMS_CONFIG": str(conf)}))
+    home = tmp_path / "home"
+    (home / ".config" / "tams").mkdir(parents=True)
+    (home / ".config" / "tams" / "config").write_text(conf.read_text())
+    ok(tams("flows", "list", env={"HOME": str(home)}))
+    assert tams("flows", "list", env={"TAMS_CONFIG": str(conf),
+                                      "TAMS_TOKEN": "tams_wrong"}).returncode == 4
+    assert tams("--url", "http://127.0.0.1:9", "--config", conf, "flows",
+                "list").returncode == 3
+    conf.write_text("url = x\nhost = y\n")
+    r = tams("--config", conf, "flows", "list")
+    assert r.returncode == 2 and "line 2" in r.stderr
+    assert tams("--config", tmp_path / "none", "flows", "list").returncode == 2
+
+
+def test_help():
+    r = ok(tams("help"))
+    for cmd in ("sources", "flows", "segments", "delete", "webhooks"):
+        assert cmd in r.stdout
+        h = ok(tams("help", cmd)).stdout
+        assert h.startswith("usage: tams " + cmd), h
+        assert ok(tams(cmd, "--help")).stdout == h
+    assert "exit status" in r.stdout
+    assert tams("help", "nosuch").returncode == 2
+    assert ok(tams("version")).stdout.startswith("tams ")
