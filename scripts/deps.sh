@@ -12,7 +12,8 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev lib
 # has the pngcairo terminal).
 test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-botocore
            python3-yaml python3-cryptography
-           clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox)
+           clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox
+           ffmpeg)  # ffmpeg/ffprobe: tests/api/test_client.py makes and checks media with them
 # bench/*.sh: wrk, nginx (the load balancer of scaling.sh), gnuplot (stress.sh's plots), a
 # throwaway PostgreSQL (pg.sh, scaling.sh, stress.sh --pg), curl and pgrep in the scripts, and
 # the S3 test server's botocore (s3_endpoints.sh).

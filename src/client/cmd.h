@@ -26,6 +26,7 @@ int tams_cmd_flows(struct tams_ctx *c);    /* flows list|show */
 int tams_cmd_segments(struct tams_ctx *c); /* segments list FLOW */
 int tams_cmd_delete(struct tams_ctx *c);   /* delete flow|source ID */
 int tams_cmd_webhooks(struct tams_ctx *c); /* webhooks list|add|remove */
+int tams_cmd_ingest(struct tams_ctx *c);   /* ingest FILE */
 
 /* Prints "tams: " and the message on stderr; returns TAMS_EXIT_USAGE. */
 int tams_cmd_usage(const char *fmt, ...) TAMS_PRINTF(1, 2);

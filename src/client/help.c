@@ -39,6 +39,17 @@ static const struct {
      "Events: flows/created, flows/updated, flows/deleted, flows/segments_added,\n"
      "flows/segments_deleted, sources/created, sources/updated, sources/deleted.\n"
      "'remove' registers the same URL and key with no events, which the API defines as removal.\n"},
+    {"ingest", " label source segment-duration container ",
+     "usage: tams ingest FILE [--label L] [--source ID] [--segment-duration SECONDS]\n"
+     "                        [--container ts|mp4]\n\n"
+     "Put a media file in the store: a source, one flow per video or audio stream with its\n"
+     "essence parameters read from the media, and a multi-essence flow collecting them. The\n"
+     "media is cut at video keyframes about every SECONDS (default 2) without re-encoding,\n"
+     "each stream as MPEG-TS (default) or fragmented MP4, uploaded through the flow's storage\n"
+     "and registered with the timerange of its own timestamps, so segments are contiguous.\n"
+     "The IDs are derived from the file's content (and --source), so running the same ingest\n"
+     "again resumes it: segments already registered are skipped. --json prints\n"
+     "{\"source_id\": ..., \"flow_ids\": [...]}.\n"},
 };
 
 static const char OVERVIEW[] =
@@ -51,6 +62,7 @@ static const char OVERVIEW[] =
     "  segments list FLOW   a flow's segments, optionally within a timerange\n"
     "  delete flow|source   remove a flow, or every flow of a source\n"
     "  webhooks             list, add or remove webhook registrations\n"
+    "  ingest FILE          put a media file in the store\n"
     "  help [COMMAND]       this text, or a command's\n"
     "  version              the client's version\n\n"
     "connection (option, else environment, else config file):\n"

@@ -9,6 +9,7 @@
 #include "core/fs.h"
 
 #include <curl/curl.h>
+#include <libavutil/log.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -26,11 +27,9 @@ int tams_cmd_usage(const char *fmt, ...)
 static const struct {
     const char *name;
     int (*run)(struct tams_ctx *c);
-} COMMANDS[] = {{"sources", tams_cmd_sources},
-                {"flows", tams_cmd_flows},
-                {"segments", tams_cmd_segments},
-                {"delete", tams_cmd_delete},
-                {"webhooks", tams_cmd_webhooks}};
+} COMMANDS[] = {{"sources", tams_cmd_sources},   {"flows", tams_cmd_flows},
+                {"segments", tams_cmd_segments}, {"delete", tams_cmd_delete},
+                {"webhooks", tams_cmd_webhooks}, {"ingest", tams_cmd_ingest}};
 
 /* The config file: --config, else $TAMS_CONFIG, else $XDG_CONFIG_HOME/tams/config or
  * ~/.config/tams/config when it exists. Only a file named explicitly must exist. */
@@ -174,6 +173,8 @@ int main(int argc, char **argv)
     if ((rc = load_conf(&cli, &conf)))
         return rc;
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* FFmpeg's own chatter only with --verbose; its errors reach the user as ours. */
+    av_log_set_level(c.verbose ? AV_LOG_WARNING : AV_LOG_QUIET);
     if ((rc = connect_ctx(&c, &conf)) == TAMS_EXIT_OK) {
         rc = run(&c);
     }

@@ -6,6 +6,7 @@ The client is the `tams` beside TAMSD_BIN (same build, so the ASan run tests the
 """
 import json
 import os
+from fractions import Fraction
 import pathlib
 import subprocess
 import uuid
@@ -238,3 +239,205 @@ def test_help():
     assert "exit status" in r.stdout
     assert tams("help", "nosuch").returncode == 2
     assert ok(tams("version")).stdout.startswith("tams ")
+
+
+# --- ingest: real media made here by the ffmpeg tool ------------------------------------------
+
+def make_media(path, seconds=10, gop=50, size="320x240", extra=()):
+    """testsrc2 at 25 fps with a 440 Hz sine, H.264 (a keyframe every gop frames, closed GOPs)
+    and AAC, in the container path's extension names."""
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25",
+                    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                    "-t", str(seconds), "-c:v", "libx264", "-g", str(gop), "-keyint_min", str(gop),
+                    "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k",
+                    "-ac", "2", *extra, str(path)], check=True, timeout=300)
+    return path
+
+
+def ffprobe(path, *args):
+    out = subprocess.run(["ffprobe", "-v", "error", "-of", "json", *args, str(path)],
+                         check=True, capture_output=True, text=True, timeout=120)
+    return json.loads(out.stdout)
+
+
+def ns(seconds):
+    return round(float(seconds) * 1e9)
+
+
+def ns_ts(stream, key):
+    """A stream's timestamp field (start_pts, duration_ts) in ns, exactly as the client rounds."""
+    num, den = (int(x) for x in stream["time_base"].split("/"))
+    return round(Fraction(int(stream[key]) * num * 10**9, den))
+
+
+def parse_tr(tr):
+    """'[a_b)' -> (a, b) in ns; only the form the client writes."""
+    assert tr[0] == "[" and tr[-1] == ")", tr
+    lo, hi = tr[1:-1].split("_")
+
+    def one(t):
+        s, n = t.split(":")
+        sign = -1 if s.startswith("-") else 1
+        return sign * (abs(int(s)) * 10**9 + int(n))
+    return one(lo), one(hi)
+
+
+def segments(srv, fid):
+    out, url = [], f"{srv.url}/flows/{fid}/segments"
+    while url:
+        r = srv.session.get(url, timeout=30)
+        assert r.status_code == 200, r.text
+        out += r.json()
+        url = r.links.get("next", {}).get("url")
+    return out
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    d = tmp_path_factory.mktemp("media")
+    return {"ts": make_media(d / "src.ts"), "mp4": make_media(d / "src.mp4")}
+
+
+def ingest(srv, path, *args):
+    r = ok(tams("--url", srv.url, "ingest", path, "--json", *args))
+    return json.loads(r.stdout)
+
+
+def check_contiguous(segs, start, end, tolerance):
+    spans = [parse_tr(s["timerange"]) for s in segs]
+    assert spans == sorted(spans)
+    for (_, hi), (lo, _) in zip(spans, spans[1:]):
+        assert hi == lo, spans  # exactly contiguous: no gap, no overlap
+    assert spans[0][0] == start, (spans[0], start)
+    assert abs(spans[-1][1] - end) <= tolerance, (spans[-1], end)
+    return spans
+
+
+def test_ingest_essence_parameters(srv, media):
+    out = ingest(srv, media["ts"], "--label", "ingest-params")
+    assert len(out["flow_ids"]) == 3 and out["segments_registered"] == 10
+    flows = [srv.get(f"/flows/{f}").json() for f in out["flow_ids"]]
+    multi, video, audio = flows
+    assert multi["format"] == "urn:x-nmos:format:multi" and multi["source_id"] == out["source_id"]
+    assert sorted(c["id"] for c in multi["flow_collection"]) == sorted([video["id"], audio["id"]])
+    assert all(f["label"] == "ingest-params" for f in flows)
+    probe = ffprobe(media["ts"], "-show_streams")["streams"]
+    pv = next(s for s in probe if s["codec_type"] == "video")
+    pa = next(s for s in probe if s["codec_type"] == "audio")
+    ev, ea = video["essence_parameters"], audio["essence_parameters"]
+    assert video["codec"] == "video/h264" and video["container"] == "video/mp2t"
+    assert (ev["frame_width"], ev["frame_height"]) == (pv["width"], pv["height"])
+    num, den = pv["avg_frame_rate"].split("/")
+    assert (ev["frame_rate"]["numerator"], ev["frame_rate"]["denominator"]) == (int(num), int(den))
+    assert ev["interlace_mode"] == pv["field_order"] == "progressive"
+    assert ev["bit_depth"] == int(pv["bits_per_raw_sample"])
+    assert ev["component_type"] == "YCbCr" and pv["pix_fmt"] == "yuv420p"
+    assert (ev["horiz_chroma_subs"], ev["vert_chroma_subs"]) == (2, 2)
+    assert audio["codec"] == "audio/aac" and audio["format"] == "urn:x-nmos:format:audio"
+    assert ea["sample_rate"] == int(pa["sample_rate"]) and ea["channels"] == pa["channels"]
+    assert "bit_depth" not in ea  # AAC has none; ffprobe agrees
+    assert "bits_per_raw_sample" not in pa
+    # avg_bit_rate: of the segments as stored, so the sum of their sizes over their span.
+    for f in (video, audio):
+        segs = segments(srv, f["id"])
+        size = sum(len(srv.session.get(s["get_urls"][0]["url"]).content) for s in segs)
+        lo, hi = parse_tr(segs[0]["timerange"])[0], parse_tr(segs[-1]["timerange"])[1]
+        assert f["avg_bit_rate"] == round(size * 8 * 1e6 / (hi - lo)), f
+    src = srv.get(f"/sources/{out['source_id']}").json()
+    assert src["label"] == "ingest-params"
+
+
+@pytest.mark.parametrize("container", ["ts", "mp4"])
+def test_ingest_segments_contiguous_and_timed(srv, media, tmp_path, container):
+    """Each flow's segments cover the media exactly, contiguously, cut at the keyframes (every
+    2 s); each segment's object, read back through get_urls, plays its samples at the
+    timerange's times, and concatenated they hold every frame of the source."""
+    out = ingest(srv, media["ts"], "--container", container, "--label", f"contig-{container}")
+    _, vid, aud = out["flow_ids"]
+    probe = ffprobe(media["ts"], "-show_streams")["streams"]
+    pv = next(s for s in probe if s["codec_type"] == "video")
+    pa = next(s for s in probe if s["codec_type"] == "audio")
+    vstart, astart = ns_ts(pv, "start_pts"), ns_ts(pa, "start_pts")
+    vsegs = segments(srv, vid)
+    spans = check_contiguous(vsegs, vstart, vstart + ns_ts(pv, "duration_ts"), 0)
+    assert [hi - lo for lo, hi in spans] == [2 * 10**9] * 5
+    assert all(s["key_frame_count"] == 1 for s in vsegs)
+    asegs = segments(srv, aud)
+    pk = ffprobe(media["ts"], "-select_streams", "a", "-show_entries", "packet=pts,duration")
+    aend = max(int(p["pts"]) + int(p["duration"]) for p in pk["packets"])
+    check_contiguous(asegs, astart, ns_ts({**pa, "end": aend}, "end"), 0)
+    frames = 0
+    want_ct = "video/mp2t" if container == "ts" else "video/mp4"
+    assert srv.get(f"/flows/{vid}").json()["container"] == want_ct
+    for s in vsegs:
+        lo, hi = parse_tr(s["timerange"])
+        obj = tmp_path / "seg"
+        obj.write_bytes(srv.session.get(s["get_urls"][0]["url"], timeout=30).content)
+        pk = ffprobe(obj, "-show_entries", "packet=pts_time,flags", "-select_streams", "v")
+        pts = sorted(ns(p["pts_time"]) for p in pk["packets"])
+        assert abs(pts[0] - lo) <= 1000, (pts[0], lo)  # the media's own time, to 1 us
+        assert pts[-1] < hi and hi - pts[-1] <= ns(0.04) + 1000
+        assert pk["packets"][0]["flags"].startswith("K")
+        frames += len(pts)
+    assert frames == 250
+
+
+def test_ingest_mp4_with_negative_timestamps(srv, media):
+    """An MP4 with B-frames starts decoding before zero (and AAC priming): the client shifts
+    every stream by the same amount so nothing is negative, keeping them in step."""
+    out = ingest(srv, media["mp4"], "--label", "neg")
+    _, vid, aud = out["flow_ids"]
+    vspans = check_contiguous(segments(srv, vid), ns(0.08), ns(10.08), 0)
+    aspans = [parse_tr(s["timerange"]) for s in segments(srv, aud)]
+    assert aspans[0][0] == ns(0.08) - round(1024 * 10**9 / 48000)  # the priming frame
+    assert len(vspans) == 5
+
+
+def test_ingest_refusals(srv, tmp_path):
+    junk = tmp_path / "junk.ts"
+    junk.write_bytes(b"not media at all" * 100)
+    r = tams("--url", srv.url, "ingest", junk)
+    assert r.returncode == 1 and "junk.ts" in r.stderr, r.stderr
+    r = tams("--url", srv.url, "ingest", tmp_path / "absent.ts")
+    assert r.returncode == 1 and "absent.ts" in r.stderr
+    for bad in ("0", "-1", "x", "1.", "100000"):
+        assert tams("--url", srv.url, "ingest", junk, "--segment-duration", bad).returncode == 2
+    assert tams("--url", srv.url, "ingest", junk, "--container", "avi").returncode == 2
+    assert tams("--url", srv.url, "ingest").returncode == 2
+
+
+def test_ingest_kill_then_resume(make_server, tmp_path):
+    """kill -9 in the middle of an ingest, then the same command again: every segment once,
+    no gap, the same segments as an ingest that was never interrupted."""
+    src = make_media(tmp_path / "long.ts", seconds=40, gop=12, size="160x120")
+    s = make_server()
+    cmd = [TAMS, "--url", s.url, "ingest", str(src), "--segment-duration", "0.4", "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={"PATH": os.environ.get("PATH", ""), "HOME": "/nonexistent"})
+    seen = 0
+    while proc.poll() is None:
+        vids = [f for f in s.get("/flows?codec=video/h264").json()]
+        if vids:
+            seen = len(s.get(f"/flows/{vids[0]['id']}/segments").json())
+            if seen >= 5:
+                proc.kill()
+                break
+    proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+    assert proc.returncode == -9, "the ingest ended before it could be killed"
+    out = json.loads(ok(subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                                       env={"PATH": os.environ.get("PATH", ""),
+                                            "HOME": "/nonexistent"})).stdout)
+    assert out["segments_found"] >= seen and out["segments_registered"] > 0
+    ref = make_server()
+    want = json.loads(ok(tams("--url", ref.url, "ingest", src, "--segment-duration", "0.4",
+                              "--json")).stdout)
+    assert want["flow_ids"] == out["flow_ids"]  # the same IDs, from the file
+    assert want["segments_registered"] == out["segments_found"] + out["segments_registered"]
+    for fid in out["flow_ids"][1:]:
+        got = [parse_tr(x["timerange"]) for x in segments(s, fid)]
+        assert got == [parse_tr(x["timerange"]) for x in segments(ref, fid)]
+        assert len(got) == len(set(got))
+        assert all(a[1] == b[0] for a, b in zip(got, got[1:]))
