@@ -50,6 +50,15 @@ static const struct {
      "The IDs are derived from the file's content (and --source), so running the same ingest\n"
      "again resumes it: segments already registered are skipped. --json prints\n"
      "{\"source_id\": ..., \"flow_ids\": [...]}.\n"},
+    {"export", " timerange output allow-gaps exact ",
+     "usage: tams export ID [--timerange TR] -o OUT [--allow-gaps]\n\n"
+     "Get media back out: the segments of flow ID (every flow it collects, for a multi-essence\n"
+     "flow; the flows of the source, when ID is a source) that overlap TR, fetched through\n"
+     "their get_urls (another URL is tried when one fails) and remuxed without re-encoding into\n"
+     "one file, MPEG-TS, MP4 or Matroska by OUT's extension (.ts, .mp4, .mkv), with timestamps\n"
+     "from zero. The file starts and ends at segment boundaries, so it may begin a little\n"
+     "before TR and end a little after. A gap between segments is refused, naming it, unless\n"
+     "--allow-gaps is given. --exact is not implemented yet.\n"},
 };
 
 static const char OVERVIEW[] =
@@ -63,6 +72,7 @@ static const char OVERVIEW[] =
     "  delete flow|source   remove a flow, or every flow of a source\n"
     "  webhooks             list, add or remove webhook registrations\n"
     "  ingest FILE          put a media file in the store\n"
+    "  export ID -o OUT     get a flow or source back out as one file\n"
     "  help [COMMAND]       this text, or a command's\n"
     "  version              the client's version\n\n"
     "connection (option, else environment, else config file):\n"

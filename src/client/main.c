@@ -29,7 +29,8 @@ static const struct {
     int (*run)(struct tams_ctx *c);
 } COMMANDS[] = {{"sources", tams_cmd_sources},   {"flows", tams_cmd_flows},
                 {"segments", tams_cmd_segments}, {"delete", tams_cmd_delete},
-                {"webhooks", tams_cmd_webhooks}, {"ingest", tams_cmd_ingest}};
+                {"webhooks", tams_cmd_webhooks}, {"ingest", tams_cmd_ingest},
+                {"export", tams_cmd_export}};
 
 /* The config file: --config, else $TAMS_CONFIG, else $XDG_CONFIG_HOME/tams/config or
  * ~/.config/tams/config when it exists. Only a file named explicitly must exist. */

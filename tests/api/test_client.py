@@ -441,3 +441,99 @@ def test_ingest_kill_then_resume(make_server, tmp_path):
         assert got == [parse_tr(x["timerange"]) for x in segments(ref, fid)]
         assert len(got) == len(set(got))
         assert all(a[1] == b[0] for a, b in zip(got, got[1:]))
+
+
+# --- export -----------------------------------------------------------------------------------
+
+def framemd5(path, stream="v:0"):
+    """The decoded frames' MD5s, in presentation order."""
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(path),
+                          "-map", f"0:{stream}", "-f", "framemd5", "-"],
+                         check=True, capture_output=True, text=True, timeout=300).stdout
+    return [line.split(",")[-1].strip() for line in out.splitlines()
+            if line and not line.startswith("#")]
+
+
+def count_frames(path, stream):
+    p = ffprobe(path, "-count_frames", "-select_streams", stream, "-show_entries",
+                "stream=nb_read_frames,duration,start_time:format=duration")
+    return p
+
+
+def tr_of(lo, hi):
+    return f"[{lo // 10**9}:{lo % 10**9}_{hi // 10**9}:{hi % 10**9})"
+
+
+@pytest.fixture(scope="module")
+def ingested(srv, media):
+    out = ingest(srv, media["ts"], "--label", "export-src")
+    probe = ffprobe(media["ts"], "-show_streams")["streams"]
+    pv = next(s for s in probe if s["codec_type"] == "video")
+    return out, ns_ts(pv, "start_pts"), framemd5(media["ts"])
+
+
+@pytest.mark.parametrize("ext", ["ts", "mp4", "mkv"])
+def test_export_window(srv, ingested, tmp_path, ext):
+    """A 4 s window on segment boundaries: 100 frames, 4 s, the very frames of the source at
+    those times, audio beside them; timestamps from zero."""
+    out, vstart, src_md5 = ingested
+    lo = vstart + 2 * 10**9
+    dst = tmp_path / f"out.{ext}"
+    r = json.loads(ok(tams("--url", srv.url, "export", out["source_id"], "--timerange",
+                           tr_of(lo, lo + 4 * 10**9), "-o", dst, "--json")).stdout)
+    assert r["output"] == str(dst) and r["segments"] >= 4
+    v = count_frames(dst, "v")
+    vs = v["streams"][0]
+    assert int(vs["nb_read_frames"]) == 100
+    assert abs(float(v["format"]["duration"]) - 4.0) <= 0.04 + 0.025  # a frame, and AAC's last
+    assert float(vs["start_time"]) <= 0.08 + 1e-6  # zero, or the first decode time for TS
+    k = (lo - vstart) * 25 // 10**9
+    assert framemd5(dst) == src_md5[k:k + 100]
+    a = count_frames(dst, "a")["streams"][0]
+    assert abs(int(a["nb_read_frames"]) - round(4.0 * 48000 / 1024)) <= 1
+
+
+def test_export_of_a_flow_and_of_everything(srv, ingested, tmp_path):
+    out, _, src_md5 = ingested
+    dst = tmp_path / "video.mp4"
+    ok(tams("--url", srv.url, "export", out["flow_ids"][1], "-o", dst))  # the video flow alone
+    p = ffprobe(dst, "-show_streams")["streams"]
+    assert [s["codec_type"] for s in p] == ["video"]
+    assert framemd5(dst) == src_md5
+    dst = tmp_path / "all.mkv"
+    ok(tams("--url", srv.url, "export", out["flow_ids"][0], "-o", dst))  # the multi flow
+    assert sorted(s["codec_type"] for s in ffprobe(dst, "-show_streams")["streams"]) == \
+        ["audio", "video"]
+    assert framemd5(dst) == src_md5
+
+
+def test_export_gaps_refused_unless_allowed(make_server, media, tmp_path):
+    s = make_server()
+    out = ingest(s, media["ts"])
+    vid = out["flow_ids"][1]
+    third = segments(s, vid)[2]["timerange"]
+    r = s.delete(f"/flows/{vid}/segments", params={"timerange": third})
+    assert r.status_code in (202, 204), r.text
+    dst = tmp_path / "gap.ts"
+    r = tams("--url", s.url, "export", vid, "-o", dst)
+    lo, hi = parse_tr(third)
+    assert r.returncode == 1 and "gap" in r.stderr and "--allow-gaps" in r.stderr, r.stderr
+    assert f"{lo // 10**9}:{lo % 10**9}" in r.stderr, r.stderr
+    assert not dst.exists() or dst.stat().st_size == 0
+    ok(tams("--url", s.url, "export", vid, "-o", dst, "--allow-gaps"))
+    assert int(count_frames(dst, "v")["streams"][0]["nb_read_frames"]) == 200
+
+
+def test_export_refusals(srv, ingested, tmp_path):
+    out, _, _ = ingested
+    r = tams("--url", srv.url, "export", new_id(), "-o", tmp_path / "x.ts")
+    assert r.returncode == 5, r.stderr
+    assert tams("--url", srv.url, "export", out["source_id"]).returncode == 2  # no -o
+    r = tams("--url", srv.url, "export", out["source_id"], "-o", tmp_path / "x.ts",
+             "--timerange", "nonsense")
+    assert r.returncode == 2
+    r = tams("--url", srv.url, "export", out["source_id"], "-o", tmp_path / "x.ts",
+             "--timerange", "[1000:0_1001:0)")
+    assert r.returncode == 5 and "no segments" in r.stderr
+    r = tams("--url", srv.url, "export", out["source_id"], "-o", tmp_path / "x.unknownext")
+    assert r.returncode == 2, r.stderr
