@@ -17,7 +17,7 @@ if(NOT rc EQUAL 0)
 endif()
 
 set(missing "")
-foreach(f bin/tamsd bin/tams etc/tamsd/tamsd.conf
+foreach(f bin/tamsd bin/tams share/man/man1/tams.1 etc/tamsd/tamsd.conf
     share/doc/tamsd/README.md share/doc/tamsd/CONTRIBUTING.md share/doc/tamsd/LICENSE
     share/doc/tamsd/docs/configuration.md share/doc/tamsd/docs/authentication.md
     share/doc/tamsd/docs/spec-notes.md share/doc/tamsd/docs/design.md

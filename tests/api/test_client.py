@@ -231,7 +231,7 @@ def test_auth_token_user_and_config(make_server, tmp_path):
 
 def test_help():
     r = ok(tams("help"))
-    for cmd in ("sources", "flows", "segments", "delete", "webhooks"):
+    for cmd in ("sources", "flows", "segments", "delete", "webhooks", "ingest", "export"):
         assert cmd in r.stdout
         h = ok(tams("help", cmd)).stdout
         assert h.startswith("usage: tams " + cmd), h
