@@ -537,3 +537,33 @@ def test_export_refusals(srv, ingested, tmp_path):
     assert r.returncode == 5 and "no segments" in r.stderr
     r = tams("--url", srv.url, "export", out["source_id"], "-o", tmp_path / "x.unknownext")
     assert r.returncode == 2, r.stderr
+
+
+def test_progress_on_a_terminal_only(srv, media, tmp_path):
+    """stderr a terminal: a progress line (bar, bytes, segments, rate); not a terminal, or
+    --quiet: none."""
+    import pty
+    src = media["ts"]
+    leader, follower = pty.openpty()
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": "/nonexistent"}
+    p = subprocess.run([TAMS, "--url", srv.url, "ingest", str(src), "--label", "progress"],
+                       stdout=subprocess.PIPE, stderr=follower, env=env, timeout=120)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert p.returncode == 0
+    text = seen.decode(errors="replace")
+    assert "\ringest [" in text and "segments" in text and "/s" in text, text
+    r = ok(tams("--url", srv.url, "ingest", src))
+    assert "\r" not in r.stderr and "ingest [" not in r.stderr
+    r = ok(tams("--url", srv.url, "export", ok(tams("--url", srv.url, "ingest", src, "--json"))
+                .stdout.split('"')[3], "-o", tmp_path / "p.mp4", "--quiet"))
+    assert r.stderr == ""
