@@ -39,9 +39,10 @@ static const struct {
      "Events: flows/created, flows/updated, flows/deleted, flows/segments_added,\n"
      "flows/segments_deleted, sources/created, sources/updated, sources/deleted.\n"
      "'remove' registers the same URL and key with no events, which the API defines as removal.\n"},
-    {"ingest", " label source segment-duration container ",
+    {"ingest", " label source segment-duration container live ",
      "usage: tams ingest FILE [--label L] [--source ID] [--segment-duration SECONDS]\n"
-     "                        [--container ts|mp4]\n\n"
+     "                        [--container ts|mp4]\n"
+     "       tams ingest --live INPUT [same options]\n\n"
      "Put a media file in the store: a source, one flow per video or audio stream with its\n"
      "essence parameters read from the media, and a multi-essence flow collecting them. The\n"
      "media is cut at video keyframes about every SECONDS (default 2) without re-encoding,\n"
@@ -49,7 +50,11 @@ static const struct {
      "and registered with the timerange of its own timestamps, so segments are contiguous.\n"
      "The IDs are derived from the file's content (and --source), so running the same ingest\n"
      "again resumes it: segments already registered are skipped. --json prints\n"
-     "{\"source_id\": ..., \"flow_ids\": [...]}.\n"},
+     "{\"source_id\": ..., \"flow_ids\": [...]}.\n\n"
+     "tams ingest --live INPUT takes anything FFmpeg reads (a UDP/SRT/RTP/HLS URL, or a file,\n"
+     "read at its native rate) and registers each segment as soon as it is complete. A server\n"
+     "that is away is retried with backoff (up to 5 minutes a segment); SIGINT or SIGTERM stops\n"
+     "it cleanly, every segment begun finished and registered.\n"},
     {"export", " timerange output allow-gaps exact ",
      "usage: tams export ID [--timerange TR] -o OUT [--allow-gaps]\n\n"
      "Get media back out: the segments of flow ID (every flow it collects, for a multi-essence\n"

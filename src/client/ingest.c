@@ -16,7 +16,9 @@
 #include "tams/timerange.h"
 
 #include <openssl/evp.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define MAX_TRACKS 16
 
@@ -34,8 +36,24 @@ struct track {
     int64_t bytes, lo, hi; /* all its segments: their size and span, for avg_bit_rate */
 };
 
+/* Set by SIGINT/SIGTERM during a live ingest: stop reading, finish and register. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int interrupt_cb(void *arg)
+{
+    (void)arg;
+    return stop_requested != 0;
+}
+
 struct ingest {
     struct tams_ctx *c;
+    bool live;
     struct track t[MAX_TRACKS];
     size_t n;
     AVFormatContext *ic;
@@ -94,7 +112,7 @@ static bool registered(const struct track *t, int64_t lo, int64_t hi)
 }
 
 /* Uploads one segment and registers it, unless the flow has it already. */
-static int on_piece(const struct tams_seg_piece *p, void *arg)
+static int upload_piece(const struct tams_seg_piece *p, void *arg)
 {
     struct ingest *in = arg;
     struct track *t = &in->t[p->track];
@@ -156,6 +174,30 @@ out:
     tams_http_resp_release(&r);
     tams_buf_release(&path);
     return rc;
+}
+
+/* Live: a server that is away or failing is waited for, with backoff (0.5 s doubling to 10 s),
+ * for up to RETRY_FOR seconds per segment; the reader waits meanwhile, so the input's own
+ * buffering (a socket's, the file) holds what arrives. A refusal (4xx) is not retried. */
+#define RETRY_FOR 300
+
+static int on_piece(const struct tams_seg_piece *p, void *arg)
+{
+    struct ingest *in = arg;
+    int64_t waited_ms = 0, backoff_ms = 500;
+    for (;;) {
+        int rc = upload_piece(p, arg);
+        if (!in->live || (rc != TAMS_EXIT_CONNECT && rc != TAMS_EXIT_SERVER) ||
+            waited_ms >= (int64_t)RETRY_FOR * 1000)
+            return rc;
+        if (!in->c->quiet)
+            fprintf(stderr, "tams: retrying in %.1f s\n", (double)backoff_ms / 1000);
+        struct timespec nap = {.tv_sec = backoff_ms / 1000,
+                               .tv_nsec = (backoff_ms % 1000) * 1000000};
+        nanosleep(&nap, NULL);
+        waited_ms += backoff_ms;
+        backoff_ms = backoff_ms * 2 > 10000 ? 10000 : backoff_ms * 2;
+    }
 }
 
 static int put_json(struct tams_ctx *c, const char *path, json_object *doc)
@@ -276,7 +318,7 @@ int tams_cmd_ingest(struct tams_ctx *c)
     const char *cont = tams_cli_get(c->cli, "container");
     const char *label = tams_cli_get(c->cli, "label");
     const char *given_source = tams_cli_get(c->cli, "source");
-    struct ingest in = {.c = c};
+    struct ingest in = {.c = c, .live = tams_cli_has(c->cli, "live")};
     struct tams_buf path = TAMS_BUF_INIT(4096);
     struct tams_seg_opts so = {.duration = 2000000000};
     char digest[65], source_id[TAMS_UUID_STRLEN], multi_id[TAMS_UUID_STRLEN], err[256];
@@ -294,10 +336,24 @@ int tams_cmd_ingest(struct tams_ctx *c)
         const char *slash = strrchr(file, '/');
         label = slash ? slash + 1 : file;
     }
-    if (file_digest(file, digest)) {
+    if (in.live) {
+        /* A live input is not a file to hash: a run is named by the input and its start. */
+        char name[TAMS_UUID_STRLEN], when[64];
+        snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
+        tams_ids_uuid2(file, when, name);
+        snprintf(digest, sizeof(digest), "live-%s", name);
+        so.realtime = true;
+        so.stop = &stop_requested;
+        struct sigaction sa = {.sa_handler = on_stop_signal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    } else if (file_digest(file, digest)) {
         fprintf(stderr, "tams: cannot read '%s'\n", file);
         return TAMS_EXIT_FAIL;
     }
+    in.ic = avformat_alloc_context();
+    in.ic->interrupt_callback = (AVIOInterruptCB){.callback = interrupt_cb};
     if ((e = avformat_open_input(&in.ic, file, NULL, NULL)) < 0 ||
         (e = avformat_find_stream_info(in.ic, NULL)) < 0) {
         av_strerror(e, err, sizeof(err));
@@ -349,7 +405,8 @@ int tams_cmd_ingest(struct tams_ctx *c)
     for (size_t i = 0; i < in.n; i++)
         streams[i] = in.t[i].stream;
     struct stat st;
-    tams_progress_start(&in.progress, c->tty, "ingest", stat(file, &st) == 0 ? st.st_size : 0);
+    tams_progress_start(&in.progress, c->tty, "ingest",
+                        !in.live && stat(file, &st) == 0 ? st.st_size : 0);
     e = tams_seg_run(in.ic, streams, in.n, &so, on_piece, &in, err, sizeof(err));
     tams_progress_end(&in.progress);
     if (e < 0) {

@@ -4,6 +4,7 @@
 #include "client/cuts.h"
 
 #include <libavcodec/bsf.h>
+#include <time.h>
 
 #define PREFETCH_MAX 500 /* packets read before the common offset is fixed */
 
@@ -37,6 +38,7 @@ struct run {
     struct queue q;   /* packets read but not yet placed */
     tams_seg_fn fn;
     void *arg;
+    int64_t wall0, media0; /* realtime: the clock and the media time of the first packet */
     char *err;
     size_t errlen;
 };
@@ -305,38 +307,77 @@ static int place_other(struct run *r, struct track *t, const AVPacket *p)
 
 /* Places queued packets while it is known where they go: a packet of another stream at time
  * x waits until the lead has gone past x (a later cut can only be later than the lead's
- * decode time) or a known cut lies after x, or the input has ended. */
+ * decode time) or a known cut lies after x, or the input has ended. Lead packets never wait
+ * (they decide the cuts), nor do other streams' behind a waiting one; a stream's own packets
+ * keep their order. The packets left are few: as many as the input interleaves ahead. */
 static int drain(struct run *r, bool eof)
 {
-    AVPacket *p;
-    int rc;
-    while ((p = peek(&r->q))) {
+    bool blocked[TAMS_SEG_MAX_STREAMS] = {false};
+    size_t keep = 0;
+    int rc = 0;
+    for (size_t i = 0; i < r->q.len; i++) {
+        AVPacket *p = r->q.v[r->q.head + i];
         int k = track_of(r, p->stream_index);
         struct track *t = &r->t[k];
-        if ((size_t)k == r->lead) {
-            rc = place_lead(r, p);
+        bool place;
+        if (rc) {
+            place = false;
+        } else if ((size_t)k == r->lead) {
+            place = true;
         } else {
             int64_t at = ns_of(t, pts_of(p));
             bool known = eof || (r->ncuts > 0 && (r->lead_dts > at || r->cuts[r->ncuts - 1] > at));
-            if (!known)
-                return 0;
-            rc = place_other(r, t, p);
+            place = known && !blocked[k];
+            if (!place)
+                blocked[k] = true;
         }
-        pop(&r->q);
+        if (!place) {
+            r->q.v[r->q.head + keep++] = p;
+            continue;
+        }
+        rc = (size_t)k == r->lead ? place_lead(r, p) : place_other(r, t, p);
         av_packet_free(&p);
-        if (rc)
-            return rc;
     }
-    return 0;
+    r->q.len = keep;
+    return rc;
+}
+
+/* Realtime helpers, then reading. */
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Realtime: waits until the wall clock has run as far as the media has since the first packet,
+ * in short naps so that a stop request is seen promptly. */
+static void pace(struct run *r, const struct track *t, const AVPacket *p)
+{
+    int64_t at = ns_of(t, dts_of(p));
+    if (r->wall0 == 0) {
+        r->wall0 = wall_ns();
+        r->media0 = at;
+        return;
+    }
+    for (;;) {
+        int64_t ahead = (at - r->media0) - (wall_ns() - r->wall0);
+        if (ahead <= 0 || (r->o->stop && *r->o->stop))
+            return;
+        struct timespec nap = {.tv_nsec = ahead < 50000000 ? ahead : 50000000};
+        nanosleep(&nap, NULL);
+    }
 }
 
 /* Reads the next packet of one of our streams into the queue; 1 at the end, -1 on error. */
 static int read_one(struct run *r)
 {
     for (;;) {
+        if (r->o->stop && *r->o->stop)
+            return 1;
         AVPacket *p = av_packet_alloc();
         int e = av_read_frame(r->ic, p);
-        if (e == AVERROR_EOF) {
+        if (e == AVERROR_EOF || e == AVERROR_EXIT) {
             av_packet_free(&p);
             return 1;
         }
@@ -348,6 +389,8 @@ static int read_one(struct run *r)
             av_packet_free(&p);
             continue;
         }
+        if (r->o->realtime)
+            pace(r, &r->t[track_of(r, p->stream_index)], p);
         push(&r->q, p);
         return 0;
     }
@@ -399,7 +442,7 @@ int tams_seg_run(AVFormatContext *ic, const int *streams, size_t n, const struct
                     .errlen = errlen};
     int rc = 0;
     bool eof = false, lead_set = false;
-    tams_assert(n > 0 && o->duration > 0);
+    tams_assert(n > 0 && n <= TAMS_SEG_MAX_STREAMS && o->duration > 0);
     r.t = tams_calloc(n, sizeof(*r.t));
     for (size_t i = 0; i < n; i++) {
         r.t[i].ist = ic->streams[streams[i]];

@@ -567,3 +567,41 @@ def test_progress_on_a_terminal_only(srv, media, tmp_path):
     r = ok(tams("--url", srv.url, "export", ok(tams("--url", srv.url, "ingest", src, "--json"))
                 .stdout.split('"')[3], "-o", tmp_path / "p.mp4", "--quiet"))
     assert r.stderr == ""
+
+
+def test_ingest_live_registers_as_it_goes_and_stops_cleanly(srv, media):
+    """--live on a file reads it at its native rate: segments appear while it runs; SIGINT
+    stops it with every segment begun registered, contiguous from the start."""
+    import signal
+    import time
+    label = f"live-{new_id()}"
+    proc = subprocess.Popen([TAMS, "--url", srv.url, "ingest", "--live", str(media["ts"]),
+                             "--label", label, "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={"PATH": os.environ.get("PATH", ""), "HOME": "/nonexistent"})
+    t0 = time.monotonic()
+    seen_running = 0
+    while time.monotonic() - t0 < 30:
+        vids = srv.get("/flows", params={"label": label, "codec": "video/h264"}).json()
+        n = len(segments(srv, vids[0]["id"])) if vids else 0
+        if n >= 2:
+            assert proc.poll() is None  # still running: registered as it goes
+            seen_running = n
+            break
+        time.sleep(0.1)
+    assert seen_running >= 2
+    # Media time runs with the clock: two 2 s segments need about 4 s.
+    assert time.monotonic() - t0 >= 3.5
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    doc = json.loads(out)
+    _, vid, aud = doc["flow_ids"]
+    vs = [parse_tr(s["timerange"]) for s in segments(srv, vid)]
+    assert len(vs) >= 3 and vs[-1][1] < vs[0][0] + 10 * 10**9  # stopped before the end
+    assert all(a[1] == b[0] for a, b in zip(vs, vs[1:]))
+    assert [hi - lo for lo, hi in vs[:-1]] == [2 * 10**9] * (len(vs) - 1)
+    aus = [parse_tr(s["timerange"]) for s in segments(srv, aud)]
+    assert all(a[1] == b[0] for a, b in zip(aus, aus[1:])) and len(aus) == len(vs)
+    assert doc["segments_registered"] == len(vs) + len(aus)
