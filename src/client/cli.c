@@ -22,6 +22,7 @@ static const struct {
     {"limit", 0, true},         {"events", 0, true},
     {"flow-id", 0, true},       {"api-key-name", 0, true},
     {"api-key-value", 0, true}, {"live", 0, false},
+    {"from", 0, true},          {"to", 0, true},
 };
 
 static int lookup(const char *name, size_t n, char short_name)

@@ -28,6 +28,7 @@ int tams_cmd_delete(struct tams_ctx *c);   /* delete flow|source ID */
 int tams_cmd_webhooks(struct tams_ctx *c); /* webhooks list|add|remove */
 int tams_cmd_ingest(struct tams_ctx *c);   /* ingest FILE */
 int tams_cmd_export(struct tams_ctx *c);   /* export ID -o OUT */
+int tams_cmd_copy(struct tams_ctx *c);     /* copy ID --from URL --to URL */
 
 /* Prints "tams: " and the message on stderr; returns TAMS_EXIT_USAGE. */
 int tams_cmd_usage(const char *fmt, ...) TAMS_PRINTF(1, 2);

@@ -5,6 +5,7 @@
 #include "client/api.h"
 #include "client/cmd.h"
 #include "client/cuts.h"
+#include "client/flowset.h"
 #include "client/probe.h"
 #include "client/progress.h"
 #include "core/percent.h"
@@ -13,7 +14,7 @@
 
 #include <libavformat/avio.h>
 
-#define MAX_FLOWS 16
+#define MAX_FLOWS TAMS_FLOWSET_MAX
 #define IO_BUF 65536
 
 struct segment {
@@ -202,57 +203,13 @@ static int advance(struct export *ex, struct reader *r)
     }
 }
 
-/* The elementary flows to export: ID's own when it is one, its collection when it is a
- * multi-essence flow, the flows of the source when ID is a source. */
+/* The elementary flows to export (flowset.h). */
 static int resolve(struct export *ex, const char *id)
 {
-    struct tams_buf path = TAMS_BUF_INIT(4096);
-    json_object *flow = NULL, *list = NULL, *coll;
-    int rc;
-    (void)tams_buf_addstr(&path, "/flows/");
-    tams_percent_encode(&path, id, strlen(id), NULL, 0);
-    struct tams_http_resp probe;
-    tams_http_resp_init(&probe);
-    rc = tams_http_do(&ex->c->http, "GET", path.data, NULL, 0, NULL, &probe);
-    tams_http_resp_release(&probe);
-    if (rc == TAMS_EXIT_NOTFOUND) {
-        /* Not a flow: a source, whose flows are listed with a filter. */
-        tams_buf_reset(&path);
-        (void)tams_buf_addstr(&path, "/flows");
-        tams_api_query(&path, "source_id", id);
-        if ((rc = tams_api_get(&ex->c->http, path.data, &list)))
-            goto out;
-        for (size_t i = 0; i < json_object_array_length(list); i++) {
-            json_object *f = json_object_array_get_idx(list, i);
-            const char *fmt = tams_api_str(f, "format");
-            if (fmt && strcmp(fmt, TAMS_FORMAT_MULTI) == 0) {
-                rc = resolve(ex, tams_api_str(f, "id"));
-                goto out;
-            }
-        }
-        for (size_t i = 0; i < json_object_array_length(list) && ex->n < MAX_FLOWS; i++)
-            snprintf(ex->r[ex->n++].flow_id, sizeof(ex->r[0].flow_id), "%s",
-                     tams_api_str(json_object_array_get_idx(list, i), "id"));
-        if (ex->n == 0) {
-            fprintf(stderr, "tams: '%s' is neither a flow nor a source with flows\n", id);
-            rc = TAMS_EXIT_NOTFOUND;
-        }
-        goto out;
-    }
-    if ((rc = tams_api_get(&ex->c->http, path.data, &flow)))
-        goto out;
-    if (json_object_object_get_ex(flow, "flow_collection", &coll) &&
-        json_object_array_length(coll) > 0) {
-        for (size_t i = 0; i < json_object_array_length(coll) && ex->n < MAX_FLOWS; i++)
-            snprintf(ex->r[ex->n++].flow_id, sizeof(ex->r[0].flow_id), "%s",
-                     tams_api_str(json_object_array_get_idx(coll, i), "id"));
-    } else {
-        snprintf(ex->r[ex->n++].flow_id, sizeof(ex->r[0].flow_id), "%s", id);
-    }
-out:
-    json_object_put(flow);
-    json_object_put(list);
-    tams_buf_release(&path);
+    struct tams_flowset set;
+    int rc = tams_flowset_resolve(&ex->c->http, id, &set);
+    for (size_t i = 0; rc == TAMS_EXIT_OK && i < set.n && ex->n < MAX_FLOWS; i++)
+        snprintf(ex->r[ex->n++].flow_id, sizeof(ex->r[0].flow_id), "%s", set.id[i]);
     return rc;
 }
 

@@ -64,6 +64,13 @@ static const struct {
      "from zero. The file starts and ends at segment boundaries, so it may begin a little\n"
      "before TR and end a little after. A gap between segments is refused, naming it, unless\n"
      "--allow-gaps is given. --exact is not implemented yet.\n"},
+    {"copy", " from to timerange ",
+     "usage: tams copy ID --from URL --to URL [--timerange TR]\n\n"
+     "Copy flow ID (with the flows it collects), or every flow of source ID, from one TAMS\n"
+     "server to another: the flow documents, the sources' labels and descriptions, and the\n"
+     "segments (within TR when given) with their media objects, every segment field kept but\n"
+     "object_id and get_urls. --token or --user authenticate to both. A segment the destination\n"
+     "has already (same timerange) is skipped, so running it again resumes a copy.\n"},
 };
 
 static const char OVERVIEW[] =
@@ -78,6 +85,7 @@ static const char OVERVIEW[] =
     "  webhooks             list, add or remove webhook registrations\n"
     "  ingest FILE          put a media file in the store\n"
     "  export ID -o OUT     get a flow or source back out as one file\n"
+    "  copy ID --to URL     copy flows and segments to another server\n"
     "  help [COMMAND]       this text, or a command's\n"
     "  version              the client's version\n\n"
     "connection (option, else environment, else config file):\n"

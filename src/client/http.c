@@ -50,6 +50,15 @@ int tams_http_init(struct tams_http *h, const char *base, const char *token, con
     return 0;
 }
 
+int tams_http_init_like(struct tams_http *h, const struct tams_http *src, const char *base)
+{
+    int rc = tams_http_init(h, base, NULL, src->_user, src->_password);
+    if (rc == 0 && src->_auth_header)
+        h->_auth_header = tams_strdup(src->_auth_header);
+    h->verbose = src->verbose;
+    return rc;
+}
+
 void tams_http_release(struct tams_http *h)
 {
     if (h->_curl)

@@ -46,6 +46,10 @@ int tams_http_init(struct tams_http *h, const char *base, const char *token, con
                    const char *password);
 void tams_http_release(struct tams_http *h);
 
+/* Prepares h for another server, base, with src's credentials and verbosity. Returns as
+ * tams_http_init. */
+int tams_http_init_like(struct tams_http *h, const struct tams_http *src, const char *base);
+
 void tams_http_resp_init(struct tams_http_resp *r);
 void tams_http_resp_release(struct tams_http_resp *r);
 

@@ -30,7 +30,7 @@ static const struct {
 } COMMANDS[] = {{"sources", tams_cmd_sources},   {"flows", tams_cmd_flows},
                 {"segments", tams_cmd_segments}, {"delete", tams_cmd_delete},
                 {"webhooks", tams_cmd_webhooks}, {"ingest", tams_cmd_ingest},
-                {"export", tams_cmd_export}};
+                {"export", tams_cmd_export},     {"copy", tams_cmd_copy}};
 
 /* The config file: --config, else $TAMS_CONFIG, else $XDG_CONFIG_HOME/tams/config or
  * ~/.config/tams/config when it exists. Only a file named explicitly must exist. */
@@ -116,7 +116,10 @@ static const char *pick(const char *option, const char *env, const char *file)
 
 static int connect_ctx(struct tams_ctx *c, struct tams_conf *conf)
 {
-    const char *url = pick(tams_cli_get(c->cli, "url"), getenv("TAMS_URL"), conf->url);
+    /* copy reads from --from: the connection every command has is the one it reads. */
+    const char *from = tams_cli_get(c->cli, "from");
+    const char *url =
+        pick(from ? from : tams_cli_get(c->cli, "url"), getenv("TAMS_URL"), conf->url);
     const char *token = pick(tams_cli_get(c->cli, "token"), getenv("TAMS_TOKEN"), conf->token);
     const char *user = pick(tams_cli_get(c->cli, "user"), getenv("TAMS_USER"), conf->user);
     char *prompted = NULL;

@@ -231,7 +231,7 @@ def test_auth_token_user_and_config(make_server, tmp_path):
 
 def test_help():
     r = ok(tams("help"))
-    for cmd in ("sources", "flows", "segments", "delete", "webhooks", "ingest", "export"):
+    for cmd in ("sources", "flows", "segments", "delete", "webhooks", "ingest", "export", "copy"):
         assert cmd in r.stdout
         h = ok(tams("help", cmd)).stdout
         assert h.startswith("usage: tams " + cmd), h
@@ -605,3 +605,50 @@ def test_ingest_live_registers_as_it_goes_and_stops_cleanly(srv, media):
     aus = [parse_tr(s["timerange"]) for s in segments(srv, aud)]
     assert all(a[1] == b[0] for a, b in zip(aus, aus[1:])) and len(aus) == len(vs)
     assert doc["segments_registered"] == len(vs) + len(aus)
+
+
+# --- copy between stores ----------------------------------------------------------------------
+
+SERVER_KEPT = {"created", "created_by", "updated_by", "metadata_updated", "segments_updated",
+               "metadata_version"}
+
+
+def test_copy_between_two_servers(make_server, media):
+    """Every flow document, source label and segment field arrives (object_id and get_urls are
+    the destination's own), the bytes are the same, and a rerun after losing some segments
+    copies exactly those again."""
+    a, b = make_server(), make_server()
+    out = ingest(a, media["ts"], "--label", "copied")
+    sid = out["source_id"]
+    r = json.loads(ok(tams("copy", sid, "--from", a.url, "--to", b.url, "--json")).stdout)
+    assert sorted(r["flow_ids"]) == sorted(out["flow_ids"])
+    assert r["segments_copied"] == 10 and r["segments_found"] == 0
+    for fid in out["flow_ids"]:
+        fa, fb = a.get(f"/flows/{fid}").json(), b.get(f"/flows/{fid}").json()
+        assert {k: v for k, v in fa.items() if k not in SERVER_KEPT} == \
+            {k: v for k, v in fb.items() if k not in SERVER_KEPT}
+        sa, sb = segments(a, fid), segments(b, fid)
+        assert len(sa) == len(sb)
+        for x, y in zip(sa, sb):
+            assert {k: v for k, v in x.items() if k not in ("object_id", "get_urls")} == \
+                {k: v for k, v in y.items() if k not in ("object_id", "get_urls")}
+            assert x["object_id"] != y["object_id"]
+            assert a.session.get(x["get_urls"][0]["url"]).content == \
+                b.session.get(y["get_urls"][0]["url"]).content
+    for s in {a.get(f"/flows/{f}").json()["source_id"] for f in out["flow_ids"]}:
+        assert b.get(f"/sources/{s}").json()["label"] == "copied"
+    # Resume: lose two segments at the destination, copy again.
+    vid = out["flow_ids"][1]
+    gone = [s["timerange"] for s in segments(b, vid)[1:3]]
+    for tr in gone:
+        assert b.delete(f"/flows/{vid}/segments", params={"timerange": tr}).status_code in (202, 204)
+    r = json.loads(ok(tams("copy", sid, "--from", a.url, "--to", b.url, "--json")).stdout)
+    assert r["segments_copied"] == 2 and r["segments_found"] == 8
+    assert [s["timerange"] for s in segments(b, vid)] == [s["timerange"] for s in segments(a, vid)]
+    # A window copies only the segments that overlap it.
+    c = make_server()
+    lo = parse_tr(segments(a, vid)[0]["timerange"])[0]
+    r = json.loads(ok(tams("copy", vid, "--from", a.url, "--to", c.url, "--json",
+                           "--timerange", tr_of(lo, lo + 2 * 10**9))).stdout)
+    assert r["segments_copied"] == 1 and len(segments(c, vid)) == 1
+    assert tams("copy", sid, "--from", a.url).returncode == 2  # no --to
