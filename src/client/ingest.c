@@ -21,6 +21,7 @@
 #include <time.h>
 
 #define MAX_TRACKS 16
+#define ALLOC_BATCH 16 /* put_urls last an hour or so: 16 segments are written long before */
 
 struct span {
     int64_t lo, hi;
@@ -34,6 +35,8 @@ struct track {
     struct span *have; /* segments already registered */
     size_t nhave;
     int64_t bytes, lo, hi; /* all its segments: their size and span, for avg_bit_rate */
+    json_object *pool;     /* media objects allocated and not used yet: [pool_next..] */
+    size_t pool_next;
 };
 
 /* Set by SIGINT/SIGTERM during a live ingest: stop reading, finish and register. */
@@ -132,17 +135,28 @@ static int upload_piece(const struct tams_seg_piece *p, void *arg)
         in->skipped++;
         goto out;
     }
-    flow_path(&path, t->flow_id, "/storage");
-    req = json_object_new_object();
-    json_object_object_add(req, "limit", json_object_new_int(1));
-    if ((rc = tams_api_call(h, "POST", path.data, req, &alloc)))
-        goto out;
-    json_object *o = NULL, *put = NULL;
-    if (!json_object_object_get_ex(alloc, "media_objects", &objs) ||
-        !(o = json_object_array_get_idx(objs, 0)) ||
-        !json_object_object_get_ex(o, "put_url", &put) || !tams_api_str(put, "url") ||
+    /* Objects are allocated ALLOC_BATCH at a time: one request serves that many segments. */
+    if (!t->pool || t->pool_next >= json_object_array_length(t->pool)) {
+        json_object_put(t->pool);
+        t->pool = NULL;
+        flow_path(&path, t->flow_id, "/storage");
+        req = json_object_new_object();
+        json_object_object_add(req, "limit", json_object_new_int(ALLOC_BATCH));
+        if ((rc = tams_api_call(h, "POST", path.data, req, &alloc)))
+            goto out;
+        if (!json_object_object_get_ex(alloc, "media_objects", &objs) ||
+            !json_object_is_type(objs, json_type_array) || json_object_array_length(objs) == 0) {
+            fprintf(stderr, "tams: POST %s: no media objects in the answer\n", path.data);
+            rc = TAMS_EXIT_SERVER;
+            goto out;
+        }
+        t->pool = json_object_get(objs);
+        t->pool_next = 0;
+    }
+    json_object *o = json_object_array_get_idx(t->pool, t->pool_next++), *put = NULL;
+    if (!json_object_object_get_ex(o, "put_url", &put) || !tams_api_str(put, "url") ||
         !tams_api_str(o, "object_id")) {
-        fprintf(stderr, "tams: POST %s: no media object with a put_url in the answer\n", path.data);
+        fprintf(stderr, "tams: a media object without a put_url from the server\n");
         rc = TAMS_EXIT_SERVER;
         goto out;
     }
@@ -420,6 +434,7 @@ int tams_cmd_ingest(struct tams_ctx *c)
 out:
     for (size_t i = 0; i < in.n; i++) {
         json_object_put(in.t[i].doc);
+        json_object_put(in.t[i].pool);
         tams_free(in.t[i].have);
     }
     avformat_close_input(&in.ic);
