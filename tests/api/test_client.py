@@ -652,3 +652,30 @@ def test_copy_between_two_servers(make_server, media):
                            "--timerange", tr_of(lo, lo + 2 * 10**9))).stdout)
     assert r["segments_copied"] == 1 and len(segments(c, vid)) == 1
     assert tams("copy", sid, "--from", a.url).returncode == 2  # no --to
+
+
+def test_export_tries_the_next_get_url(srv, ingested, tmp_path):
+    """Segments whose first get_url is dead (uncontrolled URLs registered with them): export
+    falls back to the next one; with no live URL it fails, naming the connection."""
+    out, _, src_md5 = ingested
+    vid = out["flow_ids"][1]
+    doc = srv.get(f"/flows/{vid}").json()
+    for k in SERVER_KEPT | {"collected_by", "timerange"}:
+        doc.pop(k, None)
+    flows = []
+    for urls_of in (lambda good: [{"url": "http://127.0.0.1:9/dead"}, {"url": good}],
+                    lambda good: [{"url": "http://127.0.0.1:9/dead"}]):
+        fid = doc["id"] = new_id()
+        assert srv.put(f"/flows/{fid}", json=doc).status_code == 201
+        for seg in segments(srv, vid):
+            r = srv.post(f"/flows/{fid}/segments", json={
+                "object_id": f"external-{new_id()}", "timerange": seg["timerange"],
+                "get_urls": urls_of(seg["get_urls"][0]["url"])})
+            assert r.status_code == 201, r.text
+        flows.append(fid)
+    assert segments(srv, flows[0])[0]["get_urls"][0]["url"] == "http://127.0.0.1:9/dead"
+    dst = tmp_path / "fallback.mp4"
+    ok(tams("--url", srv.url, "export", flows[0], "-o", dst))
+    assert framemd5(dst) == src_md5
+    r = tams("--url", srv.url, "export", flows[1], "-o", tmp_path / "dead.mp4")
+    assert r.returncode == 3 and "127.0.0.1:9/dead" in r.stderr, r.stderr
