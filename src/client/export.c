@@ -5,6 +5,7 @@
 #include "client/api.h"
 #include "client/cmd.h"
 #include "client/cuts.h"
+#include "client/edge.h"
 #include "client/flowset.h"
 #include "client/probe.h"
 #include "client/progress.h"
@@ -42,6 +43,13 @@ struct reader {
     bool done;
     bool video;
     AVStream *os;
+    AVRational tb;   /* of r->pkt as read_raw left it */
+    AVPacket **outq; /* --exact, lead: packets ready, [next_out, nout) */
+    size_t nout, next_out;
+    AVRational out_tb; /* their time base */
+    AVPacket *look;    /* the keyframe that starts the next GOP, read ahead */
+    AVRational look_tb;
+    AVRational frame_rate; /* the flow's, for re-encoded packets' durations */
 };
 
 struct export
@@ -51,6 +59,7 @@ struct export
     size_t n;
     int64_t t0, end; /* ns: the export's span, the lead flow's segments' */
     size_t lead;     /* the first video flow, else the first: its segments set the span */
+    bool exact;      /* --exact: the span is the timerange asked for, edge GOPs re-encoded */
     AVFormatContext *oc;
     struct tams_progress progress;
     int64_t bytes, nsegs;
@@ -154,8 +163,10 @@ static int open_next(struct export *ex, struct reader *r)
     return TAMS_EXIT_OK;
 }
 
-/* Reads the reader's next packet, across segments, onto the output timeline. */
-static int advance(struct export *ex, struct reader *r)
+/* Reads the reader's next packet, across segments, onto the output timeline (in its
+ * segment's time base, r->tb); r->done when there is none. Other flows than the lead are
+ * trimmed to the span here, sample by sample. */
+static int read_raw(struct export *ex, struct reader *r)
 {
     int rc;
     av_packet_unref(r->pkt);
@@ -194,13 +205,128 @@ static int advance(struct export *ex, struct reader *r)
             r->pkt->pts += shift;
         if (r->pkt->dts != AV_NOPTS_VALUE)
             r->pkt->dts += shift;
-        int64_t d = r->pkt->dts != AV_NOPTS_VALUE ? r->pkt->dts : r->pkt->pts;
-        r->pkt_ns = tams_cuts_ns(d, tb.num, tb.den);
-        av_packet_rescale_ts(r->pkt, tb, r->os->time_base);
-        r->pkt->stream_index = r->os->index;
-        r->pkt->pos = -1;
+        r->tb = tb;
         return TAMS_EXIT_OK;
     }
+}
+
+/* r->pkt (time base tb) made ready to write: decode time noted for interleaving, rescaled. */
+static void finish(struct reader *r, AVRational tb)
+{
+    int64_t d = r->pkt->dts != AV_NOPTS_VALUE ? r->pkt->dts : r->pkt->pts;
+    r->pkt_ns = tams_cuts_ns(d, tb.num, tb.den);
+    av_packet_rescale_ts(r->pkt, tb, r->os->time_base);
+    r->pkt->stream_index = r->os->index;
+    r->pkt->pos = -1;
+}
+
+static int queue_packet(AVPacket *p, void *arg)
+{
+    struct reader *r = arg;
+    r->outq = tams_realloc(r->outq, tams_st_mult(r->nout + 1, sizeof(*r->outq)));
+    r->outq[r->nout++] = p;
+    return 0;
+}
+
+static void free_packets(AVPacket **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        av_packet_free(&v[i]);
+}
+
+/* --exact, the lead flow: the next GOP that has frames in the window goes to r->outq: as it is
+ * when all its frames are inside, re-encoded to the frames inside when it crosses an edge. */
+static int fill_gop(struct export *ex, struct reader *r)
+{
+    int rc = TAMS_EXIT_OK;
+    while (r->nout == 0) {
+        AVPacket **gop = NULL;
+        size_t n = 0;
+        AVRational tb = r->tb;
+        if (r->look) {
+            gop = tams_malloc(sizeof(*gop));
+            gop[n++] = r->look;
+            tb = r->look_tb;
+            r->look = NULL;
+        }
+        for (;;) {
+            if ((rc = read_raw(ex, r)) || r->done)
+                break;
+            AVPacket *p = av_packet_clone(r->pkt);
+            if (n > 0 && (p->flags & AV_PKT_FLAG_KEY)) {
+                r->look = p;
+                r->look_tb = r->tb;
+                break;
+            }
+            if (n == 0)
+                tb = r->tb;
+            gop = tams_realloc(gop, tams_st_mult(n + 1, sizeof(*gop)));
+            gop[n++] = p;
+        }
+        if (rc || n == 0) {
+            free_packets(gop, n);
+            tams_free(gop);
+            return rc;
+        }
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        for (size_t i = 0; i < n; i++) {
+            if (gop[i]->pts < lo)
+                lo = gop[i]->pts;
+            if (gop[i]->pts + gop[i]->duration > hi)
+                hi = gop[i]->pts + gop[i]->duration;
+        }
+        int64_t win = tams_cuts_ts_ceil(ex->end - ex->t0, tb.num, tb.den);
+        if (hi <= 0 || lo >= win) {
+            free_packets(gop, n); /* wholly outside */
+        } else if (lo >= 0 && hi <= win) {
+            for (size_t i = 0; i < n; i++)
+                queue_packet(gop[i], r);
+            n = 0;
+        } else {
+            char err[128];
+            int e =
+                tams_edge_reencode(r->os->codecpar, tb, r->frame_rate, gop, n, 0, win,
+                                   gop[0]->pts - gop[0]->dts, queue_packet, r, err, sizeof(err));
+            free_packets(gop, n);
+            if (e) {
+                tams_free(gop);
+                fprintf(stderr, "tams: flow %s: %s\n", r->flow_id, err);
+                return TAMS_EXIT_FAIL;
+            }
+        }
+        tams_free(gop);
+        r->out_tb = tb;
+        if (r->done && !r->look && r->nout == 0)
+            return TAMS_EXIT_OK;
+    }
+    return rc;
+}
+
+static int advance(struct export *ex, struct reader *r)
+{
+    int rc;
+    if (!ex->exact || r != &ex->r[ex->lead]) {
+        if ((rc = read_raw(ex, r)) == TAMS_EXIT_OK && !r->done)
+            finish(r, r->tb);
+        return rc;
+    }
+    if (r->nout == 0) {
+        r->done = false;
+        if ((rc = fill_gop(ex, r)))
+            return rc;
+    }
+    if (r->nout == 0) {
+        r->done = true;
+        return TAMS_EXIT_OK;
+    }
+    r->done = false;
+    av_packet_unref(r->pkt);
+    av_packet_move_ref(r->pkt, r->outq[r->next_out]);
+    av_packet_free(&r->outq[r->next_out]);
+    if (++r->next_out == r->nout)
+        r->nout = r->next_out = 0;
+    finish(r, r->out_tb);
+    return TAMS_EXIT_OK;
 }
 
 /* The elementary flows to export (flowset.h). */
@@ -254,7 +380,7 @@ static int list_segments(struct export *ex, const char *tr, bool allow_gaps)
 
 /* The span of the export: the lead flow's segments, which the other flows are trimmed to (to
  * the sample, by presentation time: their segments are cut at other points). */
-static void choose_span(struct export *ex)
+static void choose_span(struct export *ex, const struct tams_timerange *want)
 {
     ex->lead = 0;
     for (size_t i = ex->n; i-- > 0;)
@@ -263,6 +389,12 @@ static void choose_span(struct export *ex)
     const struct reader *l = &ex->r[ex->lead];
     ex->t0 = l->segs[0].lo;
     ex->end = l->segs[l->nsegs - 1].hi;
+    if (want && ex->exact) {
+        if (want->lo != TAMS_TS_NEG_INF && want->lo > ex->t0)
+            ex->t0 = want->lo;
+        if (want->hi != TAMS_TS_POS_INF && want->hi + 1 < ex->end)
+            ex->end = want->hi + 1;
+    }
 }
 
 static int open_output(struct export *ex, const char *out)
@@ -281,6 +413,7 @@ static int open_output(struct export *ex, const char *out)
         os->codecpar->codec_tag = 0;
         os->time_base = r->ic->streams[0]->time_base;
         r->os = os;
+        r->frame_rate = r->ic->streams[0]->avg_frame_rate;
     }
     if ((e = avio_open(&ex->oc->pb, out, AVIO_FLAG_WRITE)) < 0) {
         av_strerror(e, err, sizeof(err));
@@ -306,8 +439,7 @@ int tams_cmd_export(struct tams_ctx *c)
 
     if (!id || c->cli->npos != 2 || !out)
         return tams_cmd_usage("usage: tams export ID [--timerange TR] -o OUT.ts|.mp4|.mkv");
-    if (tams_cli_has(c->cli, "exact"))
-        return tams_cmd_usage("--exact (trimming to the frame) is not implemented yet");
+    ex.exact = tams_cli_has(c->cli, "exact");
     struct tams_timerange want;
     if (tr && tams_timerange_parse(tr, strlen(tr), &want))
         return tams_cmd_usage("--timerange '%s' is not a TAMS timerange", tr);
@@ -336,7 +468,7 @@ int tams_cmd_export(struct tams_ctx *c)
         rc = TAMS_EXIT_NOTFOUND;
         goto out;
     }
-    choose_span(&ex);
+    choose_span(&ex, tr ? &want : NULL);
     tams_progress_start(&ex.progress, c->tty, "export", 0);
     for (size_t i = 0; i < ex.n; i++) {
         ex.r[i].pkt = av_packet_alloc();
@@ -387,6 +519,9 @@ out:
         struct reader *r = &ex.r[i];
         close_segment(r);
         av_packet_free(&r->pkt);
+        av_packet_free(&r->look);
+        free_packets(r->outq + r->next_out, r->nout - r->next_out);
+        tams_free(r->outq);
         for (size_t j = 0; j < r->nsegs; j++)
             json_object_put(r->segs[j].doc);
         tams_free(r->segs);

@@ -56,14 +56,16 @@ static const struct {
      "that is away is retried with backoff (up to 5 minutes a segment); SIGINT or SIGTERM stops\n"
      "it cleanly, every segment begun finished and registered.\n"},
     {"export", " timerange output allow-gaps exact ",
-     "usage: tams export ID [--timerange TR] -o OUT [--allow-gaps]\n\n"
+     "usage: tams export ID [--timerange TR] -o OUT [--allow-gaps] [--exact]\n\n"
      "Get media back out: the segments of flow ID (every flow it collects, for a multi-essence\n"
      "flow; the flows of the source, when ID is a source) that overlap TR, fetched through\n"
      "their get_urls (another URL is tried when one fails) and remuxed without re-encoding into\n"
      "one file, MPEG-TS, MP4 or Matroska by OUT's extension (.ts, .mp4, .mkv), with timestamps\n"
      "from zero. The file starts and ends at segment boundaries, so it may begin a little\n"
      "before TR and end a little after. A gap between segments is refused, naming it, unless\n"
-     "--allow-gaps is given. --exact is not implemented yet.\n"},
+     "--allow-gaps is given. --exact cuts the video to the frame at TR's ends instead (the\n"
+     "GOPs they cut through decoded and encoded again with the same codec, all others\n"
+     "copied) and the other flows to the sample.\n"},
     {"copy", " from to timerange ",
      "usage: tams copy ID --from URL --to URL [--timerange TR]\n\n"
      "Copy flow ID (with the flows it collects), or every flow of source ID, from one TAMS\n"

@@ -679,3 +679,23 @@ def test_export_tries_the_next_get_url(srv, ingested, tmp_path):
     assert framemd5(dst) == src_md5
     r = tams("--url", srv.url, "export", flows[1], "-o", tmp_path / "dead.mp4")
     assert r.returncode == 3 and "127.0.0.1:9/dead" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("ext", ["ts", "mp4", "mkv"])
+def test_export_exact(srv, ingested, tmp_path, ext):
+    """--exact: the window to the frame, both ends inside GOPs. The GOP between is copied (its
+    frames decode bit for bit as the source's); only the edge GOPs are re-encoded."""
+    out, vstart, src_md5 = ingested
+    lo, hi = vstart + ns(0.52), vstart + ns(5.52)  # frames 13..137 of the source
+    dst = tmp_path / f"exact.{ext}"
+    ok(tams("--url", srv.url, "export", out["source_id"], "--timerange", tr_of(lo, hi),
+            "--exact", "-o", dst))
+    v = count_frames(dst, "v")
+    assert int(v["streams"][0]["nb_read_frames"]) == 125
+    assert abs(float(v["format"]["duration"]) - 5.0) <= 0.04 + 0.025
+    got = framemd5(dst)
+    assert len(got) == 125
+    assert got[37:87] == src_md5[50:100]  # the copied GOP
+    assert got[:37] != src_md5[13:50]  # the edge: re-encoded (lossy), so not the same bits
+    a = count_frames(dst, "a")["streams"][0]
+    assert abs(int(a["nb_read_frames"]) - round(5.0 * 48000 / 1024)) <= 1
