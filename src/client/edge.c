@@ -3,15 +3,67 @@
 #include "client/edge.h"
 
 #include <libavcodec/avcodec.h>
+#include <libavutil/intreadwrite.h>
 #include <libavutil/opt.h>
 
 struct enc {
     AVCodecContext *ctx;
     AVPacket *pkt;
+    bool length_prefixed; /* the copied stream is H.264/HEVC in MP4 form (avcC/hvcC) */
     int64_t delay, duration;
     tams_edge_emit_fn emit;
     void *arg;
 };
+
+/* The start of the next Annex B start code (00 00 01, or 00 00 00 01) at or after p, or end;
+ * *len gets its length. */
+static const uint8_t *next_start(const uint8_t *p, const uint8_t *end, size_t *len)
+{
+    for (; end - p >= 3; p++) {
+        if (p[0] == 0 && p[1] == 0 && p[2] == 1) {
+            *len = 3;
+            return p;
+        }
+        if (end - p >= 4 && p[0] == 0 && p[1] == 0 && p[2] == 0 && p[3] == 1) {
+            *len = 4;
+            return p;
+        }
+    }
+    *len = 0;
+    return end;
+}
+
+/* The encoder writes Annex B (start codes); a stream copied from MP4 carries NAL units
+ * prefixed with their 4-byte length instead, and the two must not be mixed in one stream. */
+static int to_length_prefixed(AVPacket *p)
+{
+    const uint8_t *end = p->data + p->size, *nal;
+    size_t sc, out = 0;
+    AVBufferRef *buf = av_buffer_alloc(p->size + 4 * 64 + AV_INPUT_BUFFER_PADDING_SIZE);
+    if (!buf)
+        return -1;
+    const uint8_t *q = next_start(p->data, end, &sc);
+    while (q < end) {
+        nal = q + sc;
+        q = next_start(nal, end, &sc);
+        size_t n = (size_t)(q - nal);
+        while (n > 0 && nal[n - 1] == 0 && q < end) /* trailing zeros of a 4-byte code */
+            n--;
+        if (out + 4 + n > (size_t)buf->size - AV_INPUT_BUFFER_PADDING_SIZE) {
+            av_buffer_unref(&buf);
+            return -1;
+        }
+        AV_WB32(buf->data + out, (uint32_t)n);
+        memcpy(buf->data + out + 4, nal, n);
+        out += 4 + n;
+    }
+    memset(buf->data + out, 0, AV_INPUT_BUFFER_PADDING_SIZE);
+    av_buffer_unref(&p->buf);
+    p->buf = buf;
+    p->data = buf->data;
+    p->size = (int)out;
+    return 0;
+}
 
 static int drain_encoder(struct enc *e)
 {
@@ -21,6 +73,10 @@ static int drain_encoder(struct enc *e)
         av_packet_unref(e->pkt);
         if (!out)
             return -1;
+        if (e->length_prefixed && to_length_prefixed(out)) {
+            av_packet_free(&out);
+            return -1;
+        }
         out->dts = out->pts - e->delay;
         out->duration = e->duration;
         if ((rc = e->emit(out, e->arg)))
@@ -65,6 +121,8 @@ int tams_edge_reencode(const AVCodecParameters *par, AVRational tb, AVRational f
     struct enc e = {.pkt = av_packet_alloc(), .delay = delay, .emit = emit, .arg = arg};
     int rc = -1, r;
     bool first = true;
+    e.length_prefixed = (par->codec_id == AV_CODEC_ID_H264 || par->codec_id == AV_CODEC_ID_HEVC) &&
+                        par->extradata_size > 0 && par->extradata[0] == 1;
     e.duration = frame_rate.num > 0 ? av_rescale_q(1, av_inv_q(frame_rate), tb) : 0;
     if (!dcodec || !(dec = avcodec_alloc_context3(dcodec)) ||
         avcodec_parameters_to_context(dec, par) < 0) {

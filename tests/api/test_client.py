@@ -681,18 +681,27 @@ def test_export_tries_the_next_get_url(srv, ingested, tmp_path):
     assert r.returncode == 3 and "127.0.0.1:9/dead" in r.stderr, r.stderr
 
 
+@pytest.mark.parametrize("segments_in", ["ts", "mp4"])
 @pytest.mark.parametrize("ext", ["ts", "mp4", "mkv"])
-def test_export_exact(srv, ingested, tmp_path, ext):
+def test_export_exact(srv, ingested, media, tmp_path, ext, segments_in):
     """--exact: the window to the frame, both ends inside GOPs. The GOP between is copied (its
-    frames decode bit for bit as the source's); only the edge GOPs are re-encoded."""
+    frames decode bit for bit as the source's); only the edge GOPs are re-encoded, in the
+    copied stream's own form (Annex B from MPEG-TS segments, length-prefixed from MP4 ones),
+    so the whole decodes without an error."""
     out, vstart, src_md5 = ingested
+    multi = out["flow_ids"][0]
+    if segments_in == "mp4":
+        multi = ingest(srv, media["ts"], "--container", "mp4")["flow_ids"][0]
     lo, hi = vstart + ns(0.52), vstart + ns(5.52)  # frames 13..137 of the source
     dst = tmp_path / f"exact.{ext}"
-    ok(tams("--url", srv.url, "export", out["source_id"], "--timerange", tr_of(lo, hi),
-            "--exact", "-o", dst))
+    ok(tams("--url", srv.url, "export", multi, "--timerange", tr_of(lo, hi), "--exact",
+            "-o", dst))
     v = count_frames(dst, "v")
     assert int(v["streams"][0]["nb_read_frames"]) == 125
     assert abs(float(v["format"]["duration"]) - 5.0) <= 0.04 + 0.025
+    dec = subprocess.run(["ffmpeg", "-hide_banner", "-v", "error", "-i", str(dst), "-f", "null",
+                          "-"], capture_output=True, text=True, timeout=120)
+    assert dec.returncode == 0 and dec.stderr == "", dec.stderr
     got = framemd5(dst)
     assert len(got) == 125
     assert got[37:87] == src_md5[50:100]  # the copied GOP
