@@ -17,7 +17,7 @@ if(NOT rc EQUAL 0)
 endif()
 
 set(missing "")
-foreach(f bin/tamsd etc/tamsd/tamsd.conf
+foreach(f bin/tamsd bin/tams share/man/man1/tams.1 etc/tamsd/tamsd.conf
     share/doc/tamsd/README.md share/doc/tamsd/CONTRIBUTING.md share/doc/tamsd/LICENSE
     share/doc/tamsd/docs/configuration.md share/doc/tamsd/docs/authentication.md
     share/doc/tamsd/docs/spec-notes.md share/doc/tamsd/docs/design.md
@@ -43,6 +43,12 @@ execute_process(COMMAND env -i "${PREFIX}/bin/tamsd" user list
   RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "installed tamsd with the installed config: exit ${rc}: ${err}")
+endif()
+# The installed client runs too.
+execute_process(COMMAND env -i "${PREFIX}/bin/tams" version RESULT_VARIABLE rc
+  OUTPUT_VARIABLE out)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^tams ")
+  message(FATAL_ERROR "installed tams version: exit ${rc}, '${out}'")
 endif()
 file(REMOVE_RECURSE "${PREFIX}")
 message(STATUS "install check passed")

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev
-            libssl-dev libcurl4-openssl-dev libpq-dev)
+            libssl-dev libcurl4-openssl-dev libpq-dev
+            libavformat-dev libavcodec-dev libavutil-dev)  # the tams client (src/client/)
 # The test suites import pytest, requests, jsonschema, botocore, yaml and cryptography; CI checks
 # that this list is enough on a fresh Debian 12 root (scripts/fresh-root-check.sh).
 # tests/api/test_stress.py runs bench/stress.sh, which draws its plots with gnuplot (gnuplot-nox
@@ -12,7 +13,8 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev lib
 test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-botocore
            python3-yaml python3-cryptography
            clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox
-           # tests/api/test_hls.py makes H.264/AAC segments with ffmpeg and reads them with ffprobe.
+           # tests/api/test_hls.py and test_client.py make H.264/AAC media with ffmpeg and check it
+           # with ffprobe.
            ffmpeg
            # tests/api/test_ui.py drives the web interface in headless Chromium (python3-selenium,
            # chromium-driver) over segments that ffmpeg makes too; its player needs hls.js (npm,
