@@ -25,7 +25,7 @@ static const struct tams_route routes[] = {
     {TAMS_GET, "/objects/{objectId*}", h_root, 0, NULL, NULL},
     {TAMS_DELETE, "/flows/{flowId}/segments", h_root, 0, NULL, NULL},
 };
-static const struct tams_route_table table = {routes, TAMS_ARRAY_SIZE(routes)};
+static const struct tams_route_table table = {routes, TAMS_ARRAY_SIZE(routes), 0};
 
 struct m {
     enum tams_route_match r;
