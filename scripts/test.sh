@@ -20,7 +20,8 @@ clang-format --dry-run --Werror $files
 
 # The TAMS 7.0 spec the tests load (fetched once if missing); CMake and tests/api use this one.
 TAMS_SPEC_DIR=$(./scripts/spec-dir.sh) || exit 1
-export TAMS_SPEC_DIR
+TAMS_SPEC82_DIR=$(./scripts/spec-dir.sh 8.2) || exit 1
+export TAMS_SPEC_DIR TAMS_SPEC82_DIR
 
 jobs=$(nproc)
 build() { # dir, extra cmake args...

@@ -41,6 +41,42 @@ static struct m match(struct tams_pool *p, const char *path, enum tams_method me
     return m;
 }
 
+/* The version prefix: named versions only, a whole segment, the rest of the path kept. */
+static void test_version(void)
+{
+    static const struct tams_api_version v[] = {{"7.0", &table}, {"8.2", NULL}};
+    static const struct tams_route skipped[] = {
+        {TAMS_GET, "/health", h_root, TAMS_ROUTE_ROOT_ONLY, NULL, NULL},
+        {TAMS_GET, "/flows", h_root, 0, NULL, NULL},
+    };
+    const struct tams_route_table view = {skipped, 2, TAMS_ROUTE_ROOT_ONLY};
+    struct tams_pool p = TAMS_POOL_INIT;
+    const struct tams_route *r;
+    const char *params[TAMS_LIMIT_PATH_PARAMS];
+    const char *rest = NULL;
+    unsigned allowed;
+
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v7.0/flows/x", &rest), 0);
+    CHECK_STR_EQ(rest, "/flows/x");
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v7.0", &rest), 0);
+    CHECK_STR_EQ(rest, "/");
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v7.0/", &rest), 0);
+    CHECK_STR_EQ(rest, "/");
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v8.2/service", &rest), 1);
+    CHECK_STR_EQ(rest, "/service");
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v7.01/flows", &rest), -1);
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v7/flows", &rest), -1);
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v", &rest), -1);
+    CHECK_INT_EQ(tams_route_version(v, 2, "/flows", &rest), -1);
+    CHECK_INT_EQ(tams_route_version(v, 2, "/x/tams/v7.0", &rest), -1);
+    /* A view skips the routes with its flags, as if they were not in the table. */
+    CHECK_INT_EQ(tams_route_match(&view, "/health", TAMS_GET, &p, &r, params, &allowed),
+                 TAMS_ROUTE_NO_PATH);
+    CHECK_INT_EQ(tams_route_match(&view, "/flows", TAMS_GET, &p, &r, params, &allowed),
+                 TAMS_ROUTE_FOUND);
+    tams_pool_release(&p);
+}
+
 static void test_match(void)
 {
     struct tams_pool p = TAMS_POOL_INIT;
@@ -602,6 +638,7 @@ static void test_body_limits(void)
 int main(void)
 {
     RUN(test_match);
+    RUN(test_version);
     RUN(test_decode);
     RUN(test_query);
     RUN(test_methods);
