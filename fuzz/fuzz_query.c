@@ -35,7 +35,7 @@ static const struct tams_route routes[] = {
     {TAMS_GET, "/objects/{objectId*}", h_none, 0, NULL, NULL},
     {TAMS_GET, "/a/{p1}/{p2}/{p3}/{p4}/{p5}/{p6}/{p7}/{p8}", h_none, 0, NULL, NULL},
 };
-static const struct tams_route_table table = {routes, TAMS_ARRAY_SIZE(routes)};
+static const struct tams_route_table table = {routes, TAMS_ARRAY_SIZE(routes), 0};
 
 /* s came out of tams_url_decode: NUL-free; encoding it and decoding again gives it back. */
 static void check_roundtrip(struct tams_pool *pool, const char *s)

@@ -31,6 +31,7 @@ if ! dpkg-query -W -f='${Status}' debootstrap 2>/dev/null | grep -q "install ok 
     >/dev/null
 fi
 spec=$(./scripts/spec-dir.sh) || exit 1
+spec82=$(./scripts/spec-dir.sh 8.2) || exit 1
 mkdir -p "$cache/apt-archives/partial"
 
 root=$(mktemp -d /var/tmp/tamsd-fresh-root.XXXXXX)
@@ -86,13 +87,14 @@ mnt --bind "$cache/apt-archives" "$root/var/cache/apt/archives"
 # A clean export of what is committed (HEAD, or the commit TAMS_CI_REV names), and the spec the
 # submodule would hold.
 rev=${TAMS_CI_REV:-HEAD}
-mkdir -p "$root/src/tamsd" "$root/src/tams-spec"
+mkdir -p "$root/src/tamsd" "$root/src/tams-spec" "$root/src/tams-spec82"
 git archive --format=tar "$rev" | tar -C "$root/src/tamsd" -x
 cp -r "$spec/." "$root/src/tams-spec/"
-say "$rev ($(git rev-parse --short "$rev")) and the spec copied in"
+cp -r "$spec82/." "$root/src/tams-spec82/"
+say "$rev ($(git rev-parse --short "$rev")) and the specs copied in"
 
 chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-  TAMS_SPEC_DIR=/src/tams-spec T0=$((SECONDS - t0)) /bin/bash -euo pipefail -c '
+  TAMS_SPEC_DIR=/src/tams-spec TAMS_SPEC82_DIR=/src/tams-spec82 T0=$((SECONDS - t0)) /bin/bash -euo pipefail -c '
 say() { printf "== fresh root: %s (%d s)\n" "$*" $((T0 + SECONDS)); }
 cd /src/tamsd
 ./scripts/deps.sh --test

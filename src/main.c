@@ -44,7 +44,11 @@ static int serve(const struct tams_config *cfg)
         .max_connections = cfg->max_connections,
         .max_per_address = cfg->max_connections_per_address,
         .public_url = cfg->public_url,
+        .versions = tams_api_versions,
+        .nversions = tams_api_nversions,
+        .root_version = cfg->root_api_version,
     };
+    const struct tams_route_table *root = NULL;
     struct tams_auth *auth = NULL;
     struct tams_runner *jobs = NULL;
     struct tams_deletion deletion = {0};
@@ -56,6 +60,9 @@ static int serve(const struct tams_config *cfg)
     int sig = 0, rc, nthreads;
     bool app_ready = false;
 
+    rc = tams_api_root_routes(cfg->root_api_version, &root, &why);
+    if (rc)
+        goto out;
     rc = tams_mkdir_p(cfg->data_dir, TAMS_FS_DIR_MODE);
     if (rc) {
         tams_buf_addf(&why, "cannot create data directory '%s': %s", cfg->data_dir,
@@ -124,7 +131,7 @@ static int serve(const struct tams_config *cfg)
     if (rc)
         goto out;
 
-    rc = tams_http_start(&app.http, &hc, &tams_api_routes, &app, &why);
+    rc = tams_http_start(&app.http, &hc, root, &app, &why);
     if (rc)
         goto out;
     tams_delivery_serving(delivery, tams_http_base_url(app.http));

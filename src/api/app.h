@@ -72,5 +72,12 @@ int tams_webhooks_upgrade(struct tams_store *st, struct tams_auth *auth,
 
 /* The route table of the whole API. */
 extern const struct tams_route_table tams_api_routes;
+/* Every TAMS version tamsd knows, with its route table (NULL: not served yet). */
+extern const struct tams_api_version tams_api_versions[];
+extern const size_t tams_api_nversions;
+/* The table the root paths serve for root_api_version; an unknown version, or one not served
+ * yet, is refused with a line in why. */
+int tams_api_root_routes(const char *version, const struct tams_route_table **out,
+                         struct tams_buf *why);
 
 #endif

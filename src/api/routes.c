@@ -2,10 +2,12 @@
 /* routes.c - the declarative route table: path, methods, handler, gate flags.
  * GET routes answer HEAD too; a path's other methods get 405 with Allow. */
 #include "core/common.h"
+#include "core/buf.h"
 #include "api/app.h"
 #include "api/handlers.h"
 
 #define JSON_BODY (TAMS_ROUTE_JSON_BODY | TAMS_ROUTE_BODY_REQUIRED)
+#define ROOT_ONLY TAMS_ROUTE_ROOT_ONLY
 
 #define R(m, path, fn, fl)                                                                         \
     {                                                                                              \
@@ -22,10 +24,13 @@ static const struct tams_route routes[] = {
     R(TAMS_GET, "/service/storage-backends", storage_backends_get, 0),
     R(TAMS_GET, "/service/webhooks", webhooks_get, 0),
     R(TAMS_POST, "/service/webhooks", webhooks_post, JSON_BODY),
-    R(TAMS_GET, "/health", health_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_OPEN),
-    R(TAMS_GET, "/ready", ready_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_OPEN),
-    R(TAMS_GET, "/metrics", metrics_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_METRICS),
-    /* The built-in object store authorises by URL signature, not by credential. */
+    /* Extensions (ROOT_ONLY) are served at the root only, never under /tams/vX.Y. */
+    R(TAMS_GET, "/health", health_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_OPEN | ROOT_ONLY),
+    R(TAMS_GET, "/ready", ready_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_OPEN | ROOT_ONLY),
+    R(TAMS_GET, "/metrics", metrics_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_METRICS | ROOT_ONLY),
+    /* The built-in object store authorises by URL signature, not by credential. Its URLs are
+     * made from the base URL of the request that handed them out, prefix included, so it is
+     * served under every prefix. */
     R(TAMS_GET, "/_objects/{key*}", local_object_get, TAMS_ROUTE_OPEN),
     {.methods = TAMS_PUT,
      .pattern = "/_objects/{key*}",
@@ -62,34 +67,64 @@ static const struct tams_route routes[] = {
     R(TAMS_GET, "/flow-delete-requests/{requestId}", delete_request_get, 0),
 
     /* An extension outside the TAMS paths (docs/analytics.md); read scope like other GETs. */
-    R(TAMS_GET, "/analytics", analytics_get, 0),
-    R(TAMS_GET, "/analytics/flows/{flowId}", analytics_flow_get, 0),
-    R(TAMS_GET, "/analytics/flows/{flowId}/gaps", analytics_flow_gaps_get, 0),
-    R(TAMS_GET, "/analytics/sources/{sourceId}", analytics_source_get, 0),
-    R(TAMS_GET, "/analytics/storage", analytics_storage_get, 0),
-    R(TAMS_GET, "/analytics/ingest", analytics_ingest_get, 0),
+    R(TAMS_GET, "/analytics", analytics_get, ROOT_ONLY),
+    R(TAMS_GET, "/analytics/flows/{flowId}", analytics_flow_get, ROOT_ONLY),
+    R(TAMS_GET, "/analytics/flows/{flowId}/gaps", analytics_flow_gaps_get, ROOT_ONLY),
+    R(TAMS_GET, "/analytics/sources/{sourceId}", analytics_source_get, ROOT_ONLY),
+    R(TAMS_GET, "/analytics/storage", analytics_storage_get, ROOT_ONLY),
+    R(TAMS_GET, "/analytics/ingest", analytics_ingest_get, ROOT_ONLY),
 
     /* HLS playlists (docs/hls.md): "{id}.m3u8", the suffix checked by the handler. */
     {.methods = TAMS_GET,
      .pattern = "/hls/flows/{flowId}",
      .handler = hls_flow_get,
+     .flags = ROOT_ONLY,
      .name = "/hls/flows/{flowId}.m3u8"},
     {.methods = TAMS_GET,
      .pattern = "/hls/sources/{sourceId}",
      .handler = hls_source_get,
+     .flags = ROOT_ONLY,
      .name = "/hls/sources/{sourceId}.m3u8"},
 
     /* An extension outside the TAMS paths (docs/soft-delete.md); admin scope, checked by the
      * handlers whatever the method. */
-    R(TAMS_GET, "/trash", trash_list, 0),
-    R(TAMS_GET, "/trash/{trashId}", trash_get, 0),
-    R(TAMS_DELETE, "/trash/{trashId}", trash_delete, 0),
-    R(TAMS_POST, "/trash/{trashId}/restore", trash_restore, 0),
+    R(TAMS_GET, "/trash", trash_list, ROOT_ONLY),
+    R(TAMS_GET, "/trash/{trashId}", trash_get, ROOT_ONLY),
+    R(TAMS_DELETE, "/trash/{trashId}", trash_delete, ROOT_ONLY),
+    R(TAMS_POST, "/trash/{trashId}/restore", trash_restore, ROOT_ONLY),
 
     /* The web interface (docs/ui.md): public files; the pages send credentials to the API. */
-    R(TAMS_GET, "/ui", ui_redirect, TAMS_ROUTE_OPEN),
-    R(TAMS_GET, "/ui/", ui_get, TAMS_ROUTE_OPEN),
-    R(TAMS_GET, "/ui/{path*}", ui_get, TAMS_ROUTE_OPEN),
+    R(TAMS_GET, "/ui", ui_redirect, TAMS_ROUTE_OPEN | ROOT_ONLY),
+    R(TAMS_GET, "/ui/", ui_get, TAMS_ROUTE_OPEN | ROOT_ONLY),
+    R(TAMS_GET, "/ui/{path*}", ui_get, TAMS_ROUTE_OPEN | ROOT_ONLY),
 };
 
-const struct tams_route_table tams_api_routes = {routes, TAMS_ARRAY_SIZE(routes)};
+const struct tams_route_table tams_api_routes = {routes, TAMS_ARRAY_SIZE(routes), 0};
+
+/* 8.2 gets its own table here when it is implemented (issue 19); until then its prefix is
+ * known, so that it answers 404 rather than passing for a path under the root. */
+const struct tams_api_version tams_api_versions[] = {
+    {"7.0", &tams_api_routes},
+    {"8.2", NULL},
+};
+const size_t tams_api_nversions = TAMS_ARRAY_SIZE(tams_api_versions);
+
+int tams_api_root_routes(const char *version, const struct tams_route_table **out,
+                         struct tams_buf *why)
+{
+    for (size_t i = 0; i < tams_api_nversions; i++) {
+        if (strcmp(tams_api_versions[i].version, version) != 0)
+            continue;
+        if (!tams_api_versions[i].routes) {
+            tams_buf_addf(why,
+                          "root_api_version = %s: TAMS %s is not implemented yet "
+                          "(issue 19); this tamsd serves 7.0",
+                          version, version);
+            return TAMS_ERR_BADREQUEST;
+        }
+        *out = tams_api_versions[i].routes;
+        return 0;
+    }
+    tams_buf_addf(why, "root_api_version = %s: unknown TAMS version (known: 7.0, 8.2)", version);
+    return TAMS_ERR_BADREQUEST;
+}

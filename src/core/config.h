@@ -38,7 +38,8 @@ struct tams_config {
     char *listen_host;    /* IPv4 literal, IPv6 literal without brackets, or a hostname */
     uint16_t listen_port; /* 0: let the kernel pick a free port */
     char *data_dir;
-    char *database;   /* "" (SQLite at <data_dir>/tams.db), "sqlite:PATH" or "postgres[ql]://..." */
+    char *database; /* "" (SQLite at <data_dir>/tams.db), "sqlite:PATH" or "postgres[ql]://..." */
+    char *root_api_version; /* the TAMS version of the root paths: "7.0" (main.c checks it) */
     char *public_url; /* "" (derive from Host) or http(s)://host[:port][/path], no trailing slash */
     int threads;      /* 0: number of cores */
     int db_pool_size; /* PostgreSQL connections; 0: 2 * threads */

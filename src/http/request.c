@@ -45,11 +45,12 @@ const char *tams_req_base_url(struct tams_req *req)
 {
     const struct tams_url_base *b = req->_url_base;
     const char *host;
+    const char *vp = req->version_prefix ? req->version_prefix : "";
 
     if (b->public_url[0])
-        return b->public_url;
+        return vp[0] ? tams_pool_printf(&req->pool, "%s%s", b->public_url, vp) : b->public_url;
     host = tams_req_header(req, "Host");
     if (!host || !host_ok(host))
         host = b->authority;
-    return tams_pool_printf(&req->pool, "http://%s%s", host, b->mount_prefix);
+    return tams_pool_printf(&req->pool, "http://%s%s%s", host, b->mount_prefix, vp);
 }

@@ -46,10 +46,12 @@ struct tams_url_base {
 
 struct tams_req {
     /* public, read-only */
-    enum tams_method method; /* HEAD requests run GET handlers with method == TAMS_HEAD */
-    const char *raw_target;  /* request target as received (path and query, not decoded) */
-    const char *raw_path;    /* the path part, not decoded, mount prefix removed */
-    const char *raw_query;   /* after '?', not decoded, NULL when absent */
+    enum tams_method method;    /* HEAD requests run GET handlers with method == TAMS_HEAD */
+    const char *raw_target;     /* request target as received (path and query, not decoded) */
+    const char *raw_path;       /* the path part, not decoded, mount and version prefix removed */
+    const char *api_version;    /* the TAMS version asked for: by prefix, else the root's */
+    const char *version_prefix; /* "/tams/v7.0" when the request came under it, else "" */
+    const char *raw_query;      /* after '?', not decoded, NULL when absent */
     const struct tams_route *route;
     const char *params[8]; /* decoded path parameters, in route order */
     struct tams_kv *query; /* decoded query parameters, in request order */
@@ -95,7 +97,8 @@ size_t tams_req_query_count(const struct tams_req *req, const char *name);
 const char *tams_req_header(const struct tams_req *req, const char *name);
 
 /* The absolute base URL of this API (public_url, or scheme://Host of the request plus the
- * mount prefix), without a trailing slash. */
+ * mount prefix) and the version prefix the request came under, without a trailing slash: links
+ * made from it lead back to the same version. */
 const char *tams_req_base_url(struct tams_req *req);
 
 #endif

@@ -138,7 +138,7 @@ enum tams_route_match tams_route_match(const struct tams_route_table *t, const c
     *allowed = 0;
     for (size_t i = 0; i < t->nroutes; i++) {
         const struct tams_route *r = &t->routes[i];
-        if (!match_pattern(r->pattern, raw_path, pstart, plen, &np))
+        if ((r->flags & t->skip) || !match_pattern(r->pattern, raw_path, pstart, plen, &np))
             continue;
         path_known = true;
         *allowed |= r->methods;
@@ -162,6 +162,25 @@ enum tams_route_match tams_route_match(const struct tams_route_table *t, const c
     }
     *route = found;
     return TAMS_ROUTE_FOUND;
+}
+
+int tams_route_version(const struct tams_api_version *v, size_t n, const char *raw_path,
+                       const char **rest)
+{
+    size_t pl = strlen(TAMS_VERSION_PREFIX);
+    const char *ver = raw_path + pl;
+    size_t vl;
+
+    if (strncmp(raw_path, TAMS_VERSION_PREFIX, pl) != 0)
+        return -1;
+    vl = strcspn(ver, "/");
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(v[i].version) != vl || memcmp(v[i].version, ver, vl) != 0)
+            continue;
+        *rest = ver[vl] ? ver + vl : "/";
+        return (int)i;
+    }
+    return -1;
 }
 
 const char *tams_method_name(enum tams_method m)

@@ -22,6 +22,7 @@ enum tams_route_flags {
     TAMS_ROUTE_NO_LOG = 1 << 3,        /* keep out of the access log (health checks) */
     TAMS_ROUTE_OPEN = 1 << 4,          /* no credential needed (/health; URL-signed objects) */
     TAMS_ROUTE_METRICS = 1 << 5,       /* open when metrics_public is set */
+    TAMS_ROUTE_ROOT_ONLY = 1 << 6,     /* an extension: never under a version prefix */
 };
 
 /* A route that streams its body instead of buffering it (media uploads). open() runs once the
@@ -48,7 +49,22 @@ struct tams_route {
 struct tams_route_table {
     const struct tams_route *routes;
     size_t nroutes;
+    unsigned skip; /* routes with any of these flags are not matched (a view of the table) */
 };
+
+/* The TAMS versions a server knows, each served under its prefix "/tams/v" VERSION from its own
+ * table (docs/api-versions.md). routes NULL: named but not served yet, its prefix answers 404. */
+#define TAMS_VERSION_PREFIX "/tams/v"
+struct tams_api_version {
+    const char *version; /* "7.0" */
+    const struct tams_route_table *routes;
+};
+
+/* Does raw_path start with a version prefix ("/tams/v7.0" followed by '/' or the end)? Returns
+ * the index in v[] of the version it names and sets *rest to the path after the prefix ("/" when
+ * nothing follows), or -1 when the path names none of them. */
+int tams_route_version(const struct tams_api_version *v, size_t n, const char *raw_path,
+                       const char **rest);
 
 enum tams_route_match {
     TAMS_ROUTE_FOUND,

@@ -25,7 +25,11 @@
 
 struct tams_http_server {
     struct MHD_Daemon *daemon;
-    const struct tams_route_table *routes;
+    const struct tams_route_table *routes; /* at the root: the root version's and extensions */
+    const char *root_version;              /* the version the root serves */
+    const struct tams_api_version *versions;
+    size_t nversions;
+    struct tams_route_table *prefixed; /* per version: its table without the root-only routes */
     const char **route_names;
     struct tams_metrics *metrics;
     void *app;
@@ -66,6 +70,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 struct req_box {
     struct tams_req req;
     struct tams_http_server *server;
+    const struct tams_route_table *table; /* what the path is matched against */
     size_t route_index;
     const char *method_name;
     struct tams_auth_pending *auth_pending; /* a password check decided before the handler */
@@ -415,7 +420,7 @@ static bool path_is_open(struct req_box *box, enum tams_route_match m,
         const char *params[TAMS_LIMIT_PATH_PARAMS];
         unsigned ignored;
         if ((allowed & bit) &&
-            tams_route_match(s->routes, path, (enum tams_method)bit, &box->req.pool, &r, params,
+            tams_route_match(box->table, path, (enum tams_method)bit, &box->req.pool, &r, params,
                              &ignored) == TAMS_ROUTE_FOUND &&
             route_is_open(s, r))
             return true;
@@ -467,8 +472,9 @@ static void route_request(struct req_box *box, enum tams_method method)
     const char *path;
     unsigned allowed = 0;
     enum tams_route_match m;
+    const char *rest;
     bool open;
-    int rc;
+    int rc, vi;
 
     if (strlen(req->raw_target) > TAMS_LIMIT_URI_BYTES) {
         tams_send_error(req, TAMS_ERR_URITOOLONG, "the request target is longer than %d bytes",
@@ -486,11 +492,24 @@ static void route_request(struct req_box *box, enum tams_method method)
         if (!*path)
             path = "/";
     }
-    req->raw_path = path;
     if (path[0] != '/') {
         tams_send_error(req, TAMS_ERR_BADREQUEST, "the request target must be an absolute path");
         return;
     }
+    /* The version prefix, learnt once here for every route: handlers see the path after it, and
+     * the base URL of their links keeps it (tams_req_base_url). */
+    req->api_version = s->root_version;
+    req->version_prefix = "";
+    box->table = s->routes;
+    vi = tams_route_version(s->versions, s->nversions, path, &rest);
+    if (vi >= 0) {
+        req->api_version = s->versions[vi].version;
+        req->version_prefix = tams_pool_strndup(
+            &req->pool, path, strlen(TAMS_VERSION_PREFIX) + strlen(req->api_version));
+        box->table = s->prefixed[vi].routes ? &s->prefixed[vi] : NULL;
+        path = rest;
+    }
+    req->raw_path = path;
     rc = tams_query_parse(&req->pool, req->raw_query, &req->query, &req->nquery);
     if (rc == TAMS_ERR_TOOBIG) {
         tams_send_error(req, TAMS_ERR_BADQUERY, "too many query parameters (at most %d)",
@@ -504,8 +523,11 @@ static void route_request(struct req_box *box, enum tams_method method)
         return;
     }
 
-    m = tams_route_match(s->routes, path, method ? method : TAMS_OPTIONS, &req->pool, &route,
-                         req->params, &allowed);
+    if (box->table)
+        m = tams_route_match(box->table, path, method ? method : TAMS_OPTIONS, &req->pool, &route,
+                             req->params, &allowed);
+    else /* a version named but not served yet: nothing under its prefix */
+        m = TAMS_ROUTE_NO_PATH;
     if (method == TAMS_OPTIONS) {
         answer_options(box, m, path, allowed);
         return;
@@ -517,6 +539,11 @@ static void route_request(struct req_box *box, enum tams_method method)
         req->scopes = TAMS_SCOPE_ALL;
     else if (!open && authenticate(box, m == TAMS_ROUTE_FOUND && !route->sink))
         return;
+    if (m == TAMS_ROUTE_NO_PATH && !box->table) {
+        tams_send_error(req, TAMS_ERR_NOROUTE, "TAMS %s is not served by this tamsd (yet)",
+                        req->api_version);
+        return;
+    }
     if (m == TAMS_ROUTE_NO_PATH) {
         tams_send_error(req, TAMS_ERR_NOROUTE, "no resource at '%s'", path);
         return;
@@ -538,6 +565,7 @@ static void route_request(struct req_box *box, enum tams_method method)
     }
     req->route = route;
     req->method = method;
+    /* Every table is a view of the one array the metrics are named from. */
     box->route_index = (size_t)(route - s->routes->routes);
     if (s->auth && !open && !box->auth_pending)
         check_scopes(box, method); /* on refusal the answer is ready and the body discarded */
@@ -830,6 +858,7 @@ static void server_free(struct tams_http_server *s)
     tams_conns_free(s->conns);
     tams_metrics_free(s->metrics);
     tams_free(s->route_names);
+    tams_free(s->prefixed);
     tams_free(s->public_url);
     tams_free(s->mount_prefix);
     tams_free(s->cors);
@@ -892,6 +921,24 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
 
     s->routes = routes;
     s->app = app;
+    s->root_version = cfg->root_version ? cfg->root_version : "";
+    s->versions = cfg->versions;
+    s->nversions = cfg->nversions;
+    s->prefixed = tams_calloc(cfg->nversions + 1, sizeof(*s->prefixed));
+    for (size_t i = 0; i < cfg->nversions; i++) {
+        const struct tams_route_table *t = cfg->versions[i].routes;
+        if (!t)
+            continue;
+        if (t->routes != routes->routes) {
+            /* One array per server for now: metrics are named from it (docs/api-versions.md). */
+            tams_buf_addf(why, "the route table of TAMS %s is not the root's",
+                          cfg->versions[i].version);
+            server_free(s);
+            return TAMS_ERR_BADREQUEST;
+        }
+        s->prefixed[i] = *t;
+        s->prefixed[i].skip |= TAMS_ROUTE_ROOT_ONLY;
+    }
     s->max_body = cfg->max_body;
     s->access_log = cfg->access_log;
     s->public_url = tams_strdup(cfg->public_url ? cfg->public_url : "");

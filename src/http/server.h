@@ -36,11 +36,17 @@ struct tams_http_config {
     int max_per_address;    /* from one client address (IPv6: one /64); 0: no such cap */
     const char *public_url; /* "" = derive from the Host header */
     struct tams_auth *auth; /* credential checks (auth/auth.h); NULL: none */
+    /* The versions served under "/tams/v" VERSION (route.h); their tables are views of the
+     * routes given to tams_http_start, without its TAMS_ROUTE_ROOT_ONLY routes. */
+    const struct tams_api_version *versions;
+    size_t nversions;
+    const char *root_version; /* the version the root paths serve (req->api_version there) */
 };
 
 struct tams_http_server;
 
-/* Starts listening and serving. app is handed to handlers as req->app. The route table must
+/* Starts listening and serving. app is handed to handlers as req->app. routes is what the root
+ * serves: the root version's routes and the extensions; the route tables and versions must
  * outlive the server. */
 int tams_http_start(struct tams_http_server **out, const struct tams_http_config *cfg,
                     const struct tams_route_table *routes, void *app, struct tams_buf *why);

@@ -24,29 +24,36 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("TAMSD_BIN", str(ROOT / "build" / "tamsd"))
 
 
-def find_spec():
-    """The TAMS 7.0 spec folder (TimeAddressableMediaStore.yaml, schemas/, examples/): the
-    TAMS_SPEC_DIR environment variable, else the folder CMake chose for the build that made BIN
-    (cmake/TamsSpec.cmake writes it to tams-spec-dir there), else the populated submodule."""
-    named = os.environ.get("TAMS_SPEC_DIR", "")
+def find_spec(version="7.0"):
+    """The TAMS spec folder of version (TimeAddressableMediaStore.yaml, schemas/, examples/): its
+    variable (TAMS_SPEC_DIR for 7.0, TAMS_SPEC82_DIR for 8.2), else the folder CMake chose for the
+    build that made BIN (cmake/TamsSpec.cmake writes it to tams-spec-dir, tams-spec82-dir there),
+    else the populated submodule."""
+    var, chosen_file, sub = {
+        "7.0": ("TAMS_SPEC_DIR", "tams-spec-dir", "tams"),
+        "8.2": ("TAMS_SPEC82_DIR", "tams-spec82-dir", "tams-8.2"),
+    }[version]
+    named = os.environ.get(var, "")
     if named:
         candidates = [pathlib.Path(named)]
     else:
         candidates = []
-        chosen = pathlib.Path(BIN).resolve().parent / "tams-spec-dir"
+        chosen = pathlib.Path(BIN).resolve().parent / chosen_file
         if chosen.is_file():
             candidates.append(pathlib.Path(chosen.read_text().strip()))
-        candidates.append(ROOT / "spec" / "tams" / "api")
+        candidates.append(ROOT / "spec" / sub / "api")
     for d in candidates:
         if (d / "TimeAddressableMediaStore.yaml").is_file() and (d / "schemas").is_dir():
             return d
-    pytest.exit("tests/api need the TAMS 7.0 spec: run 'git submodule update --init spec/tams', "
-                "configure a build (cmake finds it), or set TAMS_SPEC_DIR=/path/to/tams/api",
+    pytest.exit(f"tests/api need the TAMS {version} spec: run 'git submodule update --init "
+                f"spec/{sub}', configure a build (cmake finds it), or set {var}=/path/to/tams/api",
                 returncode=4)
 
 
 SPEC = find_spec()
 SCHEMAS = SPEC / "schemas"
+SPEC82 = find_spec("8.2")
+SCHEMA_DIRS = {"7.0": SCHEMAS, "8.2": SPEC82 / "schemas"}
 EXAMPLES = SPEC / "examples"
 # With TAMS_TEST_DATABASE=postgresql://... every Server runs on that PostgreSQL database instead of
 # SQLite, in a schema of its own named after its data directory (so a restart on the same data
@@ -55,6 +62,11 @@ TEST_DATABASE = os.environ.get("TAMS_TEST_DATABASE", "")
 ON_PG = TEST_DATABASE.startswith(("postgresql://", "postgres://"))
 # Tests about the SQLite file itself (tams.db): @sqlite_only skips them on PostgreSQL.
 sqlite_only = pytest.mark.skipif(ON_PG, reason="about the SQLite store file; the run uses PostgreSQL")
+# TAMS_TEST_BASE_PATH=/tams/v7.0 runs every test under that version prefix: the Server's
+# request helpers (get, put, ...) put it before every TAMS path, not before the extensions, which
+# tamsd serves at the root only. srv.api is the base URL the tests compare links with.
+BASE_PATH = os.environ.get("TAMS_TEST_BASE_PATH", "").rstrip("/")
+ROOT_ONLY_PATHS = ("/health", "/ready", "/metrics", "/analytics", "/hls/", "/ui", "/trash")
 SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
                      "runtime error:", '"level":"bug"')
 
@@ -65,14 +77,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-def load_schema(name):
-    return json.loads((SCHEMAS / name).read_text())
+def load_schema(name, version="7.0"):
+    return json.loads((SCHEMA_DIRS[version] / name).read_text())
 
 
-def validate(instance, schema_name):
-    """Validate instance against a schema file of the spec, resolving its relative $refs."""
-    schema = load_schema(schema_name)
-    resolver = jsonschema.RefResolver(base_uri=SCHEMAS.as_uri() + "/", referrer=schema)
+def validate(instance, schema_name, version="7.0"):
+    """Validate instance against a schema file of the spec of version ("7.0" or "8.2"),
+    resolving its relative $refs."""
+    schema = load_schema(schema_name, version)
+    resolver = jsonschema.RefResolver(base_uri=SCHEMA_DIRS[version].as_uri() + "/",
+                                      referrer=schema)
     cls = jsonschema.validators.validator_for(schema)
     cls(schema, resolver=resolver, format_checker=jsonschema.FormatChecker()).validate(instance)
 
@@ -128,10 +142,22 @@ class Server:
         self.port = None
         self.stderr_path = None
         self.session = requests.Session()
+        self.base_path = BASE_PATH
 
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api(self):
+        """The base URL of the TAMS API the helpers talk to: url plus base_path."""
+        return self.url + self.base_path
+
+    def path_of(self, path):
+        """path as the helpers send it: under base_path unless it is an extension's."""
+        if not self.base_path or not path.startswith("/") or path.startswith(ROOT_ONLY_PATHS):
+            return path
+        return self.base_path + path
 
     def start(self):
         self.port = free_port()
@@ -188,7 +214,7 @@ class Server:
 
     def request(self, method, path, **kw):
         kw.setdefault("timeout", 30)
-        return self.session.request(method, self.url + path, **kw)
+        return self.session.request(method, self.url + self.path_of(path), **kw)
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

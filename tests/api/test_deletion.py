@@ -260,7 +260,7 @@ def test_async_flow_delete(small):
     assert body["timerange_to_delete"] == tr(0, 20)
     assert body["status"] in ("created", "started", "done")
     loc = r.headers["Location"]
-    assert loc == f"{srv.url}/flow-delete-requests/{body['id']}"
+    assert loc == f"{srv.api}/flow-delete-requests/{body['id']}"
     # Gone for clients at once.
     check_error(srv.get(f"/flows/{fid}"), 404)
     assert srv.head(f"/flows/{fid}").status_code == 404

@@ -186,7 +186,7 @@ def test_link_keeps_every_other_parameter(paged):
 def test_link_uses_the_request_host(paged):
     srv, _ = paged
     r = srv.get("/sources?limit=5", headers={"Host": "tams.example:8443"})
-    assert link_of(r).startswith("http://tams.example:8443/sources?")
+    assert link_of(r).startswith(f"http://tams.example:8443{srv.base_path}/sources?")
     h = srv.head("/sources?limit=5", headers={"Host": "tams.example:8443"})
     assert h.headers["Link"] == r.headers["Link"]
 
@@ -282,6 +282,7 @@ def test_link_of_the_longest_query(paged):
 
 def test_link_under_public_url_with_prefix(make_server):
     srv = make_server(args=["--public-url", "https://tams.example/tams/v7.0"])
+    srv.base_path = ""  # the paths below name the mount prefix themselves
     put_many(srv, 3)
     for path in ("/tams/v7.0/flows?limit=1", "/flows?limit=1"):
         link = link_of(twin(srv, path))

@@ -775,7 +775,7 @@ def test_get_urls_default(srv, media):
     c = controlled[0]
     assert set(c) == {"url", "label", "presigned"}
     assert c["label"] == "local" and c["presigned"] is True
-    assert c["url"].startswith(srv.url + "/_objects/")
+    assert c["url"].startswith(srv.api + "/_objects/")
     assert uncontrolled == [{"url": "http://a.example/1", "label": "other"},
                             {"url": "http://b.example/1"}]
 

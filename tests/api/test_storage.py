@@ -88,7 +88,7 @@ def test_default_allocation_shape(srv):
         uuid_ok = __import__("re").match(UUID_RE, o["object_id"])
         assert uuid_ok, o["object_id"]
         assert o["put_url"]["content-type"] == "video/mp2t"
-        assert o["put_url"]["url"].startswith(srv.url + "/_objects/")
+        assert o["put_url"]["url"].startswith(srv.api + "/_objects/")
     # Every put_url is distinct, and so is every object key behind it.
     assert len({o["put_url"]["url"] for o in objs + objs2}) == 20
 

@@ -25,7 +25,7 @@ static const struct tams_route routes[] = {
     {TAMS_GET, "/objects/{objectId*}", h_root, 0, NULL, NULL},
     {TAMS_DELETE, "/flows/{flowId}/segments", h_root, 0, NULL, NULL},
 };
-static const struct tams_route_table table = {routes, TAMS_ARRAY_SIZE(routes)};
+static const struct tams_route_table table = {routes, TAMS_ARRAY_SIZE(routes), 0};
 
 struct m {
     enum tams_route_match r;
@@ -39,6 +39,42 @@ static struct m match(struct tams_pool *p, const char *path, enum tams_method me
     struct m m = {0};
     m.r = tams_route_match(&table, path, method, p, &m.route, m.params, &m.allowed);
     return m;
+}
+
+/* The version prefix: named versions only, a whole segment, the rest of the path kept. */
+static void test_version(void)
+{
+    static const struct tams_api_version v[] = {{"7.0", &table}, {"8.2", NULL}};
+    static const struct tams_route skipped[] = {
+        {TAMS_GET, "/health", h_root, TAMS_ROUTE_ROOT_ONLY, NULL, NULL},
+        {TAMS_GET, "/flows", h_root, 0, NULL, NULL},
+    };
+    const struct tams_route_table view = {skipped, 2, TAMS_ROUTE_ROOT_ONLY};
+    struct tams_pool p = TAMS_POOL_INIT;
+    const struct tams_route *r;
+    const char *params[TAMS_LIMIT_PATH_PARAMS];
+    const char *rest = NULL;
+    unsigned allowed;
+
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v7.0/flows/x", &rest), 0);
+    CHECK_STR_EQ(rest, "/flows/x");
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v7.0", &rest), 0);
+    CHECK_STR_EQ(rest, "/");
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v7.0/", &rest), 0);
+    CHECK_STR_EQ(rest, "/");
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v8.2/service", &rest), 1);
+    CHECK_STR_EQ(rest, "/service");
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v7.01/flows", &rest), -1);
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v7/flows", &rest), -1);
+    CHECK_INT_EQ(tams_route_version(v, 2, "/tams/v", &rest), -1);
+    CHECK_INT_EQ(tams_route_version(v, 2, "/flows", &rest), -1);
+    CHECK_INT_EQ(tams_route_version(v, 2, "/x/tams/v7.0", &rest), -1);
+    /* A view skips the routes with its flags, as if they were not in the table. */
+    CHECK_INT_EQ(tams_route_match(&view, "/health", TAMS_GET, &p, &r, params, &allowed),
+                 TAMS_ROUTE_NO_PATH);
+    CHECK_INT_EQ(tams_route_match(&view, "/flows", TAMS_GET, &p, &r, params, &allowed),
+                 TAMS_ROUTE_FOUND);
+    tams_pool_release(&p);
 }
 
 static void test_match(void)
@@ -602,6 +638,7 @@ static void test_body_limits(void)
 int main(void)
 {
     RUN(test_match);
+    RUN(test_version);
     RUN(test_decode);
     RUN(test_query);
     RUN(test_methods);
