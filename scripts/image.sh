@@ -80,6 +80,14 @@ else
   base=$local_base
 fi
 
+# hls.js for the web interface's player, fetched here (deps.sh: npm ci in web/, exactly as
+# locked) rather than in the build, where the registry's certificates may not be trusted.
+if [ ! -s web/node_modules/hls.js/dist/hls.min.js ]; then
+  say "fetching hls.js (scripts/deps.sh --ui)"
+  ./scripts/deps.sh --ui >&2
+fi
+[ -s web/node_modules/hls.js/dist/hls.min.js ] ||
+  say "no hls.js: the image's web interface plays only where the browser has HLS of its own"
 say "building $tag on $base with $tool"
 # --format docker keeps HEALTHCHECK (the OCI format has no field for it); the host's network
 # for the RUN steps' apt-get, so no container network stack (bridge, iptables) is needed.
