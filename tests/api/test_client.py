@@ -607,6 +607,47 @@ def test_ingest_live_registers_as_it_goes_and_stops_cleanly(srv, media):
     assert doc["segments_registered"] == len(vs) + len(aus)
 
 
+def test_ingest_live_rides_out_a_server_outage(make_server, tmp_path, monkeypatch):
+    """The server goes away for a few seconds in the middle of a live ingest and comes back on
+    the same address: the client waits with backoff, carries on, and at the end of the input
+    every segment is registered once, contiguous, covering the media."""
+    import time
+    import conftest
+    src = make_media(tmp_path / "live.ts", seconds=12)
+    s = make_server()
+    port = s.port
+    label = f"outage-{new_id()}"
+    proc = subprocess.Popen([TAMS, "--url", s.url, "ingest", "--live", str(src), "--label", label,
+                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={"PATH": os.environ.get("PATH", ""), "HOME": "/nonexistent"})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        vids = s.get("/flows", params={"label": label, "codec": "video/h264"}).json()
+        if vids and segments(s, vids[0]["id"]):
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, "the ingest ended before the outage"
+    s.stop()
+    time.sleep(4)  # two segments' time: at least one registration meets the outage
+    monkeypatch.setattr(conftest, "free_port", lambda: port)
+    s.start()
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    assert "retrying" in err, err  # the outage was met, not missed
+    doc = json.loads(out)
+    _, vid, aud = doc["flow_ids"]
+    probe = ffprobe(src, "-show_streams")["streams"]
+    pv = next(x for x in probe if x["codec_type"] == "video")
+    for fid in (vid, aud):
+        got = [parse_tr(x["timerange"]) for x in segments(s, fid)]
+        assert len(got) == len(set(got)) == 6, got
+        assert all(a[1] == b[0] for a, b in zip(got, got[1:])), got
+    vs = [parse_tr(x["timerange"]) for x in segments(s, vid)]
+    assert vs[0][0] == ns_ts(pv, "start_pts")
+    assert vs[-1][1] - vs[0][0] == 12 * 10**9
+    assert doc["segments_registered"] == 12
+
+
 # --- copy between stores ----------------------------------------------------------------------
 
 SERVER_KEPT = {"created", "created_by", "updated_by", "metadata_updated", "segments_updated",
