@@ -26,12 +26,12 @@
 #define TAMS_CORE_CONFIG_H
 
 #include "core/common.h"
+#include "core/config_values.h" /* TAMS_CONFIG_VALUE_MAX */
 #include "core/buf.h"
 #include "core/log.h"
 
 #define TAMS_CONFIG_FILE_MAX (1024 * 1024) /* bytes in a config file */
 #define TAMS_CONFIG_LINE_MAX (8 * 1024)    /* bytes in one config file line */
-#define TAMS_CONFIG_VALUE_MAX (8 * 1024)   /* bytes in one value from any source */
 
 /* All fields public and read-only once loaded. */
 struct tams_config {
