@@ -39,10 +39,10 @@ static const struct {
      "Events: flows/created, flows/updated, flows/deleted, flows/segments_added,\n"
      "flows/segments_deleted, sources/created, sources/updated, sources/deleted.\n"
      "'remove' registers the same URL and key with no events, which the API defines as removal.\n"},
-    {"ingest", " label source segment-duration container live ",
+    {"ingest", " label source segment-duration container live live-buffer ",
      "usage: tams ingest FILE [--label L] [--source ID] [--segment-duration SECONDS]\n"
      "                        [--container ts|mp4]\n"
-     "       tams ingest --live INPUT [same options]\n\n"
+     "       tams ingest --live INPUT [--live-buffer SIZE] [same options]\n\n"
      "Put a media file in the store: a source, one flow per video or audio stream with its\n"
      "essence parameters read from the media, and a multi-essence flow collecting them. The\n"
      "media is cut at video keyframes about every SECONDS (default 2) without re-encoding,\n"
@@ -53,8 +53,10 @@ static const struct {
      "{\"source_id\": ..., \"flow_ids\": [...]}.\n\n"
      "tams ingest --live INPUT takes anything FFmpeg reads (a UDP/SRT/RTP/HLS URL, or a file,\n"
      "read at its native rate) and registers each segment as soon as it is complete. A server\n"
-     "that is away is retried with backoff (up to 5 minutes a segment); SIGINT or SIGTERM stops\n"
-     "it cleanly, every segment begun finished and registered.\n"},
+     "that is away is retried with backoff (up to 5 minutes a segment) while the input goes on\n"
+     "being read: up to SIZE of segments (default 256M; k, M, G) wait in memory for their\n"
+     "upload, after which reading pauses. SIGINT or SIGTERM stops it cleanly, every segment\n"
+     "begun finished and registered.\n"},
     {"export", " timerange output allow-gaps exact ",
      "usage: tams export ID [--timerange TR] -o OUT [--allow-gaps] [--exact]\n\n"
      "Get media back out: the segments of flow ID (every flow it collects, for a multi-essence\n"

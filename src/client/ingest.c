@@ -4,11 +4,13 @@
  * registered with its timerange. IDs are derived from the file, so a second run finds what
  * the first registered and goes on from there. */
 #include "core/common.h"
+#include "core/config_values.h"
 #include "client/api.h"
 #include "client/cmd.h"
 #include "client/cuts.h"
 #include "client/ids.h"
 #include "client/probe.h"
+#include "client/livequeue.h"
 #include "client/progress.h"
 #include "client/seg.h"
 #include "core/hex.h"
@@ -62,6 +64,7 @@ struct ingest {
     AVFormatContext *ic;
     struct tams_progress progress;
     int64_t uploaded, bytes, skipped;
+    struct tams_livequeue *lq; /* live: the segments waiting for their upload */
 };
 
 /* SHA-256 of the whole file, in hex: the name the IDs are derived from. */
@@ -126,7 +129,6 @@ static int upload_piece(const struct tams_seg_piece *p, void *arg)
     int rc = TAMS_EXIT_OK;
     tams_http_resp_init(&r);
 
-    in->bytes = in->ic->pb ? avio_tell(in->ic->pb) : 0;
     if (t->bytes == 0)
         t->lo = p->lo;
     t->bytes += (int64_t)p->size;
@@ -191,17 +193,21 @@ out:
 }
 
 /* Live: a server that is away or failing is waited for, with backoff (0.5 s doubling to 10 s),
- * for up to RETRY_FOR seconds per segment; the reader waits meanwhile, so the input's own
- * buffering (a socket's, the file) holds what arrives. A refusal (4xx) is not retried. */
+ * for up to RETRY_FOR seconds per segment, on the queue's thread (livequeue.h): the input goes
+ * on being read and cut meanwhile, up to --live-buffer bytes of segments. A refusal (4xx) is
+ * not retried. tag: how far the input had been read when the segment was cut. */
 #define RETRY_FOR 300
+#define LIVE_BUFFER_DEFAULT (256u << 20)
 
-static int on_piece(const struct tams_seg_piece *p, void *arg)
+static int upload_live(const struct tams_seg_piece *p, int64_t tag, void *arg)
 {
     struct ingest *in = arg;
     int64_t waited_ms = 0, backoff_ms = 500;
+
+    in->bytes = tag;
     for (;;) {
         int rc = upload_piece(p, arg);
-        if (!in->live || (rc != TAMS_EXIT_CONNECT && rc != TAMS_EXIT_SERVER) ||
+        if ((rc != TAMS_EXIT_CONNECT && rc != TAMS_EXIT_SERVER) ||
             waited_ms >= (int64_t)RETRY_FOR * 1000)
             return rc;
         if (!in->c->quiet)
@@ -212,6 +218,17 @@ static int on_piece(const struct tams_seg_piece *p, void *arg)
         waited_ms += backoff_ms;
         backoff_ms = backoff_ms * 2 > 10000 ? 10000 : backoff_ms * 2;
     }
+}
+
+static int on_piece(const struct tams_seg_piece *p, void *arg)
+{
+    struct ingest *in = arg;
+    int64_t pos = in->ic->pb ? avio_tell(in->ic->pb) : 0;
+
+    if (in->lq)
+        return tams_livequeue_push(in->lq, p, pos);
+    in->bytes = pos;
+    return upload_piece(p, arg);
 }
 
 static int put_json(struct tams_ctx *c, const char *path, json_object *doc)
@@ -332,6 +349,8 @@ int tams_cmd_ingest(struct tams_ctx *c)
     const char *cont = tams_cli_get(c->cli, "container");
     const char *label = tams_cli_get(c->cli, "label");
     const char *given_source = tams_cli_get(c->cli, "source");
+    const char *buffer_s = tams_cli_get(c->cli, "live-buffer");
+    size_t live_buffer = LIVE_BUFFER_DEFAULT;
     struct ingest in = {.c = c, .live = tams_cli_has(c->cli, "live")};
     struct tams_buf path = TAMS_BUF_INIT(4096);
     struct tams_seg_opts so = {.duration = 2000000000};
@@ -344,6 +363,10 @@ int tams_cmd_ingest(struct tams_ctx *c)
         return tams_cmd_usage("--segment-duration wants seconds, like 2 or 0.5");
     if (cont && strcmp(cont, "ts") != 0 && strcmp(cont, "mp4") != 0)
         return tams_cmd_usage("--container is ts (MPEG-TS) or mp4 (fragmented MP4)");
+    if (buffer_s && (!in.live || tams_cfg_parse_size(buffer_s, 1 << 20, INT64_C(1) << 40,
+                                                     &live_buffer, err, sizeof(err))))
+        return tams_cmd_usage("--live-buffer goes with --live and wants a size from 1M to 1T, "
+                              "like 512M or 2G");
     so.fmp4 = cont && strcmp(cont, "mp4") == 0;
     const char *container = so.fmp4 ? "video/mp4" : "video/mp2t";
     if (!label) {
@@ -356,7 +379,10 @@ int tams_cmd_ingest(struct tams_ctx *c)
         snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
         tams_ids_uuid2(file, when, name);
         snprintf(digest, sizeof(digest), "live-%s", name);
-        so.realtime = true;
+        /* A file is played as live at its own rate; a network input arrives at its rate anyway,
+         * and pacing its reads would only hold back what the input is sending. */
+        struct stat in_st;
+        so.realtime = stat(file, &in_st) == 0 && S_ISREG(in_st.st_mode);
         so.stop = &stop_requested;
         struct sigaction sa = {.sa_handler = on_stop_signal};
         sigemptyset(&sa.sa_mask);
@@ -421,7 +447,23 @@ int tams_cmd_ingest(struct tams_ctx *c)
     struct stat st;
     tams_progress_start(&in.progress, c->tty, "ingest",
                         !in.live && stat(file, &st) == 0 ? st.st_size : 0);
+    if (in.live && !(in.lq = tams_livequeue_start(live_buffer, upload_live, &in))) {
+        fprintf(stderr, "tams: cannot start the upload thread\n");
+        rc = TAMS_EXIT_FAIL;
+        goto out;
+    }
     e = tams_seg_run(in.ic, streams, in.n, &so, on_piece, &in, err, sizeof(err));
+    if (in.lq) {
+        /* Every segment cut is uploaded before the end, also after a read error. */
+        size_t peak = tams_livequeue_peak(in.lq);
+        int q = tams_livequeue_finish(in.lq);
+
+        in.lq = NULL;
+        if (c->verbose)
+            fprintf(stderr, "tams: at most %zu bytes of segments waited for upload\n", peak);
+        if (e == 0)
+            e = q;
+    }
     tams_progress_end(&in.progress);
     if (e < 0) {
         fprintf(stderr, "tams: '%s': %s\n", file, err);

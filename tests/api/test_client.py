@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from conftest import BIN, Server
+from conftest import BIN, Server, free_port
 from test_auth import add_token, add_user
 
 TAMS = str(pathlib.Path(BIN).resolve().parent / "tams")
@@ -646,6 +646,53 @@ def test_ingest_live_rides_out_a_server_outage(make_server, tmp_path, monkeypatc
     assert vs[0][0] == ns_ts(pv, "start_pts")
     assert vs[-1][1] - vs[0][0] == 12 * 10**9
     assert doc["segments_registered"] == 12
+
+
+def test_ingest_live_udp_loses_nothing_through_an_outage(make_server, tmp_path, monkeypatch):
+    """A network input cannot be paused: while the server is away the client goes on reading
+    the UDP stream into its queue (--live-buffer), so every frame sent ends up in the store.
+    FFmpeg's own UDP buffer is made small (fifo_size, overrun_nonfatal), so a client that
+    stopped reading would lose frames here (checked with --live-buffer 1M while writing this)."""
+    import signal
+    import time
+    import conftest
+    src = make_media(tmp_path / "udp.ts", seconds=14, size="640x480",
+                     extra=("-b:v", "3M", "-maxrate", "3M", "-bufsize", "1M"))
+    s = make_server()
+    port, udp = s.port, free_port()
+    label = f"udp-{new_id()}"
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": "/nonexistent"}
+    proc = subprocess.Popen([TAMS, "--url", s.url, "ingest", "--live", "--label", label, "--json",
+                             f"udp://127.0.0.1:{udp}?fifo_size=5000&overrun_nonfatal=1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(1)  # listening
+    sender = subprocess.Popen(["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", str(src),
+                               "-c", "copy", "-f", "mpegts", f"udp://127.0.0.1:{udp}?pkt_size=1316"])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        vids = s.get("/flows", params={"label": label, "codec": "video/h264"}).json()
+        if vids and segments(s, vids[0]["id"]):
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None and sender.poll() is None, "the stream ended before the outage"
+    s.stop()
+    time.sleep(6)  # 2.2 MB sent meanwhile: more than FFmpeg's buffer (0.9 MB) and the socket's
+    monkeypatch.setattr(conftest, "free_port", lambda: port)
+    s.start()
+    assert sender.wait(timeout=60) == 0
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    assert "retrying" in err, err
+    vid = json.loads(out)["flow_ids"][1]
+    got = [parse_tr(x["timerange"]) for x in segments(s, vid)]
+    assert all(a[1] == b[0] for a, b in zip(got, got[1:])), got
+    ok(tams("--url", s.url, "export", vid, "-o", tmp_path / "back.ts"))
+    # Every frame sent, decoded the same, but the last: with no end of input, the demuxer holds
+    # the last frame until a next one would begin.
+    sent = framemd5(src)
+    assert framemd5(tmp_path / "back.ts") == sent[:-1]
 
 
 # --- copy between stores ----------------------------------------------------------------------
