@@ -784,7 +784,9 @@ def test_password_flood_does_not_delay_tokens(tmp_path):
     try:
         lat.sort()
         print("token and JWT latencies under the flood:", lat)
-        assert lat[-1] < 0.5 and lat[len(lat) * 9 // 10] < 0.25, lat
+        # Behind the flood (before F10's fix) every token request took 1.0-1.4 s: the bounds
+        # leave room for a loaded machine and still tell the two apart.
+        assert lat[-1] < 1.0 and lat[len(lat) * 9 // 10] < 0.25, lat
         assert 401 in statuses and 429 in statuses, set(statuses)
         assert 0 not in statuses
         assert throttled(srv, "hash_queue", {"headers": {"Authorization": "Bearer " + tok}}) > 0
