@@ -82,7 +82,7 @@ def post(srv, fid, body, status=201):
 
 def twin(srv, path_or_url, params=None):
     """GET and HEAD: same status and headers, HEAD without a body. Returns the GET."""
-    url = path_or_url if path_or_url.startswith("http") else srv.url + path_or_url
+    url = path_or_url if path_or_url.startswith("http") else srv.api + path_or_url
     g = srv.session.get(url, params=params, timeout=30)
     h = srv.session.head(url, params=params, timeout=30)
     assert h.status_code == g.status_code, (url, g.status_code, h.status_code)
