@@ -665,7 +665,15 @@ def test_ingest_live_udp_loses_nothing_through_an_outage(make_server, tmp_path, 
     proc = subprocess.Popen([TAMS, "--url", s.url, "ingest", "--live", "--label", label, "--json",
                              f"udp://127.0.0.1:{udp}?fifo_size=5000&overrun_nonfatal=1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    time.sleep(1)  # listening
+    # The sender starts once the client's socket is bound (/proc/net/udp lists it): a datagram
+    # sent before would be lost, and so would the frames in it.
+    def bound():
+        rows = pathlib.Path("/proc/net/udp").read_text().splitlines()[1:]
+        return any(r.split()[1].endswith(f":{udp:04X}") for r in rows)
+    deadline = time.monotonic() + 30
+    while not bound():
+        assert time.monotonic() < deadline and proc.poll() is None, "the client never listened"
+        time.sleep(0.05)
     sender = subprocess.Popen(["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", str(src),
                                "-c", "copy", "-f", "mpegts", f"udp://127.0.0.1:{udp}?pkt_size=1316"])
     deadline = time.monotonic() + 30
