@@ -86,13 +86,51 @@ static int setting_or(struct tams_app *app, const char *key, const char *dflt, s
     return rc;
 }
 
+/* The GET /service body as the given version shows it. */
+static void render_service(const struct tams_app *app, enum tams_api api,
+                           const struct tams_buf *name, const struct tams_buf *desc,
+                           struct tams_buf *doc)
+{
+    const char *version = api == TAMS_API_82 ? "8.2" : "7.0";
+    struct tams_json j;
+
+    (void)app;
+    tams_json_init(&j, doc);
+    tams_json_obj_open(&j);
+    tams_json_key(&j, "name");
+    tams_json_strn(&j, name->data, name->len);
+    tams_json_key(&j, "description");
+    tams_json_strn(&j, desc->data, desc->len);
+    tams_json_kstr(&j, "type", SERVICE_TYPE);
+    tams_json_kstr(&j, "api_version", version);
+    tams_json_kstr(&j, "service_version", "tamsd " TAMS_VERSION);
+    tams_json_key(&j, "event_stream_mechanisms");
+    tams_json_arr_open(&j);
+    tams_json_obj_open(&j);
+    tams_json_kstr(&j, "name", "webhooks");
+    tams_json_key(&j, "docs");
+    {
+        struct tams_buf url = TAMS_BUF_INIT(128);
+        tams_buf_addf(&url,
+                      "https://github.com/bbc/tams/blob/%s/api/TimeAddressableMediaStore.yaml "
+                      "(webhooks)",
+                      version);
+        tams_json_strn(&j, url.data, url.len);
+        tams_buf_release(&url);
+    }
+    tams_json_obj_close(&j);
+    tams_json_arr_close(&j);
+    tams_json_obj_close(&j);
+}
+
 int tams_app_service_refresh(struct tams_app *app, struct tams_buf *why)
 {
     struct tams_buf name = TAMS_BUF_INIT(1 << 16), desc = TAMS_BUF_INIT(1 << 16);
-    struct tams_buf doc = TAMS_BUF_INIT(1 << 20);
-    struct tams_json j;
+    struct tams_buf doc[TAMS_API_COUNT];
     int rc;
 
+    for (int v = 0; v < TAMS_API_COUNT; v++)
+        tams_buf_init(&doc[v], 1 << 20);
     rc = setting_or(app, "service_name", app->cfg->service_name, &name);
     if (!rc)
         rc = setting_or(app, "service_description", app->cfg->service_description, &desc);
@@ -100,34 +138,20 @@ int tams_app_service_refresh(struct tams_app *app, struct tams_buf *why)
         tams_buf_addstr(why, "cannot read the service name and description from the store");
         goto out;
     }
-    tams_json_init(&j, &doc);
-    tams_json_obj_open(&j);
-    tams_json_key(&j, "name");
-    tams_json_strn(&j, name.data, name.len);
-    tams_json_key(&j, "description");
-    tams_json_strn(&j, desc.data, desc.len);
-    tams_json_kstr(&j, "type", SERVICE_TYPE);
-    tams_json_kstr(&j, "api_version", "7.0");
-    tams_json_kstr(&j, "service_version", "tamsd " TAMS_VERSION);
-    tams_json_key(&j, "event_stream_mechanisms");
-    tams_json_arr_open(&j);
-    tams_json_obj_open(&j);
-    tams_json_kstr(&j, "name", "webhooks");
-    tams_json_kstr(&j, "docs",
-                   "https://github.com/bbc/tams/blob/7.0/api/"
-                   "TimeAddressableMediaStore.yaml (webhooks)");
-    tams_json_obj_close(&j);
-    tams_json_arr_close(&j);
-    tams_json_obj_close(&j);
+    for (int v = 0; v < TAMS_API_COUNT; v++)
+        render_service(app, (enum tams_api)v, &name, &desc, &doc[v]);
 
     pthread_mutex_lock(&app->service_lock);
-    tams_buf_reset(&app->service_json);
-    tams_buf_add(&app->service_json, doc.data, doc.len);
+    for (int v = 0; v < TAMS_API_COUNT; v++) {
+        tams_buf_reset(&app->service_json[v]);
+        tams_buf_add(&app->service_json[v], doc[v].data, doc[v].len);
+    }
     pthread_mutex_unlock(&app->service_lock);
 out:
     tams_buf_release(&name);
     tams_buf_release(&desc);
-    tams_buf_release(&doc);
+    for (int v = 0; v < TAMS_API_COUNT; v++)
+        tams_buf_release(&doc[v]);
     return rc;
 }
 
@@ -201,7 +225,8 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
     app->metrics = tams_registry_new();
     register_metrics(app);
     pthread_mutex_init(&app->service_lock, NULL);
-    tams_buf_init(&app->service_json, 1 << 20);
+    for (int v = 0; v < TAMS_API_COUNT; v++)
+        tams_buf_init(&app->service_json[v], 1 << 20);
     rc = load_local_store_id(app, why);
     if (!rc)
         rc =
@@ -235,7 +260,8 @@ void tams_app_release(struct tams_app *app)
     app->ui_csp = NULL;
     app->nbackends = 0;
     app->local = NULL;
-    tams_buf_release(&app->service_json);
+    for (int v = 0; v < TAMS_API_COUNT; v++)
+        tams_buf_release(&app->service_json[v]);
     pthread_mutex_destroy(&app->service_lock);
     tams_registry_free(app->metrics);
     app->metrics = NULL;

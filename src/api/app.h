@@ -44,9 +44,9 @@ struct tams_app {
     struct tams_doc_cache *flow_cache;   /* NULL when flow_cache_memory is 0 */
     struct tams_doc_cache *source_cache; /* NULL when source_cache_memory is 0 */
 
-    /* GET /service body, rendered once and again after each POST /service. */
+    /* GET /service body per TAMS version, rendered once and again after each POST /service. */
     pthread_mutex_t service_lock;
-    struct tams_buf service_json;
+    struct tams_buf service_json[TAMS_API_COUNT];
 };
 
 /* Load persisted state (service name/description, the built-in store's id) and render the
@@ -56,7 +56,7 @@ int tams_app_init(struct tams_app *app, const struct tams_config *cfg, struct ta
 void tams_app_release(struct tams_app *app);
 
 /* Re-read name and description from the store (defaults from the configuration) and render
- * the GET /service body into app->service_json. */
+ * the GET /service bodies into app->service_json. */
 int tams_app_service_refresh(struct tams_app *app, struct tams_buf *why);
 
 /* The backend with this id, or NULL. */
@@ -70,9 +70,9 @@ const struct tams_media_backend *tams_app_default_backend(const struct tams_app 
 int tams_webhooks_upgrade(struct tams_store *st, struct tams_auth *auth,
                           const struct tams_webhook_secrets *sec, struct tams_buf *why);
 
-/* The route table of the whole API. */
-extern const struct tams_route_table tams_api_routes;
-/* Every TAMS version tamsd knows, with its route table (NULL: not served yet). */
+/* The route tables of the API, one view per TAMS version of one array. */
+extern const struct tams_route_table tams_api_routes_70, tams_api_routes_82;
+/* Every TAMS version tamsd knows, with its route table. */
 extern const struct tams_api_version tams_api_versions[];
 extern const size_t tams_api_nversions;
 /* The table the root paths serve for root_api_version; an unknown version, or one not served

@@ -8,6 +8,8 @@
 
 #define JSON_BODY (TAMS_ROUTE_JSON_BODY | TAMS_ROUTE_BODY_REQUIRED)
 #define ROOT_ONLY TAMS_ROUTE_ROOT_ONLY
+#define ONLY_70 TAMS_ROUTE_ONLY_70
+#define ONLY_82 TAMS_ROUTE_ONLY_82
 
 #define R(m, path, fn, fl)                                                                         \
     {                                                                                              \
@@ -99,13 +101,17 @@ static const struct tams_route routes[] = {
     R(TAMS_GET, "/ui/{path*}", ui_get, TAMS_ROUTE_OPEN | ROOT_ONLY),
 };
 
-const struct tams_route_table tams_api_routes = {routes, TAMS_ARRAY_SIZE(routes), 0};
+/* Each version is a view of the one array (the metrics are named from it): a route marked
+ * ONLY_82 is new in 8.x, one marked ONLY_70 left with 7.0. Routes in both run the same handler,
+ * which branches on req->api where the versions differ. */
+const struct tams_route_table tams_api_routes_70 = {routes, TAMS_ARRAY_SIZE(routes),
+                                                    TAMS_ROUTE_ONLY_82};
+const struct tams_route_table tams_api_routes_82 = {routes, TAMS_ARRAY_SIZE(routes),
+                                                    TAMS_ROUTE_ONLY_70};
 
-/* 8.2 gets its own table here when it is implemented (issue 19); until then its prefix is
- * known, so that it answers 404 rather than passing for a path under the root. */
 const struct tams_api_version tams_api_versions[] = {
-    {"7.0", &tams_api_routes},
-    {"8.2", NULL},
+    {"7.0", &tams_api_routes_70, TAMS_API_70},
+    {"8.2", &tams_api_routes_82, TAMS_API_82},
 };
 const size_t tams_api_nversions = TAMS_ARRAY_SIZE(tams_api_versions);
 
@@ -115,13 +121,6 @@ int tams_api_root_routes(const char *version, const struct tams_route_table **ou
     for (size_t i = 0; i < tams_api_nversions; i++) {
         if (strcmp(tams_api_versions[i].version, version) != 0)
             continue;
-        if (!tams_api_versions[i].routes) {
-            tams_buf_addf(why,
-                          "root_api_version = %s: TAMS %s is not implemented yet "
-                          "(issue 19); this tamsd serves 7.0",
-                          version, version);
-            return TAMS_ERR_BADREQUEST;
-        }
         *out = tams_api_versions[i].routes;
         return 0;
     }

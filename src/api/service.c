@@ -23,7 +23,7 @@ void service_get(struct tams_req *req)
     struct tams_app *app = app_of(req);
     pthread_mutex_lock(&app->service_lock);
     tams_buf_reset(&req->out);
-    tams_buf_add(&req->out, app->service_json.data, app->service_json.len);
+    tams_buf_add(&req->out, app->service_json[req->api].data, app->service_json[req->api].len);
     pthread_mutex_unlock(&app->service_lock);
     tams_send_json_body(req, 200);
 }

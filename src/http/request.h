@@ -37,6 +37,14 @@ struct tams_header {
 
 struct tams_route;
 
+/* The TAMS versions served (docs/api-versions.md). Handlers that answer differently per version
+ * test req->api; the store keeps the newest shape and 7.0 is a view of it. */
+enum tams_api {
+    TAMS_API_70,
+    TAMS_API_82,
+};
+#define TAMS_API_COUNT 2
+
 /* What base URLs are made of: the server's settings, shared by its requests. */
 struct tams_url_base {
     const char *public_url;   /* without trailing slash, "" when not set */
@@ -50,6 +58,7 @@ struct tams_req {
     const char *raw_target;     /* request target as received (path and query, not decoded) */
     const char *raw_path;       /* the path part, not decoded, mount and version prefix removed */
     const char *api_version;    /* the TAMS version asked for: by prefix, else the root's */
+    enum tams_api api;          /* the same, for handlers to branch on */
     const char *version_prefix; /* "/tams/v7.0" when the request came under it, else "" */
     const char *raw_query;      /* after '?', not decoded, NULL when absent */
     const struct tams_route *route;

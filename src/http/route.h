@@ -23,6 +23,8 @@ enum tams_route_flags {
     TAMS_ROUTE_OPEN = 1 << 4,          /* no credential needed (/health; URL-signed objects) */
     TAMS_ROUTE_METRICS = 1 << 5,       /* open when metrics_public is set */
     TAMS_ROUTE_ROOT_ONLY = 1 << 6,     /* an extension: never under a version prefix */
+    TAMS_ROUTE_ONLY_70 = 1 << 7,       /* TAMS 7.0 only: not in the 8.2 table */
+    TAMS_ROUTE_ONLY_82 = 1 << 8,       /* TAMS 8.2 only: new in 8.x, not in the 7.0 table */
 };
 
 /* A route that streams its body instead of buffering it (media uploads). open() runs once the
@@ -58,6 +60,7 @@ struct tams_route_table {
 struct tams_api_version {
     const char *version; /* "7.0" */
     const struct tams_route_table *routes;
+    enum tams_api api; /* what handlers see in req->api */
 };
 
 /* Does raw_path start with a version prefix ("/tams/v7.0" followed by '/' or the end)? Returns

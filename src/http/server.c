@@ -27,6 +27,7 @@ struct tams_http_server {
     struct MHD_Daemon *daemon;
     const struct tams_route_table *routes; /* at the root: the root version's and extensions */
     const char *root_version;              /* the version the root serves */
+    enum tams_api root_api;                /* the same, as handlers see it */
     const struct tams_api_version *versions;
     size_t nversions;
     struct tams_route_table *prefixed; /* per version: its table without the root-only routes */
@@ -499,11 +500,13 @@ static void route_request(struct req_box *box, enum tams_method method)
     /* The version prefix, learnt once here for every route: handlers see the path after it, and
      * the base URL of their links keeps it (tams_req_base_url). */
     req->api_version = s->root_version;
+    req->api = s->root_api;
     req->version_prefix = "";
     box->table = s->routes;
     vi = tams_route_version(s->versions, s->nversions, path, &rest);
     if (vi >= 0) {
         req->api_version = s->versions[vi].version;
+        req->api = s->versions[vi].api;
         req->version_prefix = tams_pool_strndup(
             &req->pool, path, strlen(TAMS_VERSION_PREFIX) + strlen(req->api_version));
         box->table = s->prefixed[vi].routes ? &s->prefixed[vi] : NULL;
@@ -927,6 +930,8 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
     s->prefixed = tams_calloc(cfg->nversions + 1, sizeof(*s->prefixed));
     for (size_t i = 0; i < cfg->nversions; i++) {
         const struct tams_route_table *t = cfg->versions[i].routes;
+        if (strcmp(cfg->versions[i].version, s->root_version) == 0)
+            s->root_api = cfg->versions[i].api;
         if (!t)
             continue;
         if (t->routes != routes->routes) {

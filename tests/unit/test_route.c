@@ -44,7 +44,8 @@ static struct m match(struct tams_pool *p, const char *path, enum tams_method me
 /* The version prefix: named versions only, a whole segment, the rest of the path kept. */
 static void test_version(void)
 {
-    static const struct tams_api_version v[] = {{"7.0", &table}, {"8.2", NULL}};
+    static const struct tams_api_version v[] = {{"7.0", &table, TAMS_API_70},
+                                                {"8.2", NULL, TAMS_API_82}};
     static const struct tams_route skipped[] = {
         {TAMS_GET, "/health", h_root, TAMS_ROUTE_ROOT_ONLY, NULL, NULL},
         {TAMS_GET, "/flows", h_root, 0, NULL, NULL},
