@@ -231,6 +231,12 @@ class Server:
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
 
+    def at(self, version):
+        """This server's API as version ("7.0" or "8.2") serves it, under /tams/v<version>
+        whatever TAMS_TEST_BASE_PATH says: the same helpers (get, put, ...) and validate() of
+        that version's schemas. Tests of how the two versions see one store use a view each."""
+        return VersionView(self, version)
+
     def log_lines(self):
         out = []
         for line in self.stderr().splitlines():
@@ -263,9 +269,69 @@ def make_server(tmpdir_path):
         srv.stop()
 
 
+class VersionView:
+    """A Server seen under one version prefix (Server.at)."""
+
+    def __init__(self, srv, version):
+        self.srv = srv
+        self.version = version
+        self.base_path = f"/tams/v{version}"
+
+    @property
+    def url(self):
+        return self.srv.url
+
+    @property
+    def api(self):
+        return self.srv.url + self.base_path
+
+    @property
+    def session(self):
+        return self.srv.session
+
+    def path_of(self, path):
+        if not path.startswith("/") or path.startswith(ROOT_ONLY_PATHS):
+            return path
+        return self.base_path + path
+
+    def request(self, method, path, **kw):
+        kw.setdefault("timeout", 30)
+        return self.srv.session.request(method, self.srv.url + self.path_of(path), **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def head(self, path, **kw):
+        return self.request("HEAD", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def validate(self, instance, schema_name):
+        validate(instance, schema_name, version=self.version)
+
+
 @pytest.fixture
 def server(make_server):
     return make_server()
+
+
+@pytest.fixture
+def v82(server):
+    """The default server's API under /tams/v8.2."""
+    return server.at("8.2")
+
+
+@pytest.fixture
+def v70(server):
+    """The default server's API under /tams/v7.0."""
+    return server.at("7.0")
 
 
 # --- the S3 test server (tests/s3/s3server.py, signatures checked with botocore) --------------
