@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "core/base64.h"
 #include "auth/creds.h"
 #include "auth/jwt.h"
@@ -26,84 +27,9 @@
 #include <unistd.h>
 
 #define RELOAD_EVERY_US 1000000
-#define CACHE_SLOTS 128
 #define CACHE_TTL_US (300LL * 1000000)
 #define KEY_FILE_MAX (64 * 1024)
 #define BASIC_MAX 4096
-#define HASH_NICE 10 /* hashing threads yield the CPU to request threads */
-
-/* One loaded version of the credentials file; freed when the last user lets go. */
-struct snapshot {
-    struct tams_creds creds;
-    uint64_t gen;
-    int refs;
-};
-
-struct cache_entry {
-    unsigned char key[TAMS_SHA256_LEN];
-    int64_t expires_us;
-    uint64_t gen;
-    unsigned scopes;
-    char name[TAMS_CREDS_NAME_MAX + 1];
-};
-
-struct tams_auth_pending {
-    struct tams_auth *a;
-    struct tams_auth_pending *next;
-    int refs; /* the queue's (until a thread is done with it) and the caller's */
-    bool done, parked, cancelled;
-    bool suspending; /* the caller is suspending its request right now */
-    bool wake_owed;  /* done meanwhile: the caller wakes its request itself */
-    enum tams_auth_outcome outcome;
-    struct tams_auth_result res;
-    struct snapshot *snap;
-    char *user, *pw;
-    size_t plen;
-    unsigned char key[TAMS_SHA256_LEN];
-    struct tams_client client;
-    uint64_t who;
-    void (*wake)(void *ctx);
-    void *wake_ctx;
-};
-
-struct tams_auth {
-    bool off;    /* auth_disabled */
-    bool always; /* not loopback: authentication in force even with no credential */
-    bool armed;  /* a credentials file was seen: in force for good (atomic) */
-    bool metrics_public;
-    char *path;
-    struct tams_jwt_verifier *jwt;
-    char *jwt_issuer; /* configured iss, or NULL */
-    struct tams_proxies proxies;
-
-    pthread_mutex_t lock; /* snapshot pointer and refs */
-    struct snapshot *cur;
-    pthread_mutex_t reload_lock;
-    int64_t next_check_us;
-    struct stat seen;
-    bool seen_exists;
-
-    pthread_mutex_t cache_lock;
-    unsigned char cache_key[TAMS_SHA256_LEN];
-    struct cache_entry cache[CACHE_SLOTS];
-    size_t cache_next;
-
-    struct tams_throttle *th;
-
-    /* Password checks waiting for a hashing thread. */
-    pthread_mutex_t hq_lock;
-    pthread_cond_t hq_cv;   /* work or stop */
-    pthread_cond_t hq_idle; /* a thread finished a check */
-    struct tams_auth_pending *hq_head, *hq_tail;
-    int hq_len, hq_max, hq_running;
-    bool hq_closed; /* abort_pending ran: no more checks */
-    bool hq_stop;   /* close: threads end */
-    pthread_t *hq_threads;
-    int hq_nthreads;
-
-    uint64_t n_missing, n_invalid, n_forbidden;
-    uint64_t n_throttled, n_throttled_unknown, n_busy;
-};
 
 /* ---- snapshots and reloading ---------------------------------------------------------------- */
 
@@ -117,7 +43,7 @@ static struct snapshot *snap_get(struct tams_auth *a)
     return s;
 }
 
-static void snap_put(struct tams_auth *a, struct snapshot *s)
+void tams_auth_snap_put(struct tams_auth *a, struct snapshot *s)
 {
     bool last;
     pthread_mutex_lock(&a->lock);
@@ -200,7 +126,7 @@ static void maybe_reload(struct tams_auth *a)
     s->gen = old->gen + 1;
     a->cur = s;
     pthread_mutex_unlock(&a->lock);
-    snap_put(a, old);
+    tams_auth_snap_put(a, old);
     tams_log_info("credentials reloaded: %zu user(s), %zu token(s)", s->creds.nusers,
                   s->creds.ntokens);
 out:
@@ -348,11 +274,11 @@ static enum tams_auth_outcome check_bearer(struct tams_auth *a, struct snapshot 
 }
 
 /* PBKDF2 and what follows it, on a hashing thread (or the caller's when it has no wake). */
-static enum tams_auth_outcome finish_password(struct tams_auth *a, struct snapshot *snap,
-                                              const struct tams_client *c, uint64_t who,
-                                              const char *user, const char *pw, size_t plen,
-                                              const unsigned char key[TAMS_SHA256_LEN],
-                                              struct tams_auth_result *res)
+enum tams_auth_outcome tams_auth_finish_password(struct tams_auth *a, struct snapshot *snap,
+                                                 const struct tams_client *c, uint64_t who,
+                                                 const char *user, const char *pw, size_t plen,
+                                                 const unsigned char key[TAMS_SHA256_LEN],
+                                                 struct tams_auth_result *res)
 {
     const struct tams_cred_user *u = tams_creds_check_password(&snap->creds, user, pw, plen);
     if (!u) {
@@ -364,13 +290,6 @@ static enum tams_auth_outcome finish_password(struct tams_auth *a, struct snapsh
     cache_add(a, key, snap->gen, u->name, u->scopes);
     return TAMS_AUTH_OK;
 }
-
-static enum tams_auth_outcome queue_password(struct tams_auth *a, const struct tams_auth_input *in,
-                                             struct snapshot *snap, const struct tams_client *c,
-                                             uint64_t who, const char *user, const char *pw,
-                                             size_t plen, const unsigned char *key,
-                                             struct tams_auth_result *res,
-                                             struct tams_auth_pending **out);
 
 static enum tams_auth_outcome check_basic(struct tams_auth *a, const struct tams_auth_input *in,
                                           struct snapshot *snap, const struct tams_client *c,
@@ -416,9 +335,9 @@ static enum tams_auth_outcome check_basic(struct tams_auth *a, const struct tams
         set_ok(res, 'u', name, scopes);
         out = TAMS_AUTH_OK;
     } else if (!in->wake || !pending) {
-        out = finish_password(a, snap, c, who, raw, pw, plen, key, res);
+        out = tams_auth_finish_password(a, snap, c, who, raw, pw, plen, key, res);
     } else {
-        out = queue_password(a, in, snap, c, who, raw, pw, plen, key, res, pending);
+        out = tams_auth_queue_password(a, in, snap, c, who, raw, pw, plen, key, res, pending);
     }
 out:
     OPENSSL_cleanse(raw, len < n ? len : n);
@@ -467,231 +386,12 @@ enum tams_auth_outcome tams_auth_check(struct tams_auth *a, const struct tams_au
     } else {
         out = check_bearer(a, snap, &c, in->access_token, res);
     }
-    snap_put(a, snap);
+    tams_auth_snap_put(a, snap);
     if (out != TAMS_AUTH_OK) {
         res->name[0] = res->principal[0] = '\0';
         res->scopes = 0;
     }
     return out;
-}
-
-/* ---- the password queue ---------------------------------------------------------------------- */
-
-/* Frees p once neither a thread nor its caller holds it; under hq_lock. */
-static void pending_unref(struct tams_auth_pending *p)
-{
-    if (--p->refs == 0)
-        tams_free(p);
-}
-
-/* The secret and the snapshot go as soon as the check is done or given up. */
-static void pending_drop_work(struct tams_auth *a, struct tams_auth_pending *p)
-{
-    if (p->pw) {
-        OPENSSL_cleanse(p->pw, p->plen);
-        tams_free(p->pw);
-        p->pw = NULL;
-    }
-    tams_free(p->user);
-    p->user = NULL;
-    OPENSSL_cleanse(p->key, sizeof(p->key));
-    if (p->snap)
-        snap_put(a, p->snap);
-    p->snap = NULL;
-}
-
-static enum tams_auth_outcome queue_password(struct tams_auth *a, const struct tams_auth_input *in,
-                                             struct snapshot *snap, const struct tams_client *c,
-                                             uint64_t who, const char *user, const char *pw,
-                                             size_t plen, const unsigned char *key,
-                                             struct tams_auth_result *res,
-                                             struct tams_auth_pending **out)
-{
-    struct tams_auth_pending *p;
-
-    pthread_mutex_lock(&a->hq_lock);
-    if (a->hq_closed || a->hq_len >= a->hq_max) {
-        pthread_mutex_unlock(&a->hq_lock);
-        tams_throttle_give_back(a->th, c, who); /* nothing was tried */
-        __atomic_fetch_add(&a->n_busy, 1, __ATOMIC_RELAXED);
-        res->retry_after = 1;
-        return TAMS_AUTH_BUSY;
-    }
-    p = tams_calloc(1, sizeof(*p));
-    p->a = a;
-    p->refs = 2;
-    p->snap = snap;
-    pthread_mutex_lock(&a->lock);
-    snap->refs++;
-    pthread_mutex_unlock(&a->lock);
-    p->user = tams_strdup(user);
-    p->pw = tams_malloc(plen + 1);
-    memcpy(p->pw, pw, plen);
-    p->pw[plen] = '\0';
-    p->plen = plen;
-    memcpy(p->key, key, TAMS_SHA256_LEN);
-    p->client = *c;
-    p->who = who;
-    p->wake = in->wake;
-    p->wake_ctx = in->wake_ctx;
-    if (a->hq_tail)
-        a->hq_tail->next = p;
-    else
-        a->hq_head = p;
-    a->hq_tail = p;
-    a->hq_len++;
-    pthread_cond_signal(&a->hq_cv);
-    pthread_mutex_unlock(&a->hq_lock);
-    *out = p;
-    return TAMS_AUTH_PENDING;
-}
-
-static struct tams_auth_pending *hq_pop(struct tams_auth *a)
-{
-    struct tams_auth_pending *p = a->hq_head;
-    a->hq_head = p->next;
-    if (!a->hq_head)
-        a->hq_tail = NULL;
-    p->next = NULL;
-    a->hq_len--;
-    return p;
-}
-
-/* Marks p done; returns the wake to call (outside the lock) or NULL. Under hq_lock. A caller
- * still busy suspending its request wakes it itself once suspended. */
-static void (*pending_done(struct tams_auth_pending *p, void **ctx))(void *)
-{
-    void (*wake)(void *) = p->parked && !p->suspending ? p->wake : NULL;
-    *ctx = p->wake_ctx;
-    p->wake_owed = p->parked && p->suspending;
-    p->done = true;
-    pending_unref(p);
-    return wake;
-}
-
-static void *hash_thread(void *arg)
-{
-    struct tams_auth *a = arg;
-
-    /* Lower priority for this thread only (Linux's nice is per thread): request threads come
-     * first when passwords pour in. */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HASH_NICE) != 0)
-        tams_log(TAMS_LOG_DEBUG, "cannot lower the password thread's priority: %s",
-                 strerror(errno));
-    pthread_mutex_lock(&a->hq_lock);
-    for (;;) {
-        struct tams_auth_pending *p;
-        struct tams_auth_result res = {0};
-        enum tams_auth_outcome out = TAMS_AUTH_INVALID;
-        void (*wake)(void *);
-        void *ctx;
-        bool skip;
-
-        while (!a->hq_head && !a->hq_stop)
-            pthread_cond_wait(&a->hq_cv, &a->hq_lock);
-        if (!a->hq_head)
-            break;
-        p = hq_pop(a);
-        skip = p->cancelled;
-        a->hq_running++;
-        pthread_mutex_unlock(&a->hq_lock);
-        if (!skip)
-            out = finish_password(a, p->snap, &p->client, p->who, p->user, p->pw, p->plen, p->key,
-                                  &res);
-        pending_drop_work(a, p);
-        pthread_mutex_lock(&a->hq_lock);
-        p->outcome = out;
-        p->res = res;
-        wake = pending_done(p, &ctx);
-        if (wake) {
-            pthread_mutex_unlock(&a->hq_lock);
-            wake(ctx);
-            pthread_mutex_lock(&a->hq_lock);
-        }
-        /* Running until its request is woken: tams_auth_abort_pending's caller stops the
-         * HTTP daemon next, which must find no request asleep. */
-        a->hq_running--;
-        pthread_cond_broadcast(&a->hq_idle);
-    }
-    pthread_mutex_unlock(&a->hq_lock);
-    return NULL;
-}
-
-/* suspend runs outside hq_lock (libmicrohttpd takes locks of its own there); a check done
- * meanwhile leaves the wake to us, so it never comes before the suspension. */
-bool tams_auth_pending_park(struct tams_auth_pending *p, void (*suspend)(void *ctx), void *ctx)
-{
-    struct tams_auth *a = p->a;
-    bool owed;
-
-    pthread_mutex_lock(&a->hq_lock);
-    if (p->done) {
-        pthread_mutex_unlock(&a->hq_lock);
-        return false;
-    }
-    p->parked = p->suspending = true;
-    pthread_mutex_unlock(&a->hq_lock);
-    suspend(ctx);
-    pthread_mutex_lock(&a->hq_lock);
-    p->suspending = false;
-    owed = p->wake_owed;
-    p->wake_owed = false;
-    pthread_mutex_unlock(&a->hq_lock);
-    if (owed)
-        p->wake(p->wake_ctx);
-    return true;
-}
-
-enum tams_auth_outcome tams_auth_pending_finish(struct tams_auth_pending *p,
-                                                struct tams_auth_result *res)
-{
-    struct tams_auth *a = p->a;
-    enum tams_auth_outcome out;
-
-    pthread_mutex_lock(&a->hq_lock);
-    tams_assert(p->done);
-    out = p->outcome;
-    *res = p->res;
-    pending_unref(p);
-    pthread_mutex_unlock(&a->hq_lock);
-    return out;
-}
-
-void tams_auth_pending_cancel(struct tams_auth_pending *p)
-{
-    struct tams_auth *a = p->a;
-
-    pthread_mutex_lock(&a->hq_lock);
-    tams_assert(!p->parked || p->done);
-    p->cancelled = true;
-    pending_unref(p);
-    pthread_mutex_unlock(&a->hq_lock);
-}
-
-void tams_auth_abort_pending(struct tams_auth *a)
-{
-    pthread_mutex_lock(&a->hq_lock);
-    a->hq_closed = true;
-    while (a->hq_head) {
-        struct tams_auth_pending *p = hq_pop(a);
-        void (*wake)(void *);
-        void *ctx;
-
-        p->outcome = TAMS_AUTH_BUSY;
-        p->res.retry_after = 1;
-        pthread_mutex_unlock(&a->hq_lock);
-        pending_drop_work(a, p);
-        pthread_mutex_lock(&a->hq_lock);
-        wake = pending_done(p, &ctx);
-        if (wake) {
-            pthread_mutex_unlock(&a->hq_lock);
-            wake(ctx);
-            pthread_mutex_lock(&a->hq_lock);
-        }
-    }
-    while (a->hq_running > 0)
-        pthread_cond_wait(&a->hq_idle, &a->hq_lock);
-    pthread_mutex_unlock(&a->hq_lock);
 }
 
 /* ---- counters and questions of other modules ------------------------------------------------- */
@@ -787,7 +487,7 @@ bool tams_auth_owner_may_read(void *ctx, const char *owner, unsigned scopes)
             const struct tams_cred_token *t = tams_creds_find_token(&snap->creds, owner + 6);
             have = t ? t->scopes : 0;
         }
-        snap_put(a, snap);
+        tams_auth_snap_put(a, snap);
     }
     return (have & (TAMS_SCOPE_READ | TAMS_SCOPE_ADMIN)) != 0;
 }
@@ -806,7 +506,7 @@ int tams_auth_legacy_owner(struct tams_auth *a, const char *name, char *out, siz
         snprintf(out, cap, "token:%s", name);
         rc = 0;
     }
-    snap_put(a, snap);
+    tams_auth_snap_put(a, snap);
     return rc;
 }
 
@@ -907,28 +607,6 @@ out:
     return rc;
 }
 
-static int start_hashing(struct tams_auth *a, int n, struct tams_buf *why)
-{
-    sigset_t all, old;
-    int rc = 0;
-
-    /* The threads take no signal: main() waits for them (they may start before it blocks). */
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    a->hq_threads = tams_calloc((size_t)n, sizeof(*a->hq_threads));
-    for (; a->hq_nthreads < n; a->hq_nthreads++) {
-        int e = pthread_create(&a->hq_threads[a->hq_nthreads], NULL, hash_thread, a);
-        if (e) {
-            tams_buf_addf(why, "cannot start a password-checking thread: %s", strerror(e));
-            rc = TAMS_ERR_INTERNAL;
-            break;
-        }
-        pthread_setname_np(a->hq_threads[a->hq_nthreads], "tams-auth-hash");
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return rc;
-}
-
 /* What the log says at start about who may come in. */
 static void log_policy(struct tams_auth *a, const struct tams_config *cfg, size_t ncreds)
 {
@@ -993,7 +671,8 @@ int tams_auth_open(struct tams_auth **out, const struct tams_config *cfg, struct
         rc = tams_creds_load(&a->cur->creds, a->path, why);
     a->armed = a->seen_exists;
     if (!rc)
-        rc = start_hashing(a, cfg->auth_hash_threads > 0 ? cfg->auth_hash_threads : 1, why);
+        rc = tams_auth_start_hashing(a, cfg->auth_hash_threads > 0 ? cfg->auth_hash_threads : 1,
+                                     why);
     if (rc) {
         tams_auth_close(a);
         return rc;
@@ -1028,7 +707,7 @@ void tams_auth_close(struct tams_auth *a)
         pthread_join(a->hq_threads[i], NULL);
     tams_free(a->hq_threads);
     if (a->cur)
-        snap_put(a, a->cur);
+        tams_auth_snap_put(a, a->cur);
     tams_jwt_verifier_free(a->jwt);
     tams_free(a->jwt_issuer);
     OPENSSL_cleanse(a->cache, sizeof(a->cache));

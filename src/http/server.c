@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* server.c - libmicrohttpd glue: request lifecycle, the gate, access log, graceful stop. */
+/* server.c - libmicrohttpd glue: request lifecycle, routing, access log, graceful stop. The
+ * gate a request passes before its handler (credentials, scopes, CORS, OPTIONS) is gate.c. */
 #include "core/common.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -14,6 +15,7 @@
 #include "http/limits.h"
 #include "http/respond.h"
 #include "http/server.h"
+#include "http/server_int.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -22,38 +24,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-struct tams_http_server {
-    struct MHD_Daemon *daemon;
-    const struct tams_route_table *routes; /* at the root: the root version's and extensions */
-    const char *root_version;              /* the version the root serves */
-    enum tams_api root_api;                /* the same, as handlers see it */
-    const struct tams_api_version *versions;
-    size_t nversions;
-    struct tams_route_table *prefixed; /* per version: its table without the root-only routes */
-    const char **route_names;
-    struct tams_metrics *metrics;
-    void *app;
-    size_t max_body;
-    bool access_log;
-    char *public_url;              /* without trailing slash, "" when not set */
-    char *mount_prefix;            /* path part of public_url, "" when none */
-    char *cors;                    /* "" = off */
-    char *listen_authority;        /* host:port for base URLs when no Host header */
-    char *base_url;                /* public_url, else http://listen_authority */
-    struct tams_url_base url_base; /* public_url, mount_prefix, listen_authority for requests */
-    struct tams_auth *auth;        /* NULL: no credential checks */
-    struct tams_conns *conns;      /* the connection guard */
-    uint16_t port;
-    int inflight;
-    int stopping; /* set by tams_http_stop: new connections are turned away */
-};
-
-static const char expose_headers[] = "Link, Location, X-Paging-Limit, X-Paging-NextKey, "
-                                     "X-Paging-Count, X-Paging-Timerange, "
-                                     "X-Paging-Reverse-Order, X-Request-Id";
-
-static struct tams_http_server *server_of(const struct tams_req *req);
 
 /* Accept policy. Once stopping, a new connection is closed at once: the drain then only has to
  * wait for requests already running. (MHD_quiesce_daemon would refuse at the TCP level instead,
@@ -68,19 +38,6 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 }
 
 /* The server pointer rides in the request's app slot's neighbour: keep it in the pool header. */
-struct req_box {
-    struct tams_req req;
-    struct tams_http_server *server;
-    const struct tams_route_table *table; /* what the path is matched against */
-    size_t route_index;
-    const char *method_name;
-    struct tams_auth_pending *auth_pending; /* a password check decided before the handler */
-};
-
-static struct tams_http_server *server_of(const struct tams_req *req)
-{
-    return ((const struct req_box *)req)->server;
-}
 
 static enum tams_method method_of(const char *m)
 {
@@ -190,42 +147,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return box;
 }
 
-static bool origin_allowed(const struct tams_http_server *s, const char *origin)
-{
-    const char *p = s->cors;
-    size_t olen;
-    if (!s->cors[0] || !origin)
-        return false;
-    if (strcmp(s->cors, "*") == 0)
-        return true;
-    olen = strlen(origin);
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        while (len && *p == ' ')
-            p++, len--;
-        while (len && p[len - 1] == ' ')
-            len--;
-        if (len == olen && memcmp(p, origin, len) == 0)
-            return true;
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
-    return false;
-}
-
-static void add_cors(struct tams_req *req)
-{
-    struct tams_http_server *s = server_of(req);
-    const char *origin = tams_req_header(req, "Origin");
-    if (!origin_allowed(s, origin))
-        return;
-    tams_res_header(req, "Access-Control-Allow-Origin", strcmp(s->cors, "*") ? origin : "*");
-    tams_res_header(req, "Vary", "Origin");
-    tams_res_header(req, "Access-Control-Expose-Headers", expose_headers);
-}
-
 static void set_request_id(struct tams_req *req)
 {
     const char *given = tams_req_header(req, "X-Request-Id");
@@ -271,195 +192,6 @@ static int parse_body_json(struct tams_req *req)
         return -1;
     req->json = obj; /* NULL for a body of `null` */
     return 0;
-}
-
-/* Every X-Forwarded-For line, joined with "," in order, or NULL. */
-static enum MHD_Result add_xff(void *cls, enum MHD_ValueKind kind, const char *key,
-                               const char *value)
-{
-    struct tams_buf *b = cls;
-    (void)kind;
-    if (value && strcasecmp(key, "X-Forwarded-For") == 0) {
-        if (b->len)
-            tams_buf_addch(b, ',');
-        tams_buf_addstr(b, value);
-    }
-    return MHD_YES;
-}
-
-static const char *forwarded_for(struct tams_req *req)
-{
-    struct tams_buf b = TAMS_BUF_INIT(TAMS_LIMIT_CONN_MEMORY);
-    const char *out = NULL;
-    MHD_get_connection_values(req->_conn, MHD_HEADER_KIND, add_xff, &b);
-    if (b.len && tams_buf_ok(&b))
-        out = tams_pool_strdup(&req->pool, b.data);
-    tams_buf_release(&b);
-    return out;
-}
-
-static void resume_conn(void *conn)
-{
-    MHD_resume_connection(conn);
-}
-
-static void suspend_conn(void *conn)
-{
-    MHD_suspend_connection(conn);
-}
-
-/* Applies the outcome of a credential check: the principal and its scopes, or 401/429 sent and
- * -1 returned. */
-static int authenticated(struct req_box *box, enum tams_auth_outcome outcome,
-                         const struct tams_auth_result *res)
-{
-    struct tams_req *req = &box->req;
-    char secs[16];
-
-    switch (outcome) {
-    case TAMS_AUTH_OFF:
-        req->scopes = TAMS_SCOPE_ALL;
-        return 0;
-    case TAMS_AUTH_OK:
-        req->principal = tams_pool_strdup(&req->pool, res->name);
-        req->principal_id = tams_pool_strdup(&req->pool, res->principal);
-        req->scopes = res->scopes;
-        return 0;
-    case TAMS_AUTH_THROTTLED:
-    case TAMS_AUTH_BUSY:
-        snprintf(secs, sizeof(secs), "%d", res->retry_after);
-        tams_res_header(req, "Retry-After", secs);
-        if (outcome == TAMS_AUTH_BUSY)
-            tams_send_error(req, TAMS_ERR_TOOMANY,
-                            "too many password checks are waiting; retry in %d s (an API token "
-                            "or a JWT needs none)",
-                            res->retry_after);
-        else
-            tams_send_error(req, TAMS_ERR_TOOMANY,
-                            res->unknown ? "too many failed authentications naming no known user "
-                                           "or token from this address; retry in %d s"
-                                         : "too many failed authentications of this user or "
-                                           "token from this address; retry in %d s",
-                            res->retry_after);
-        return -1;
-    case TAMS_AUTH_MISSING:
-        tams_res_header(req, "WWW-Authenticate", TAMS_AUTH_CHALLENGE);
-        tams_send_error(req, TAMS_ERR_UNAUTHORIZED,
-                        "authentication required: use Basic, Bearer or access_token");
-        return -1;
-    default:
-        tams_res_header(req, "WWW-Authenticate", TAMS_AUTH_CHALLENGE);
-        tams_send_error(req, TAMS_ERR_UNAUTHORIZED, "the credential is not valid");
-        return -1;
-    }
-}
-
-/* Who is asking? Sends 401 or 429 and returns -1 when authentication is in force and the
- * credential is missing or wrong. With may_wait, a password check may be left pending
- * (box->auth_pending): on_request waits for it, without holding this thread, before the
- * handler runs, and checks the scopes then. Without it (a body sink runs at once; a refusal
- * that depends on the route must wait for the credential) the check is done here. */
-static int authenticate(struct req_box *box, bool may_wait)
-{
-    struct tams_req *req = &box->req;
-    struct tams_http_server *s = box->server;
-    struct tams_auth_input in = {0};
-    struct tams_auth_result res;
-    const union MHD_ConnectionInfo *ci;
-    enum tams_auth_outcome outcome;
-
-    in.authorization = tams_req_header(req, "Authorization");
-    in.access_token = tams_req_query_get(req, "access_token");
-    in.forwarded_for = forwarded_for(req);
-    ci = MHD_get_connection_info(req->_conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    in.client = ci ? ci->client_addr : NULL;
-    if (may_wait) {
-        in.wake = resume_conn;
-        in.wake_ctx = req->_conn;
-    }
-    outcome = tams_auth_check(s->auth, &in, &res, &box->auth_pending);
-    if (outcome == TAMS_AUTH_PENDING)
-        return 0;
-    return authenticated(box, outcome, &res);
-}
-
-/* May the authenticated principal do this? Sends 403 and returns -1 when not. */
-static int check_scopes(struct req_box *box, enum tams_method method)
-{
-    struct tams_req *req = &box->req;
-    struct tams_buf want = TAMS_BUF_INIT(64);
-    unsigned needed;
-
-    if (tams_scopes_allow(req->scopes, tams_method_name(method), &needed))
-        return 0;
-    tams_scopes_format(needed, &want);
-    tams_auth_note_forbidden(box->server->auth);
-    tams_send_error(req, TAMS_ERR_FORBIDDEN, "%s needs the '%s' scope, which '%s' lacks",
-                    box->method_name, want.data, req->principal ? req->principal : "-");
-    tams_buf_release(&want);
-    return -1;
-}
-
-static bool route_is_open(const struct tams_http_server *s, const struct tams_route *route)
-{
-    return (route->flags & TAMS_ROUTE_OPEN) ||
-           ((route->flags & TAMS_ROUTE_METRICS) && tams_auth_metrics_public(s->auth));
-}
-
-/* Is the path one that needs no credential? For a path that exists but not with this method
- * (allowed holds its methods), the route of any of its methods tells. */
-static bool path_is_open(struct req_box *box, enum tams_route_match m,
-                         const struct tams_route *route, const char *path, unsigned allowed)
-{
-    struct tams_http_server *s = box->server;
-    if (m == TAMS_ROUTE_FOUND)
-        return route_is_open(s, route);
-    if (m != TAMS_ROUTE_NO_METHOD)
-        return false;
-    for (unsigned bit = 1; bit <= TAMS_OPTIONS; bit <<= 1) {
-        const struct tams_route *r = NULL;
-        const char *params[TAMS_LIMIT_PATH_PARAMS];
-        unsigned ignored;
-        if ((allowed & bit) &&
-            tams_route_match(box->table, path, (enum tams_method)bit, &box->req.pool, &r, params,
-                             &ignored) == TAMS_ROUTE_FOUND &&
-            route_is_open(s, r))
-            return true;
-    }
-    return false;
-}
-
-/* OPTIONS: the path's methods, and CORS preflight headers for an allowed origin. While
- * authentication is in force it answers alike for every path, existing or not, so that it
- * reveals nothing to a caller without credentials (preflights never carry any). */
-static void answer_options(struct req_box *box, enum tams_route_match m, const char *path,
-                           unsigned allowed)
-{
-    struct tams_req *req = &box->req;
-    struct tams_http_server *s = box->server;
-    struct tams_buf allow = TAMS_BUF_INIT(256);
-    const char *origin = tams_req_header(req, "Origin");
-
-    if (s->auth && tams_auth_in_force(s->auth)) {
-        allowed = TAMS_GET | TAMS_HEAD | TAMS_PUT | TAMS_POST | TAMS_DELETE;
-    } else if (m == TAMS_ROUTE_NO_PATH) {
-        tams_send_error(req, TAMS_ERR_NOROUTE, "no resource at '%s'", path);
-        return;
-    } else if (m == TAMS_ROUTE_BAD_ENCODING) {
-        tams_send_error(req, TAMS_ERR_BADREQUEST,
-                        "the path has invalid percent-encoding or a NUL byte");
-        return;
-    }
-    tams_methods_format(allowed | TAMS_OPTIONS, &allow);
-    tams_res_header(req, "Allow", allow.data);
-    if (origin_allowed(s, origin)) {
-        tams_res_header(req, "Access-Control-Allow-Methods", allow.data);
-        tams_res_header(req, "Access-Control-Allow-Headers",
-                        "Authorization, Content-Type, X-Request-Id");
-        tams_res_header(req, "Access-Control-Max-Age", "600");
-    }
-    tams_send_empty(req, 204);
-    tams_buf_release(&allow);
 }
 
 /* Split the target, authenticate and route it; runs as soon as the headers are in. On failure
@@ -532,15 +264,15 @@ static void route_request(struct req_box *box, enum tams_method method)
     else /* a version named but not served yet: nothing under its prefix */
         m = TAMS_ROUTE_NO_PATH;
     if (method == TAMS_OPTIONS) {
-        answer_options(box, m, path, allowed);
+        tams_gate_answer_options(box, m, path, allowed);
         return;
     }
     /* The credential before anything that depends on the route table (404, 400 for a path
      * parameter, 405): an anonymous caller must not learn which paths exist. */
-    open = !s->auth || path_is_open(box, m, route, path, allowed);
+    open = !s->auth || tams_gate_path_is_open(box, m, route, path, allowed);
     if (!s->auth)
         req->scopes = TAMS_SCOPE_ALL;
-    else if (!open && authenticate(box, m == TAMS_ROUTE_FOUND && !route->sink))
+    else if (!open && tams_gate_authenticate(box, m == TAMS_ROUTE_FOUND && !route->sink))
         return;
     if (m == TAMS_ROUTE_NO_PATH && !box->table) {
         tams_send_error(req, TAMS_ERR_NOROUTE, "TAMS %s is not served by this tamsd (yet)",
@@ -571,7 +303,8 @@ static void route_request(struct req_box *box, enum tams_method method)
     /* Every table is a view of the one array the metrics are named from. */
     box->route_index = (size_t)(route - s->routes->routes);
     if (s->auth && !open && !box->auth_pending)
-        check_scopes(box, method); /* on refusal the answer is ready and the body discarded */
+        tams_gate_check_scopes(box,
+                               method); /* on refusal the answer is ready and the body discarded */
 }
 
 /* The head's fields tams_head_check looks at; the others are skipped. */
@@ -660,7 +393,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct req_box *box)
     tams_res_header(req, "X-Request-Id", req->request_id ? req->request_id : "-");
     if (__atomic_load_n(&server_of(req)->stopping, __ATOMIC_ACQUIRE))
         tams_res_header(req, "Connection", "close"); /* keep-alive clients move on while we drain */
-    add_cors(req);
+    tams_gate_add_cors(req);
     if (req->_file_fd >= 0) {
         res =
             MHD_create_response_from_fd_at_offset64(req->_file_len, req->_file_fd, req->_file_off);
@@ -766,12 +499,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         struct tams_auth_result res;
         enum tams_auth_outcome outcome;
         /* The connection sleeps until the password is checked; this call comes again then. */
-        if (tams_auth_pending_park(box->auth_pending, suspend_conn, conn))
+        if (tams_auth_pending_park(box->auth_pending, tams_gate_suspend_conn, conn))
             return MHD_YES;
         outcome = tams_auth_pending_finish(box->auth_pending, &res);
         box->auth_pending = NULL;
-        if (!req->responded && authenticated(box, outcome, &res) == 0)
-            check_scopes(box, req->method);
+        if (!req->responded && tams_gate_authenticated(box, outcome, &res) == 0)
+            tams_gate_check_scopes(box, req->method);
     }
     if (!req->responded)
         run_handler(box);
