@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: Apache-2.0
+"""TAMS 8.2 webhooks (docs/tams-8.2-changes.md 6-9): ids and /service/webhooks/{webhookId},
+status and error, paging and tag filters, the 8.2 options, and how 7.0 sees (and re-registers)
+the same webhooks. Every 8.2 answer is validated against the 8.2 schemas, every 7.0 one against
+7.0's."""
+import time
+import uuid
+
+import pytest
+
+from conftest import check_error, validate
+from test_deletion import make_flow
+from test_webhooks import ALLOW, Receiver
+
+UUID_RE = r"^[0-9a-f]{8}-"
+
+
+@pytest.fixture
+def srv(make_server):
+    return make_server(args=ALLOW)
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def post82(v82, code=201, **body):
+    r = v82.post("/service/webhooks", json=body)
+    if code >= 400:
+        check_error(r, code)
+        validate(r.json(), "error.json", version="8.2")
+        return r
+    assert r.status_code == code, (r.status_code, r.text)
+    v82.validate(r.json(), "webhook-get.json")
+    return r.json()
+
+
+def list82(v82, **params):
+    r = v82.get("/service/webhooks", params=params)
+    assert r.status_code == 200, r.text
+    for w in r.json():
+        v82.validate(w, "webhook-get.json")
+    return r
+
+
+def list70(v70):
+    r = v70.get("/service/webhooks")
+    assert r.status_code == 200, r.text
+    for w in r.json():
+        v70.validate(w, "webhook.json")
+        assert not {"id", "status", "error", "tags", "include_object_timerange"} & set(w), w
+    return r.json()
+
+
+def wait_status(v82, wid, status, timeout=15):
+    deadline = time.time() + timeout
+    while True:
+        w = v82.get(f"/service/webhooks/{wid}").json()
+        if w["status"] == status:
+            v82.validate(w, "webhook-get.json")
+            return w
+        assert time.time() < deadline, w
+        time.sleep(0.05)
+
+
+# ---- 6: ids and the per-id resource ------------------------------------------------------------
+
+def test_crud(srv, receiver):
+    v82 = srv.at("8.2")
+    body = {"url": receiver.url(), "events": ["flows/created"], "api_key_name": "X-Key",
+            "api_key_value": "secret", "tags": {"team": "news", "sites": ["a", "b"]},
+            "include_object_timerange": True}
+    w = post82(v82, **body)
+    assert uuid.UUID(w["id"]) and w["status"] == "created"
+    assert "api_key_value" not in w and w["tags"] == body["tags"]
+    assert w["include_object_timerange"] is True and w["api_key_name"] == "X-Key"
+    wid = w["id"]
+    r = v82.get(f"/service/webhooks/{wid}")
+    assert r.status_code == 200
+    v82.validate(r.json(), "webhook-get.json")
+    assert r.json()["id"] == wid and "api_key_value" not in r.json()
+    assert v82.head(f"/service/webhooks/{wid}").status_code == 200
+    # PUT replaces; the key is kept when its name alone is given (GET never shows the value)
+    put = {"id": wid, "url": receiver.url("/other"), "events": ["flows/created", "flows/deleted"],
+           "api_key_name": "X-Key", "status": "created"}
+    r = v82.put(f"/service/webhooks/{wid}", json=put)
+    assert r.status_code == 201, r.text
+    v82.validate(r.json(), "webhook-get.json")
+    assert r.json()["url"] == receiver.url("/other") and "tags" not in r.json()
+    make_flow(srv)
+    got = receiver.wait(1, "/other")
+    assert got[0]["event_type"] == "flows/created"
+    hdrs = [h for p, h, _ in receiver.requests if p == "/other"]
+    assert hdrs[0]["X-Key"] == "secret"
+    # DELETE
+    assert v82.delete(f"/service/webhooks/{wid}").status_code == 204
+    for m in ("get", "delete"):
+        check_error(getattr(v82, m)(f"/service/webhooks/{wid}"), 404)
+    check_error(v82.put(f"/service/webhooks/{wid}", json=put), 404)
+    assert list82(v82).json() == []
+
+
+def test_refusals(srv, receiver):
+    v82, v70 = srv.at("8.2"), srv.at("7.0")
+    wid = post82(v82, url=receiver.url(), events=["flows/created"])["id"]
+    check_error(v82.get("/service/webhooks/not-a-uuid"), 404)
+    check_error(v82.get(f"/service/webhooks/{uuid.uuid4()}"), 404)
+    ok = {"id": wid, "url": receiver.url(), "events": ["flows/created"], "status": "created"}
+    for bad in ({**ok, "id": str(uuid.uuid4())},                # not the path's
+                {k: v for k, v in ok.items() if k != "status"},  # status required
+                {k: v for k, v in ok.items() if k != "id"},      # id required
+                {**ok, "status": "started"},                    # only created/disabled
+                {**ok, "events": ["flows/nope"]},               # the 8.2 enum
+                {**ok, "api_key_name": "K"},                    # no stored key to keep
+                {**ok, "tags": {"a": 1}}):
+        check_error(v82.put(f"/service/webhooks/{wid}", json=bad), 400)
+    post82(v82, 400, url=receiver.url(), events=["flows/created"], status="error")
+    post82(v82, 400, url=receiver.url(), events=["nope"])
+    # the per-id routes are 8.2's only; 7.0 still refuses 8.2's members
+    for path in (f"/service/webhooks/{wid}",):
+        assert v70.get(path).status_code == 404
+        assert srv.get(path).status_code == 404
+    check_error(v70.post("/service/webhooks", json={"url": receiver.url(), "events": [],
+                                                    "tags": {}}), 400)
+    # nothing changed
+    w = v82.get(f"/service/webhooks/{wid}").json()
+    assert w["url"] == receiver.url() and w["events"] == ["flows/created"]
+
+
+def test_seen_by_both_and_70_repost_keeps_82(srv, receiver):
+    v82, v70 = srv.at("8.2"), srv.at("7.0")
+    w = post82(v82, url=receiver.url(), events=["flows/created"], tags={"t": ["x", "y"]},
+               include_object_timerange=True, status="disabled")
+    seen = list70(v70)
+    assert seen == [{"url": receiver.url(), "events": ["flows/created"]}]
+    assert srv.get("/service/webhooks").json() == seen  # the root is 7.0
+    # a 7.0 re-POST of that url updates the fields 7.0 names and keeps the rest (R2)
+    r = v70.post("/service/webhooks", json={"url": receiver.url(),
+                                            "events": ["flows/created", "flows/updated"]})
+    assert r.status_code == 201 and r.content == b""
+    got = v82.get(f"/service/webhooks/{w['id']}").json()
+    v82.validate(got, "webhook-get.json")
+    assert got["events"] == ["flows/created", "flows/updated"]
+    assert got["tags"] == {"t": ["x", "y"]} and got["include_object_timerange"] is True
+    assert got["status"] == "disabled" and got["id"] == w["id"]
+    assert len(list82(v82).json()) == 1
+    # a webhook made under 7.0 has an id under 8.2; 7.0's empty events still remove (204)
+    v70.post("/service/webhooks", json={"url": receiver.url("/b"), "events": ["flows/created"]})
+    ws = list82(v82).json()
+    assert [x["url"] for x in ws] == sorted([receiver.url(), receiver.url("/b")])  # by url
+    assert all(x["status"] in ("created", "started") or x["id"] == w["id"] for x in ws)
+    r = v70.post("/service/webhooks", json={"url": receiver.url("/b"), "events": []})
+    assert r.status_code == 204
+    assert [x["url"] for x in list82(v82).json()] == [receiver.url()]
+    # under 8.2, empty events are a webhook without events, not a removal
+    e = post82(v82, url=receiver.url("/c"), events=[])
+    assert e["events"] == [] and len(list82(v82).json()) == 2
+
+
+def test_82_repost_same_identity_updates(srv, receiver):
+    v82 = srv.at("8.2")
+    a = post82(v82, url=receiver.url(), events=["flows/created"], tags={"k": "v"})
+    b = post82(v82, url=receiver.url(), events=["flows/deleted"])
+    assert a["id"] == b["id"] and "tags" not in b and b["events"] == ["flows/deleted"]
+
+
+def test_ownership(tmp_path, receiver):
+    """Issue 14's rules under 8.2: another principal's webhook is not shown (404) and may not
+    be changed (403); read and write are needed; an admin sees and changes every one."""
+    from test_auth import add_token
+    from test_webhook_security import bearer, start
+
+    srv, toks = start(tmp_path, lambda d: {n: add_token(d, n, s) for n, s in
+                                           (("alice", "read,write,delete"), ("bob", "read,write,delete"),
+                                            ("w", "write"), ("admin", "admin"))})
+    try:
+        v82 = srv.at("8.2")
+        hook = {"url": receiver.url(), "events": ["flows/created"]}
+        r = v82.post("/service/webhooks", json=hook, **bearer(toks["alice"]))
+        assert r.status_code == 201, r.text
+        wid = r.json()["id"]
+        check_error(v82.post("/service/webhooks", json=dict(hook, url=receiver.url("/w")),
+                             **bearer(toks["w"])), 403)
+        put = dict(hook, id=wid, status="disabled")
+        check_error(v82.get(f"/service/webhooks/{wid}", **bearer(toks["bob"])), 404)
+        check_error(v82.put(f"/service/webhooks/{wid}", json=put, **bearer(toks["bob"])), 403)
+        check_error(v82.delete(f"/service/webhooks/{wid}", **bearer(toks["bob"])), 403)
+        check_error(v82.put(f"/service/webhooks/{wid}", json=put, **bearer(toks["w"])), 403)
+        assert v82.get("/service/webhooks", **bearer(toks["bob"])).json() == []
+        assert v82.get(f"/service/webhooks/{wid}",
+                       **bearer(toks["alice"])).json()["status"] != "disabled"
+        r = v82.put(f"/service/webhooks/{wid}", json=put, **bearer(toks["admin"]))
+        assert r.status_code == 201 and r.json()["status"] == "disabled"
+        # the admin's change left alice the owner (DELETE needs the delete scope, as ever)
+        assert v82.get(f"/service/webhooks/{wid}", **bearer(toks["alice"])).status_code == 200
+        assert v82.delete(f"/service/webhooks/{wid}", **bearer(toks["alice"])).status_code == 204
+    finally:
+        srv.stop()
