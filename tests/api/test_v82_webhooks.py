@@ -199,3 +199,80 @@ def test_ownership(tmp_path, receiver):
         assert v82.delete(f"/service/webhooks/{wid}", **bearer(toks["alice"])).status_code == 204
     finally:
         srv.stop()
+
+
+# ---- 7: status and error -----------------------------------------------------------------------
+
+def test_disabled_gets_nothing_and_restarts_at_now(srv, receiver):
+    v82 = srv.at("8.2")
+    w = post82(v82, url=receiver.url(), events=["flows/created"])
+    wait_status(v82, w["id"], "started")
+    f1 = make_flow(srv)
+    receiver.wait(1)
+    put = {"id": w["id"], "url": receiver.url(), "events": ["flows/created"]}
+    r = v82.put(f"/service/webhooks/{w['id']}", json=dict(put, status="disabled"))
+    assert r.status_code == 201 and r.json()["status"] == "disabled"
+    make_flow(srv)
+    time.sleep(1)
+    assert len(receiver.events()) == 1
+    # 7.0 still lists it (it has no status to show)
+    assert [x["url"] for x in list70(srv.at("7.0"))] == [receiver.url()]
+    r = v82.put(f"/service/webhooks/{w['id']}", json=dict(put, status="created"))
+    assert r.status_code == 201
+    wait_status(v82, w["id"], "started")
+    f3 = make_flow(srv)
+    got = receiver.wait(2)
+    time.sleep(0.5)
+    assert [e["event"]["flow"]["id"] for e in receiver.events()] == [f1, f3]
+    # registered disabled: nothing at all
+    post82(v82, url=receiver.url("/d"), events=["flows/created"], status="disabled")
+    make_flow(srv)
+    time.sleep(1)
+    assert receiver.events("/d") == [] and len(got) == 2
+
+
+def test_failing_receiver_goes_to_error(make_server, receiver):
+    srv = make_server(args=ALLOW + ["--webhook-retry-for", "0", "--webhook-error-after", "2"])
+    v82, v70 = srv.at("8.2"), srv.at("7.0")
+    w = post82(v82, url=receiver.url(), events=["flows/created"])
+    wid = w["id"]
+    wait_status(v82, wid, "started")
+    receiver.status = 500
+    make_flow(srv)
+    time.sleep(0.5)
+    assert v82.get(f"/service/webhooks/{wid}").json()["status"] == "started"  # one given up
+    make_flow(srv)
+    err = wait_status(v82, wid, "error")
+    assert err["error"]["type"] == "WebhookDeliveryFailed"
+    assert "500" in err["error"]["summary"], err
+    validate(err["error"], "error.json", version="8.2")
+    # no more deliveries in error, even once the receiver is back
+    receiver.status = 200
+    make_flow(srv)
+    time.sleep(1)
+    assert receiver.events() == []
+    assert "error" not in list70(v70)[0]
+    put = {"id": wid, "url": receiver.url(), "events": ["flows/created"]}
+    check_error(v82.put(f"/service/webhooks/{wid}", json=dict(put, status="disabled")), 400)
+    r = v82.put(f"/service/webhooks/{wid}", json=dict(put, status="created"))
+    assert r.status_code == 201 and "error" not in r.json()
+    wait_status(v82, wid, "started")
+    f = make_flow(srv)
+    assert [e["event"]["flow"]["id"] for e in receiver.wait(1)] == [f]
+
+
+def test_70_reregistration_restarts_error(make_server, receiver):
+    srv = make_server(args=ALLOW + ["--webhook-retry-for", "0", "--webhook-error-after", "1"])
+    v82, v70 = srv.at("8.2"), srv.at("7.0")
+    r = v70.post("/service/webhooks", json={"url": receiver.url(), "events": ["flows/created"]})
+    assert r.status_code == 201
+    wid = list82(v82).json()[0]["id"]
+    receiver.status = 503
+    make_flow(srv)
+    wait_status(v82, wid, "error")
+    receiver.status = 200
+    r = v70.post("/service/webhooks", json={"url": receiver.url(), "events": ["flows/created"]})
+    assert r.status_code == 201
+    wait_status(v82, wid, "started")
+    f = make_flow(srv)
+    assert [e["event"]["flow"]["id"] for e in receiver.wait(1)] == [f]
