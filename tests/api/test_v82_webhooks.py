@@ -3,7 +3,9 @@
 status and error, paging and tag filters, the 8.2 options, and how 7.0 sees (and re-registers)
 the same webhooks. Every 8.2 answer is validated against the 8.2 schemas, every 7.0 one against
 7.0's."""
+import re
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -276,3 +278,61 @@ def test_70_reregistration_restarts_error(make_server, receiver):
     wait_status(v82, wid, "started")
     f = make_flow(srv)
     assert [e["event"]["flow"]["id"] for e in receiver.wait(1)] == [f]
+
+
+# ---- 8: paging, order and tag filters ----------------------------------------------------------
+
+LINK_RE = re.compile(r'^<([^>]+)>; rel="next"$')
+
+
+def walk(v82, **params):
+    """Every page of the 8.2 listing, following Link; returns the urls and the pages' sizes."""
+    r = list82(v82, **params)
+    urls, sizes = [], []
+    while True:
+        assert r.headers["X-Paging-Count"] == str(len(r.json()))
+        urls += [w["url"] for w in r.json()]
+        sizes.append(len(r.json()))
+        if "Link" not in r.headers:
+            assert "X-Paging-NextKey" not in r.headers
+            return urls, sizes
+        link = LINK_RE.match(r.headers["Link"]).group(1)
+        assert link.startswith(v82.api + "/service/webhooks?"), link
+        assert r.headers["X-Paging-NextKey"] in urllib.parse.unquote(link)
+        r = v82.session.get(link, timeout=30)
+        assert r.status_code == 200, r.text
+        for w in r.json():
+            v82.validate(w, "webhook-get.json")
+
+
+def test_paging_order_and_tags(srv, receiver):
+    v82, v70 = srv.at("8.2"), srv.at("7.0")
+    tags = {"/e": {"site": "a"}, "/b": {"site": ["a", "b"]}, "/d": {"site": "c", "x": ""},
+            "/a": {}, "/c": {"other": "a"}}
+    for path, t in tags.items():  # registered out of url order
+        body = {"url": receiver.url(path), "events": ["flows/created"]}
+        if t:
+            body["tags"] = t
+        post82(v82, **body)
+    paths = lambda urls: [u.rsplit("/", 1)[1] for u in urls]
+    urls, sizes = walk(v82, limit=2)
+    assert paths(urls) == list("abcde") and sizes == [2, 2, 1]
+    assert list82(v82, limit=2).headers["X-Paging-Limit"] == "2"
+    urls, sizes = walk(v82, limit=2, reverse_order="true")
+    assert paths(urls) == list("edcba") and sizes == [2, 2, 1]
+    assert list82(v82, reverse_order="true").headers["X-Paging-Reverse-Order"] == "true"
+    assert paths(walk(v82, **{"tag.site": "a"})[0]) == ["b", "e"]
+    assert paths(walk(v82, **{"tag.site": "b,c"})[0]) == ["b", "d"]
+    assert paths(walk(v82, **{"tag.site": "a", "limit": 1})[0]) == ["b", "e"]
+    assert paths(walk(v82, **{"tag_exists.site": "true"})[0]) == ["b", "d", "e"]
+    assert paths(walk(v82, **{"tag_exists.site": "false"})[0]) == ["a", "c"]
+    assert paths(walk(v82, **{"tag.x": ""})[0]) == ["d"]
+    assert paths(walk(v82, **{"tag.site": "ab"})[0]) == []  # whole values only
+    # refusals
+    for params in ({"page": "nonsense"}, {"limit": "0"}, {"reverse_order": "maybe"},
+                   {"tag_exists.site": "yes"}, {"label": "x"}):
+        check_error(v82.get("/service/webhooks", params=params), 400)
+    # 7.0: every one, unpaged, in registration order, no paging headers
+    r = v70.get("/service/webhooks", params={})
+    assert [u.rsplit("/", 1)[1] for u in (w["url"] for w in list70(v70))] == list("ebdac")
+    assert "Link" not in r.headers and "X-Paging-Limit" not in r.headers
