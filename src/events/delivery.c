@@ -248,19 +248,23 @@ static void forget_failures(struct hook_state *hs)
 }
 
 /* The message for ev as this webhook wants it, into body. */
+/* get_urls of the built-in store are made under the prefix the webhook was registered under
+ * (docs/api-versions.md: links keep the prefix). */
 static int render(struct tams_delivery *d, const struct tams_event_rec *ev,
-                  const struct tams_webhook_reg *reg, struct tams_buf *body)
+                  const struct tams_webhook_rec *rec, const struct tams_webhook_reg *reg,
+                  struct tams_buf *body)
 {
     struct tams_message_urls urls = {d->c.backends, d->c.nbackends, NULL};
-    char *base;
+    struct tams_buf base = TAMS_BUF_INIT(16384);
     int rc;
 
     pthread_mutex_lock(&d->lock);
-    base = d->base_url ? tams_strdup(d->base_url) : NULL;
+    if (d->base_url)
+        tams_buf_addf(&base, "%s%s", d->base_url, rec->prefix ? rec->prefix : "");
     pthread_mutex_unlock(&d->lock);
-    urls.base_url = base;
+    urls.base_url = base.len ? base.data : NULL;
     rc = tams_message_render(body, ev, reg, &urls);
-    tams_free(base);
+    tams_buf_release(&base);
     return rc;
 }
 
@@ -325,7 +329,7 @@ static int deliver_one(void *ctx, const struct tams_event_rec *ev)
     r->hs->withheld = false;
     if (r->done_seq && (rc = advance(r, r->done_seq)))
         return rc;
-    if (render(d, ev, r->reg, &body)) {
+    if (render(d, ev, r->rec, r->reg, &body)) {
         tams_log_error("webhook %s: event %" PRId64 " cannot be rendered; skipped", r->reg->url,
                        ev->seq);
         tams_buf_release(&body);
@@ -391,7 +395,10 @@ static int reg_of(struct tams_delivery *d, const struct tams_webhook_rec *rec,
     if (!rc && (rec->api_key_sealed || rec->api_key_value))
         json_object_object_add(doc, "api_key_value",
                                json_object_new_string_len(key.data, (int)key.len));
-    if (!rc && (rc = tams_webhook_parse(doc, reg, &why)))
+    if (!rc &&
+        (rc = tams_webhook_parse_as(
+             doc, TAMS_WEBHOOK_STORED | (strcmp(rec->api, "8.2") == 0 ? TAMS_WEBHOOK_V82 : 0), reg,
+             &why)))
         tams_log_error("webhook %s: stored registration does not parse: %s", rec->url, why.data);
     json_object_put(doc); /* the registration holds its own reference when it parsed */
     OPENSSL_cleanse(key.data, key.len);

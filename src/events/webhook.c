@@ -228,6 +228,7 @@ int tams_webhook_parse_as(json_object *body, unsigned flags, struct tams_webhook
         return TAMS_ERR_VALIDATION;
     }
     out->_doc = json_object_get(body);
+    out->v82 = (flags & TAMS_WEBHOOK_V82) != 0;
     json_object_object_foreach(body, key, val)
     {
         if (strcmp(key, "url") == 0) {
@@ -411,6 +412,16 @@ static bool any_in_list(const struct tams_webhook_list *l, const char *csv)
     return false;
 }
 
+/* A collected_by filter: 8.2 says an empty list keeps the items nothing collects; in 7.0 an
+ * empty list keeps nothing (as before). */
+static bool collected_in(const struct tams_webhook_reg *r, const struct tams_webhook_list *l,
+                         const char *csv)
+{
+    if (r->v82 && l->n == 0)
+        return !csv || !*csv;
+    return any_in_list(l, csv);
+}
+
 bool tams_webhook_wants(const struct tams_webhook_reg *r, const char *type, const char *flow_id,
                         const char *source_id, const char *flow_collected_by,
                         const char *source_collected_by)
@@ -422,11 +433,13 @@ bool tams_webhook_wants(const struct tams_webhook_reg *r, const char *type, cons
         return false;
     if (!source_event && (r->flow_ids.set || r->flow_collected_by_ids.set) &&
         !in_list(&r->flow_ids, flow_id) &&
-        !any_in_list(&r->flow_collected_by_ids, flow_collected_by))
+        !(r->flow_collected_by_ids.set &&
+          collected_in(r, &r->flow_collected_by_ids, flow_collected_by)))
         return false;
     if ((r->source_ids.set || r->source_collected_by_ids.set) &&
         !in_list(&r->source_ids, source_id) &&
-        !any_in_list(&r->source_collected_by_ids, source_collected_by))
+        !(r->source_collected_by_ids.set &&
+          collected_in(r, &r->source_collected_by_ids, source_collected_by)))
         return false;
     return true;
 }

@@ -39,6 +39,7 @@ struct tams_webhook_reg {
     bool include_object_timerange;
     const char *status; /* "created" or "disabled" as given, else NULL */
     const char *id;     /* PUT's id, else NULL */
+    bool v82;           /* parsed as 8.2's (TAMS_WEBHOOK_V82) */
 };
 
 /* What a body may hold (tams_webhook_parse_as). */

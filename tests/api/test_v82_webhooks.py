@@ -3,16 +3,19 @@
 status and error, paging and tag filters, the 8.2 options, and how 7.0 sees (and re-registers)
 the same webhooks. Every 8.2 answer is validated against the 8.2 schemas, every 7.0 one against
 7.0's."""
+import copy
 import re
 import time
 import urllib.parse
 import uuid
 
+import jsonschema
 import pytest
+import yaml
 
-from conftest import check_error, validate
-from test_deletion import make_flow
-from test_webhooks import ALLOW, Receiver
+from conftest import SCHEMA_DIRS, SPEC, SPEC82, check_error, validate
+from test_deletion import allocate, make_flow, new_id, tr, upload
+from test_webhooks import ALLOW, EVENTS, Receiver
 
 UUID_RE = r"^[0-9a-f]{8}-"
 
@@ -336,3 +339,109 @@ def test_paging_order_and_tags(srv, receiver):
     r = v70.get("/service/webhooks", params={})
     assert [u.rsplit("/", 1)[1] for u in (w["url"] for w in list70(v70))] == list("ebdac")
     assert "Link" not in r.headers and "X-Paging-Limit" not in r.headers
+
+
+# ---- 9 and the event bodies per version --------------------------------------------------------
+
+def event_validator(version):
+    """Validates a webhook body against the `webhooks` section of version's YAML."""
+    spec = {"7.0": SPEC, "8.2": SPEC82}[version]
+    doc = yaml.safe_load((spec / "TimeAddressableMediaStore.yaml").read_text())
+    schemas = SCHEMA_DIRS[version]
+
+    def inline(node):
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/components/schemas/"):
+                return inline(doc["components"]["schemas"][ref.rsplit("/", 1)[1]])
+            if ref.startswith("schemas/"):
+                return {"$ref": ref[len("schemas/"):]}
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    def check(body):
+        schema = inline(copy.deepcopy(doc["webhooks"][body["event_type"]]["post"]["requestBody"]
+                                      ["content"]["application/json"]["schema"]))
+        if version == "7.0" and body["event_type"] == "flows/segments_deleted":
+            schema["properties"]["event_type"]["const"] = "flows/segments_deleted"  # 7.0 typo
+        resolver = jsonschema.RefResolver(base_uri=schemas.as_uri() + "/", referrer=schema)
+        jsonschema.Draft202012Validator(schema, resolver=resolver,
+                                        format_checker=jsonschema.FormatChecker()).validate(body)
+    return check
+
+
+def test_events_per_version_and_prefix(srv, receiver):
+    """One change seen by a webhook registered under 8.2, one under /tams/v7.0 and one at the
+    root: each body valid against its version's event schema, get_urls of the built-in store
+    made under the prefix each was registered under."""
+    v82, v70 = srv.at("8.2"), srv.at("7.0")
+    post82(v82, url=receiver.url("/82"), events=EVENTS, include_object_timerange=True)
+    for view, path in ((v70, "/70"), (srv, "/root")):
+        r = view.post("/service/webhooks", json={"url": receiver.url(path), "events": EVENTS})
+        assert r.status_code == 201, r.text
+    src, fid = new_id(), new_id()
+    # a frame_rate: 8.2 requires one of a video flow (its view of a flow without is change 14's)
+    make_flow(srv, fid, source_id=src, essence_parameters={
+        "frame_width": 1920, "frame_height": 1080, "frame_rate": {"numerator": 25}})
+    assert srv.put(f"/flows/{fid}/label", json="L").status_code == 204
+    objs = allocate(srv, fid, 2)
+    for o in objs:
+        upload(srv, o)
+    r = srv.post(f"/flows/{fid}/segments", json=[
+        {"object_id": objs[i]["object_id"], "timerange": tr(i, i + 1)} for i in range(2)])
+    assert r.status_code == 201, r.text
+    assert srv.delete(f"/flows/{fid}/segments?timerange=[0:0_1:0)").status_code == 204
+    assert srv.delete(f"/flows/{fid}").status_code == 204
+    checks = {"/82": event_validator("8.2"), "/70": event_validator("7.0"),
+              "/root": event_validator("7.0")}
+    prefixes = {"/82": "/tams/v8.2", "/70": "/tams/v7.0", "/root": ""}
+    for path, check in checks.items():
+        got = receiver.wait(7, path)
+        assert [e["event_type"] for e in got] == [
+            "sources/created", "flows/created", "flows/updated", "flows/segments_added",
+            "flows/segments_deleted", "flows/deleted", "sources/deleted"], path
+        for e in got:
+            check(e)
+        segs = [e for e in got if e["event_type"] == "flows/segments_added"][0]["event"]["segments"]
+        for s in segs:
+            assert s["get_urls"], s
+            for u in s["get_urls"]:
+                assert u["url"].startswith(srv.url + prefixes[path] + "/_objects/"), (path, u)
+                assert srv.session.get(u["url"], timeout=30).content == b"media"
+
+
+def test_82_options(srv, receiver):
+    v82, v70 = srv.at("8.2"), srv.at("7.0")
+    w = post82(v82, url=receiver.url("/n"), events=["flows/segments_added"], accept_get_urls=[],
+               presigned=False, verbose_storage=True, include_object_timerange=False,
+               accept_storage_ids=[str(uuid.uuid4())])
+    for k in ("accept_get_urls", "presigned", "verbose_storage", "include_object_timerange",
+              "accept_storage_ids"):
+        assert k in w, k
+    assert "include_object_timerange" not in list70(v70)[0]
+    # 8.2: an empty flow_collected_by_ids keeps the flows nothing collects; under 7.0 it kept
+    # nothing, and a webhook registered under 7.0 keeps that rule
+    post82(v82, url=receiver.url("/u82"), events=["flows/created", "flows/updated"],
+           flow_collected_by_ids=[])
+    r = v70.post("/service/webhooks", json={"url": receiver.url("/u70"),
+                                            "events": ["flows/created"],
+                                            "flow_collected_by_ids": []})
+    assert r.status_code == 201
+    fid = make_flow(srv)                                  # not collected: /u82 gets it
+    coll = make_flow(srv, flow_collection=[{"id": fid, "role": "member"}])
+    assert srv.put(f"/flows/{fid}/label", json="now collected").status_code == 204
+    receiver.wait(2, "/u82")
+    time.sleep(1)
+    got = [(e["event_type"], e["event"]["flow"]["id"]) for e in receiver.events("/u82")]
+    assert got == [("flows/created", fid), ("flows/created", coll)], got
+    assert receiver.events("/u70") == []
+    # the segments: no get_urls at all (accept_get_urls: [])
+    objs = allocate(srv, fid, 1)
+    upload(srv, objs[0])
+    assert srv.post(f"/flows/{fid}/segments", json={"object_id": objs[0]["object_id"],
+                                                    "timerange": tr(0, 1)}).status_code == 201
+    seg = receiver.wait(1, "/n")[0]
+    event_validator("8.2")(seg)
+    assert all("get_urls" not in s for s in seg["event"]["segments"])
