@@ -16,8 +16,16 @@ void ready_get(struct tams_req *req);
 void metrics_get(struct tams_req *req);
 
 /* webhooks.c */
-void webhooks_get(struct tams_req *req);
 void webhooks_post(struct tams_req *req);
+/* May the caller see and change a webhook of this owner? */
+bool tams_webhook_may_touch(const struct tams_req *req, const char *owner);
+/* Answers with the webhook `id` as 8.2 shows it (webhook-get.json), with this status. */
+void tams_webhook_answer(struct tams_req *req, const char *id, int status);
+/* webhooks_id.c: the listing in both versions, and 8.2's /service/webhooks/{webhookId} */
+void webhooks_get(struct tams_req *req);
+void webhook_get(struct tams_req *req);
+void webhook_put(struct tams_req *req);
+void webhook_delete(struct tams_req *req);
 
 /* objects_http.c: the built-in object store's endpoints */
 void local_object_get(struct tams_req *req);

@@ -26,6 +26,9 @@ static const struct tams_route routes[] = {
     R(TAMS_GET, "/service/storage-backends", storage_backends_get, 0),
     R(TAMS_GET, "/service/webhooks", webhooks_get, 0),
     R(TAMS_POST, "/service/webhooks", webhooks_post, JSON_BODY),
+    R(TAMS_GET, "/service/webhooks/{webhookId}", webhook_get, ONLY_82),
+    R(TAMS_PUT, "/service/webhooks/{webhookId}", webhook_put, JSON_BODY | ONLY_82),
+    R(TAMS_DELETE, "/service/webhooks/{webhookId}", webhook_delete, ONLY_82),
     /* Extensions (ROOT_ONLY) are served at the root only, never under /tams/vX.Y. */
     R(TAMS_GET, "/health", health_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_OPEN | ROOT_ONLY),
     R(TAMS_GET, "/ready", ready_get, TAMS_ROUTE_NO_LOG | TAMS_ROUTE_OPEN | ROOT_ONLY),

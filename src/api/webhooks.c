@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* webhooks.c - GET/HEAD/POST /service/webhooks (notes §1.1, §2.12, §8.1). */
+/* webhooks.c - POST /service/webhooks in both versions (notes §1.1, §2.12, §8.1), and what
+ * older releases left. */
 #include "core/common.h"
 #include "core/log.h"
 #include "core/random.h"
@@ -12,6 +13,7 @@
 #include "events/webhook.h"
 #include "http/respond.h"
 
+#include <json-c/json.h>
 #include <openssl/crypto.h>
 
 #define LEGACY "legacy:"
@@ -25,40 +27,68 @@ static struct tams_store *store_of(struct tams_req *req)
 /* A webhook belongs to the principal that registered it (namespaced by kind, so a JWT
  * subject "alice" is not the user alice): only it, or an admin, sees or changes it (notes
  * §8.1). Without authentication every request has every scope, admin included. */
-static bool may_touch(const struct tams_req *req, const char *owner)
+bool tams_webhook_may_touch(const struct tams_req *req, const char *owner)
 {
     if (req->scopes & TAMS_SCOPE_ADMIN)
         return true;
     return req->principal_id && owner && strcmp(req->principal_id, owner) == 0;
 }
 
-struct list_ctx {
-    struct tams_json *j;
-    const struct tams_req *req;
+/* R2: a 7.0 registration of a webhook that exists keeps what 7.0 has no name for (its tags,
+ * include_object_timerange), and one in `error` starts again (a 7.0 client that registers
+ * wants deliveries; one `disabled` through 8.2 stays so). */
+struct merge70 {
+    const char *doc; /* the 7.0 body as stored */
 };
 
-static int list_row(void *ctx, const struct tams_webhook_rec *rec)
+static int merge_70(void *ctx, const struct tams_webhook_rec *old, struct tams_webhook_merged *out)
 {
-    struct list_ctx *c = ctx;
-    if (may_touch(c->req, rec->owner))
-        tams_json_raw(c->j, rec->doc, strlen(rec->doc)); /* never api_key_value (webhook.h) */
+    struct merge70 *m = ctx;
+    json_object *was, *now;
+    bool any = false;
+
+    if (!old)
+        return 0;
+    if (strcmp(old->status, "error") == 0)
+        out->status = "created";
+    was = json_tokener_parse(old->doc);
+    now = json_tokener_parse(m->doc);
+    if (json_object_is_type(was, json_type_object) && json_object_is_type(now, json_type_object)) {
+        json_object_object_foreach(was, key, val)
+        {
+            if (!tams_webhook_member_82(key))
+                continue;
+            json_object_object_add(now, key, json_object_get(val));
+            any = true;
+        }
+    }
+    if (any)
+        out->doc = tams_strdup(json_object_to_json_string_ext(
+            now, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(was);
+    json_object_put(now);
     return 0;
 }
 
-void webhooks_get(struct tams_req *req)
+/* The answer to an 8.2 POST or PUT: the webhook as stored now. */
+static int answer_row(void *ctx, const struct tams_webhook_rec *rec)
 {
-    struct tams_store *st = store_of(req);
-    struct list_ctx ctx = {tams_res_json(req), req};
-    int rc;
+    struct tams_req *req = ctx;
+    struct tams_buf *b = &req->out;
 
-    tams_json_arr_open(ctx.j);
-    rc = tams_store_webhook_list(st, list_row, &ctx);
-    tams_json_arr_close(ctx.j);
-    if (rc) {
+    tams_buf_reset(b);
+    tams_webhook_view(b, rec->doc, true, rec->id, rec->status, rec->error);
+    return 0;
+}
+
+void tams_webhook_answer(struct tams_req *req, const char *id, int status)
+{
+    int rc = tams_store_webhook_get(store_of(req), id, answer_row, req);
+
+    if (rc)
         tams_send_error(req, rc, NULL);
-        return;
-    }
-    tams_send_json_body(req, 200);
+    else
+        tams_send_out(req, status, "application/json");
 }
 
 void webhooks_post(struct tams_req *req)
@@ -74,17 +104,22 @@ void webhooks_post(struct tams_req *req)
         .max_per_owner = app->cfg->webhooks_per_owner_max,
     };
     enum tams_webhook_put_result result;
+    bool v82 = req->api == TAMS_API_82, removal;
+    struct merge70 m = {0};
     char id[TAMS_UUID_STRLEN + 1], addr[TAMS_SSRF_ADDRMAX];
     char key_id[TAMS_WEBHOOK_SECRET_ID_HEX + 1];
     int rc;
 
-    if ((rc = tams_webhook_parse(req->json, &reg, &why))) {
+    if ((rc = tams_webhook_parse_as(req->json, v82 ? TAMS_WEBHOOK_V82 : 0, &reg, &why))) {
         tams_send_error(req, rc, "%s", why.data);
         goto out0;
     }
+    /* 7.0's rule: empty events remove the registration. 8.2 has DELETE for that, and a
+     * webhook without events is a webhook. */
+    removal = !v82 && !reg.events;
     /* A webhook is a read channel: its events carry what GET returns. A removal reads
      * nothing. */
-    if (reg.events && !(req->scopes & (TAMS_SCOPE_READ | TAMS_SCOPE_ADMIN))) {
+    if (!removal && !(req->scopes & (TAMS_SCOPE_READ | TAMS_SCOPE_ADMIN))) {
         tams_send_error(req, TAMS_ERR_FORBIDDEN,
                         "registering a webhook needs the 'read' scope as well as 'write' (its "
                         "events carry what GET returns), which '%s' lacks",
@@ -93,7 +128,7 @@ void webhooks_post(struct tams_req *req)
     }
     /* SSRF: every address of the host must be public (re-checked at each delivery). A removal
      * contacts nobody, so it is not checked. */
-    if (reg.events &&
+    if (!removal &&
         (rc = tams_ssrf_resolve(reg.host, app->cfg->webhooks_allow_private, addr, &why))) {
         tams_send_error(req, rc, "%s", why.data);
         goto out;
@@ -105,7 +140,7 @@ void webhooks_post(struct tams_req *req)
     if (reg.api_key_value) {
         tams_webhook_secret_id(app->webhook_secrets, reg.api_key_value, key_id);
         rec.api_key_id = key_id;
-        if (reg.events) {
+        if (!removal) {
             tams_webhook_secret_seal(app->webhook_secrets, reg.url, reg.api_key_name,
                                      reg.api_key_value, &sealed);
             rec.api_key_sealed = sealed.data;
@@ -113,19 +148,24 @@ void webhooks_post(struct tams_req *req)
     }
     rec.owner = req->principal_id;
     rec.owner_scopes = req->scopes;
+    /* 8.2 names the status ("created" when not given); a 7.0 update keeps it. */
+    rec.status = v82 ? (reg.status ? reg.status : "created") : NULL;
+    rec.api = v82 ? "8.2" : "7.0";
+    rec.prefix = req->version_prefix ? req->version_prefix : "";
     if (req->principal) {
         tams_buf_addf(&legacy, LEGACY "%s", req->principal);
         caller.legacy = legacy.data;
     }
-    if (reg.events) {
+    if (!removal) {
         tams_webhook_doc(&reg, &doc);
         if (!tams_buf_ok(&doc)) {
             tams_send_error(req, TAMS_ERR_TOOBIG, "the webhook registration is too large");
             goto out;
         }
         rec.doc = doc.data;
+        m.doc = doc.data;
     }
-    rc = tams_store_webhook_put(st, &rec, &caller, &result);
+    rc = tams_store_webhook_register(st, &rec, &caller, v82 ? NULL : merge_70, &m, &result, id);
     if (rc == TAMS_ERR_FORBIDDEN)
         tams_send_error(req, rc, "this webhook was registered by another principal");
     else if (rc == TAMS_ERR_BADREQUEST)
@@ -136,6 +176,8 @@ void webhooks_post(struct tams_req *req)
                         app->cfg->webhooks_per_owner_max);
     else if (rc)
         tams_send_error(req, rc, NULL);
+    else if (v82)
+        tams_webhook_answer(req, id, 201);
     else
         tams_send_empty(req, result == TAMS_WEBHOOK_REMOVED ? 204 : 201);
 out:

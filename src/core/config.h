@@ -80,6 +80,7 @@ struct tams_config {
     int soft_delete_retention; /* > 0: deletions kept this long in the bin (docs/soft-delete.md) */
     bool webhooks_allow_private; /* webhook targets may be loopback/private/link-local */
     int webhook_retry_for;       /* seconds an event is retried before it is given up */
+    int webhook_error_after;     /* events given up in a row before the webhook is in error */
     int webhook_timeout;         /* seconds one delivery attempt may take */
     int webhook_workers;         /* delivery threads */
     int webhooks_per_owner_max;  /* registrations per principal */

@@ -2,6 +2,7 @@
 /* delivery.c - webhook delivery jobs: leases, ordering, retries and the POST itself. */
 #include "core/common.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/random.h"
 #include "events/delivery.h"
@@ -28,6 +29,7 @@ struct hook_state {
     int64_t first_us; /* monotonic time of its first failure, 0 = none */
     int64_t next_us;  /* not before this monotonic time */
     int attempts;
+    int given_up_run;        /* events given up in a row (webhook_error_after) */
     bool seen;               /* still registered (mark and sweep each round) */
     bool withheld;           /* its owner may not read: said once in the log */
     int64_t leased_until_us; /* monotonic; our lease surely runs until then (0: not ours) */
@@ -39,6 +41,7 @@ struct worker {
     struct tams_delivery *d;
     int index;
     CURL *curl;
+    char why[160]; /* why the last attempt failed */
     struct hook_state *hs;
     size_t nhs;
 };
@@ -106,6 +109,7 @@ static int post_event(struct worker *w, const struct tams_webhook_reg *reg, cons
 
     if ((rc = tams_ssrf_resolve(reg->host, cfg->webhooks_allow_private, addr, &why))) {
         tams_log_warn("webhook %s: %s", reg->url, why.data);
+        snprintf(w->why, sizeof(w->why), "%s", why.data);
         goto out;
     }
     rc = TAMS_ERR_IO;
@@ -149,7 +153,11 @@ static int post_event(struct worker *w, const struct tams_webhook_reg *reg, cons
         curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &status);
     if (cc == CURLE_OK && status >= 200 && status < 300)
         rc = 0;
+    else if (cc == CURLE_OK)
+        snprintf(w->why, sizeof(w->why), "the receiver answered %ld", status);
     else
+        snprintf(w->why, sizeof(w->why), "%s", curl_easy_strerror(cc));
+    if (rc)
         tams_log(TAMS_LOG_DEBUG, "webhook %s: %s", reg->url,
                  cc != CURLE_OK ? curl_easy_strerror(cc) : "answered with a non-2xx status");
 out:
@@ -169,7 +177,8 @@ struct hook_round {
     const struct tams_webhook_rec *rec;
     const struct tams_webhook_reg *reg;
     struct hook_state *hs;
-    int64_t done_seq; /* filtered events not yet recorded as done */
+    const char *status; /* the webhook's, as this round knows it */
+    int64_t done_seq;   /* filtered events not yet recorded as done */
     bool worked;
 };
 
@@ -239,20 +248,56 @@ static void forget_failures(struct hook_state *hs)
 }
 
 /* The message for ev as this webhook wants it, into body. */
+/* get_urls of the built-in store are made under the prefix the webhook was registered under
+ * (docs/api-versions.md: links keep the prefix). */
 static int render(struct tams_delivery *d, const struct tams_event_rec *ev,
-                  const struct tams_webhook_reg *reg, struct tams_buf *body)
+                  const struct tams_webhook_rec *rec, const struct tams_webhook_reg *reg,
+                  struct tams_buf *body)
 {
     struct tams_message_urls urls = {d->c.backends, d->c.nbackends, NULL};
-    char *base;
+    struct tams_buf base = TAMS_BUF_INIT(16384);
     int rc;
 
     pthread_mutex_lock(&d->lock);
-    base = d->base_url ? tams_strdup(d->base_url) : NULL;
+    if (d->base_url)
+        tams_buf_addf(&base, "%s%s", d->base_url, rec->prefix ? rec->prefix : "");
     pthread_mutex_unlock(&d->lock);
-    urls.base_url = base;
+    urls.base_url = base.len ? base.data : NULL;
     rc = tams_message_render(body, ev, reg, &urls);
-    tams_free(base);
+    tams_buf_release(&base);
     return rc;
+}
+
+/* webhook_error_after events given up in a row: the webhook goes to `error` (8.2's status)
+ * and is not delivered until a client sets it `created` again (docs/webhooks.md). */
+static int to_error(struct hook_round *r)
+{
+    struct tams_delivery *d = r->w->d;
+    struct tams_buf err = TAMS_BUF_INIT(2048), sum = TAMS_BUF_INIT(1024);
+    struct tams_json j;
+    char now[TAMS_RFC3339_MAX];
+    bool changed = false;
+    int rc;
+
+    tams_clock_now_rfc3339(now);
+    tams_json_init(&j, &err);
+    tams_json_obj_open(&j);
+    tams_json_kstr(&j, "type", "WebhookDeliveryFailed");
+    tams_buf_addf(&sum,
+                  "%d events in a row could not be delivered within webhook_retry_for (%d s) "
+                  "each; the last attempt: %s",
+                  r->hs->given_up_run, d->c.cfg->webhook_retry_for, r->w->why);
+    tams_json_kstr(&j, "summary", sum.data);
+    tams_json_kstr(&j, "time", now);
+    tams_json_obj_close(&j);
+    rc = tams_store_webhook_set_status(d->c.store, r->rec->id, r->status, "error", err.data,
+                                       &changed);
+    if (rc == 0 && changed)
+        tams_log_warn("webhook %s: status 'error': %s", r->reg->url, sum.data);
+    r->hs->given_up_run = 0;
+    tams_buf_release(&err);
+    tams_buf_release(&sum);
+    return rc ? rc : 1; /* stop this round */
 }
 
 static int deliver_one(void *ctx, const struct tams_event_rec *ev)
@@ -284,7 +329,7 @@ static int deliver_one(void *ctx, const struct tams_event_rec *ev)
     r->hs->withheld = false;
     if (r->done_seq && (rc = advance(r, r->done_seq)))
         return rc;
-    if (render(d, ev, r->reg, &body)) {
+    if (render(d, ev, r->rec, r->reg, &body)) {
         tams_log_error("webhook %s: event %" PRId64 " cannot be rendered; skipped", r->reg->url,
                        ev->seq);
         tams_buf_release(&body);
@@ -305,6 +350,7 @@ static int deliver_one(void *ctx, const struct tams_event_rec *ev)
     if (rc == 0) {
         tams_counter_add(d->delivered, 1);
         forget_failures(r->hs);
+        r->hs->given_up_run = 0;
         return advance(r, ev->seq);
     }
     tams_counter_add(d->failed_attempts, 1);
@@ -316,7 +362,11 @@ static int deliver_one(void *ctx, const struct tams_event_rec *ev)
                       ev->type, ev->seq, r->hs->attempts);
         tams_counter_add(d->given_up, 1);
         forget_failures(r->hs);
-        return advance(r, ev->seq);
+        rc = advance(r, ev->seq);
+        if (rc == 0 && ++r->hs->given_up_run >= d->c.cfg->webhook_error_after &&
+            d->c.cfg->webhook_error_after > 0)
+            rc = to_error(r);
+        return rc;
     }
     r->hs->next_us = tams_clock_mono_us() + (int64_t)backoff_ms(r->hs->attempts) * 1000;
     return 1; /* keep the order: nothing after it until it is through */
@@ -345,7 +395,10 @@ static int reg_of(struct tams_delivery *d, const struct tams_webhook_rec *rec,
     if (!rc && (rec->api_key_sealed || rec->api_key_value))
         json_object_object_add(doc, "api_key_value",
                                json_object_new_string_len(key.data, (int)key.len));
-    if (!rc && (rc = tams_webhook_parse(doc, reg, &why)))
+    if (!rc &&
+        (rc = tams_webhook_parse_as(
+             doc, TAMS_WEBHOOK_STORED | (strcmp(rec->api, "8.2") == 0 ? TAMS_WEBHOOK_V82 : 0), reg,
+             &why)))
         tams_log_error("webhook %s: stored registration does not parse: %s", rec->url, why.data);
     json_object_put(doc); /* the registration holds its own reference when it parsed */
     OPENSSL_cleanse(key.data, key.len);
@@ -365,6 +418,9 @@ static int hook_round(void *ctx, const struct tams_webhook_rec *rec)
 
     if ((int)(hash_id(rec->id) % (uint32_t)w->d->nworkers) != w->index)
         return 0;
+    /* disabled or error: nothing is sent, nothing waits (the store keeps no events for it) */
+    if (strcmp(rec->status, "created") != 0 && strcmp(rec->status, "started") != 0)
+        return 0;
     if (tams_job_stopping(r->job))
         return 1;
     hs = hook_state(w, rec->id);
@@ -376,6 +432,14 @@ static int hook_round(void *ctx, const struct tams_webhook_rec *rec)
         return 0;
     if (reg_of(w->d, rec, &reg))
         return 0;
+    r->status = rec->status;
+    if (strcmp(rec->status, "created") == 0) {
+        bool changed = false;
+        if (tams_store_webhook_set_status(w->d->c.store, rec->id, "created", "started", NULL,
+                                          &changed) == 0 &&
+            changed)
+            r->status = "started";
+    }
     r->rec = rec;
     r->reg = &reg;
     r->hs = hs;

@@ -11,7 +11,8 @@
 
 /* One member of a stored segment written as is; "_" members are the store's, not the API's. */
 static void write_segment(struct tams_json *j, const struct tams_message_urls *urls,
-                          json_object *seg, const struct tams_get_urls_filter *f, int64_t now)
+                          json_object *seg, const struct tams_webhook_reg *reg,
+                          const struct tams_get_urls_filter *f, int64_t now)
 {
     struct tams_get_urls_src src = {0};
     json_object *obj = NULL, *v;
@@ -24,6 +25,9 @@ static void write_segment(struct tams_json *j, const struct tams_message_urls *u
         const char *text;
 
         if (key[0] == '_')
+            continue;
+        /* 8.2's, and only when the webhook asks for it (as GET .../segments does) */
+        if (strcmp(key, "object_timerange") == 0 && !(reg->v82 && reg->include_object_timerange))
             continue;
         text = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
                                                        JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -73,7 +77,7 @@ static int write_segments_added(struct tams_json *j, const char *payload,
     tams_json_key(j, "segments");
     tams_json_arr_open(j);
     for (size_t i = 0; i < json_object_array_length(segs); i++)
-        write_segment(j, urls, json_object_array_get_idx(segs, i), &f, now);
+        write_segment(j, urls, json_object_array_get_idx(segs, i), reg, &f, now);
     tams_json_arr_close(j);
     tams_json_obj_close(j);
     json_object_put(doc);

@@ -5,7 +5,10 @@
  * The event member is the outbox payload as stored, except for flows/segments_added, whose
  * segments are written without the store's "_" members and with get_urls built for this
  * registration: its accept_get_urls, accept_storage_ids, presigned and verbose_storage shape
- * them as the same query parameters shape GET .../segments (notes §8.3).
+ * them as the same query parameters shape GET .../segments (notes §8.3). A segment's
+ * object_timerange goes only to a webhook registered under 8.2 with include_object_timerange
+ * (and only once the store keeps it: docs/tams-8.2-changes.md 23). base_url is the one of the
+ * version prefix the webhook was registered under.
  * Pure apart from signing URLs; thread-safe.
  */
 #ifndef TAMS_EVENTS_MESSAGE_H

@@ -141,7 +141,81 @@ out:
     return rc;
 }
 
+static const char *const members_82[] = {"tags", "include_object_timerange"};
+
+bool tams_webhook_member_82(const char *key)
+{
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(members_82); i++)
+        if (strcmp(key, members_82[i]) == 0)
+            return true;
+    return false;
+}
+
+/* tags.json: an object whose values are strings or arrays of strings. */
+static int parse_tags(json_object *v, struct tams_buf *why)
+{
+    if (!json_object_is_type(v, json_type_object))
+        goto bad;
+    json_object_object_foreach(v, name, val)
+    {
+        (void)name;
+        if (json_object_is_type(val, json_type_string))
+            continue;
+        if (!json_object_is_type(val, json_type_array))
+            goto bad;
+        for (size_t i = 0; i < json_object_array_length(val); i++)
+            if (!json_object_is_type(json_object_array_get_idx(val, i), json_type_string))
+                goto bad;
+    }
+    return 0;
+bad:
+    tams_buf_addstr(why, "'tags' must be an object of strings or arrays of strings");
+    return TAMS_ERR_VALIDATION;
+}
+
+/* An 8.2 member; 1 when key is none of them (or not allowed by flags). */
+static int parse_82(json_object *val, const char *key, unsigned flags, struct tams_webhook_reg *out,
+                    struct tams_buf *why)
+{
+    if (!(flags & (TAMS_WEBHOOK_V82 | TAMS_WEBHOOK_STORED)))
+        return 1;
+    if (strcmp(key, "tags") == 0)
+        return parse_tags(val, why);
+    if (strcmp(key, "include_object_timerange") == 0) {
+        if (!json_object_is_type(val, json_type_boolean)) {
+            tams_buf_addstr(why, "'include_object_timerange' must be a boolean");
+            return TAMS_ERR_VALIDATION;
+        }
+        out->include_object_timerange = json_object_get_boolean(val);
+        return 0;
+    }
+    if (strcmp(key, "status") == 0 && !(flags & TAMS_WEBHOOK_STORED)) {
+        out->status = clean_string(val);
+        if (!out->status ||
+            (strcmp(out->status, "created") != 0 && strcmp(out->status, "disabled") != 0)) {
+            tams_buf_addstr(why, "'status' may be set to 'created' or 'disabled' only");
+            return TAMS_ERR_VALIDATION;
+        }
+        return 0;
+    }
+    if (strcmp(key, "id") == 0 && (flags & TAMS_WEBHOOK_PUT)) {
+        out->id = clean_string(val);
+        if (!out->id || !tams_uuid_valid(out->id, strlen(out->id))) {
+            tams_buf_addstr(why, "'id' must be a lowercase UUID");
+            return TAMS_ERR_VALIDATION;
+        }
+        return 0;
+    }
+    return 1;
+}
+
 int tams_webhook_parse(json_object *body, struct tams_webhook_reg *out, struct tams_buf *why)
+{
+    return tams_webhook_parse_as(body, 0, out, why);
+}
+
+int tams_webhook_parse_as(json_object *body, unsigned flags, struct tams_webhook_reg *out,
+                          struct tams_buf *why)
 {
     json_object *events = NULL;
     char *host = NULL;
@@ -154,6 +228,7 @@ int tams_webhook_parse(json_object *body, struct tams_webhook_reg *out, struct t
         return TAMS_ERR_VALIDATION;
     }
     out->_doc = json_object_get(body);
+    out->v82 = (flags & TAMS_WEBHOOK_V82) != 0;
     json_object_object_foreach(body, key, val)
     {
         if (strcmp(key, "url") == 0) {
@@ -199,6 +274,8 @@ int tams_webhook_parse(json_object *body, struct tams_webhook_reg *out, struct t
             } else {
                 out->verbose_storage = json_object_get_boolean(val);
             }
+        } else if ((rc = parse_82(val, key, flags, out, why)) != 1) {
+            ;
         } else {
             size_t n = strlen(key), k = tams_utf8_clip(key, n, QUOTE_MAX);
             tams_buf_addf(why, "'%.*s%s' is not a webhook option this server supports", (int)k, key,
@@ -216,7 +293,13 @@ int tams_webhook_parse(json_object *body, struct tams_webhook_reg *out, struct t
     if ((rc = parse_url(out->url, &host, why)))
         goto fail;
     out->host = host;
-    if (!out->api_key_name != !out->api_key_value) {
+    if ((flags & TAMS_WEBHOOK_PUT) && (!out->id || !out->status)) {
+        tams_buf_addstr(why, "a webhook PUT needs 'id' and 'status'");
+        rc = TAMS_ERR_VALIDATION;
+        goto fail;
+    }
+    if (!out->api_key_name != !out->api_key_value &&
+        !((flags & TAMS_WEBHOOK_PUT) && out->api_key_name)) {
         tams_buf_addstr(why, "'api_key_name' and 'api_key_value' go together");
         rc = TAMS_ERR_VALIDATION;
         goto fail;
@@ -250,7 +333,8 @@ void tams_webhook_doc(const struct tams_webhook_reg *r, struct tams_buf *out)
     tams_buf_addch(out, '{');
     json_object_object_foreach(r->_doc, key, val)
     {
-        if (strcmp(key, "api_key_value") == 0)
+        if (strcmp(key, "api_key_value") == 0 || strcmp(key, "status") == 0 ||
+            strcmp(key, "id") == 0)
             continue;
         if (!first)
             tams_buf_addch(out, ',');
@@ -261,6 +345,48 @@ void tams_webhook_doc(const struct tams_webhook_reg *r, struct tams_buf *out)
                                  val, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     }
     tams_buf_addch(out, '}');
+}
+
+static void add_member(struct tams_buf *out, bool *first, const char *key, const char *raw)
+{
+    if (!*first)
+        tams_buf_addch(out, ',');
+    *first = false;
+    tams_json_escape(out, key, strlen(key));
+    tams_buf_addch(out, ':');
+    tams_buf_addstr(out, raw);
+}
+
+void tams_webhook_view(struct tams_buf *out, const char *doc, bool v82, const char *id,
+                       const char *status, const char *error)
+{
+    json_object *d = json_tokener_parse(doc);
+    bool first = true;
+
+    tams_buf_addch(out, '{');
+    if (v82 && id) {
+        tams_buf_addstr(out, "\"id\":");
+        tams_json_escape(out, id, strlen(id));
+        first = false;
+    }
+    if (json_object_is_type(d, json_type_object)) {
+        json_object_object_foreach(d, key, val)
+        {
+            if (!v82 && tams_webhook_member_82(key))
+                continue;
+            add_member(out, &first, key,
+                       json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+        }
+    }
+    if (v82 && status) {
+        add_member(out, &first, "status", "");
+        tams_json_escape(out, status, strlen(status));
+    }
+    if (v82 && error)
+        add_member(out, &first, "error", error);
+    tams_buf_addch(out, '}');
+    json_object_put(d);
 }
 
 static bool in_list(const struct tams_webhook_list *l, const char *id)
@@ -286,6 +412,16 @@ static bool any_in_list(const struct tams_webhook_list *l, const char *csv)
     return false;
 }
 
+/* A collected_by filter: 8.2 says an empty list keeps the items nothing collects; in 7.0 an
+ * empty list keeps nothing (as before). */
+static bool collected_in(const struct tams_webhook_reg *r, const struct tams_webhook_list *l,
+                         const char *csv)
+{
+    if (r->v82 && l->n == 0)
+        return !csv || !*csv;
+    return any_in_list(l, csv);
+}
+
 bool tams_webhook_wants(const struct tams_webhook_reg *r, const char *type, const char *flow_id,
                         const char *source_id, const char *flow_collected_by,
                         const char *source_collected_by)
@@ -297,11 +433,13 @@ bool tams_webhook_wants(const struct tams_webhook_reg *r, const char *type, cons
         return false;
     if (!source_event && (r->flow_ids.set || r->flow_collected_by_ids.set) &&
         !in_list(&r->flow_ids, flow_id) &&
-        !any_in_list(&r->flow_collected_by_ids, flow_collected_by))
+        !(r->flow_collected_by_ids.set &&
+          collected_in(r, &r->flow_collected_by_ids, flow_collected_by)))
         return false;
     if ((r->source_ids.set || r->source_collected_by_ids.set) &&
         !in_list(&r->source_ids, source_id) &&
-        !any_in_list(&r->source_collected_by_ids, source_collected_by))
+        !(r->source_collected_by_ids.set &&
+          collected_in(r, &r->source_collected_by_ids, source_collected_by)))
         return false;
     return true;
 }

@@ -35,7 +35,17 @@ struct tams_webhook_reg {
     struct tams_webhook_list accept_get_urls, accept_storage_ids;
     int presigned; /* -1 absent, else 0/1 */
     bool verbose_storage;
+    /* 8.2 (TAMS_WEBHOOK_V82): */
+    bool include_object_timerange;
+    const char *status; /* "created" or "disabled" as given, else NULL */
+    const char *id;     /* PUT's id, else NULL */
+    bool v82;           /* parsed as 8.2's (TAMS_WEBHOOK_V82) */
 };
+
+/* What a body may hold (tams_webhook_parse_as). */
+#define TAMS_WEBHOOK_V82 1u    /* 8.2's members too: tags, include_object_timerange, status */
+#define TAMS_WEBHOOK_PUT 2u    /* 8.2 PUT: id and status required, api_key_name may be alone */
+#define TAMS_WEBHOOK_STORED 4u /* a stored doc: 8.2 members, status and id not expected */
 
 /* Validate a POST /service/webhooks body. Every member of webhook-post.json is supported; any
  * other member is VALIDATION (an unsupported filter must be a 400, notes §8.1), as are: a url
@@ -45,10 +55,23 @@ struct tams_webhook_reg {
  * On 0, *out holds a reference to body; release it with tams_webhook_reg_release. On error
  * *out is released and why gets a summary. */
 int tams_webhook_parse(json_object *body, struct tams_webhook_reg *out, struct tams_buf *why);
+/* The same, with the members flags allow (TAMS_WEBHOOK_*): under TAMS_WEBHOOK_V82, tags (an
+ * object of strings or arrays of strings), include_object_timerange (boolean), status
+ * ("created" or "disabled"); with TAMS_WEBHOOK_PUT also id (a UUID), and both id and status
+ * required. tams_webhook_parse is flags 0 (7.0). */
+int tams_webhook_parse_as(json_object *body, unsigned flags, struct tams_webhook_reg *out,
+                          struct tams_buf *why);
 void tams_webhook_reg_release(struct tams_webhook_reg *r);
 
-/* The registration as GET /service/webhooks lists it: the body without api_key_value. */
+/* The registration as stored: the body without api_key_value, id and status. */
 void tams_webhook_doc(const struct tams_webhook_reg *r, struct tams_buf *out);
+/* A stored doc (JSON object text) as GET lists it to `version` 7.0 (v82 false: without 8.2's
+ * members) or 8.2 (with "id", "status" and "error" when not NULL, error being JSON text).
+ * Appends an object to out; a doc that does not parse is written as {}. */
+void tams_webhook_view(struct tams_buf *out, const char *doc, bool v82, const char *id,
+                       const char *status, const char *error);
+/* Is this member of a stored doc one 7.0 has no name for? */
+bool tams_webhook_member_82(const char *key);
 
 /* Does the registration want this event? type is an event type name; the other values are
  * the event's filter values (NULL when none; the collected_by lists comma-separated). Source

@@ -23,8 +23,11 @@ static struct tams_sql q_hooks_share =
 static struct tams_sql q_hooks_exclusive =
     TAMS_SQL_PG("SELECT pg_advisory_xact_lock(" HOOKS_KEY ")");
 static struct tams_sql q_events_lock = TAMS_SQL_PG("SELECT pg_advisory_xact_lock(" EVENTS_KEY ")");
+/* Only webhooks that are delivered (status created or started) keep events waiting. */
+#define WH_LIVE "status IN ('created', 'started')"
 static struct tams_sql q_hooks_any =
-    TAMS_SQL2("SELECT 1 FROM webhooks WHERE rowid > 0 LIMIT 1", "SELECT 1 FROM webhooks LIMIT 1");
+    TAMS_SQL2("SELECT 1 FROM webhooks WHERE rowid > 0 AND " WH_LIVE " LIMIT 1",
+              "SELECT 1 FROM webhooks WHERE " WH_LIVE " LIMIT 1");
 static struct tams_sql q_insert =
     TAMS_SQL("INSERT INTO events(type, ts, flow_id, source_id, flow_collected_by,"
              " source_collected_by, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -46,28 +49,47 @@ static struct tams_sql q_seg_runs =
 
 /* The identity: rows an older release kept with the value in clear are sealed at start
  * (tams_store_webhook_seal) and never match here until then. */
+#define WH_COLS                                                                                    \
+    "id, url, api_key_name, api_key_id, api_key_sealed, api_key_value, owner, owner_scopes, doc,"  \
+    " cursor, status, error, api, prefix"
 static struct tams_sql q_wh_find =
-    TAMS_SQL("SELECT id, owner FROM webhooks WHERE url = ?1"
+    TAMS_SQL("SELECT " WH_COLS " FROM webhooks WHERE url = ?1"
              " AND api_key_name IS NOT DISTINCT FROM ?2 AND api_key_id IS NOT DISTINCT FROM ?3"
              " AND api_key_value IS NULL");
 static struct tams_sql q_wh_count =
     TAMS_SQL("SELECT count(*) FROM webhooks WHERE owner IS NOT DISTINCT FROM ?1");
 /* A new webhook's cursor is the newest event ever written, so it only receives later ones:
  * seq is never reused after a purge (SQLite AUTOINCREMENT, a PostgreSQL sequence). */
+#define NEWEST_SQLITE "(SELECT seq FROM sqlite_sequence WHERE name = 'events')"
+#define NEWEST_PG "pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass)"
 #define WH_INSERT(newest)                                                                          \
     "INSERT INTO webhooks(id, url, api_key_name, api_key_id, api_key_sealed, owner,"               \
-    " owner_scopes, doc, created, cursor)"                                                         \
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, COALESCE(" newest ", 0))"
-static struct tams_sql q_wh_insert = TAMS_SQL2(
-    WH_INSERT("(SELECT seq FROM sqlite_sequence WHERE name = 'events')"),
-    WH_INSERT("pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass)"));
-static struct tams_sql q_wh_update = TAMS_SQL("UPDATE webhooks SET doc = ?2 WHERE id = ?1");
-static struct tams_sql q_wh_update_owner =
-    TAMS_SQL("UPDATE webhooks SET doc = ?2, owner = ?3, owner_scopes = ?4 WHERE id = ?1");
+    " owner_scopes, doc, created, cursor, status, api, prefix)"                                    \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, COALESCE(" newest ", 0), ?10, ?11, ?12)"
+static struct tams_sql q_wh_insert = TAMS_SQL2(WH_INSERT(NEWEST_SQLITE), WH_INSERT(NEWEST_PG));
+/* An update: ?3 the new status or NULL (keep). A webhook that was not delivered and is
+ * started again begins at the newest event, as a new one. owner and owner_scopes change when
+ * ?6 (a flag) is 1. */
+#define WH_UPDATE(newest)                                                                                                       \
+    "UPDATE webhooks SET doc = ?2, status = CASE WHEN CAST(?3 AS TEXT) IS NULL OR (CAST(?3 AS TEXT) = 'created'"                \
+    " AND status = 'started') THEN status ELSE CAST(?3 AS TEXT) END,"                                                           \
+    " error = CASE WHEN CAST(?3 AS TEXT) IS NULL THEN error END,"                                                               \
+    " cursor = CASE WHEN CAST(?3 AS TEXT) = 'created' AND status IN ('disabled', 'error')"                                      \
+    " THEN COALESCE(" newest ", 0) ELSE cursor END,"                                                                            \
+    " api = ?4, prefix = ?5, owner = CASE WHEN CAST(?6 AS INTEGER) = 1 THEN ?7 ELSE owner END,"                                 \
+    " owner_scopes = CASE WHEN CAST(?6 AS INTEGER) = 1 THEN ?8 ELSE owner_scopes END,"                                          \
+    " url = COALESCE(CAST(?9 AS TEXT), url), api_key_name = CASE WHEN CAST(?9 AS TEXT) IS NULL THEN api_key_name ELSE ?10 END," \
+    " api_key_id = CASE WHEN CAST(?9 AS TEXT) IS NULL THEN api_key_id ELSE ?11 END,"                                            \
+    " api_key_sealed = CASE WHEN CAST(?9 AS TEXT) IS NULL THEN api_key_sealed ELSE ?12 END"                                     \
+    " WHERE id = ?1"
+static struct tams_sql q_wh_update = TAMS_SQL2(WH_UPDATE(NEWEST_SQLITE), WH_UPDATE(NEWEST_PG));
+static struct tams_sql q_wh_get = TAMS_SQL("SELECT " WH_COLS " FROM webhooks WHERE id = ?1");
+static struct tams_sql q_wh_status =
+    TAMS_SQL("UPDATE webhooks SET status = ?3, error = ?4 WHERE id = ?1"
+             " AND (CAST(?2 AS TEXT) IS NULL OR status = ?2)");
 static struct tams_sql q_wh_delete = TAMS_SQL("DELETE FROM webhooks WHERE id = ?1");
 static struct tams_sql q_wh_list =
-    TAMS_SQL("SELECT id, url, api_key_name, api_key_id, api_key_sealed, api_key_value, owner,"
-             " owner_scopes, doc, cursor FROM webhooks ORDER BY created, id");
+    TAMS_SQL("SELECT " WH_COLS " FROM webhooks ORDER BY created, id");
 static struct tams_sql q_wh_set_owner = TAMS_SQL("UPDATE webhooks SET owner = ?2 WHERE owner = ?1");
 static struct tams_sql q_wh_seal =
     TAMS_SQL("UPDATE webhooks SET api_key_id = ?3, api_key_sealed = ?4, api_key_value = NULL"
@@ -89,10 +111,10 @@ static struct tams_sql q_after =
 /* Events every webhook is done with go. */
 static struct tams_sql q_purge = TAMS_SQL("DELETE FROM events WHERE seq <= (SELECT"
                                           " COALESCE(min(cursor), (SELECT max(seq) FROM events))"
-                                          " FROM webhooks)");
+                                          " FROM webhooks WHERE " WH_LIVE ")");
 static struct tams_sql q_pending =
     TAMS_SQL("SELECT COALESCE(sum((SELECT count(*) FROM events e WHERE e.seq > w.cursor)), 0)"
-             " FROM webhooks w");
+             " FROM webhooks w WHERE " WH_LIVE);
 
 /* ---- writing events ---------------------------------------------------------------------- */
 
@@ -341,18 +363,46 @@ out:
 struct put_args {
     const struct tams_webhook_rec *rec;
     const struct tams_webhook_caller *caller;
+    tams_webhook_merge_cb merge;
+    void *ctx;
     enum tams_webhook_put_result result;
     char now[TAMS_RFC3339_MAX];
+    char id[TAMS_UUID_STRLEN + 1];
 };
+
+static const char *col_or_null(const struct tams_db_rows *r, int i)
+{
+    return tams_db_col_null(r, i) ? NULL : tams_db_col(r, i);
+}
+
+/* The row of a WH_COLS query. */
+static struct tams_webhook_rec row_rec(const struct tams_db_rows *r)
+{
+    return (struct tams_webhook_rec){
+        .id = tams_db_col(r, 0),
+        .url = tams_db_col(r, 1),
+        .api_key_name = col_or_null(r, 2),
+        .api_key_id = col_or_null(r, 3),
+        .api_key_sealed = col_or_null(r, 4),
+        .api_key_value = col_or_null(r, 5),
+        .owner = col_or_null(r, 6),
+        .owner_scopes = (unsigned)tams_db_col_int(r, 7),
+        .doc = tams_db_col(r, 8),
+        .cursor = tams_db_col_int(r, 9),
+        .status = tams_db_col(r, 10),
+        .error = col_or_null(r, 11),
+        .api = tams_db_col(r, 12),
+        .prefix = tams_db_col(r, 13),
+    };
+}
 
 static bool same_owner(const char *a, const char *b)
 {
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static int put_new(struct tams_db *db, struct put_args *a)
+static int put_new(struct tams_db *db, struct put_args *a, const struct tams_webhook_rec *rec)
 {
-    const struct tams_webhook_rec *rec = a->rec;
     struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
     int64_t n = 0;
     int rc;
@@ -367,11 +417,28 @@ static int put_new(struct tams_db *db, struct put_args *a)
             return TAMS_ERR_BADREQUEST;
     }
     a->result = TAMS_WEBHOOK_CREATED;
-    return tams_db_exec(db, &q_wh_insert,
-                        ARGS(TEXT(rec->id), TEXT(rec->url), TEXT(rec->api_key_name),
-                             TEXT(rec->api_key_id), TEXT(rec->api_key_sealed), TEXT(rec->owner),
-                             INT(rec->owner_scopes), TEXT(rec->doc), TEXT(a->now)),
-                        NULL);
+    snprintf(a->id, sizeof(a->id), "%s", rec->id);
+    return tams_db_exec(
+        db, &q_wh_insert,
+        ARGS(TEXT(rec->id), TEXT(rec->url), TEXT(rec->api_key_name), TEXT(rec->api_key_id),
+             TEXT(rec->api_key_sealed), TEXT(rec->owner), INT(rec->owner_scopes), TEXT(rec->doc),
+             TEXT(a->now), TEXT(rec->status ? rec->status : "created"),
+             TEXT(rec->api ? rec->api : "7.0"), TEXT(rec->prefix ? rec->prefix : "")),
+        NULL);
+}
+
+/* doc, status, api and prefix of webhook id; owner too when set_owner; url and api key too
+ * when rec->url is not NULL and replace. */
+static int wh_update(struct tams_db *db, const char *id, const struct tams_webhook_rec *rec,
+                     const char *doc, bool set_owner, bool replace)
+{
+    return tams_db_exec(
+        db, &q_wh_update,
+        ARGS(TEXT(id), TEXT(doc), TEXT(rec->status), TEXT(rec->api ? rec->api : "7.0"),
+             TEXT(rec->prefix ? rec->prefix : ""), INT(set_owner), TEXT(rec->owner),
+             INT(rec->owner_scopes), TEXT(replace ? rec->url : NULL), TEXT(rec->api_key_name),
+             TEXT(rec->api_key_id), TEXT(rec->api_key_sealed)),
+        NULL);
 }
 
 static int put_body(struct tams_db *db, void *arg)
@@ -380,6 +447,8 @@ static int put_body(struct tams_db *db, void *arg)
     struct put_args *a = arg;
     const struct tams_webhook_rec *rec = a->rec;
     const struct tams_webhook_caller *caller = a->caller;
+    struct tams_webhook_merged m = {0};
+    struct tams_webhook_rec changed = *rec;
     char *id = NULL, *owner = NULL;
     bool mine, claim;
     int rc;
@@ -393,15 +462,28 @@ static int put_body(struct tams_db *db, void *arg)
                           &rows)) < 0)
         return rc;
     if (rc == 1) {
-        id = tams_strdup(tams_db_col(&rows, 0));
-        owner = tams_db_col_null(&rows, 1) ? NULL : tams_strdup(tams_db_col(&rows, 1));
+        struct tams_webhook_rec old = row_rec(&rows);
+
+        id = tams_strdup(old.id);
+        owner = old.owner ? tams_strdup(old.owner) : NULL;
+        rc = a->merge && rec->doc ? a->merge(a->ctx, &old, &m) : 0;
+    } else if (rc == 0 && a->merge && rec->doc) {
+        rc = a->merge(a->ctx, NULL, &m);
     }
     tams_db_done(&rows);
+    if (rc < 0)
+        goto out;
+    if (m.doc)
+        changed.doc = m.doc;
+    if (m.status)
+        changed.status = m.status;
+    rec = &changed;
     if (!id) {
         a->result = TAMS_WEBHOOK_REMOVED;
-        rc = rec->doc ? put_new(db, a) : 0;
+        rc = rec->doc ? put_new(db, a, rec) : 0;
         goto out;
     }
+    snprintf(a->id, sizeof(a->id), "%s", id);
     mine = same_owner(owner, rec->owner);
     claim = !mine && owner && caller->legacy && strcmp(owner, caller->legacy) == 0;
     if (!mine && !claim && !caller->admin) {
@@ -410,18 +492,34 @@ static int put_body(struct tams_db *db, void *arg)
         a->result = TAMS_WEBHOOK_REMOVED;
         if ((rc = tams_db_exec1(db, &q_wh_delete, id, NULL)) == 0)
             rc = tams_db_exec(db, &q_purge, NO_ARGS, NULL);
-    } else if (mine || claim) {
-        a->result = TAMS_WEBHOOK_UPDATED;
-        rc = tams_db_exec(db, &q_wh_update_owner,
-                          ARGS(TEXT(id), TEXT(rec->doc), TEXT(rec->owner), INT(rec->owner_scopes)),
-                          NULL);
     } else {
-        a->result = TAMS_WEBHOOK_UPDATED; /* an admin's change leaves the owner as it is */
-        rc = tams_db_exec(db, &q_wh_update, ARGS(TEXT(id), TEXT(rec->doc)), NULL);
+        /* an admin's change leaves the owner as it is */
+        a->result = TAMS_WEBHOOK_UPDATED;
+        rc = wh_update(db, id, rec, rec->doc, mine || claim, false);
     }
 out:
     tams_free(id);
     tams_free(owner);
+    tams_free(m.doc);
+    return rc;
+}
+
+int tams_store_webhook_register(struct tams_store *st, const struct tams_webhook_rec *rec,
+                                const struct tams_webhook_caller *caller,
+                                tams_webhook_merge_cb merge, void *ctx,
+                                enum tams_webhook_put_result *result, char *id)
+{
+    static const struct tams_webhook_caller nobody = {0};
+    struct put_args a = {
+        .rec = rec, .caller = caller ? caller : &nobody, .merge = merge, .ctx = ctx};
+    int rc;
+
+    tams_clock_now_rfc3339(a.now);
+    rc = tams_db_run(st, TAMS_DB_TX_QUIET, put_body, NULL, &a);
+    if (rc == 0)
+        *result = a.result;
+    if (rc == 0 && id)
+        memcpy(id, a.id, sizeof(a.id));
     return rc;
 }
 
@@ -429,14 +527,108 @@ int tams_store_webhook_put(struct tams_store *st, const struct tams_webhook_rec 
                            const struct tams_webhook_caller *caller,
                            enum tams_webhook_put_result *result)
 {
-    static const struct tams_webhook_caller nobody = {0};
-    struct put_args a = {.rec = rec, .caller = caller ? caller : &nobody};
+    return tams_store_webhook_register(st, rec, caller, NULL, NULL, result, NULL);
+}
+
+struct get_args {
+    const char *id;
+    tams_webhook_cb cb;
+    void *ctx;
+};
+
+static int get_body(struct tams_db *db, void *arg)
+{
+    struct get_args *a = arg;
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    int rc = tams_db_one(db, &q_wh_get, ARGS(TEXT(a->id)), &rows);
+
+    if (rc == 1) {
+        struct tams_webhook_rec rec = row_rec(&rows);
+        rc = a->cb(a->ctx, &rec);
+    } else if (rc == 0) {
+        rc = TAMS_ERR_NOTFOUND;
+    }
+    tams_db_done(&rows);
+    return rc;
+}
+
+int tams_store_webhook_get(struct tams_store *st, const char *id, tams_webhook_cb cb, void *ctx)
+{
+    struct get_args a = {id, cb, ctx};
+
+    return tams_db_run(st, TAMS_DB_TX_READ, get_body, NULL, &a);
+}
+
+struct replace_args {
+    const struct tams_webhook_rec *rec;
+    bool keep_owner;
+};
+
+static int replace_body(struct tams_db *db, void *arg)
+{
+    struct replace_args *a = arg;
+    const struct tams_webhook_rec *rec = a->rec;
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
     int rc;
 
-    tams_clock_now_rfc3339(a.now);
-    rc = tams_db_run(st, TAMS_DB_TX_QUIET, put_body, NULL, &a);
-    if (rc == 0)
-        *result = a.result;
+    if ((rc = tams_db_exec(db, &q_hooks_exclusive, NO_ARGS, NULL)))
+        return rc;
+    if ((rc = tams_db_exists(db, &q_wh_exists, rec->id)) <= 0)
+        return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
+    rc = tams_db_one(db, &q_wh_find,
+                     ARGS(TEXT(rec->url), TEXT(rec->api_key_name), TEXT(rec->api_key_id)), &rows);
+    if (rc == 1 && strcmp(tams_db_col(&rows, 0), rec->id) != 0)
+        rc = TAMS_ERR_CONFLICT;
+    tams_db_done(&rows);
+    if (rc < 0)
+        return rc;
+    return wh_update(db, rec->id, rec, rec->doc, !a->keep_owner, true);
+}
+
+int tams_store_webhook_replace(struct tams_store *st, const struct tams_webhook_rec *rec,
+                               bool keep_owner)
+{
+    struct replace_args a = {rec, keep_owner};
+
+    return tams_db_run(st, TAMS_DB_TX_QUIET, replace_body, NULL, &a);
+}
+
+static int delete_body(struct tams_db *db, void *arg)
+{
+    int64_t n = 0;
+    int rc = tams_db_exec1(db, &q_wh_delete, arg, &n);
+
+    if (rc == 0 && n == 0)
+        return TAMS_ERR_NOTFOUND;
+    return rc ? rc : tams_db_exec(db, &q_purge, NO_ARGS, NULL);
+}
+
+int tams_store_webhook_delete(struct tams_store *st, const char *id)
+{
+    return tams_db_run(st, TAMS_DB_TX_QUIET, delete_body, NULL, (void *)(uintptr_t)id);
+}
+
+struct status_args {
+    const char *id, *from, *to, *error;
+    int64_t n;
+};
+
+static int status_body(struct tams_db *db, void *arg)
+{
+    struct status_args *a = arg;
+
+    return tams_db_exec(db, &q_wh_status,
+                        ARGS(TEXT(a->id), TEXT(a->from), TEXT(a->to), TEXT(a->error)), &a->n);
+}
+
+int tams_store_webhook_set_status(struct tams_store *st, const char *id, const char *from,
+                                  const char *to, const char *error, bool *changed)
+{
+    struct status_args a = {id, from, to, error, 0};
+    int rc = tams_db_run(st, TAMS_DB_TX_QUIET, status_body, NULL, &a);
+
+    if (changed)
+        *changed = rc == 0 && a.n > 0;
     return rc;
 }
 
@@ -491,19 +683,7 @@ int tams_store_webhook_list(struct tams_store *st, tams_webhook_cb cb, void *ctx
     int rc = tams__fetch(st, &q_wh_list, NULL, NO_ARGS, &rows);
 
     while (rc == 0 && tams_db_next(&rows) == 1) {
-        const struct tams_db_rows *r = &rows;
-        struct tams_webhook_rec rec = {
-            .id = tams_db_col(r, 0),
-            .url = tams_db_col(r, 1),
-            .api_key_name = tams_db_col(r, 2),
-            .api_key_id = tams_db_col(r, 3),
-            .api_key_sealed = tams_db_col(r, 4),
-            .api_key_value = tams_db_col(r, 5),
-            .owner = tams_db_col(r, 6),
-            .owner_scopes = (unsigned)tams_db_col_int(r, 7),
-            .doc = tams_db_col(r, 8),
-            .cursor = tams_db_col_int(r, 9),
-        };
+        struct tams_webhook_rec rec = row_rec(&rows);
         rc = cb(ctx, &rec);
     }
     tams_db_done(&rows);

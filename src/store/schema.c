@@ -208,7 +208,15 @@ const char *const tams_schema_sqlite[] = {
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
     /* 6: soft delete (docs/soft-delete.md): deleted flows, sources and segments kept in a bin
      * for the retention period, outside every table a read looks at. */
-    BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID")};
+    BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID"),
+    /* 8.2 webhooks (docs/tams-8.2-changes.md 6-9): status and error of delivery, and the API
+     * version and prefix a webhook was registered under (its events are that version's, their
+     * get_urls under that prefix). Rows of an older release were being delivered: started,
+     * 7.0, at the root. A disabled or failed webhook keeps no events waiting (status). */
+    "ALTER TABLE webhooks ADD COLUMN status TEXT NOT NULL DEFAULT 'started';"
+    "ALTER TABLE webhooks ADD COLUMN error TEXT;"
+    "ALTER TABLE webhooks ADD COLUMN api TEXT NOT NULL DEFAULT '7.0';"
+    "ALTER TABLE webhooks ADD COLUMN prefix TEXT NOT NULL DEFAULT '';"};
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
 /* Ids, names, values and RFC 3339 times compare byte-wise (COLLATE "C") whatever the cluster's
@@ -686,5 +694,9 @@ const char *const tams_schema_pg[] = {
     " SELECT s.flow_id, coalesce(o.storage_id, ''), count(*) FROM segments s"
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
     /* 10: soft delete, as SQLite's 6. */
-    BIN_SCHEMA(TXT, " BIGINT", "")};
+    BIN_SCHEMA(TXT, " BIGINT", ""),
+    /* 8.2 webhooks, as SQLite's. */
+    "ALTER TABLE webhooks ADD COLUMN status TEXT NOT NULL DEFAULT 'started',"
+    " ADD COLUMN error TEXT, ADD COLUMN api TEXT NOT NULL DEFAULT '7.0',"
+    " ADD COLUMN prefix TEXT NOT NULL DEFAULT '';"};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);

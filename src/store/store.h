@@ -235,7 +235,9 @@ typedef int (*tams_trash_cb)(void *ctx, const struct tams_trash_rec *rec);
  * anonymous, and owner_scopes the scopes it had when it last registered. doc is the
  * registration as GET lists it (webhook.json without api_key_value), JSON object text. cursor
  * is the seq of the last event this webhook is done with (delivered, filtered out, withheld or
- * given up). */
+ * given up). status is "created", "started", "disabled" or "error" (8.2; only the first two
+ * are delivered), error its error body (error.json text) or NULL; api ("7.0", "8.2") and
+ * prefix ("" at the root, else "/tams/vX.Y") are what it was registered under. */
 struct tams_webhook_rec {
     const char *id;
     const char *url, *api_key_name; /* name NULL when not given */
@@ -246,6 +248,7 @@ struct tams_webhook_rec {
     unsigned owner_scopes;
     const char *doc;
     int64_t cursor;
+    const char *status, *error, *api, *prefix;
 };
 
 /* What the one who registers may do (tams_store_webhook_put). */
@@ -440,6 +443,38 @@ int tams_store_bin_expire(struct tams_store *st, int limit, size_t *n);
 int tams_store_webhook_put(struct tams_store *st, const struct tams_webhook_rec *rec,
                            const struct tams_webhook_caller *caller,
                            enum tams_webhook_put_result *result);
+/* What a merge callback makes of a registration and the one stored: the doc to store
+ * (allocated, or NULL to keep rec->doc) and the status to set (NULL: rec->status). */
+struct tams_webhook_merged {
+    char *doc;
+    const char *status; /* a string literal */
+};
+/* Register or update as tams_store_webhook_put, for a doc made from the one stored: merge
+ * (may be NULL) is called with the registration of rec's identity (NULL when none) and fills
+ * *out (zeroed before). An update keeps the status
+ * unless rec->status is set; setting one clears error, and setting "created" on a webhook that
+ * was not delivered ("disabled", "error") moves its cursor to the newest event. api and prefix
+ * follow rec. *id gets the webhook's id (TAMS_UUID_STRLEN + 1 bytes). */
+typedef int (*tams_webhook_merge_cb)(void *ctx, const struct tams_webhook_rec *old,
+                                     struct tams_webhook_merged *out);
+int tams_store_webhook_register(struct tams_store *st, const struct tams_webhook_rec *rec,
+                                const struct tams_webhook_caller *caller,
+                                tams_webhook_merge_cb merge, void *ctx,
+                                enum tams_webhook_put_result *result, char *id);
+/* The registration with this id; NOTFOUND when none. */
+int tams_store_webhook_get(struct tams_store *st, const char *id, tams_webhook_cb cb, void *ctx);
+/* Replace the registration rec->id (8.2 PUT): url, api key (name, id, sealed), doc, status
+ * (as tams_store_webhook_register), api and prefix; owner and owner_scopes become rec's
+ * unless keep_owner (an admin's change). NOTFOUND when gone; CONFLICT when another
+ * registration has the new identity. */
+int tams_store_webhook_replace(struct tams_store *st, const struct tams_webhook_rec *rec,
+                               bool keep_owner);
+/* Remove the registration with this id; NOTFOUND when none. */
+int tams_store_webhook_delete(struct tams_store *st, const char *id);
+/* Delivery's status change: from `from` (NULL: any) to `to`, with error (error.json text or
+ * NULL). *changed is true when the row had `from`. */
+int tams_store_webhook_set_status(struct tams_store *st, const char *id, const char *from,
+                                  const char *to, const char *error, bool *changed);
 /* Every registration owned by `from` is owned by `to` now (older releases' owners, see
  * tams_webhook_rec); *changed (may be NULL) counts them. */
 int tams_store_webhook_set_owner(struct tams_store *st, const char *from, const char *to,

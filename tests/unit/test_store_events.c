@@ -543,6 +543,144 @@ static void test_seal_clear_value(void)
         CHECK(strcmp(h.id[i], id) != 0);
 }
 
+/* ---- 8.2: status, error, version, the per-id operations ---------------------------------- */
+
+struct one_seen {
+    char url[64], status[16], error[128], api[8], prefix[16], doc[128];
+    int64_t cursor;
+};
+
+static int one_cb(void *ctx, const struct tams_webhook_rec *rec)
+{
+    struct one_seen *o = ctx;
+
+    snprintf(o->url, sizeof(o->url), "%s", rec->url);
+    snprintf(o->status, sizeof(o->status), "%s", rec->status);
+    snprintf(o->error, sizeof(o->error), "%s", rec->error ? rec->error : "(null)");
+    snprintf(o->api, sizeof(o->api), "%s", rec->api);
+    snprintf(o->prefix, sizeof(o->prefix), "%s", rec->prefix);
+    snprintf(o->doc, sizeof(o->doc), "%s", rec->doc);
+    o->cursor = rec->cursor;
+    return 0;
+}
+
+static struct one_seen get_one(const char *id)
+{
+    struct one_seen o = {0};
+
+    CHECK_INT_EQ(tams_store_webhook_get(ST, id, one_cb, &o), 0);
+    return o;
+}
+
+static int merge_cb(void *ctx, const struct tams_webhook_rec *old, struct tams_webhook_merged *out)
+{
+    int *calls = ctx;
+
+    ++*calls;
+    if (old && strcmp(old->status, "error") == 0)
+        out->status = "created";
+    out->doc = tams_strdup(old ? "{\"merged\":true}" : "{\"fresh\":true}");
+    return 0;
+}
+
+static void test_status_82(void)
+{
+    struct tams_webhook_rec rec = {0};
+    enum tams_webhook_put_result r;
+    struct one_seen o;
+    char id[37], got[37], other[37];
+    int calls = 0;
+    bool changed = true;
+    int64_t before;
+
+    wid(id, 30);
+    wid(other, 31);
+    rec = (struct tams_webhook_rec){.id = id,
+                                    .url = "http://s82/a",
+                                    .owner = "user:alice",
+                                    .owner_scopes = 3,
+                                    .doc = "{\"v\":1}",
+                                    .status = "created",
+                                    .api = "8.2",
+                                    .prefix = "/tams/v8.2"};
+    CHECK_INT_EQ(tams_store_webhook_register(ST, &rec, NULL, merge_cb, &calls, &r, got), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_CREATED);
+    CHECK_STR_EQ(got, id);
+    CHECK_INT_EQ(calls, 1);
+    o = get_one(id);
+    CHECK_STR_EQ(o.status, "created");
+    CHECK_STR_EQ(o.api, "8.2");
+    CHECK_STR_EQ(o.prefix, "/tams/v8.2");
+    CHECK_STR_EQ(o.doc, "{\"fresh\":true}");
+    CHECK_STR_EQ(o.error, "(null)");
+    /* delivery: created -> started once */
+    CHECK_INT_EQ(tams_store_webhook_set_status(ST, id, "created", "started", NULL, &changed), 0);
+    CHECK(changed);
+    CHECK_INT_EQ(tams_store_webhook_set_status(ST, id, "created", "started", NULL, &changed), 0);
+    CHECK(!changed);
+    CHECK_STR_EQ(get_one(id).status, "started");
+    /* "created" on a started webhook leaves it started */
+    rec.doc = "{\"v\":2}";
+    rec.api = "7.0";
+    rec.prefix = "";
+    CHECK_INT_EQ(tams_store_webhook_replace(ST, &rec, false), 0);
+    o = get_one(id);
+    CHECK_STR_EQ(o.status, "started");
+    CHECK_STR_EQ(o.doc, "{\"v\":2}");
+    CHECK_STR_EQ(o.api, "7.0");
+    /* disabled: events written meanwhile are not kept for it; started again at the newest */
+    rec.status = "disabled";
+    rec.url = "http://s82/b";
+    CHECK_INT_EQ(tams_store_webhook_replace(ST, &rec, false), 0);
+    o = get_one(id);
+    CHECK_STR_EQ(o.url, "http://s82/b");
+    CHECK_STR_EQ(o.status, "disabled");
+    before = o.cursor;
+    CHECK_INT_EQ(put_flow(40, 40, ""), 0);
+    CHECK_INT_EQ(get_one(id).cursor, before);
+    rec.status = "created";
+    CHECK_INT_EQ(tams_store_webhook_replace(ST, &rec, false), 0);
+    o = get_one(id);
+    CHECK_STR_EQ(o.status, "created");
+    CHECK(o.cursor > before);
+    CHECK_INT_EQ(pending() >= 0, 1);
+    /* error with its body; a registration's merge may start it again, which clears the error */
+    CHECK_INT_EQ(tams_store_webhook_set_status(ST, id, NULL, "error", "{\"type\":\"X\"}", &changed),
+                 0);
+    CHECK(changed);
+    o = get_one(id);
+    CHECK_STR_EQ(o.status, "error");
+    CHECK_STR_EQ(o.error, "{\"type\":\"X\"}");
+    before = o.cursor;
+    CHECK_INT_EQ(put_flow(41, 40, ""), 0);
+    rec.status = NULL; /* a 7.0 update keeps the status, unless the merge says otherwise */
+    CHECK_INT_EQ(tams_store_webhook_register(ST, &rec, NULL, merge_cb, &calls, &r, got), 0);
+    CHECK_INT_EQ(r, TAMS_WEBHOOK_UPDATED);
+    o = get_one(id);
+    CHECK_STR_EQ(o.status, "created");
+    CHECK_STR_EQ(o.error, "(null)");
+    CHECK_STR_EQ(o.doc, "{\"merged\":true}");
+    CHECK(o.cursor > before);
+    /* a replace onto another webhook's identity is a conflict, and changes nothing */
+    rec = (struct tams_webhook_rec){.id = other,
+                                    .url = "http://s82/c",
+                                    .owner = "user:alice",
+                                    .owner_scopes = 3,
+                                    .doc = "{}",
+                                    .status = "created"};
+    CHECK_INT_EQ(tams_store_webhook_register(ST, &rec, NULL, NULL, NULL, &r, got), 0);
+    rec.url = "http://s82/b";
+    CHECK_INT_EQ(tams_store_webhook_replace(ST, &rec, false), TAMS_ERR_CONFLICT);
+    CHECK_STR_EQ(get_one(other).url, "http://s82/c");
+    rec.id = "00000000-0000-4000-8000-0000000000cc";
+    CHECK_INT_EQ(tams_store_webhook_replace(ST, &rec, false), TAMS_ERR_NOTFOUND);
+    /* delete */
+    CHECK_INT_EQ(tams_store_webhook_delete(ST, id), 0);
+    CHECK_INT_EQ(tams_store_webhook_delete(ST, id), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_webhook_get(ST, id, one_cb, &o), TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_webhook_delete(ST, other), 0);
+}
+
 int main(int argc, char **argv)
 {
     harness_init(argc, argv);
@@ -555,5 +693,6 @@ int main(int argc, char **argv)
     RUN(test_leases);
     RUN(test_owners_and_cap);
     RUN(test_seal_clear_value);
+    RUN(test_status_82);
     return harness_finish();
 }
