@@ -4,7 +4,7 @@
 manifest.json: the writes made and every document read back, for tests/api/test_store_upgrade.py.
 
 Run by scripts/make-store-fixture.sh (which starts and stops the server); see CONTRIBUTING.md.
-usage: store-fixture-fill.py BASE_URL MEDIA_DIR MANIFEST. Its last write starts a flow deletion
+usage: store-fixture-fill.py BASE_URL MEDIA_DIR MANIFEST S3_STORAGE_ID. Its last write starts a flow deletion
 request that make-store-fixture.sh interrupts by stopping the server at once. Ids are fixed (uuid5
 of a name) so the SQLite and PostgreSQL fixtures hold the same items; times differ.
 """
@@ -52,9 +52,13 @@ class Filler:
         self.call("PUT", f"/flows/{fid}", 201, json=doc)
         return fid
 
-    def upload(self, fid, files):
-        """Allocate len(files) objects in the built-in store and PUT each file's bytes."""
-        r = self.call("POST", f"/flows/{fid}/storage", 201, json={"limit": len(files)})
+    def upload(self, fid, files, storage_id=None):
+        """Allocate len(files) objects (in the default store, or storage_id's) and PUT each
+        file's bytes."""
+        body = {"limit": len(files)}
+        if storage_id:
+            body["storage_id"] = storage_id
+        r = self.call("POST", f"/flows/{fid}/storage", 201, json=body)
         ids = []
         for obj, f in zip(r.json()["media_objects"], files):
             put = obj["put_url"]
@@ -73,7 +77,7 @@ def tr(a, b):
     return f"[{a}:0_{b}:0)"
 
 
-def fill(f):
+def fill(f, s3_id):
     src_video = uid("source-video")
     ext = "http://media.example.com/fixture"
     # Flows of every format, with every property 7.0 lets a client set.
@@ -132,6 +136,9 @@ def fill(f):
                         "sample_count": 48000},
                        {"object_id": a[0], "timerange": tr(1, 2), "sample_offset": 0,
                         "sample_count": 48000, "ts_offset": "-1:0"}])
+    # An object in the second backend (S3).
+    s3 = f.upload(audio, ["a0.ts"], storage_id=s3_id)
+    f.segments(audio, [{"object_id": s3[0], "timerange": tr(2, 3)}])
     f.segments(data, [{"object_id": "fixture/ttml-0", "timerange": tr(0, 5),
                        "get_urls": [{"url": ext + "/ttml-0.xml"},
                                     {"url": ext + "/mirror/ttml-0.xml",
@@ -187,7 +194,7 @@ def fill(f):
             "sources": {"video": src_video, "audio": uid("source-audio"),
                         "data": uid("source-data"), "multi": uid("source-multi"),
                         "trashed": uid("source-trashed"), "deleted": uid("source-deleted")},
-            "objects": {"video": v, "audio": a},
+            "objects": {"video": v, "audio": a, "s3": s3},
             "deletion_done": done_req}
 
 
@@ -218,7 +225,8 @@ def read_back(f, ids):
                   f"/analytics/flows/{fid}/gaps"]
     for sid in ids["sources"].values():
         paths += [f"/sources/{sid}", f"/sources/{sid}/tags", f"/analytics/sources/{sid}"]
-    for oid in ids["objects"]["video"] + ids["objects"]["audio"] + ["fixture/ttml-0"]:
+    for oid in ids["objects"]["video"] + ids["objects"]["audio"] + ids["objects"]["s3"] + \
+            ["fixture/ttml-0"]:
         paths.append(f"/objects/{oid}")
     for rid in (ids["deletion_done"],):
         paths.append(f"/flow-delete-requests/{rid}")
@@ -231,9 +239,9 @@ def read_back(f, ids):
 
 
 def main():
-    base, media, manifest = sys.argv[1:4]
+    base, media, manifest, s3_id = sys.argv[1:5]
     f = Filler(base, media)
-    ids = fill(f)
+    ids = fill(f, s3_id)
     reads = read_back(f, ids)
     pending_request(f, ids)
     state = f.s.get(f"{f.base}/flow-delete-requests/{ids['deletion_pending']}").json()

@@ -22,7 +22,8 @@ import time
 
 import pytest
 
-from conftest import ON_PG, ROOT, TEST_DATABASE, check_error, pg_schema_url, psql, validate
+from conftest import (ON_PG, ROOT, TEST_DATABASE, S3TestServer, check_error, pg_schema_url, psql,
+                      validate)
 
 FIXTURE = ROOT / "tests" / "data" / "store-0.1.0-397d019"
 KIND = "pg" if ON_PG else "sqlite"
@@ -32,22 +33,35 @@ IDS = MANIFEST["ids"]
 ARGS = ["--soft-delete-retention", "31536000", "--delete-request-ttl", "31536000",
         "--gc-interval", "1", "--webhooks-allow-private", "true"]
 EXTENSIONS = ("/analytics", "/trash")
+S3_ID = "0c7d9a3e-5b1f-4e2a-8d6c-9f0e1a2b3c4d"  # the fixture's S3 backend (make-store-fixture.sh)
 URL_RE = re.compile(r"^http://127\.0\.0\.1:\d+(/tams/v\d+\.\d+)?")
 
 
-def open_fixture(make_server, tmp):
-    """A started server on a fresh copy of the fixture."""
-    data = pathlib.Path(tmp) / "upgraded"
+def open_fixture(make_server, tmp, s3s):
+    """A started server on a fresh copy of the fixture, with its S3 backend: the S3 test server
+    on a copy of the fixture's bucket (appended to s3s, for the caller to stop), its endpoint in
+    the storage config the fixture was made with."""
+    tmp = pathlib.Path(tmp)
+    data = tmp / "upgraded"
     shutil.copytree(FIXTURE / KIND, data)
     for name in ("manifest.json", "tams.sql"):
         (data / name).unlink(missing_ok=True)
+    s3 = S3TestServer(tmp / "s3", "AKIAIOSFODNN7EXAMPLE",
+                      "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "eu-west-2")
+    shutil.move(data / "s3", tmp / "s3" / "data")
+    s3s.append(s3.start())
+    conf = json.loads((data / "storage.json").read_text())
+    conf["backends"][0]["endpoints"] = [f"http://127.0.0.1:{s3.port}"]
+    (tmp / "storage.json").write_text(json.dumps(conf))
+    (data / "storage.json").unlink()
     if ON_PG:
         schema = re.search(r"search_path%3D(\w+)", pg_schema_url(data)).group(1)
         psql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         dump = (FIXTURE / "pg" / "tams.sql").read_text().replace("tams_store_fixture", schema)
         subprocess.run(["psql", TEST_DATABASE, "-v", "ON_ERROR_STOP=1", "-q"], input=dump,
                        check=True, capture_output=True, text=True, timeout=120)
-    return make_server(args=ARGS, data_dir=data)
+    return make_server(args=ARGS + ["--storage-config", str(tmp / "storage.json")],
+                       data_dir=data)
 
 
 def norm(x):
@@ -110,10 +124,13 @@ def upgraded(tmp_path_factory):
         servers.append(s)
         return s.start()
 
-    srv = open_fixture(make, tmp)
+    s3s = []
+    srv = open_fixture(make, tmp, s3s)
     wait_pending(srv)
     yield srv
     for s in servers:
+        s.stop()
+    for s in s3s:
         s.stop()
 
 
@@ -201,8 +218,16 @@ def test_every_document_validates_under_82(upgraded, area):
         check_doc(v82, path, r.status_code, r.json())
 
 
-def test_writes_after_the_upgrade_and_a_second_start_is_a_no_op(make_server, tmpdir_path):
-    srv = open_fixture(make_server, tmpdir_path)
+@pytest.fixture
+def s3s():
+    servers = []
+    yield servers
+    for s in servers:
+        s.stop()
+
+
+def test_writes_after_the_upgrade_and_a_second_start_is_a_no_op(make_server, tmpdir_path, s3s):
+    srv = open_fixture(make_server, tmpdir_path, s3s)
     v70, v82 = srv.at("7.0"), srv.at("8.2")
     wait_pending(srv)
     flows, sources = IDS["flows"], IDS["sources"]
@@ -223,6 +248,20 @@ def test_writes_after_the_upgrade_and_a_second_start_is_a_no_op(make_server, tmp
     seg = v70.get(f"/flows/{new}/segments").json()[0]
     media = srv.session.get(seg["get_urls"][0]["url"], timeout=30)
     assert media.status_code == 200 and media.content[:1] == b"\x47"  # an MPEG-TS sync byte
+    # The object in the S3 backend too, and a new one there.
+    audio = v70.get(f"/flows/{flows['audio']}/segments?timerange=[2:0_3:0)").json()
+    assert [s["object_id"] for s in audio] == IDS["objects"]["s3"]
+    media = srv.session.get(audio[0]["get_urls"][0]["url"], timeout=30)
+    assert media.status_code == 200 and media.content[:1] == b"\x47"
+    r = v70.post(f"/flows/{new}/storage", json={"limit": 1, "storage_id": S3_ID})
+    assert r.status_code == 201, r.text
+    put = r.json()["media_objects"][0]["put_url"]
+    u = srv.session.put(put["url"], data=media.content,
+                        headers={"Content-Type": put["content-type"]}, timeout=30)
+    assert u.status_code == 200, u.text
+    r = v70.post(f"/flows/{new}/segments", json={
+        "object_id": r.json()["media_objects"][0]["object_id"], "timerange": "[1:0_2:0)"})
+    assert r.status_code == 201, r.text
     # Tags and properties on the release's items.
     assert v70.put(f"/flows/{flows['audio']}/tags/after", json="upgrade").status_code == 204
     assert v70.get(f"/flows/{flows['audio']}/tags").json()["channel_layout"] == "stereo"
