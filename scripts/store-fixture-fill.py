@@ -22,6 +22,7 @@ VIDEO = "urn:x-nmos:format:video"
 AUDIO = "urn:x-nmos:format:audio"
 DATA = "urn:x-nmos:format:data"
 MULTI = "urn:x-nmos:format:multi"
+IMAGE = "urn:x-tam:format:image"
 
 
 def uid(name):
@@ -109,11 +110,17 @@ def fill(f, s3_id):
         "source_id": uid("source-data"), "format": DATA, "codec": "application/ttml+xml",
         "container": "application/ttml+xml", "label": "subtitles",
         "essence_parameters": {"data_type": "urn:x-tams:data:subtitle"}})
+    image = f.flow("image", {
+        "source_id": uid("source-image"), "format": IMAGE, "codec": "image/jpeg",
+        "container": "image/jpeg", "label": "thumbnails",
+        "essence_parameters": {"frame_width": 64, "frame_height": 36,
+                               "aspect_ratio": {"numerator": 16, "denominator": 9}}})
     multi = f.flow("multi", {
         "source_id": uid("source-multi"), "format": MULTI, "container": "video/mp2t",
         "label": "programme", "tags": {"ingested_by": "store-fixture"},
         "flow_collection": [{"id": video, "role": "video"}, {"id": audio, "role": "audio"},
-                            {"id": data, "role": "subtitles"}]})
+                            {"id": data, "role": "subtitles"},
+                            {"id": image, "role": "thumbnails"}]})
     # Properties through their own routes, on flows and sources.
     f.call("PUT", f"/flows/{audio}/tags/channel_layout", 204, json="stereo")
     f.call("PUT", f"/flows/{data}/description", 204, json="English subtitles")
@@ -145,6 +152,8 @@ def fill(f, s3_id):
                                      "label": "mirror"}]},
                       {"object_id": "fixture/ttml-1", "timerange": tr(5, 10),
                        "get_urls": [{"url": ext + "/ttml-1.xml", "label": "origin"}]}])
+    f.segments(image, [{"object_id": "fixture/thumb-0", "timerange": tr(0, 1),
+                        "get_urls": [{"url": ext + "/thumb-0.jpg", "label": "origin"}]}])
     f.segments(multi, [{"object_id": "fixture/multi-0", "timerange": tr(0, 2),
                         "get_urls": [{"url": ext + "/multi-0.ts"}]}])
 
@@ -190,9 +199,10 @@ def fill(f, s3_id):
             sys.exit("the deletion request did not finish")
         time.sleep(0.1)
     return {"flows": {"video": video, "video_no_rate": video_vfr, "audio": audio,
-                      "data": data, "multi": multi, "trashed": gone, "deleted": done},
+                      "data": data, "image": image, "multi": multi, "trashed": gone, "deleted": done},
             "sources": {"video": src_video, "audio": uid("source-audio"),
-                        "data": uid("source-data"), "multi": uid("source-multi"),
+                        "data": uid("source-data"), "image": uid("source-image"),
+                        "multi": uid("source-multi"),
                         "trashed": uid("source-trashed"), "deleted": uid("source-deleted")},
             "objects": {"video": v, "audio": a, "s3": s3},
             "deletion_done": done_req}
