@@ -98,3 +98,42 @@ const char *tams_api_str(json_object *o, const char *key)
         return json_object_get_string(v);
     return NULL;
 }
+
+int tams_api_version(struct tams_http *h, int *version)
+{
+    if (!h->api_version) {
+        json_object *svc = NULL;
+        int rc = tams_api_get(h, "/service", &svc);
+        if (rc)
+            return rc;
+        const char *v = tams_api_str(svc, "api_version");
+        unsigned major = 7, minor = 0;
+        if (v && (sscanf(v, "%u.%u", &major, &minor) != 2 || major > 99 || minor > 99)) {
+            fprintf(stderr, "tams: /service: api_version '%s' is not a TAMS version\n", v);
+            json_object_put(svc);
+            return TAMS_EXIT_SERVER;
+        }
+        json_object_put(svc);
+        h->api_version = (int)(major * 100 + minor);
+    }
+    *version = h->api_version;
+    return TAMS_EXIT_OK;
+}
+
+int tams_api_fit_flow(struct tams_http *h, json_object *flow)
+{
+    int version = 0;
+    int rc = tams_api_version(h, &version);
+    json_object *ep;
+    const char *format = tams_api_str(flow, "format");
+    if (rc || !format || strcmp(format, "urn:x-nmos:format:video") != 0 ||
+        !json_object_object_get_ex(flow, "essence_parameters", &ep) ||
+        !json_object_is_type(ep, json_type_object))
+        return rc;
+    if (version < 800)
+        json_object_object_del(ep, "vfr");
+    else if (!json_object_object_get_ex(ep, "frame_rate", NULL) &&
+             !json_object_object_get_ex(ep, "vfr", NULL))
+        json_object_object_add(ep, "vfr", json_object_new_boolean(1));
+    return TAMS_EXIT_OK;
+}

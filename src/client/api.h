@@ -34,6 +34,17 @@ int tams_api_list(struct tams_http *h, const char *target, tams_api_item_fn fn, 
  * percent-encoded; a NULL value appends nothing. */
 void tams_api_query(struct tams_buf *b, const char *name, const char *value);
 
+/* The TAMS version the server at h's base speaks, as major * 100 + minor (700, 802), read once
+ * from GET /service's api_version and kept in h. A server whose /service gives none is taken
+ * for 7.0. Returns an exit status; *version is set only on success. */
+int tams_api_version(struct tams_http *h, int *version);
+
+/* Makes flow (a flow document about to be PUT to h's server) what that server's version
+ * requires: for 8.x, a video flow without essence_parameters.frame_rate says "vfr": true (8.2
+ * requires the one or the other); for 7.0, "vfr" is removed (7.0 has no such field). Returns
+ * an exit status (the version may have to be asked). */
+int tams_api_fit_flow(struct tams_http *h, json_object *flow);
+
 /* The string member key of o, or NULL. */
 const char *tams_api_str(json_object *o, const char *key);
 

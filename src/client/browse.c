@@ -233,20 +233,79 @@ int tams_cmd_delete(struct tams_ctx *c)
     return tams_cmd_usage("usage: tams delete flow|source ID");
 }
 
-static void webhook_row(struct listing *l, json_object *w)
+/* The events of webhook w, comma-separated, in b. */
+static void webhook_events(json_object *w, struct tams_buf *b)
 {
     json_object *ev = NULL;
-    struct tams_buf events = TAMS_BUF_INIT(1 << 16);
     if (json_object_object_get_ex(w, "events", &ev) && json_object_is_type(ev, json_type_array))
         for (size_t i = 0; i < json_object_array_length(ev); i++) {
             if (i)
-                (void)tams_buf_addch(&events, ',');
-            (void)tams_buf_addstr(&events,
-                                  json_object_get_string(json_object_array_get_idx(ev, i)));
+                (void)tams_buf_addch(b, ',');
+            (void)tams_buf_addstr(b, json_object_get_string(json_object_array_get_idx(ev, i)));
         }
+}
+
+static void webhook_row(struct listing *l, json_object *w)
+{
+    struct tams_buf events = TAMS_BUF_INIT(1 << 16);
+    webhook_events(w, &events);
     const char *cells[] = {tams_api_str(w, "url"), events.data};
     tams_table_add(&l->table, cells);
     tams_buf_release(&events);
+}
+
+/* TAMS 8.x: webhooks have ids (an 8.2 server that does not give them yet shows "-"). */
+static void webhook_row_id(struct listing *l, json_object *w)
+{
+    struct tams_buf events = TAMS_BUF_INIT(1 << 16);
+    webhook_events(w, &events);
+    const char *id = tams_api_str(w, "id");
+    const char *cells[] = {id ? id : "-", tams_api_str(w, "url"), events.data};
+    tams_table_add(&l->table, cells);
+    tams_buf_release(&events);
+}
+
+#define HOOK_NO_ID (-1) /* webhook_remove_82: the server gave no id; remove it as 7.0 does */
+
+struct hook_find {
+    const char *url;
+    char *id; /* the id of the webhook of url, when it has one */
+    bool found;
+};
+
+static int on_hook(json_object *w, void *arg)
+{
+    struct hook_find *f = arg;
+    const char *url = tams_api_str(w, "url"), *id = tams_api_str(w, "id");
+    if (url && strcmp(url, f->url) == 0 && !f->found) {
+        f->found = true;
+        f->id = id ? tams_strdup(id) : NULL;
+    }
+    return TAMS_EXIT_OK;
+}
+
+/* TAMS 8.x: "remove ID" deletes that webhook; "remove URL" deletes the webhook of that URL by
+ * its id, or, from an 8.2 server that lists no ids yet, as 7.0 does. */
+static int webhook_remove_82(struct tams_ctx *c, const char *arg)
+{
+    struct hook_find f = {.url = arg};
+    int rc = TAMS_EXIT_OK;
+    if (strstr(arg, "://")) {
+        if ((rc = tams_api_list(&c->http, "/service/webhooks", on_hook, &f, NULL)))
+            return rc;
+        if (!f.found) {
+            fprintf(stderr, "tams: no webhook has the URL %s\n", arg);
+            return TAMS_EXIT_NOTFOUND;
+        }
+        if (!f.id)
+            return HOOK_NO_ID;
+    }
+    struct tams_buf path = TAMS_BUF_INIT(4096);
+    path_id(&path, "/service/webhooks/", f.id ? f.id : arg, NULL);
+    rc = tams_api_call(&c->http, "DELETE", path.data, NULL, NULL);
+    tams_buf_release(&path);
+    tams_free(f.id);
+    return rc;
 }
 
 /* Registration and removal are both a POST (TAMS 7.0): the same url and api key with an empty
@@ -290,9 +349,17 @@ static int webhook_post(struct tams_ctx *c, const char *url, const char *events)
 int tams_cmd_webhooks(struct tams_ctx *c)
 {
     const char *verb = tams_cli_pos(c->cli, 1), *url = tams_cli_pos(c->cli, 2);
+    int version = 0, rc;
+    if (verb &&
+        ((strcmp(verb, "list") == 0 && c->cli->npos == 2) ||
+         (strcmp(verb, "remove") == 0 && url && c->cli->npos == 3)) &&
+        (rc = tams_api_version(&c->http, &version)))
+        return rc;
     if (verb && strcmp(verb, "list") == 0 && c->cli->npos == 2) {
         static const char *const h[] = {"URL", "EVENTS"};
-        return list(c, "/service/webhooks", 2, h, webhook_row);
+        static const char *const h82[] = {"ID", "URL", "EVENTS"};
+        return version >= 800 ? list(c, "/service/webhooks", 3, h82, webhook_row_id)
+                              : list(c, "/service/webhooks", 2, h, webhook_row);
     }
     if (verb && strcmp(verb, "add") == 0 && url && c->cli->npos == 3) {
         const char *events = tams_cli_get(c->cli, "events");
@@ -300,7 +367,13 @@ int tams_cmd_webhooks(struct tams_ctx *c)
             return tams_cmd_usage("tams webhooks add URL needs --events E1,E2,...");
         return webhook_post(c, url, events);
     }
-    if (verb && strcmp(verb, "remove") == 0 && url && c->cli->npos == 3)
+    if (verb && strcmp(verb, "remove") == 0 && url && c->cli->npos == 3) {
+        if (version >= 800 && (rc = webhook_remove_82(c, url)) != HOOK_NO_ID)
+            return rc;
+        if (!strstr(url, "://"))
+            return tams_cmd_usage("TAMS %d.%d removes a webhook by its URL", version / 100,
+                                  version % 100);
         return webhook_post(c, url, "");
-    return tams_cmd_usage("usage: tams webhooks list | add URL --events E,... | remove URL");
+    }
+    return tams_cmd_usage("usage: tams webhooks list | add URL --events E,... | remove URL|ID");
 }

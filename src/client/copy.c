@@ -42,7 +42,9 @@ static int copy_flow(struct copy *cp, const char *id)
         goto out;
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(SERVER_FIELDS); i++)
         json_object_object_del(flow, SERVER_FIELDS[i]);
-    if ((rc = tams_api_call(&cp->dst, "PUT", path.data, flow, NULL)))
+    /* A 7.0 video flow may lack frame_rate; an 8.2 destination needs vfr said instead. */
+    if ((rc = tams_api_fit_flow(&cp->dst, flow)) ||
+        (rc = tams_api_call(&cp->dst, "PUT", path.data, flow, NULL)))
         goto out;
     const char *sid = tams_api_str(flow, "source_id");
     if (!sid)

@@ -35,10 +35,12 @@ static const struct {
      "usage: tams webhooks list\n"
      "       tams webhooks add URL --events EVENT[,EVENT...] [--flow-id ID]...\n"
      "                             [--api-key-name NAME --api-key-value VALUE]\n"
-     "       tams webhooks remove URL [--api-key-name NAME --api-key-value VALUE]\n\n"
+     "       tams webhooks remove URL|ID [--api-key-name NAME --api-key-value VALUE]\n\n"
      "Events: flows/created, flows/updated, flows/deleted, flows/segments_added,\n"
      "flows/segments_deleted, sources/created, sources/updated, sources/deleted.\n"
-     "'remove' registers the same URL and key with no events, which the API defines as removal.\n"},
+     "TAMS 7.0: 'remove URL' registers the same URL and key with no events, which 7.0 defines as\n"
+     "removal. TAMS 8.x (the server's /service api_version): 'list' shows each webhook's id and\n"
+     "'remove' deletes by id, given or found by URL.\n"},
     {"ingest", " label source segment-duration container live live-buffer ",
      "usage: tams ingest FILE [--label L] [--source ID] [--segment-duration SECONDS]\n"
      "                        [--container ts|mp4]\n"
@@ -80,7 +82,8 @@ static const struct {
 static const char OVERVIEW[] =
     "usage: tams [--url URL] [--token TOKEN | --user USER] [--json] [--quiet] [--verbose]\n"
     "            COMMAND [ARGS]\n\n"
-    "A client for TAMS 7.0 servers (Time-addressable Media Store).\n\n"
+    "A client for TAMS 7.0 and 8.2 servers (Time-addressable Media Store); --url may name a\n"
+    "version's base, such as http://host:8080/tams/v8.2.\n\n"
     "commands:\n"
     "  sources list|show    the store's sources\n"
     "  flows list|show      flows, filtered by label, tag, format, codec, source\n"

@@ -28,7 +28,9 @@ struct tams_http {
     char *base; /* read-only: without a trailing slash */
     char *_auth_header;
     char *_user, *_password;
-    bool verbose; /* log each request on stderr */
+    bool verbose;    /* log each request on stderr */
+    int api_version; /* the server's TAMS version, major * 100 + minor (tams_api_version); 0 until
+                        learnt */
 };
 
 struct tams_http_resp {

@@ -279,7 +279,8 @@ static int make_flows(struct ingest *in, const char *source_id, const char *mult
         json_object_object_add(t->doc, "source_id", json_object_new_string(t->source_id));
         json_object_object_add(t->doc, "label", json_object_new_string(label));
         flow_path(&path, t->flow_id, "");
-        if ((rc = put_json(in->c, path.data, t->doc)))
+        if ((rc = tams_api_fit_flow(&in->c->http, t->doc)) ||
+            (rc = put_json(in->c, path.data, t->doc)))
             goto out;
         json_object *item = json_object_new_object();
         json_object_object_add(item, "id", json_object_new_string(t->flow_id));

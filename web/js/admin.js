@@ -1,25 +1,41 @@
 // admin.js - webhooks and deletion requests (the API shows each principal its own), and the
 // service page.
-import { api, get } from "./api.js";
+import { api, get, getAll, apiVersion, is82 } from "./api.js";
 import { h, clear, kvTable, errorBox } from "./dom.js";
 
-function webhookRow(w) {
+// TAMS 8.x webhooks have ids, and are removed by id; 7.0 ones are shown without.
+function webhookRow(w, v82, out) {
   const filters = Object.fromEntries(Object.entries(w).filter(([k]) => /_ids$|^accept_/.test(k)));
-  return h("tr", {}, h("td", { class: "mono" }, w.url), h("td", {}, (w.events || []).join(", ")),
-    h("td", {}, w.status || ""), h("td", {}, h("code", {}, JSON.stringify(filters))));
+  const cells = [h("td", { class: "mono" }, w.url), h("td", {}, (w.events || []).join(", ")),
+    h("td", {}, w.status || ""), h("td", {}, h("code", {}, JSON.stringify(filters)))];
+  if (v82) {
+    cells.unshift(h("td", { class: "mono" }, w.id || "-"));
+    cells.push(h("td", {}, w.id ? h("button", { type: "button", class: "remove", onclick: async () => {
+      clear(out);
+      try {
+        await api("DELETE", `/service/webhooks/${encodeURIComponent(w.id)}`);
+        location.reload();
+      } catch (err) {
+        clear(out, errorBox(err));
+      }
+    } }, "Remove") : ""));
+  }
+  return h("tr", { dataset: { url: w.url } }, cells);
 }
 
 export async function webhooksPage(root, { isCurrent }) {
-  const r = await get("/service/webhooks");
+  const [version, hooks] = await Promise.all([apiVersion(), getAll("/service/webhooks")]);
   if (!isCurrent()) return;
+  const v82 = is82(version);
   const url = h("input", { name: "url", type: "url", size: 40, placeholder: "https://…" });
   const events = h("input", { name: "events", size: 40, value: "flows/created,flows/updated,flows/segments_added" });
   const out = h("div", { class: "edit-result" });
+  const head = ["URL", "Events", "Status", "Filters"];
   root.append(h("h1", {}, "Webhooks"),
     h("table", { id: "webhooks" },
-      h("tr", {}, h("th", {}, "URL"), h("th", {}, "Events"), h("th", {}, "Status"), h("th", {}, "Filters")),
-      r.body.map(webhookRow)),
-    r.body.length ? "" : h("p", { class: "note" }, "No webhook is registered for you."),
+      h("tr", {}, (v82 ? ["Id", ...head, ""] : head).map((x) => h("th", {}, x))),
+      hooks.map((w) => webhookRow(w, v82, out))),
+    hooks.length ? "" : h("p", { class: "note" }, "No webhook is registered for you."),
     h("h2", {}, "Register a webhook"),
     h("form", { class: "row", onsubmit: async (e) => {
       e.preventDefault();
@@ -34,16 +50,16 @@ export async function webhooksPage(root, { isCurrent }) {
     out);
 }
 
-// The API lists them whole (TAMS 7.0 pages no deletion requests).
+// TAMS 7.0 lists them whole; 8.2 pages them: every page is read.
 export async function deletionsPage(root, { isCurrent }) {
-  const r = await get("/flow-delete-requests");
+  const list = await getAll("/flow-delete-requests");
   if (!isCurrent()) return;
   root.append(h("h1", {}, "Deletion requests"),
     h("table", { id: "deletions" },
       h("tr", {}, h("th", {}, "Id"), h("th", {}, "Flow"), h("th", {}, "Timerange"), h("th", {}, "Status"), h("th", {}, "By")),
-      r.body.map((d) => h("tr", {}, h("td", { class: "mono" }, d.id), h("td", {}, h("a", { href: "#/flows/" + d.flow_id, class: "mono" }, d.flow_id)),
+      list.map((d) => h("tr", {}, h("td", { class: "mono" }, d.id), h("td", {}, h("a", { href: "#/flows/" + d.flow_id, class: "mono" }, d.flow_id)),
         h("td", { class: "mono" }, d.timerange || ""), h("td", {}, d.status || ""), h("td", {}, d.created_by || "")))),
-    r.body.length ? "" : h("p", { class: "note" }, "No deletion request of yours."));
+    list.length ? "" : h("p", { class: "note" }, "No deletion request of yours."));
 }
 
 export async function servicePage(root, { isCurrent }) {
@@ -55,6 +71,7 @@ export async function servicePage(root, { isCurrent }) {
   root.append(h("h1", {}, "Service"),
     kvTable([["Name", d.name], ["Description", d.description], ["Type", d.type], ["API version", d.api_version],
       ["Service version", d.service_version], ["Media store", d.media_store && d.media_store.type],
+      ["Object timeout", d.min_object_timeout], ["Presigned URL timeout", d.min_presigned_url_timeout],
       ["Events", d.event_stream_mechanisms ? d.event_stream_mechanisms.map((m) => m.name).join(", ") : undefined]]),
     h("h2", {}, "Storage backends"),
     h("table", { id: "backends" }, h("tr", {}, h("th", {}, "Id"), h("th", {}, "Label"), h("th", {}, "Type"), h("th", {}, "Default")),

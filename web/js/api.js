@@ -81,3 +81,33 @@ export function nextKey(headers) {
   if (!m) return null;
   return new URL(m[1], location.href).searchParams.get("page");
 }
+
+// The TAMS version the API at the root speaks (tamsd's root_api_version: "7.0" or "8.2"), from
+// /service, asked once per page load.
+let versionAsked = null;
+export function apiVersion() {
+  if (!versionAsked) {
+    versionAsked = get("/service").then((r) => (r.body && r.body.api_version) || "7.0",
+      (e) => { versionAsked = null; throw e; });
+  }
+  return versionAsked;
+}
+
+export function is82(version) {
+  return parseFloat(version) >= 8;
+}
+
+// Every element of a listing, page after page (8.2 pages lists 7.0 gave whole), at most
+// maxPages pages.
+export async function getAll(path, maxPages = 20) {
+  const out = [];
+  let key = null;
+  for (let i = 0; i < maxPages; i++) {
+    const sep = path.includes("?") ? "&" : "?";
+    const r = await get(key ? `${path}${sep}page=${encodeURIComponent(key)}` : path);
+    out.push(...(r.body || []));
+    key = nextKey(r.headers);
+    if (!key) break;
+  }
+  return out;
+}

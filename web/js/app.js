@@ -1,5 +1,5 @@
 // app.js - the shell: hash routes to pages, the sign-in page, the status line.
-import { api, credentials, signIn, signOut } from "./api.js";
+import { api, credentials, signIn, signOut, apiVersion } from "./api.js";
 import { h, clear, errorBox } from "./dom.js";
 import { sourcesPage, flowsPage } from "./lists.js";
 import { flowPage } from "./flow.js";
@@ -34,6 +34,7 @@ async function render() {
   const c = credentials();
   document.getElementById("who").textContent = c ? "signed in: " + c.who : "";
   document.getElementById("signout").hidden = !c;
+  if (c) apiVersion().then((v) => { document.getElementById("api-version").textContent = "TAMS " + v; }, () => {});
   if (!c && path !== "/signin") {
     location.hash = "#/signin?next=" + encodeURIComponent(path + (params.toString() ? "?" + params : ""));
     return;
