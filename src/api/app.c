@@ -87,6 +87,22 @@ static int setting_or(struct tams_app *app, const char *key, const char *dflt, s
 }
 
 /* The GET /service body as the given version shows it. */
+/* 8.2's service timeouts (ADR0044), derived from the settings that enforce them: an object
+ * allocated and never used is collected gc_unused_after seconds after allocation; every URL
+ * tamsd signs (put_url of each backend, get_urls) lives at least the shorter of put_url_expiry
+ * and media_url_expiry, the put_url being capped by media_url_expiry. */
+static void render_timeouts(const struct tams_config *cfg, struct tams_json *j)
+{
+    int presigned =
+        cfg->put_url_expiry < cfg->media_url_expiry ? cfg->put_url_expiry : cfg->media_url_expiry;
+    char ts[32];
+
+    snprintf(ts, sizeof ts, "%d:0", cfg->gc_unused_after);
+    tams_json_kstr(j, "min_object_timeout", ts);
+    snprintf(ts, sizeof ts, "%d:0", presigned);
+    tams_json_kstr(j, "min_presigned_url_timeout", ts);
+}
+
 static void render_service(const struct tams_app *app, enum tams_api api,
                            const struct tams_buf *name, const struct tams_buf *desc,
                            struct tams_buf *doc)
@@ -94,7 +110,6 @@ static void render_service(const struct tams_app *app, enum tams_api api,
     const char *version = api == TAMS_API_82 ? "8.2" : "7.0";
     struct tams_json j;
 
-    (void)app;
     tams_json_init(&j, doc);
     tams_json_obj_open(&j);
     tams_json_key(&j, "name");
@@ -104,6 +119,8 @@ static void render_service(const struct tams_app *app, enum tams_api api,
     tams_json_kstr(&j, "type", SERVICE_TYPE);
     tams_json_kstr(&j, "api_version", version);
     tams_json_kstr(&j, "service_version", "tamsd " TAMS_VERSION);
+    if (api == TAMS_API_82)
+        render_timeouts(app->cfg, &j);
     tams_json_key(&j, "event_stream_mechanisms");
     tams_json_arr_open(&j);
     tams_json_obj_open(&j);
