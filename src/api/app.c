@@ -10,6 +10,7 @@
 #include "media/local.h"
 #include "media/s3.h"
 #include "media/storage_config.h"
+#include "media/tags.h"
 
 #include <unistd.h> /* environ */
 
@@ -56,6 +57,7 @@ static int open_configured(struct tams_app *app, struct tams_buf *why)
                                       app->local->label, environ, why);
     if (!rc) {
         app->local->is_default = sc.local_default;
+        app->local->tags = json_object_get(sc.local_tags);
         app->backends = tams_realloc(app->backends, (1 + sc.ns3) * sizeof(*app->backends));
     }
     for (size_t i = 0; !rc && i < sc.ns3; i++) {
@@ -64,6 +66,7 @@ static int open_configured(struct tams_app *app, struct tams_buf *why)
         sc.s3[i].put_expiry = put_url_expiry(app->cfg);
         rc = tams_s3_open(&b, &sc.s3[i], why);
         if (!rc) {
+            b->tags = json_object_get(sc.tags[i]);
             app->backends[app->nbackends++] = b;
             tams_log_info("storage backend '%s' (%s): S3 bucket '%s' at %zu endpoint(s)%s",
                           b->label, b->id, sc.s3[i].bucket, sc.s3[i].nendpoints,
@@ -267,8 +270,11 @@ void tams_app_release(struct tams_app *app)
     tams_doc_cache_free(app->flow_cache);
     tams_doc_cache_free(app->source_cache);
     app->flow_cache = app->source_cache = NULL;
-    for (size_t i = 0; i < app->nbackends; i++)
+    for (size_t i = 0; i < app->nbackends; i++) {
+        struct json_object *tags = app->backends[i]->tags;
         app->backends[i]->ops->close(app->backends[i]);
+        json_object_put(tags);
+    }
     if (!app->nbackends && app->local)
         app->local->ops->close(app->local);
     tams_free(app->backends);

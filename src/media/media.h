@@ -13,6 +13,7 @@
 #include "core/buf.h"
 
 struct tams_media_backend;
+struct json_object;
 
 #define TAMS_MEDIA_ETAG_MAX 256
 
@@ -57,6 +58,9 @@ struct tams_media_backend {
     char id[37];
     const char *label, *provider, *store_product, *region, *availability_zone; /* may be NULL */
     bool is_default;
+    /* TAMS 8.2 tags (media/tags.h), NULL when none: a json-c reference set by whoever opens
+     * the backend (api/app.c, from the storage config) and put by it after close. */
+    struct json_object *tags;
     /* Headers a client must send with every put_url, as a NULL-terminated list of name, value,
      * name, value...; NULL when none. Listed in put_url.headers by POST /flows/{id}/storage. */
     const char *const *put_headers;
