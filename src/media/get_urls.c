@@ -13,11 +13,13 @@ static bool in_list(const char *const *list, size_t n, const char *s)
     return false;
 }
 
-/* Does a URL with these attributes pass the filters? label/storage_id may be NULL. */
+/* Does a URL with these attributes pass the filters? label/storage_id/tags may be NULL. */
 static bool keep(const struct tams_get_urls_filter *f, const char *label, const char *storage_id,
-                 bool presigned)
+                 const json_object *tags, bool presigned)
 {
     if (f->none)
+        return false;
+    if (f->nbackend_tags && !tams_media_tags_match(tags, f->backend_tags, f->nbackend_tags))
         return false;
     if (f->labels && !(label && in_list(f->labels, f->nlabels, label)))
         return false;
@@ -42,7 +44,7 @@ static void write_controlled(struct tams_json *j, const struct tams_media_backen
     struct tams_buf url = TAMS_BUF_INIT(4096);
     bool presigned = true; /* every backend hands out signed URLs */
 
-    if (!keep(f, b->label, b->id, presigned))
+    if (!keep(f, b->label, b->id, b->tags, presigned))
         return;
     if (b->ops->get_url(b, base_url, key, now, &url, &presigned) || !tams_buf_ok(&url))
         goto out;
@@ -80,7 +82,7 @@ static void write_uncontrolled(struct tams_json *j, const char *text,
         json_object_object_get_ex(item, "url", &url);
         json_object_object_get_ex(item, "label", &label);
         ls = label ? json_object_get_string(label) : NULL;
-        if (!url || !keep(f, ls, NULL, false))
+        if (!url || !keep(f, ls, NULL, NULL, false))
             continue;
         open_list(j, opened);
         tams_json_obj_open(j);

@@ -13,6 +13,7 @@
 #include "core/common.h"
 #include "core/json.h"
 #include "media/media.h"
+#include "media/tags.h"
 
 struct tams_get_urls_filter {
     bool none;                 /* accept_get_urls= (empty): no URLs at all */
@@ -21,7 +22,11 @@ struct tams_get_urls_filter {
     const char *const *storage_ids; /* accept_storage_ids list; NULL = any backend */
     size_t nstorage_ids;
     int presigned; /* -1 = either, 0 = only unsigned, 1 = only presigned */
-    bool verbose;  /* verbose_storage */
+    /* 8.2's storage_backend_tag.{name} / storage_backend_tag_exists.{name}: the tags of the
+     * URL's backend must match them all; an uncontrolled URL counts as a backend without tags. */
+    const struct tams_media_tag_filter *backend_tags;
+    size_t nbackend_tags;
+    bool verbose; /* verbose_storage */
 };
 
 /* What a segment's get_urls are made of. */
