@@ -28,6 +28,11 @@ struct tams_media_ops {
      * absolute base (for backends served by tamsd itself). */
     int (*put_url)(const struct tams_media_backend *b, const char *base_url, const char *key,
                    int64_t now, struct tams_buf *out);
+    /* The object's URL for a PUT that tamsd does not sign (TAMS 8.2's presigned: false): the
+     * client brings its own authorisation. NULL when the backend cannot take such a PUT (the
+     * built-in store accepts only the uploads it signed). */
+    int (*put_url_unsigned)(const struct tams_media_backend *b, const char *key,
+                            struct tams_buf *out);
     /* URL to GET the object's bytes from; *presigned tells whether it carries a signature. */
     int (*get_url)(const struct tams_media_backend *b, const char *base_url, const char *key,
                    int64_t now, struct tams_buf *out, bool *presigned);

@@ -130,6 +130,32 @@ static int s3_put_url(const struct tams_media_backend *b, const char *base_url, 
     return presign(s, pick(s), "PUT", key, now, out);
 }
 
+/* The object's plain URL: the client authenticates its PUT itself (its own credentials, or a
+ * bucket that takes anonymous writes); tamsd signs nothing. */
+static int s3_put_url_unsigned(const struct tams_media_backend *b, const char *key,
+                               struct tams_buf *out)
+{
+    struct s3 *s = impl(b);
+    const struct endpoint *e = pick(s);
+    struct tams_buf host = TAMS_BUF_INIT(1024), path = TAMS_BUF_INIT(4 * TAMS_SIGV4_MAX_KEY);
+    struct tams_buf full = TAMS_BUF_INIT(TAMS_SIGV4_MAX_KEY + 1);
+    int rc;
+
+    tams_buf_addstr(&full, s->prefix);
+    tams_buf_addstr(&full, key);
+    rc = tams_buf_ok(&full) ? tams_sigv4_s3_url_parts(e->hostport, s->bucket, full.data,
+                                                      s->virtual_hosted, &host, &path)
+                            : TAMS_ERR_TOOBIG;
+    if (!rc && (!tams_buf_ok(&host) || !tams_buf_ok(&path)))
+        rc = TAMS_ERR_TOOBIG;
+    if (!rc)
+        tams_buf_addf(out, "%s://%s%s", e->scheme, host.data, path.data);
+    tams_buf_release(&host);
+    tams_buf_release(&path);
+    tams_buf_release(&full);
+    return rc;
+}
+
 static int s3_get_url(const struct tams_media_backend *b, const char *base_url, const char *key,
                       int64_t now, struct tams_buf *out, bool *presigned)
 {
@@ -592,6 +618,7 @@ static void s3_origins(const struct tams_media_backend *b, struct tams_buf *out)
 
 static const struct tams_media_ops s3_ops = {
     .put_url = s3_put_url,
+    .put_url_unsigned = s3_put_url_unsigned,
     .get_url = s3_get_url,
     .exists = s3_exists,
     .exists_many = s3_exists_many,
