@@ -47,6 +47,9 @@ static int list_row(void *ctx, const struct tams_segment_rec *rec)
         .backend = rec->controlled ? tams_app_backend(c->app, rec->storage_id) : NULL,
         .key = rec->key,
         .uncontrolled = s->get_urls,
+        .instances = rec->instances,
+        .backends = c->app->backends,
+        .nbackends = c->app->nbackends,
     };
     char tr[TAMS_TIMERANGE_STRMAX];
 

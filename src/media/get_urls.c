@@ -71,10 +71,9 @@ out:
     tams_buf_release(&url);
 }
 
-static void write_uncontrolled(struct tams_json *j, const char *text,
-                               const struct tams_get_urls_filter *f, bool *opened)
+static void write_uncontrolled_items(struct tams_json *j, json_object *arr,
+                                     const struct tams_get_urls_filter *f, bool *opened)
 {
-    json_object *arr = json_tokener_parse(text);
     size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
     for (size_t i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(arr, i), *url = NULL, *label = NULL;
@@ -93,6 +92,37 @@ static void write_uncontrolled(struct tams_json *j, const char *text,
             tams_json_kbool(j, "controlled", false);
         tams_json_obj_close(j);
     }
+}
+
+static void write_uncontrolled(struct tams_json *j, const char *text,
+                               const struct tams_get_urls_filter *f, bool *opened)
+{
+    json_object *arr = json_tokener_parse(text);
+    write_uncontrolled_items(j, arr, f, opened);
+    json_object_put(arr);
+}
+
+static void write_instances(struct tams_json *j, const struct tams_get_urls_src *src,
+                            const char *base_url, const struct tams_get_urls_filter *f, int64_t now,
+                            bool *opened)
+{
+    json_object *arr = json_tokener_parse(src->instances), *unc = json_object_new_array();
+    size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = json_object_array_get_idx(arr, i), *sid = NULL, *key = NULL;
+        const struct tams_media_backend *b;
+        if (!json_object_object_get_ex(item, "storage_id", &sid)) {
+            json_object_array_add(unc, json_object_get(item));
+            continue;
+        }
+        json_object_object_get_ex(item, "key", &key);
+        b = tams_media_find(src->backends, src->nbackends, json_object_get_string(sid));
+        if (b && key) /* a copy in a backend no longer configured is not served */
+            write_controlled(j, b, json_object_get_string(key), base_url, f, now, opened);
+    }
+    write_uncontrolled_items(j, unc, f, opened);
+    json_object_put(unc);
     json_object_put(arr);
 }
 
@@ -104,6 +134,8 @@ void tams_get_urls_write(struct tams_json *j, const struct tams_get_urls_src *sr
         return;
     if (src->backend)
         write_controlled(j, src->backend, src->key, base_url, f, now, &opened);
+    if (src->instances)
+        write_instances(j, src, base_url, f, now, &opened);
     if (src->uncontrolled)
         write_uncontrolled(j, src->uncontrolled, f, &opened);
     if (opened)

@@ -34,9 +34,15 @@ struct tams_get_urls_src {
     const struct tams_media_backend *backend; /* a controlled object's backend; NULL: none */
     const char *key;                          /* the object's key in backend */
     const char *uncontrolled; /* the client's get_urls as JSON array text; NULL: none */
+    /* The object's further instances (8.2, store.h tams_object_inst) as JSON array text, NULL:
+     * none; copies are found among the n backends. */
+    const char *instances;
+    struct tams_media_backend *const *backends;
+    size_t nbackends;
 };
 
-/* Write the "get_urls" member of a segment (nothing when no URL survives the filters).
+/* Write the "get_urls" member of a segment: the object's own URL, its further instances, then
+ * the client's URLs of the segment (nothing when no URL survives the filters).
  * base_url: the API's own absolute base, for backends tamsd serves itself; now: Unix seconds
  * the signatures count from. */
 void tams_get_urls_write(struct tams_json *j, const struct tams_get_urls_src *src,

@@ -46,6 +46,15 @@ struct tams_media_ops {
      * HEADs run concurrently, each bounded by its own timeout). */
     int (*exists_many)(const struct tams_media_backend *b, const char *const *keys, size_t n,
                        int *results, struct tams_media_stat *stats);
+    /* Object copies (TAMS 8.2 object instances, media/copy.h); both may block on the network
+     * and the disk: never on a path that must stay fast. fetch appends the object's bytes to
+     * fd and its Content-Type to content_type: 0, TAMS_ERR_NOTFOUND, TAMS_ERR_IO. store makes
+     * the object key from the size bytes of fd (read from offset 0): 0, TAMS_ERR_CONFLICT when
+     * key holds bytes already, TAMS_ERR_NOSPACE, TAMS_ERR_IO. */
+    int (*fetch)(const struct tams_media_backend *b, const char *key, int fd,
+                 struct tams_buf *content_type);
+    int (*store)(const struct tams_media_backend *b, const char *key, int fd, uint64_t size,
+                 const char *content_type);
     void (*close)(struct tams_media_backend *b);
     /* Delete the object's bytes (garbage collection). 0 when the object is gone, also when it
      * was never uploaded; TAMS_ERR_IO when the store could not be reached or refused, so the

@@ -208,7 +208,12 @@ const char *const tams_schema_sqlite[] = {
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
     /* 6: soft delete (docs/soft-delete.md): deleted flows, sources and segments kept in a bin
      * for the retention period, outside every table a read looks at. */
-    BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID")};
+    BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID"),
+    /* 7: TAMS 8.2 object instances (ADR0038): an object's copies beyond the one it was
+     * allocated in (or registered with), as a JSON array of {"storage_id", "key"} (a copy
+     * tamsd made) and {"url", "label"} (the client's). NULL, as for every existing object:
+     * no further instance. Objects are never binned, so the bin needs nothing. */
+    "ALTER TABLE objects ADD COLUMN instances TEXT;"};
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
 /* Ids, names, values and RFC 3339 times compare byte-wise (COLLATE "C") whatever the cluster's
@@ -686,5 +691,7 @@ const char *const tams_schema_pg[] = {
     " SELECT s.flow_id, coalesce(o.storage_id, ''), count(*) FROM segments s"
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
     /* 10: soft delete, as SQLite's 6. */
-    BIN_SCHEMA(TXT, " BIGINT", "")};
+    BIN_SCHEMA(TXT, " BIGINT", ""),
+    /* 11: TAMS 8.2 object instances, as SQLite's 7. */
+    "ALTER TABLE objects ADD COLUMN instances TEXT;"};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);
