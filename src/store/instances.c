@@ -8,10 +8,11 @@
 
 #define INST_COLS "controlled, storage_id, key, instances"
 /* Registered objects only: one allocated and never used is not an object to 8.2 yet. */
-static struct tams_sql q_read = TAMS_SQL2(
-    "SELECT " INST_COLS " FROM objects WHERE id = ?1 AND first_referenced_by_flow IS NOT NULL",
+#define INST_READ                                                                                  \
     "SELECT " INST_COLS " FROM objects WHERE id = ?1 AND first_referenced_by_flow IS NOT NULL"
-    " FOR UPDATE");
+static struct tams_sql q_read = TAMS_SQL(INST_READ);
+/* In a change: the row is held until it is written back. */
+static struct tams_sql q_read_lock = TAMS_SQL2(INST_READ, INST_READ " FOR UPDATE");
 static struct tams_sql q_write =
     TAMS_SQL("UPDATE objects SET storage_id = ?2, key = ?3, instances = ?4 WHERE id = ?1");
 static struct tams_sql q_trash = TAMS_SQL(
@@ -38,10 +39,10 @@ static char *dup_col(const struct tams_db_rows *rows, int col)
     return s ? tams_strdup(s) : NULL;
 }
 
-static int row_read(struct tams_db *db, const char *id, struct row *r)
+static int row_read(struct tams_db *db, const char *id, bool lock, struct row *r)
 {
     struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
-    int rc = tams_db_query(db, &q_read, ARGS(TEXT(id)), &rows);
+    int rc = tams_db_query(db, lock ? &q_read_lock : &q_read, ARGS(TEXT(id)), &rows);
 
     if (!rc && (rc = tams_db_next(&rows)) == 1) {
         const char *list = tams_db_col(&rows, 3);
@@ -110,7 +111,7 @@ static void get_reset(void *arg)
 static int get_body(struct tams_db *db, void *arg)
 {
     struct get_args *a = arg;
-    return row_read(db, a->id, &a->r);
+    return row_read(db, a->id, false, &a->r);
 }
 
 int tams_store_object_instances_get(struct tams_store *st, const char *id, tams_object_inst_cb cb,
@@ -170,7 +171,7 @@ static int add_body(struct tams_db *db, void *arg)
     json_object *it;
     int rc;
 
-    if ((rc = row_read(db, a->id, &a->r)))
+    if ((rc = row_read(db, a->id, true, &a->r)))
         return rc;
     if (has_instance(&a->r, a->storage_id, a->label)) {
         tams__why_add(a->why,
@@ -235,7 +236,7 @@ static int remove_body(struct tams_db *db, void *arg)
     size_t n;
     int rc, at = -1, next;
 
-    if ((rc = row_read(db, a->id, &a->r)))
+    if ((rc = row_read(db, a->id, true, &a->r)))
         return rc;
     n = json_object_array_length(a->r.list);
     for (size_t i = 0; at < 0 && i < n; i++) {

@@ -317,7 +317,8 @@ def test_instance_ids_with_slashes(srv):
     assert r.status_code == 201, r.text
     upload(r.json()["media_objects"][0])
     register(v82, fid, {"object_id": "a/b c", "timerange": "[0:0_1:0)"})
-    assert v82.post(inst("a/b c"), json={"storage_id": S3_ID}).status_code == 201
+    r = v82.post(inst("a/b c"), json={"storage_id": S3_ID})
+    assert r.status_code == 201, r.text
     assert sorted(u["label"] for u in urls_of(v82, fid)[0]) == ["local", "s3"]
 
 
