@@ -71,7 +71,8 @@ static const char *member(json_object *o, const char *name)
 static int row_write(struct tams_db *db, const char *id, const struct row *r)
 {
     const char *list = json_object_array_length(r->list)
-                           ? json_object_to_json_string_ext(r->list, JSON_C_TO_STRING_PLAIN)
+                           ? json_object_to_json_string_ext(
+                                 r->list, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
                            : NULL;
     return tams_db_exec(db, &q_write,
                         ARGS(TEXT(id), TEXT(r->storage_id), TEXT(r->key ? r->key : ""), TEXT(list)),
@@ -125,9 +126,11 @@ int tams_store_object_instances_get(struct tams_store *st, const char *id, tams_
             .controlled = a.r.controlled,
             .storage_id = a.r.controlled ? a.r.storage_id : NULL,
             .key = a.r.controlled ? a.r.key : NULL,
-            .instances = json_object_array_length(a.r.list)
-                             ? json_object_to_json_string_ext(a.r.list, JSON_C_TO_STRING_PLAIN)
-                             : NULL,
+            .instances =
+                json_object_array_length(a.r.list)
+                    ? json_object_to_json_string_ext(a.r.list, JSON_C_TO_STRING_PLAIN |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE)
+                    : NULL,
         };
         rc = cb(ctx, &o);
     }
