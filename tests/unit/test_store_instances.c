@@ -133,6 +133,32 @@ static void test_instances(void)
     tams_buf_release(&why);
 }
 
+/* An uncontrolled object: its URLs live on its segments, instances are added beside them. */
+static void test_uncontrolled(void)
+{
+    struct tams_buf why = TAMS_BUF_INIT(1024);
+    struct inst_seen o = {0};
+
+    CHECK_INT_EQ(put_flow(42, true), 0);
+    CHECK_INT_EQ(add1s(42, "[0:0_1:0)", "ext/u", "[{\"url\":\"http://ext/u\"}]"), 0);
+    CHECK_INT_EQ(tams_store_object_instances_get(ST, "ext/u", inst_cb, &o), 0);
+    CHECK(!o.controlled);
+    CHECK_STR_EQ(o.storage_id, "(null)");
+    CHECK_INT_EQ(
+        tams_store_object_instance_add(ST, "ext/u", NULL, NULL, "http://cdn/u", "cdn", &why), 0);
+    CHECK_INT_EQ(tams_store_object_instances_get(ST, "ext/u", inst_cb, &o), 0);
+    CHECK(!o.controlled);
+    CHECK_STR_EQ(o.instances, "[{\"url\":\"http://cdn/u\",\"label\":\"cdn\"}]");
+    /* Its own place is not an instance in a backend. */
+    CHECK_INT_EQ(tams_store_object_instance_remove(ST, "ext/u", STORAGE, NULL, &why),
+                 TAMS_ERR_NOTFOUND);
+    CHECK_INT_EQ(tams_store_object_instance_remove(ST, "ext/u", NULL, "cdn", &why), 0);
+    CHECK_INT_EQ(tams_store_object_instances_get(ST, "ext/u", inst_cb, &o), 0);
+    CHECK_STR_EQ(o.instances, "(null)");
+    CHECK_INT_EQ(trash_count("ext/u"), 0);
+    tams_buf_release(&why);
+}
+
 /* The collector takes an object's copies with it. */
 static void test_collected(void)
 {
@@ -159,6 +185,7 @@ int main(int argc, char **argv)
     if (harness_open() != 0)
         return harness_finish();
     RUN(test_instances);
+    RUN(test_uncontrolled);
     RUN(test_collected);
     return harness_finish();
 }
