@@ -71,34 +71,35 @@ out:
     tams_buf_release(&url);
 }
 
-static void write_uncontrolled_items(struct tams_json *j, json_object *arr,
-                                     const struct tams_get_urls_filter *f, bool *opened)
+static void write_uncontrolled_item(struct tams_json *j, json_object *item,
+                                    const struct tams_get_urls_filter *f, bool *opened)
 {
-    size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
-    for (size_t i = 0; i < n; i++) {
-        json_object *item = json_object_array_get_idx(arr, i), *url = NULL, *label = NULL;
-        const char *ls;
-        json_object_object_get_ex(item, "url", &url);
-        json_object_object_get_ex(item, "label", &label);
-        ls = label ? json_object_get_string(label) : NULL;
-        if (!url || !keep(f, ls, NULL, NULL, false))
-            continue;
-        open_list(j, opened);
-        tams_json_obj_open(j);
-        tams_json_kstr(j, "url", json_object_get_string(url));
-        if (ls)
-            tams_json_kstr(j, "label", ls);
-        if (f->verbose)
-            tams_json_kbool(j, "controlled", false);
-        tams_json_obj_close(j);
-    }
+    json_object *url = NULL, *label = NULL;
+    const char *ls;
+
+    json_object_object_get_ex(item, "url", &url);
+    json_object_object_get_ex(item, "label", &label);
+    ls = label ? json_object_get_string(label) : NULL;
+    if (!url || !keep(f, ls, NULL, NULL, false))
+        return;
+    open_list(j, opened);
+    tams_json_obj_open(j);
+    tams_json_kstr(j, "url", json_object_get_string(url));
+    if (ls)
+        tams_json_kstr(j, "label", ls);
+    if (f->verbose)
+        tams_json_kbool(j, "controlled", false);
+    tams_json_obj_close(j);
 }
 
 static void write_uncontrolled(struct tams_json *j, const char *text,
                                const struct tams_get_urls_filter *f, bool *opened)
 {
     json_object *arr = json_tokener_parse(text);
-    write_uncontrolled_items(j, arr, f, opened);
+    size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+
+    for (size_t i = 0; i < n; i++)
+        write_uncontrolled_item(j, json_object_array_get_idx(arr, i), f, opened);
     json_object_put(arr);
 }
 
@@ -106,14 +107,14 @@ static void write_instances(struct tams_json *j, const struct tams_get_urls_src 
                             const char *base_url, const struct tams_get_urls_filter *f, int64_t now,
                             bool *opened)
 {
-    json_object *arr = json_tokener_parse(src->instances), *unc = json_object_new_array();
+    json_object *arr = json_tokener_parse(src->instances);
     size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
 
     for (size_t i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(arr, i), *sid = NULL, *key = NULL;
         const struct tams_media_backend *b;
         if (!json_object_object_get_ex(item, "storage_id", &sid)) {
-            json_object_array_add(unc, json_object_get(item));
+            write_uncontrolled_item(j, item, f, opened);
             continue;
         }
         json_object_object_get_ex(item, "key", &key);
@@ -121,8 +122,6 @@ static void write_instances(struct tams_json *j, const struct tams_get_urls_src 
         if (b && key) /* a copy in a backend no longer configured is not served */
             write_controlled(j, b, json_object_get_string(key), base_url, f, now, opened);
     }
-    write_uncontrolled_items(j, unc, f, opened);
-    json_object_put(unc);
     json_object_put(arr);
 }
 
