@@ -10,6 +10,7 @@
 #include "media/local.h"
 #include "media/s3.h"
 #include "media/storage_config.h"
+#include "media/tags.h"
 
 #include <unistd.h> /* environ */
 
@@ -56,6 +57,7 @@ static int open_configured(struct tams_app *app, struct tams_buf *why)
                                       app->local->label, environ, why);
     if (!rc) {
         app->local->is_default = sc.local_default;
+        app->local->tags = json_object_get(sc.local_tags);
         app->backends = tams_realloc(app->backends, (1 + sc.ns3) * sizeof(*app->backends));
     }
     for (size_t i = 0; !rc && i < sc.ns3; i++) {
@@ -64,6 +66,7 @@ static int open_configured(struct tams_app *app, struct tams_buf *why)
         sc.s3[i].put_expiry = put_url_expiry(app->cfg);
         rc = tams_s3_open(&b, &sc.s3[i], why);
         if (!rc) {
+            b->tags = json_object_get(sc.tags[i]);
             app->backends[app->nbackends++] = b;
             tams_log_info("storage backend '%s' (%s): S3 bucket '%s' at %zu endpoint(s)%s",
                           b->label, b->id, sc.s3[i].bucket, sc.s3[i].nendpoints,
@@ -87,6 +90,22 @@ static int setting_or(struct tams_app *app, const char *key, const char *dflt, s
 }
 
 /* The GET /service body as the given version shows it. */
+/* 8.2's service timeouts (ADR0044), derived from the settings that enforce them: an object
+ * allocated and never used is collected gc_unused_after seconds after allocation; every URL
+ * tamsd signs (put_url of each backend, get_urls) lives at least the shorter of put_url_expiry
+ * and media_url_expiry, the put_url being capped by media_url_expiry. */
+static void render_timeouts(const struct tams_config *cfg, struct tams_json *j)
+{
+    int presigned =
+        cfg->put_url_expiry < cfg->media_url_expiry ? cfg->put_url_expiry : cfg->media_url_expiry;
+    char ts[32];
+
+    snprintf(ts, sizeof ts, "%d:0", cfg->gc_unused_after);
+    tams_json_kstr(j, "min_object_timeout", ts);
+    snprintf(ts, sizeof ts, "%d:0", presigned);
+    tams_json_kstr(j, "min_presigned_url_timeout", ts);
+}
+
 static void render_service(const struct tams_app *app, enum tams_api api,
                            const struct tams_buf *name, const struct tams_buf *desc,
                            struct tams_buf *doc)
@@ -94,7 +113,6 @@ static void render_service(const struct tams_app *app, enum tams_api api,
     const char *version = api == TAMS_API_82 ? "8.2" : "7.0";
     struct tams_json j;
 
-    (void)app;
     tams_json_init(&j, doc);
     tams_json_obj_open(&j);
     tams_json_key(&j, "name");
@@ -104,6 +122,8 @@ static void render_service(const struct tams_app *app, enum tams_api api,
     tams_json_kstr(&j, "type", SERVICE_TYPE);
     tams_json_kstr(&j, "api_version", version);
     tams_json_kstr(&j, "service_version", "tamsd " TAMS_VERSION);
+    if (api == TAMS_API_82)
+        render_timeouts(app->cfg, &j);
     tams_json_key(&j, "event_stream_mechanisms");
     tams_json_arr_open(&j);
     tams_json_obj_open(&j);
@@ -250,8 +270,11 @@ void tams_app_release(struct tams_app *app)
     tams_doc_cache_free(app->flow_cache);
     tams_doc_cache_free(app->source_cache);
     app->flow_cache = app->source_cache = NULL;
-    for (size_t i = 0; i < app->nbackends; i++)
+    for (size_t i = 0; i < app->nbackends; i++) {
+        struct json_object *tags = app->backends[i]->tags;
         app->backends[i]->ops->close(app->backends[i]);
+        json_object_put(tags);
+    }
     if (!app->nbackends && app->local)
         app->local->ops->close(app->local);
     tams_free(app->backends);

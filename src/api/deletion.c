@@ -4,8 +4,10 @@
 #include "core/common.h"
 #include "core/clock.h"
 #include "core/json.h"
+#include "core/random.h"
 #include "api/app.h"
 #include "api/handlers.h"
+#include "api/paging.h"
 #include "api/params.h"
 #include "http/respond.h"
 #include "jobs/runner.h"
@@ -115,6 +117,167 @@ static int list_row(void *ctx, const struct tams_delete_request *rec)
     return 0;
 }
 
+/* ---- 8.2: sorted and paged ---------------------------------------------------------------
+ * The requests readable at one time are few (finished ones expire after delete_request_ttl),
+ * so the 8.2 listing reads them all, sorts them here and pages by key: the page key is the
+ * last item's sort value and id, and the next page starts after that place in the order, so
+ * requests made or expired between two pages shift nothing. */
+
+struct dr_list {
+    struct tams_pool *pool;
+    struct tams_delete_request *items;
+    size_t n, cap;
+    bool by_expiry;
+};
+
+static const char *dup_or_null(struct tams_pool *pool, const char *s)
+{
+    return s ? tams_pool_strdup(pool, s) : NULL;
+}
+
+static int collect_row(void *ctx, const struct tams_delete_request *rec)
+{
+    struct dr_list *l = ctx;
+    struct tams_delete_request *d;
+
+    if (l->n == l->cap) {
+        struct tams_delete_request *more;
+        l->cap = l->cap ? 2 * l->cap : 64;
+        more = tams_pool_alloc(l->pool, l->cap * sizeof(*more));
+        if (l->n)
+            memcpy(more, l->items, l->n * sizeof(*more));
+        l->items = more;
+    }
+    d = &l->items[l->n++];
+    *d = (struct tams_delete_request){
+        dup_or_null(l->pool, rec->id),
+        dup_or_null(l->pool, rec->flow_id),
+        dup_or_null(l->pool, rec->timerange_to_delete),
+        dup_or_null(l->pool, rec->timerange_remaining),
+        rec->delete_flow,
+        dup_or_null(l->pool, rec->status),
+        dup_or_null(l->pool, rec->created),
+        dup_or_null(l->pool, rec->created_by),
+        dup_or_null(l->pool, rec->updated),
+        dup_or_null(l->pool, rec->expiry),
+        dup_or_null(l->pool, rec->error),
+    };
+    return 0;
+}
+
+/* Ascending order: requests without the sort value first (by id), then by value and id.
+ * Timestamps are fixed-width UTC RFC 3339, so text order is time order. 8.2's default is the
+ * reverse (most recent first, unset last); reverse_order=true is this order. */
+static int cmp_key(const char *va, const char *ida, const char *vb, const char *idb)
+{
+    int c;
+
+    if (!va != !vb)
+        return va ? 1 : -1;
+    if (va && (c = strcmp(va, vb)) != 0)
+        return c;
+    return strcmp(ida, idb);
+}
+
+static const char *sort_value(const struct tams_delete_request *r, bool by_expiry)
+{
+    return by_expiry ? r->expiry : r->created;
+}
+
+static int cmp_created(const void *pa, const void *pb)
+{
+    const struct tams_delete_request *a = pa, *b = pb;
+    return cmp_key(a->created, a->id, b->created, b->id);
+}
+
+static int cmp_expiry(const void *pa, const void *pb)
+{
+    const struct tams_delete_request *a = pa, *b = pb;
+    return cmp_key(a->expiry, a->id, b->expiry, b->id);
+}
+
+/* The page key "<id>,<value>" ("<id>," when the value is unset) into id and value. */
+static int parse_key(struct tams_req *req, const char *page, const char **id, const char **value)
+{
+    const char *comma = strchr(page, ',');
+
+    if (!comma || !tams_uuid_valid(page, (size_t)(comma - page)) ||
+        strlen(comma + 1) >= TAMS_RFC3339_MAX) {
+        tams_send_error(req, TAMS_ERR_BADPAGE,
+                        "query parameter 'page' is not a page key this listing gave");
+        return -1;
+    }
+    *id = tams_pool_strndup(&req->pool, page, (size_t)(comma - page));
+    *value = comma[1] ? comma + 1 : NULL;
+    return 0;
+}
+
+static void delete_requests_list_82(struct tams_req *req)
+{
+    static const char *const known[] = {"limit", "page", "sort_by", "reverse_order", NULL};
+    struct tams_store *st = app_of(req)->store;
+    struct dr_list l = {.pool = &req->pool};
+    const char *sort_by = NULL, *key_id = NULL, *key_value = NULL;
+    char now[TAMS_RFC3339_MAX], count[24];
+    struct tams_paging pg;
+    struct tams_json *j;
+    bool reverse = false;
+    size_t shown = 0, i;
+    int rc;
+
+    if (tams_query_known_or_400(req, known, false) ||
+        tams_req_query_str_or_400(req, "sort_by", &sort_by) ||
+        tams_req_query_bool_or_400(req, "reverse_order", &reverse))
+        return;
+    if (sort_by && strcmp(sort_by, "created") != 0 && strcmp(sort_by, "expiry") != 0) {
+        tams_send_error(req, TAMS_ERR_BADQUERY,
+                        "query parameter 'sort_by' must be 'created' or 'expiry', not '%s'",
+                        sort_by);
+        return;
+    }
+    l.by_expiry = sort_by && strcmp(sort_by, "expiry") == 0;
+    if (tams_paging_parse_or_400(req, &pg))
+        return;
+    if (pg.page && parse_key(req, pg.page, &key_id, &key_value)) {
+        tams_paging_release(&pg);
+        return;
+    }
+    tams_clock_now_rfc3339(now);
+    if ((rc = tams_store_delete_requests_list(st, now, collect_row, &l))) {
+        tams_send_error(req, rc, NULL);
+        tams_paging_release(&pg);
+        return;
+    }
+    if (l.n)
+        qsort(l.items, l.n, sizeof(*l.items), l.by_expiry ? cmp_expiry : cmp_created);
+    j = tams_res_json(req);
+    tams_json_arr_open(j);
+    for (i = 0; i < l.n; i++) {
+        /* The output order: ascending when reverse, else descending. */
+        const struct tams_delete_request *r = &l.items[reverse ? i : l.n - 1 - i];
+        const char *v = sort_value(r, l.by_expiry);
+        int c = key_id ? cmp_key(v, r->id, key_value, key_id) : 0;
+        if (key_id && (reverse ? c <= 0 : c >= 0))
+            continue; /* at or before the page key */
+        if (shown == (size_t)pg.limit) {
+            const struct tams_delete_request *last = &l.items[reverse ? i - 1 : l.n - i];
+            const char *lv = sort_value(last, l.by_expiry);
+            tams_buf_addf(&pg.next_key, "%s,%s", last->id, lv ? lv : "");
+            break;
+        }
+        write_request(j, r);
+        shown++;
+    }
+    tams_json_arr_close(j);
+    snprintf(count, sizeof(count), "%zu", shown);
+    tams_res_header(req, "X-Paging-Count", count);
+    tams_res_header(req, "X-Paging-Reverse-Order", reverse ? "true" : "false");
+    if (!tams_paging_headers(req, &pg))
+        tams_send_json_body(req, 200);
+    tams_paging_release(&pg);
+}
+
+/* 7.0: every readable request, oldest first, unpaged. */
 void delete_requests_list(struct tams_req *req)
 {
     struct tams_store *st = app_of(req)->store;
@@ -122,6 +285,10 @@ void delete_requests_list(struct tams_req *req)
     struct tams_json *j;
     int rc;
 
+    if (req->api == TAMS_API_82) {
+        delete_requests_list_82(req);
+        return;
+    }
     if (tams_query_known_or_400(req, (const char *const[]){NULL}, false))
         return;
     tams_clock_now_rfc3339(now);

@@ -37,6 +37,8 @@ void segments_list(struct tams_req *req);
 void segments_post(struct tams_req *req);
 void flow_storage_post(struct tams_req *req);
 void object_get(struct tams_req *req);
+void object_instances_post(struct tams_req *req);
+void object_instances_delete(struct tams_req *req);
 
 /* analytics.c: extension routes outside the TAMS paths (docs/analytics.md) */
 void analytics_get(struct tams_req *req);

@@ -18,8 +18,14 @@ int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bo
     for (size_t i = 0; i < req->nquery; i++) {
         const char *name = req->query[i].name;
         bool ok = strcmp(name, "access_token") == 0;
-        for (const char *const *a = allowed; !ok && *a; a++)
-            ok = strcmp(name, *a) == 0;
+        for (const char *const *a = allowed; !ok && *a; a++) {
+            size_t n = strlen(*a);
+            /* "prefix.*": any name with that prefix and something after it */
+            if (n > 2 && strcmp(*a + n - 2, ".*") == 0)
+                ok = strncmp(name, *a, n - 1) == 0 && name[n - 1];
+            else
+                ok = strcmp(name, *a) == 0;
+        }
         if (!ok && tag_filters)
             ok = (has_prefix(name, "tag.") && name[4]) ||
                  (has_prefix(name, "tag_exists.") && name[11]);
@@ -236,6 +242,49 @@ static int split_list(struct tams_req *req, const char *v, const char ***out, si
     return 0;
 }
 
+/* storage_backend_tag.{name} and storage_backend_tag_exists.{name} (8.2), in the pool. */
+static int backend_tag_filters_or_400(struct tams_req *req, struct tams_get_urls_filter *f)
+{
+    static const char tag[] = "storage_backend_tag.", exists[] = "storage_backend_tag_exists.";
+    struct tams_media_tag_filter *out = NULL;
+    size_t n = 0;
+
+    for (size_t i = 0; i < req->nquery; i++) {
+        const char *name = req->query[i].name, *value = req->query[i].value;
+        struct tams_media_tag_filter tf = {0};
+        if (has_prefix(name, tag) && name[sizeof(tag) - 1]) {
+            tf.name = name + sizeof(tag) - 1;
+            tf.values = value;
+        } else if (has_prefix(name, exists) && name[sizeof(exists) - 1]) {
+            tf.name = name + sizeof(exists) - 1;
+            if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
+                tams_send_error(req, TAMS_ERR_BADQUERY,
+                                "query parameter '%s' must be 'true' or 'false', not '%s'", name,
+                                value);
+                return -1;
+            }
+            tf.exists = strcmp(value, "true") == 0;
+        } else {
+            continue;
+        }
+        if (req->api != TAMS_API_82) {
+            tams_send_error(req, TAMS_ERR_BADQUERY, "unknown query parameter '%s'", name);
+            return -1;
+        }
+        if (tams_req_query_count(req, name) > 1) {
+            tams_send_error(req, TAMS_ERR_BADQUERY, "query parameter '%s' is given more than once",
+                            name);
+            return -1;
+        }
+        if (!out)
+            out = tams_pool_alloc(&req->pool, req->nquery * sizeof(*out));
+        out[n++] = tf;
+    }
+    f->backend_tags = out;
+    f->nbackend_tags = n;
+    return 0;
+}
+
 int tams_get_urls_filter_or_400(struct tams_req *req, struct tams_get_urls_filter *f)
 {
     const char *labels = NULL, *ids = NULL;
@@ -244,7 +293,8 @@ int tams_get_urls_filter_or_400(struct tams_req *req, struct tams_get_urls_filte
     size_t n;
 
     *f = (struct tams_get_urls_filter){.presigned = -1};
-    if (tams_req_query_str_or_400(req, "accept_get_urls", &labels) ||
+    if (backend_tag_filters_or_400(req, f) ||
+        tams_req_query_str_or_400(req, "accept_get_urls", &labels) ||
         tams_req_query_str_or_400(req, "accept_storage_ids", &ids) ||
         tams_req_query_bool_or_400(req, "verbose_storage", &f->verbose))
         return -1;

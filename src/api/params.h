@@ -13,7 +13,8 @@
 #include "store/store.h"
 #include "tams/timerange.h"
 
-/* Every query parameter must be listed in `allowed` (NULL-terminated), be `access_token`, or
+/* Every query parameter must be listed in `allowed` (NULL-terminated; an entry "prefix.*"
+ * allows every name "prefix.<something>"), be `access_token`, or
  * (when tag_filters) be `tag.{name}` / `tag_exists.{name}`. A filter is never ignored: anything
  * else is a 400 naming it. */
 int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bool tag_filters);
@@ -26,8 +27,13 @@ int tams_query_timerange_or_400(struct tams_req *req, const char *name, struct t
                                 bool *given);
 int tams_query_uuid_or_400(struct tams_req *req, const char *name, const char **out);
 int tams_query_format_or_400(struct tams_req *req, const char *name, const char **out);
-/* accept_get_urls, accept_storage_ids, presigned and verbose_storage into *f (lists in the
- * request pool). */
+/* accept_get_urls, accept_storage_ids, presigned, verbose_storage and, under 8.2,
+ * storage_backend_tag.{name} / storage_backend_tag_exists.{name} into *f (lists in the request
+ * pool; under 7.0 the tag filters are unknown parameters, 400). Callers list
+ * TAMS_GET_URLS_QUERY_NAMES among their known parameters. */
+#define TAMS_GET_URLS_QUERY_NAMES                                                                  \
+    "accept_get_urls", "accept_storage_ids", "presigned", "verbose_storage",                       \
+        "storage_backend_tag.*", "storage_backend_tag_exists.*"
 int tams_get_urls_filter_or_400(struct tams_req *req, struct tams_get_urls_filter *f);
 /* A request body must be kept exactly as sent: no string anywhere in v may hold U+0000 (the
  * store and the filters work on C strings), no number may be NaN/Infinity, and no integer may

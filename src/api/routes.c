@@ -68,6 +68,9 @@ static const struct tams_route routes[] = {
     R(TAMS_DELETE, "/flows/{flowId}/segments", segments_delete, 0),
     R(TAMS_POST, "/flows/{flowId}/storage", flow_storage_post, TAMS_ROUTE_JSON_BODY),
     R(TAMS_GET, "/objects/{objectId*}", object_get, 0),
+    /* An object id with a '/' comes percent-encoded here (the GET above takes it raw). */
+    R(TAMS_POST, "/objects/{objectId}/instances", object_instances_post, JSON_BODY | ONLY_82),
+    R(TAMS_DELETE, "/objects/{objectId}/instances", object_instances_delete, ONLY_82),
     R(TAMS_GET, "/flow-delete-requests", delete_requests_list, 0),
     R(TAMS_GET, "/flow-delete-requests/{requestId}", delete_request_get, 0),
 

@@ -47,6 +47,9 @@ static int list_row(void *ctx, const struct tams_segment_rec *rec)
         .backend = rec->controlled ? tams_app_backend(c->app, rec->storage_id) : NULL,
         .key = rec->key,
         .uncontrolled = s->get_urls,
+        .instances = rec->instances,
+        .backends = c->app->backends,
+        .nbackends = c->app->nbackends,
     };
     char tr[TAMS_TIMERANGE_STRMAX];
 
@@ -75,9 +78,9 @@ static int list_row(void *ctx, const struct tams_segment_rec *rec)
 
 void segments_list(struct tams_req *req)
 {
-    static const char *const known[] = {
-        "object_id", "timerange",          "reverse_order", "verbose_storage", "accept_get_urls",
-        "presigned", "accept_storage_ids", "page",          "limit",           NULL};
+    static const char *const known[] = {"object_id", "timerange", "reverse_order",
+                                        "page",      "limit",     TAMS_GET_URLS_QUERY_NAMES,
+                                        NULL};
     struct tams_store *st = store_of(req);
     struct tams_segment_filter f = {0};
     struct tams_get_urls_filter urls;

@@ -5,7 +5,12 @@
 #include "core/registry.h"
 #include "api/app.h"
 #include "api/handlers.h"
+#include "api/paging.h"
+#include "api/params.h"
+#include "media/tags.h"
 #include "http/respond.h"
+
+#include <ctype.h>
 
 static struct tams_app *app_of(struct tams_req *req)
 {
@@ -70,27 +75,109 @@ void service_post(struct tams_req *req)
     tams_send_empty(req, 200);
 }
 
+static void write_backend(struct tams_json *j, const struct tams_media_backend *b, bool tags)
+{
+    tams_json_obj_open(j);
+    tams_json_kstr(j, "id", b->id);
+    if (b->label)
+        tams_json_kstr(j, "label", b->label);
+    tams_json_kstr(j, "store_type", "http_object_store");
+    tams_json_kstr(j, "provider", b->provider ? b->provider : "unknown");
+    tams_json_kstr(j, "store_product", b->store_product ? b->store_product : "unknown");
+    if (b->region)
+        tams_json_kstr(j, "region", b->region);
+    if (b->availability_zone)
+        tams_json_kstr(j, "availability_zone", b->availability_zone);
+    tams_json_kbool(j, "default_storage", b->is_default);
+    if (tags && b->tags) {
+        tams_json_key(j, "tags");
+        tams_media_tags_write(j, b->tags);
+    }
+    tams_json_obj_close(j);
+}
+
+/* 8.2 order: by label, backends without one after those with one (by id). Labels are unique
+ * (storage_config.c), so the order is total. */
+static int by_label(const void *pa, const void *pb)
+{
+    const struct tams_media_backend *a = *(const struct tams_media_backend *const *)pa;
+    const struct tams_media_backend *b = *(const struct tams_media_backend *const *)pb;
+
+    if (!a->label != !b->label)
+        return a->label ? -1 : 1;
+    return a->label ? strcmp(a->label, b->label) : strcmp(a->id, b->id);
+}
+
+/* 8.2: tag filters, label order, paged. Backends do not change while tamsd runs, so the page
+ * key is the position of the next item in the filtered order. */
+static void storage_backends_get_82(struct tams_req *req)
+{
+    static const char *const known[] = {"limit", "page", "reverse_order", NULL};
+    struct tams_app *app = app_of(req);
+    const struct tams_media_backend **list = NULL;
+    struct tams_media_tag_filter *mf = NULL;
+    struct tams_tag_filter *tf;
+    struct tams_paging pg;
+    struct tams_json *j;
+    size_t ntf, n = 0, start = 0, end;
+    bool reverse = false;
+    char count[24];
+
+    if (tams_query_known_or_400(req, known, true) || tams_tag_filters_or_400(req, &tf, &ntf) ||
+        tams_req_query_bool_or_400(req, "reverse_order", &reverse) ||
+        tams_paging_parse_or_400(req, &pg))
+        return;
+    if (ntf)
+        mf = tams_pool_alloc(&req->pool, ntf * sizeof(*mf));
+    for (size_t i = 0; i < ntf; i++)
+        mf[i] = (struct tams_media_tag_filter){tf[i].name, tf[i].value, tf[i].exists};
+    list = tams_pool_alloc(&req->pool, (app->nbackends + 1) * sizeof(*list));
+    for (size_t i = 0; i < app->nbackends; i++)
+        if (tams_media_tags_match(app->backends[i]->tags, mf, ntf))
+            list[n++] = app->backends[i];
+    qsort(list, n, sizeof(*list), by_label);
+    if (pg.page) {
+        char *rest;
+        unsigned long long v = strtoull(pg.page, &rest, 10);
+        if (*rest || !isdigit((unsigned char)pg.page[0]) || v < 1 || v > n) {
+            tams_send_error(req, TAMS_ERR_BADPAGE,
+                            "query parameter 'page' is not a page key "
+                            "this listing gave");
+            tams_paging_release(&pg);
+            return;
+        }
+        start = (size_t)v;
+    }
+    end = n - start > (size_t)pg.limit ? start + (size_t)pg.limit : n;
+    j = tams_res_json(req);
+    tams_json_arr_open(j);
+    for (size_t i = start; i < end; i++)
+        write_backend(j, list[reverse ? n - 1 - i : i], true);
+    tams_json_arr_close(j);
+    if (end < n)
+        tams_buf_addf(&pg.next_key, "%zu", end);
+    snprintf(count, sizeof(count), "%zu", end - start);
+    tams_res_header(req, "X-Paging-Count", count);
+    tams_res_header(req, "X-Paging-Reverse-Order", reverse ? "true" : "false");
+    if (!tams_paging_headers(req, &pg))
+        tams_send_json_body(req, 200);
+    tams_paging_release(&pg);
+}
+
+/* 7.0: every backend in configuration order, without tags or paging. */
 void storage_backends_get(struct tams_req *req)
 {
     struct tams_app *app = app_of(req);
-    struct tams_json *j = tams_res_json(req);
-    tams_json_arr_open(j);
-    for (size_t i = 0; i < app->nbackends; i++) {
-        const struct tams_media_backend *b = app->backends[i];
-        tams_json_obj_open(j);
-        tams_json_kstr(j, "id", b->id);
-        if (b->label)
-            tams_json_kstr(j, "label", b->label);
-        tams_json_kstr(j, "store_type", "http_object_store");
-        tams_json_kstr(j, "provider", b->provider ? b->provider : "unknown");
-        tams_json_kstr(j, "store_product", b->store_product ? b->store_product : "unknown");
-        if (b->region)
-            tams_json_kstr(j, "region", b->region);
-        if (b->availability_zone)
-            tams_json_kstr(j, "availability_zone", b->availability_zone);
-        tams_json_kbool(j, "default_storage", b->is_default);
-        tams_json_obj_close(j);
+    struct tams_json *j;
+
+    if (req->api == TAMS_API_82) {
+        storage_backends_get_82(req);
+        return;
     }
+    j = tams_res_json(req);
+    tams_json_arr_open(j);
+    for (size_t i = 0; i < app->nbackends; i++)
+        write_backend(j, app->backends[i], false);
     tams_json_arr_close(j);
     tams_send_json_body(req, 200);
 }

@@ -33,7 +33,7 @@ static int container_row(void *ctx, const struct tams_flow_rec *rec)
 
 /* Parse the optional body. Sends the 400 and returns non-zero on a bad one. */
 static int parse_body(struct tams_req *req, int64_t *limit, json_object **ids,
-                      const char **storage_id)
+                      const char **storage_id, bool *presigned)
 {
     const struct tams_app *app = req->app;
     json_object *v;
@@ -41,6 +41,7 @@ static int parse_body(struct tams_req *req, int64_t *limit, json_object **ids,
     *limit = app->cfg->storage_limit_default;
     *ids = NULL;
     *storage_id = NULL;
+    *presigned = true; /* tamsd's default, and all 7.0 knows */
     if (!req->json && !req->body.len)
         return 0;                                            /* no body: the server default */
     if (!json_object_is_type(req->json, json_type_object)) { /* incl. a body of `null` */
@@ -104,6 +105,14 @@ static int parse_body(struct tams_req *req, int64_t *limit, json_object **ids,
         }
         *storage_id = s;
     }
+    /* 8.2 (ADR0054); 7.0 has no such member and ignores it as any other it does not know. */
+    if (req->api == TAMS_API_82 && json_object_object_get_ex(req->json, "presigned", &v)) {
+        if (!json_object_is_type(v, json_type_boolean)) {
+            tams_send_error(req, TAMS_ERR_VALIDATION, "'presigned' must be true or false");
+            return -1;
+        }
+        *presigned = json_object_get_boolean(v);
+    }
     return 0;
 }
 
@@ -121,10 +130,11 @@ void flow_storage_post(struct tams_req *req)
     int64_t limit, now;
     size_t n;
     struct tams_json *j;
+    bool presigned;
     int rc;
 
     if (tams_path_uuid_or_404(req, 0, "flow", &flow_id) ||
-        parse_body(req, &limit, &ids, &storage_id))
+        parse_body(req, &limit, &ids, &storage_id, &presigned))
         return;
     b = storage_id ? tams_app_backend(app, storage_id) : tams_app_default_backend(app);
     if (!b) {
@@ -135,6 +145,13 @@ void flow_storage_post(struct tams_req *req)
         else
             tams_send_error(req, TAMS_ERR_VALIDATION,
                             "no storage backend is the default: give storage_id");
+        return;
+    }
+    if (!presigned && !b->ops->put_url_unsigned) {
+        tams_send_error(req, TAMS_ERR_VALIDATION,
+                        "storage backend '%s' takes only the uploads tamsd signs: ask "
+                        "'presigned': true, or choose another storage_id",
+                        b->label ? b->label : b->id);
         return;
     }
     rc = tams_store_flow_get(st, flow_id, container_row, &cc);
@@ -179,9 +196,14 @@ void flow_storage_post(struct tams_req *req)
     tams_json_arr_open(j);
     for (size_t i = 0; i < n; i++) {
         struct tams_buf url = TAMS_BUF_INIT(4096);
-        b->ops->put_url(b, base, objs[i].key, now, &url);
+        if (presigned)
+            b->ops->put_url(b, base, objs[i].key, now, &url);
+        else
+            b->ops->put_url_unsigned(b, objs[i].key, &url);
         tams_json_obj_open(j);
         tams_json_kstr(j, "object_id", objs[i].id);
+        if (req->api == TAMS_API_82)
+            tams_json_kbool(j, "presigned", presigned);
         tams_json_key(j, "put_url");
         tams_json_obj_open(j);
         tams_json_kstr(j, "url", url.data);

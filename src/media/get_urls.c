@@ -13,11 +13,13 @@ static bool in_list(const char *const *list, size_t n, const char *s)
     return false;
 }
 
-/* Does a URL with these attributes pass the filters? label/storage_id may be NULL. */
+/* Does a URL with these attributes pass the filters? label/storage_id/tags may be NULL. */
 static bool keep(const struct tams_get_urls_filter *f, const char *label, const char *storage_id,
-                 bool presigned)
+                 const json_object *tags, bool presigned)
 {
     if (f->none)
+        return false;
+    if (f->nbackend_tags && !tams_media_tags_match(tags, f->backend_tags, f->nbackend_tags))
         return false;
     if (f->labels && !(label && in_list(f->labels, f->nlabels, label)))
         return false;
@@ -42,7 +44,7 @@ static void write_controlled(struct tams_json *j, const struct tams_media_backen
     struct tams_buf url = TAMS_BUF_INIT(4096);
     bool presigned = true; /* every backend hands out signed URLs */
 
-    if (!keep(f, b->label, b->id, presigned))
+    if (!keep(f, b->label, b->id, b->tags, presigned))
         return;
     if (b->ops->get_url(b, base_url, key, now, &url, &presigned) || !tams_buf_ok(&url))
         goto out;
@@ -69,27 +71,56 @@ out:
     tams_buf_release(&url);
 }
 
+static void write_uncontrolled_item(struct tams_json *j, json_object *item,
+                                    const struct tams_get_urls_filter *f, bool *opened)
+{
+    json_object *url = NULL, *label = NULL;
+    const char *ls;
+
+    json_object_object_get_ex(item, "url", &url);
+    json_object_object_get_ex(item, "label", &label);
+    ls = label ? json_object_get_string(label) : NULL;
+    if (!url || !keep(f, ls, NULL, NULL, false))
+        return;
+    open_list(j, opened);
+    tams_json_obj_open(j);
+    tams_json_kstr(j, "url", json_object_get_string(url));
+    if (ls)
+        tams_json_kstr(j, "label", ls);
+    if (f->verbose)
+        tams_json_kbool(j, "controlled", false);
+    tams_json_obj_close(j);
+}
+
 static void write_uncontrolled(struct tams_json *j, const char *text,
                                const struct tams_get_urls_filter *f, bool *opened)
 {
     json_object *arr = json_tokener_parse(text);
     size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+
+    for (size_t i = 0; i < n; i++)
+        write_uncontrolled_item(j, json_object_array_get_idx(arr, i), f, opened);
+    json_object_put(arr);
+}
+
+static void write_instances(struct tams_json *j, const struct tams_get_urls_src *src,
+                            const char *base_url, const struct tams_get_urls_filter *f, int64_t now,
+                            bool *opened)
+{
+    json_object *arr = json_tokener_parse(src->instances);
+    size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+
     for (size_t i = 0; i < n; i++) {
-        json_object *item = json_object_array_get_idx(arr, i), *url = NULL, *label = NULL;
-        const char *ls;
-        json_object_object_get_ex(item, "url", &url);
-        json_object_object_get_ex(item, "label", &label);
-        ls = label ? json_object_get_string(label) : NULL;
-        if (!url || !keep(f, ls, NULL, false))
+        json_object *item = json_object_array_get_idx(arr, i), *sid = NULL, *key = NULL;
+        const struct tams_media_backend *b;
+        if (!json_object_object_get_ex(item, "storage_id", &sid)) {
+            write_uncontrolled_item(j, item, f, opened);
             continue;
-        open_list(j, opened);
-        tams_json_obj_open(j);
-        tams_json_kstr(j, "url", json_object_get_string(url));
-        if (ls)
-            tams_json_kstr(j, "label", ls);
-        if (f->verbose)
-            tams_json_kbool(j, "controlled", false);
-        tams_json_obj_close(j);
+        }
+        json_object_object_get_ex(item, "key", &key);
+        b = tams_media_find(src->backends, src->nbackends, json_object_get_string(sid));
+        if (b && key) /* a copy in a backend no longer configured is not served */
+            write_controlled(j, b, json_object_get_string(key), base_url, f, now, opened);
     }
     json_object_put(arr);
 }
@@ -102,6 +133,8 @@ void tams_get_urls_write(struct tams_json *j, const struct tams_get_urls_src *sr
         return;
     if (src->backend)
         write_controlled(j, src->backend, src->key, base_url, f, now, &opened);
+    if (src->instances)
+        write_instances(j, src, base_url, f, now, &opened);
     if (src->uncontrolled)
         write_uncontrolled(j, src->uncontrolled, f, &opened);
     if (opened)

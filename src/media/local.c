@@ -234,11 +234,78 @@ static bool local_ready(const struct tams_media_backend *b, struct tams_buf *why
     return true;
 }
 
+/* Copies of objects (media/copy.h). */
+static bool write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static int local_fetch(const struct tams_media_backend *b, const char *key, int fd,
+                       struct tams_buf *content_type)
+{
+    char chunk[65536];
+    uint64_t size;
+    int in, rc = tams_local_open_object(b, key, &in, &size, content_type);
+
+    while (rc == 0) {
+        ssize_t n = read(in, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? TAMS_ERR_IO : 0;
+            break;
+        }
+        if (!write_all(fd, chunk, (size_t)n))
+            rc = TAMS_ERR_IO;
+    }
+    if (in >= 0)
+        close(in);
+    return rc;
+}
+
+static int local_store(const struct tams_media_backend *b, const char *key, int fd, uint64_t size,
+                       const char *content_type)
+{
+    struct tams_local_upload *u = NULL;
+    char chunk[65536];
+    uint64_t at = 0;
+    int rc = tams_local_upload_begin(b, key, &u);
+
+    while (rc == 0 && at < size) {
+        size_t want = size - at < sizeof(chunk) ? (size_t)(size - at) : sizeof(chunk);
+        ssize_t n = pread(fd, chunk, want, (off_t)at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = TAMS_ERR_IO;
+            break;
+        }
+        rc = tams_local_upload_write(u, chunk, (size_t)n);
+        at += (uint64_t)n;
+    }
+    if (rc == 0)
+        return tams_local_upload_commit(u, content_type);
+    if (u)
+        tams_local_upload_abort(u);
+    return rc;
+}
+
 static const struct tams_media_ops local_ops = {
     .put_url = local_put_url,
     .get_url = local_get_url,
     .exists = local_exists,
     .exists_many = local_exists_many,
+    .fetch = local_fetch,
+    .store = local_store,
     .close = local_free,
     .remove = local_remove,
     .ready = local_ready,

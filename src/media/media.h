@@ -13,6 +13,7 @@
 #include "core/buf.h"
 
 struct tams_media_backend;
+struct json_object;
 
 #define TAMS_MEDIA_ETAG_MAX 256
 
@@ -27,6 +28,11 @@ struct tams_media_ops {
      * absolute base (for backends served by tamsd itself). */
     int (*put_url)(const struct tams_media_backend *b, const char *base_url, const char *key,
                    int64_t now, struct tams_buf *out);
+    /* The object's URL for a PUT that tamsd does not sign (TAMS 8.2's presigned: false): the
+     * client brings its own authorisation. NULL when the backend cannot take such a PUT (the
+     * built-in store accepts only the uploads it signed). */
+    int (*put_url_unsigned)(const struct tams_media_backend *b, const char *key,
+                            struct tams_buf *out);
     /* URL to GET the object's bytes from; *presigned tells whether it carries a signature. */
     int (*get_url)(const struct tams_media_backend *b, const char *base_url, const char *key,
                    int64_t now, struct tams_buf *out, bool *presigned);
@@ -40,6 +46,15 @@ struct tams_media_ops {
      * HEADs run concurrently, each bounded by its own timeout). */
     int (*exists_many)(const struct tams_media_backend *b, const char *const *keys, size_t n,
                        int *results, struct tams_media_stat *stats);
+    /* Object copies (TAMS 8.2 object instances, media/copy.h); both may block on the network
+     * and the disk: never on a path that must stay fast. fetch appends the object's bytes to
+     * fd and its Content-Type to content_type: 0, TAMS_ERR_NOTFOUND, TAMS_ERR_IO. store makes
+     * the object key from the size bytes of fd (read from offset 0): 0, TAMS_ERR_CONFLICT when
+     * key holds bytes already, TAMS_ERR_NOSPACE, TAMS_ERR_IO. */
+    int (*fetch)(const struct tams_media_backend *b, const char *key, int fd,
+                 struct tams_buf *content_type);
+    int (*store)(const struct tams_media_backend *b, const char *key, int fd, uint64_t size,
+                 const char *content_type);
     void (*close)(struct tams_media_backend *b);
     /* Delete the object's bytes (garbage collection). 0 when the object is gone, also when it
      * was never uploaded; TAMS_ERR_IO when the store could not be reached or refused, so the
@@ -57,6 +72,9 @@ struct tams_media_backend {
     char id[37];
     const char *label, *provider, *store_product, *region, *availability_zone; /* may be NULL */
     bool is_default;
+    /* TAMS 8.2 tags (media/tags.h), NULL when none: a json-c reference set by whoever opens
+     * the backend (api/app.c, from the storage config) and put by it after close. */
+    struct json_object *tags;
     /* Headers a client must send with every put_url, as a NULL-terminated list of name, value,
      * name, value...; NULL when none. Listed in put_url.headers by POST /flows/{id}/storage. */
     const char *const *put_headers;

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define EXISTS_TIMEOUT_MS 10000L
 /* Life of the URLs tamsd signs for its own requests (HEAD, DELETE), sent at once: long enough
@@ -128,6 +129,32 @@ static int s3_put_url(const struct tams_media_backend *b, const char *base_url, 
     struct s3 *s = impl(b);
     (void)base_url;
     return presign(s, pick(s), "PUT", key, now, out);
+}
+
+/* The object's plain URL: the client authenticates its PUT itself (its own credentials, or a
+ * bucket that takes anonymous writes); tamsd signs nothing. */
+static int s3_put_url_unsigned(const struct tams_media_backend *b, const char *key,
+                               struct tams_buf *out)
+{
+    struct s3 *s = impl(b);
+    const struct endpoint *e = pick(s);
+    struct tams_buf host = TAMS_BUF_INIT(1024), path = TAMS_BUF_INIT(4 * TAMS_SIGV4_MAX_KEY);
+    struct tams_buf full = TAMS_BUF_INIT(TAMS_SIGV4_MAX_KEY + 1);
+    int rc;
+
+    tams_buf_addstr(&full, s->prefix);
+    tams_buf_addstr(&full, key);
+    rc = tams_buf_ok(&full) ? tams_sigv4_s3_url_parts(e->hostport, s->bucket, full.data,
+                                                      s->virtual_hosted, &host, &path)
+                            : TAMS_ERR_TOOBIG;
+    if (!rc && (!tams_buf_ok(&host) || !tams_buf_ok(&path)))
+        rc = TAMS_ERR_TOOBIG;
+    if (!rc)
+        tams_buf_addf(out, "%s://%s%s", e->scheme, host.data, path.data);
+    tams_buf_release(&host);
+    tams_buf_release(&path);
+    tams_buf_release(&full);
+    return rc;
 }
 
 static int s3_get_url(const struct tams_media_backend *b, const char *base_url, const char *key,
@@ -421,6 +448,159 @@ out:
     return rc;
 }
 
+/* ---- object copies (media/copy.h) ---------------------------------------------------------
+ * Copies carry whole objects: no overall timeout, but a transfer slower than COPY_MIN_SPEED
+ * bytes/s for COPY_SLOW_S seconds, or a connection that takes EXISTS_TIMEOUT_MS, gives up. */
+#define COPY_MIN_SPEED 1024L
+#define COPY_SLOW_S 30L
+
+struct sink {
+    int fd;
+    bool failed;
+};
+
+static size_t to_fd(char *p, size_t size, size_t n, void *arg)
+{
+    struct sink *k = arg;
+    size_t left = size * n;
+
+    while (left) {
+        ssize_t w = write(k->fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            k->failed = true;
+            return 0; /* curl stops the transfer */
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    return size * n;
+}
+
+struct source {
+    int fd;
+    uint64_t at, size;
+};
+
+static size_t from_fd(char *p, size_t size, size_t n, void *arg)
+{
+    struct source *src = arg;
+    size_t want = size * n;
+    ssize_t r;
+
+    if (src->size - src->at < want)
+        want = (size_t)(src->size - src->at);
+    if (!want)
+        return 0;
+    do
+        r = pread(src->fd, p, want, (off_t)src->at);
+    while (r < 0 && errno == EINTR);
+    if (r <= 0)
+        return CURL_READFUNC_ABORT;
+    src->at += (uint64_t)r;
+    return (size_t)r;
+}
+
+static CURL *copy_easy(const char *url)
+{
+    CURL *c;
+    if (curl_init_rc != CURLE_OK || !(c = curl_easy_init()))
+        return NULL;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, EXISTS_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, COPY_MIN_SPEED);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, COPY_SLOW_S);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    return c;
+}
+
+static int s3_fetch(const struct tams_media_backend *b, const char *key, int fd,
+                    struct tams_buf *content_type)
+{
+    struct s3 *s = impl(b);
+    struct tams_buf url = TAMS_BUF_INIT(16384);
+    struct sink k = {fd, false};
+    const char *ct = NULL;
+    long status = 0;
+    CURLcode cc;
+    CURL *c = NULL;
+    int rc = presign(s, pick(s), "GET", key, (int64_t)time(NULL), &url);
+
+    if (rc)
+        goto out;
+    if (!(c = copy_easy(url.data))) {
+        rc = TAMS_ERR_INTERNAL;
+        goto out;
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_fd);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &k);
+    cc = curl_easy_perform(c);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (cc == CURLE_OK && status == 200 && !k.failed) {
+        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+        tams_buf_addstr(content_type, ct ? ct : "application/octet-stream");
+    } else {
+        rc = status == 404 ? TAMS_ERR_NOTFOUND : TAMS_ERR_IO;
+        tams_log_warn("storage backend '%s': cannot read object '%s' (%s, HTTP %ld)", s->label, key,
+                      cc == CURLE_OK ? "refused" : curl_easy_strerror(cc), status);
+    }
+out:
+    if (c)
+        curl_easy_cleanup(c);
+    tams_buf_release(&url);
+    return rc;
+}
+
+static int s3_store(const struct tams_media_backend *b, const char *key, int fd, uint64_t size,
+                    const char *content_type)
+{
+    struct s3 *s = impl(b);
+    struct tams_buf url = TAMS_BUF_INIT(16384), type = TAMS_BUF_INIT(1024);
+    struct source src = {fd, 0, size};
+    struct curl_slist *hdrs = NULL;
+    long status = 0;
+    CURLcode cc;
+    CURL *c = NULL;
+    int rc = presign(s, pick(s), "PUT", key, (int64_t)time(NULL), &url);
+
+    if (rc)
+        goto out;
+    if (!(c = copy_easy(url.data))) {
+        rc = TAMS_ERR_INTERNAL;
+        goto out;
+    }
+    tams_buf_addf(&type, "Content-Type: %s", content_type);
+    hdrs = curl_slist_append(hdrs, type.data);
+    hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
+    if (s->conditional_put)
+        hdrs = curl_slist_append(hdrs, "If-None-Match: *");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, from_fd);
+    curl_easy_setopt(c, CURLOPT_READDATA, &src);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    cc = curl_easy_perform(c);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (cc != CURLE_OK || status < 200 || status >= 300) {
+        rc = status == 412 ? TAMS_ERR_CONFLICT : TAMS_ERR_IO;
+        tams_log_warn("storage backend '%s': cannot write object '%s' (%s, HTTP %ld)", s->label,
+                      key, cc == CURLE_OK ? "refused" : curl_easy_strerror(cc), status);
+    }
+out:
+    if (c)
+        curl_easy_cleanup(c);
+    curl_slist_free_all(hdrs);
+    tams_buf_release(&url);
+    tams_buf_release(&type);
+    return rc;
+}
+
 /* Record a probe's answer: rc 0 and status the HTTP status, or rc non-zero for no answer. */
 static void note_health(struct s3 *s, struct endpoint *e, int rc, long status)
 {
@@ -592,10 +772,13 @@ static void s3_origins(const struct tams_media_backend *b, struct tams_buf *out)
 
 static const struct tams_media_ops s3_ops = {
     .put_url = s3_put_url,
+    .put_url_unsigned = s3_put_url_unsigned,
     .get_url = s3_get_url,
     .exists = s3_exists,
     .exists_many = s3_exists_many,
     .remove = s3_remove,
+    .fetch = s3_fetch,
+    .store = s3_store,
     .close = s3_free,
     .ready = s3_ready,
     .origins = s3_origins,

@@ -6,6 +6,7 @@
 #include "core/utf8.h"
 #include "media/sigv4.h"
 #include "media/storage_config.h"
+#include "media/tags.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -279,6 +280,7 @@ static const char *const backend_keys[] = {
     "probe_interval",
     "default",
     "conditional_put",
+    "tags",
 };
 
 static bool known_key(const char *k, const char *const *keys, size_t n)
@@ -332,8 +334,22 @@ static int parse_endpoints(struct ctx *c, json_object *v, struct tams_s3_setting
     return 0;
 }
 
+/* "tags": kept as parsed (a reference the config holds until it is released). */
+static int get_tags(struct ctx *c, json_object *v, const char *key, json_object **out)
+{
+    struct tams_buf msg = TAMS_BUF_INIT(4096);
+    int rc = tams_media_tags_check(v, &msg);
+
+    if (rc)
+        rc = fail(c, key, "%s", msg.data);
+    else
+        *out = json_object_get(v);
+    tams_buf_release(&msg);
+    return rc;
+}
+
 static int parse_backend(struct ctx *c, json_object *o, size_t index, const char *local_id,
-                         const char *local_label, struct tams_s3_settings *s)
+                         const char *local_label, struct tams_s3_settings *s, json_object **tags)
 {
     json_object *v;
     bool any_ip = false;
@@ -441,6 +457,8 @@ static int parse_backend(struct ctx *c, json_object *o, size_t index, const char
             return fail(c, "conditional_put", "must be true or false");
         s->conditional_put = json_object_get_boolean(v);
     }
+    if (json_object_object_get_ex(o, "tags", &v) && (rc = get_tags(c, v, "tags", tags)))
+        return rc;
     return 0;
 }
 
@@ -467,8 +485,13 @@ static int parse_doc(struct ctx *c, json_object *root, const char *local_id,
             return fail(c, "local", "must be an object");
         json_object_object_foreach(local, lk, lval)
         {
+            if (strcmp(lk, "tags") == 0) {
+                if ((rc = get_tags(c, lval, "local.tags", &cfg->local_tags)))
+                    return rc;
+                continue;
+            }
             if (strcmp(lk, "default") != 0)
-                return fail(c, "local", "has unknown key '%s' (only \"default\")", lk);
+                return fail(c, "local", "has unknown key '%s' (only \"default\" and \"tags\")", lk);
             if (!json_object_is_type(lval, json_type_boolean))
                 return fail(c, "local.default", "must be true or false");
             cfg->local_default = json_object_get_boolean(lval);
@@ -483,9 +506,11 @@ static int parse_doc(struct ctx *c, json_object *root, const char *local_id,
     if (n > TAMS_STORAGE_CONFIG_MAX_BACKENDS)
         return fail(c, "backends", "lists more than %d backends", TAMS_STORAGE_CONFIG_MAX_BACKENDS);
     cfg->s3 = own(cfg, tams_calloc(n ? n : 1, sizeof(*cfg->s3)));
+    cfg->tags = own(cfg, tams_calloc(n ? n : 1, sizeof(*cfg->tags)));
     for (size_t i = 0; i < n; i++) {
         struct tams_s3_settings *s = &cfg->s3[i];
-        rc = parse_backend(c, json_object_array_get_idx(backends, i), i, local_id, local_label, s);
+        rc = parse_backend(c, json_object_array_get_idx(backends, i), i, local_id, local_label, s,
+                           &cfg->tags[i]);
         if (rc)
             return rc;
         cfg->ns3 = i + 1;
@@ -517,6 +542,9 @@ static void wipe(struct tams_storage_config *cfg)
         if (s->session_token)
             explicit_bzero((char *)(uintptr_t)s->session_token, strlen(s->session_token));
     }
+    for (size_t i = 0; cfg->tags && i < cfg->ns3; i++)
+        json_object_put(cfg->tags[i]);
+    json_object_put(cfg->local_tags);
     for (size_t i = 0; i < cfg->_nowned; i++)
         tams_free(cfg->_owned[i]);
     tams_free(cfg->_owned);

@@ -9,18 +9,19 @@
  *                  "bucket": "tams-media", "prefix": "tams/", "addressing": "path",
  *                  "access_key": "...", "secret_key": "..." | "secret_key_env": "VAR",
  *                  "session_token": "..." | "session_token_env": "VAR",
- *                  "probe_interval": 10, "default": true, "conditional_put": false}],
- *    "local": {"default": false}}
+ *                  "probe_interval": 10, "default": true, "conditional_put": false,
+ *                  "tags": {"tier": "archive", "site": ["london", "leeds"]}}],
+ *    "local": {"default": false, "tags": {...}}}
  *
  * Required per backend: id, label, type ("s3"), endpoints (1..TAMS_S3_MAX_ENDPOINTS),
  * bucket, access_key (or access_key_env), secret_key (or secret_key_env). Optional: provider,
  * store_product, availability_zone, region (default "us-east-1", also what is listed), prefix
  * (default ""), addressing ("path", the default, or "virtual"), session_token[_env],
- * probe_interval (1..3600 s, default 10), default (false), conditional_put (false). "local" holds
- * only "default"; the built-in store is the default unless "local": {"default": false} or a backend
- * says "default": true (then "local" may not say true). Unknown keys, wrong types, bad UUIDs,
- * duplicate ids or labels (also against the built-in store's), two defaults, empty endpoint
- * lists and bad URLs are errors.
+ * probe_interval (1..3600 s, default 10), default (false), conditional_put (false), tags (TAMS
+ * 8.2's tags.json, media/tags.h). "local" holds only "default" and "tags"; the built-in store is
+ * the default unless "local": {"default": false} or a backend says "default": true (then "local"
+ * may not say true). Unknown keys, wrong types, bad UUIDs, duplicate ids or labels (also against
+ * the built-in store's), two defaults, empty endpoint lists and bad URLs are errors.
  *
  * Pure apart from reading the file: *_env names are looked up in envp (a NULL-terminated
  * "K=V" list; NULL is empty), never in the process environment behind the caller's back.
@@ -42,6 +43,9 @@ struct tams_storage_config {
     struct tams_s3_settings *s3;
     size_t ns3;
     bool local_default; /* whether the built-in store is the default */
+    /* The "tags" of each backend (ns3 entries) and of the built-in store, NULL when none:
+     * references the config holds; take your own (json_object_get) to keep one. */
+    struct json_object **tags, *local_tags;
     /* private */
     void **_owned;
     size_t _nowned, _capowned;

@@ -5,7 +5,8 @@
 #include "store/store_int.h"
 
 #define CANDIDATES(cond, order)                                                                    \
-    "SELECT id, controlled, storage_id, key FROM objects WHERE " cond " ORDER BY " order " LIMIT ?2"
+    "SELECT id, controlled, storage_id, key, instances FROM objects WHERE " cond                   \
+    " ORDER BY " order " LIMIT ?2"
 /* SKIP LOCKED: rows another instance's collector holds are left to it. */
 #define CANDIDATES_SQL(cond, order)                                                                \
     TAMS_SQL2(CANDIDATES(cond, order), CANDIDATES(cond, order) " FOR UPDATE SKIP LOCKED")
@@ -59,6 +60,9 @@ static int take(struct tams_db *db, struct tams_sql *q, const char *cutoff, int 
         if (!gone)
             continue;
         (*taken)++;
+        /* The copies tamsd made (8.2 object instances) go with the object. */
+        if ((rc = tams__instances_trash(db, id, tams_db_col(&rows, 4), now)))
+            break;
         if (!tams_db_col_bool(&rows, 1) || !key || !key[0])
             continue; /* uncontrolled media is not ours: forgotten only */
         if ((rc = tams_db_exec(db, &q_trash_insert,

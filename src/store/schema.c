@@ -209,14 +209,19 @@ const char *const tams_schema_sqlite[] = {
     /* 6: soft delete (docs/soft-delete.md): deleted flows, sources and segments kept in a bin
      * for the retention period, outside every table a read looks at. */
     BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID"),
-    /* 8.2 webhooks (docs/tams-8.2-changes.md 6-9): status and error of delivery, and the API
-     * version and prefix a webhook was registered under (its events are that version's, their
+    /* 7: TAMS 8.2 webhooks (docs/tams-8.2-changes.md 6-9): status and error of delivery, and the
+     * API version and prefix a webhook was registered under (its events are that version's, their
      * get_urls under that prefix). Rows of an older release were being delivered: started,
      * 7.0, at the root. A disabled or failed webhook keeps no events waiting (status). */
     "ALTER TABLE webhooks ADD COLUMN status TEXT NOT NULL DEFAULT 'started';"
     "ALTER TABLE webhooks ADD COLUMN error TEXT;"
     "ALTER TABLE webhooks ADD COLUMN api TEXT NOT NULL DEFAULT '7.0';"
-    "ALTER TABLE webhooks ADD COLUMN prefix TEXT NOT NULL DEFAULT '';"};
+    "ALTER TABLE webhooks ADD COLUMN prefix TEXT NOT NULL DEFAULT '';",
+    /* 8: TAMS 8.2 object instances (ADR0038): an object's copies beyond the one it was
+     * allocated in (or registered with), as a JSON array of {"storage_id", "key"} (a copy
+     * tamsd made) and {"url", "label"} (the client's). NULL, as for every existing object:
+     * no further instance. Objects are never binned, so the bin needs nothing. */
+    "ALTER TABLE objects ADD COLUMN instances TEXT;"};
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
 /* Ids, names, values and RFC 3339 times compare byte-wise (COLLATE "C") whatever the cluster's
@@ -695,8 +700,10 @@ const char *const tams_schema_pg[] = {
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
     /* 10: soft delete, as SQLite's 6. */
     BIN_SCHEMA(TXT, " BIGINT", ""),
-    /* 8.2 webhooks, as SQLite's. */
+    /* 11: TAMS 8.2 webhooks, as SQLite's 7. */
     "ALTER TABLE webhooks ADD COLUMN status TEXT NOT NULL DEFAULT 'started',"
     " ADD COLUMN error TEXT, ADD COLUMN api TEXT NOT NULL DEFAULT '7.0',"
-    " ADD COLUMN prefix TEXT NOT NULL DEFAULT '';"};
+    " ADD COLUMN prefix TEXT NOT NULL DEFAULT '';",
+    /* 12: TAMS 8.2 object instances, as SQLite's 8. */
+    "ALTER TABLE objects ADD COLUMN instances TEXT;"};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);

@@ -70,7 +70,7 @@ static struct tams_sql q_obj_sizes_many =
 #define SEG_LIST(greatest, cast)                                                                   \
     "SELECT s.lo, s.hi, s.start_incl, s.end_incl, s.object_id, s.ts_offset, s.last_duration,"      \
     " s.sample_offset, s.sample_count, s.key_frame_count, s.get_urls, o.controlled,"               \
-    " o.storage_id, o.key FROM segments s LEFT JOIN objects o ON o.id = s.object_id"               \
+    " o.storage_id, o.key, o.instances FROM segments s LEFT JOIN objects o ON o.id = s.object_id"  \
     " WHERE s.flow_id = ?1"                                                                        \
     " AND NOT EXISTS (SELECT 1 FROM flows WHERE id = ?1 AND deleting = 1)"                         \
     " AND s.lo BETWEEN " greatest "(COALESCE((SELECT CASE WHEN hi >= ?4" cast " THEN lo END"       \
@@ -699,6 +699,7 @@ static void seg_rec_read(const struct tams_db_rows *rows, struct tams_segment_re
         rec->storage_id = tams_db_col(rows, 12);
         rec->key = tams_db_col(rows, 13);
     }
+    rec->instances = tams_db_col(rows, 14);
 }
 
 int tams_store_segments_list(struct tams_store *st, const char *flow_id,

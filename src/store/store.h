@@ -120,7 +120,19 @@ struct tams_segment_rec {
     bool controlled;        /* the object lives in one of our storage backends */
     const char *storage_id; /* backend of a controlled object */
     const char *key;        /* object key in that backend, fixed at allocation */
+    const char *instances;  /* the object's further instances (tams_object_inst), or NULL */
 };
+
+/* An object's instances (TAMS 8.2, ADR0038): the one it was allocated in (controlled) or
+ * registered with (its segments' get_urls), and the further ones, a JSON array text of
+ * {"storage_id", "key"} (copies tamsd made into its backends) and {"url", "label"} (the
+ * client's uncontrolled URLs), NULL when there are none. */
+struct tams_object_inst {
+    bool controlled;
+    const char *storage_id, *key; /* a controlled object's; NULL otherwise */
+    const char *instances;
+};
+typedef int (*tams_object_inst_cb)(void *ctx, const struct tams_object_inst *o);
 
 struct tams_segment_filter {
     const struct tams_timerange *timerange; /* NULL = all; segments overlapping it */
@@ -367,6 +379,26 @@ int tams_store_segments_list(struct tams_store *st, const char *flow_id,
 int tams_store_objects_allocate(struct tams_store *st, const char *flow_id, const char *storage_id,
                                 const struct tams_object_alloc *objs, size_t n,
                                 struct tams_buf *why);
+/* A registered object's instances (NOTFOUND for an unknown object, or one allocated and never
+ * used by a segment). */
+int tams_store_object_instances_get(struct tams_store *st, const char *id, tams_object_inst_cb cb,
+                                    void *ctx);
+/* Adds a further instance: a copy in storage_id at key (url and label NULL), or the client's
+ * url with label (storage_id and key NULL). NOTFOUND as above; CONFLICT (a line in why) when
+ * the object has an instance in that backend, or one with that label, already. */
+int tams_store_object_instance_add(struct tams_store *st, const char *id, const char *storage_id,
+                                   const char *key, const char *url, const char *label,
+                                   struct tams_buf *why);
+/* Removes the instance in backend storage_id, or the one labelled label (give one). The media
+ * of a controlled one goes to the collector's trash in the same transaction. The instance the
+ * object was allocated in may go when a copy in another backend exists (the copy takes its
+ * place); otherwise VALIDATION: an object always keeps one instance, and a controlled object
+ * a controlled one. NOTFOUND (a line in why) for no such instance. */
+int tams_store_object_instance_remove(struct tams_store *st, const char *id, const char *storage_id,
+                                      const char *label, struct tams_buf *why);
+/* Queues media no object row names (a copy that lost a race) for the collector to delete. */
+int tams_store_media_trash(struct tams_store *st, const char *object_id, const char *storage_id,
+                           const char *key);
 /* An object that at least one segment ever registered (NOTFOUND otherwise), with a page of
  * the flows that reference it now (keyset on flow id). */
 int tams_store_object_get(struct tams_store *st, const char *id, const struct tams_page *page,

@@ -47,6 +47,11 @@ void tams__strs_release(struct tams__strs *k);
 int tams__fetch(struct tams_store *st, struct tams_sql *q, const char *sql,
                 const struct tams_db_param *v, int n, struct tams_db_rows *rows);
 
+/* Queue the media of the controlled items of an objects.instances array (JSON text or NULL)
+ * in the collector's trash (instances.c). */
+int tams__instances_trash(struct tams_db *db, const char *object_id, const char *instances,
+                          const char *now);
+
 /* Append a summary to why, which may be NULL. */
 void tams__why_add(struct tams_buf *why, const char *fmt, ...) TAMS_PRINTF(2, 3);
 /* Cut why back to len: what an attempt appended goes before the operation runs again. */

@@ -14,7 +14,8 @@ DELETE.
 
 Authentication. Every request must carry a SigV4 query-string presignature; bucket PUT/HEAD
 may instead be header-signed (Authorization: AWS4-HMAC-SHA256 ...), so botocore clients can
-create buckets. The signature is recomputed with botocore.auth.S3SigV4QueryAuth (or
+create buckets; with --object-header-auth object requests may be header-signed too (as on AWS
+S3: a client uploading to a URL it was given unsigned, TAMS 8.2's presigned: false). The signature is recomputed with botocore.auth.S3SigV4QueryAuth (or
 S3SigV4Auth for headers) at the client's X-Amz-Date, over the headers the client names in
 X-Amz-SignedHeaders with the values it sent, and compared with hmac.compare_digest. The path is
 decoded and re-encoded the way S3 canonicalises it; other query parameters are signed too.
@@ -250,7 +251,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_one(self):
         bucket, key = self.locate()
-        body = self.authenticate(allow_header_auth=key is None)
+        body = self.authenticate(allow_header_auth=key is None or self.cfg.object_header_auth)
         d, data_path, meta_path = self.object_paths(bucket, key or "")
         if key is None:
             if self.command == "PUT":
@@ -362,6 +363,7 @@ def main():
     ap.add_argument("--session-token", default=None)
     ap.add_argument("--domain", action="append", default=None)
     ap.add_argument("--ready-file")
+    ap.add_argument("--object-header-auth", action="store_true")
     ap.add_argument("--head-quirk", choices=("no-length", "bad-etag"), default=None)
     Handler.cfg = cfg = ap.parse_args()
     cfg.domain = cfg.domain or ["localhost"]

@@ -5,6 +5,7 @@
 #include "core/buf.h"
 #include "media/s3.h"
 #include "media/storage_config.h"
+#include "media/tags.h"
 #include "check.h"
 
 #include <unistd.h>
@@ -353,8 +354,52 @@ static void test_backend(void)
     tams_buf_release(&why);
 }
 
+/* Tags: kept per backend and for the built-in store, checked, matched by the filters. */
+static void test_tags(void)
+{
+    struct tams_storage_config cfg;
+    struct tams_buf why = TAMS_BUF_INIT(4096);
+    const char *text = "{\"backends\":[" BACKEND(
+        ID_A, "a",
+        ",\"tags\":{\"tier\":\"hot\","
+        "\"site\":[\"x\",\"y,z\"]}") "," BACKEND(ID_B, "b",
+                                                 "") "],\"local\":{\"tags\":{\"tier\":\"cold\"}}}";
+    struct tams_media_tag_filter hot = {"tier", "warm,hot", false}, site_y = {"site", "y", false},
+                                 site_part = {"site", "x,", false}, has_site = {"site", NULL, true},
+                                 no_site = {"site", NULL, false};
+
+    CHECK_INT_EQ(parse(&cfg, text, &why), 0);
+    CHECK_INT_EQ(cfg.ns3, 2);
+    if (cfg.ns3 == 2) {
+        CHECK(cfg.tags[0] != NULL);
+        CHECK(cfg.tags[1] == NULL);
+        CHECK(cfg.local_tags != NULL);
+        CHECK(tams_media_tags_match(cfg.tags[0], &hot, 1));
+        CHECK(!tams_media_tags_match(cfg.local_tags, &hot, 1));
+        CHECK(tams_media_tags_match(cfg.tags[0], &site_part, 1)); /* "x" is in "x," */
+        CHECK(!tams_media_tags_match(cfg.tags[0], &site_y, 1));   /* "y" is not "y,z" */
+        CHECK(tams_media_tags_match(cfg.tags[0], &has_site, 1));
+        CHECK(!tams_media_tags_match(cfg.tags[1], &has_site, 1));
+        CHECK(tams_media_tags_match(cfg.tags[1], &no_site, 1));
+        CHECK(tams_media_tags_match(NULL, NULL, 0));
+        CHECK(
+            !tams_media_tags_match(cfg.tags[0], (struct tams_media_tag_filter[]){hot, no_site}, 2));
+    }
+    tams_storage_config_release(&cfg);
+    CHECK_INT_EQ(
+        parse(&cfg, "{\"backends\":[" BACKEND(ID_A, "a", ",\"tags\":{\"t\":[1]}") "]}", &why),
+        TAMS_ERR_BADREQUEST);
+    CHECK(strstr(why.data, "'tags'") && strstr(why.data, "tag 't'"));
+    tams_storage_config_release(&cfg);
+    CHECK_INT_EQ(parse(&cfg, "{\"local\":{\"tags\":[]}}", &why), TAMS_ERR_BADREQUEST);
+    CHECK(strstr(why.data, "'local.tags'") != NULL);
+    tams_storage_config_release(&cfg);
+    tams_buf_release(&why);
+}
+
 int main(void)
 {
+    RUN(test_tags);
     RUN(test_full);
     RUN(test_defaults);
     RUN(test_bad);
