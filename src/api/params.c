@@ -243,7 +243,7 @@ int tams_get_urls_filter_or_400(struct tams_req *req, struct tams_get_urls_filte
     const char **list;
     size_t n;
 
-    *f = (struct tams_get_urls_filter){.presigned = -1};
+    *f = (struct tams_get_urls_filter){.presigned = -1, .name_unlabelled = req->api == TAMS_API_82};
     if (tams_req_query_str_or_400(req, "accept_get_urls", &labels) ||
         tams_req_query_str_or_400(req, "accept_storage_ids", &ids) ||
         tams_req_query_bool_or_400(req, "verbose_storage", &f->verbose))

@@ -177,7 +177,7 @@ static int parse_get_urls(struct tams_req *req, json_object *v, const char **out
         return invalid(why, "get_urls must be an array of {url, label} objects");
     n = json_object_array_length(v);
     for (size_t i = 0; i < n; i++) {
-        json_object *item = json_object_array_get_idx(v, i), *url, *label;
+        json_object *item = json_object_array_get_idx(v, i), *url, *label = NULL;
         if (!json_object_is_type(item, json_type_object))
             return invalid(why, "get_urls[%zu] must be an object", i);
         json_object_object_foreach(item, key, val)
@@ -189,9 +189,20 @@ static int parse_get_urls(struct tams_req *req, json_object *v, const char **out
         if (!json_object_object_get_ex(item, "url", &url) ||
             !json_object_is_type(url, json_type_string) || !json_object_get_string_len(url))
             return invalid(why, "get_urls[%zu].url must be a non-empty string", i);
-        if (json_object_object_get_ex(item, "label", &label)) {
+        /* 8.2 makes the label mandatory and unique (ADR0042); 7.0 items without one are shown
+         * to 8.2 readers with a label made on read (media/get_urls.h). */
+        if (!json_object_object_get_ex(item, "label", &label) && req->api == TAMS_API_82)
+            return invalid(why, "get_urls[%zu].label is required: name each URL", i);
+        if (label) {
             if (!json_object_is_type(label, json_type_string))
                 return invalid(why, "get_urls[%zu].label must be a string", i);
+            for (size_t k = 0; k < i && req->api == TAMS_API_82; k++) {
+                json_object *other;
+                if (json_object_object_get_ex(json_object_array_get_idx(v, k), "label", &other) &&
+                    strcmp(json_object_get_string(other), json_object_get_string(label)) == 0)
+                    return invalid(why, "get_urls[%zu].label '%s' is used twice", i,
+                                   json_object_get_string(label));
+            }
             for (size_t k = 0; k < app->nbackends; k++)
                 if (app->backends[k]->label &&
                     strcmp(json_object_get_string(label), app->backends[k]->label) == 0)

@@ -69,17 +69,53 @@ out:
     tams_buf_release(&url);
 }
 
-static void write_uncontrolled(struct tams_json *j, const char *text,
+/* Is name the label of an item of arr, or the controlled URL's (taken may be NULL)? */
+static bool label_taken(json_object *arr, size_t n, const char *taken, const char *name)
+{
+    if (taken && strcmp(taken, name) == 0)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        json_object *label;
+        if (json_object_object_get_ex(json_object_array_get_idx(arr, i), "label", &label) &&
+            strcmp(json_object_get_string(label), name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The label an unlabelled item gets in the 8.2 view: "client", then "client-2"... the first
+ * free one after those earlier unlabelled items took, so a list reads the same every time. */
+static const char *made_label(json_object *arr, size_t n, const char *taken, unsigned *next,
+                              char *buf, size_t size)
+{
+    for (;; (*next)++) {
+        if (*next <= 1)
+            snprintf(buf, size, "client");
+        else
+            snprintf(buf, size, "client-%u", *next);
+        if (!label_taken(arr, n, taken, buf)) {
+            (*next)++;
+            return buf;
+        }
+    }
+}
+
+static void write_uncontrolled(struct tams_json *j, const char *text, const char *taken,
                                const struct tams_get_urls_filter *f, bool *opened)
 {
     json_object *arr = json_tokener_parse(text);
     size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    unsigned next = 1;
+    char made[32];
+
     for (size_t i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(arr, i), *url = NULL, *label = NULL;
         const char *ls;
         json_object_object_get_ex(item, "url", &url);
         json_object_object_get_ex(item, "label", &label);
         ls = label ? json_object_get_string(label) : NULL;
+        if (!ls && f->name_unlabelled)
+            ls = made_label(arr, n, taken, &next, made, sizeof(made));
         if (!url || !keep(f, ls, NULL, false))
             continue;
         open_list(j, opened);
@@ -103,7 +139,8 @@ void tams_get_urls_write(struct tams_json *j, const struct tams_get_urls_src *sr
     if (src->backend)
         write_controlled(j, src->backend, src->key, base_url, f, now, &opened);
     if (src->uncontrolled)
-        write_uncontrolled(j, src->uncontrolled, f, &opened);
+        write_uncontrolled(j, src->uncontrolled, src->backend ? src->backend->label : NULL, f,
+                           &opened);
     if (opened)
         tams_json_arr_close(j);
 }

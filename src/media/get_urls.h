@@ -22,6 +22,10 @@ struct tams_get_urls_filter {
     size_t nstorage_ids;
     int presigned; /* -1 = either, 0 = only unsigned, 1 = only presigned */
     bool verbose;  /* verbose_storage */
+    /* TAMS 8.2 view: an uncontrolled URL registered without a label (through 7.0) is shown as
+     * "client", "client-2", ... by its position, so 8.2 readers and their accept_get_urls see
+     * labelled items (docs/tams-8.2-changes.md, 24). 7.0 shows it as registered. */
+    bool name_unlabelled;
 };
 
 /* What a segment's get_urls are made of. */
