@@ -208,7 +208,14 @@ const char *const tams_schema_sqlite[] = {
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
     /* 6: soft delete (docs/soft-delete.md): deleted flows, sources and segments kept in a bin
      * for the retention period, outside every table a read looks at. */
-    BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID")};
+    BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID"),
+    /* 7: TAMS 8.2 segments and objects (docs/tams-8.2-changes.md, 23): each segment's
+     * object_timerange when its registration gave one, and the object's timerange as first
+     * given. NULL (every row before 8.2) reads as the segment's timerange less its ts_offset,
+     * what 8.2 assumes of a segment that uses its whole object. */
+    "ALTER TABLE segments ADD COLUMN object_timerange TEXT;"
+    "ALTER TABLE bin_segments ADD COLUMN object_timerange TEXT;"
+    "ALTER TABLE objects ADD COLUMN timerange TEXT;"};
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
 /* Ids, names, values and RFC 3339 times compare byte-wise (COLLATE "C") whatever the cluster's
@@ -686,5 +693,10 @@ const char *const tams_schema_pg[] = {
     " SELECT s.flow_id, coalesce(o.storage_id, ''), count(*) FROM segments s"
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
     /* 10: soft delete, as SQLite's 6. */
-    BIN_SCHEMA(TXT, " BIGINT", "")};
+    BIN_SCHEMA(TXT, " BIGINT", ""),
+    /* 11: TAMS 8.2 segments and objects, as SQLite's 7. tams_segments_add is untouched: the
+     * registration writes these columns after it, for the items that carry them. */
+    "ALTER TABLE segments ADD COLUMN object_timerange TEXT;"
+    "ALTER TABLE bin_segments ADD COLUMN object_timerange TEXT;"
+    "ALTER TABLE objects ADD COLUMN timerange TEXT;"};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);

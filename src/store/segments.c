@@ -35,8 +35,11 @@ static struct tams_sql q_obj_insert_uncontrolled =
              " first_referenced_by_flow, created) VALUES (?1, NULL, '', 0, NULL, ?2, ?3)");
 static struct tams_sql q_seg_insert =
     TAMS_SQL("INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,"
-             " last_duration, sample_offset, sample_count, key_frame_count, get_urls)"
-             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+             " last_duration, sample_offset, sample_count, key_frame_count, get_urls,"
+             " object_timerange) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+/* The object's timerange, as the first registration that gave one said (8.2). */
+static struct tams_sql q_obj_timerange =
+    TAMS_SQL("UPDATE objects SET timerange = ?2 WHERE id = ?1 AND timerange IS NULL");
 static struct tams_sql q_ref_add =
     TAMS_SQL("INSERT INTO object_refs(object_id, flow_id, count) VALUES (?1, ?2, ?3)"
              " ON CONFLICT(object_id, flow_id) DO UPDATE SET count = count + excluded.count");
@@ -53,6 +56,14 @@ static struct tams_sql q_seg_add_many = TAMS_SQL_PG(
     "SELECT r_code, r_lo, r_hi, r_lo_incl, r_hi_incl FROM tams_segments_add(?1, ?2,"
     " ?3::bigint[], ?4::bigint[], ?5::int[], ?6::int[], ?7::text[], ?8::bigint[], ?9::bigint[],"
     " ?10::bigint[], ?11::bigint[], ?12::bigint[], ?13::text[])");
+/* What tams_segments_add does not know of (8.2's object_timerange), written after it for the
+ * items it added that carry it: ?2 their starts, ?3 their object timeranges. */
+static struct tams_sql q_seg_8x_many =
+    TAMS_SQL_PG("WITH s AS (UPDATE segments s SET object_timerange = u.otr"
+                " FROM unnest(?2::bigint[], ?3::text[]) AS u(lo, otr)"
+                " WHERE s.flow_id = ?1 AND s.lo = u.lo RETURNING s.object_id, s.object_timerange)"
+                " UPDATE objects o SET timerange = s.object_timerange FROM s"
+                " WHERE o.id = s.object_id AND o.timerange IS NULL");
 /* The sizes the caller learnt, before: tams_segments_add counts them. */
 static struct tams_sql q_obj_sizes_many =
     TAMS_SQL_PG("UPDATE objects o SET size = u.size FROM unnest(?1::text[], ?2::bigint[])"
@@ -70,7 +81,8 @@ static struct tams_sql q_obj_sizes_many =
 #define SEG_LIST(greatest, cast)                                                                   \
     "SELECT s.lo, s.hi, s.start_incl, s.end_incl, s.object_id, s.ts_offset, s.last_duration,"      \
     " s.sample_offset, s.sample_count, s.key_frame_count, s.get_urls, o.controlled,"               \
-    " o.storage_id, o.key FROM segments s LEFT JOIN objects o ON o.id = s.object_id"               \
+    " o.storage_id, o.key, s.object_timerange, o.timerange FROM segments s"                        \
+    " LEFT JOIN objects o ON o.id = s.object_id"                                                   \
     " WHERE s.flow_id = ?1"                                                                        \
     " AND NOT EXISTS (SELECT 1 FROM flows WHERE id = ?1 AND deleting = 1)"                         \
     " AND s.lo BETWEEN " greatest "(COALESCE((SELECT CASE WHEN hi >= ?4" cast " THEN lo END"       \
@@ -408,8 +420,12 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
                                 INT_OR_NULL(has & TAMS_SEG_SAMPLE_OFFSET, seg->sample_offset),
                                 INT_OR_NULL(has & TAMS_SEG_SAMPLE_COUNT, seg->sample_count),
                                 INT_OR_NULL(has & TAMS_SEG_KEY_FRAME_COUNT, seg->key_frame_count),
-                                TEXT(seg->get_urls)),
+                                TEXT(seg->get_urls), TEXT(seg->object_timerange)),
                            NULL)))
+        return rc;
+    if (seg->object_timerange &&
+        (rc = tams_db_exec(b->db, &q_obj_timerange,
+                           ARGS(TEXT(seg->object_id), TEXT(seg->object_timerange)), NULL)))
         return rc;
     if ((rc = before_end ? tams__seg_gaps_insert(b->db, b->flow_id, seg, has_prev, prev_hi)
                          : tams__seg_gap_append(b->db, b->flow_id, b->tail_hi, seg)))
@@ -474,6 +490,30 @@ static int sizes_many(struct tams_db *db, const struct add_args *a)
     }
     tams_buf_release(&ids);
     tams_buf_release(&sizes);
+    return rc;
+}
+
+/* The 8.2 members of the items added, in one more statement when any carries one. */
+static int add_8x_many(struct tams_db *db, const struct add_args *a)
+{
+    struct tams_buf los = TAMS_BUF_INIT(SIZE_MAX), otrs = TAMS_BUF_INIT(SIZE_MAX);
+    size_t m = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < a->n; i++)
+        if (!a->results[i] && a->segs[i].object_timerange) {
+            tams_db_list_int(db->st, &los, true, a->segs[i].tr.lo);
+            tams_db_list_text(db->st, &otrs, a->segs[i].object_timerange);
+            m++;
+        }
+    if (m) {
+        tams_db_list_end(db->st, &los);
+        tams_db_list_end(db->st, &otrs);
+        rc = tams_db_exec(db, &q_seg_8x_many,
+                          ARGS(TEXT(a->flow_id), TEXT(los.data), TEXT(otrs.data)), NULL);
+    }
+    tams_buf_release(&los);
+    tams_buf_release(&otrs);
     return rc;
 }
 
@@ -557,7 +597,8 @@ static int add_many(struct tams_db *db, struct add_args *a, const char *now, siz
                                              a->flow_id, g, a->whys ? &a->whys[sent[k]] : NULL);
         *added += a->results[sent[k]] == 0;
     }
-    rc = 0;
+    tams_db_done(&rows);
+    rc = add_8x_many(db, a);
 out:
     tams_db_done(&rows);
     tams_free(sent);
@@ -699,6 +740,8 @@ static void seg_rec_read(const struct tams_db_rows *rows, struct tams_segment_re
         rec->storage_id = tams_db_col(rows, 12);
         rec->key = tams_db_col(rows, 13);
     }
+    g->object_timerange = tams_db_col(rows, 14);
+    rec->object_timerange = tams_db_col(rows, 15);
 }
 
 int tams_store_segments_list(struct tams_store *st, const char *flow_id,

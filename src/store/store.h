@@ -112,6 +112,10 @@ struct tams_segment {
     const char *object_storage;
     unsigned has;         /* enum tams_segment_has: which optional members are set */
     const char *get_urls; /* client-given (uncontrolled) get_urls as JSON array text, or NULL */
+    /* TAMS 8.2: the object's timerange on its own timeline, as canonical timerange text, when
+     * the registration gave it (or derived it from sample_offset/sample_count and the flow's
+     * rate); NULL: not given (docs/tams-8.2-changes.md, 23). */
+    const char *object_timerange;
 };
 
 /* A segment read back, with what get_urls are built from. */
@@ -120,6 +124,8 @@ struct tams_segment_rec {
     bool controlled;        /* the object lives in one of our storage backends */
     const char *storage_id; /* backend of a controlled object */
     const char *key;        /* object key in that backend, fixed at allocation */
+    /* The object's timerange as first given by any registration (canonical text), or NULL. */
+    const char *object_timerange;
 };
 
 struct tams_segment_filter {

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import check_error
 
+RETAIN = ["--soft-delete-retention", "3600"]
+
 VIDEO = "urn:x-nmos:format:video"
 
 
@@ -90,3 +92,102 @@ def test_v82_labelled_urls_read_by_v70(v70, v82):
     post(v82, fid, {"object_id": "ext-1", "timerange": "[0:0_1:0)", "get_urls": urls})
     assert segments(v70, fid)[0]["get_urls"] == urls
     assert segments(v82, fid)[0]["get_urls"] == urls
+
+
+# ---- 23: object_timerange and the 7.0 sample_offset/sample_count -----------------------------
+
+OTR = {"include_object_timerange": "true"}
+
+
+def test_v82_object_timerange_read_by_v70_with_rate(v70, v82):
+    fid = make_flow(v82, rate=(25, 1))
+    # Frames 10..19 of an object of 50 frames, and the whole of another.
+    post(v82, fid, [{"object_id": "ext-1", "timerange": "[0:400000000_0:800000000)",
+                     "object_timerange": "[0:0_2:0)",
+                     "get_urls": [{"url": "http://a.example/1", "label": "a"}]},
+                    {"object_id": "ext-2", "timerange": "[1:0_2:0)", "ts_offset": "1:0",
+                     "get_urls": [{"url": "http://a.example/2", "label": "a"}]}])
+    a, b = segments(v82, fid, OTR)
+    assert a["object_timerange"] == "[0:0_2:0)"
+    assert b["object_timerange"] == "[0:0_1:0)"  # timerange less ts_offset: the whole object
+    assert "sample_offset" not in a and "sample_count" not in a
+    assert all("object_timerange" not in s for s in segments(v82, fid))
+    a, b = segments(v70, fid)
+    assert (a["sample_offset"], a["sample_count"]) == (10, 10)
+    assert "sample_offset" not in b and "sample_count" not in b
+    assert "object_timerange" not in a
+
+
+def test_v82_object_timerange_without_rate(v70, v82):
+    fid = make_flow(v82)
+    post(v82, fid, {"object_id": "ext-1", "timerange": "[0:400000000_0:800000000)",
+                    "object_timerange": "[0:0_2:0)",
+                    "get_urls": [{"url": "http://a.example/1", "label": "a"}]})
+    assert segments(v82, fid, OTR)[0]["object_timerange"] == "[0:0_2:0)"
+    # No rate: no exact count of samples to tell 7.0.
+    got = segments(v70, fid)[0]
+    assert "sample_offset" not in got and "sample_count" not in got
+
+
+def test_v70_samples_round_trip_with_rate(v70, v82):
+    fid = make_flow(v70, rate=(25, 1))
+    post(v70, fid, {"object_id": "ext-1", "timerange": "[10:0_10:400000000)", "ts_offset": "9:0",
+                    "sample_offset": 25, "sample_count": 10,
+                    "get_urls": [{"url": "http://a.example/1"}]})
+    got = segments(v70, fid)[0]
+    assert (got["sample_offset"], got["sample_count"]) == (25, 10)
+    got = segments(v82, fid, OTR)[0]
+    # Frame 25 of the object is at 1:0 on its timeline; it holds 35 frames at least.
+    assert got["object_timerange"] == "[0:0_1:400000000)"
+    assert (got["sample_offset"], got["sample_count"]) == (25, 10)  # 8.2: kept and returned
+
+
+def test_v70_samples_round_trip_without_rate(v70, v82):
+    fid = make_flow(v70)
+    post(v70, fid, {"object_id": "ext-1", "timerange": "[10:0_11:0)", "sample_offset": 3,
+                    "sample_count": 7, "get_urls": [{"url": "http://a.example/1"}]})
+    for view in (v70, v82):
+        got = segments(view, fid)[0]
+        assert (got["sample_offset"], got["sample_count"]) == (3, 7)
+
+
+def test_reused_object_shows_its_timerange(v82):
+    f1, f2 = make_flow(v82, rate=(25, 1)), make_flow(v82, rate=(25, 1))
+    urls = [{"url": "http://a.example/1", "label": "a"}]
+    post(v82, f1, {"object_id": "ext-1", "timerange": "[0:0_2:0)",
+                   "object_timerange": "[0:0_2:0)", "get_urls": urls})
+    # Reused by a second flow for its second half, without object_timerange (as 8.2 asks).
+    post(v82, f2, {"object_id": "ext-1", "timerange": "[5:0_6:0)", "ts_offset": "4:0"})
+    assert segments(v82, f2, OTR)[0]["object_timerange"] == "[0:0_2:0)"
+
+
+@pytest.mark.parametrize("otr", ["nonsense", "_", "()", "[0:0_", 5])
+def test_v82_bad_object_timerange(v82, otr):
+    fid = make_flow(v82)
+    check_error(v82.post(f"/flows/{fid}/segments", json={
+        "object_id": "ext-1", "timerange": "[0:0_1:0)", "object_timerange": otr,
+        "get_urls": [{"url": "http://a.example/1", "label": "a"}]}), 400)
+    assert segments(v82, fid) == []
+
+
+def test_include_object_timerange_is_8_2_only(v70, v82):
+    fid = make_flow(v82)
+    check_error(v70.get(f"/flows/{fid}/segments", params=OTR), 400)
+    check_error(v82.get(f"/flows/{fid}/segments",
+                        params={"include_object_timerange": "maybe"}), 400)
+
+
+def test_restored_segments_keep_object_timerange(make_server):
+    srv = make_server(args=RETAIN)
+    v82 = srv.at("8.2")
+    fid = make_flow(v82, rate=(25, 1))
+    post(v82, fid, {"object_id": "ext-1", "timerange": "[0:400000000_0:800000000)",
+                    "object_timerange": "[0:0_2:0)",
+                    "get_urls": [{"url": "http://a.example/1", "label": "a"}]})
+    before = segments(v82, fid, OTR)
+    assert v82.delete(f"/flows/{fid}/segments").status_code == 204
+    assert segments(v82, fid) == []
+    entry = [e for e in srv.get("/trash").json() if e["flow_id"] == fid]
+    assert len(entry) == 1
+    assert srv.post(f"/trash/{entry[0]['id']}/restore").status_code == 204
+    assert segments(v82, fid, OTR) == before
