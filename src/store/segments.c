@@ -110,7 +110,13 @@ static struct tams_sql q_obj_insert_many =
                            " FROM unnest(?1::text[], ?2::text[]) AS u(id, key)"
                            " ON CONFLICT(id) DO NOTHING RETURNING id");
 static struct tams_sql q_obj_first_ref =
-    TAMS_SQL("SELECT first_referenced_by_flow FROM objects WHERE id = ?1");
+    TAMS_SQL("SELECT first_referenced_by_flow, controlled, storage_id, key, timerange"
+             " FROM objects WHERE id = ?1");
+/* The segment that speaks for an object: its first flow's earliest, else any. */
+static struct tams_sql q_obj_first_seg = TAMS_SQL(
+    "SELECT lo, hi, start_incl, end_incl, ts_offset, object_timerange, key_frame_count, get_urls"
+    " FROM segments WHERE object_id = ?1"
+    " ORDER BY CASE WHEN flow_id = ?2 THEN 0 ELSE 1 END, flow_id, lo LIMIT 1");
 static struct tams_sql q_obj_ref_flows =
     TAMS_SQL("SELECT r.flow_id FROM object_refs r JOIN flows f ON f.id = r.flow_id"
              " WHERE r.object_id = ?1 AND r.flow_id > ?2 AND f.deleting = 0"
@@ -910,11 +916,18 @@ int tams_store_objects_allocate(struct tams_store *st, const char *flow_id, cons
 }
 
 struct object_args {
+    struct tams_store *st;
     const char *id, *after;
+    const struct tams_tag_filter *tags;
+    size_t ntags;
     int limit;
     char *first;
     struct tams__strs flows;
     bool more;
+    /* The object's own members (tams_object_rec), owned. */
+    bool controlled;
+    char *storage_id, *key, *get_urls, *timerange;
+    int64_t key_frame_count;
 };
 
 static void object_reset(void *arg)
@@ -922,9 +935,73 @@ static void object_reset(void *arg)
     struct object_args *a = arg;
 
     tams_free(a->first);
-    a->first = NULL;
+    tams_free(a->storage_id);
+    tams_free(a->key);
+    tams_free(a->get_urls);
+    tams_free(a->timerange);
+    a->first = a->storage_id = a->key = a->get_urls = a->timerange = NULL;
+    a->key_frame_count = -1;
     tams__strs_release(&a->flows);
     a->more = false;
+}
+
+static char *dup_col(const struct tams_db_rows *rows, int col)
+{
+    const char *v = tams_db_col(rows, col);
+    return v ? tams_strdup(v) : NULL;
+}
+
+/* What the object's first segment says of it (object_args' own members). */
+static int object_seg(struct tams_db *db, struct object_args *a)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    struct tams_timerange tr;
+    char text[TAMS_TIMERANGE_STRMAX];
+    int64_t tso;
+    int rc = tams_db_one(db, &q_obj_first_seg, ARGS(TEXT(a->id), TEXT(a->first)), &rows);
+
+    if (rc <= 0)
+        return rc;
+    if (!tams_db_col_null(&rows, 6))
+        a->key_frame_count = tams_db_col_int(&rows, 6);
+    a->get_urls = dup_col(&rows, 7);
+    if (!a->timerange)
+        a->timerange = dup_col(&rows, 5);
+    if (!a->timerange) { /* the whole object: the segment's timerange less ts_offset */
+        tso = tams_db_col_null(&rows, 4) ? 0 : tams_db_col_int(&rows, 4);
+        tr = (struct tams_timerange){tams_db_col_int(&rows, 0), tams_db_col_int(&rows, 1),
+                                     tams_db_col_bool(&rows, 2), tams_db_col_bool(&rows, 3)};
+        if (!__builtin_sub_overflow(tr.lo, tso, &tr.lo) &&
+            !__builtin_sub_overflow(tr.hi, tso, &tr.hi)) {
+            tams_timerange_format(&tr, text);
+            a->timerange = tams_strdup(text);
+        }
+    }
+    tams_db_done(&rows);
+    return 0;
+}
+
+/* The flows referencing the object, one page, through the flow tag filters when given. */
+static int object_flows(struct tams_db *db, struct object_args *a, struct tams_db_rows *rows)
+{
+    struct tams_buf sql = TAMS_BUF_INIT(SIZE_MAX);
+    struct tams_db_params p = {.n = 0};
+    int rc;
+
+    if (!a->ntags)
+        return tams_db_query(db, &q_obj_ref_flows,
+                             ARGS(TEXT(a->id), TEXT(a->after), INT(a->limit + 1)), rows);
+    tams_buf_addstr(&sql, "SELECT r.flow_id FROM object_refs r JOIN flows f ON f.id = r.flow_id"
+                          " WHERE f.deleting = 0");
+    tams__cond_text(&sql, &p, "r.object_id = ?%d", a->id);
+    tams__cond_text(&sql, &p, "r.flow_id > ?%d", a->after);
+    tams__tag_filters(a->st->drv->dialect, &sql, &p, "flow_tags", "flow_id", "f.id", a->tags,
+                      a->ntags);
+    tams_buf_addf(&sql, " ORDER BY r.flow_id LIMIT ?%d", p.n + 1);
+    tams_db_int(&p, (int64_t)a->limit + 1);
+    rc = tams_buf_ok(&sql) ? tams_db_query_sql(db, sql.data, &p, rows) : TAMS_ERR_STORE;
+    tams_buf_release(&sql);
+    return rc;
 }
 
 /* The object's first flow and a page of the flows using it. An object no segment ever
@@ -938,13 +1015,15 @@ static int object_body(struct tams_db *db, void *arg)
 
     if ((rc = tams_db_one(db, &q_obj_first_ref, ARGS(TEXT(a->id)), &rows)) <= 0)
         return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
-    if (tams_db_col(&rows, 0))
-        a->first = tams_strdup(tams_db_col(&rows, 0));
+    a->first = dup_col(&rows, 0);
+    a->controlled = tams_db_col_bool(&rows, 1);
+    a->storage_id = dup_col(&rows, 2);
+    a->key = dup_col(&rows, 3);
+    a->timerange = dup_col(&rows, 4);
     tams_db_done(&rows);
     if ((rc = tams_db_exists(db, &q_obj_has_visible_refs, a->id)) <= 0)
         return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
-    if ((rc = tams_db_query(db, &q_obj_ref_flows,
-                            ARGS(TEXT(a->id), TEXT(a->after), INT(a->limit + 1)), &rows)))
+    if ((rc = object_seg(db, a)) || (rc = object_flows(db, a, &rows)))
         return rc;
     while ((rc = tams_db_next(&rows)) == 1) {
         if ((int)a->flows.n == a->limit) {
@@ -960,9 +1039,21 @@ static int object_body(struct tams_db *db, void *arg)
 int tams_store_object_get(struct tams_store *st, const char *id, const struct tams_page *page,
                           tams_object_cb cb, void *ctx)
 {
+    return tams_store_object_get_tagged(st, id, NULL, 0, page, cb, ctx);
+}
+
+int tams_store_object_get_tagged(struct tams_store *st, const char *id,
+                                 const struct tams_tag_filter *flow_tags, size_t nflow_tags,
+                                 const struct tams_page *page, tams_object_cb cb, void *ctx)
+{
     struct tams_buf after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
     struct tams_object_rec rec = {.id = id};
-    struct object_args a = {.id = id, .limit = tams__page_start(page)};
+    struct object_args a = {.st = st,
+                            .id = id,
+                            .tags = flow_tags,
+                            .ntags = nflow_tags,
+                            .limit = tams__page_start(page),
+                            .key_frame_count = -1};
     int rc;
 
     if ((rc = tams__page_after(page, "objflows", &after)))
@@ -976,6 +1067,12 @@ int tams_store_object_get(struct tams_store *st, const char *id, const struct ta
     rec.referenced_by_flows = (const char *const *)a.flows.v;
     rec.nreferenced_by_flows = a.flows.n;
     rec.first_referenced_by_flow = a.first;
+    rec.controlled = a.controlled;
+    rec.storage_id = a.storage_id;
+    rec.key = a.key;
+    rec.get_urls = a.get_urls;
+    rec.key_frame_count = a.key_frame_count;
+    rec.timerange = a.timerange;
     rc = cb(ctx, &rec);
 out:
     object_reset(&a);

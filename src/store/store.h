@@ -139,6 +139,16 @@ struct tams_object_rec {
     const char *const *referenced_by_flows; /* this page of them */
     size_t nreferenced_by_flows;
     const char *first_referenced_by_flow; /* NULL when unknown */
+    /* For 8.2's Object (docs/tams-8.2-changes.md, 28): where its bytes are (storage_id and
+     * key when controlled), and what its first segment (of its first flow, else any) says of
+     * it: its uncontrolled get_urls (JSON text or NULL), key_frame_count (-1: not given), and
+     * the object's timerange (objects.timerange, else that segment's object_timerange, else
+     * its timerange less ts_offset; the canonical text, NULL when no segment is left). */
+    bool controlled;
+    const char *storage_id, *key;
+    const char *get_urls;
+    int64_t key_frame_count;
+    const char *timerange;
 };
 
 /* An object to allocate: id and key are chosen by the caller (key is fixed from now on). */
@@ -374,6 +384,11 @@ int tams_store_objects_allocate(struct tams_store *st, const char *flow_id, cons
  * the flows that reference it now (keyset on flow id). */
 int tams_store_object_get(struct tams_store *st, const char *id, const struct tams_page *page,
                           tams_object_cb cb, void *ctx);
+/* The same, referenced_by_flows limited to flows whose tags pass flow_tags (8.2's
+ * flow_tag.{name} / flow_tag_exists.{name}; as tag.{name} on the flow list). */
+int tams_store_object_get_tagged(struct tams_store *st, const char *id,
+                                 const struct tams_tag_filter *flow_tags, size_t nflow_tags,
+                                 const struct tams_page *page, tams_object_cb cb, void *ctx);
 /* Of the n object ids (any strings; duplicates allowed), the controlled objects allocated and
  * never registered by a segment (controlled, no first_referenced_by_flow): cb runs for each,
  * in no particular order, once or (for a repeated id) more. Unknown ids,

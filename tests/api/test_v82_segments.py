@@ -191,3 +191,96 @@ def test_restored_segments_keep_object_timerange(make_server):
     assert len(entry) == 1
     assert srv.post(f"/trash/{entry[0]['id']}/restore").status_code == 204
     assert segments(v82, fid, OTR) == before
+
+
+# ---- 28: GET /objects/{objectId} ---------------------------------------------------------------
+
+def allocate_uploaded(view, fid, data=b"media bytes"):
+    r = view.post(f"/flows/{fid}/storage", json={"limit": 1})
+    assert r.status_code == 201, r.text
+    obj = r.json()["media_objects"][0]
+    put = obj["put_url"]
+    r = view.session.put(put["url"], data=data, headers={"Content-Type": put["content-type"]},
+                         timeout=30)
+    assert r.status_code == 200, r.text
+    return obj["object_id"]
+
+
+def tagged_flow(view, tags, rate=None):
+    fid = make_flow(view, rate=rate)
+    for name, value in tags.items():
+        assert view.put(f"/flows/{fid}/tags/{name}", json=value).status_code in (200, 201, 204)
+    return fid
+
+
+def get_object(view, oid, params=None, status=200):
+    r = view.get(f"/objects/{oid}", params=params or {})
+    assert r.status_code == status, r.text
+    if status == 200:
+        view.validate(r.json(), "object.json")
+    return r.json()
+
+
+def test_v82_object_body(v70, v82):
+    fid = make_flow(v82, rate=(25, 1))
+    oid = allocate_uploaded(v82, fid)
+    post(v82, fid, {"object_id": oid, "timerange": "[10:0_12:0)", "ts_offset": "10:0",
+                    "key_frame_count": 2})
+    got = get_object(v82, oid)
+    assert got["id"] == oid and got["referenced_by_flows"] == [fid]
+    assert got["first_referenced_by_flow"] == fid
+    assert got["timerange"] == "[0:0_2:0)"  # the segment's, on the object's own timeline
+    assert got["key_frame_count"] == 2
+    assert [u["label"] for u in got["get_urls"]] == ["local"]
+    assert v82.session.get(got["get_urls"][0]["url"], timeout=30).content == b"media bytes"
+    # The same filters as a segment's get_urls.
+    assert "get_urls" not in get_object(v82, oid, {"accept_get_urls": ""})
+    verbose = get_object(v82, oid, {"verbose_storage": "true"})["get_urls"][0]
+    assert verbose["controlled"] is True and "storage_id" in verbose
+    # 7.0: the body it always had.
+    old = get_object(v70, oid)
+    assert set(old) == {"id", "referenced_by_flows", "first_referenced_by_flow"}
+    check_error(v70.get(f"/objects/{oid}", params={"verbose_storage": "true"}), 400)
+
+
+def test_v82_object_given_timerange_and_uncontrolled_urls(v82):
+    fid = make_flow(v82)
+    post(v82, fid, {"object_id": "ext-obj", "timerange": "[5:0_6:0)",
+                    "object_timerange": "[0:0_3:0)",
+                    "get_urls": [{"url": "http://a.example/1", "label": "a"}]})
+    got = get_object(v82, "ext-obj")
+    assert got["timerange"] == "[0:0_3:0)"
+    assert got["get_urls"] == [{"url": "http://a.example/1", "label": "a"}]
+    assert "key_frame_count" not in got
+
+
+def test_v82_object_flow_tag_filters(v70, v82):
+    fa = tagged_flow(v82, {"genre": "news"})
+    fb = tagged_flow(v82, {"genre": "sport"})
+    fc = tagged_flow(v82, {})
+    urls = [{"url": "http://a.example/shared", "label": "a"}]
+    for i, fid in enumerate((fa, fb, fc)):
+        post(v82, fid, {"object_id": "shared", "timerange": f"[{i}:0_{i + 1}:0)",
+                        "get_urls": urls})
+
+    def flows(params):
+        return set(get_object(v82, "shared", params)["referenced_by_flows"])
+
+    assert flows({}) == {fa, fb, fc}
+    assert flows({"flow_tag.genre": "news"}) == {fa}
+    assert flows({"flow_tag_exists.genre": "true"}) == {fa, fb}
+    assert flows({"flow_tag_exists.genre": "false"}) == {fc}
+    assert flows({"flow_tag.genre": "weather"}) == set()
+    # Paged through the filter: one flow a page, every match once.
+    seen, pages, params = [], 0, {"flow_tag_exists.genre": "true", "limit": "1"}
+    while True:
+        pages += 1
+        r = v82.get("/objects/shared", params=params)
+        assert r.status_code == 200, r.text
+        seen += r.json()["referenced_by_flows"]
+        if "X-Paging-NextKey" not in r.headers:
+            break
+        params["page"] = r.headers["X-Paging-NextKey"]
+    assert sorted(seen) == sorted([fa, fb]) and pages >= 2
+    check_error(v82.get("/objects/shared", params={"flow_tag_exists.genre": "maybe"}), 400)
+    check_error(v70.get("/objects/shared", params={"flow_tag.genre": "news"}), 400)
