@@ -284,3 +284,50 @@ def test_v82_object_flow_tag_filters(v70, v82):
     assert sorted(seen) == sorted([fa, fb]) and pages >= 2
     check_error(v82.get("/objects/shared", params={"flow_tag_exists.genre": "maybe"}), 400)
     check_error(v70.get("/objects/shared", params={"flow_tag.genre": "news"}), 400)
+
+
+# ---- 26, 27: order, negative ts_offset ------------------------------------------------------
+
+@pytest.mark.parametrize("writer", ["7.0", "8.2"])
+def test_order_under_both_versions(server, writer):
+    w = server.at(writer)
+    fid = make_flow(w)
+    urls = [{"url": "http://a.example/1", "label": "a"}]
+    # Registered out of order, with an instant right after an exclusive end.
+    ranges = ["[3:0_4:0)", "[1:0_2:0)", "[2:0]", "[0:0_1:0)", "(2:0_3:0)"]
+    for i, tr in enumerate(ranges):
+        r = w.post(f"/flows/{fid}/segments", json={"object_id": f"o{i}", "timerange": tr,
+                                                    "get_urls": urls})
+        if tr.startswith("("):
+            check_error(r, 400)  # segments start inclusively
+        else:
+            assert r.status_code == 201, r.text
+    want = ["[0:0_1:0)", "[1:0_2:0)", "[2:0]", "[3:0_4:0)"]
+    for version in ("7.0", "8.2"):
+        view = server.at(version)
+        assert [s["timerange"] for s in segments(view, fid)] == want
+        r = view.get(f"/flows/{fid}/segments", params={"reverse_order": "true"})
+        assert [s["timerange"] for s in r.json()] == want[::-1]
+        assert r.headers["X-Paging-Reverse-Order"] == "true"
+        # Paged in both directions: the same order across pages.
+        for rev, expect in (("false", want), ("true", want[::-1])):
+            got, params = [], {"limit": "3", "reverse_order": rev}
+            while True:
+                r = view.get(f"/flows/{fid}/segments", params=params)
+                got += [s["timerange"] for s in r.json()]
+                if "X-Paging-NextKey" not in r.headers:
+                    break
+                params["page"] = r.headers["X-Paging-NextKey"]
+            assert got == expect
+
+
+@pytest.mark.parametrize("writer", ["7.0", "8.2"])
+def test_negative_ts_offset(server, writer):
+    w = server.at(writer)
+    fid = make_flow(w, rate=(25, 1))
+    post(w, fid, {"object_id": "ext-1", "timerange": "[0:0_1:0)", "ts_offset": "-10:500000000",
+                  "get_urls": [{"url": "http://a.example/1", "label": "a"}]})
+    for version in ("7.0", "8.2"):
+        assert segments(server.at(version), fid)[0]["ts_offset"] == "-10:500000000"
+    got = segments(server.at("8.2"), fid, OTR)[0]
+    assert got["object_timerange"] == "[10:500000000_11:500000000)"
