@@ -32,6 +32,19 @@ static void object_82(struct tams_json *j, struct object_ctx *c, const struct ta
         tams_json_kint(j, "key_frame_count", rec->key_frame_count);
     tams_get_urls_write(j, &src, c->urls->none ? NULL : tams_req_base_url(c->req), c->urls,
                         tams_clock_wall_us() / 1000000);
+    if (rec->init_object_id) {
+        struct tams_get_urls_src init = {
+            .backend =
+                rec->init_controlled ? tams_app_backend(c->req->app, rec->init_storage_id) : NULL,
+            .key = rec->init_key,
+        };
+        tams_json_key(j, "init_object");
+        tams_json_obj_open(j);
+        tams_json_kstr(j, "id", rec->init_object_id);
+        tams_get_urls_write(j, &init, c->urls->none ? NULL : tams_req_base_url(c->req), c->urls,
+                            tams_clock_wall_us() / 1000000);
+        tams_json_obj_close(j);
+    }
 }
 
 static int object_row(void *ctx, const struct tams_object_rec *rec)

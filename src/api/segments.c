@@ -69,6 +69,17 @@ static int list_row(void *ctx, const struct tams_segment_rec *rec)
     if (s->has & TAMS_SEG_KEY_FRAME_COUNT)
         tams_json_kint(c->j, "key_frame_count", s->key_frame_count);
     tams_get_urls_write(c->j, &urls, c->base_url, c->urls, c->now);
+    if (c->v82 && s->init_object_id) {
+        struct tams_get_urls_src init = {
+            .backend = rec->init_controlled ? tams_app_backend(c->app, rec->init_storage_id) : NULL,
+            .key = rec->init_key,
+        };
+        tams_json_key(c->j, "init_object");
+        tams_json_obj_open(c->j);
+        tams_json_kstr(c->j, "object_id", s->init_object_id);
+        tams_get_urls_write(c->j, &init, c->base_url, c->urls, c->now);
+        tams_json_obj_close(c->j);
+    }
     tams_json_obj_close(c->j);
     return 0;
 }
@@ -288,6 +299,14 @@ static int parse_segment(struct tams_req *req, json_object *item, struct tams_se
     }
     if ((seg->has & TAMS_SEG_LAST_DURATION) && seg->last_duration < 0)
         return invalid(why, "last_duration must not be negative");
+    /* 8.2 (ADR0045): the init object the media object needs; 7.0 has no such member. */
+    if (req->api == TAMS_API_82 && json_object_object_get_ex(item, "init_object_id", &v)) {
+        len = json_object_is_type(v, json_type_string) ? (size_t)json_object_get_string_len(v) : 0;
+        if (!len || len > OBJECT_ID_MAX || strlen(json_object_get_string(v)) != len)
+            return invalid(why, "init_object_id must be a string of 1 to %d bytes without NUL",
+                           OBJECT_ID_MAX);
+        seg->init_object_id = json_object_get_string(v);
+    }
     /* 8.2 (ADR0036): where in its object's timeline the object lies; 7.0 has no such member. */
     if (req->api == TAMS_API_82 && json_object_object_get_ex(item, "object_timerange", &v)) {
         struct tams_timerange otr;
@@ -538,6 +557,14 @@ void segments_post(struct tams_req *req)
     if (tams_path_uuid_or_404(req, 0, "flow", &flow_id))
         return;
     rate = (struct tams_seg_rate){.st = st, .flow_id = flow_id};
+    /* 7.0 cannot name init objects: its segments would be stored unplayable (R4). */
+    if (req->api == TAMS_API_70 && tams_seg_flow_init_segments(&rate)) {
+        tams_send_error(req, TAMS_ERR_VALIDATION,
+                        "flow '%s' has init_segments: its segments need init_object_id; register"
+                        " them through /tams/v8.2",
+                        flow_id);
+        return;
+    }
     if (!bulk && !json_object_is_type(body, json_type_object)) {
         tams_send_error(req, TAMS_ERR_VALIDATION,
                         "the body must be a segment object or an array of segments");

@@ -116,6 +116,8 @@ struct tams_segment {
      * the registration gave it (or derived it from sample_offset/sample_count and the flow's
      * rate); NULL: not given (docs/tams-8.2-changes.md, 23). */
     const char *object_timerange;
+    /* TAMS 8.2: the init object the media object needs (ADR0045), or NULL. */
+    const char *init_object_id;
 };
 
 /* A segment read back, with what get_urls are built from. */
@@ -126,6 +128,9 @@ struct tams_segment_rec {
     const char *key;        /* object key in that backend, fixed at allocation */
     /* The object's timerange as first given by any registration (canonical text), or NULL. */
     const char *object_timerange;
+    /* Where seg.init_object_id's bytes are, as controlled/storage_id/key above. */
+    bool init_controlled;
+    const char *init_storage_id, *init_key;
 };
 
 struct tams_segment_filter {
@@ -149,6 +154,12 @@ struct tams_object_rec {
     const char *get_urls;
     int64_t key_frame_count;
     const char *timerange;
+    bool is_init; /* named as init_object_id by some segment: no timerange */
+    /* A media object's init object (as its first registration named it), or NULL, and where
+     * its bytes are. */
+    const char *init_object_id;
+    bool init_controlled;
+    const char *init_storage_id, *init_key;
 };
 
 /* An object to allocate: id and key are chosen by the caller (key is fixed from now on). */

@@ -2,11 +2,14 @@
 """Segments under TAMS 8.2 and how 7.0 sees them (docs/tams-8.2-changes.md, 22-27): labelled
 get_urls, object_timerange, ordering, negative ts_offset. Each test writes through one version
 and reads through both, validating every body against its version's schemas."""
+import json
+import subprocess
+import time
 import uuid
 
 import pytest
 
-from conftest import check_error
+from conftest import ON_PG, check_error, db_scalar
 
 RETAIN = ["--soft-delete-retention", "3600"]
 
@@ -331,3 +334,184 @@ def test_negative_ts_offset(server, writer):
         assert segments(server.at(version), fid)[0]["ts_offset"] == "-10:500000000"
     got = segments(server.at("8.2"), fid, OTR)[0]
     assert got["object_timerange"] == "[10:500000000_11:500000000)"
+
+
+# ---- 22: init objects -----------------------------------------------------------------------
+
+GC = ["--gc-interval", "1", "--gc-grace", "1"]
+
+
+def boxes(data):
+    """Top-level ISO BMFF boxes: (type, bytes)."""
+    out, i = [], 0
+    while i < len(data):
+        size, kind = int.from_bytes(data[i:i + 4], "big"), data[i + 4:i + 8].decode()
+        assert size >= 8, (kind, size)
+        out.append((kind, data[i:i + size]))
+        i += size
+    return out
+
+
+@pytest.fixture(scope="module")
+def fmp4(tmp_path_factory):
+    """Four one-second fragments of 25 fps H.264 in fragmented MP4: the init (ftyp, moov) and
+    each fragment (moof, mdat) apart, as ffmpeg's fragmenting muxer writes them."""
+    d = tmp_path_factory.mktemp("fmp4")
+    path = d / "all.mp4"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+                    "-i", "testsrc2=size=320x240:rate=25", "-t", "4", "-c:v", "libx264",
+                    "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p",
+                    "-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof",
+                    str(path)], check=True, timeout=120)
+    init, frags = b"", []
+    for kind, data in boxes(path.read_bytes()):
+        if kind in ("ftyp", "moov"):
+            init += data
+        elif kind == "moof":
+            frags.append(data)
+        elif kind == "mdat":
+            frags[-1] += data
+    assert init and len(frags) == 4
+    return d, init, frags
+
+
+def init_flow(view):
+    doc = {"id": new_id(), "source_id": new_id(), "format": VIDEO, "codec": "video/h264",
+           "container": "video/mp4",
+           "essence_parameters": {"frame_width": 320, "frame_height": 240,
+                                  "frame_rate": {"numerator": 25, "denominator": 1}}}
+    r = view.put(f"/flows/{doc['id']}", json=doc)
+    assert r.status_code == 201, r.text
+    return doc["id"]
+
+
+def mark_init_segments(srv, fid):
+    """essence_parameters.init_segments: true in the stored document. Written under the API
+    until the flow validator takes the flag (docs/tams-8.2-changes.md, 17)."""
+    if ON_PG:
+        sql = ("UPDATE flows SET doc = jsonb_set(doc::jsonb, '{essence_parameters,init_segments}',"
+               " 'true')::text WHERE id = ? RETURNING 1")
+    else:
+        sql = ("UPDATE flows SET doc = json_set(doc, '$.essence_parameters.init_segments',"
+               " json('true')) WHERE id = ? RETURNING 1")
+    assert db_scalar(srv.data_dir, sql, fid) == 1
+
+
+def upload_all(view, fid, blobs):
+    r = view.post(f"/flows/{fid}/storage", json={"limit": len(blobs)})
+    assert r.status_code == 201, r.text
+    ids = []
+    for obj, data in zip(r.json()["media_objects"], blobs):
+        put = obj["put_url"]
+        r = view.session.put(put["url"], data=data,
+                             headers={"Content-Type": put["content-type"]}, timeout=30)
+        assert r.status_code == 200, r.text
+        ids.append(obj["object_id"])
+    return ids
+
+
+def register_fmp4(view, fid, init, frags):
+    ids = upload_all(view, fid, [init] + frags)
+    post(view, fid, [{"object_id": oid, "init_object_id": ids[0],
+                      "timerange": f"[{i}:0_{i + 1}:0)"} for i, oid in enumerate(ids[1:])])
+    return ids[0], ids[1:]
+
+
+def frames(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+                          "-show_entries", "stream=nb_read_frames,codec_name,width",
+                          "-of", "json", str(path)], capture_output=True, text=True,
+                         check=True, timeout=60)
+    return json.loads(out.stdout)["streams"][0]
+
+
+def test_fmp4_end_to_end(server, v70, v82, fmp4):
+    d, init, frags = fmp4
+    fid = init_flow(v82)
+    init_id, media = register_fmp4(v82, fid, init, frags)
+    segs = segments(v82, fid)
+    assert [s["object_id"] for s in segs] == media
+    for s in segs:
+        assert s["init_object"]["object_id"] == init_id
+        assert [u["label"] for u in s["init_object"]["get_urls"]] == ["local"]
+    # A player's view: the init, then any one fragment, decodes to that second's 25 frames.
+    seg = segs[2]
+    data = v82.session.get(seg["init_object"]["get_urls"][0]["url"], timeout=30).content
+    data += v82.session.get(seg["get_urls"][0]["url"], timeout=30).content
+    assert data == init + frags[2]
+    (d / "play.mp4").write_bytes(data)
+    got = frames(d / "play.mp4")
+    assert got["codec_name"] == "h264" and got["width"] == 320
+    assert int(got["nb_read_frames"]) == 25
+    # The init object: an object without a timerange, referenced through the flow's segments.
+    obj = get_object(v82, init_id)
+    assert obj["referenced_by_flows"] == [fid] and "timerange" not in obj
+    assert "key_frame_count" not in obj and obj["get_urls"][0]["label"] == "local"
+    assert get_object(v82, media[0])["timerange"] == "[0:0_1:0)"
+    # 7.0: the segments without their init (R4), and no new ones without it.
+    assert all("init_object" not in s for s in segments(v70, fid))
+    post(v70, fid, {"object_id": "ext-1", "timerange": "[20:0_21:0)",
+                    "get_urls": [{"url": "http://a.example/1"}]})
+    mark_init_segments(server, fid)
+    body = check_error(v70.post(f"/flows/{fid}/segments", json={
+        "object_id": media[0], "timerange": "[10:0_11:0)"}), 400)
+    assert "/tams/v8.2" in body["summary"]
+    assert len(segments(v82, fid)) == 5
+
+
+def test_init_object_misuse(v82, fmp4):
+    _, init, frags = fmp4
+    fid = init_flow(v82)
+    init_id, media = register_fmp4(v82, fid, init, frags[:2])
+    spare = upload_all(v82, fid, [frags[2], frags[3]])
+    cases = [
+        # an init object as a media object
+        {"object_id": init_id, "timerange": "[10:0_11:0)"},
+        # a media object as an init object
+        {"object_id": spare[0], "init_object_id": media[0], "timerange": "[10:0_11:0)"},
+        # an unknown init object
+        {"object_id": spare[0], "init_object_id": "no-such-object", "timerange": "[10:0_11:0)"},
+        # one object as both
+        {"object_id": spare[0], "init_object_id": spare[0], "timerange": "[10:0_11:0)"},
+    ]
+    for body in cases:
+        err = check_error(v82.post(f"/flows/{fid}/segments", json=body), 400)
+        assert "init" in err["summary"], err
+    # In a bulk request: the misused item fails, the others are registered.
+    r = post(v82, fid, [{"object_id": spare[0], "init_object_id": init_id,
+                         "timerange": "[10:0_11:0)"},
+                        {"object_id": spare[1], "init_object_id": media[1],
+                         "timerange": "[11:0_12:0)"}], status=200)
+    failed = r.json()["failed_segments"]
+    v82.validate(r.json(), "flow-segment-bulk-failure.json")
+    assert [f["object_id"] for f in failed] == [spare[1]]
+    assert [s["timerange"] for s in segments(v82, fid)] == ["[0:0_1:0)", "[1:0_2:0)",
+                                                            "[10:0_11:0)"]
+
+
+def test_init_object_collected_with_its_segments(make_server, fmp4):
+    _, init, frags = fmp4
+    srv = make_server(args=GC)
+    v82 = srv.at("8.2")
+    f1, f2 = init_flow(v82), init_flow(v82)
+    init_id, media = register_fmp4(v82, f1, init, frags[:2])
+    # A second flow reuses the media without naming the init (as 8.2 asks): the media
+    # objects bring it, and the init is referenced by both flows.
+    post(v82, f2, [{"object_id": m, "timerange": f"[{i}:0_{i + 1}:0)"}
+                   for i, m in enumerate(media)])
+    assert [s["init_object"]["object_id"] for s in segments(v82, f2)] == [init_id, init_id]
+    obj = get_object(v82, media[0])
+    assert obj["init_object"]["id"] == init_id and obj["init_object"]["get_urls"]
+    url = segments(v82, f1)[0]["init_object"]["get_urls"][0]["url"]
+    assert sorted(get_object(v82, init_id)["referenced_by_flows"]) == sorted([f1, f2])
+    assert v82.delete(f"/flows/{f1}/segments").status_code == 204
+    assert get_object(v82, init_id)["referenced_by_flows"] == [f2]
+    time.sleep(3)  # past the collector's grace: still there, f2 uses it
+    assert srv.session.get(url, timeout=30).status_code == 200
+    assert v82.delete(f"/flows/{f2}").status_code in (200, 202, 204)
+    check_error(v82.get(f"/objects/{init_id}"), 404)
+    # The collector takes its row and its bytes once nothing references it.
+    deadline = time.time() + 20
+    while srv.session.get(url, timeout=30).status_code == 200:
+        assert time.time() < deadline, "the init object was not collected"
+        time.sleep(0.5)
