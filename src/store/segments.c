@@ -85,9 +85,10 @@ static struct tams_sql q_obj_sizes_many =
 #define SEG_LIST(greatest, cast)                                                                   \
     "SELECT s.lo, s.hi, s.start_incl, s.end_incl, s.object_id, s.ts_offset, s.last_duration,"      \
     " s.sample_offset, s.sample_count, s.key_frame_count, s.get_urls, o.controlled,"               \
-    " o.storage_id, o.key, s.object_timerange, o.timerange, s.init_object_id, io.controlled,"      \
+    " o.storage_id, o.key, s.object_timerange, o.timerange,"                                       \
+    " coalesce(s.init_object_id, o.init_object_id), io.controlled,"                                \
     " io.storage_id, io.key FROM segments s LEFT JOIN objects o ON o.id = s.object_id"             \
-    " LEFT JOIN objects io ON io.id = s.init_object_id"                                            \
+    " LEFT JOIN objects io ON io.id = coalesce(s.init_object_id, o.init_object_id)"                \
     " WHERE s.flow_id = ?1"                                                                        \
     " AND NOT EXISTS (SELECT 1 FROM flows WHERE id = ?1 AND deleting = 1)"                         \
     " AND s.lo BETWEEN " greatest "(COALESCE((SELECT CASE WHEN hi >= ?4" cast " THEN lo END"       \

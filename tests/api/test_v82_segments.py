@@ -515,3 +515,12 @@ def test_init_object_collected_with_its_segments(make_server, fmp4):
     while srv.session.get(url, timeout=30).status_code == 200:
         assert time.time() < deadline, "the init object was not collected"
         time.sleep(0.5)
+
+
+def test_reuse_in_one_request_shows_the_init(v82, fmp4):
+    _, init, frags = fmp4
+    fid = init_flow(v82)
+    init_id, media = upload_all(v82, fid, [init, frags[0]])
+    post(v82, fid, [{"object_id": media, "init_object_id": init_id, "timerange": "[0:0_1:0)"},
+                    {"object_id": media, "timerange": "[5:0_6:0)"}])
+    assert [s["init_object"]["object_id"] for s in segments(v82, fid)] == [init_id, init_id]
