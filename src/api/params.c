@@ -13,11 +13,27 @@ static bool has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bool tag_filters)
+/* Is name `<prefix>tag.{x}` or `<prefix>tag_exists.{x}`? Sets *tag_name to x. */
+static bool tag_param(const char *name, const char *prefix, bool *exists, const char **tag_name)
+{
+    size_t n = strlen(prefix);
+
+    if (strncmp(name, prefix, n) != 0)
+        return false;
+    name += n;
+    *exists = has_prefix(name, "tag_exists.");
+    if (!*exists && !has_prefix(name, "tag."))
+        return false;
+    *tag_name = name + (*exists ? 11 : 4);
+    return **tag_name != '\0';
+}
+
+int tams_query_known_tags_or_400(struct tams_req *req, const char *const *allowed,
+                                 const char *tag_prefix)
 {
     for (size_t i = 0; i < req->nquery; i++) {
-        const char *name = req->query[i].name;
-        bool ok = strcmp(name, "access_token") == 0;
+        const char *name = req->query[i].name, *tag;
+        bool ok = strcmp(name, "access_token") == 0, exists;
         for (const char *const *a = allowed; !ok && *a; a++) {
             size_t n = strlen(*a);
             /* "prefix.*": any name with that prefix and something after it */
@@ -26,9 +42,8 @@ int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bo
             else
                 ok = strcmp(name, *a) == 0;
         }
-        if (!ok && tag_filters)
-            ok = (has_prefix(name, "tag.") && name[4]) ||
-                 (has_prefix(name, "tag_exists.") && name[11]);
+        if (!ok && tag_prefix)
+            ok = tag_param(name, tag_prefix, &exists, &tag);
         if (!ok) {
             tams_send_error(req, TAMS_ERR_BADQUERY, "unknown query parameter '%s'", name);
             return -1;
@@ -37,7 +52,13 @@ int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bo
     return 0;
 }
 
-int tams_tag_filters_or_400(struct tams_req *req, struct tams_tag_filter **out, size_t *n)
+int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bool tag_filters)
+{
+    return tams_query_known_tags_or_400(req, allowed, tag_filters ? "" : NULL);
+}
+
+int tams_prefixed_tag_filters_or_400(struct tams_req *req, const char *prefix,
+                                     struct tams_tag_filter **out, size_t *n)
 {
     struct tams_tag_filter *f = NULL;
     size_t count = 0;
@@ -47,23 +68,21 @@ int tams_tag_filters_or_400(struct tams_req *req, struct tams_tag_filter **out, 
     for (size_t i = 0; i < req->nquery; i++) {
         const char *name = req->query[i].name, *value = req->query[i].value;
         struct tams_tag_filter tf = {0};
-        if (has_prefix(name, "tag.") && name[4]) {
-            tf.name = name + 4;
-            tf.value = value;
-        } else if (has_prefix(name, "tag_exists.") && name[11]) {
-            tf.name = name + 11;
-            if (strcmp(value, "true") == 0) {
-                tf.exists = true;
-            } else if (strcmp(value, "false") == 0) {
-                tf.exists = false;
-            } else {
-                tams_send_error(req, TAMS_ERR_BADQUERY,
-                                "query parameter '%s' must be 'true' or 'false', not '%s'", name,
-                                value);
-                return -1;
-            }
-        } else {
+        bool exists;
+
+        if (!tag_param(name, prefix, &exists, &tf.name))
             continue;
+        if (!exists) {
+            tf.value = value;
+        } else if (strcmp(value, "true") == 0) {
+            tf.exists = true;
+        } else if (strcmp(value, "false") == 0) {
+            tf.exists = false;
+        } else {
+            tams_send_error(req, TAMS_ERR_BADQUERY,
+                            "query parameter '%s' must be 'true' or 'false', not '%s'", name,
+                            value);
+            return -1;
         }
         for (size_t k = 0; k < i; k++) {
             if (strcmp(req->query[k].name, name) == 0) {
@@ -79,6 +98,11 @@ int tams_tag_filters_or_400(struct tams_req *req, struct tams_tag_filter **out, 
     *out = f;
     *n = count;
     return 0;
+}
+
+int tams_tag_filters_or_400(struct tams_req *req, struct tams_tag_filter **out, size_t *n)
+{
+    return tams_prefixed_tag_filters_or_400(req, "", out, n);
 }
 
 int tams_path_uuid_or_404(struct tams_req *req, size_t idx, const char *what, const char **out)
@@ -292,7 +316,7 @@ int tams_get_urls_filter_or_400(struct tams_req *req, struct tams_get_urls_filte
     const char **list;
     size_t n;
 
-    *f = (struct tams_get_urls_filter){.presigned = -1};
+    *f = (struct tams_get_urls_filter){.presigned = -1, .name_unlabelled = req->api == TAMS_API_82};
     if (backend_tag_filters_or_400(req, f) ||
         tams_req_query_str_or_400(req, "accept_get_urls", &labels) ||
         tams_req_query_str_or_400(req, "accept_storage_ids", &ids) ||

@@ -20,6 +20,11 @@
 int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bool tag_filters);
 /* tag.{name}=value and tag_exists.{name}=true|false, names split at the first dot. */
 int tams_tag_filters_or_400(struct tams_req *req, struct tams_tag_filter **out, size_t *n);
+/* The same with a prefix on both names (8.2's `flow_tag.{name}` on GET /objects/{id}). */
+int tams_query_known_tags_or_400(struct tams_req *req, const char *const *allowed,
+                                 const char *tag_prefix);
+int tams_prefixed_tag_filters_or_400(struct tams_req *req, const char *prefix,
+                                     struct tams_tag_filter **out, size_t *n);
 /* Path parameter idx must be a UUID; otherwise 404 naming `what` ("flow", "source"). */
 int tams_path_uuid_or_404(struct tams_req *req, size_t idx, const char *what, const char **out);
 /* Optional single-valued query parameters with a type. */

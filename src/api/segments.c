@@ -9,6 +9,7 @@
 #include "api/handlers.h"
 #include "api/paging.h"
 #include "api/params.h"
+#include "api/seg_timing.h"
 #include "http/respond.h"
 #include "media/get_urls.h"
 #include "tams/timestamp.h"
@@ -28,6 +29,8 @@ struct list_ctx {
     const char *base_url;
     const struct tams_get_urls_filter *urls;
     int64_t now;
+    struct tams_seg_rate rate; /* the 7.0 view's sample counts need it */
+    bool v82, include_otr;
     size_t count;
     struct tams_timerange first, last;
 };
@@ -65,13 +68,21 @@ static int list_row(void *ctx, const struct tams_segment_rec *rec)
         write_ts(c->j, "ts_offset", s->ts_offset);
     if (s->has & TAMS_SEG_LAST_DURATION)
         write_ts(c->j, "last_duration", s->last_duration);
-    if (s->has & TAMS_SEG_SAMPLE_OFFSET)
-        tams_json_kint(c->j, "sample_offset", s->sample_offset);
-    if (s->has & TAMS_SEG_SAMPLE_COUNT)
-        tams_json_kint(c->j, "sample_count", s->sample_count);
+    tams_seg_timing_write(c->j, &c->rate, rec, c->v82, c->include_otr);
     if (s->has & TAMS_SEG_KEY_FRAME_COUNT)
         tams_json_kint(c->j, "key_frame_count", s->key_frame_count);
     tams_get_urls_write(c->j, &urls, c->base_url, c->urls, c->now);
+    if (c->v82 && s->init_object_id) {
+        struct tams_get_urls_src init = {
+            .backend = rec->init_controlled ? tams_app_backend(c->app, rec->init_storage_id) : NULL,
+            .key = rec->init_key,
+        };
+        tams_json_key(c->j, "init_object");
+        tams_json_obj_open(c->j);
+        tams_json_kstr(c->j, "object_id", s->init_object_id);
+        tams_get_urls_write(c->j, &init, c->base_url, c->urls, c->now);
+        tams_json_obj_close(c->j);
+    }
     tams_json_obj_close(c->j);
     return 0;
 }
@@ -81,6 +92,14 @@ void segments_list(struct tams_req *req)
     static const char *const known[] = {"object_id", "timerange", "reverse_order",
                                         "page",      "limit",     TAMS_GET_URLS_QUERY_NAMES,
                                         NULL};
+    static const char *const known_82[] = {"object_id",
+                                           "timerange",
+                                           "reverse_order",
+                                           "page",
+                                           "limit",
+                                           "include_object_timerange",
+                                           TAMS_GET_URLS_QUERY_NAMES,
+                                           NULL};
     struct tams_store *st = store_of(req);
     struct tams_segment_filter f = {0};
     struct tams_get_urls_filter urls;
@@ -95,7 +114,8 @@ void segments_list(struct tams_req *req)
     int rc;
 
     if (tams_path_uuid_or_404(req, 0, "flow", &flow_id) ||
-        tams_query_known_or_400(req, known, false) ||
+        tams_query_known_or_400(req, req->api == TAMS_API_82 ? known_82 : known, false) ||
+        tams_req_query_bool_or_400(req, "include_object_timerange", &ctx.include_otr) ||
         tams_req_query_str_or_400(req, "object_id", &f.object_id) ||
         tams_query_timerange_or_400(req, "timerange", &tr, &has_tr) ||
         tams_req_query_bool_or_400(req, "reverse_order", &f.reverse) ||
@@ -109,6 +129,8 @@ void segments_list(struct tams_req *req)
     ctx.base_url = urls.none ? NULL : tams_req_base_url(req);
     ctx.urls = &urls;
     ctx.now = tams_clock_wall_us() / 1000000;
+    ctx.rate = (struct tams_seg_rate){.st = st, .flow_id = flow_id};
+    ctx.v82 = req->api == TAMS_API_82;
     tams_json_arr_open(ctx.j);
     /* An unknown flow lists nothing: 200 [] (notes §11.6). */
     rc = tams_store_segments_list(st, flow_id, &f, &page, list_row, &ctx);
@@ -180,7 +202,7 @@ static int parse_get_urls(struct tams_req *req, json_object *v, const char **out
         return invalid(why, "get_urls must be an array of {url, label} objects");
     n = json_object_array_length(v);
     for (size_t i = 0; i < n; i++) {
-        json_object *item = json_object_array_get_idx(v, i), *url, *label;
+        json_object *item = json_object_array_get_idx(v, i), *url, *label = NULL;
         if (!json_object_is_type(item, json_type_object))
             return invalid(why, "get_urls[%zu] must be an object", i);
         json_object_object_foreach(item, key, val)
@@ -192,9 +214,20 @@ static int parse_get_urls(struct tams_req *req, json_object *v, const char **out
         if (!json_object_object_get_ex(item, "url", &url) ||
             !json_object_is_type(url, json_type_string) || !json_object_get_string_len(url))
             return invalid(why, "get_urls[%zu].url must be a non-empty string", i);
-        if (json_object_object_get_ex(item, "label", &label)) {
+        /* 8.2 makes the label mandatory and unique (ADR0042); 7.0 items without one are shown
+         * to 8.2 readers with a label made on read (media/get_urls.h). */
+        if (!json_object_object_get_ex(item, "label", &label) && req->api == TAMS_API_82)
+            return invalid(why, "get_urls[%zu].label is required: name each URL", i);
+        if (label) {
             if (!json_object_is_type(label, json_type_string))
                 return invalid(why, "get_urls[%zu].label must be a string", i);
+            for (size_t k = 0; k < i && req->api == TAMS_API_82; k++) {
+                json_object *other;
+                if (json_object_object_get_ex(json_object_array_get_idx(v, k), "label", &other) &&
+                    strcmp(json_object_get_string(other), json_object_get_string(label)) == 0)
+                    return invalid(why, "get_urls[%zu].label '%s' is used twice", i,
+                                   json_object_get_string(label));
+            }
             for (size_t k = 0; k < app->nbackends; k++)
                 if (app->backends[k]->label &&
                     strcmp(json_object_get_string(label), app->backends[k]->label) == 0)
@@ -266,6 +299,27 @@ static int parse_segment(struct tams_req *req, json_object *item, struct tams_se
     }
     if ((seg->has & TAMS_SEG_LAST_DURATION) && seg->last_duration < 0)
         return invalid(why, "last_duration must not be negative");
+    /* 8.2 (ADR0045): the init object the media object needs; 7.0 has no such member. */
+    if (req->api == TAMS_API_82 && json_object_object_get_ex(item, "init_object_id", &v)) {
+        len = json_object_is_type(v, json_type_string) ? (size_t)json_object_get_string_len(v) : 0;
+        if (!len || len > OBJECT_ID_MAX || strlen(json_object_get_string(v)) != len)
+            return invalid(why, "init_object_id must be a string of 1 to %d bytes without NUL",
+                           OBJECT_ID_MAX);
+        seg->init_object_id = json_object_get_string(v);
+    }
+    /* 8.2 (ADR0036): where in its object's timeline the object lies; 7.0 has no such member. */
+    if (req->api == TAMS_API_82 && json_object_object_get_ex(item, "object_timerange", &v)) {
+        struct tams_timerange otr;
+        char text[TAMS_TIMERANGE_STRMAX];
+
+        if (!json_object_is_type(v, json_type_string) ||
+            tams_timerange_parse(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                                 &otr) ||
+            !tams_timerange_is_bounded(&otr))
+            return invalid(why, "object_timerange must be a bounded, non-empty timerange");
+        tams_timerange_format(&otr, text);
+        seg->object_timerange = tams_pool_strdup(&req->pool, text);
+    }
     if (json_object_object_get_ex(item, "get_urls", &v))
         return parse_get_urls(req, v, &seg->get_urls, why);
     return 0;
@@ -495,12 +549,22 @@ void segments_post(struct tams_req *req)
     size_t *good_index;
     struct tams_buf flow_why = TAMS_BUF_INIT(1024);
     const char *flow_id;
+    struct tams_seg_rate rate;
     char now[TAMS_RFC3339_MAX];
     struct tams_json *j;
     int rc;
 
     if (tams_path_uuid_or_404(req, 0, "flow", &flow_id))
         return;
+    rate = (struct tams_seg_rate){.st = st, .flow_id = flow_id};
+    /* 7.0 cannot name init objects: its segments would be stored unplayable (R4). */
+    if (req->api == TAMS_API_70 && tams_seg_flow_init_segments(&rate)) {
+        tams_send_error(req, TAMS_ERR_VALIDATION,
+                        "flow '%s' has init_segments: its segments need init_object_id; register"
+                        " them through /tams/v8.2",
+                        flow_id);
+        return;
+    }
     if (!bulk && !json_object_is_type(body, json_type_object)) {
         tams_send_error(req, TAMS_ERR_VALIDATION,
                         "the body must be a segment object or an array of segments");
@@ -520,6 +584,8 @@ void segments_post(struct tams_req *req)
         json_object *item = bulk ? json_object_array_get_idx(body, i) : body;
         tams_buf_init(&whys[i], 1024);
         results[i] = parse_segment(req, item, &segs[i], &whys[i]);
+        if (!results[i])
+            tams_seg_timing_derive(&rate, &req->pool, &segs[i]);
     }
     /* Before the store's transaction: a backend may take a while to answer. */
     rc = check_uploads(req, flow_id, segs, n, results, whys, &flow_why);

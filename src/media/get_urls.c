@@ -71,7 +71,39 @@ out:
     tams_buf_release(&url);
 }
 
-static void write_uncontrolled_item(struct tams_json *j, json_object *item,
+/* Is name the label of an item of arr, or the controlled URL's (taken may be NULL)? */
+static bool label_taken(json_object *arr, size_t n, const char *taken, const char *name)
+{
+    if (taken && strcmp(taken, name) == 0)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        json_object *label;
+        if (json_object_object_get_ex(json_object_array_get_idx(arr, i), "label", &label) &&
+            strcmp(json_object_get_string(label), name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The label an unlabelled item gets in the 8.2 view: "client", then "client-2"... the first
+ * free one after those earlier unlabelled items took, so a list reads the same every time. */
+static const char *made_label(json_object *arr, size_t n, const char *taken, unsigned *next,
+                              char *buf, size_t size)
+{
+    for (;; (*next)++) {
+        if (*next <= 1)
+            snprintf(buf, size, "client");
+        else
+            snprintf(buf, size, "client-%u", *next);
+        if (!label_taken(arr, n, taken, buf)) {
+            (*next)++;
+            return buf;
+        }
+    }
+}
+
+/* One {url, label} item; made is the label it is shown with when it has none (NULL: none). */
+static void write_uncontrolled_item(struct tams_json *j, json_object *item, const char *made,
                                     const struct tams_get_urls_filter *f, bool *opened)
 {
     json_object *url = NULL, *label = NULL;
@@ -79,7 +111,7 @@ static void write_uncontrolled_item(struct tams_json *j, json_object *item,
 
     json_object_object_get_ex(item, "url", &url);
     json_object_object_get_ex(item, "label", &label);
-    ls = label ? json_object_get_string(label) : NULL;
+    ls = label ? json_object_get_string(label) : made;
     if (!url || !keep(f, ls, NULL, NULL, false))
         return;
     open_list(j, opened);
@@ -92,14 +124,21 @@ static void write_uncontrolled_item(struct tams_json *j, json_object *item,
     tams_json_obj_close(j);
 }
 
-static void write_uncontrolled(struct tams_json *j, const char *text,
+static void write_uncontrolled(struct tams_json *j, const char *text, const char *taken,
                                const struct tams_get_urls_filter *f, bool *opened)
 {
     json_object *arr = json_tokener_parse(text);
     size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    unsigned next = 1;
+    char made[32];
 
-    for (size_t i = 0; i < n; i++)
-        write_uncontrolled_item(j, json_object_array_get_idx(arr, i), f, opened);
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = json_object_array_get_idx(arr, i);
+        const char *m = NULL;
+        if (f->name_unlabelled && !json_object_object_get_ex(item, "label", NULL))
+            m = made_label(arr, n, taken, &next, made, sizeof(made));
+        write_uncontrolled_item(j, item, m, f, opened);
+    }
     json_object_put(arr);
 }
 
@@ -114,7 +153,7 @@ static void write_instances(struct tams_json *j, const struct tams_get_urls_src 
         json_object *item = json_object_array_get_idx(arr, i), *sid = NULL, *key = NULL;
         const struct tams_media_backend *b;
         if (!json_object_object_get_ex(item, "storage_id", &sid)) {
-            write_uncontrolled_item(j, item, f, opened);
+            write_uncontrolled_item(j, item, NULL, f, opened); /* instances carry labels */
             continue;
         }
         json_object_object_get_ex(item, "key", &key);
@@ -136,7 +175,8 @@ void tams_get_urls_write(struct tams_json *j, const struct tams_get_urls_src *sr
     if (src->instances)
         write_instances(j, src, base_url, f, now, &opened);
     if (src->uncontrolled)
-        write_uncontrolled(j, src->uncontrolled, f, &opened);
+        write_uncontrolled(j, src->uncontrolled, src->backend ? src->backend->label : NULL, f,
+                           &opened);
     if (opened)
         tams_json_arr_close(j);
 }

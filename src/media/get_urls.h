@@ -27,6 +27,10 @@ struct tams_get_urls_filter {
     const struct tams_media_tag_filter *backend_tags;
     size_t nbackend_tags;
     bool verbose; /* verbose_storage */
+    /* TAMS 8.2 view: an uncontrolled URL registered without a label (through 7.0) is shown as
+     * "client", "client-2", ... by its position, so 8.2 readers and their accept_get_urls see
+     * labelled items (docs/tams-8.2-changes.md, 24). 7.0 shows it as registered. */
+    bool name_unlabelled;
 };
 
 /* What a segment's get_urls are made of. */

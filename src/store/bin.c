@@ -16,7 +16,7 @@
 #define SOURCE_COLS "id, format, label, description, created, updated, created_by, updated_by"
 #define SEG_COLS                                                                                   \
     "lo, hi, start_incl, end_incl, object_id, ts_offset, last_duration, sample_offset,"            \
-    " sample_count, key_frame_count, get_urls"
+    " sample_count, key_frame_count, get_urls, object_timerange, init_object_id"
 #define SEG_WHERE "FROM segments WHERE flow_id = ?1 AND lo BETWEEN ?2 AND ?3 AND hi <= ?4"
 
 static struct tams_sql q_open = TAMS_SQL(
@@ -340,6 +340,8 @@ static int restore_segments(struct tams_db *db, struct entry_args *a)
             }
         }
         g->get_urls = tams_db_col(&rows, 10);
+        g->object_timerange = tams_db_col(&rows, 11);
+        g->init_object_id = tams_db_col(&rows, 12);
     }
     if (rc < 0 || n == 0)
         goto out;

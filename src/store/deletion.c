@@ -22,9 +22,14 @@ static struct tams_sql q_sel_nth_obj =
 static struct tams_sql q_sel_count =
     TAMS_SQL("SELECT count(*) FROM (SELECT 1 FROM segments WHERE flow_id = ?1"
              " AND lo BETWEEN ?2 AND ?3 AND hi <= ?4 LIMIT ?5) x");
-static struct tams_sql q_sel_refs = SEL("SELECT object_id, count(*)", " GROUP BY object_id");
+/* The references the selection holds: on its objects, and on their init objects (8.2). */
+#define SEL_INIT(cond)                                                                             \
+    " GROUP BY object_id UNION ALL SELECT init_object_id, count(*) FROM segments"                  \
+    " WHERE flow_id = ?1 AND lo BETWEEN ?2 AND ?3 AND hi <= ?4" cond                               \
+    " AND init_object_id IS NOT NULL GROUP BY init_object_id"
+static struct tams_sql q_sel_refs = SEL("SELECT object_id, count(*)", SEL_INIT(""));
 static struct tams_sql q_sel_refs_obj =
-    SEL_OBJ("SELECT object_id, count(*)", " GROUP BY object_id");
+    SEL_OBJ("SELECT object_id, count(*)", SEL_INIT(" AND object_id = ?5"));
 static struct tams_sql q_sel_delete = SEL("DELETE", "");
 static struct tams_sql q_sel_delete_obj = SEL_OBJ("DELETE", "");
 static struct tams_sql q_ref_sub =

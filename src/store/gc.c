@@ -13,7 +13,9 @@
 
 /* Objects whose last reference went before ?1, and objects allocated before ?1 that no
  * segment ever used. A segment kept in the soft-delete bin holds its object too. */
-#define NOT_IN_BIN " AND NOT EXISTS (SELECT 1 FROM bin_segments b WHERE b.object_id = objects.id)"
+#define NOT_IN_BIN                                                                                 \
+    " AND NOT EXISTS (SELECT 1 FROM bin_segments b WHERE b.object_id = objects.id)"                \
+    " AND NOT EXISTS (SELECT 1 FROM bin_segments b WHERE b.init_object_id = objects.id)"
 static struct tams_sql q_unreferenced = CANDIDATES_SQL(
     "unreferenced_at IS NOT NULL AND unreferenced_at <= ?1" NOT_IN_BIN, "unreferenced_at");
 static struct tams_sql q_unused =

@@ -42,6 +42,18 @@
     "CREATE INDEX bin_segments_object ON bin_segments(object_id);"                                 \
     "ALTER TABLE deletion_requests ADD COLUMN bin_id TEXT;"
 
+/* TAMS 8.2 init objects (docs/tams-8.2-changes.md, 22), the same in both dialects: the init
+ * object each segment names, kept in the bin too (and holding its object there, as gc.c asks
+ * by this index); objects named so are init objects; a media object keeps the init its first
+ * registration named, for segments that reuse it without naming one. */
+#define INIT_OBJECTS_SCHEMA                                                                        \
+    "ALTER TABLE segments ADD COLUMN init_object_id TEXT;"                                         \
+    "ALTER TABLE bin_segments ADD COLUMN init_object_id TEXT;"                                     \
+    "CREATE INDEX bin_segments_init ON bin_segments(init_object_id)"                               \
+    " WHERE init_object_id IS NOT NULL;"                                                           \
+    "ALTER TABLE objects ADD COLUMN is_init INTEGER NOT NULL DEFAULT 0;"                           \
+    "ALTER TABLE objects ADD COLUMN init_object_id TEXT;"
+
 const char *const tams_schema_sqlite[] = {
     /* 1: the whole shape (docs/internals/store.md, "Tables and indexes"). */
     "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -221,7 +233,14 @@ const char *const tams_schema_sqlite[] = {
      * allocated in (or registered with), as a JSON array of {"storage_id", "key"} (a copy
      * tamsd made) and {"url", "label"} (the client's). NULL, as for every existing object:
      * no further instance. Objects are never binned, so the bin needs nothing. */
-    "ALTER TABLE objects ADD COLUMN instances TEXT;"};
+    "ALTER TABLE objects ADD COLUMN instances TEXT;",
+    /* 9: TAMS 8.2 segments and objects (docs/tams-8.2-changes.md, 23): each segment's
+     * object_timerange when its registration gave one, and the object's timerange as first
+     * given. NULL (every row before 8.2) reads as the segment's timerange less its ts_offset,
+     * what 8.2 assumes of a segment that uses its whole object. And init objects (22). */
+    "ALTER TABLE segments ADD COLUMN object_timerange TEXT;"
+    "ALTER TABLE bin_segments ADD COLUMN object_timerange TEXT;"
+    "ALTER TABLE objects ADD COLUMN timerange TEXT;" INIT_OBJECTS_SCHEMA};
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
 /* Ids, names, values and RFC 3339 times compare byte-wise (COLLATE "C") whatever the cluster's
@@ -705,5 +724,11 @@ const char *const tams_schema_pg[] = {
     " ADD COLUMN error TEXT, ADD COLUMN api TEXT NOT NULL DEFAULT '7.0',"
     " ADD COLUMN prefix TEXT NOT NULL DEFAULT '';",
     /* 12: TAMS 8.2 object instances, as SQLite's 8. */
-    "ALTER TABLE objects ADD COLUMN instances TEXT;"};
+    "ALTER TABLE objects ADD COLUMN instances TEXT;",
+    /* 13: TAMS 8.2 segments and objects, as SQLite's 9. tams_segments_add is untouched: the
+     * registration writes these columns after it, for the items that carry them (init
+     * objects: init_objects.c). */
+    "ALTER TABLE segments ADD COLUMN object_timerange TEXT;"
+    "ALTER TABLE bin_segments ADD COLUMN object_timerange TEXT;"
+    "ALTER TABLE objects ADD COLUMN timerange TEXT;" INIT_OBJECTS_SCHEMA};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);

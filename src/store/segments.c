@@ -35,8 +35,13 @@ static struct tams_sql q_obj_insert_uncontrolled =
              " first_referenced_by_flow, created) VALUES (?1, NULL, '', 0, NULL, ?2, ?3)");
 static struct tams_sql q_seg_insert =
     TAMS_SQL("INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id, ts_offset,"
-             " last_duration, sample_offset, sample_count, key_frame_count, get_urls)"
-             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+             " last_duration, sample_offset, sample_count, key_frame_count, get_urls,"
+             " object_timerange, init_object_id)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+/* The object's timerange and init object, as the first registration that gave one said (8.2). */
+static struct tams_sql q_obj_timerange =
+    TAMS_SQL("UPDATE objects SET timerange = coalesce(timerange, ?2),"
+             " init_object_id = coalesce(init_object_id, ?3) WHERE id = ?1");
 static struct tams_sql q_ref_add =
     TAMS_SQL("INSERT INTO object_refs(object_id, flow_id, count) VALUES (?1, ?2, ?3)"
              " ON CONFLICT(object_id, flow_id) DO UPDATE SET count = count + excluded.count");
@@ -53,6 +58,16 @@ static struct tams_sql q_seg_add_many = TAMS_SQL_PG(
     "SELECT r_code, r_lo, r_hi, r_lo_incl, r_hi_incl FROM tams_segments_add(?1, ?2,"
     " ?3::bigint[], ?4::bigint[], ?5::int[], ?6::int[], ?7::text[], ?8::bigint[], ?9::bigint[],"
     " ?10::bigint[], ?11::bigint[], ?12::bigint[], ?13::text[])");
+/* What tams_segments_add does not know of (8.2's object_timerange, init_object_id), written
+ * after it for the items it added that carry one: ?2 their starts, ?3, ?4 the members. */
+static struct tams_sql q_seg_8x_many = TAMS_SQL_PG(
+    "WITH s AS (UPDATE segments s SET object_timerange = u.otr, init_object_id = u.init"
+    " FROM unnest(?2::bigint[], ?3::text[], ?4::text[]) AS u(lo, otr, init)"
+    " WHERE s.flow_id = ?1 AND s.lo = u.lo RETURNING s.object_id, s.object_timerange, s.init_object_id)"
+    " UPDATE objects o SET timerange = coalesce(o.timerange, s.object_timerange),"
+    " init_object_id = coalesce(o.init_object_id, s.init_object_id) FROM s"
+    " WHERE o.id = s.object_id AND ((o.timerange IS NULL AND s.object_timerange IS NOT NULL)"
+    " OR (o.init_object_id IS NULL AND s.init_object_id IS NOT NULL))");
 /* The sizes the caller learnt, before: tams_segments_add counts them. */
 static struct tams_sql q_obj_sizes_many =
     TAMS_SQL_PG("UPDATE objects o SET size = u.size FROM unnest(?1::text[], ?2::bigint[])"
@@ -70,7 +85,10 @@ static struct tams_sql q_obj_sizes_many =
 #define SEG_LIST(greatest, cast)                                                                   \
     "SELECT s.lo, s.hi, s.start_incl, s.end_incl, s.object_id, s.ts_offset, s.last_duration,"      \
     " s.sample_offset, s.sample_count, s.key_frame_count, s.get_urls, o.controlled,"               \
-    " o.storage_id, o.key, o.instances FROM segments s LEFT JOIN objects o ON o.id = s.object_id"  \
+    " o.storage_id, o.key, o.instances, s.object_timerange, o.timerange,"                          \
+    " coalesce(s.init_object_id, o.init_object_id), io.controlled,"                                \
+    " io.storage_id, io.key FROM segments s LEFT JOIN objects o ON o.id = s.object_id"             \
+    " LEFT JOIN objects io ON io.id = coalesce(s.init_object_id, o.init_object_id)"                \
     " WHERE s.flow_id = ?1"                                                                        \
     " AND NOT EXISTS (SELECT 1 FROM flows WHERE id = ?1 AND deleting = 1)"                         \
     " AND s.lo BETWEEN " greatest "(COALESCE((SELECT CASE WHEN hi >= ?4" cast " THEN lo END"       \
@@ -98,7 +116,18 @@ static struct tams_sql q_obj_insert_many =
                            " FROM unnest(?1::text[], ?2::text[]) AS u(id, key)"
                            " ON CONFLICT(id) DO NOTHING RETURNING id");
 static struct tams_sql q_obj_first_ref =
-    TAMS_SQL("SELECT first_referenced_by_flow FROM objects WHERE id = ?1");
+    TAMS_SQL("SELECT o.first_referenced_by_flow, o.controlled, o.storage_id, o.key, o.timerange,"
+             " o.is_init, o.init_object_id, io.controlled, io.storage_id, io.key, o.instances"
+             " FROM objects o"
+             " LEFT JOIN objects io ON io.id = o.init_object_id WHERE o.id = ?1");
+/* The segment that speaks for an object: its first flow's earliest, else any (each one seek
+ * of segments_object). */
+#define OBJ_SEG                                                                                    \
+    "SELECT lo, hi, start_incl, end_incl, ts_offset, object_timerange, key_frame_count, get_urls"  \
+    " FROM segments WHERE object_id = ?1"
+static struct tams_sql q_obj_first_seg =
+    TAMS_SQL(OBJ_SEG " AND flow_id = ?2 ORDER BY flow_id, lo LIMIT 1");
+static struct tams_sql q_obj_any_seg = TAMS_SQL(OBJ_SEG " ORDER BY flow_id, lo LIMIT 1");
 static struct tams_sql q_obj_ref_flows =
     TAMS_SQL("SELECT r.flow_id FROM object_refs r JOIN flows f ON f.id = r.flow_id"
              " WHERE r.object_id = ?1 AND r.flow_id > ?2 AND f.deleting = 0"
@@ -408,8 +437,15 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
                                 INT_OR_NULL(has & TAMS_SEG_SAMPLE_OFFSET, seg->sample_offset),
                                 INT_OR_NULL(has & TAMS_SEG_SAMPLE_COUNT, seg->sample_count),
                                 INT_OR_NULL(has & TAMS_SEG_KEY_FRAME_COUNT, seg->key_frame_count),
-                                TEXT(seg->get_urls)),
+                                TEXT(seg->get_urls), TEXT(seg->object_timerange),
+                                TEXT(seg->init_object_id)),
                            NULL)))
+        return rc;
+    if ((seg->object_timerange || seg->init_object_id) &&
+        (rc = tams_db_exec(
+             b->db, &q_obj_timerange,
+             ARGS(TEXT(seg->object_id), TEXT(seg->object_timerange), TEXT(seg->init_object_id)),
+             NULL)))
         return rc;
     if ((rc = before_end ? tams__seg_gaps_insert(b->db, b->flow_id, seg, has_prev, prev_hi)
                          : tams__seg_gap_append(b->db, b->flow_id, b->tail_hi, seg)))
@@ -441,6 +477,8 @@ static int add_each(struct tams_db *db, struct add_args *a, const char *now, siz
         struct tams__seg_end other;
         enum outcome o;
 
+        if (a->results[i]) /* refused before: tams__init_check */
+            continue;
         if ((rc = add_one(&b, &a->segs[i], &o, &other)) == 0)
             a->results[i] =
                 outcome_result(o, &other, a->flow_id, &a->segs[i], a->whys ? &a->whys[i] : NULL);
@@ -477,6 +515,35 @@ static int sizes_many(struct tams_db *db, const struct add_args *a)
     return rc;
 }
 
+/* The 8.2 members of the items added, in one more statement when any carries one. */
+static int add_8x_many(struct tams_db *db, const struct add_args *a)
+{
+    struct tams_buf los = TAMS_BUF_INIT(SIZE_MAX), otrs = TAMS_BUF_INIT(SIZE_MAX),
+                    inits = TAMS_BUF_INIT(SIZE_MAX);
+    size_t m = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < a->n; i++)
+        if (!a->results[i] && (a->segs[i].object_timerange || a->segs[i].init_object_id)) {
+            tams_db_list_int(db->st, &los, true, a->segs[i].tr.lo);
+            tams_db_list_text(db->st, &otrs, a->segs[i].object_timerange);
+            tams_db_list_text(db->st, &inits, a->segs[i].init_object_id);
+            m++;
+        }
+    if (m) {
+        tams_db_list_end(db->st, &los);
+        tams_db_list_end(db->st, &otrs);
+        tams_db_list_end(db->st, &inits);
+        rc = tams_db_exec(db, &q_seg_8x_many,
+                          ARGS(TEXT(a->flow_id), TEXT(los.data), TEXT(otrs.data), TEXT(inits.data)),
+                          NULL);
+    }
+    tams_buf_release(&los);
+    tams_buf_release(&otrs);
+    tams_buf_release(&inits);
+    return rc;
+}
+
 /* Over the network: the items go as arrays to tams_segments_add, one statement whatever the
  * request's size. */
 static int add_many(struct tams_db *db, struct add_args *a, const char *now, size_t *added)
@@ -506,6 +573,8 @@ static int add_many(struct tams_db *db, struct add_args *a, const char *now, siz
     for (size_t i = 0; i < a->n; i++) {
         const struct tams_segment *g = &a->segs[i];
 
+        if (a->results[i]) /* refused before: tams__init_check */
+            continue;
         if (!is_segment(g)) {
             a->results[i] =
                 outcome_result(NOT_A_SEGMENT, NULL, a->flow_id, g, a->whys ? &a->whys[i] : NULL);
@@ -557,7 +626,8 @@ static int add_many(struct tams_db *db, struct add_args *a, const char *now, siz
                                              a->flow_id, g, a->whys ? &a->whys[sent[k]] : NULL);
         *added += a->results[sent[k]] == 0;
     }
-    rc = 0;
+    tams_db_done(&rows);
+    rc = add_8x_many(db, a);
 out:
     tams_db_done(&rows);
     tams_free(sent);
@@ -569,6 +639,9 @@ out:
 static int add_body(struct tams_db *db, void *arg)
 {
     struct add_args *a = arg;
+    const struct tams_segment *given = a->segs;
+    struct tams_segment *own = NULL;
+    struct tams__strs inherited = {0};
     char now[TAMS_RFC3339_MAX];
     size_t added = 0;
     int rc;
@@ -578,13 +651,24 @@ static int add_body(struct tams_db *db, void *arg)
         (rc = media_flow_check(db, a->flow_id, "segments cannot be registered on it",
                                a->whys && a->n ? &a->whys[0] : NULL)))
         return rc;
+    if ((rc = tams__init_check(db, a->flow_id, a->segs, a->n, a->results, a->whys, &own,
+                               &inherited)))
+        goto out;
+    if (own)
+        a->segs = own;
     rc = tams_db_caps(db) & TAMS_DB_CAP_REMOTE ? add_many(db, a, now, &added)
                                                : add_each(db, a, now, &added);
+    if (rc == 0 && added)
+        rc = tams__init_claim(db, a->flow_id, a->segs, a->n, a->results);
     if (rc == 0 && added)
         rc = tams__flow_touch_segments(db, a->flow_id, now);
     /* One flows/segments_added for the whole request, no flows/updated (lessons 17). */
     if (rc == 0 && added)
         rc = tams__ev_segments_added(db, a->flow_id, a->segs, a->n, a->results, now);
+out:
+    a->segs = given;
+    tams_free(own);
+    tams__strs_release(&inherited);
     return rc;
 }
 
@@ -700,6 +784,14 @@ static void seg_rec_read(const struct tams_db_rows *rows, struct tams_segment_re
         rec->key = tams_db_col(rows, 13);
     }
     rec->instances = tams_db_col(rows, 14);
+    g->object_timerange = tams_db_col(rows, 15);
+    rec->object_timerange = tams_db_col(rows, 16);
+    g->init_object_id = tams_db_col(rows, 17);
+    rec->init_controlled = tams_db_col_bool(rows, 18);
+    if (rec->init_controlled) {
+        rec->init_storage_id = tams_db_col(rows, 19);
+        rec->init_key = tams_db_col(rows, 20);
+    }
 }
 
 int tams_store_segments_list(struct tams_store *st, const char *flow_id,
@@ -868,11 +960,21 @@ int tams_store_objects_allocate(struct tams_store *st, const char *flow_id, cons
 }
 
 struct object_args {
+    struct tams_store *st;
     const char *id, *after;
+    const struct tams_tag_filter *tags;
+    size_t ntags;
     int limit;
     char *first;
     struct tams__strs flows;
     bool more;
+    /* The object's own members (tams_object_rec), owned. */
+    bool controlled;
+    char *storage_id, *key, *get_urls, *timerange;
+    int64_t key_frame_count;
+    bool is_init, init_controlled;
+    char *init_id, *init_storage_id, *init_key;
+    char *instances;
 };
 
 static void object_reset(void *arg)
@@ -880,9 +982,81 @@ static void object_reset(void *arg)
     struct object_args *a = arg;
 
     tams_free(a->first);
-    a->first = NULL;
+    tams_free(a->storage_id);
+    tams_free(a->key);
+    tams_free(a->get_urls);
+    tams_free(a->timerange);
+    tams_free(a->init_id);
+    tams_free(a->init_storage_id);
+    tams_free(a->init_key);
+    tams_free(a->instances);
+    a->init_id = a->init_storage_id = a->init_key = a->instances = NULL;
+    a->first = a->storage_id = a->key = a->get_urls = a->timerange = NULL;
+    a->key_frame_count = -1;
     tams__strs_release(&a->flows);
     a->more = false;
+}
+
+static char *dup_col(const struct tams_db_rows *rows, int col)
+{
+    const char *v = tams_db_col(rows, col);
+    return v ? tams_strdup(v) : NULL;
+}
+
+/* What the object's first segment says of it (object_args' own members). */
+static int object_seg(struct tams_db *db, struct object_args *a)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    struct tams_timerange tr;
+    char text[TAMS_TIMERANGE_STRMAX];
+    int64_t tso;
+    int rc =
+        a->first ? tams_db_one(db, &q_obj_first_seg, ARGS(TEXT(a->id), TEXT(a->first)), &rows) : 0;
+
+    if (rc == 0)
+        rc = tams_db_one(db, &q_obj_any_seg, ARGS(TEXT(a->id)), &rows);
+    if (rc <= 0)
+        return rc;
+    if (!tams_db_col_null(&rows, 6))
+        a->key_frame_count = tams_db_col_int(&rows, 6);
+    a->get_urls = dup_col(&rows, 7);
+    if (!a->timerange)
+        a->timerange = dup_col(&rows, 5);
+    if (!a->timerange) { /* the whole object: the segment's timerange less ts_offset */
+        tso = tams_db_col_null(&rows, 4) ? 0 : tams_db_col_int(&rows, 4);
+        tr = (struct tams_timerange){tams_db_col_int(&rows, 0), tams_db_col_int(&rows, 1),
+                                     tams_db_col_bool(&rows, 2), tams_db_col_bool(&rows, 3)};
+        if (!__builtin_sub_overflow(tr.lo, tso, &tr.lo) &&
+            !__builtin_sub_overflow(tr.hi, tso, &tr.hi)) {
+            tams_timerange_format(&tr, text);
+            a->timerange = tams_strdup(text);
+        }
+    }
+    tams_db_done(&rows);
+    return 0;
+}
+
+/* The flows referencing the object, one page, through the flow tag filters when given. */
+static int object_flows(struct tams_db *db, struct object_args *a, struct tams_db_rows *rows)
+{
+    struct tams_buf sql = TAMS_BUF_INIT(SIZE_MAX);
+    struct tams_db_params p = {.n = 0};
+    int rc;
+
+    if (!a->ntags)
+        return tams_db_query(db, &q_obj_ref_flows,
+                             ARGS(TEXT(a->id), TEXT(a->after), INT(a->limit + 1)), rows);
+    tams_buf_addstr(&sql, "SELECT r.flow_id FROM object_refs r JOIN flows f ON f.id = r.flow_id"
+                          " WHERE f.deleting = 0");
+    tams__cond_text(&sql, &p, "r.object_id = ?%d", a->id);
+    tams__cond_text(&sql, &p, "r.flow_id > ?%d", a->after);
+    tams__tag_filters(a->st->drv->dialect, &sql, &p, "flow_tags", "flow_id", "f.id", a->tags,
+                      a->ntags);
+    tams_buf_addf(&sql, " ORDER BY r.flow_id LIMIT ?%d", p.n + 1);
+    tams_db_int(&p, (int64_t)a->limit + 1);
+    rc = tams_buf_ok(&sql) ? tams_db_query_sql(db, sql.data, &p, rows) : TAMS_ERR_STORE;
+    tams_buf_release(&sql);
+    return rc;
 }
 
 /* The object's first flow and a page of the flows using it. An object no segment ever
@@ -896,13 +1070,21 @@ static int object_body(struct tams_db *db, void *arg)
 
     if ((rc = tams_db_one(db, &q_obj_first_ref, ARGS(TEXT(a->id)), &rows)) <= 0)
         return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
-    if (tams_db_col(&rows, 0))
-        a->first = tams_strdup(tams_db_col(&rows, 0));
+    a->first = dup_col(&rows, 0);
+    a->controlled = tams_db_col_bool(&rows, 1);
+    a->storage_id = dup_col(&rows, 2);
+    a->key = dup_col(&rows, 3);
+    a->timerange = dup_col(&rows, 4);
+    a->is_init = tams_db_col_bool(&rows, 5);
+    a->init_id = dup_col(&rows, 6);
+    a->init_controlled = tams_db_col_bool(&rows, 7);
+    a->init_storage_id = dup_col(&rows, 8);
+    a->init_key = dup_col(&rows, 9);
+    a->instances = dup_col(&rows, 10);
     tams_db_done(&rows);
     if ((rc = tams_db_exists(db, &q_obj_has_visible_refs, a->id)) <= 0)
         return rc < 0 ? rc : TAMS_ERR_NOTFOUND;
-    if ((rc = tams_db_query(db, &q_obj_ref_flows,
-                            ARGS(TEXT(a->id), TEXT(a->after), INT(a->limit + 1)), &rows)))
+    if ((!a->is_init && (rc = object_seg(db, a))) || (rc = object_flows(db, a, &rows)))
         return rc;
     while ((rc = tams_db_next(&rows)) == 1) {
         if ((int)a->flows.n == a->limit) {
@@ -918,9 +1100,21 @@ static int object_body(struct tams_db *db, void *arg)
 int tams_store_object_get(struct tams_store *st, const char *id, const struct tams_page *page,
                           tams_object_cb cb, void *ctx)
 {
+    return tams_store_object_get_tagged(st, id, NULL, 0, page, cb, ctx);
+}
+
+int tams_store_object_get_tagged(struct tams_store *st, const char *id,
+                                 const struct tams_tag_filter *flow_tags, size_t nflow_tags,
+                                 const struct tams_page *page, tams_object_cb cb, void *ctx)
+{
     struct tams_buf after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
     struct tams_object_rec rec = {.id = id};
-    struct object_args a = {.id = id, .limit = tams__page_start(page)};
+    struct object_args a = {.st = st,
+                            .id = id,
+                            .tags = flow_tags,
+                            .ntags = nflow_tags,
+                            .limit = tams__page_start(page),
+                            .key_frame_count = -1};
     int rc;
 
     if ((rc = tams__page_after(page, "objflows", &after)))
@@ -934,6 +1128,18 @@ int tams_store_object_get(struct tams_store *st, const char *id, const struct ta
     rec.referenced_by_flows = (const char *const *)a.flows.v;
     rec.nreferenced_by_flows = a.flows.n;
     rec.first_referenced_by_flow = a.first;
+    rec.controlled = a.controlled;
+    rec.storage_id = a.storage_id;
+    rec.key = a.key;
+    rec.get_urls = a.get_urls;
+    rec.key_frame_count = a.key_frame_count;
+    rec.timerange = a.timerange;
+    rec.is_init = a.is_init;
+    rec.init_object_id = a.init_id;
+    rec.init_controlled = a.init_controlled;
+    rec.init_storage_id = a.init_storage_id;
+    rec.init_key = a.init_key;
+    rec.instances = a.instances;
     rc = cb(ctx, &rec);
 out:
     object_reset(&a);

@@ -112,6 +112,12 @@ struct tams_segment {
     const char *object_storage;
     unsigned has;         /* enum tams_segment_has: which optional members are set */
     const char *get_urls; /* client-given (uncontrolled) get_urls as JSON array text, or NULL */
+    /* TAMS 8.2: the object's timerange on its own timeline, as canonical timerange text, when
+     * the registration gave it (or derived it from sample_offset/sample_count and the flow's
+     * rate); NULL: not given (docs/tams-8.2-changes.md, 23). */
+    const char *object_timerange;
+    /* TAMS 8.2: the init object the media object needs (ADR0045), or NULL. */
+    const char *init_object_id;
 };
 
 /* A segment read back, with what get_urls are built from. */
@@ -121,6 +127,11 @@ struct tams_segment_rec {
     const char *storage_id; /* backend of a controlled object */
     const char *key;        /* object key in that backend, fixed at allocation */
     const char *instances;  /* the object's further instances (tams_object_inst), or NULL */
+    /* The object's timerange as first given by any registration (canonical text), or NULL. */
+    const char *object_timerange;
+    /* Where seg.init_object_id's bytes are, as controlled/storage_id/key above. */
+    bool init_controlled;
+    const char *init_storage_id, *init_key;
 };
 
 /* An object's instances (TAMS 8.2, ADR0038): the one it was allocated in (controlled) or
@@ -145,6 +156,23 @@ struct tams_object_rec {
     const char *const *referenced_by_flows; /* this page of them */
     size_t nreferenced_by_flows;
     const char *first_referenced_by_flow; /* NULL when unknown */
+    /* For 8.2's Object (docs/tams-8.2-changes.md, 28): where its bytes are (storage_id and
+     * key when controlled), and what its first segment (of its first flow, else any) says of
+     * it: its uncontrolled get_urls (JSON text or NULL), key_frame_count (-1: not given), and
+     * the object's timerange (objects.timerange, else that segment's object_timerange, else
+     * its timerange less ts_offset; the canonical text, NULL when no segment is left). */
+    bool controlled;
+    const char *storage_id, *key;
+    const char *get_urls;
+    int64_t key_frame_count;
+    const char *timerange;
+    bool is_init; /* named as init_object_id by some segment: no timerange */
+    /* A media object's init object (as its first registration named it), or NULL, and where
+     * its bytes are. */
+    const char *init_object_id;
+    bool init_controlled;
+    const char *init_storage_id, *init_key;
+    const char *instances; /* the object's further instances (tams_object_inst), or NULL */
 };
 
 /* An object to allocate: id and key are chosen by the caller (key is fixed from now on). */
@@ -403,6 +431,11 @@ int tams_store_media_trash(struct tams_store *st, const char *object_id, const c
  * the flows that reference it now (keyset on flow id). */
 int tams_store_object_get(struct tams_store *st, const char *id, const struct tams_page *page,
                           tams_object_cb cb, void *ctx);
+/* The same, referenced_by_flows limited to flows whose tags pass flow_tags (8.2's
+ * flow_tag.{name} / flow_tag_exists.{name}; as tag.{name} on the flow list). */
+int tams_store_object_get_tagged(struct tams_store *st, const char *id,
+                                 const struct tams_tag_filter *flow_tags, size_t nflow_tags,
+                                 const struct tams_page *page, tams_object_cb cb, void *ctx);
 /* Of the n object ids (any strings; duplicates allowed), the controlled objects allocated and
  * never registered by a segment (controlled, no first_referenced_by_flow): cb runs for each,
  * in no particular order, once or (for a repeated id) more. Unknown ids,

@@ -143,6 +143,18 @@ void tams__seg_stats_run(struct tams__seg_stats *t, const char *storage_id, int6
 /* Writes what the batch added: three upserts, one more per other backend. */
 int tams__seg_stats_write(struct tams_db *db, const char *flow_id, const struct tams__seg_stats *t);
 void tams__seg_stats_release(struct tams__seg_stats *t);
+/* init_objects.c (TAMS 8.2 init objects). Refuses (results[i], whys[i] when whys) the items
+ * of a registration, among those not failed yet, whose object is an init object or whose
+ * init_object_id is unknown, a media object, or allocated for another flow. An item without
+ * init_object_id whose object has one gets it: *own (NULL until then; the caller frees it)
+ * becomes a copy of segs with it filled in, the strings in inherited. */
+int tams__init_check(struct tams_db *db, const char *flow_id, const struct tams_segment *segs,
+                     size_t n, int *results, struct tams_buf *whys, struct tams_segment **own,
+                     struct tams__strs *inherited);
+/* After the items are stored: the references the added ones (results[i] 0) hold on their init
+ * objects, which become init objects for good. */
+int tams__init_claim(struct tams_db *db, const char *flow_id, const struct tams_segment *segs,
+                     size_t n, const int *results);
 /* The gap before seg, appended after the flow's last segment, which ended at tail_hi
  * (INT64_MIN: none): a row only after a hole. */
 int tams__seg_gap_append(struct tams_db *db, const char *flow_id, int64_t tail_hi,

@@ -219,3 +219,75 @@ int tams_timerange_check_segment(const struct tams_timerange *r, const char **wh
         *why = reason;
     return reason ? TAMS_ERR_BADTIMERANGE : 0;
 }
+
+/* ---- object_timerange and sample counts ------------------------------------------------- */
+
+#define NS_PER_S 1000000000
+
+__extension__ typedef __int128 i128; /* rates times counts overflow 64 bits */
+
+/* n samples at num/den a second, in ns, when exact and in range. */
+static int samples_ns(int64_t n, int64_t num, int64_t den, int64_t *ns)
+{
+    i128 t = (i128)n * NS_PER_S * den;
+    if (num <= 0 || den <= 0 || t % num || t / num > INT64_MAX || t / num < INT64_MIN)
+        return -1;
+    *ns = (int64_t)(t / num);
+    return 0;
+}
+
+/* ns as a count of samples, when exact. */
+static int ns_samples(int64_t ns, int64_t num, int64_t den, int64_t *n)
+{
+    i128 t = (i128)ns * num, per = (i128)NS_PER_S * den;
+    if (num <= 0 || den <= 0 || t % per)
+        return -1;
+    *n = (int64_t)(t / per);
+    return 0;
+}
+
+int tams_timerange_from_samples(const struct tams_timerange *seg, int64_t ts_offset, int64_t offset,
+                                bool has_count, int64_t count, int64_t num, int64_t den,
+                                struct tams_timerange *object)
+{
+    int64_t start, skip, len, lo, hi;
+
+    if (!tams_timerange_is_bounded(seg) || !seg->lo_incl || offset < 0 ||
+        (has_count && count <= 0) || __builtin_sub_overflow(seg->lo, ts_offset, &start) ||
+        samples_ns(offset, num, den, &skip) || __builtin_sub_overflow(start, skip, &lo))
+        return -1;
+    if (has_count) { /* the object ends, exclusively, after the samples the segment uses */
+        if (samples_ns(count, num, den, &len) || __builtin_add_overflow(start, len - 1, &hi))
+            return -1;
+        *object = (struct tams_timerange){lo, hi, true, false};
+    } else {
+        if (__builtin_sub_overflow(seg->hi, ts_offset, &hi))
+            return -1;
+        *object = (struct tams_timerange){lo, hi, true, seg->hi_incl};
+    }
+    return lo <= hi && lo != TAMS_TS_NEG_INF && hi != TAMS_TS_POS_INF ? 0 : -1;
+}
+
+int tams_timerange_to_samples(const struct tams_timerange *seg, int64_t ts_offset,
+                              const struct tams_timerange *object, int64_t num, int64_t den,
+                              int64_t *offset, bool *has_offset, int64_t *count, bool *has_count)
+{
+    int64_t start, end, skip;
+
+    *has_offset = *has_count = false;
+    if (!tams_timerange_is_bounded(seg) || !tams_timerange_is_bounded(object) || !object->lo_incl ||
+        __builtin_sub_overflow(seg->lo, ts_offset, &start) ||
+        __builtin_sub_overflow(seg->hi, ts_offset, &end) || start < object->lo ||
+        __builtin_sub_overflow(start, object->lo, &skip))
+        return -1;
+    if (skip && ns_samples(skip, num, den, offset))
+        return -1;
+    *has_offset = skip != 0;
+    if (end >= object->hi) /* to the object's end: every sample from the offset on */
+        return 0;
+    /* Ends before the object does: a count, said exactly only with exclusive ends. */
+    if (seg->hi_incl || ns_samples(end + 1 - start, num, den, count))
+        return -1;
+    *has_count = true;
+    return 0;
+}

@@ -73,4 +73,20 @@ void tams_timerange_eternity(struct tams_timerange *out);
  * why is not NULL) to a static human-readable reason. */
 int tams_timerange_check_segment(const struct tams_timerange *r, const char **why);
 
+/* TAMS 8.2's object_timerange against 7.0's sample_offset/sample_count (ADR0036), at rate
+ * num/den samples a second (num, den > 0). Exact or nothing: a count of samples that is not a
+ * whole number of nanoseconds, or the reverse, fails (-1) and the caller keeps what it has.
+ *
+ * From samples: the object's timerange given a segment (bounded, inclusive start) with its
+ * ts_offset, that uses `count` samples (all to the segment's end when !has_count) from
+ * sample `offset` of the object. */
+int tams_timerange_from_samples(const struct tams_timerange *seg, int64_t ts_offset, int64_t offset,
+                                bool has_count, int64_t count, int64_t num, int64_t den,
+                                struct tams_timerange *object);
+/* To samples: the offset (*has_offset false when 0) and count (*has_count false when the
+ * segment runs to the object's end) that say the same; both false: the whole object. */
+int tams_timerange_to_samples(const struct tams_timerange *seg, int64_t ts_offset,
+                              const struct tams_timerange *object, int64_t num, int64_t den,
+                              int64_t *offset, bool *has_offset, int64_t *count, bool *has_count);
+
 #endif

@@ -532,6 +532,90 @@ static void test_ordering(void)
     CHECK(a.lo < b.lo && a.hi < b.lo);
 }
 
+/* object_timerange against sample_offset/sample_count (ADR0036): each way, and back. */
+static const struct {
+    const char *seg, *ts_offset;
+    int64_t offset;
+    bool has_count;
+    int64_t count, num, den;
+    const char *object; /* NULL: not exact, refused */
+} sample_cases[] = {
+    /* 25 fps: 40 ms a frame. Frames 10..34 of an object starting at 0. */
+    {"[10:0_11:0)", "0:0", 10, true, 25, 25, 1, "[9:600000000_11:0)"},
+    /* The offset moves the object's start; ts_offset moves its timeline. */
+    {"[10:0_11:0)", "10:0", 5, true, 25, 25, 1, "[-0:200000000_1:0)"},
+    {"[10:0_11:0)", "-5:0", 0, false, 0, 25, 1, "[15:0_16:0)"},
+    /* Every sample from the offset to the segment's end. */
+    {"[0:0_2:0)", "0:0", 48000, false, 0, 48000, 1, "[-1:0_2:0)"},
+    /* 30000/1001: one frame is not a whole number of ns. */
+    {"[0:0_1:0)", "0:0", 1, true, 30, 30000, 1001, NULL},
+    {"[0:0_1:0)", "0:0", 0, true, 0, 25, 1, NULL},
+};
+
+static void test_object_samples(void)
+{
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(sample_cases); i++) {
+        struct tams_timerange seg, obj, want;
+        char text[TAMS_TIMERANGE_STRMAX];
+        int64_t tso, off = -1, count = -1;
+        bool has_off, has_count;
+        int rc;
+
+        CHECK_INT_EQ(tams_timerange_parse(sample_cases[i].seg, strlen(sample_cases[i].seg), &seg),
+                     0);
+        CHECK_INT_EQ(
+            tams_ts_parse(sample_cases[i].ts_offset, strlen(sample_cases[i].ts_offset), &tso), 0);
+        rc = tams_timerange_from_samples(&seg, tso, sample_cases[i].offset,
+                                         sample_cases[i].has_count, sample_cases[i].count,
+                                         sample_cases[i].num, sample_cases[i].den, &obj);
+        if (!sample_cases[i].object) {
+            CHECK_INT_EQ(rc, -1);
+            continue;
+        }
+        CHECK_INT_EQ(rc, 0);
+        CHECK_INT_EQ(
+            tams_timerange_parse(sample_cases[i].object, strlen(sample_cases[i].object), &want), 0);
+        tams_timerange_format(&obj, text);
+        CHECK_STR_EQ(text, sample_cases[i].object);
+        /* And back: the same offset when not 0; the count runs to the segment's end in each
+         * case, which 7.0 says by leaving it out (test_object_samples_view has one that does
+         * not). */
+        CHECK_INT_EQ(tams_timerange_to_samples(&seg, tso, &want, sample_cases[i].num,
+                                               sample_cases[i].den, &off, &has_off, &count,
+                                               &has_count),
+                     0);
+        CHECK_INT_EQ(has_off, sample_cases[i].offset != 0);
+        if (has_off)
+            CHECK_INT_EQ(off, sample_cases[i].offset);
+        CHECK(!has_count);
+    }
+}
+
+/* An object longer than its segment, on both sides; a rate that cannot say it. */
+static void test_object_samples_view(void)
+{
+    struct tams_timerange seg, obj;
+    int64_t off, count;
+    bool has_off, has_count;
+
+    CHECK_INT_EQ(tams_timerange_parse("[10:0_10:400000000)", 19, &seg), 0);
+    CHECK_INT_EQ(tams_timerange_parse("[0:0_2:0)", 9, &obj), 0);
+    CHECK_INT_EQ(
+        tams_timerange_to_samples(&seg, 9 * S, &obj, 25, 1, &off, &has_off, &count, &has_count), 0);
+    CHECK(has_off && off == 25 && has_count && count == 10);
+    /* The whole object: neither is said. */
+    CHECK_INT_EQ(
+        tams_timerange_to_samples(&obj, 0, &obj, 25, 1, &off, &has_off, &count, &has_count), 0);
+    CHECK(!has_off && !has_count);
+    CHECK_INT_EQ(tams_timerange_to_samples(&seg, 9 * S, &obj, 30000, 1001, &off, &has_off, &count,
+                                           &has_count),
+                 -1);
+    /* A segment that starts before its object is not a part of it. */
+    CHECK_INT_EQ(
+        tams_timerange_to_samples(&seg, 11 * S, &obj, 25, 1, &off, &has_off, &count, &has_count),
+        -1);
+}
+
 int main(void)
 {
     RUN(test_ts_table);
@@ -544,5 +628,7 @@ int main(void)
     RUN(test_alias);
     RUN(test_segments);
     RUN(test_ordering);
+    RUN(test_object_samples);
+    RUN(test_object_samples_view);
     return check_report();
 }
