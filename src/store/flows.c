@@ -36,8 +36,8 @@ static struct tams_sql q_upsert = TAMS_SQL(
     " metadata_updated = excluded.metadata_updated, updated_by = excluded.updated_by");
 static struct tams_sql q_tags_delete = TAMS_SQL("DELETE FROM flow_tags WHERE flow_id = ?1");
 static struct tams_sql q_tag_insert =
-    TAMS_SQL("INSERT INTO flow_tags(flow_id, name, value) VALUES (?1, ?2, ?3)"
-             " ON CONFLICT(flow_id, name) DO UPDATE SET value = excluded.value");
+    TAMS_SQL("INSERT INTO flow_tags(flow_id, name, pos, value) VALUES (?1, ?2, ?3, ?4)"
+             " ON CONFLICT(flow_id, name, pos) DO UPDATE SET value = excluded.value");
 static struct tams_sql q_coll_delete =
     TAMS_SQL("DELETE FROM flow_collection WHERE collector_id = ?1");
 static struct tams_sql q_coll_insert =
@@ -313,11 +313,8 @@ static int write_rows(struct tams_db *db, const struct tams_flow_index *idx, con
                           NULL)) ||
         (rc = tams_db_exec1(db, &q_tags_delete, idx->id, NULL)))
         return rc;
-    for (size_t i = 0; i < idx->ntags && rc == 0; i++) {
-        rc = tams_db_exec(db, &q_tag_insert,
-                          ARGS(TEXT(idx->id), TEXT(idx->tags[i].name), TEXT(idx->tags[i].value)),
-                          NULL);
-    }
+    for (size_t i = 0; i < idx->ntags && rc == 0; i++)
+        rc = tams__tag_rows(db, &q_tag_insert, idx->id, &idx->tags[i]);
     if (rc || (rc = tams_db_exec1(db, &q_coll_delete, idx->id, NULL)))
         return rc;
     for (size_t i = 0; i < idx->ncollection && rc == 0; i++) {
@@ -336,7 +333,33 @@ struct put_args {
     unsigned eff;
     struct tams_buf *why;
     size_t why_len;
+    tams_flow_merge_fn merge; /* NULL: doc as given */
+    void *merge_ctx;
+    json_object *json; /* doc parsed, for merge */
 };
+
+/* The document to write over a stored one when the caller merges (tams_store_flow_put_merge):
+ * a copy of a->json that merge changed, indexed into *idx and serialised into *text. */
+static int put_merged(struct put_args *a, const char *stored_text, json_object **copy,
+                      struct tams_flow_index *idx, const char **text, struct tams_buf *why)
+{
+    json_object *stored = json_tokener_parse(stored_text);
+    int rc;
+
+    if (!stored)
+        return TAMS_ERR_STORE;
+    *copy = NULL;
+    if (json_object_deep_copy(a->json, copy, NULL) != 0) {
+        json_object_put(stored);
+        return TAMS_ERR_INTERNAL;
+    }
+    rc = a->merge(a->merge_ctx, stored, *copy, why);
+    json_object_put(stored);
+    if (rc == 0 && (rc = tams_flow_index_build(*copy, idx, why)) == 0)
+        *text = json_object_to_json_string_ext(*copy, JSON_C_TO_STRING_PLAIN |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE);
+    return rc;
+}
 
 static void put_reset(void *arg)
 {
@@ -351,6 +374,10 @@ static int put_body(struct tams_db *db, void *arg)
     struct put_args *a = arg;
     const struct tams_flow_index *idx = a->idx;
     struct tams__flow_state fs = {0};
+    struct tams_flow_index merged = {0};
+    json_object *copy = NULL;
+    const char *doc = a->doc;
+    size_t doclen = a->doclen;
     char now[TAMS_RFC3339_MAX];
     int rc;
 
@@ -371,8 +398,14 @@ static int put_body(struct tams_db *db, void *arg)
     }
     if (!fs.exists)
         a->eff |= TAMS_EFFECT_CREATED;
+    if (fs.exists && a->merge) {
+        if ((rc = put_merged(a, fs.doc, &copy, &merged, &doc, a->why)))
+            goto out;
+        idx = &merged;
+        doclen = strlen(doc);
+    }
     if ((rc = tams__source_ensure(db, idx, now, a->principal, &a->eff, a->why)) ||
-        (rc = write_rows(db, idx, a->doc, a->doclen, now, a->principal, a->why)))
+        (rc = write_rows(db, idx, doc, doclen, now, a->principal, a->why)))
         goto out;
     if ((a->eff & TAMS_EFFECT_SOURCE_CREATED) &&
         (rc = tams__ev_source(db, TAMS_EV_SOURCE_CREATED, idx->source_id, now)))
@@ -383,6 +416,8 @@ static int put_body(struct tams_db *db, void *arg)
     if (fs.exists && strcmp(fs.source_id, idx->source_id) != 0)
         rc = tams__source_drop_if_orphan(db, fs.source_id, &a->eff);
 out:
+    tams_flow_index_release(&merged);
+    json_object_put(copy);
     tams__flow_state_release(&fs);
     return rc;
 }
@@ -391,7 +426,7 @@ int tams_store_flow_put(struct tams_store *st, const struct tams_flow_index *idx
                         size_t doclen, const char *principal, unsigned *effects,
                         struct tams_buf *why)
 {
-    struct put_args a = {idx, doc, principal, doclen, 0, why, why ? why->len : 0};
+    struct put_args a = {idx, doc, principal, doclen, 0, why, why ? why->len : 0, NULL, NULL, NULL};
     int rc;
 
     if (effects)
@@ -400,6 +435,26 @@ int tams_store_flow_put(struct tams_store *st, const struct tams_flow_index *idx
         return TAMS_ERR_TOOBIG;
     if (strlen(doc) != doclen)
         return TAMS_ERR_VALIDATION; /* a NUL inside: no store holds it */
+    rc = tams_db_run(st, TAMS_DB_TX_WRITE, put_body, put_reset, &a);
+    if (rc == 0 && effects)
+        *effects = a.eff;
+    return rc;
+}
+
+int tams_store_flow_put_merge(struct tams_store *st, const struct tams_flow_index *idx,
+                              json_object *json, tams_flow_merge_fn merge, void *ctx,
+                              const char *principal, unsigned *effects, struct tams_buf *why)
+{
+    const char *doc = json_object_to_json_string_ext(json, JSON_C_TO_STRING_PLAIN |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE);
+    size_t doclen = strlen(doc);
+    struct put_args a = {idx, doc, principal, doclen, 0, why, why ? why->len : 0, merge, ctx, json};
+    int rc;
+
+    if (effects)
+        *effects = 0;
+    if (doclen > INT32_MAX)
+        return TAMS_ERR_TOOBIG;
     rc = tams_db_run(st, TAMS_DB_TX_WRITE, put_body, put_reset, &a);
     if (rc == 0 && effects)
         *effects = a.eff;

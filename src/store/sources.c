@@ -20,7 +20,10 @@ static struct tams_sql q_delete = TAMS_SQL("DELETE FROM sources WHERE id = ?1");
 static struct tams_sql q_get =
     TAMS_SQL("SELECT " SOURCE_COLS " FROM sources src WHERE src.id = ?1");
 static struct tams_sql q_tags =
-    TAMS_SQL("SELECT name, value FROM source_tags WHERE source_id = ?1 ORDER BY name");
+    TAMS_SQL("SELECT name, pos, value FROM source_tags WHERE source_id = ?1 ORDER BY name, pos");
+static struct tams_sql q_tag_rows =
+    TAMS_SQL("SELECT name, pos, value FROM source_tags WHERE source_id = ?1 AND name = ?2"
+             " ORDER BY pos");
 /* The collection a source has is derived from its flows' collections. */
 static struct tams_sql q_collection =
     TAMS_SQL("SELECT DISTINCT g.source_id, c.role FROM flows f"
@@ -37,8 +40,7 @@ static struct tams_sql q_set_description =
 static struct tams_sql q_touch =
     TAMS_SQL("UPDATE sources SET updated = ?2, updated_by = ?3 WHERE id = ?1");
 static struct tams_sql q_tag_set =
-    TAMS_SQL("INSERT INTO source_tags(source_id, name, value) VALUES (?1, ?2, ?3)"
-             " ON CONFLICT(source_id, name) DO UPDATE SET value = excluded.value");
+    TAMS_SQL("INSERT INTO source_tags(source_id, name, pos, value) VALUES (?1, ?2, ?3, ?4)");
 static struct tams_sql q_tag_delete =
     TAMS_SQL("DELETE FROM source_tags WHERE source_id = ?1 AND name = ?2");
 
@@ -117,6 +119,7 @@ int tams__source_collected_by(struct tams_db *db, const char *source_id, char **
 struct source_row {
     struct tams_source_rec rec;
     struct tams_tag *tags;
+    const char **values; /* the tags' list values */
     struct tams_collection_ref *coll;
     const char **collected_by;
 };
@@ -133,6 +136,7 @@ static void source_rows_release(struct source_rows *rs)
 {
     for (size_t i = 0; i < rs->n; i++) {
         tams_free(rs->v[i].tags);
+        tams_free(rs->v[i].values);
         tams_free(rs->v[i].coll);
         tams_free(rs->v[i].collected_by);
     }
@@ -174,19 +178,81 @@ static int detail(struct tams_db *db, struct tams_sql *q, const char *id, size_t
     return rc;
 }
 
+/* The tags of rows (name, pos, value) of source_tags, in name and pos order, as *tags_out
+ * (values in *values_out; strings in strs). Rows: schema.c, SQLite's entry 7. */
+static int read_tags(struct tams_db_rows *rows, struct tams_tag **tags_out, size_t *ntags,
+                     const char ***values_out, struct tams__strs *strs)
+{
+    struct tams_tag *tags = NULL;
+    const char **values = NULL;
+    size_t cap = 0, vcap = 0, nv = 0, n = 0;
+    int rc;
+
+    while ((rc = tams_db_next(rows)) == 1) {
+        const char *name = tams_db_col(rows, 0), *value = tams_db_col(rows, 2);
+        int64_t pos = tams_db_col_int(rows, 1);
+
+        if (pos < 0 || n == 0 || strcmp(tags[n - 1].name, name) != 0) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 4;
+                tags = tams_realloc(tags, tams_st_mult(cap, sizeof(*tags)));
+            }
+            tags[n++] = (struct tams_tag){.name = tams__strs_dup(strs, name),
+                                          .value = pos == -1 ? tams__strs_dup(strs, value) : "",
+                                          .list = pos != -1};
+            /* values are an offset into the array until it stops moving */
+            tags[n - 1].values = (const char *const *)(uintptr_t)nv;
+        }
+        if (pos >= 0) {
+            if (nv == vcap) {
+                vcap = vcap ? vcap * 2 : 4;
+                values = tams_realloc(values, tams_st_mult(vcap, sizeof(*values)));
+            }
+            values[nv++] = tams__strs_dup(strs, value ? value : "");
+            tags[n - 1].nvalues++;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t at = (size_t)(uintptr_t)tags[i].values;
+        tags[i].values = tags[i].list ? values + at : NULL;
+        if (tags[i].nvalues)
+            tags[i].value = values[at];
+    }
+    *tags_out = tags;
+    *ntags = n;
+    *values_out = values;
+    return rc;
+}
+
+static int tags_of(struct tams_db *db, const char *id, struct tams_tag **tags, size_t *n,
+                   const char ***values, struct tams__strs *strs)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    int rc;
+
+    *tags = NULL;
+    *values = NULL;
+    *n = 0;
+    if ((rc = tams_db_query(db, &q_tags, ARGS(TEXT(id)), &rows)))
+        return rc;
+    rc = read_tags(&rows, tags, n, values, strs);
+    tams_db_done(&rows);
+    return rc;
+}
+
 /* Tags and the derived collection members of one source. */
 static int source_row_complete(struct tams_db *db, struct source_rows *rs, struct source_row *r)
 {
     struct tams_source_rec *rec = &r->rec;
-    void *tags = NULL, *coll = NULL, *collected_by = NULL;
+    void *coll = NULL, *collected_by = NULL;
     int rc;
 
-    if ((rc = detail(db, &q_tags, rec->id, sizeof(*r->tags), &tags, &rec->ntags, &rs->strs)) == 0 &&
-        (rc = detail(db, &q_collection, rec->id, sizeof(*r->coll), &coll, &rec->nsource_collection,
-                     &rs->strs)) == 0)
+    rc = tags_of(db, rec->id, &r->tags, &rec->ntags, &r->values, &rs->strs);
+    rec->tags = r->tags;
+    if (rc == 0 && (rc = detail(db, &q_collection, rec->id, sizeof(*r->coll), &coll,
+                                &rec->nsource_collection, &rs->strs)) == 0)
         rc = detail(db, &q_collected_by, rec->id, sizeof(*r->collected_by), &collected_by,
                     &rec->ncollected_by, &rs->strs);
-    rec->tags = r->tags = tags;
     rec->source_collection = r->coll = coll;
     rec->collected_by = r->collected_by = collected_by;
     return rc;
@@ -368,9 +434,53 @@ int tams_store_source_set_prop(struct tams_store *st, const char *id, enum tams_
     return tams_db_run(st, TAMS_DB_TX_WRITE, set_prop_body, NULL, &a);
 }
 
+struct tag_args {
+    const char *id, *principal;
+    const struct tams_tag *tag; /* with its name; value NULL: delete it */
+    bool v70;
+};
+
+/* What a 7.0 write makes of the stored tag (tams_tag_70_write), as the tag to write. */
+static int tag_70(struct tams_db *db, const struct tag_args *a, struct tams_tag *out,
+                  const char **one)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    struct tams__strs strs = {0};
+    struct tams_tag *stored = NULL;
+    const char **values = NULL;
+    size_t n = 0;
+    int rc;
+
+    *out = *a->tag;
+    if ((rc = tams_db_query(db, &q_tag_rows, ARGS(TEXT(a->id), TEXT(a->tag->name)), &rows)))
+        return rc;
+    rc = read_tags(&rows, &stored, &n, &values, &strs);
+    tams_db_done(&rows);
+    if (rc == 0 && n) {
+        switch (tams_tag_70_write(&stored[0], a->tag->value, true)) {
+        case TAMS_TAG70_CONFLICT:
+            rc = TAMS_ERR_CONFLICT;
+            break;
+        case TAMS_TAG70_LIST1:
+        case TAMS_TAG70_KEEP:
+            *one = a->tag->value;
+            *out = (struct tams_tag){a->tag->name, a->tag->value, one, 1, true};
+            break;
+        case TAMS_TAG70_STRING:
+            break;
+        }
+    }
+    tams_free(stored);
+    tams_free(values);
+    tams__strs_release(&strs);
+    return rc;
+}
+
 static int set_tag_body(struct tams_db *db, void *arg)
 {
-    struct write_args *a = arg;
+    struct tag_args *a = arg;
+    struct tams_tag write = {0};
+    const char *one = NULL;
     char now[TAMS_RFC3339_MAX];
     int64_t n = 0;
     int rc;
@@ -380,21 +490,23 @@ static int set_tag_body(struct tams_db *db, void *arg)
         return rc;
     if (n == 0)
         return TAMS_ERR_NOTFOUND;
-    if (a->value)
-        rc = tams_db_exec(db, &q_tag_set, ARGS(TEXT(a->id), TEXT(a->name), TEXT(a->value)), &n);
-    else
-        rc = tams_db_exec(db, &q_tag_delete, ARGS(TEXT(a->id), TEXT(a->name)), &n);
-    if (rc)
+    if (a->tag->value && a->v70 && (rc = tag_70(db, a, &write, &one)))
         return rc;
-    if (!a->value && n == 0)
+    if (a->tag->value && !a->v70)
+        write = *a->tag;
+    if ((rc = tams_db_exec(db, &q_tag_delete, ARGS(TEXT(a->id), TEXT(a->tag->name)), &n)))
+        return rc;
+    if (!a->tag->value && n == 0)
         return TAMS_ERR_NOTFOUND;
+    if (a->tag->value && (rc = tams__tag_rows(db, &q_tag_set, a->id, &write)))
+        return rc;
     return tams__ev_source(db, TAMS_EV_SOURCE_UPDATED, a->id, now);
 }
 
-int tams_store_source_set_tag(struct tams_store *st, const char *id, const char *name,
-                              const char *value, const char *principal)
+int tams_store_source_set_tag(struct tams_store *st, const char *id, const struct tams_tag *tag,
+                              bool v70, const char *principal)
 {
-    struct write_args a = {.id = id, .name = name, .value = value, .principal = principal};
+    struct tag_args a = {.id = id, .principal = principal, .tag = tag, .v70 = v70};
 
     return tams_db_run(st, TAMS_DB_TX_WRITE, set_tag_body, NULL, &a);
 }

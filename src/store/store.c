@@ -290,6 +290,20 @@ void tams__tag_filters(enum tams_db_dialect dialect, struct tams_buf *sql, struc
     }
 }
 
+int tams__tag_rows(struct tams_db *db, struct tams_sql *q, const char *id, const struct tams_tag *t)
+{
+    int rc = 0;
+
+    if (!t->list)
+        return tams_db_exec(db, q, ARGS(TEXT(id), TEXT(t->name), INT(-1), TEXT(t->value)), NULL);
+    if (t->nvalues == 0)
+        return tams_db_exec(db, q, ARGS(TEXT(id), TEXT(t->name), INT(-2), TEXT(NULL)), NULL);
+    for (size_t i = 0; i < t->nvalues && rc == 0; i++)
+        rc = tams_db_exec(db, q, ARGS(TEXT(id), TEXT(t->name), INT((int64_t)i), TEXT(t->values[i])),
+                          NULL);
+    return rc;
+}
+
 void tams__cond_text(struct tams_buf *sql, struct tams_db_params *p, const char *cond,
                      const char *v)
 {
