@@ -125,6 +125,67 @@ int tams_query_uuid_or_400(struct tams_req *req, const char *name, const char **
     return 0;
 }
 
+int tams_query_collected_or_400(struct tams_req *req, const char *name,
+                                struct tams_collected_filter *out)
+{
+    const char *v = NULL, *at;
+    const char **ids;
+    size_t n = 1;
+
+    *out = (struct tams_collected_filter){0};
+    if (tams_req_query_str_or_400(req, name, &v) || !v)
+        return v ? -1 : 0;
+    out->given = true;
+    if (!*v)
+        return 0;
+    for (at = v; *at; at++)
+        n += *at == ',';
+    if (n > 64) {
+        tams_send_error(req, TAMS_ERR_BADQUERY, "query parameter '%s' lists more than 64 ids",
+                        name);
+        return -1;
+    }
+    ids = tams_pool_alloc(&req->pool, n * sizeof(*ids));
+    for (at = v, out->n = 0; out->n < n; out->n++) {
+        const char *end = strchr(at, ',');
+        size_t len = end ? (size_t)(end - at) : strlen(at);
+
+        if (!tams_uuid_valid(at, len)) {
+            tams_send_error(
+                req, TAMS_ERR_BADQUERY,
+                "query parameter '%s' must be a comma-separated list of UUIDs, not '%s'", name, v);
+            return -1;
+        }
+        ids[out->n] = tams_pool_strndup(&req->pool, at, len);
+        at = end ? end + 1 : at + len;
+    }
+    out->ids = ids;
+    return 0;
+}
+
+int tams_query_sort_or_400(struct tams_req *req, const char *const *names,
+                           const enum tams_sort_by *values, enum tams_sort_by dflt,
+                           enum tams_sort_by *by, bool *reverse)
+{
+    const char *v = NULL;
+
+    *by = dflt;
+    *reverse = false;
+    if (tams_req_query_str_or_400(req, "sort_by", &v) ||
+        tams_req_query_bool_or_400(req, "reverse_order", reverse))
+        return -1;
+    if (!v)
+        return 0;
+    for (size_t i = 0; names[i]; i++) {
+        if (strcmp(names[i], v) == 0) {
+            *by = values[i];
+            return 0;
+        }
+    }
+    tams_send_error(req, TAMS_ERR_BADQUERY, "query parameter 'sort_by' cannot be '%s'", v);
+    return -1;
+}
+
 int tams_query_format_or_400(struct tams_req *req, const char *name, const char **out)
 {
     const char *v = NULL;

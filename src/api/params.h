@@ -26,6 +26,15 @@ int tams_query_timerange_or_400(struct tams_req *req, const char *name, struct t
                                 bool *given);
 int tams_query_uuid_or_400(struct tams_req *req, const char *name, const char **out);
 int tams_query_format_or_400(struct tams_req *req, const char *name, const char **out);
+/* TAMS 8.2 collected_by_ids: a comma-separated list of UUIDs (in the request pool), or empty
+ * for "collected by none" (store.h, struct tams_collected_filter). */
+int tams_query_collected_or_400(struct tams_req *req, const char *name,
+                                struct tams_collected_filter *out);
+/* TAMS 8.2 sort_by (one of names, NULL-terminated, given as values[i]; absent: dflt) and
+ * reverse_order. */
+int tams_query_sort_or_400(struct tams_req *req, const char *const *names,
+                           const enum tams_sort_by *values, enum tams_sort_by dflt,
+                           enum tams_sort_by *by, bool *reverse);
 /* accept_get_urls, accept_storage_ids, presigned and verbose_storage into *f (lists in the
  * request pool). */
 int tams_get_urls_filter_or_400(struct tams_req *req, struct tams_get_urls_filter *f);

@@ -43,6 +43,11 @@ static int list_row(void *ctx, const struct tams_source_rec *rec)
 void sources_list(struct tams_req *req)
 {
     static const char *const known[] = {"label", "format", "page", "limit", NULL};
+    static const char *const known_82[] = {
+        "label", "format", "page", "limit", "sort_by", "reverse_order", "collected_by_ids", NULL};
+    static const char *const sorts[] = {"created", "updated", "label", NULL};
+    static const enum tams_sort_by sort_values[] = {TAMS_SORT_CREATED, TAMS_SORT_UPDATED,
+                                                    TAMS_SORT_LABEL};
     struct tams_store *st = store_of(req);
     struct tams_source_filter f = {0};
     struct tams_paging pg;
@@ -51,10 +56,17 @@ void sources_list(struct tams_req *req)
     struct list_ctx ctx = {NULL, is_70(req)};
     int rc;
 
-    if (tams_query_known_or_400(req, known, true) ||
+    if (tams_query_known_or_400(req, is_70(req) ? known : known_82, true) ||
         tams_query_format_or_400(req, "format", &f.format) ||
         tams_req_query_str_or_400(req, "label", &f.label) ||
-        tams_tag_filters_or_400(req, &tags, &f.ntags) || tams_paging_parse_or_400(req, &pg))
+        tams_tag_filters_or_400(req, &tags, &f.ntags))
+        return;
+    /* 8.2 lists newest first unless sort_by says otherwise (docs/tams-8.2-changes.md, 12) */
+    if (!is_70(req) &&
+        (tams_query_sort_or_400(req, sorts, sort_values, TAMS_SORT_CREATED, &f.sort, &f.reverse) ||
+         tams_query_collected_or_400(req, "collected_by_ids", &f.collected_by)))
+        return;
+    if (tams_paging_parse_or_400(req, &pg))
         return;
     f.tags = tags;
     page = (struct tams_page){.after = pg.page, .limit = pg.limit, .next_key = &pg.next_key};

@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "store/cursor.h"
 #include "store/outbox.h"
+#include "store/sort.h"
 #include "store/store_int.h"
 
 #define SOURCE_COLS                                                                                \
@@ -118,6 +119,7 @@ int tams__source_collected_by(struct tams_db *db, const char *source_id, char **
 
 struct source_row {
     struct tams_source_rec rec;
+    int group; /* of a sorted listing (store/sort.h) */
     struct tams_tag *tags;
     const char **values; /* the tags' list values */
     struct tams_collection_ref *coll;
@@ -258,11 +260,12 @@ static int source_row_complete(struct tams_db *db, struct source_rows *rs, struc
     return rc;
 }
 
-/* Rows of a SOURCE_COLS query (up to limit), each completed with its details. */
+/* Rows of a SOURCE_COLS query appended to rs up to limit in all (a row beyond sets more),
+ * each completed with its details. */
 static int source_rows_read(struct tams_db *db, struct tams_db_rows *rows, int limit,
                             struct source_rows *rs)
 {
-    size_t cap = 0;
+    size_t cap = rs->n, start = rs->n;
     int rc;
 
     while ((rc = tams_db_next(rows)) == 1) {
@@ -288,7 +291,7 @@ static int source_rows_read(struct tams_db *db, struct tams_db_rows *rows, int l
         s->updated_by = tams__strs_dup(&rs->strs, tams_db_col(rows, 7));
     }
     tams_db_done(rows);
-    for (size_t i = 0; i < rs->n && rc >= 0; i++)
+    for (size_t i = start; i < rs->n && rc >= 0; i++)
         rc = source_row_complete(db, rs, &rs->v[i]);
     return rc < 0 ? rc : 0;
 }
@@ -325,8 +328,14 @@ int tams__source_read(struct tams_db *db, const char *id, tams_source_cb cb, voi
 }
 
 struct list_args {
-    const char *id;       /* source_get */
-    struct tams_buf *sql; /* source_list */
+    const char *id; /* source_get */
+    /* source_list */
+    const struct tams_source_filter *f;
+    enum tams_db_dialect dialect;
+    const struct tams__sort *sort; /* NULL: by id (7.0) */
+    struct tams__sort_at at;
+    const char *after; /* by id: the last id of the previous page */
+    struct tams_buf *sql;
     struct tams_db_params p;
     int limit;
     struct source_rows rs;
@@ -337,18 +346,81 @@ static void list_reset(void *arg)
     source_rows_release(&((struct list_args *)arg)->rs);
 }
 
+/* The sources of collected_by_ids (store.h): those a flow of any given source collects a flow
+ * of, or with none given those no flow collects a flow of (as q_collected_by derives them). */
+static void collected_sql(struct tams_buf *sql, struct tams_db_params *p,
+                          const struct tams_collected_filter *c)
+{
+    if (!c->given)
+        return;
+    if (c->n == 0) {
+        tams_buf_addstr(sql, " AND NOT EXISTS (SELECT 1 FROM flows g JOIN flow_collection c"
+                             " ON c.member_id = g.id WHERE g.source_id = src.id)");
+        return;
+    }
+    tams_buf_addstr(sql, " AND src.id IN (SELECT g.source_id FROM flows f"
+                         " JOIN flow_collection c ON c.collector_id = f.id"
+                         " JOIN flows g ON g.id = c.member_id WHERE f.source_id IN (");
+    for (size_t i = 0; i < c->n; i++) {
+        tams_buf_addf(sql, i ? ", ?%d" : "?%d", p->n + 1);
+        tams_db_text(p, c->ids[i]);
+    }
+    tams_buf_addstr(sql, "))");
+}
+
+/* The statement of group g of the page (store/sort.h), for want rows. */
+static int list_sql(struct list_args *a, int g, int64_t want)
+{
+    const struct tams_source_filter *f = a->f;
+
+    tams_buf_reset(a->sql);
+    a->p = (struct tams_db_params)TAMS_DB_PARAMS_INIT;
+    tams_buf_addstr(a->sql, "SELECT " SOURCE_COLS " FROM sources src WHERE true");
+    if (f && f->format)
+        tams__cond_text(a->sql, &a->p, "src.format = ?%d", f->format);
+    if (f && f->label)
+        tams__cond_text(a->sql, &a->p, "src.label = ?%d", f->label);
+    if (f) {
+        tams__tag_filters(a->dialect, a->sql, &a->p, "source_tags", "source_id", "src.id", f->tags,
+                          f->ntags);
+        collected_sql(a->sql, &a->p, &f->collected_by);
+    }
+    if (a->sort) {
+        tams__sort_sql(a->sql, &a->p, a->sort, g, &a->at, want);
+    } else {
+        if (a->after)
+            tams__cond_text(a->sql, &a->p, "src.id > ?%d", a->after);
+        tams_buf_addf(a->sql, " ORDER BY src.id LIMIT ?%d", a->p.n + 1);
+        tams_db_int(&a->p, want);
+    }
+    return tams_buf_ok(a->sql) ? 0 : TAMS_ERR_STORE;
+}
+
 /* The page and the details of each of its sources come from one snapshot. */
 static int list_body(struct tams_db *db, void *arg)
 {
-    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
     struct list_args *a = arg;
-    int rc;
+    int groups = a->sort ? tams__sort_groups(a->sort) : 1;
+    int rc = 0;
 
-    if (a->id)
-        return source_get_rows(db, a->id, &a->rs);
-    if ((rc = tams_db_query_sql(db, a->sql->data, &a->p, &rows)))
-        return rc;
-    return source_rows_read(db, &rows, a->limit, &a->rs);
+    if (a->id) {
+        struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+        if ((rc = tams_db_query(db, &q_get, ARGS(TEXT(a->id)), &rows)))
+            return rc;
+        return source_rows_read(db, &rows, 1, &a->rs);
+    }
+    for (int g = a->at.group; g < groups && rc == 0 && !a->rs.more; g++) {
+        struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+        size_t before = a->rs.n;
+
+        if ((rc = list_sql(a, g, (int64_t)a->limit - (int64_t)a->rs.n + 1)) ||
+            (rc = tams_db_query_sql(db, a->sql->data, &a->p, &rows)) ||
+            (rc = source_rows_read(db, &rows, a->limit, &a->rs)))
+            break;
+        for (size_t i = before; i < a->rs.n; i++)
+            a->rs.v[i].group = g;
+    }
+    return rc;
 }
 
 int tams_store_source_get(struct tams_store *st, const char *id, tams_source_cb cb, void *ctx)
@@ -362,40 +434,54 @@ int tams_store_source_get(struct tams_store *st, const char *id, tams_source_cb 
     return rc;
 }
 
+/* The sort value of a source (NULL: unset). */
+static const char *sort_value(const struct tams_source_rec *r, enum tams_sort_by by)
+{
+    return by == TAMS_SORT_CREATED ? r->created : by == TAMS_SORT_UPDATED ? r->updated : r->label;
+}
+
 int tams_store_source_list(struct tams_store *st, const struct tams_source_filter *f,
                            const struct tams_page *page, tams_source_cb cb, void *ctx)
 {
     struct tams_buf sql = TAMS_BUF_INIT(TAMS__SQL_MAX), after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
-    struct list_args a = {.sql = &sql, .limit = tams__page_start(page)};
+    struct list_args a = {
+        .f = f, .dialect = st->drv->dialect, .sql = &sql, .limit = tams__page_start(page)};
+    struct tams__sort sort;
+    enum tams_sort_by by = f ? f->sort : TAMS_SORT_ID;
     int rc;
 
-    if (f && f->ntags > TAMS__MAX_TAG_FILTERS) {
+    if (f && (f->ntags > TAMS__MAX_TAG_FILTERS || f->collected_by.n > TAMS__MAX_TAG_FILTERS)) {
         rc = TAMS_ERR_BADQUERY;
         goto out;
     }
-    if ((rc = tams__page_after(page, "sources", &after)))
-        goto out;
-    tams_buf_addstr(&sql, "SELECT " SOURCE_COLS " FROM sources src WHERE true");
-    if (f && f->format)
-        tams__cond_text(&sql, &a.p, "src.format = ?%d", f->format);
-    if (f && f->label)
-        tams__cond_text(&sql, &a.p, "src.label = ?%d", f->label);
-    if (f)
-        tams__tag_filters(st->drv->dialect, &sql, &a.p, "source_tags", "source_id", "src.id",
-                          f->tags, f->ntags);
-    if (after.len)
-        tams__cond_text(&sql, &a.p, "src.id > ?%d", after.data);
-    tams_buf_addf(&sql, " ORDER BY src.id LIMIT ?%d", a.p.n + 1);
-    tams_db_int(&a.p, (int64_t)a.limit + 1);
-    if (!tams_buf_ok(&sql)) {
-        rc = TAMS_ERR_STORE;
-        goto out;
+    if (by == TAMS_SORT_CREATED || by == TAMS_SORT_UPDATED || by == TAMS_SORT_LABEL) {
+        bool desc = by != TAMS_SORT_LABEL; /* times newest first, labels A to Z */
+        const char *bare = by == TAMS_SORT_CREATED   ? "created"
+                           : by == TAMS_SORT_UPDATED ? "updated"
+                                                     : "label";
+        char col[32];
+
+        snprintf(col, sizeof(col), "src.%s", bare);
+        tams__sort_init(&sort, "sources", col, bare, "src.id", desc != f->reverse,
+                        by == TAMS_SORT_LABEL);
+        a.sort = &sort;
+        if ((rc = tams__sort_after(&sort, page ? page->after : NULL, &a.at)))
+            goto out;
+    } else {
+        if ((rc = tams__page_after(page, "sources", &after)))
+            goto out;
+        a.after = after.len ? after.data : NULL;
     }
     if ((rc = tams_db_run(st, TAMS_DB_TX_READ, list_body, list_reset, &a)))
         goto out;
-    if (a.rs.more && a.rs.n && page && page->next_key &&
-        (rc = tams_cursor_encode(page->next_key, "sources", a.rs.v[a.rs.n - 1].rec.id)))
-        goto out;
+    if (a.rs.more && a.rs.n && page && page->next_key) {
+        const struct source_row *last = &a.rs.v[a.rs.n - 1];
+        rc = a.sort ? tams__sort_cursor(page->next_key, a.sort, last->group, last->rec.id,
+                                        sort_value(&last->rec, by))
+                    : tams_cursor_encode(page->next_key, "sources", last->rec.id);
+        if (rc)
+            goto out;
+    }
     rc = source_rows_emit(&a.rs, cb, ctx);
 out:
     source_rows_release(&a.rs);

@@ -49,18 +49,43 @@ struct tams_tag_filter {
     bool exists;       /* for tag_exists.{name} */
 };
 
+/* The order of a listing: TAMS_SORT_ID is 7.0's (by id); the others are 8.2's sort_by, each
+ * in its default direction (times newest first, label alphabetical, unset labels after), all
+ * reversed by reverse (docs/tams-8.2-changes.md, entries 12 and 18). */
+enum tams_sort_by {
+    TAMS_SORT_ID,
+    TAMS_SORT_CREATED,
+    TAMS_SORT_UPDATED,          /* sources */
+    TAMS_SORT_METADATA_UPDATED, /* flows */
+    TAMS_SORT_LABEL,
+};
+
+/* collected_by_ids (8.2): given, the rows collected by any of ids (n of them), or with n == 0
+ * those collected by none. */
+struct tams_collected_filter {
+    bool given;
+    const char *const *ids;
+    size_t n;
+};
+
 struct tams_flow_filter {
     const char *source_id, *format, *codec, *label;
     int64_t frame_width, frame_height;      /* -1 = not given */
     const struct tams_timerange *timerange; /* NULL = not given; empty = flows without segments */
     const struct tams_tag_filter *tags;
     size_t ntags;
+    enum tams_sort_by sort; /* TAMS_SORT_UPDATED is not one of a flow's */
+    bool reverse;
+    struct tams_collected_filter collected_by;
 };
 
 struct tams_source_filter {
     const char *format, *label;
     const struct tams_tag_filter *tags;
     size_t ntags;
+    enum tams_sort_by sort; /* TAMS_SORT_METADATA_UPDATED is not one of a source's */
+    bool reverse;
+    struct tams_collected_filter collected_by;
 };
 
 /* A flow as read: the stored document (server members stripped) and the server's own fields. */
