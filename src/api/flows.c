@@ -93,6 +93,13 @@ void flows_list(struct tams_req *req)
 {
     static const char *const known[] = {"source_id",   "timerange",    "format", "codec", "label",
                                         "frame_width", "frame_height", "page",   "limit", NULL};
+    static const char *const known_82[] = {
+        "source_id",     "timerange",        "format", "codec", "label",
+        "frame_width",   "frame_height",     "page",   "limit", "sort_by",
+        "reverse_order", "collected_by_ids", NULL};
+    static const char *const sorts[] = {"created", "metadata_updated", "label", NULL};
+    static const enum tams_sort_by sort_values[] = {TAMS_SORT_CREATED, TAMS_SORT_METADATA_UPDATED,
+                                                    TAMS_SORT_LABEL};
     struct tams_store *st = store_of(req);
     struct tams_flow_filter f = {.frame_width = -1, .frame_height = -1};
     struct tams_timerange tr;
@@ -103,7 +110,7 @@ void flows_list(struct tams_req *req)
     bool has_tr = false;
     int rc;
 
-    if (tams_query_known_or_400(req, known, true) ||
+    if (tams_query_known_or_400(req, is_70(req) ? known : known_82, true) ||
         tams_query_uuid_or_400(req, "source_id", &f.source_id) ||
         tams_query_timerange_or_400(req, "timerange", &tr, &has_tr) ||
         tams_query_format_or_400(req, "format", &f.format) ||
@@ -112,6 +119,11 @@ void flows_list(struct tams_req *req)
         tams_req_query_int_or_400(req, "frame_width", 0, INT64_MAX, &f.frame_width) ||
         tams_req_query_int_or_400(req, "frame_height", 0, INT64_MAX, &f.frame_height) ||
         tams_tag_filters_or_400(req, &tags, &f.ntags))
+        return;
+    /* 8.2 lists newest first unless sort_by says otherwise (docs/tams-8.2-changes.md, 18) */
+    if (!is_70(req) &&
+        (tams_query_sort_or_400(req, sorts, sort_values, TAMS_SORT_CREATED, &f.sort, &f.reverse) ||
+         tams_query_collected_or_400(req, "collected_by_ids", &f.collected_by)))
         return;
     if (f.codec && !strchr(f.codec, '/')) {
         tams_send_error(req, TAMS_ERR_BADQUERY,

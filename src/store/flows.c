@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "store/cursor.h"
 #include "store/outbox.h"
+#include "store/sort.h"
 #include "store/store_int.h"
 
 /* Columns of a flow record, in the order flow_emit() reads them. collected_by is folded into
@@ -631,87 +632,178 @@ int tams_store_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, 
     return rc;
 }
 
+/* collected_by_ids (store.h): flows some given flow collects, or with none given those no
+ * flow collects. */
+static void collected_sql(struct tams_buf *sql, struct tams_db_params *p,
+                          const struct tams_collected_filter *c)
+{
+    if (!c->given)
+        return;
+    if (c->n == 0) {
+        tams_buf_addstr(
+            sql, " AND NOT EXISTS (SELECT 1 FROM flow_collection c WHERE c.member_id = f.id)");
+        return;
+    }
+    tams_buf_addstr(sql, " AND EXISTS (SELECT 1 FROM flow_collection c WHERE c.member_id = f.id"
+                         " AND c.collector_id IN (");
+    for (size_t i = 0; i < c->n; i++) {
+        tams_buf_addf(sql, i ? ", ?%d" : "?%d", p->n + 1);
+        tams_db_text(p, c->ids[i]);
+    }
+    tams_buf_addstr(sql, "))");
+}
+
+/* The statement of group g of a page (store/sort.h; sort NULL: by id after `after`), for want
+ * rows. A sorted listing reads the sort value as a last column. */
+static int list_sql(enum tams_db_dialect dialect, const struct tams_flow_filter *f,
+                    const struct tams__sort *sort, int g, const struct tams__sort_at *at,
+                    const char *after, int64_t want, struct tams_buf *sql, struct tams_db_params *p)
+{
+    tams_buf_reset(sql);
+    *p = (struct tams_db_params)TAMS_DB_PARAMS_INIT;
+    tams_buf_addstr(sql,
+                    dialect == TAMS_DB_PG ? "SELECT " FLOW_COLS_PG : "SELECT " FLOW_COLS_SQLITE);
+    if (sort)
+        tams_buf_addf(sql, ", %s", sort->col);
+    tams_buf_addstr(sql, " FROM flows f WHERE f.deleting = 0");
+    if (f && f->source_id)
+        tams__cond_text(sql, p, "f.source_id = ?%d", f->source_id);
+    if (f && f->format)
+        tams__cond_text(sql, p, "f.format = ?%d", f->format);
+    if (f && f->codec)
+        tams__cond_text(sql, p, "f.codec = ?%d", f->codec);
+    if (f && f->label)
+        tams__cond_text(sql, p, "f.label = ?%d", f->label);
+    if (f && f->frame_width >= 0)
+        tams__cond_int(sql, p, "f.frame_width = ?%d", f->frame_width);
+    if (f && f->frame_height >= 0)
+        tams__cond_int(sql, p, "f.frame_height = ?%d", f->frame_height);
+    if (f && f->timerange && tams_timerange_is_empty(f->timerange)) {
+        tams_buf_addstr(sql, " AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.flow_id = f.id)");
+    } else if (f && f->timerange && !tams_timerange_is_eternity(f->timerange)) {
+        /* Segments of a flow do not overlap, so hi grows with lo: the only segment that can
+         * reach X.lo among those starting at or before X.hi is the last of them. One seek on
+         * the (flow_id, lo) key per flow instead of a scan of its segments. */
+        tams_buf_addf(sql,
+                      " AND (SELECT s.hi FROM segments s WHERE s.flow_id = f.id"
+                      " AND s.lo <= ?%d ORDER BY s.lo DESC LIMIT 1) >= ?%d",
+                      p->n + 1, p->n + 2);
+        tams_db_int(p, f->timerange->hi);
+        tams_db_int(p, f->timerange->lo);
+    }
+    if (f) {
+        tams__tag_filters(dialect, sql, p, "flow_tags", "flow_id", "f.id", f->tags, f->ntags);
+        collected_sql(sql, p, &f->collected_by);
+    }
+    if (sort) {
+        tams__sort_sql(sql, p, sort, g, at, want);
+    } else {
+        if (after)
+            tams__cond_text(sql, p, "f.id > ?%d", after);
+        tams_buf_addf(sql, " ORDER BY f.id LIMIT ?%d", p->n + 1);
+        tams_db_int(p, want);
+    }
+    if (!tams_buf_ok(sql)) {
+        tams_log_error("store: generated statement too long");
+        return TAMS_ERR_STORE;
+    }
+    return 0;
+}
+
+/* The sort of an 8.2 sort_by (store.h), or false for the 7.0 order by id. */
+static bool flow_sort(const struct tams_flow_filter *f, struct tams__sort *sort)
+{
+    enum tams_sort_by by = f ? f->sort : TAMS_SORT_ID;
+
+    switch (by) {
+    case TAMS_SORT_CREATED:
+        tams__sort_init(sort, "flows", "f.created", "created", "f.id", !f->reverse, false);
+        return true;
+    case TAMS_SORT_METADATA_UPDATED:
+        tams__sort_init(sort, "flows", "f.metadata_updated", "metadata_updated", "f.id",
+                        !f->reverse, false);
+        return true;
+    case TAMS_SORT_LABEL:
+        tams__sort_init(sort, "flows", "f.label", "label", "f.id", f->reverse, true);
+        return true;
+    case TAMS_SORT_ID:
+    case TAMS_SORT_UPDATED:
+        break;
+    }
+    return false;
+}
+
 int tams_store_flow_list(struct tams_store *st, const struct tams_flow_filter *f,
                          const struct tams_page *page, tams_flow_cb cb, void *ctx)
 {
     struct tams_buf sql = TAMS_BUF_INIT(TAMS__SQL_MAX), after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
     struct tams_buf last = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
+    struct tams_buf last_value = TAMS_BUF_INIT(TAMS__SORT_VALUE_MAX);
     struct tams_db_params p = TAMS_DB_PARAMS_INIT;
-    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
-    int limit = tams__page_start(page), sent = 0, rc;
+    struct tams__sort sortv, *sort = NULL;
+    struct tams__sort_at at = {0};
+    int limit = tams__page_start(page), sent = 0, last_group = 0, rc;
+    bool last_null = false, done = false;
 
-    if (f && f->ntags > TAMS__MAX_TAG_FILTERS) {
+    if (f && (f->ntags > TAMS__MAX_TAG_FILTERS || f->collected_by.n > TAMS__MAX_TAG_FILTERS)) {
         rc = TAMS_ERR_BADQUERY;
         goto out;
     }
-    if ((rc = tams__page_after(page, "flows", &after)))
-        goto out;
-    tams_buf_addstr(&sql, st->drv->dialect == TAMS_DB_PG ? "SELECT " FLOW_COLS_PG
-                                                         : "SELECT " FLOW_COLS_SQLITE);
-    tams_buf_addstr(&sql, " FROM flows f WHERE f.deleting = 0");
-    if (f && f->source_id)
-        tams__cond_text(&sql, &p, "f.source_id = ?%d", f->source_id);
-    if (f && f->format)
-        tams__cond_text(&sql, &p, "f.format = ?%d", f->format);
-    if (f && f->codec)
-        tams__cond_text(&sql, &p, "f.codec = ?%d", f->codec);
-    if (f && f->label)
-        tams__cond_text(&sql, &p, "f.label = ?%d", f->label);
-    if (f && f->frame_width >= 0)
-        tams__cond_int(&sql, &p, "f.frame_width = ?%d", f->frame_width);
-    if (f && f->frame_height >= 0)
-        tams__cond_int(&sql, &p, "f.frame_height = ?%d", f->frame_height);
-    if (f && f->timerange && tams_timerange_is_empty(f->timerange)) {
-        tams_buf_addstr(&sql, " AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.flow_id = f.id)");
-    } else if (f && f->timerange && !tams_timerange_is_eternity(f->timerange)) {
-        /* Segments of a flow do not overlap, so hi grows with lo: the only segment that can
-         * reach X.lo among those starting at or before X.hi is the last of them. One seek on
-         * the (flow_id, lo) key per flow instead of a scan of its segments. */
-        tams_buf_addf(&sql,
-                      " AND (SELECT s.hi FROM segments s WHERE s.flow_id = f.id"
-                      " AND s.lo <= ?%d ORDER BY s.lo DESC LIMIT 1) >= ?%d",
-                      p.n + 1, p.n + 2);
-        tams_db_int(&p, f->timerange->hi);
-        tams_db_int(&p, f->timerange->lo);
+    if (flow_sort(f, &sortv)) {
+        sort = &sortv;
+        rc = tams__sort_after(sort, page ? page->after : NULL, &at);
+    } else {
+        rc = tams__page_after(page, "flows", &after);
     }
-    if (f)
-        tams__tag_filters(st->drv->dialect, &sql, &p, "flow_tags", "flow_id", "f.id", f->tags,
-                          f->ntags);
-    if (after.len)
-        tams__cond_text(&sql, &p, "f.id > ?%d", after.data);
-    tams_buf_addf(&sql, " ORDER BY f.id LIMIT ?%d", p.n + 1);
-    tams_db_int(&p, (int64_t)limit + 1);
-    if (!tams_buf_ok(&sql)) {
-        tams_log_error("store: generated statement too long");
-        rc = TAMS_ERR_STORE;
+    if (rc)
         goto out;
-    }
-    if ((rc = tams__fetch(st, NULL, sql.data, p.v, p.n, &rows)))
-        goto out;
-    for (;;) {
-        int more = tams_db_next(&rows);
+    for (int g = at.group; !done && g < (sort ? tams__sort_groups(sort) : 1); g++) {
+        struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
 
-        if (more <= 0) {
-            rc = more;
-            break;
+        if ((rc = list_sql(st->drv->dialect, f, sort, g, &at, after.len ? after.data : NULL,
+                           (int64_t)limit - sent + 1, &sql, &p)) ||
+            (rc = tams__fetch(st, NULL, sql.data, p.v, p.n, &rows))) {
+            tams_db_done(&rows);
+            goto out;
         }
-        if (sent == limit) {
-            /* A row beyond the page: there is a next page, starting after the last id sent. */
-            if (page && page->next_key)
-                rc = tams_cursor_encode(page->next_key, "flows", last.data);
-            break;
+        for (;;) {
+            int more = tams_db_next(&rows);
+
+            if (more <= 0) {
+                rc = more;
+                break;
+            }
+            if (sent == limit) {
+                /* A row beyond the page: there is a next page, starting after the last sent. */
+                if (page && page->next_key)
+                    rc = sort ? tams__sort_cursor(page->next_key, sort, last_group, last.data,
+                                                  last_null ? NULL : last_value.data)
+                              : tams_cursor_encode(page->next_key, "flows", last.data);
+                done = true;
+                break;
+            }
+            sent++;
+            tams_buf_reset(&last);
+            tams_buf_addstr(&last, tams_db_col(&rows, 0));
+            if (sort) {
+                const char *v = tams_db_col(&rows, 9);
+                last_group = g;
+                last_null = v == NULL;
+                tams_buf_reset(&last_value);
+                tams_buf_addstr(&last_value, v ? v : "");
+            }
+            if ((rc = flow_emit(&rows, cb, ctx)))
+                break;
         }
-        sent++;
-        tams_buf_reset(&last);
-        tams_buf_addstr(&last, tams_db_col(&rows, 0));
-        if ((rc = flow_emit(&rows, cb, ctx)))
+        tams_db_done(&rows);
+        if (rc)
             break;
     }
 out:
-    tams_db_done(&rows);
     tams_buf_release(&sql);
     tams_buf_release(&after);
     tams_buf_release(&last);
+    tams_buf_release(&last_value);
     return rc;
 }
 
