@@ -31,10 +31,37 @@ int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bo
     return 0;
 }
 
+/* The values of an 8.2 tag.{name}=a,b (in the request pool); at most 64 in one query. */
+static int tag_values(struct tams_req *req, const char *value, struct tams_tag_filter *tf,
+                      size_t *total)
+{
+    size_t n = 1;
+    const char **v;
+
+    for (const char *c = value; *c; c++)
+        n += *c == ',';
+    if ((*total += n) > 64) {
+        tams_send_error(req, TAMS_ERR_BADQUERY, "too many tag values in one query (at most 64)");
+        return -1;
+    }
+    v = tams_pool_alloc(&req->pool, n * sizeof(*v));
+    for (size_t i = 0; i < n; i++) {
+        const char *end = strchr(value, ',');
+        size_t len = end ? (size_t)(end - value) : strlen(value);
+
+        v[i] = tams_pool_strndup(&req->pool, value, len);
+        value += len + (end ? 1 : 0);
+    }
+    tf->values = v;
+    tf->nvalues = n;
+    tf->value = v[0];
+    return 0;
+}
+
 int tams_tag_filters_or_400(struct tams_req *req, struct tams_tag_filter **out, size_t *n)
 {
     struct tams_tag_filter *f = NULL;
-    size_t count = 0;
+    size_t count = 0, nvalues = 0;
 
     *out = NULL;
     *n = 0;
@@ -44,6 +71,10 @@ int tams_tag_filters_or_400(struct tams_req *req, struct tams_tag_filter **out, 
         if (has_prefix(name, "tag.") && name[4]) {
             tf.name = name + 4;
             tf.value = value;
+            /* 8.2: a comma-separated list of values, any of which matches */
+            if (req->api != TAMS_API_70 && strchr(value, ',') &&
+                tag_values(req, value, &tf, &nvalues))
+                return -1;
         } else if (has_prefix(name, "tag_exists.") && name[11]) {
             tf.name = name + 11;
             if (strcmp(value, "true") == 0) {

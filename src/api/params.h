@@ -17,7 +17,8 @@
  * (when tag_filters) be `tag.{name}` / `tag_exists.{name}`. A filter is never ignored: anything
  * else is a 400 naming it. */
 int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bool tag_filters);
-/* tag.{name}=value and tag_exists.{name}=true|false, names split at the first dot. */
+/* tag.{name}=value and tag_exists.{name}=true|false, names split at the first dot. Under 8.2
+ * the value of tag.{name} is a comma-separated list, any of which matches (7.0: one value). */
 int tams_tag_filters_or_400(struct tams_req *req, struct tams_tag_filter **out, size_t *n);
 /* Path parameter idx must be a UUID; otherwise 404 naming `what` ("flow", "source"). */
 int tams_path_uuid_or_404(struct tams_req *req, size_t idx, const char *what, const char **out);

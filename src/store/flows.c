@@ -745,7 +745,7 @@ int tams_store_flow_list(struct tams_store *st, const struct tams_flow_filter *f
     int limit = tams__page_start(page), sent = 0, last_group = 0, rc;
     bool last_null = false, done = false;
 
-    if (f && (f->ntags > TAMS__MAX_TAG_FILTERS || f->collected_by.n > TAMS__MAX_TAG_FILTERS)) {
+    if (f && !tams__filters_fit(f->tags, f->ntags, f->collected_by.n)) {
         rc = TAMS_ERR_BADQUERY;
         goto out;
     }

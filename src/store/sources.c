@@ -450,7 +450,7 @@ int tams_store_source_list(struct tams_store *st, const struct tams_source_filte
     enum tams_sort_by by = f ? f->sort : TAMS_SORT_ID;
     int rc;
 
-    if (f && (f->ntags > TAMS__MAX_TAG_FILTERS || f->collected_by.n > TAMS__MAX_TAG_FILTERS)) {
+    if (f && !tams__filters_fit(f->tags, f->ntags, f->collected_by.n)) {
         rc = TAMS_ERR_BADQUERY;
         goto out;
     }

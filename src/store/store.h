@@ -47,6 +47,9 @@ struct tams_tag_filter {
     const char *name;
     const char *value; /* for tag.{name}; NULL for tag_exists */
     bool exists;       /* for tag_exists.{name} */
+    /* 8.2's tag.{name}=a,b: any of these values (value is the first); NULL: value alone */
+    const char *const *values;
+    size_t nvalues;
 };
 
 /* The order of a listing: TAMS_SORT_ID is 7.0's (by id); the others are 8.2's sort_by, each

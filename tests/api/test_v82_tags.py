@@ -221,3 +221,31 @@ def test_tags_of_a_store_made_before_82_are_strings(make_server, tmp_path):
     # and the migrated rows take lists
     assert srv.at("8.2").put(f"/sources/{sid}/tags/s", json=["w", "x"]).status_code == 204
     assert srv.at("7.0").get(f"/sources/{sid}/tags/s").json() == "w"
+
+
+def test_82_tag_filter_takes_a_list_of_values(v82, v70):
+    fid, sid = put_flow(v82, {"genre": ["news", "sport"], "n": "a,b"})
+    other, _ = put_flow(v82, {"genre": "drama"})
+    ids = {}
+    for view in (v82, v70):
+        def get(what, **params):
+            r = view.get(f"/{what}", params=params)
+            assert r.status_code == 200, r.text
+            return sorted(d["id"] for d in r.json())
+        ids[view.version] = (get("flows", **{"tag.genre": "drama,sport"}),
+                             get("flows", **{"tag.n": "a,b"}),
+                             get("flows", **{"tag.genre": "x,y,news"}))
+    # 8.2: any of the values; 7.0: the value as written, commas and all
+    assert ids["8.2"] == (sorted([fid, other]), [], [fid])
+    assert ids["7.0"] == ([], [fid], [])
+
+
+def test_filters_beyond_a_statement_are_400(v82):
+    many = ",".join(str(i) for i in range(65))
+    error(v82, v82.get("/flows", params={"tag.a": many}), 400)
+    tags = {f"tag.t{i}": "v" for i in range(63)}
+    for what in ("flows", "sources"):
+        error(v82, v82.get(f"/{what}", params=dict(tags, **{"tag.x": ",".join(["v"] * 40)})), 400)
+        ids = ",".join(str(uuid.uuid4()) for _ in range(64))
+        error(v82, v82.get(f"/{what}", params=dict(tags, collected_by_ids=ids)), 400)
+        assert v82.get(f"/{what}", params=tags).status_code == 200
