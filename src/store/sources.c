@@ -216,7 +216,7 @@ static int read_tags(struct tams_db_rows *rows, struct tams_tag **tags_out, size
     }
     for (size_t i = 0; i < n; i++) {
         size_t at = (size_t)(uintptr_t)tags[i].values;
-        tags[i].values = tags[i].list ? values + at : NULL;
+        tags[i].values = tags[i].list && values ? values + at : NULL;
         if (tags[i].nvalues)
             tags[i].value = values[at];
     }
