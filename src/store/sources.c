@@ -447,6 +447,7 @@ int tams_store_source_list(struct tams_store *st, const struct tams_source_filte
     struct list_args a = {
         .f = f, .dialect = st->drv->dialect, .sql = &sql, .limit = tams__page_start(page)};
     struct tams__sort sort;
+    char col[32]; /* sort.col: lives as long as the listing */
     enum tams_sort_by by = f ? f->sort : TAMS_SORT_ID;
     int rc;
 
@@ -459,7 +460,6 @@ int tams_store_source_list(struct tams_store *st, const struct tams_source_filte
         const char *bare = by == TAMS_SORT_CREATED   ? "created"
                            : by == TAMS_SORT_UPDATED ? "updated"
                                                      : "label";
-        char col[32];
 
         snprintf(col, sizeof(col), "src.%s", bare);
         tams__sort_init(&sort, "sources", col, bare, "src.id", desc != f->reverse,
