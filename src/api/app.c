@@ -7,6 +7,7 @@
 #include "core/json.h"
 #include "core/registry.h"
 #include "api/app.h"
+#include "http/request.h"
 #include "media/local.h"
 #include "media/s3.h"
 #include "media/storage_config.h"
@@ -301,4 +302,10 @@ const struct tams_media_backend *tams_app_default_backend(const struct tams_app 
         if (app->backends[i]->is_default)
             return app->backends[i];
     return NULL;
+}
+
+void tams_api_cache_key(const struct tams_req *req, const char *id,
+                        char out[TAMS_API_CACHE_KEY_MAX])
+{
+    snprintf(out, TAMS_API_CACHE_KEY_MAX, "%.40s%s", id, req->api == TAMS_API_70 ? "" : "@8.2");
 }

@@ -59,6 +59,12 @@ void tams_app_release(struct tams_app *app);
  * the GET /service bodies into app->service_json. */
 int tams_app_service_refresh(struct tams_app *app, struct tams_buf *why);
 
+/* The doc cache key of id's document as req's API version renders it: the id under 7.0, the
+ * id and the version else (their documents differ: list tags, docs/tams-8.2-changes.md). */
+#define TAMS_API_CACHE_KEY_MAX 64
+void tams_api_cache_key(const struct tams_req *req, const char *id,
+                        char out[TAMS_API_CACHE_KEY_MAX]);
+
 /* The backend with this id, or NULL. */
 const struct tams_media_backend *tams_app_backend(const struct tams_app *app, const char *id);
 /* The backend marked default, or NULL when none is. */

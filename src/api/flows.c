@@ -10,6 +10,7 @@
 #include "api/params.h"
 #include "http/respond.h"
 #include "tams/flow.h"
+#include "tams/tag.h"
 
 static struct tams_store *store_of(struct tams_req *req)
 {
@@ -30,16 +31,61 @@ static void send_store_error(struct tams_req *req, int rc, const struct tams_buf
         tams_send_error(req, rc, NULL);
 }
 
+static bool is_70(const struct tams_req *req)
+{
+    return req->api == TAMS_API_70;
+}
+
+/* The record as TAMS 7.0 shows it: the same, unless its tags hold a list (then a copy whose
+ * document has them as strings, kept alive by *hold until released). A quick look at the text
+ * spares the parse of every document without an array after its "tags". */
+static const struct tams_flow_rec *rec_70(const struct tams_flow_rec *rec,
+                                          struct tams_flow_rec *copy, json_object **hold)
+{
+    const char *tags = strstr(rec->doc, "\"tags\":");
+    json_object *doc, *t;
+
+    *hold = NULL;
+    if (!tags || !strchr(tags, '['))
+        return rec;
+    doc = json_tokener_parse(rec->doc);
+    if (!doc || !json_object_object_get_ex(doc, "tags", &t) || !tams_tags_json_has_list(t)) {
+        json_object_put(doc);
+        return rec;
+    }
+    tams_tags_json_to_70(t);
+    *copy = *rec;
+    copy->doc = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+                                                        JSON_C_TO_STRING_NOSLASHESCAPE);
+    copy->doclen = strlen(copy->doc);
+    *hold = doc;
+    return copy;
+}
+
+/* Writes the flow document as req's API version shows it. */
+static void doc_write(const struct tams_req *req, struct tams_json *j,
+                      const struct tams_flow_rec *rec, const struct tams_timerange *timerange)
+{
+    struct tams_flow_rec copy;
+    json_object *hold = NULL;
+
+    if (is_70(req))
+        rec = rec_70(rec, &copy, &hold);
+    tams_flow_doc_write(j, rec, timerange);
+    json_object_put(hold);
+}
+
 /* ---- GET /flows ---------------------------------------------------------------------------- */
 
 struct list_ctx {
     struct tams_json *j;
+    const struct tams_req *req;
 };
 
 static int list_row(void *ctx, const struct tams_flow_rec *rec)
 {
     struct list_ctx *c = ctx;
-    tams_flow_doc_write(c->j, rec, NULL);
+    doc_write(c->req, c->j, rec, NULL);
     return 0;
 }
 
@@ -47,6 +93,13 @@ void flows_list(struct tams_req *req)
 {
     static const char *const known[] = {"source_id",   "timerange",    "format", "codec", "label",
                                         "frame_width", "frame_height", "page",   "limit", NULL};
+    static const char *const known_82[] = {
+        "source_id",     "timerange",        "format", "codec", "label",
+        "frame_width",   "frame_height",     "page",   "limit", "sort_by",
+        "reverse_order", "collected_by_ids", NULL};
+    static const char *const sorts[] = {"created", "metadata_updated", "label", NULL};
+    static const enum tams_sort_by sort_values[] = {TAMS_SORT_CREATED, TAMS_SORT_METADATA_UPDATED,
+                                                    TAMS_SORT_LABEL};
     struct tams_store *st = store_of(req);
     struct tams_flow_filter f = {.frame_width = -1, .frame_height = -1};
     struct tams_timerange tr;
@@ -57,7 +110,7 @@ void flows_list(struct tams_req *req)
     bool has_tr = false;
     int rc;
 
-    if (tams_query_known_or_400(req, known, true) ||
+    if (tams_query_known_or_400(req, is_70(req) ? known : known_82, true) ||
         tams_query_uuid_or_400(req, "source_id", &f.source_id) ||
         tams_query_timerange_or_400(req, "timerange", &tr, &has_tr) ||
         tams_query_format_or_400(req, "format", &f.format) ||
@@ -66,6 +119,11 @@ void flows_list(struct tams_req *req)
         tams_req_query_int_or_400(req, "frame_width", 0, INT64_MAX, &f.frame_width) ||
         tams_req_query_int_or_400(req, "frame_height", 0, INT64_MAX, &f.frame_height) ||
         tams_tag_filters_or_400(req, &tags, &f.ntags))
+        return;
+    /* 8.2 lists newest first unless sort_by says otherwise (docs/tams-8.2-changes.md, 18) */
+    if (!is_70(req) &&
+        (tams_query_sort_or_400(req, sorts, sort_values, TAMS_SORT_CREATED, &f.sort, &f.reverse) ||
+         tams_query_collected_or_400(req, "collected_by_ids", &f.collected_by)))
         return;
     if (f.codec && !strchr(f.codec, '/')) {
         tams_send_error(req, TAMS_ERR_BADQUERY,
@@ -81,6 +139,7 @@ void flows_list(struct tams_req *req)
     f.tags = tags;
     page = (struct tams_page){.after = pg.page, .limit = pg.limit, .next_key = &pg.next_key};
     ctx.j = tams_res_json(req);
+    ctx.req = req;
     tams_json_arr_open(ctx.j);
     rc = tams_store_flow_list(st, &f, &page, list_row, &ctx);
     if (rc) {
@@ -105,7 +164,7 @@ struct get_ctx {
 static int get_row(void *ctx, const struct tams_flow_rec *rec)
 {
     struct get_ctx *c = ctx;
-    tams_flow_doc_write(tams_res_json(c->req), rec, c->timerange);
+    doc_write(c->req, tams_res_json(c->req), rec, c->timerange);
     return 0;
 }
 
@@ -119,6 +178,7 @@ void flow_get(struct tams_req *req)
     struct tams_doc_cache *cache = ((struct tams_app *)req->app)->flow_cache;
     uint64_t gen = 0;
     const char *id;
+    char key[TAMS_API_CACHE_KEY_MAX];
     int rc;
 
     if (tams_path_uuid_or_404(req, 0, "flow", &id) || tams_query_known_or_400(req, known, false) ||
@@ -127,10 +187,11 @@ void flow_get(struct tams_req *req)
         return;
     /* The plain document is cached; the generation is read before the store so that a write
      * racing with this read leaves an entry nobody will match. */
+    tams_api_cache_key(req, id, key);
     if (!include) {
         gen = tams_store_generation(st, id);
         tams_buf_reset(&req->out);
-        if (tams_doc_cache_get(cache, id, gen, &req->out)) {
+        if (tams_doc_cache_get(cache, key, gen, &req->out)) {
             tams_send_json_body(req, 200);
             return;
         }
@@ -149,11 +210,40 @@ void flow_get(struct tams_req *req)
         return;
     }
     if (!include)
-        tams_doc_cache_put(cache, id, gen, req->out.data, req->out.len);
+        tams_doc_cache_put(cache, key, gen, req->out.data, req->out.len);
     tams_send_json_body(req, 200);
 }
 
 /* ---- PUT /flows/{flowId} ------------------------------------------------------------------- */
+
+/* 7.0's tags are strings (8.2's validation, shared, takes lists too). */
+static int tags_70_or_why(json_object *doc, struct tams_buf *why)
+{
+    json_object *tags;
+
+    if (!json_object_object_get_ex(doc, "tags", &tags) ||
+        !json_object_is_type(tags, json_type_object))
+        return 0;
+    json_object_object_foreach(tags, name, v)
+    {
+        if (!json_object_is_type(v, json_type_string)) {
+            tams_buf_addf(why, "tags.%s must be a string", name);
+            return TAMS_ERR_VALIDATION;
+        }
+    }
+    return 0;
+}
+
+static int merge_70(void *ctx, json_object *stored, json_object *next, struct tams_buf *why)
+{
+    json_object *old, *tags;
+
+    (void)ctx;
+    if (!json_object_object_get_ex(stored, "tags", &old) ||
+        !json_object_object_get_ex(next, "tags", &tags))
+        return 0;
+    return tams_tags_json_merge_70(old, tags, why);
+}
 
 void flow_put(struct tams_req *req)
 {
@@ -183,16 +273,24 @@ void flow_put(struct tams_req *req)
         return;
     }
     rc = tams_flow_validate(doc, &why);
+    if (!rc && is_70(req))
+        rc = tags_70_or_why(doc, &why);
     if (!rc)
         rc = tams_flow_index_build(doc, &idx, &why);
     if (rc) {
         tams_send_error(req, rc, "%s", why.len ? why.data : "invalid Flow");
         goto out;
     }
-    text = json_object_to_json_string_ext(doc,
-                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    textlen = strlen(text);
-    rc = tams_store_flow_put(st, &idx, text, textlen, req->principal, &effects, &why);
+    if (is_70(req)) {
+        /* R2: the stored lists 7.0 was shown are kept (docs/tams-8.2-changes.md, entry 10) */
+        rc = tams_store_flow_put_merge(st, &idx, doc, merge_70, NULL, req->principal, &effects,
+                                       &why);
+    } else {
+        text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
+        textlen = strlen(text);
+        rc = tams_store_flow_put(st, &idx, text, textlen, req->principal, &effects, &why);
+    }
     if (rc) {
         send_store_error(req, rc, &why, id);
         goto out;
@@ -251,6 +349,16 @@ static int prop_get_row(void *ctx, const struct tams_flow_rec *rec)
         json_object *t = NULL;
         v = json_object_object_get_ex(v, c->tag, &t) ? t : NULL;
     }
+    if (v && c->prop->type == PROP_TAGS && is_70(c->req)) {
+        /* the 7.0 view of a list (tams/tag.h); the converted value belongs to doc */
+        if (c->tag) {
+            json_object *shown = tams_tag_json_70(v);
+            json_object_object_add(doc, "_tams_shown", shown);
+            v = shown;
+        } else {
+            tams_tags_json_to_70(v);
+        }
+    }
     if (v) {
         const char *text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -289,7 +397,34 @@ struct mutate_ctx {
     const struct flow_prop *prop;
     const char *tag;
     json_object *value; /* NULL = remove */
+    bool v70;           /* a TAMS 7.0 write: a stored list is kept a list, or refused */
 };
+
+/* The value a 7.0 write of tag c->tag puts over old (tams_tag_70_write), or NULL to refuse. */
+static json_object *tag_value_70(const struct mutate_ctx *c, json_object *old, struct tams_buf *why)
+{
+    struct tams_tag t;
+    enum tams_tag_70 what = TAMS_TAG70_STRING;
+    json_object *arr;
+
+    if (old && tams_tag_from_json(old, c->tag, &t, NULL) == 0) {
+        what = tams_tag_70_write(&t, json_object_get_string(c->value), true);
+        tams_tag_release(&t);
+    }
+    switch (what) {
+    case TAMS_TAG70_CONFLICT:
+        tams_tag_conflict_why(why, c->tag);
+        return NULL;
+    case TAMS_TAG70_KEEP:
+    case TAMS_TAG70_LIST1:
+        arr = json_object_new_array();
+        json_object_array_add(arr, json_object_get(c->value));
+        return arr;
+    case TAMS_TAG70_STRING:
+        break;
+    }
+    return json_object_get(c->value);
+}
 
 static int mutate(void *ctx, json_object *doc, struct tams_buf *why)
 {
@@ -312,7 +447,14 @@ static int mutate(void *ctx, json_object *doc, struct tams_buf *why)
         tags = json_object_new_object();
         json_object_object_add(doc, "tags", tags);
     }
-    if (c->value) {
+    if (c->value && c->v70) {
+        json_object *old = NULL, *v;
+
+        json_object_object_get_ex(tags, c->tag, &old);
+        if (!(v = tag_value_70(c, old, why)))
+            return TAMS_ERR_CONFLICT;
+        json_object_object_add(tags, c->tag, v);
+    } else if (c->value) {
         json_object_object_add(tags, c->tag, json_object_get(c->value));
     } else if (json_object_object_get_ex(tags, c->tag, NULL)) {
         json_object_object_del(tags, c->tag);
@@ -329,9 +471,13 @@ static int value_ok_or_400(struct tams_req *req, const struct flow_prop *prop, j
     const char *want = NULL;
     switch (prop->type) {
     case PROP_STRING:
-    case PROP_TAGS:
         if (!json_object_is_type(v, json_type_string))
             want = "a JSON string (with quotes)";
+        break;
+    case PROP_TAGS: /* 8.2: or a list (tams/tag.h) */
+        if (!tams_tag_json_valid(v, !is_70(req)))
+            want =
+                is_70(req) ? "a JSON string (with quotes)" : "a JSON string or an array of strings";
         break;
     case PROP_BOOL:
         if (!json_object_is_type(v, json_type_boolean))
@@ -358,7 +504,7 @@ static void prop_write(struct tams_req *req, const struct flow_prop *prop, const
 {
     struct tams_store *st = store_of(req);
     struct tams_buf why = TAMS_BUF_INIT(1024);
-    struct mutate_ctx ctx = {prop, tag, remove ? NULL : req->json};
+    struct mutate_ctx ctx = {prop, tag, remove ? NULL : req->json, is_70(req)};
     const char *id;
     int rc;
 

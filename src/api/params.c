@@ -57,11 +57,38 @@ int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bo
     return tams_query_known_tags_or_400(req, allowed, tag_filters ? "" : NULL);
 }
 
+/* The values of an 8.2 tag.{name}=a,b (in the request pool); at most 64 in one query. */
+static int tag_values(struct tams_req *req, const char *value, struct tams_tag_filter *tf,
+                      size_t *total)
+{
+    size_t n = 1;
+    const char **v;
+
+    for (const char *c = value; *c; c++)
+        n += *c == ',';
+    if ((*total += n) > 64) {
+        tams_send_error(req, TAMS_ERR_BADQUERY, "too many tag values in one query (at most 64)");
+        return -1;
+    }
+    v = tams_pool_alloc(&req->pool, n * sizeof(*v));
+    for (size_t i = 0; i < n; i++) {
+        const char *end = strchr(value, ',');
+        size_t len = end ? (size_t)(end - value) : strlen(value);
+
+        v[i] = tams_pool_strndup(&req->pool, value, len);
+        value += len + (end ? 1 : 0);
+    }
+    tf->values = v;
+    tf->nvalues = n;
+    tf->value = v[0];
+    return 0;
+}
+
 int tams_prefixed_tag_filters_or_400(struct tams_req *req, const char *prefix,
                                      struct tams_tag_filter **out, size_t *n)
 {
     struct tams_tag_filter *f = NULL;
-    size_t count = 0;
+    size_t count = 0, nvalues = 0;
 
     *out = NULL;
     *n = 0;
@@ -74,6 +101,10 @@ int tams_prefixed_tag_filters_or_400(struct tams_req *req, const char *prefix,
             continue;
         if (!exists) {
             tf.value = value;
+            /* 8.2: a comma-separated list of values, any of which matches */
+            if (req->api != TAMS_API_70 && strchr(value, ',') &&
+                tag_values(req, value, &tf, &nvalues))
+                return -1;
         } else if (strcmp(value, "true") == 0) {
             tf.exists = true;
         } else if (strcmp(value, "false") == 0) {
@@ -153,6 +184,67 @@ int tams_query_uuid_or_400(struct tams_req *req, const char *name, const char **
     if (v)
         *out = v;
     return 0;
+}
+
+int tams_query_collected_or_400(struct tams_req *req, const char *name,
+                                struct tams_collected_filter *out)
+{
+    const char *v = NULL, *at;
+    const char **ids;
+    size_t n = 1;
+
+    *out = (struct tams_collected_filter){0};
+    if (tams_req_query_str_or_400(req, name, &v) || !v)
+        return v ? -1 : 0;
+    out->given = true;
+    if (!*v)
+        return 0;
+    for (at = v; *at; at++)
+        n += *at == ',';
+    if (n > 64) {
+        tams_send_error(req, TAMS_ERR_BADQUERY, "query parameter '%s' lists more than 64 ids",
+                        name);
+        return -1;
+    }
+    ids = tams_pool_alloc(&req->pool, n * sizeof(*ids));
+    for (at = v, out->n = 0; out->n < n; out->n++) {
+        const char *end = strchr(at, ',');
+        size_t len = end ? (size_t)(end - at) : strlen(at);
+
+        if (!tams_uuid_valid(at, len)) {
+            tams_send_error(
+                req, TAMS_ERR_BADQUERY,
+                "query parameter '%s' must be a comma-separated list of UUIDs, not '%s'", name, v);
+            return -1;
+        }
+        ids[out->n] = tams_pool_strndup(&req->pool, at, len);
+        at = end ? end + 1 : at + len;
+    }
+    out->ids = ids;
+    return 0;
+}
+
+int tams_query_sort_or_400(struct tams_req *req, const char *const *names,
+                           const enum tams_sort_by *values, enum tams_sort_by dflt,
+                           enum tams_sort_by *by, bool *reverse)
+{
+    const char *v = NULL;
+
+    *by = dflt;
+    *reverse = false;
+    if (tams_req_query_str_or_400(req, "sort_by", &v) ||
+        tams_req_query_bool_or_400(req, "reverse_order", reverse))
+        return -1;
+    if (!v)
+        return 0;
+    for (size_t i = 0; names[i]; i++) {
+        if (strcmp(names[i], v) == 0) {
+            *by = values[i];
+            return 0;
+        }
+    }
+    tams_send_error(req, TAMS_ERR_BADQUERY, "query parameter 'sort_by' cannot be '%s'", v);
+    return -1;
 }
 
 int tams_query_format_or_400(struct tams_req *req, const char *name, const char **out)

@@ -18,7 +18,8 @@
  * (when tag_filters) be `tag.{name}` / `tag_exists.{name}`. A filter is never ignored: anything
  * else is a 400 naming it. */
 int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bool tag_filters);
-/* tag.{name}=value and tag_exists.{name}=true|false, names split at the first dot. */
+/* tag.{name}=value and tag_exists.{name}=true|false, names split at the first dot. Under 8.2
+ * the value of tag.{name} is a comma-separated list, any of which matches (7.0: one value). */
 int tams_tag_filters_or_400(struct tams_req *req, struct tams_tag_filter **out, size_t *n);
 /* The same with a prefix on both names (8.2's `flow_tag.{name}` on GET /objects/{id}). */
 int tams_query_known_tags_or_400(struct tams_req *req, const char *const *allowed,
@@ -32,6 +33,15 @@ int tams_query_timerange_or_400(struct tams_req *req, const char *name, struct t
                                 bool *given);
 int tams_query_uuid_or_400(struct tams_req *req, const char *name, const char **out);
 int tams_query_format_or_400(struct tams_req *req, const char *name, const char **out);
+/* TAMS 8.2 collected_by_ids: a comma-separated list of UUIDs (in the request pool), or empty
+ * for "collected by none" (store.h, struct tams_collected_filter). */
+int tams_query_collected_or_400(struct tams_req *req, const char *name,
+                                struct tams_collected_filter *out);
+/* TAMS 8.2 sort_by (one of names, NULL-terminated, given as values[i]; absent: dflt) and
+ * reverse_order. */
+int tams_query_sort_or_400(struct tams_req *req, const char *const *names,
+                           const enum tams_sort_by *values, enum tams_sort_by dflt,
+                           enum tams_sort_by *by, bool *reverse);
 /* accept_get_urls, accept_storage_ids, presigned, verbose_storage and, under 8.2,
  * storage_backend_tag.{name} / storage_backend_tag_exists.{name} into *f (lists in the request
  * pool; under 7.0 the tag filters are unknown parameters, 400). Callers list

@@ -26,8 +26,8 @@ static struct tams_sql q_keep_flow =
     TAMS_SQL("INSERT INTO bin_flows(bin_id, " FLOW_COLS ") SELECT CAST(?1 AS TEXT), " FLOW_COLS
              " FROM flows WHERE id = ?2");
 static struct tams_sql q_keep_flow_tags =
-    TAMS_SQL("INSERT INTO bin_flow_tags(bin_id, name, value)"
-             " SELECT CAST(?1 AS TEXT), name, value FROM flow_tags WHERE flow_id = ?2");
+    TAMS_SQL("INSERT INTO bin_flow_tags(bin_id, name, pos, value)"
+             " SELECT CAST(?1 AS TEXT), name, pos, value FROM flow_tags WHERE flow_id = ?2");
 static struct tams_sql q_keep_flow_coll = TAMS_SQL(
     "INSERT INTO bin_flow_collection(bin_id, member_id, role, position)"
     " SELECT CAST(?1 AS TEXT), member_id, role, position FROM flow_collection WHERE collector_id = ?2");
@@ -35,8 +35,8 @@ static struct tams_sql q_keep_source =
     TAMS_SQL("INSERT INTO bin_sources(bin_id, " SOURCE_COLS
              ") SELECT CAST(?1 AS TEXT), " SOURCE_COLS " FROM sources WHERE id = ?2");
 static struct tams_sql q_keep_source_tags =
-    TAMS_SQL("INSERT INTO bin_source_tags(bin_id, name, value)"
-             " SELECT CAST(?1 AS TEXT), name, value FROM source_tags WHERE source_id = ?2");
+    TAMS_SQL("INSERT INTO bin_source_tags(bin_id, name, pos, value)"
+             " SELECT CAST(?1 AS TEXT), name, pos, value FROM source_tags WHERE source_id = ?2");
 /* The selection of deletion.c (?1..?4, ?5 the object), the entry last. */
 static struct tams_sql q_keep_segs = TAMS_SQL("INSERT INTO bin_segments(bin_id, " SEG_COLS
                                               ") SELECT CAST(?5 AS TEXT), " SEG_COLS " " SEG_WHERE);
@@ -77,13 +77,13 @@ static struct tams_sql q_put_source =
     TAMS_SQL("INSERT INTO sources(" SOURCE_COLS ") SELECT " SOURCE_COLS
              " FROM bin_sources WHERE bin_id = ?1");
 static struct tams_sql q_put_source_tags =
-    TAMS_SQL("INSERT INTO source_tags(source_id, name, value)"
-             " SELECT CAST(?2 AS TEXT), name, value FROM bin_source_tags WHERE bin_id = ?1");
+    TAMS_SQL("INSERT INTO source_tags(source_id, name, pos, value)"
+             " SELECT CAST(?2 AS TEXT), name, pos, value FROM bin_source_tags WHERE bin_id = ?1");
 static struct tams_sql q_put_flow = TAMS_SQL("INSERT INTO flows(" FLOW_COLS ") SELECT " FLOW_COLS
                                              " FROM bin_flows WHERE bin_id = ?1");
 static struct tams_sql q_put_flow_tags =
-    TAMS_SQL("INSERT INTO flow_tags(flow_id, name, value)"
-             " SELECT CAST(?2 AS TEXT), name, value FROM bin_flow_tags WHERE bin_id = ?1");
+    TAMS_SQL("INSERT INTO flow_tags(flow_id, name, pos, value)"
+             " SELECT CAST(?2 AS TEXT), name, pos, value FROM bin_flow_tags WHERE bin_id = ?1");
 /* Members deleted since are left out (the document keeps naming them, as a member deleted
  * after the write would). */
 static struct tams_sql q_put_flow_coll =

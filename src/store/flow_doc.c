@@ -56,7 +56,7 @@ void tams_flow_doc_write(struct tams_json *j, const struct tams_flow_rec *rec,
     tams_buf_addch(j->b, '}');
 }
 
-void tams_source_doc_write(struct tams_json *j, const struct tams_source_rec *r)
+void tams_source_doc_write(struct tams_json *j, const struct tams_source_rec *r, bool v70)
 {
     tams_json_obj_open(j);
     tams_json_kstr(j, "id", r->id);
@@ -67,8 +67,10 @@ void tams_source_doc_write(struct tams_json *j, const struct tams_source_rec *r)
         tams_json_kstr(j, "description", r->description);
     tams_json_key(j, "tags");
     tams_json_obj_open(j);
-    for (size_t i = 0; i < r->ntags; i++)
-        tams_json_kstr(j, r->tags[i].name, r->tags[i].value);
+    for (size_t i = 0; i < r->ntags; i++) {
+        tams_json_key(j, r->tags[i].name);
+        tams_tag_write(j, &r->tags[i], v70);
+    }
     tams_json_obj_close(j);
     if (r->created)
         tams_json_kstr(j, "created", r->created);

@@ -12,7 +12,8 @@
 void tams_flow_doc_write(struct tams_json *j, const struct tams_flow_rec *rec,
                          const struct tams_timerange *timerange);
 
-/* A Source with its derived source_collection and collected_by (omitted when empty). */
-void tams_source_doc_write(struct tams_json *j, const struct tams_source_rec *r);
+/* A Source with its derived source_collection and collected_by (omitted when empty); v70:
+ * its tags as TAMS 7.0 shows them (tams/tag.h), else as stored. */
+void tams_source_doc_write(struct tams_json *j, const struct tams_source_rec *r, bool v70);
 
 #endif

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "store/cursor.h"
 #include "store/outbox.h"
+#include "store/sort.h"
 #include "store/store_int.h"
 
 /* Columns of a flow record, in the order flow_emit() reads them. collected_by is folded into
@@ -36,8 +37,8 @@ static struct tams_sql q_upsert = TAMS_SQL(
     " metadata_updated = excluded.metadata_updated, updated_by = excluded.updated_by");
 static struct tams_sql q_tags_delete = TAMS_SQL("DELETE FROM flow_tags WHERE flow_id = ?1");
 static struct tams_sql q_tag_insert =
-    TAMS_SQL("INSERT INTO flow_tags(flow_id, name, value) VALUES (?1, ?2, ?3)"
-             " ON CONFLICT(flow_id, name) DO UPDATE SET value = excluded.value");
+    TAMS_SQL("INSERT INTO flow_tags(flow_id, name, pos, value) VALUES (?1, ?2, ?3, ?4)"
+             " ON CONFLICT(flow_id, name, pos) DO UPDATE SET value = excluded.value");
 static struct tams_sql q_coll_delete =
     TAMS_SQL("DELETE FROM flow_collection WHERE collector_id = ?1");
 static struct tams_sql q_coll_insert =
@@ -313,11 +314,8 @@ static int write_rows(struct tams_db *db, const struct tams_flow_index *idx, con
                           NULL)) ||
         (rc = tams_db_exec1(db, &q_tags_delete, idx->id, NULL)))
         return rc;
-    for (size_t i = 0; i < idx->ntags && rc == 0; i++) {
-        rc = tams_db_exec(db, &q_tag_insert,
-                          ARGS(TEXT(idx->id), TEXT(idx->tags[i].name), TEXT(idx->tags[i].value)),
-                          NULL);
-    }
+    for (size_t i = 0; i < idx->ntags && rc == 0; i++)
+        rc = tams__tag_rows(db, &q_tag_insert, idx->id, &idx->tags[i]);
     if (rc || (rc = tams_db_exec1(db, &q_coll_delete, idx->id, NULL)))
         return rc;
     for (size_t i = 0; i < idx->ncollection && rc == 0; i++) {
@@ -336,7 +334,33 @@ struct put_args {
     unsigned eff;
     struct tams_buf *why;
     size_t why_len;
+    tams_flow_merge_fn merge; /* NULL: doc as given */
+    void *merge_ctx;
+    json_object *json; /* doc parsed, for merge */
 };
+
+/* The document to write over a stored one when the caller merges (tams_store_flow_put_merge):
+ * a copy of a->json that merge changed, indexed into *idx and serialised into *text. */
+static int put_merged(struct put_args *a, const char *stored_text, json_object **copy,
+                      struct tams_flow_index *idx, const char **text, struct tams_buf *why)
+{
+    json_object *stored = json_tokener_parse(stored_text);
+    int rc;
+
+    if (!stored)
+        return TAMS_ERR_STORE;
+    *copy = NULL;
+    if (json_object_deep_copy(a->json, copy, NULL) != 0) {
+        json_object_put(stored);
+        return TAMS_ERR_INTERNAL;
+    }
+    rc = a->merge(a->merge_ctx, stored, *copy, why);
+    json_object_put(stored);
+    if (rc == 0 && (rc = tams_flow_index_build(*copy, idx, why)) == 0)
+        *text = json_object_to_json_string_ext(*copy, JSON_C_TO_STRING_PLAIN |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE);
+    return rc;
+}
 
 static void put_reset(void *arg)
 {
@@ -351,6 +375,10 @@ static int put_body(struct tams_db *db, void *arg)
     struct put_args *a = arg;
     const struct tams_flow_index *idx = a->idx;
     struct tams__flow_state fs = {0};
+    struct tams_flow_index merged = {0};
+    json_object *copy = NULL;
+    const char *doc = a->doc;
+    size_t doclen = a->doclen;
     char now[TAMS_RFC3339_MAX];
     int rc;
 
@@ -371,8 +399,14 @@ static int put_body(struct tams_db *db, void *arg)
     }
     if (!fs.exists)
         a->eff |= TAMS_EFFECT_CREATED;
+    if (fs.exists && a->merge) {
+        if ((rc = put_merged(a, fs.doc, &copy, &merged, &doc, a->why)))
+            goto out;
+        idx = &merged;
+        doclen = strlen(doc);
+    }
     if ((rc = tams__source_ensure(db, idx, now, a->principal, &a->eff, a->why)) ||
-        (rc = write_rows(db, idx, a->doc, a->doclen, now, a->principal, a->why)))
+        (rc = write_rows(db, idx, doc, doclen, now, a->principal, a->why)))
         goto out;
     if ((a->eff & TAMS_EFFECT_SOURCE_CREATED) &&
         (rc = tams__ev_source(db, TAMS_EV_SOURCE_CREATED, idx->source_id, now)))
@@ -383,6 +417,8 @@ static int put_body(struct tams_db *db, void *arg)
     if (fs.exists && strcmp(fs.source_id, idx->source_id) != 0)
         rc = tams__source_drop_if_orphan(db, fs.source_id, &a->eff);
 out:
+    tams_flow_index_release(&merged);
+    json_object_put(copy);
     tams__flow_state_release(&fs);
     return rc;
 }
@@ -391,7 +427,7 @@ int tams_store_flow_put(struct tams_store *st, const struct tams_flow_index *idx
                         size_t doclen, const char *principal, unsigned *effects,
                         struct tams_buf *why)
 {
-    struct put_args a = {idx, doc, principal, doclen, 0, why, why ? why->len : 0};
+    struct put_args a = {idx, doc, principal, doclen, 0, why, why ? why->len : 0, NULL, NULL, NULL};
     int rc;
 
     if (effects)
@@ -400,6 +436,26 @@ int tams_store_flow_put(struct tams_store *st, const struct tams_flow_index *idx
         return TAMS_ERR_TOOBIG;
     if (strlen(doc) != doclen)
         return TAMS_ERR_VALIDATION; /* a NUL inside: no store holds it */
+    rc = tams_db_run(st, TAMS_DB_TX_WRITE, put_body, put_reset, &a);
+    if (rc == 0 && effects)
+        *effects = a.eff;
+    return rc;
+}
+
+int tams_store_flow_put_merge(struct tams_store *st, const struct tams_flow_index *idx,
+                              json_object *json, tams_flow_merge_fn merge, void *ctx,
+                              const char *principal, unsigned *effects, struct tams_buf *why)
+{
+    const char *doc = json_object_to_json_string_ext(json, JSON_C_TO_STRING_PLAIN |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE);
+    size_t doclen = strlen(doc);
+    struct put_args a = {idx, doc, principal, doclen, 0, why, why ? why->len : 0, merge, ctx, json};
+    int rc;
+
+    if (effects)
+        *effects = 0;
+    if (doclen > INT32_MAX)
+        return TAMS_ERR_TOOBIG;
     rc = tams_db_run(st, TAMS_DB_TX_WRITE, put_body, put_reset, &a);
     if (rc == 0 && effects)
         *effects = a.eff;
@@ -576,87 +632,178 @@ int tams_store_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, 
     return rc;
 }
 
+/* collected_by_ids (store.h): flows some given flow collects, or with none given those no
+ * flow collects. */
+static void collected_sql(struct tams_buf *sql, struct tams_db_params *p,
+                          const struct tams_collected_filter *c)
+{
+    if (!c->given)
+        return;
+    if (c->n == 0) {
+        tams_buf_addstr(
+            sql, " AND NOT EXISTS (SELECT 1 FROM flow_collection c WHERE c.member_id = f.id)");
+        return;
+    }
+    tams_buf_addstr(sql, " AND EXISTS (SELECT 1 FROM flow_collection c WHERE c.member_id = f.id"
+                         " AND c.collector_id IN (");
+    for (size_t i = 0; i < c->n; i++) {
+        tams_buf_addf(sql, i ? ", ?%d" : "?%d", p->n + 1);
+        tams_db_text(p, c->ids[i]);
+    }
+    tams_buf_addstr(sql, "))");
+}
+
+/* The statement of group g of a page (store/sort.h; sort NULL: by id after `after`), for want
+ * rows. A sorted listing reads the sort value as a last column. */
+static int list_sql(enum tams_db_dialect dialect, const struct tams_flow_filter *f,
+                    const struct tams__sort *sort, int g, const struct tams__sort_at *at,
+                    const char *after, int64_t want, struct tams_buf *sql, struct tams_db_params *p)
+{
+    tams_buf_reset(sql);
+    *p = (struct tams_db_params)TAMS_DB_PARAMS_INIT;
+    tams_buf_addstr(sql,
+                    dialect == TAMS_DB_PG ? "SELECT " FLOW_COLS_PG : "SELECT " FLOW_COLS_SQLITE);
+    if (sort)
+        tams_buf_addf(sql, ", %s", sort->col);
+    tams_buf_addstr(sql, " FROM flows f WHERE f.deleting = 0");
+    if (f && f->source_id)
+        tams__cond_text(sql, p, "f.source_id = ?%d", f->source_id);
+    if (f && f->format)
+        tams__cond_text(sql, p, "f.format = ?%d", f->format);
+    if (f && f->codec)
+        tams__cond_text(sql, p, "f.codec = ?%d", f->codec);
+    if (f && f->label)
+        tams__cond_text(sql, p, "f.label = ?%d", f->label);
+    if (f && f->frame_width >= 0)
+        tams__cond_int(sql, p, "f.frame_width = ?%d", f->frame_width);
+    if (f && f->frame_height >= 0)
+        tams__cond_int(sql, p, "f.frame_height = ?%d", f->frame_height);
+    if (f && f->timerange && tams_timerange_is_empty(f->timerange)) {
+        tams_buf_addstr(sql, " AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.flow_id = f.id)");
+    } else if (f && f->timerange && !tams_timerange_is_eternity(f->timerange)) {
+        /* Segments of a flow do not overlap, so hi grows with lo: the only segment that can
+         * reach X.lo among those starting at or before X.hi is the last of them. One seek on
+         * the (flow_id, lo) key per flow instead of a scan of its segments. */
+        tams_buf_addf(sql,
+                      " AND (SELECT s.hi FROM segments s WHERE s.flow_id = f.id"
+                      " AND s.lo <= ?%d ORDER BY s.lo DESC LIMIT 1) >= ?%d",
+                      p->n + 1, p->n + 2);
+        tams_db_int(p, f->timerange->hi);
+        tams_db_int(p, f->timerange->lo);
+    }
+    if (f) {
+        tams__tag_filters(dialect, sql, p, "flow_tags", "flow_id", "f.id", f->tags, f->ntags);
+        collected_sql(sql, p, &f->collected_by);
+    }
+    if (sort) {
+        tams__sort_sql(sql, p, sort, g, at, want);
+    } else {
+        if (after)
+            tams__cond_text(sql, p, "f.id > ?%d", after);
+        tams_buf_addf(sql, " ORDER BY f.id LIMIT ?%d", p->n + 1);
+        tams_db_int(p, want);
+    }
+    if (!tams_buf_ok(sql)) {
+        tams_log_error("store: generated statement too long");
+        return TAMS_ERR_STORE;
+    }
+    return 0;
+}
+
+/* The sort of an 8.2 sort_by (store.h), or false for the 7.0 order by id. */
+static bool flow_sort(const struct tams_flow_filter *f, struct tams__sort *sort)
+{
+    enum tams_sort_by by = f ? f->sort : TAMS_SORT_ID;
+
+    switch (by) {
+    case TAMS_SORT_CREATED:
+        tams__sort_init(sort, "flows", "f.created", "created", "f.id", !f->reverse, false);
+        return true;
+    case TAMS_SORT_METADATA_UPDATED:
+        tams__sort_init(sort, "flows", "f.metadata_updated", "metadata_updated", "f.id",
+                        !f->reverse, false);
+        return true;
+    case TAMS_SORT_LABEL:
+        tams__sort_init(sort, "flows", "f.label", "label", "f.id", f->reverse, true);
+        return true;
+    case TAMS_SORT_ID:
+    case TAMS_SORT_UPDATED:
+        break;
+    }
+    return false;
+}
+
 int tams_store_flow_list(struct tams_store *st, const struct tams_flow_filter *f,
                          const struct tams_page *page, tams_flow_cb cb, void *ctx)
 {
     struct tams_buf sql = TAMS_BUF_INIT(TAMS__SQL_MAX), after = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
     struct tams_buf last = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
+    struct tams_buf last_value = TAMS_BUF_INIT(TAMS__SORT_VALUE_MAX);
     struct tams_db_params p = TAMS_DB_PARAMS_INIT;
-    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
-    int limit = tams__page_start(page), sent = 0, rc;
+    struct tams__sort sortv, *sort = NULL;
+    struct tams__sort_at at = {0};
+    int limit = tams__page_start(page), sent = 0, last_group = 0, rc;
+    bool last_null = false, done = false;
 
-    if (f && f->ntags > TAMS__MAX_TAG_FILTERS) {
+    if (f && !tams__filters_fit(f->tags, f->ntags, f->collected_by.n)) {
         rc = TAMS_ERR_BADQUERY;
         goto out;
     }
-    if ((rc = tams__page_after(page, "flows", &after)))
-        goto out;
-    tams_buf_addstr(&sql, st->drv->dialect == TAMS_DB_PG ? "SELECT " FLOW_COLS_PG
-                                                         : "SELECT " FLOW_COLS_SQLITE);
-    tams_buf_addstr(&sql, " FROM flows f WHERE f.deleting = 0");
-    if (f && f->source_id)
-        tams__cond_text(&sql, &p, "f.source_id = ?%d", f->source_id);
-    if (f && f->format)
-        tams__cond_text(&sql, &p, "f.format = ?%d", f->format);
-    if (f && f->codec)
-        tams__cond_text(&sql, &p, "f.codec = ?%d", f->codec);
-    if (f && f->label)
-        tams__cond_text(&sql, &p, "f.label = ?%d", f->label);
-    if (f && f->frame_width >= 0)
-        tams__cond_int(&sql, &p, "f.frame_width = ?%d", f->frame_width);
-    if (f && f->frame_height >= 0)
-        tams__cond_int(&sql, &p, "f.frame_height = ?%d", f->frame_height);
-    if (f && f->timerange && tams_timerange_is_empty(f->timerange)) {
-        tams_buf_addstr(&sql, " AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.flow_id = f.id)");
-    } else if (f && f->timerange && !tams_timerange_is_eternity(f->timerange)) {
-        /* Segments of a flow do not overlap, so hi grows with lo: the only segment that can
-         * reach X.lo among those starting at or before X.hi is the last of them. One seek on
-         * the (flow_id, lo) key per flow instead of a scan of its segments. */
-        tams_buf_addf(&sql,
-                      " AND (SELECT s.hi FROM segments s WHERE s.flow_id = f.id"
-                      " AND s.lo <= ?%d ORDER BY s.lo DESC LIMIT 1) >= ?%d",
-                      p.n + 1, p.n + 2);
-        tams_db_int(&p, f->timerange->hi);
-        tams_db_int(&p, f->timerange->lo);
+    if (flow_sort(f, &sortv)) {
+        sort = &sortv;
+        rc = tams__sort_after(sort, page ? page->after : NULL, &at);
+    } else {
+        rc = tams__page_after(page, "flows", &after);
     }
-    if (f)
-        tams__tag_filters(st->drv->dialect, &sql, &p, "flow_tags", "flow_id", "f.id", f->tags,
-                          f->ntags);
-    if (after.len)
-        tams__cond_text(&sql, &p, "f.id > ?%d", after.data);
-    tams_buf_addf(&sql, " ORDER BY f.id LIMIT ?%d", p.n + 1);
-    tams_db_int(&p, (int64_t)limit + 1);
-    if (!tams_buf_ok(&sql)) {
-        tams_log_error("store: generated statement too long");
-        rc = TAMS_ERR_STORE;
+    if (rc)
         goto out;
-    }
-    if ((rc = tams__fetch(st, NULL, sql.data, p.v, p.n, &rows)))
-        goto out;
-    for (;;) {
-        int more = tams_db_next(&rows);
+    for (int g = at.group; !done && g < (sort ? tams__sort_groups(sort) : 1); g++) {
+        struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
 
-        if (more <= 0) {
-            rc = more;
-            break;
+        if ((rc = list_sql(st->drv->dialect, f, sort, g, &at, after.len ? after.data : NULL,
+                           (int64_t)limit - sent + 1, &sql, &p)) ||
+            (rc = tams__fetch(st, NULL, sql.data, p.v, p.n, &rows))) {
+            tams_db_done(&rows);
+            goto out;
         }
-        if (sent == limit) {
-            /* A row beyond the page: there is a next page, starting after the last id sent. */
-            if (page && page->next_key)
-                rc = tams_cursor_encode(page->next_key, "flows", last.data);
-            break;
+        for (;;) {
+            int more = tams_db_next(&rows);
+
+            if (more <= 0) {
+                rc = more;
+                break;
+            }
+            if (sent == limit) {
+                /* A row beyond the page: there is a next page, starting after the last sent. */
+                if (page && page->next_key)
+                    rc = sort ? tams__sort_cursor(page->next_key, sort, last_group, last.data,
+                                                  last_null ? NULL : last_value.data)
+                              : tams_cursor_encode(page->next_key, "flows", last.data);
+                done = true;
+                break;
+            }
+            sent++;
+            tams_buf_reset(&last);
+            tams_buf_addstr(&last, tams_db_col(&rows, 0));
+            if (sort) {
+                const char *v = tams_db_col(&rows, 9);
+                last_group = g;
+                last_null = v == NULL;
+                tams_buf_reset(&last_value);
+                tams_buf_addstr(&last_value, v ? v : "");
+            }
+            if ((rc = flow_emit(&rows, cb, ctx)))
+                break;
         }
-        sent++;
-        tams_buf_reset(&last);
-        tams_buf_addstr(&last, tams_db_col(&rows, 0));
-        if ((rc = flow_emit(&rows, cb, ctx)))
+        tams_db_done(&rows);
+        if (rc)
             break;
     }
 out:
-    tams_db_done(&rows);
     tams_buf_release(&sql);
     tams_buf_release(&after);
     tams_buf_release(&last);
+    tams_buf_release(&last_value);
     return rc;
 }
 

@@ -22,7 +22,7 @@ void tams_outbox_source(struct tams_buf *out, const struct tams_source_rec *r)
     tams_json_init(j, out);
     tams_json_obj_open(j);
     tams_json_key(j, "source");
-    tams_source_doc_write(j, r);
+    tams_source_doc_write(j, r, false);
     tams_json_obj_close(j);
 }
 

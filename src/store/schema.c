@@ -54,6 +54,17 @@
     "ALTER TABLE objects ADD COLUMN is_init INTEGER NOT NULL DEFAULT 0;"                           \
     "ALTER TABLE objects ADD COLUMN init_object_id TEXT;"
 
+/* SQLite's entry 10: a tag table T keyed by (K, name) rebuilt keyed by (K, name, pos), value
+ * nullable, every existing tag kept as a string (pos -1); NOIDX "--" for the bin's copies,
+ * which have no value index. */
+#define TAGS_BY_VALUE(T, K, REF, NOIDX)                                                            \
+    "CREATE TABLE " T "_v(" K " TEXT NOT NULL" REF ", name TEXT NOT NULL,"                         \
+    " pos INTEGER NOT NULL, value TEXT, PRIMARY KEY(" K ", name, pos)) WITHOUT ROWID;"             \
+    "INSERT INTO " T "_v(" K ", name, pos, value) SELECT " K ", name, -1, value FROM " T ";"       \
+    "DROP TABLE " T ";"                                                                            \
+    "ALTER TABLE " T "_v RENAME TO " T ";" NOIDX "CREATE INDEX " T "_name_value ON " T             \
+    "(name, value, " K ");\n"
+
 const char *const tams_schema_sqlite[] = {
     /* 1: the whole shape (docs/internals/store.md, "Tables and indexes"). */
     "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -240,7 +251,19 @@ const char *const tams_schema_sqlite[] = {
      * what 8.2 assumes of a segment that uses its whole object. And init objects (22). */
     "ALTER TABLE segments ADD COLUMN object_timerange TEXT;"
     "ALTER TABLE bin_segments ADD COLUMN object_timerange TEXT;"
-    "ALTER TABLE objects ADD COLUMN timerange TEXT;" INIT_OBJECTS_SCHEMA};
+    "ALTER TABLE objects ADD COLUMN timerange TEXT;" INIT_OBJECTS_SCHEMA,
+    /* 10: TAMS 8.2 tags and list orders (docs/tams-8.2-changes.md, entries 10, 12, 18). A tag
+     * is one row per value: pos -1 a string (every tag stored before), 0.. a list's values in
+     * order, -2 with value NULL an empty list; `tag.{name}=v` filters keep matching any value
+     * through (name, value, <id>). Indexes for GET /sources and /flows sorted by time. */
+    TAGS_BY_VALUE("source_tags", "source_id", " REFERENCES sources(id) ON DELETE CASCADE", "")
+        TAGS_BY_VALUE("flow_tags", "flow_id", " REFERENCES flows(id) ON DELETE CASCADE", "")
+            TAGS_BY_VALUE("bin_source_tags", "bin_id", "", "--") TAGS_BY_VALUE(
+                "bin_flow_tags", "bin_id", "",
+                "--") "CREATE INDEX sources_created ON sources(created, id);"
+                      "CREATE INDEX sources_updated ON sources(updated, id);"
+                      "CREATE INDEX flows_created ON flows(created, id);"
+                      "CREATE INDEX flows_metadata_updated ON flows(metadata_updated, id);"};
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
 /* Ids, names, values and RFC 3339 times compare byte-wise (COLLATE "C") whatever the cluster's
@@ -730,5 +753,22 @@ const char *const tams_schema_pg[] = {
      * objects: init_objects.c). */
     "ALTER TABLE segments ADD COLUMN object_timerange TEXT;"
     "ALTER TABLE bin_segments ADD COLUMN object_timerange TEXT;"
-    "ALTER TABLE objects ADD COLUMN timerange TEXT;" INIT_OBJECTS_SCHEMA};
+    "ALTER TABLE objects ADD COLUMN timerange TEXT;" INIT_OBJECTS_SCHEMA,
+    /* 14: TAMS 8.2 tags and list orders, as SQLite's 10. */
+    "ALTER TABLE source_tags ADD COLUMN pos INTEGER NOT NULL DEFAULT -1,"
+    " ALTER COLUMN value DROP NOT NULL, DROP CONSTRAINT source_tags_pkey,"
+    " ADD PRIMARY KEY(source_id, name, pos);"
+    "ALTER TABLE flow_tags ADD COLUMN pos INTEGER NOT NULL DEFAULT -1,"
+    " ALTER COLUMN value DROP NOT NULL, DROP CONSTRAINT flow_tags_pkey,"
+    " ADD PRIMARY KEY(flow_id, name, pos);"
+    "ALTER TABLE bin_source_tags ADD COLUMN pos INTEGER NOT NULL DEFAULT -1,"
+    " ALTER COLUMN value DROP NOT NULL, DROP CONSTRAINT bin_source_tags_pkey,"
+    " ADD PRIMARY KEY(bin_id, name, pos);"
+    "ALTER TABLE bin_flow_tags ADD COLUMN pos INTEGER NOT NULL DEFAULT -1,"
+    " ALTER COLUMN value DROP NOT NULL, DROP CONSTRAINT bin_flow_tags_pkey,"
+    " ADD PRIMARY KEY(bin_id, name, pos);"
+    "CREATE INDEX sources_created ON sources(created, id);"
+    "CREATE INDEX sources_updated ON sources(updated, id);"
+    "CREATE INDEX flows_created ON flows(created, id);"
+    "CREATE INDEX flows_metadata_updated ON flows(metadata_updated, id);"};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);

@@ -261,6 +261,36 @@ void tams__time_after(int64_t seconds, char out[TAMS_RFC3339_MAX])
     tams_clock_rfc3339(us + add * 1000000, out);
 }
 
+bool tams__filters_fit(const struct tams_tag_filter *tags, size_t ntags, size_t more)
+{
+    size_t n = more + 16; /* the listing's own: other filters, cursor, limit */
+
+    if (ntags > TAMS__MAX_TAG_FILTERS)
+        return false;
+    for (size_t i = 0; i < ntags; i++)
+        n += 1 + (tags[i].value ? (tags[i].nvalues > 1 ? tags[i].nvalues : 1) : 0);
+    return n <= TAMS_DB_MAX_PARAMS;
+}
+
+static void any_of(struct tams_buf *sql, struct tams_db_params *p, bool pg, const char *table,
+                   const char *idcol, const char *outer, const struct tams_tag_filter *t)
+{
+    if (!pg)
+        tams_buf_addf(sql, " AND %s IN (SELECT t.%s FROM %s t WHERE t.name = ?%d AND t.value IN (",
+                      outer, idcol, table, p->n + 1);
+    else
+        tams_buf_addf(sql,
+                      " AND EXISTS (SELECT 1 FROM %s t WHERE t.%s = %s AND t.name = ?%d"
+                      " AND t.value IN (",
+                      table, idcol, outer, p->n + 1);
+    tams_db_text(p, t->name);
+    for (size_t k = 0; k < t->nvalues; k++) {
+        tams_buf_addf(sql, k ? ", ?%d" : "?%d", p->n + 1);
+        tams_db_text(p, t->values[k]);
+    }
+    tams_buf_addstr(sql, "))");
+}
+
 /* SQLite drives the query from the (name, value, <id>) index with IN lists (for
  * tag.{name}=v it even yields ids in order, so keyset paging needs no sort); PostgreSQL probes
  * the (<id>, name) key with EXISTS. tag_exists=false is NOT EXISTS on that key in both. The
@@ -283,11 +313,30 @@ void tams__tag_filters(enum tams_db_dialect dialect, struct tams_buf *sql, struc
     for (size_t i = 0; i < ntags; i++) {
         const char *fmt = tags[i].value ? value : tags[i].exists ? exists : absent;
 
+        if (tags[i].value && tags[i].values && tags[i].nvalues > 1) {
+            /* any of the values: the same texts with t.value IN (...) */
+            any_of(sql, p, pg, table, idcol, outer, &tags[i]);
+            continue;
+        }
         tams_buf_addf(sql, fmt, table, idcol, outer, p->n + 1, p->n + 2);
         tams_db_text(p, tags[i].name);
         if (tags[i].value)
             tams_db_text(p, tags[i].value);
     }
+}
+
+int tams__tag_rows(struct tams_db *db, struct tams_sql *q, const char *id, const struct tams_tag *t)
+{
+    int rc = 0;
+
+    if (!t->list)
+        return tams_db_exec(db, q, ARGS(TEXT(id), TEXT(t->name), INT(-1), TEXT(t->value)), NULL);
+    if (t->nvalues == 0)
+        return tams_db_exec(db, q, ARGS(TEXT(id), TEXT(t->name), INT(-2), TEXT(NULL)), NULL);
+    for (size_t i = 0; i < t->nvalues && rc == 0; i++)
+        rc = tams_db_exec(db, q, ARGS(TEXT(id), TEXT(t->name), INT((int64_t)i), TEXT(t->values[i])),
+                          NULL);
+    return rc;
 }
 
 void tams__cond_text(struct tams_buf *sql, struct tams_db_params *p, const char *cond,

@@ -47,6 +47,28 @@ struct tams_tag_filter {
     const char *name;
     const char *value; /* for tag.{name}; NULL for tag_exists */
     bool exists;       /* for tag_exists.{name} */
+    /* 8.2's tag.{name}=a,b: any of these values (value is the first); NULL: value alone */
+    const char *const *values;
+    size_t nvalues;
+};
+
+/* The order of a listing: TAMS_SORT_ID is 7.0's (by id); the others are 8.2's sort_by, each
+ * in its default direction (times newest first, label alphabetical, unset labels after), all
+ * reversed by reverse (docs/tams-8.2-changes.md, entries 12 and 18). */
+enum tams_sort_by {
+    TAMS_SORT_ID,
+    TAMS_SORT_CREATED,
+    TAMS_SORT_UPDATED,          /* sources */
+    TAMS_SORT_METADATA_UPDATED, /* flows */
+    TAMS_SORT_LABEL,
+};
+
+/* collected_by_ids (8.2): given, the rows collected by any of ids (n of them), or with n == 0
+ * those collected by none. */
+struct tams_collected_filter {
+    bool given;
+    const char *const *ids;
+    size_t n;
 };
 
 struct tams_flow_filter {
@@ -55,12 +77,18 @@ struct tams_flow_filter {
     const struct tams_timerange *timerange; /* NULL = not given; empty = flows without segments */
     const struct tams_tag_filter *tags;
     size_t ntags;
+    enum tams_sort_by sort; /* TAMS_SORT_UPDATED is not one of a flow's */
+    bool reverse;
+    struct tams_collected_filter collected_by;
 };
 
 struct tams_source_filter {
     const char *format, *label;
     const struct tams_tag_filter *tags;
     size_t ntags;
+    enum tams_sort_by sort; /* TAMS_SORT_METADATA_UPDATED is not one of a source's */
+    bool reverse;
+    struct tams_collected_filter collected_by;
 };
 
 /* A flow as read: the stored document (server members stripped) and the server's own fields. */
@@ -358,6 +386,15 @@ int tams_store_setting_set(struct tams_store *st, const char *key, const char *v
 int tams_store_flow_put(struct tams_store *st, const struct tams_flow_index *idx, const char *doc,
                         size_t doclen, const char *principal, unsigned *effects,
                         struct tams_buf *why);
+/* As tams_store_flow_put, the document given parsed (json, idx built from it), but over a
+ * stored flow merge(ctx, stored, next, why) first changes a copy of it (next) in view of the
+ * stored document, in the write's transaction: a TAMS 7.0 PUT keeping what 7.0 cannot show
+ * (docs/tams-8.2-changes.md, R2). merge returns 0 or an error that refuses the write. */
+typedef int (*tams_flow_merge_fn)(void *ctx, json_object *stored, json_object *next,
+                                  struct tams_buf *why);
+int tams_store_flow_put_merge(struct tams_store *st, const struct tams_flow_index *idx,
+                              json_object *json, tams_flow_merge_fn merge, void *ctx,
+                              const char *principal, unsigned *effects, struct tams_buf *why);
 int tams_store_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, void *ctx);
 /* Reads, lets fn change, re-validates (tams_flow_validate), re-indexes and writes back the
  * document, bumping metadata_updated/updated_by. A read-only flow is READONLY unless
@@ -381,9 +418,12 @@ int tams_store_source_list(struct tams_store *st, const struct tams_source_filte
 /* value NULL = unset. */
 int tams_store_source_set_prop(struct tams_store *st, const char *id, enum tams_source_prop prop,
                                const char *value, const char *principal);
-/* value NULL = delete the tag (NOTFOUND when it does not exist). */
-int tams_store_source_set_tag(struct tams_store *st, const char *id, const char *name,
-                              const char *value, const char *principal);
+/* Writes tag->name: tag->value NULL deletes it (NOTFOUND when it does not exist); else the
+ * string or list (tams/tag.h) replaces it. v70: a TAMS 7.0 write of the string tag->value,
+ * which keeps a stored list a list and is CONFLICT (nothing changed) over a list of several
+ * values (tams_tag_70_write, docs/tams-8.2-changes.md entry 10). */
+int tams_store_source_set_tag(struct tams_store *st, const char *id, const struct tams_tag *tag,
+                              bool v70, const char *principal);
 
 /* Segments. All in one transaction: the flow must exist (NOTFOUND), not be read-only
  * (READONLY) and have a container (VALIDATION). Each segment is then checked on its own:

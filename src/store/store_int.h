@@ -69,6 +69,13 @@ void tams__time_after(int64_t seconds, char out[TAMS_RFC3339_MAX]);
 
 /* Tag filters of a listing as " AND ..." conditions on outer (the listed id column), with
  * parameters appended to p. */
+/* Writes tag t of id as its rows (schema.c, SQLite's entry 7: pos -1 a string, 0.. a list's
+ * values, -2 an empty list) with q, an INSERT taking (id, name, pos, value). */
+int tams__tag_rows(struct tams_db *db, struct tams_sql *q, const char *id,
+                   const struct tams_tag *t);
+/* Do these tag filters and `more` other parameters fit one statement of a listing? (Else the
+ * listing is BADQUERY.) */
+bool tams__filters_fit(const struct tams_tag_filter *tags, size_t ntags, size_t more);
 void tams__tag_filters(enum tams_db_dialect dialect, struct tams_buf *sql, struct tams_db_params *p,
                        const char *table, const char *idcol, const char *outer,
                        const struct tams_tag_filter *tags, size_t ntags);

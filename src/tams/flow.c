@@ -491,8 +491,9 @@ static int check_tags(const struct vctx *c, json_object *v, const char *pfx, con
     it = json_object_iter_begin(v);
     end = json_object_iter_end(v);
     for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-        if (!is_string(json_object_iter_peek_value(&it)))
-            return fail(c, sub, json_object_iter_peek_name(&it), "must be a string");
+        if (!tams_tag_json_valid(json_object_iter_peek_value(&it), true))
+            return fail(c, sub, json_object_iter_peek_name(&it),
+                        "must be a string or an array of strings");
     }
     return 0;
 }
@@ -738,9 +739,9 @@ int tams_flow_index_build(json_object *doc, struct tams_flow_index *idx, struct 
             idx->tags = tams_calloc(n, sizeof(*idx->tags));
             for (; !json_object_iter_equal(&it, &end) && idx->ntags < n;
                  json_object_iter_next(&it)) {
-                struct tams_tag *t = &idx->tags[idx->ntags++];
-                t->name = json_object_iter_peek_name(&it);
-                t->value = json_object_get_string(json_object_iter_peek_value(&it));
+                /* validated above: cannot fail */
+                tams_tag_from_json(json_object_iter_peek_value(&it),
+                                   json_object_iter_peek_name(&it), &idx->tags[idx->ntags++], NULL);
             }
         }
     }
@@ -764,6 +765,8 @@ void tams_flow_index_release(struct tams_flow_index *idx)
 {
     if (!idx)
         return;
+    for (size_t i = 0; i < idx->ntags; i++)
+        tams_tag_release(&idx->tags[i]);
     tams_free(idx->tags);
     tams_free(idx->collection);
     *idx = (struct tams_flow_index){.frame_width = -1, .frame_height = -1};

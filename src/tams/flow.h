@@ -11,6 +11,7 @@
 
 #include "core/common.h"
 #include "core/buf.h"
+#include "tams/tag.h"
 
 #include <json-c/json.h>
 
@@ -18,18 +19,13 @@
  * NULL-terminated. */
 extern const char *const tams_flow_server_members[];
 
-struct tams_tag {
-    const char *name;
-    const char *value;
-};
-
 struct tams_collection_item {
     const char *id;   /* member flow id (validated UUID) */
     const char *role; /* free text */
 };
 
 /* Borrowed view into a json-c document: every pointer is owned by the document it was built
- * from, except the two arrays, which tams_flow_index_release() frees. */
+ * from, except the two arrays and each tag's values, which tams_flow_index_release() frees. */
 struct tams_flow_index {
     const char *id, *source_id, *format;
     const char *codec, *container, *label; /* NULL when absent */
@@ -43,7 +39,8 @@ struct tams_flow_index {
 
 /* Validate a Flow body (parsed JSON) against flow.json and its variants: required members,
  * types, enums, patterns (UUID, MIME), essence_parameters (no unknown keys), rationals, tags
- * (string values), flow_collection items, container_mapping, bit rates, generation. Also
+ * (strings or, as 8.2 allows, arrays of strings: a 7.0 caller checks strings alone with
+ * tams_tags_json_has_list), flow_collection items, container_mapping, bit rates, generation. Also
  * rejects a flow_collection that lists the flow itself. On failure returns TAMS_ERR_VALIDATION
  * and appends a summary naming the offending member (e.g. "essence_parameters.frame_width must
  * be an integer > 0") to why. Does not modify doc. */

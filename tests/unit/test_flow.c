@@ -252,7 +252,7 @@ static const struct mutation invalid[] = {
     {video_doc, "/tags/x", "5", "tags.x must be a string"},
     {video_doc, "/tags/x", "null", "tags.x must be a string"},
     {video_doc, "/tags/x", "{\"a\":\"b\"}", "tags.x must be a string"},
-    {video_doc, "/tags/x", "[\"a\"]", "tags.x must be a string"},
+    {video_doc, "/tags/x", "[\"a\", 5]", "tags.x must be a string or an array of strings"},
     /* integers and minimums */
     {video_doc, "/generation", "-1", "generation must be an integer >= 0"},
     {video_doc, "/generation", "\"0\"", "generation must be an integer >= 0"},
