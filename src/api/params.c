@@ -61,6 +61,7 @@ int tams_query_known_or_400(struct tams_req *req, const char *const *allowed, bo
 static int tag_values(struct tams_req *req, const char *value, struct tams_tag_filter *tf,
                       size_t *total)
 {
+    const char *whole = value;
     size_t n = 1;
     const char **v;
 
@@ -80,7 +81,7 @@ static int tag_values(struct tams_req *req, const char *value, struct tams_tag_f
     }
     tf->values = v;
     tf->nvalues = n;
-    tf->value = v[0];
+    tf->value = whole; /* as given: the in-memory filters (webhooks, backends) split it alike */
     return 0;
 }
 

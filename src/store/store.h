@@ -47,7 +47,7 @@ struct tams_tag_filter {
     const char *name;
     const char *value; /* for tag.{name}; NULL for tag_exists */
     bool exists;       /* for tag_exists.{name} */
-    /* 8.2's tag.{name}=a,b: any of these values (value is the first); NULL: value alone */
+    /* 8.2's tag.{name}=a,b: any of these values (value is the text as given); NULL: value alone */
     const char *const *values;
     size_t nvalues;
 };
