@@ -42,6 +42,13 @@
     "CREATE INDEX bin_segments_object ON bin_segments(object_id);"                                 \
     "ALTER TABLE deletion_requests ADD COLUMN bin_id TEXT;"
 
+/* Soft delete, second step: the collections a deleted flow was a member of, so a restore puts
+ * it back into them (docs/soft-delete.md). */
+#define BIN_MEMBERSHIPS(K, I, W)                                                                   \
+    "CREATE TABLE bin_memberships(bin_id" K " NOT NULL, collector_id" K " NOT NULL,"               \
+    " role TEXT NOT NULL, position" I " NOT NULL, PRIMARY KEY(bin_id, collector_id, position))" W  \
+    ";"
+
 const char *const tams_schema_sqlite[] = {
     /* 1: the whole shape (docs/internals/store.md, "Tables and indexes"). */
     "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -208,7 +215,9 @@ const char *const tams_schema_sqlite[] = {
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
     /* 6: soft delete (docs/soft-delete.md): deleted flows, sources and segments kept in a bin
      * for the retention period, outside every table a read looks at. */
-    BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID")};
+    BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID"),
+    /* 7: soft delete keeps the deleted flow's memberships. */
+    BIN_MEMBERSHIPS(" TEXT", " INTEGER", " WITHOUT ROWID")};
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
 /* Ids, names, values and RFC 3339 times compare byte-wise (COLLATE "C") whatever the cluster's
@@ -808,5 +817,7 @@ const char *const tams_schema_pg[] = {
     "  END IF;\n"
     "  PERFORM tams_stats_batch_add(p_flow, v_lo, v_hi, v_ob, sel, fresh, tail);\n"
     "END\n"
-    "$f$;"};
+    "$f$;",
+    /* 12: soft delete keeps the deleted flow's memberships, as SQLite's 7. */
+    BIN_MEMBERSHIPS(TXT, " BIGINT", "")};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);
