@@ -53,11 +53,6 @@ static struct tams_sql q_obj_reref = TAMS_SQL(
  * item: r_code is an enum outcome. */
 static struct tams_sql q_seg_add_many = TAMS_SQL_PG(
     "SELECT r_code, r_lo, r_hi, r_lo_incl, r_hi_incl FROM tams_segments_add(?1, ?2, ?3::json)");
-/* The sizes the caller learnt, before: tams_segments_add counts them. */
-static struct tams_sql q_obj_sizes_many =
-    TAMS_SQL_PG("UPDATE objects o SET size = u.size FROM unnest(?1::text[], ?2::bigint[])"
-                " AS u(id, size) WHERE o.id = u.id AND o.size IS DISTINCT FROM u.size");
-
 /* ---- listing, allocation, objects -------------------------------------------------------- */
 
 /* A page of segments of flow ?1 in one order, objects joined for what get_urls are built from
@@ -454,29 +449,6 @@ static int add_each(struct tams_db *db, struct add_args *a, const char *now, siz
     return rc;
 }
 
-/* The object sizes the caller gave, in one statement, for tams_segments_add to count. */
-static int sizes_many(struct tams_db *db, const struct add_args *a)
-{
-    struct tams_buf ids = TAMS_BUF_INIT(SIZE_MAX), sizes = TAMS_BUF_INIT(SIZE_MAX);
-    size_t m = 0;
-    int rc = 0;
-
-    for (size_t i = 0; i < a->n; i++)
-        if (a->segs[i].has & TAMS_SEG_OBJECT_SIZE && a->segs[i].object_id) {
-            tams_db_list_text(db->st, &ids, a->segs[i].object_id);
-            tams_db_list_int(db->st, &sizes, true, a->segs[i].object_size);
-            m++;
-        }
-    if (m) {
-        tams_db_list_end(db->st, &ids);
-        tams_db_list_end(db->st, &sizes);
-        rc = tams_db_exec(db, &q_obj_sizes_many, ARGS(TEXT(ids.data), TEXT(sizes.data)), NULL);
-    }
-    tams_buf_release(&ids);
-    tams_buf_release(&sizes);
-    return rc;
-}
-
 /* One item as a row of segments for tams_segments_add: a member per column, named as the
  * column (json_populate_recordset); a member left out is NULL, flow_id comes from the call.
  * A column segments gains is one line here. */
@@ -500,6 +472,9 @@ static void seg_row(struct tams_json *j, const struct tams_segment *g)
         tams_json_kint(j, "key_frame_count", g->key_frame_count);
     if (g->get_urls)
         tams_json_kstr(j, "get_urls", g->get_urls);
+    /* Not a column: the size the caller learnt, for the object's row. */
+    if (g->has & TAMS_SEG_OBJECT_SIZE && g->object_id)
+        tams_json_kint(j, "object_size", g->object_size);
     tams_json_obj_close(j);
 }
 
@@ -527,7 +502,7 @@ static int add_many(struct tams_db *db, struct add_args *a, const char *now, siz
         sent[nsent++] = i;
     }
     tams_json_arr_close(&j);
-    if (!nsent || (rc = sizes_many(db, a)))
+    if (!nsent)
         goto out;
     if ((rc = tams_db_query(db, &q_seg_add_many, ARGS(TEXT(a->flow_id), TEXT(now), TEXT(body.data)),
                             &rows)))
