@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* trash.c - the soft-delete bin as extension routes outside the TAMS paths, admin only
- * (docs/soft-delete.md): GET /trash, GET /trash/{id}, POST /trash/{id}/restore,
- * DELETE /trash/{id}. */
+ * (docs/soft-delete.md): GET /trash (paged as the TAMS lists), GET /trash/{id}, POST
+ * /trash/{id}/restore, DELETE /trash/{id}. */
 #include "core/common.h"
 #include "core/json.h"
 #include "api/app.h"
 #include "api/handlers.h"
+#include "api/paging.h"
 #include "api/params.h"
 #include "auth/scopes.h"
 #include "http/respond.h"
@@ -61,19 +62,26 @@ static void send_rc(struct tams_req *req, int rc, const char *id, const char *wh
 
 void trash_list(struct tams_req *req)
 {
+    static const char *const known[] = {"page", "limit", NULL};
+    struct tams_paging pg;
+    struct tams_page page;
     struct tams_json *j;
     int rc;
 
-    if (!admin_or_403(req) || tams_query_known_or_400(req, (const char *const[]){NULL}, false))
+    if (!admin_or_403(req) || tams_query_known_or_400(req, known, false) ||
+        tams_paging_parse_or_400(req, &pg))
         return;
+    page = (struct tams_page){.after = pg.page, .limit = pg.limit, .next_key = &pg.next_key};
     j = tams_res_json(req);
     tams_json_arr_open(j);
-    if ((rc = tams_store_bin_list(store_of(req), write_entry, j))) {
-        send_rc(req, rc, "", NULL);
-        return;
+    if ((rc = tams_store_bin_list(store_of(req), &page, write_entry, j))) {
+        tams_paging_send_error(req, rc);
+    } else {
+        tams_json_arr_close(j);
+        if (tams_paging_headers(req, &pg) == 0)
+            tams_send_json_body(req, 200);
     }
-    tams_json_arr_close(j);
-    tams_send_json_body(req, 200);
+    tams_paging_release(&pg);
 }
 
 void trash_get(struct tams_req *req)

@@ -4,6 +4,7 @@
  * leak; an entry is restored through registration, purged, or forgotten when it expires. */
 #include "core/common.h"
 #include "core/log.h"
+#include "store/cursor.h"
 #include "store/outbox.h"
 #include "store/store_int.h"
 
@@ -37,6 +38,11 @@ static struct tams_sql q_keep_source =
 static struct tams_sql q_keep_source_tags =
     TAMS_SQL("INSERT INTO bin_source_tags(bin_id, name, pos, value)"
              " SELECT CAST(?1 AS TEXT), name, pos, value FROM source_tags WHERE source_id = ?2");
+/* The collections the flow is a member of, before the deletion drops it from them. */
+static struct tams_sql q_keep_memberships =
+    TAMS_SQL("INSERT INTO bin_memberships(bin_id, collector_id, role, position)"
+             " SELECT CAST(?1 AS TEXT), collector_id, role, position FROM flow_collection"
+             " WHERE member_id = ?2 AND collector_id <> ?2");
 /* The selection of deletion.c (?1..?4, ?5 the object), the entry last. */
 static struct tams_sql q_keep_segs = TAMS_SQL("INSERT INTO bin_segments(bin_id, " SEG_COLS
                                               ") SELECT CAST(?5 AS TEXT), " SEG_COLS " " SEG_WHERE);
@@ -46,7 +52,10 @@ static struct tams_sql q_keep_segs_obj =
 static struct tams_sql q_count = TAMS_SQL("UPDATE bin SET segments = segments + ?2 WHERE id = ?1");
 static struct tams_sql q_settle = TAMS_SQL("UPDATE bin SET pending = 0 WHERE id = ?1");
 
-static struct tams_sql q_list = TAMS_SQL("SELECT " BIN_COLS " FROM bin ORDER BY deleted, id");
+/* A page in (deleted, id) order after the key (?1, ?2); ("", "") from the start. */
+static struct tams_sql q_list =
+    TAMS_SQL("SELECT " BIN_COLS " FROM bin WHERE deleted > ?1 OR (deleted = ?1 AND id > ?2)"
+             " ORDER BY deleted, id LIMIT ?3");
 static struct tams_sql q_get = TAMS_SQL("SELECT " BIN_COLS " FROM bin WHERE id = ?1");
 static struct tams_sql q_take = TAMS_SQL2("SELECT kind, flow_id, pending FROM bin WHERE id = ?1",
                                           "SELECT kind, flow_id, pending FROM bin WHERE id = ?1"
@@ -61,6 +70,7 @@ static struct tams_sql q_forget[] = {
     TAMS_SQL("DELETE FROM bin_segments WHERE bin_id = ?1"),
     TAMS_SQL("DELETE FROM bin_flow_tags WHERE bin_id = ?1"),
     TAMS_SQL("DELETE FROM bin_flow_collection WHERE bin_id = ?1"),
+    TAMS_SQL("DELETE FROM bin_memberships WHERE bin_id = ?1"),
     TAMS_SQL("DELETE FROM bin_flows WHERE bin_id = ?1"),
     TAMS_SQL("DELETE FROM bin_source_tags WHERE bin_id = ?1"),
     TAMS_SQL("DELETE FROM bin_sources WHERE bin_id = ?1"),
@@ -91,6 +101,11 @@ static struct tams_sql q_put_flow_coll =
              " SELECT CAST(?2 AS TEXT), member_id, role, position FROM bin_flow_collection c"
              " WHERE c.bin_id = ?1 AND EXISTS (SELECT 1 FROM flows f WHERE f.id = c.member_id"
              " AND f.deleting = 0)");
+/* The collections to join again: those still there (a collector deleted since is left out). */
+static struct tams_sql q_memberships =
+    TAMS_SQL("SELECT m.collector_id, m.role FROM bin_memberships m JOIN flows f"
+             " ON f.id = m.collector_id AND f.deleting = 0 WHERE m.bin_id = ?1"
+             " ORDER BY m.collector_id, m.position");
 /* Registration stamps segments_updated; a restored flow keeps the one it had. */
 static struct tams_sql q_put_seg_time =
     TAMS_SQL("UPDATE flows SET segments_updated = (SELECT segments_updated FROM bin_flows"
@@ -132,6 +147,7 @@ int tams__bin_keep_flow(struct tams_db *db, const char *bin_id, const char *flow
     if ((rc = tams_db_exec(db, &q_keep_flow, ARGS(TEXT(bin_id), TEXT(flow_id)), NULL)) ||
         (rc = tams_db_exec(db, &q_keep_flow_tags, ARGS(TEXT(bin_id), TEXT(flow_id)), NULL)) ||
         (rc = tams_db_exec(db, &q_keep_flow_coll, ARGS(TEXT(bin_id), TEXT(flow_id)), NULL)) ||
+        (rc = tams_db_exec(db, &q_keep_memberships, ARGS(TEXT(bin_id), TEXT(flow_id)), NULL)) ||
         (rc = tams_db_exec(db, &q_keep_source, ARGS(TEXT(bin_id), TEXT(source_id)), NULL)))
         return rc;
     return tams_db_exec(db, &q_keep_source_tags, ARGS(TEXT(bin_id), TEXT(source_id)), NULL);
@@ -172,48 +188,98 @@ int tams__bin_forget(struct tams_db *db, const char *bin_id)
 
 /* ---- reading ------------------------------------------------------------------------------ */
 
-static int read_entries(struct tams_store *st, const char *id, tams_bin_cb cb, void *ctx)
+/* The key of a page cursor: "deleted|id" of the last entry given. */
+static int page_key(const struct tams_page *page, char deleted[TAMS_RFC3339_MAX],
+                    char id[TAMS_UUID_STRLEN + 1])
+{
+    struct tams_buf key = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
+    const char *bar;
+    int rc = 0;
+
+    deleted[0] = id[0] = 0;
+    if (!page || !page->after)
+        goto out;
+    if ((rc = tams_cursor_decode(page->after, "trash", &key)))
+        goto out;
+    bar = strchr(key.data, '|');
+    if (!bar || (size_t)(bar - key.data) >= TAMS_RFC3339_MAX || bar == key.data ||
+        !tams_uuid_valid(bar + 1, strlen(bar + 1))) {
+        rc = TAMS_ERR_BADPAGE;
+        goto out;
+    }
+    memcpy(deleted, key.data, (size_t)(bar - key.data));
+    deleted[bar - key.data] = 0;
+    memcpy(id, bar + 1, TAMS_UUID_STRLEN + 1);
+out:
+    tams_buf_release(&key);
+    return rc;
+}
+
+static struct tams_bin_rec entry_rec(struct tams_db_rows *rows)
+{
+    return (struct tams_bin_rec){
+        .id = tams_db_col(rows, 0),
+        .kind = tams_db_col(rows, 1),
+        .flow_id = tams_db_col(rows, 2),
+        .source_id = tams_db_col(rows, 3),
+        .timerange = tams_db_col(rows, 4),
+        .object_id = tams_db_col(rows, 5),
+        .deleted = tams_db_col(rows, 6),
+        .deleted_by = tams_db_col(rows, 7),
+        .expires = tams_db_col(rows, 8),
+        .segments = tams_db_col_int(rows, 9),
+        .pending = tams_db_col_bool(rows, 10),
+    };
+}
+
+int tams_store_bin_list(struct tams_store *st, const struct tams_page *page, tams_bin_cb cb,
+                        void *ctx)
 {
     struct tams_db_rows rows;
-    int rc, n = 0, more = 0;
+    struct tams_buf last = TAMS_BUF_INIT(TAMS_CURSOR_KEYMAX);
+    char deleted[TAMS_RFC3339_MAX], id[TAMS_UUID_STRLEN + 1];
+    int limit = tams__page_start(page), n = 0, more = 0;
+    int rc = page_key(page, deleted, id);
 
-    if (id)
-        rc = tams__fetch(st, &q_get, NULL, ARGS(TEXT(id)), &rows);
+    if (rc == 0)
+        rc = tams__fetch(st, &q_list, NULL, ARGS(TEXT(deleted), TEXT(id), INT(limit + 1)), &rows);
     else
-        rc = tams__fetch(st, &q_list, NULL, NO_ARGS, &rows);
-    while (rc == 0 && (more = tams_db_next(&rows)) == 1) {
-        struct tams_bin_rec r = {
-            .id = tams_db_col(&rows, 0),
-            .kind = tams_db_col(&rows, 1),
-            .flow_id = tams_db_col(&rows, 2),
-            .source_id = tams_db_col(&rows, 3),
-            .timerange = tams_db_col(&rows, 4),
-            .object_id = tams_db_col(&rows, 5),
-            .deleted = tams_db_col(&rows, 6),
-            .deleted_by = tams_db_col(&rows, 7),
-            .expires = tams_db_col(&rows, 8),
-            .segments = tams_db_col_int(&rows, 9),
-            .pending = tams_db_col_bool(&rows, 10),
-        };
+        rows = (struct tams_db_rows)TAMS_DB_ROWS_INIT;
+    while (rc == 0 && (more = tams_db_next(&rows)) == 1 && n < limit) {
+        struct tams_bin_rec r = entry_rec(&rows);
+
         n++;
+        tams_buf_reset(&last);
+        tams_buf_addf(&last, "%s|%s", r.deleted, r.id);
         rc = cb(ctx, &r);
     }
     if (rc == 0 && more < 0)
         rc = more;
-    if (rc == 0 && id && n == 0)
-        rc = TAMS_ERR_NOTFOUND;
+    /* One row past the page: there is a next one. */
+    if (rc == 0 && more == 1 && n == limit && page && page->next_key)
+        rc = tams_cursor_encode(page->next_key, "trash", last.data);
     tams_db_done(&rows);
+    tams_buf_release(&last);
     return rc;
-}
-
-int tams_store_bin_list(struct tams_store *st, tams_bin_cb cb, void *ctx)
-{
-    return read_entries(st, NULL, cb, ctx);
 }
 
 int tams_store_bin_get(struct tams_store *st, const char *id, tams_bin_cb cb, void *ctx)
 {
-    return read_entries(st, id, cb, ctx);
+    struct tams_db_rows rows;
+    int rc = tams__fetch(st, &q_get, NULL, ARGS(TEXT(id)), &rows);
+
+    if (rc == 0) {
+        rc = tams_db_next(&rows);
+        if (rc == 1) {
+            struct tams_bin_rec r = entry_rec(&rows);
+
+            rc = cb(ctx, &r);
+        } else if (rc == 0) {
+            rc = TAMS_ERR_NOTFOUND;
+        }
+    }
+    tams_db_done(&rows);
+    return rc;
 }
 
 /* ---- restore, purge, expiry ---------------------------------------------------------------- */
@@ -259,6 +325,24 @@ static int entry_take(struct tams_db *db, struct entry_args *a)
     return 0;
 }
 
+/* Back into the collections that held the flow when it was deleted. */
+static int restore_memberships(struct tams_db *db, struct entry_args *a, const char *now)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    int rc;
+
+    if ((rc = tams_db_query(db, &q_memberships, ARGS(TEXT(a->id)), &rows)) ||
+        (rc = tams_db_keep(&rows)))
+        goto out;
+    while ((rc = tams_db_next(&rows)) == 1 &&
+           (rc = tams__flow_join_collection(db, tams_db_col(&rows, 0), a->flow_id,
+                                            tams_db_col(&rows, 1), now)) == 0)
+        ;
+out:
+    tams_db_done(&rows);
+    return rc < 0 ? rc : 0;
+}
+
 /* The flow's rows, and its source's when gone (sources/created, flows/created). */
 static int restore_flow(struct tams_db *db, struct entry_args *a, const char *now)
 {
@@ -293,7 +377,8 @@ static int restore_flow(struct tams_db *db, struct entry_args *a, const char *no
         (rc = tams_db_exec(db, &q_put_flow_tags, ARGS(TEXT(a->id), TEXT(a->flow_id)), NULL)) ||
         (rc = tams_db_exec(db, &q_put_flow_coll, ARGS(TEXT(a->id), TEXT(a->flow_id)), NULL)))
         goto out;
-    rc = tams__ev_flow(db, TAMS_EV_FLOW_CREATED, a->flow_id, now);
+    if ((rc = tams__ev_flow(db, TAMS_EV_FLOW_CREATED, a->flow_id, now)) == 0)
+        rc = restore_memberships(db, a, now);
 out:
     tams_free(source_id);
     return rc < 0 ? rc : 0;

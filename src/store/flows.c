@@ -46,6 +46,9 @@ static struct tams_sql q_coll_insert =
              " VALUES (?1, ?2, ?3, ?4)");
 static struct tams_sql q_memberships_delete =
     TAMS_SQL("DELETE FROM flow_collection WHERE member_id = ?1");
+static struct tams_sql q_coll_next = TAMS_SQL(
+    "SELECT coalesce(max(position) + 1, 0), coalesce(max(CASE WHEN member_id = ?2 THEN 1 END), 0)"
+    " FROM flow_collection WHERE collector_id = ?1");
 static struct tams_sql q_collectors_of =
     TAMS_SQL("SELECT DISTINCT collector_id FROM flow_collection WHERE member_id = ?1"
              " AND collector_id <> ?1 ORDER BY 1");
@@ -251,6 +254,54 @@ int tams__flow_leave_collections(struct tams_db *db, const char *id, const char 
     if (rc == 0)
         rc = tams_db_exec1(db, &q_memberships_delete, id, NULL);
     tams__strs_release(&ids);
+    return rc;
+}
+
+int tams__flow_join_collection(struct tams_db *db, const char *collector_id, const char *member_id,
+                               const char *role, const char *now)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    struct tams__flow_state fs;
+    json_object *doc = NULL, *coll, *item;
+    int64_t pos;
+    bool listed;
+    int rc;
+
+    if ((rc = tams_db_one(db, &q_coll_next, ARGS(TEXT(collector_id), TEXT(member_id)), &rows)) <= 0)
+        return rc < 0 ? rc : TAMS_ERR_STORE;
+    pos = tams_db_col_int(&rows, 0);
+    listed = tams_db_col_bool(&rows, 1);
+    tams_db_done(&rows);
+    if (listed)
+        return 0;
+    if ((rc = tams__flow_state_read(db, collector_id, &fs)))
+        return rc;
+    if (!fs.exists || !(doc = json_tokener_parse(fs.doc)) ||
+        !json_object_is_type(doc, json_type_object))
+        goto out; /* gone since: nothing to join */
+    if (!json_object_object_get_ex(doc, "flow_collection", &coll) ||
+        !json_object_is_type(coll, json_type_array)) {
+        coll = json_object_new_array();
+        json_object_object_add(doc, "flow_collection", coll);
+    }
+    item = json_object_new_object();
+    json_object_object_add(item, "id", json_object_new_string(member_id));
+    json_object_object_add(item, "role", json_object_new_string(role));
+    json_object_array_add(coll, item);
+    {
+        const char *text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
+
+        if ((rc = tams_db_exec(db, &q_coll_insert,
+                               ARGS(TEXT(collector_id), TEXT(member_id), TEXT(role), INT(pos)),
+                               NULL)) == 0 &&
+            (rc = tams_db_exec(db, &q_set_doc, ARGS(TEXT(collector_id), TEXT(text), TEXT(now)),
+                               NULL)) == 0)
+            rc = tams__ev_flow(db, TAMS_EV_FLOW_UPDATED, collector_id, now);
+    }
+out:
+    json_object_put(doc);
+    tams__flow_state_release(&fs);
     return rc;
 }
 

@@ -65,6 +65,13 @@
     "ALTER TABLE " T "_v RENAME TO " T ";" NOIDX "CREATE INDEX " T "_name_value ON " T             \
     "(name, value, " K ");\n"
 
+/* Soft delete, second step: the collections a deleted flow was a member of, so a restore puts
+ * it back into them (docs/soft-delete.md). */
+#define BIN_MEMBERSHIPS(K, I, W)                                                                   \
+    "CREATE TABLE bin_memberships(bin_id" K " NOT NULL, collector_id" K " NOT NULL,"               \
+    " role TEXT NOT NULL, position" I " NOT NULL, PRIMARY KEY(bin_id, collector_id, position))" W  \
+    ";"
+
 const char *const tams_schema_sqlite[] = {
     /* 1: the whole shape (docs/internals/store.md, "Tables and indexes"). */
     "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -263,7 +270,9 @@ const char *const tams_schema_sqlite[] = {
                 "--") "CREATE INDEX sources_created ON sources(created, id);"
                       "CREATE INDEX sources_updated ON sources(updated, id);"
                       "CREATE INDEX flows_created ON flows(created, id);"
-                      "CREATE INDEX flows_metadata_updated ON flows(metadata_updated, id);"};
+                      "CREATE INDEX flows_metadata_updated ON flows(metadata_updated, id);",
+    /* 11: soft delete keeps the deleted flow's memberships. */
+    BIN_MEMBERSHIPS(" TEXT", " INTEGER", " WITHOUT ROWID")};
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
 /* Ids, names, values and RFC 3339 times compare byte-wise (COLLATE "C") whatever the cluster's
@@ -770,5 +779,189 @@ const char *const tams_schema_pg[] = {
     "CREATE INDEX sources_created ON sources(created, id);"
     "CREATE INDEX sources_updated ON sources(updated, id);"
     "CREATE INDEX flows_created ON flows(created, id);"
-    "CREATE INDEX flows_metadata_updated ON flows(metadata_updated, id);"};
+    "CREATE INDEX flows_metadata_updated ON flows(metadata_updated, id);",
+    /* 15: registration reads its batch as rows of segments: a JSON array whose members are
+     * named as the table's columns, through json_populate_recordset over the table's row type,
+     * staged once as an array of rows (it) and written with `INSERT INTO segments SELECT *`.
+     * A column segments gains travels with no change here, only the line of segments.c that
+     * writes its member (seg_row). The usual batch (no overlap with the flow or within the
+     * batch, every object usable) is written set-based, the others item by item with the same
+     * outcome per item as entry 5. 8.2's object_timerange and init_object_id (13) travel as NULL
+     * here and are written after the call (segments.c, q_seg_8x_many). An object is claimed,
+     * unstamped and given the size the caller learnt (a member object_size beside the columns) by
+     * one UPDATE, where the sizes were one statement of their own before the call (61 ms of a 220
+     * ms batch under load, pg_stat_statements in bench/pg.sh). */
+    "DROP FUNCTION tams_segments_add(text, text, bigint[], bigint[], int[], int[], text[],"
+    " bigint[], bigint[], bigint[], bigint[], bigint[], text[]);"
+    "CREATE FUNCTION tams_segments_add(p_flow text, p_now text, p_rows json)"
+    " RETURNS TABLE(r_code int, r_lo bigint, r_hi bigint, r_lo_incl int, r_hi_incl int)"
+    " LANGUAGE plpgsql AS $f$\n"
+    "DECLARE\n"
+    "  it segments[];\n"
+    "  v_lo bigint[];\n"
+    "  v_hi bigint[];\n"
+    "  v_ob text[];\n"
+    "  n int;\n"
+    "  tail bigint;\n"
+    "  clean boolean := false;\n"
+    "  prev record;\n"
+    "  obj record;\n"
+    "  run_obj text := NULL;\n"
+    "  run_n bigint := 0;\n"
+    "  c bigint;\n"
+    "  sel boolean[];\n"
+    "  fresh text[];\n"
+    "  sz_id text[];\n"
+    "  sz bigint[];\n"
+    "BEGIN\n"
+    "  SELECT array_agg(x.object_id), array_agg(x.object_size) INTO sz_id, sz\n"
+    "    FROM json_to_recordset(p_rows) AS x(object_id text, object_size bigint)\n"
+    "    WHERE x.object_size IS NOT NULL;\n"
+    "  SELECT array_agg(r), array_agg(r.lo), array_agg(r.hi), array_agg(r.object_id)\n"
+    "    INTO it, v_lo, v_hi, v_ob FROM json_populate_recordset(json_populate_record(\n"
+    "      NULL::segments, json_build_object('flow_id', p_flow)), p_rows) AS r;\n"
+    "  n := coalesce(array_length(it, 1), 0);\n"
+    "  PERFORM 1 FROM flows WHERE id = p_flow FOR KEY SHARE;\n"
+    "  IF NOT FOUND THEN\n"
+    "    RAISE foreign_key_violation USING MESSAGE = 'no flow ' || p_flow;\n"
+    "  END IF;\n"
+    "  SELECT s.hi INTO tail FROM segments s WHERE s.flow_id = p_flow\n"
+    "    ORDER BY s.lo DESC LIMIT 1;\n"
+    "  IF n > 1 THEN\n"
+    "    PERFORM 1 FROM objects o WHERE o.id = ANY(v_ob) FOR KEY SHARE;\n"
+    "    WITH b AS (SELECT u.lo, u.hi, u.object_id AS ob, u.get_urls AS urls, u.ordinality AS i\n"
+    "      FROM unnest(it) WITH ORDINALITY AS u)\n"
+    "    SELECT NOT EXISTS (SELECT 1 FROM (SELECT b.lo, lag(b.hi) OVER (ORDER BY b.lo) AS prev_hi\n"
+    "        FROM b) x WHERE x.lo <= x.prev_hi)\n"
+    "      AND (tail IS NULL OR (SELECT min(b.lo) FROM b) > tail OR NOT EXISTS (\n"
+    "        SELECT 1 FROM b, LATERAL (SELECT s.hi FROM segments s WHERE s.flow_id = p_flow\n"
+    "          AND s.lo <= b.hi ORDER BY s.lo DESC LIMIT 1) p WHERE p.hi >= b.lo))\n"
+    "      AND NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (b.ob) b.ob, b.urls FROM b\n"
+    "          ORDER BY b.ob, b.i) f LEFT JOIN objects o ON o.id = f.ob\n"
+    "        WHERE (o.id IS NULL AND f.urls IS NULL) OR (o.id IS NOT NULL\n"
+    "          AND o.first_referenced_by_flow IS NULL AND o.allocated_for_flow <> p_flow))\n"
+    "    INTO clean;\n"
+    "    IF clean THEN\n"
+    "      UPDATE objects o SET first_referenced_by_flow =\n"
+    "          coalesce(o.first_referenced_by_flow, p_flow), unreferenced_at = NULL,\n"
+    "          size = coalesce(f.size, o.size)\n"
+    "        FROM (SELECT u.ob, max(z.size) AS size FROM unnest(v_ob) AS u(ob)\n"
+    "          LEFT JOIN unnest(sz_id, sz) AS z(id, size) ON z.id = u.ob GROUP BY u.ob) f\n"
+    "        WHERE o.id = f.ob AND (o.first_referenced_by_flow IS NULL\n"
+    "          OR o.unreferenced_at IS NOT NULL OR o.size IS DISTINCT FROM coalesce(f.size, o.size));\n"
+    "      INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,\n"
+    "        first_referenced_by_flow, created)\n"
+    "        SELECT DISTINCT u.ob, NULL::text, '', 0, NULL::text, p_flow, p_now\n"
+    "        FROM unnest(v_ob) AS u(ob)\n"
+    "        WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.id = u.ob);\n"
+    "      INSERT INTO segments SELECT * FROM unnest(it);\n"
+    "      WITH b AS (SELECT u.ob, count(*) AS c FROM unnest(v_ob) AS u(ob) GROUP BY u.ob),\n"
+    "      r AS (INSERT INTO object_refs(object_id, flow_id, count)\n"
+    "        SELECT b.ob, p_flow, b.c FROM b ON CONFLICT(object_id, flow_id)\n"
+    "        DO UPDATE SET count = object_refs.count + excluded.count\n"
+    "        RETURNING object_refs.object_id, object_refs.count)\n"
+    "      SELECT array_agg(r.object_id) INTO fresh FROM r JOIN b ON b.ob = r.object_id\n"
+    "        WHERE r.count = b.c;\n"
+    "      PERFORM tams_stats_batch_add(p_flow, v_lo, v_hi, v_ob, NULL, fresh, tail);\n"
+    "      RETURN QUERY SELECT 0, NULL::bigint, NULL::bigint, NULL::int, NULL::int\n"
+    "        FROM generate_series(1, n);\n"
+    "      RETURN;\n"
+    "    END IF;\n"
+    "  END IF;\n"
+    "  UPDATE objects o SET size = z.size FROM unnest(sz_id, sz) AS z(id, size)\n"
+    "    WHERE o.id = z.id AND o.size IS DISTINCT FROM z.size;\n"
+    "  sel := array_fill(false, ARRAY[n]);\n"
+    "  FOR i IN 1 .. n LOOP\n"
+    "    r_code := 0; r_lo := NULL; r_hi := NULL; r_lo_incl := NULL; r_hi_incl := NULL;\n"
+    "    SELECT s.lo, s.hi, s.start_incl, s.end_incl INTO prev FROM segments s\n"
+    "      WHERE s.flow_id = p_flow AND s.lo <= v_hi[i] ORDER BY s.lo DESC LIMIT 1;\n"
+    "    IF FOUND AND prev.hi >= v_lo[i] THEN\n"
+    "      r_code := 1; r_lo := prev.lo; r_hi := prev.hi;\n"
+    "      r_lo_incl := prev.start_incl; r_hi_incl := prev.end_incl;\n"
+    "      RETURN NEXT; CONTINUE;\n"
+    "    END IF;\n"
+    "    SELECT o.allocated_for_flow, o.first_referenced_by_flow IS NOT NULL AS registered\n"
+    "      INTO obj FROM objects o WHERE o.id = v_ob[i] FOR KEY SHARE;\n"
+    "    IF NOT FOUND THEN\n"
+    "      IF (it[i]).get_urls IS NULL THEN r_code := 3; RETURN NEXT; CONTINUE; END IF;\n"
+    "      INSERT INTO objects(id, storage_id, key, controlled, allocated_for_flow,\n"
+    "        first_referenced_by_flow, created) VALUES (v_ob[i], NULL, '', 0, NULL, p_flow, p_now);\n"
+    "    ELSIF NOT obj.registered THEN\n"
+    "      IF obj.allocated_for_flow IS NOT NULL AND obj.allocated_for_flow <> p_flow THEN\n"
+    "        r_code := 2; RETURN NEXT; CONTINUE;\n"
+    "      END IF;\n"
+    "      UPDATE objects SET first_referenced_by_flow = p_flow\n"
+    "        WHERE id = v_ob[i] AND first_referenced_by_flow IS NULL;\n"
+    "    END IF;\n"
+    "    INSERT INTO segments SELECT (it[i]).*;\n"
+    "    sel[i] := true;\n"
+    "    IF run_n > 0 AND run_obj <> v_ob[i] THEN\n"
+    "      INSERT INTO object_refs(object_id, flow_id, count) VALUES (run_obj, p_flow, run_n)\n"
+    "        ON CONFLICT(object_id, flow_id) DO UPDATE SET count = object_refs.count + excluded.count\n"
+    "        RETURNING count INTO c;\n"
+    "      IF c = run_n THEN fresh := array_append(fresh, run_obj); END IF;\n"
+    "      UPDATE objects SET unreferenced_at = NULL WHERE id = run_obj AND unreferenced_at IS NOT NULL;\n"
+    "      run_n := 0;\n"
+    "    END IF;\n"
+    "    run_obj := v_ob[i]; run_n := run_n + 1;\n"
+    "    RETURN NEXT;\n"
+    "  END LOOP;\n"
+    "  IF run_n > 0 THEN\n"
+    "    INSERT INTO object_refs(object_id, flow_id, count) VALUES (run_obj, p_flow, run_n)\n"
+    "      ON CONFLICT(object_id, flow_id) DO UPDATE SET count = object_refs.count + excluded.count\n"
+    "      RETURNING count INTO c;\n"
+    "    IF c = run_n THEN fresh := array_append(fresh, run_obj); END IF;\n"
+    "    UPDATE objects SET unreferenced_at = NULL WHERE id = run_obj AND unreferenced_at IS NOT NULL;\n"
+    "  END IF;\n"
+    "  PERFORM tams_stats_batch_add(p_flow, v_lo, v_hi, v_ob, sel, fresh, tail);\n"
+    "END\n"
+    "$f$;",
+    /* 16: soft delete keeps the deleted flow's memberships, as SQLite's 11. */
+    BIN_MEMBERSHIPS(TXT, " BIGINT", ""),
+    /* 17: the deletion trigger's gap rules per run of deleted segments, not per segment. After
+     * the statement the deleted rows are dead entries of the index, so the seek for a deleted
+     * segment's surviving predecessor walked back over every deleted one before it: quadratic,
+     * 821 ms of an 827 ms DELETE of 2,000 segments (bench/soft_delete.py, EXPLAIN ANALYZE).
+     * The deleted segments of a flow with no survivor between them (a run) share their
+     * surviving neighbours, so the rules are applied once per run, and finding the runs seeks
+     * only between consecutive deleted segments, where nothing was deleted. */
+    "CREATE OR REPLACE FUNCTION tams_stats_segments_del() RETURNS trigger LANGUAGE plpgsql"
+    " AS $f$\n"
+    "DECLARE\n"
+    "  rf text[];\n"
+    "  rp bigint[];\n"
+    "  rn bigint[];\n"
+    "BEGIN\n"
+    "  UPDATE flow_stats a SET segments = a.segments - d.n, covered = a.covered - d.c,\n"
+    "    first_lo = (SELECT s.lo FROM segments s WHERE s.flow_id = a.flow_id\n"
+    "      ORDER BY s.lo LIMIT 1),\n"
+    "    last_hi = (SELECT s.hi FROM segments s WHERE s.flow_id = a.flow_id\n"
+    "      ORDER BY s.lo DESC LIMIT 1)\n"
+    "    FROM (SELECT flow_id, count(*) AS n, sum(hi - lo + 1) AS c FROM od GROUP BY flow_id) d\n"
+    "    WHERE a.flow_id = d.flow_id;\n"
+    "  WITH x AS (SELECT o.flow_id, o.lo,\n"
+    "      lag(o.lo) OVER (PARTITION BY o.flow_id ORDER BY o.lo) AS p_lo FROM od o),\n"
+    "    y AS (SELECT x.flow_id, x.lo, x.p_lo IS NULL OR EXISTS (SELECT 1 FROM segments s\n"
+    "      WHERE s.flow_id = x.flow_id AND s.lo > x.p_lo AND s.lo < x.lo) AS starts FROM x),\n"
+    "    z AS (SELECT y.flow_id, y.lo, sum(CASE WHEN y.starts THEN 1 ELSE 0 END)\n"
+    "      OVER (PARTITION BY y.flow_id ORDER BY y.lo) AS run FROM y),\n"
+    "    r AS (SELECT z.flow_id, min(z.lo) AS first, max(z.lo) AS last FROM z\n"
+    "      GROUP BY z.flow_id, z.run)\n"
+    "  SELECT array_agg(r.flow_id), array_agg((SELECT s.hi FROM segments s\n"
+    "      WHERE s.flow_id = r.flow_id AND s.lo < r.first ORDER BY s.lo DESC LIMIT 1)),\n"
+    "    array_agg((SELECT s.lo FROM segments s WHERE s.flow_id = r.flow_id AND s.lo > r.last\n"
+    "      ORDER BY s.lo LIMIT 1)) INTO rf, rp, rn FROM r;\n"
+    "  DELETE FROM flow_gaps g USING unnest(rf, rp, rn) AS u(flow_id, p_hi, n_lo)\n"
+    "    WHERE g.flow_id = u.flow_id AND g.lo > coalesce(u.p_hi, -9223372036854775807)\n"
+    "    AND g.lo < coalesce(u.n_lo, 9223372036854775807);\n"
+    "  INSERT INTO flow_gaps(flow_id, lo, hi) SELECT DISTINCT u.flow_id, u.p_hi + 1, u.n_lo - 1\n"
+    "    FROM unnest(rf, rp, rn) AS u(flow_id, p_hi, n_lo) WHERE u.p_hi + 1 < u.n_lo\n"
+    "    ON CONFLICT(flow_id, lo) DO NOTHING;\n"
+    "  UPDATE flow_storage_stats a SET segments = a.segments - d.n\n"
+    "    FROM (SELECT o.flow_id, coalesce(x.storage_id, '') AS sid, count(*) AS n FROM od o\n"
+    "      LEFT JOIN objects x ON x.id = o.object_id GROUP BY 1, 2) d\n"
+    "    WHERE a.flow_id = d.flow_id AND a.storage_id = d.sid;\n"
+    "  RETURN NULL;\n"
+    "END\n"
+    "$f$;"};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);

@@ -3,6 +3,7 @@
  * against the flow's timeline and its object), keyset-paged listing, allocation of objects,
  * and what is known of an object. */
 #include "core/common.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "store/cursor.h"
 #include "store/outbox.h"
@@ -52,12 +53,11 @@ static struct tams_sql q_obj_reref = TAMS_SQL(
 
 /* ---- registration in one statement (a database over the network) ------------------------- */
 
-/* tams_segments_add (schema.c, PostgreSQL migration 5) runs the same checks as add_one below,
- * item by item in request order, server-side. One row per item: r_code is an enum outcome. */
+/* tams_segments_add (schema.c, PostgreSQL migration 15) runs the same checks as add_one below,
+ * in request order, server-side, on the batch as a JSON array of rows (seg_row). One row per
+ * item: r_code is an enum outcome. */
 static struct tams_sql q_seg_add_many = TAMS_SQL_PG(
-    "SELECT r_code, r_lo, r_hi, r_lo_incl, r_hi_incl FROM tams_segments_add(?1, ?2,"
-    " ?3::bigint[], ?4::bigint[], ?5::int[], ?6::int[], ?7::text[], ?8::bigint[], ?9::bigint[],"
-    " ?10::bigint[], ?11::bigint[], ?12::bigint[], ?13::text[])");
+    "SELECT r_code, r_lo, r_hi, r_lo_incl, r_hi_incl FROM tams_segments_add(?1, ?2, ?3::json)");
 /* What tams_segments_add does not know of (8.2's object_timerange, init_object_id), written
  * after it for the items it added that carry one: ?2 their starts, ?3, ?4 the members. */
 static struct tams_sql q_seg_8x_many = TAMS_SQL_PG(
@@ -68,10 +68,6 @@ static struct tams_sql q_seg_8x_many = TAMS_SQL_PG(
     " init_object_id = coalesce(o.init_object_id, s.init_object_id) FROM s"
     " WHERE o.id = s.object_id AND ((o.timerange IS NULL AND s.object_timerange IS NOT NULL)"
     " OR (o.init_object_id IS NULL AND s.init_object_id IS NOT NULL))");
-/* The sizes the caller learnt, before: tams_segments_add counts them. */
-static struct tams_sql q_obj_sizes_many =
-    TAMS_SQL_PG("UPDATE objects o SET size = u.size FROM unnest(?1::text[], ?2::bigint[])"
-                " AS u(id, size) WHERE o.id = u.id AND o.size IS DISTINCT FROM u.size");
 
 /* ---- listing, allocation, objects -------------------------------------------------------- */
 
@@ -492,27 +488,33 @@ static int add_each(struct tams_db *db, struct add_args *a, const char *now, siz
     return rc;
 }
 
-/* The object sizes the caller gave, in one statement, for tams_segments_add to count. */
-static int sizes_many(struct tams_db *db, const struct add_args *a)
+/* One item as a row of segments for tams_segments_add: a member per column, named as the
+ * column (json_populate_recordset); a member left out is NULL, flow_id comes from the call.
+ * A column segments gains is one line here. */
+static void seg_row(struct tams_json *j, const struct tams_segment *g)
 {
-    struct tams_buf ids = TAMS_BUF_INIT(SIZE_MAX), sizes = TAMS_BUF_INIT(SIZE_MAX);
-    size_t m = 0;
-    int rc = 0;
-
-    for (size_t i = 0; i < a->n; i++)
-        if (a->segs[i].has & TAMS_SEG_OBJECT_SIZE && a->segs[i].object_id) {
-            tams_db_list_text(db->st, &ids, a->segs[i].object_id);
-            tams_db_list_int(db->st, &sizes, true, a->segs[i].object_size);
-            m++;
-        }
-    if (m) {
-        tams_db_list_end(db->st, &ids);
-        tams_db_list_end(db->st, &sizes);
-        rc = tams_db_exec(db, &q_obj_sizes_many, ARGS(TEXT(ids.data), TEXT(sizes.data)), NULL);
-    }
-    tams_buf_release(&ids);
-    tams_buf_release(&sizes);
-    return rc;
+    tams_json_obj_open(j);
+    tams_json_kint(j, "lo", g->tr.lo);
+    tams_json_kint(j, "hi", g->tr.hi);
+    tams_json_kint(j, "start_incl", g->tr.lo_incl);
+    tams_json_kint(j, "end_incl", g->tr.hi_incl);
+    tams_json_kstr(j, "object_id", g->object_id);
+    if (g->has & TAMS_SEG_TS_OFFSET)
+        tams_json_kint(j, "ts_offset", g->ts_offset);
+    if (g->has & TAMS_SEG_LAST_DURATION)
+        tams_json_kint(j, "last_duration", g->last_duration);
+    if (g->has & TAMS_SEG_SAMPLE_OFFSET)
+        tams_json_kint(j, "sample_offset", g->sample_offset);
+    if (g->has & TAMS_SEG_SAMPLE_COUNT)
+        tams_json_kint(j, "sample_count", g->sample_count);
+    if (g->has & TAMS_SEG_KEY_FRAME_COUNT)
+        tams_json_kint(j, "key_frame_count", g->key_frame_count);
+    if (g->get_urls)
+        tams_json_kstr(j, "get_urls", g->get_urls);
+    /* Not a column: the size the caller learnt, for the object's row. */
+    if (g->has & TAMS_SEG_OBJECT_SIZE && g->object_id)
+        tams_json_kint(j, "object_size", g->object_size);
+    tams_json_obj_close(j);
 }
 
 /* The 8.2 members of the items added, in one more statement when any carries one. */
@@ -544,32 +546,18 @@ static int add_8x_many(struct tams_db *db, const struct add_args *a)
     return rc;
 }
 
-/* Over the network: the items go as arrays to tams_segments_add, one statement whatever the
- * request's size. */
+/* Over the network: the items go as one JSON array to tams_segments_add, one statement
+ * whatever the request's size. */
 static int add_many(struct tams_db *db, struct add_args *a, const char *now, size_t *added)
 {
-    enum {
-        LO,
-        HI,
-        LO_INCL,
-        HI_INCL,
-        OBJ,
-        TS_OFFSET,
-        LAST_DURATION,
-        SAMPLE_OFFSET,
-        SAMPLE_COUNT,
-        KEY_FRAME_COUNT,
-        GET_URLS,
-        NCOLS
-    };
-    struct tams_db_params p = {.n = 0};
     struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
-    struct tams_buf col[NCOLS];
+    struct tams_buf body = TAMS_BUF_INIT(SIZE_MAX);
+    struct tams_json j;
     size_t *sent = tams_calloc(a->n ? a->n : 1, sizeof(*sent)), nsent = 0;
     int rc = 0;
 
-    for (int k = 0; k < NCOLS; k++)
-        tams_buf_init(&col[k], SIZE_MAX);
+    tams_json_init(&j, &body);
+    tams_json_arr_open(&j);
     for (size_t i = 0; i < a->n; i++) {
         const struct tams_segment *g = &a->segs[i];
 
@@ -580,32 +568,14 @@ static int add_many(struct tams_db *db, struct add_args *a, const char *now, siz
                 outcome_result(NOT_A_SEGMENT, NULL, a->flow_id, g, a->whys ? &a->whys[i] : NULL);
             continue;
         }
-        tams_db_list_int(db->st, &col[LO], true, g->tr.lo);
-        tams_db_list_int(db->st, &col[HI], true, g->tr.hi);
-        tams_db_list_int(db->st, &col[LO_INCL], true, g->tr.lo_incl);
-        tams_db_list_int(db->st, &col[HI_INCL], true, g->tr.hi_incl);
-        tams_db_list_text(db->st, &col[OBJ], g->object_id);
-        tams_db_list_int(db->st, &col[TS_OFFSET], g->has & TAMS_SEG_TS_OFFSET, g->ts_offset);
-        tams_db_list_int(db->st, &col[LAST_DURATION], g->has & TAMS_SEG_LAST_DURATION,
-                         g->last_duration);
-        tams_db_list_int(db->st, &col[SAMPLE_OFFSET], g->has & TAMS_SEG_SAMPLE_OFFSET,
-                         g->sample_offset);
-        tams_db_list_int(db->st, &col[SAMPLE_COUNT], g->has & TAMS_SEG_SAMPLE_COUNT,
-                         g->sample_count);
-        tams_db_list_int(db->st, &col[KEY_FRAME_COUNT], g->has & TAMS_SEG_KEY_FRAME_COUNT,
-                         g->key_frame_count);
-        tams_db_list_text(db->st, &col[GET_URLS], g->get_urls);
+        seg_row(&j, g);
         sent[nsent++] = i;
     }
-    if (!nsent || (rc = sizes_many(db, a)))
+    tams_json_arr_close(&j);
+    if (!nsent)
         goto out;
-    tams_db_text(&p, a->flow_id);
-    tams_db_text(&p, now);
-    for (int k = 0; k < NCOLS; k++) {
-        tams_db_list_end(db->st, &col[k]);
-        tams_db_text(&p, col[k].data);
-    }
-    if ((rc = tams_db_query(db, &q_seg_add_many, p.v, p.n, &rows)))
+    if ((rc = tams_db_query(db, &q_seg_add_many, ARGS(TEXT(a->flow_id), TEXT(now), TEXT(body.data)),
+                            &rows)))
         goto out;
     for (size_t k = 0; k < nsent; k++) {
         const struct tams_segment *g = &a->segs[sent[k]];
@@ -631,8 +601,7 @@ static int add_many(struct tams_db *db, struct add_args *a, const char *now, siz
 out:
     tams_db_done(&rows);
     tams_free(sent);
-    for (int k = 0; k < NCOLS; k++)
-        tams_buf_release(&col[k]);
+    tams_buf_release(&body);
     return rc;
 }
 

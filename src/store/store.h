@@ -522,8 +522,10 @@ int tams_store_gc_trash_list(struct tams_store *st, int limit, tams_trash_cb cb,
 int tams_store_gc_trash_done(struct tams_store *st, int64_t id);
 int tams_store_gc_trash_retry(struct tams_store *st, int64_t id, int64_t delay);
 
-/* The soft-delete bin (bin.c). Entries oldest first; one by id (NOTFOUND when unknown). */
-int tams_store_bin_list(struct tams_store *st, tams_bin_cb cb, void *ctx);
+/* The soft-delete bin (bin.c). Entries oldest first, a page at a time (BADPAGE for a forged
+ * page key); one by id (NOTFOUND when unknown). */
+int tams_store_bin_list(struct tams_store *st, const struct tams_page *page, tams_bin_cb cb,
+                        void *ctx);
 int tams_store_bin_get(struct tams_store *st, const char *id, tams_bin_cb cb, void *ctx);
 /* Puts an entry back as it was: the flow (its row, tags, collection, source when gone) and
  * every segment through registration (references, analytics, flows/segments_added), then

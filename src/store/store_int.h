@@ -104,6 +104,10 @@ int tams__flow_read_any(struct tams_db *db, const char *id, tams_flow_cb cb, voi
 /* Takes flow id out of every other flow's collection: rows and documents (flows/updated for
  * each), then its memberships. */
 int tams__flow_leave_collections(struct tams_db *db, const char *id, const char *now);
+/* Puts member_id back at the end of collector_id's collection with role: row and document
+ * (flows/updated); nothing when the collection lists it already. */
+int tams__flow_join_collection(struct tams_db *db, const char *collector_id, const char *member_id,
+                               const char *role, const char *now);
 /* Hides the flow from clients (reads and writes NOTFOUND, PUT CONFLICT) while a deletion
  * request removes it, and takes it out of every collection, its own included. */
 int tams__flow_hide(struct tams_db *db, const char *id, const char *now);

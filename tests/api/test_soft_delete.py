@@ -103,7 +103,15 @@ def referenced_by(srv, oid, fid):
 
 
 def trash(srv):
-    return get_json(srv, "/trash")
+    """Every entry, page by page."""
+    out, url = [], "/trash?limit=1000"
+    while url:
+        r = srv.get(url)
+        assert r.status_code == 200, r.text
+        out += r.json()
+        nxt = r.links.get("next", {}).get("url")
+        url = nxt[nxt.index("/trash"):] if nxt else None
+    return out
 
 
 def entry_of(srv, fid, kind):
@@ -386,4 +394,62 @@ def test_webhook_events_of_deletion_and_restore(tmp_path):
             [x["timerange"] for x in segs]
     finally:
         rec.close()
+        s.stop()
+
+
+# ---- memberships and paging ----------------------------------------------------------------------
+
+
+def test_restored_flow_rejoins_the_collections_that_held_it(srv):
+    member, other = make_flow(srv), make_flow(srv)
+    keep = make_flow(srv, flow_collection=[{"id": member, "role": "left"},
+                                           {"id": other, "role": "right"}])
+    gone = make_flow(srv, flow_collection=[{"id": member, "role": "solo"}])
+    r = srv.delete(f"/flows/{member}")
+    assert r.status_code == 204, r.text
+    assert get_json(srv, f"/flows/{keep}")["flow_collection"] == [{"id": other, "role": "right"}]
+    assert "flow_collection" not in get_json(srv, f"/flows/{gone}")
+    # A collector deleted meanwhile is left out; the others take the flow back with its role.
+    r = srv.delete(f"/flows/{gone}")
+    assert r.status_code == 204, r.text
+    restore(srv, entry_of(srv, member, "flow")["id"])
+    assert get_json(srv, f"/flows/{keep}")["flow_collection"] == [
+        {"id": other, "role": "right"}, {"id": member, "role": "left"}]
+    assert get_json(srv, f"/flows/{member}").get("collected_by") == [keep]
+    # The document and the rows agree: deleting the member again empties the collection.
+    r = srv.delete(f"/flows/{other}")
+    assert r.status_code == 204, r.text
+    r = srv.delete(f"/flows/{member}")
+    assert r.status_code == 204, r.text
+    assert "flow_collection" not in get_json(srv, f"/flows/{keep}")
+
+
+def test_trash_is_paged(tmp_path):
+    s = Server(tmp_path, args=RETAIN)
+    s.start()
+    try:
+        for _ in range(5):
+            r = s.delete(f"/flows/{make_flow(s)}")
+            assert r.status_code == 204, r.text
+        whole = get_json(s, "/trash")
+        assert len(whole) == 5
+        assert [(e["deleted"], e["id"]) for e in whole] == sorted(
+            (e["deleted"], e["id"]) for e in whole)
+        seen, url, sizes = [], "/trash?limit=2", []
+        while url:
+            r = s.get(url)
+            assert r.status_code == 200, r.text
+            assert r.headers["X-Paging-Limit"] == "2"
+            seen += r.json()
+            sizes.append(len(r.json()))
+            nxt = r.links.get("next", {}).get("url")
+            if nxt:
+                assert "limit=2" in nxt and r.headers["X-Paging-NextKey"] in nxt
+            url = nxt[nxt.index("/trash"):] if nxt else None
+        assert sizes == [2, 2, 1]
+        assert seen == whole
+        check_error(s.get("/trash?page=bm90LWEta2V5"), 400)
+        check_error(s.get("/trash?limit=0"), 400)
+        check_error(s.get("/trash?colour=red"), 400)
+    finally:
         s.stop()

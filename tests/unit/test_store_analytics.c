@@ -280,6 +280,28 @@ static void test_delete(void)
     CHECK_INT_EQ(db_int("SELECT count(*) FROM flow_storage_stats WHERE flow_id = ?1", fl, NULL), 0);
 }
 
+/* One object's segments, interleaved with another's: the deleted ones form several runs,
+ * each between its own surviving neighbours (PostgreSQL's trigger works per run). */
+static void test_delete_interleaved(void)
+{
+    static const int a[] = {0, 2, 3, 5, 9, 10}, b[] = {1, 4, 6, 8, 11};
+    struct tams_timerange all = tr_of("[0:0_200:0)");
+    struct tams_delete_spec spec = {
+        .timerange = &all, .object_id = "an-ia", .sync_limit = 1000, .principal = "bob"};
+    unsigned eff = 0;
+    char fl[37];
+
+    CHECK_INT_EQ(put_flow(13, true), 0);
+    CHECK_INT_EQ(add_batch(13, a, TAMS_ARRAY_SIZE(a), "an-ia", true), 0);
+    CHECK_INT_EQ(add_batch(13, b, TAMS_ARRAY_SIZE(b), "an-ib", true), 0);
+    check_flow(13);
+    fid(fl, 13);
+    spec.flow_id = fl;
+    CHECK_INT_EQ(tams_store_delete_start(ST, &spec, &eff, NULL, NULL), 0);
+    CHECK_INT_EQ(db_int("SELECT count(*) FROM segments WHERE flow_id = ?1", fl, NULL), 5);
+    check_flow(13);
+}
+
 /* A flow deleted by a deletion request, and one removed with its many segments at once. */
 static void test_flow_delete(void)
 {
@@ -535,6 +557,7 @@ int main(int argc, char **argv)
     RUN(test_item_by_item);
     RUN(test_batches);
     RUN(test_delete);
+    RUN(test_delete_interleaved);
     RUN(test_flow_delete);
     RUN(test_sizes_and_sums);
     RUN(test_ingest);

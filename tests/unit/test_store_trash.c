@@ -133,7 +133,7 @@ static struct entries last_entry(void)
 {
     struct entries e = {0};
 
-    CHECK_INT_EQ(tams_store_bin_list(ST, got_entry, &e), 0);
+    CHECK_INT_EQ(tams_store_bin_list(ST, NULL, got_entry, &e), 0);
     return e;
 }
 
