@@ -10,6 +10,7 @@
 #include "api/params.h"
 #include "http/respond.h"
 #include "tams/flow.h"
+#include "tams/flow_v82.h"
 
 static struct tams_store *store_of(struct tams_req *req)
 {
@@ -30,16 +31,65 @@ static void send_store_error(struct tams_req *req, int rc, const struct tams_buf
         tams_send_error(req, rc, NULL);
 }
 
+/* ---- the versions' views ------------------------------------------------------------------- */
+
+/* The stored document is the 8.2 shape; a 7.0 request is answered with its 7.0 view
+ * (flow_v82.h), made only when the text may differ. */
+static int write_flow(struct tams_req *req, struct tams_json *j, const struct tams_flow_rec *rec,
+                      const struct tams_timerange *timerange)
+{
+    struct tams_flow_rec view;
+    json_object *doc;
+
+    if (req->api != TAMS_API_70 || !tams_flow_view70_may_differ(rec->doc)) {
+        tams_flow_doc_write(j, rec, timerange);
+        return 0;
+    }
+    doc = json_tokener_parse(rec->doc);
+    if (!json_object_is_type(doc, json_type_object)) {
+        json_object_put(doc);
+        return TAMS_ERR_STORE;
+    }
+    tams_flow_view70(doc);
+    view = *rec;
+    view.doc = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
+    view.doclen = strlen(view.doc);
+    tams_flow_doc_write(j, &view, timerange);
+    json_object_put(doc);
+    return 0;
+}
+
 /* ---- GET /flows ---------------------------------------------------------------------------- */
 
 struct list_ctx {
+    struct tams_req *req;
     struct tams_json *j;
 };
 
 static int list_row(void *ctx, const struct tams_flow_rec *rec)
 {
     struct list_ctx *c = ctx;
-    tams_flow_doc_write(c->j, rec, NULL);
+    return write_flow(c->req, c->j, rec, NULL);
+}
+
+/* 8.2's filters of GET /flows (status, init_segments); 400 sent when one is wrong. */
+static int filters_82_or_400(struct tams_req *req, struct tams_flow_filter *f, bool *init)
+{
+    bool has_init = tams_req_query_get(req, "init_segments") != NULL;
+
+    if (tams_req_query_str_or_400(req, "status", &f->status) ||
+        tams_req_query_bool_or_400(req, "init_segments", init))
+        return -1;
+    if (f->status && !tams_flow_status_valid(f->status)) {
+        tams_send_error(req, TAMS_ERR_BADQUERY,
+                        "query parameter 'status' must be one of awaiting_content, ingesting,"
+                        " replication_in_progress, closed_complete, not '%s'",
+                        f->status);
+        return -1;
+    }
+    if (has_init)
+        f->init_segments = init;
     return 0;
 }
 
@@ -47,8 +97,12 @@ void flows_list(struct tams_req *req)
 {
     static const char *const known[] = {"source_id",   "timerange",    "format", "codec", "label",
                                         "frame_width", "frame_height", "page",   "limit", NULL};
+    static const char *const known_82[] = {"source_id", "timerange",   "format",        "codec",
+                                           "label",     "frame_width", "frame_height",  "page",
+                                           "limit",     "status",      "init_segments", NULL};
     struct tams_store *st = store_of(req);
     struct tams_flow_filter f = {.frame_width = -1, .frame_height = -1};
+    bool init_segments = false;
     struct tams_timerange tr;
     struct tams_paging pg;
     struct tams_tag_filter *tags = NULL;
@@ -57,7 +111,8 @@ void flows_list(struct tams_req *req)
     bool has_tr = false;
     int rc;
 
-    if (tams_query_known_or_400(req, known, true) ||
+    if (tams_query_known_or_400(req, req->api == TAMS_API_82 ? known_82 : known, true) ||
+        (req->api == TAMS_API_82 && filters_82_or_400(req, &f, &init_segments)) ||
         tams_query_uuid_or_400(req, "source_id", &f.source_id) ||
         tams_query_timerange_or_400(req, "timerange", &tr, &has_tr) ||
         tams_query_format_or_400(req, "format", &f.format) ||
@@ -80,6 +135,7 @@ void flows_list(struct tams_req *req)
         return;
     f.tags = tags;
     page = (struct tams_page){.after = pg.page, .limit = pg.limit, .next_key = &pg.next_key};
+    ctx.req = req;
     ctx.j = tams_res_json(req);
     tams_json_arr_open(ctx.j);
     rc = tams_store_flow_list(st, &f, &page, list_row, &ctx);
@@ -105,8 +161,7 @@ struct get_ctx {
 static int get_row(void *ctx, const struct tams_flow_rec *rec)
 {
     struct get_ctx *c = ctx;
-    tams_flow_doc_write(tams_res_json(c->req), rec, c->timerange);
-    return 0;
+    return write_flow(c->req, tams_res_json(c->req), rec, c->timerange);
 }
 
 void flow_get(struct tams_req *req)
@@ -126,7 +181,10 @@ void flow_get(struct tams_req *req)
         tams_query_timerange_or_400(req, "timerange", &within, &has_within))
         return;
     /* The plain document is cached; the generation is read before the store so that a write
-     * racing with this read leaves an entry nobody will match. */
+     * racing with this read leaves an entry nobody will match. The cache holds 7.0's view
+     * (today's clients); 8.2 reads the store. */
+    if (req->api != TAMS_API_70)
+        cache = NULL;
     if (!include) {
         gen = tams_store_generation(st, id);
         tams_buf_reset(&req->out);
@@ -155,6 +213,26 @@ void flow_get(struct tams_req *req)
 
 /* ---- PUT /flows/{flowId} ------------------------------------------------------------------- */
 
+static int stored_row(void *ctx, const struct tams_flow_rec *rec)
+{
+    *(json_object **)ctx = json_tokener_parse(rec->doc);
+    return 0;
+}
+
+/* A 7.0 body made into the stored shape, keeping what the stored flow has that 7.0 cannot say
+ * (R2). The flow may not exist yet. */
+static int from70(struct tams_store *st, const char *id, json_object *doc)
+{
+    json_object *stored = NULL;
+    int rc = tams_store_flow_get(st, id, stored_row, &stored);
+
+    if (rc && rc != TAMS_ERR_NOTFOUND)
+        return rc;
+    tams_flow_from70(doc, stored);
+    json_object_put(stored);
+    return 0;
+}
+
 void flow_put(struct tams_req *req)
 {
     struct tams_store *st = store_of(req);
@@ -182,7 +260,12 @@ void flow_put(struct tams_req *req)
                         json_object_get_string(body_id), id);
         return;
     }
-    rc = tams_flow_validate(doc, &why);
+    rc = tams_flow_validate_rules(
+        doc, req->api == TAMS_API_82 ? TAMS_FLOW_RULES_82 : TAMS_FLOW_RULES_70, &why);
+    if (!rc && req->api == TAMS_API_70 && (rc = from70(st, id, doc))) {
+        send_store_error(req, rc, NULL, id);
+        goto out;
+    }
     if (!rc)
         rc = tams_flow_index_build(doc, &idx, &why);
     if (rc) {
@@ -236,6 +319,7 @@ static const struct flow_prop prop_tags = {"tags", PROP_TAGS, "{}", false};
 
 struct prop_get_ctx {
     struct tams_req *req;
+    bool view70;
     const struct flow_prop *prop;
     const char *tag; /* for tags/{name} */
     bool found;
@@ -247,6 +331,8 @@ static int prop_get_row(void *ctx, const struct tams_flow_rec *rec)
     json_object *doc = json_tokener_parse(rec->doc), *v = NULL;
     if (!doc)
         return TAMS_ERR_STORE;
+    if (c->view70)
+        tams_flow_view70(doc);
     if (json_object_object_get_ex(doc, c->prop->member, &v) && c->tag) {
         json_object *t = NULL;
         v = json_object_object_get_ex(v, c->tag, &t) ? t : NULL;
@@ -264,7 +350,7 @@ static int prop_get_row(void *ctx, const struct tams_flow_rec *rec)
 static void prop_get(struct tams_req *req, const struct flow_prop *prop, const char *tag)
 {
     struct tams_store *st = store_of(req);
-    struct prop_get_ctx ctx = {req, prop, tag, false};
+    struct prop_get_ctx ctx = {req, req->api == TAMS_API_70, prop, tag, false};
     const char *id;
     int rc;
 
@@ -289,13 +375,37 @@ struct mutate_ctx {
     const struct flow_prop *prop;
     const char *tag;
     json_object *value; /* NULL = remove */
+    bool from70;
 };
+
+/* 7.0 names the status by the tag flow_status: writing a status value sets it, deleting the tag
+ * clears it (and the real tag, if any). Returns 1 when done here. */
+static int status_tag70(struct mutate_ctx *c, json_object *doc, json_object *tags)
+{
+    bool had_tag = tags && json_object_object_get_ex(tags, c->tag, NULL);
+    bool had_status = json_object_object_get_ex(doc, "status", NULL);
+
+    if (c->value) {
+        if (!tams_flow_status_valid(json_object_get_string(c->value)))
+            return 0;
+        json_object_object_add(doc, "status", json_object_get(c->value));
+    } else {
+        if (!had_tag && !had_status)
+            return 0;
+        json_object_object_del(doc, "status");
+    }
+    if (had_tag)
+        json_object_object_del(tags, c->tag);
+    return 1;
+}
 
 static int mutate(void *ctx, json_object *doc, struct tams_buf *why)
 {
     struct mutate_ctx *c = ctx;
     json_object *tags = NULL;
 
+    if (c->from70 && c->prop->type == PROP_COLLECTION && c->value)
+        tams_flow_from70_collection(c->value);
     if (!c->tag) {
         if (c->value)
             json_object_object_add(doc, c->prop->member, json_object_get(c->value));
@@ -304,7 +414,11 @@ static int mutate(void *ctx, json_object *doc, struct tams_buf *why)
         return 0;
     }
     if (!json_object_object_get_ex(doc, "tags", &tags) ||
-        !json_object_is_type(tags, json_type_object)) {
+        !json_object_is_type(tags, json_type_object))
+        tags = NULL;
+    if (c->from70 && strcmp(c->tag, TAMS_FLOW_STATUS_TAG) == 0 && status_tag70(c, doc, tags))
+        return 0;
+    if (!tags) {
         if (!c->value) {
             tams_buf_addf(why, "the flow has no tag '%s'", c->tag);
             return TAMS_ERR_NOTFOUND;
@@ -344,6 +458,15 @@ static int value_ok_or_400(struct tams_req *req, const struct flow_prop *prop, j
     case PROP_COLLECTION:
         if (!json_object_is_type(v, json_type_array))
             want = "a JSON array of {id, role} items";
+        /* 7.0 requires each item's role (8.2 does not); the store checks the rest. */
+        for (size_t i = 0; !want && req->api == TAMS_API_70 && i < json_object_array_length(v);
+             i++) {
+            json_object *item = json_object_array_get_idx(v, i), *role;
+            if (json_object_is_type(item, json_type_object) &&
+                (!json_object_object_get_ex(item, "role", &role) ||
+                 !json_object_is_type(role, json_type_string)))
+                want = "a JSON array of {id, role} items, each with a string role";
+        }
         break;
     }
     if (!want)
@@ -358,7 +481,7 @@ static void prop_write(struct tams_req *req, const struct flow_prop *prop, const
 {
     struct tams_store *st = store_of(req);
     struct tams_buf why = TAMS_BUF_INIT(1024);
-    struct mutate_ctx ctx = {prop, tag, remove ? NULL : req->json};
+    struct mutate_ctx ctx = {prop, tag, remove ? NULL : req->json, req->api == TAMS_API_70};
     const char *id;
     int rc;
 

@@ -576,6 +576,29 @@ int tams_store_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, 
     return rc;
 }
 
+/* 8.2's members live in the document (docs/tams-8.2-changes.md 15, 17): read there. */
+static void filters_82(enum tams_db_dialect d, struct tams_buf *sql, struct tams_db_params *p,
+                       const struct tams_flow_filter *f)
+{
+    bool pg = d == TAMS_DB_PG;
+
+    if (f->status)
+        tams__cond_text(sql, p,
+                        pg ? "(f.doc::jsonb ->> 'status') = ?%d"
+                           : "json_extract(f.doc, '$.status') = ?%d",
+                        f->status);
+    if (f->init_segments && pg)
+        tams_buf_addf(sql,
+                      " AND coalesce(f.doc::jsonb #>> '{essence_parameters,init_segments}',"
+                      " 'false') = '%s'",
+                      *f->init_segments ? "true" : "false");
+    else if (f->init_segments)
+        tams_buf_addf(sql,
+                      " AND coalesce(json_extract(f.doc, '$.essence_parameters.init_segments'),"
+                      " 0) = %d",
+                      *f->init_segments ? 1 : 0);
+}
+
 int tams_store_flow_list(struct tams_store *st, const struct tams_flow_filter *f,
                          const struct tams_page *page, tams_flow_cb cb, void *ctx)
 {
@@ -622,6 +645,8 @@ int tams_store_flow_list(struct tams_store *st, const struct tams_flow_filter *f
     if (f)
         tams__tag_filters(st->drv->dialect, &sql, &p, "flow_tags", "flow_id", "f.id", f->tags,
                           f->ntags);
+    if (f)
+        filters_82(st->drv->dialect, &sql, &p, f);
     if (after.len)
         tams__cond_text(&sql, &p, "f.id > ?%d", after.data);
     tams_buf_addf(&sql, " ORDER BY f.id LIMIT ?%d", p.n + 1);

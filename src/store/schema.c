@@ -208,7 +208,19 @@ const char *const tams_schema_sqlite[] = {
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
     /* 6: soft delete (docs/soft-delete.md): deleted flows, sources and segments kept in a bin
      * for the retention period, outside every table a read looks at. */
-    BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID")};
+    BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID"),
+    /* 7 (TAMS 8.2, ADR0040): a video flow without frame_rate, which 7.0 allowed, is a variable
+     * rate flow; its document says so (vfr true), live and in the bin. */
+    "UPDATE flows SET doc = json_set(doc, '$.essence_parameters.vfr', json('true'))"
+    " WHERE format = 'urn:x-nmos:format:video'"
+    " AND json_type(doc, '$.essence_parameters') = 'object'"
+    " AND json_type(doc, '$.essence_parameters.frame_rate') IS NULL"
+    " AND json_type(doc, '$.essence_parameters.vfr') IS NULL;"
+    "UPDATE bin_flows SET doc = json_set(doc, '$.essence_parameters.vfr', json('true'))"
+    " WHERE format = 'urn:x-nmos:format:video'"
+    " AND json_type(doc, '$.essence_parameters') = 'object'"
+    " AND json_type(doc, '$.essence_parameters.frame_rate') IS NULL"
+    " AND json_type(doc, '$.essence_parameters.vfr') IS NULL;"};
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
 /* Ids, names, values and RFC 3339 times compare byte-wise (COLLATE "C") whatever the cluster's
@@ -686,5 +698,16 @@ const char *const tams_schema_pg[] = {
     " SELECT s.flow_id, coalesce(o.storage_id, ''), count(*) FROM segments s"
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
     /* 10: soft delete, as SQLite's 6. */
-    BIN_SCHEMA(TXT, " BIGINT", "")};
+    BIN_SCHEMA(TXT, " BIGINT", ""),
+    /* 11 (TAMS 8.2, ADR0040): as SQLite's 7, video flows without frame_rate get vfr true. */
+    "UPDATE flows SET doc = jsonb_set(doc::jsonb, '{essence_parameters,vfr}', 'true')::text"
+    " WHERE format = 'urn:x-nmos:format:video'"
+    " AND jsonb_typeof(doc::jsonb -> 'essence_parameters') = 'object'"
+    " AND doc::jsonb #> '{essence_parameters,frame_rate}' IS NULL"
+    " AND doc::jsonb #> '{essence_parameters,vfr}' IS NULL;"
+    "UPDATE bin_flows SET doc = jsonb_set(doc::jsonb, '{essence_parameters,vfr}', 'true')::text"
+    " WHERE format = 'urn:x-nmos:format:video'"
+    " AND jsonb_typeof(doc::jsonb -> 'essence_parameters') = 'object'"
+    " AND doc::jsonb #> '{essence_parameters,frame_rate}' IS NULL"
+    " AND doc::jsonb #> '{essence_parameters,vfr}' IS NULL;"};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);
