@@ -7,6 +7,7 @@
 #include "store/flow_doc.h"
 #include "api/handlers.h"
 #include "api/paging.h"
+#include "api/profiles.h"
 #include "api/params.h"
 #include "http/respond.h"
 #include "tams/flow.h"
@@ -78,7 +79,8 @@ static int filters_82_or_400(struct tams_req *req, struct tams_flow_filter *f, b
 {
     bool has_init = tams_req_query_get(req, "init_segments") != NULL;
 
-    if (tams_req_query_str_or_400(req, "status", &f->status) ||
+    if (tams_query_uuid_or_400(req, "profile_id", &f->profile_id) ||
+        tams_req_query_str_or_400(req, "status", &f->status) ||
         tams_req_query_bool_or_400(req, "init_segments", init))
         return -1;
     if (f->status && !tams_flow_status_valid(f->status)) {
@@ -97,9 +99,10 @@ void flows_list(struct tams_req *req)
 {
     static const char *const known[] = {"source_id",   "timerange",    "format", "codec", "label",
                                         "frame_width", "frame_height", "page",   "limit", NULL};
-    static const char *const known_82[] = {"source_id", "timerange",   "format",        "codec",
-                                           "label",     "frame_width", "frame_height",  "page",
-                                           "limit",     "status",      "init_segments", NULL};
+    static const char *const known_82[] = {
+        "source_id",     "timerange",    "format", "codec", "label",
+        "frame_width",   "frame_height", "page",   "limit", "status",
+        "init_segments", "profile_id",   NULL};
     struct tams_store *st = store_of(req);
     struct tams_flow_filter f = {.frame_width = -1, .frame_height = -1};
     bool init_segments = false;
@@ -229,8 +232,9 @@ static int from70(struct tams_store *st, const char *id, json_object *doc)
     if (rc && rc != TAMS_ERR_NOTFOUND)
         return rc;
     tams_flow_from70(doc, stored);
+    rc = flow_profile_keep70(st, doc, stored);
     json_object_put(stored);
-    return 0;
+    return rc;
 }
 
 void flow_put(struct tams_req *req)
@@ -260,6 +264,8 @@ void flow_put(struct tams_req *req)
                         json_object_get_string(body_id), id);
         return;
     }
+    if (req->api == TAMS_API_82 && flow_profile_apply_or_400(req, doc))
+        return;
     rc = tams_flow_validate_rules(
         doc, req->api == TAMS_API_82 ? TAMS_FLOW_RULES_82 : TAMS_FLOW_RULES_70, &why);
     if (!rc && req->api == TAMS_API_70 && (rc = from70(st, id, doc))) {

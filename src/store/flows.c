@@ -576,7 +576,7 @@ int tams_store_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, 
     return rc;
 }
 
-/* 8.2's members live in the document (docs/tams-8.2-changes.md 15, 17): read there. */
+/* 8.2's members live in the document (docs/tams-8.2-changes.md 15, 16, 17): read there. */
 static void filters_82(enum tams_db_dialect d, struct tams_buf *sql, struct tams_db_params *p,
                        const struct tams_flow_filter *f)
 {
@@ -587,6 +587,11 @@ static void filters_82(enum tams_db_dialect d, struct tams_buf *sql, struct tams
                         pg ? "(f.doc::jsonb ->> 'status') = ?%d"
                            : "json_extract(f.doc, '$.status') = ?%d",
                         f->status);
+    if (f->profile_id)
+        tams__cond_text(sql, p,
+                        pg ? "(f.doc::jsonb ->> 'profile_id') = ?%d"
+                           : "json_extract(f.doc, '$.profile_id') = ?%d",
+                        f->profile_id);
     if (f->init_segments && pg)
         tams_buf_addf(sql,
                       " AND coalesce(f.doc::jsonb #>> '{essence_parameters,init_segments}',"

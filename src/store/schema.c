@@ -209,8 +209,14 @@ const char *const tams_schema_sqlite[] = {
     /* 6: soft delete (docs/soft-delete.md): deleted flows, sources and segments kept in a bin
      * for the retention period, outside every table a read looks at. */
     BIN_SCHEMA(" TEXT", " INTEGER", " WITHOUT ROWID"),
-    /* 7 (TAMS 8.2, ADR0040): a video flow without frame_rate, which 7.0 allowed, is a variable
-     * rate flow; its document says so (vfr true), live and in the bin. */
+    /* 7 (TAMS 8.2, docs/tams-8.2-changes.md 4 and 14): Profiles, immutable templates of a
+     * flow's technical metadata (a flow names its own in its document's profile_id); and a
+     * video flow without frame_rate, which 7.0 allowed, is a variable rate flow (ADR0040): its
+     * document says so (vfr true), live and in the bin. */
+    "CREATE TABLE profiles(id TEXT PRIMARY KEY, label TEXT, format TEXT NOT NULL, codec TEXT,"
+    " doc TEXT NOT NULL, created TEXT NOT NULL, created_by TEXT) WITHOUT ROWID;"
+    "CREATE INDEX profiles_label ON profiles(label, id);"
+    "CREATE INDEX profiles_format ON profiles(format, id);"
     "UPDATE flows SET doc = json_set(doc, '$.essence_parameters.vfr', json('true'))"
     " WHERE format = 'urn:x-nmos:format:video'"
     " AND json_type(doc, '$.essence_parameters') = 'object'"
@@ -699,7 +705,11 @@ const char *const tams_schema_pg[] = {
     " LEFT JOIN objects o ON o.id = s.object_id GROUP BY 1, 2;",
     /* 10: soft delete, as SQLite's 6. */
     BIN_SCHEMA(TXT, " BIGINT", ""),
-    /* 11 (TAMS 8.2, ADR0040): as SQLite's 7, video flows without frame_rate get vfr true. */
+    /* 11 (TAMS 8.2): as SQLite's 7, Profiles, and video flows without frame_rate get vfr true. */
+    "CREATE TABLE profiles(id" TXT " PRIMARY KEY, label" TXT ", format" TXT " NOT NULL,"
+    " codec" TXT ", doc TEXT NOT NULL, created" TXT " NOT NULL, created_by TEXT);"
+    "CREATE INDEX profiles_label ON profiles(label, id);"
+    "CREATE INDEX profiles_format ON profiles(format, id);"
     "UPDATE flows SET doc = jsonb_set(doc::jsonb, '{essence_parameters,vfr}', 'true')::text"
     " WHERE format = 'urn:x-nmos:format:video'"
     " AND jsonb_typeof(doc::jsonb -> 'essence_parameters') = 'object'"

@@ -55,9 +55,9 @@ struct tams_flow_filter {
     const struct tams_timerange *timerange; /* NULL = not given; empty = flows without segments */
     const struct tams_tag_filter *tags;
     size_t ntags;
-    /* 8.2 (docs/tams-8.2-changes.md 15, 17): NULL = not given; an absent init_segments counts
+    /* 8.2 (docs/tams-8.2-changes.md 15, 16, 17): NULL = not given; an absent init_segments counts
      * as false. */
-    const char *status;
+    const char *status, *profile_id;
     const bool *init_segments;
 };
 
