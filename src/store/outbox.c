@@ -3,16 +3,30 @@
 #include "core/common.h"
 #include "store/flow_doc.h"
 #include "store/outbox.h"
+#include "tams/flow_v82.h"
 #include "tams/timestamp.h"
 
+/* Events carry the 7.0 view of a flow (docs/tams-8.2-changes.md R1), as webhooks did before 8.2:
+ * which version a webhook is sent in is the webhooks' own change. */
 void tams_outbox_flow(struct tams_buf *out, const struct tams_flow_rec *rec)
 {
+    struct tams_flow_rec view = *rec;
+    json_object *doc = NULL;
     struct tams_json j;
+
+    if (tams_flow_view70_may_differ(rec->doc) && (doc = json_tokener_parse(rec->doc)) &&
+        json_object_is_type(doc, json_type_object)) {
+        tams_flow_view70(doc);
+        view.doc = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+                                                           JSON_C_TO_STRING_NOSLASHESCAPE);
+        view.doclen = strlen(view.doc);
+    }
     tams_json_init(&j, out);
     tams_json_obj_open(&j);
     tams_json_key(&j, "flow");
-    tams_flow_doc_write(&j, rec, NULL);
+    tams_flow_doc_write(&j, &view, NULL);
     tams_json_obj_close(&j);
+    json_object_put(doc);
 }
 
 void tams_outbox_source(struct tams_buf *out, const struct tams_source_rec *r)
