@@ -34,7 +34,7 @@ static void send_store_error(struct tams_req *req, int rc, const struct tams_buf
 
 /* ---- the versions' views ------------------------------------------------------------------- */
 
-/* The stored document is the 8.2 shape; a 7.0 request is answered with its 7.0 view
+/* The stored document is the 8.2 shape; a request is answered with its version's view
  * (flow_v82.h), made only when the text may differ. */
 static int write_flow(struct tams_req *req, struct tams_json *j, const struct tams_flow_rec *rec,
                       const struct tams_timerange *timerange)
@@ -42,7 +42,9 @@ static int write_flow(struct tams_req *req, struct tams_json *j, const struct ta
     struct tams_flow_rec view;
     json_object *doc;
 
-    if (req->api != TAMS_API_70 || !tams_flow_view70_may_differ(rec->doc)) {
+    bool v70 = req->api == TAMS_API_70;
+
+    if (v70 ? !tams_flow_view70_may_differ(rec->doc) : !tams_flow_view82_may_differ(rec->doc)) {
         tams_flow_doc_write(j, rec, timerange);
         return 0;
     }
@@ -51,7 +53,10 @@ static int write_flow(struct tams_req *req, struct tams_json *j, const struct ta
         json_object_put(doc);
         return TAMS_ERR_STORE;
     }
-    tams_flow_view70(doc);
+    if (v70)
+        tams_flow_view70(doc);
+    else
+        tams_flow_view82(doc);
     view = *rec;
     view.doc = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
                                                        JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -120,3 +120,32 @@ void tams_flow_from70_collection(json_object *coll)
             json_object_object_del(json_object_array_get_idx(coll, i), "role");
     }
 }
+
+bool tams_flow_view82_may_differ(const char *doc)
+{
+    return strstr(doc, "urn:x-nmos:format:multi") && strstr(doc, "\"essence_parameters\"");
+}
+
+void tams_flow_view82(json_object *doc)
+{
+    json_object *ep = member(doc, "essence_parameters", json_type_object);
+    struct json_object_iterator it, end;
+    bool again = true;
+
+    if (!ep || !is_format(doc, "urn:x-nmos:format:multi"))
+        return;
+    /* Deleting invalidates the iterator: start over after each. */
+    while (again) {
+        again = false;
+        it = json_object_iter_begin(ep);
+        end = json_object_iter_end(ep);
+        for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+            const char *k = json_object_iter_peek_name(&it);
+            if (strcmp(k, "init_segments") != 0) {
+                json_object_object_del(ep, k);
+                again = true;
+                break;
+            }
+        }
+    }
+}

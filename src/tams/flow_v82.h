@@ -23,6 +23,11 @@ bool tams_flow_view70_may_differ(const char *doc);
  * without a role gets role "". */
 void tams_flow_view70(json_object *doc);
 
+/* The 8.2 view: a multi Flow's essence_parameters as 7.0 let it be written (free) is shown
+ * with the members 8.2 types only (init_segments). may_differ: the cheap check on the text. */
+bool tams_flow_view82_may_differ(const char *doc);
+void tams_flow_view82(json_object *doc);
+
 /* Is s one of the statuses of 8.2? */
 bool tams_flow_status_valid(const char *s);
 

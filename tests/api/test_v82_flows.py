@@ -245,8 +245,11 @@ def test_multi_essence_parameters_typed_in_82(v82, v70):
     assert get(v70, doc["id"])["essence_parameters"] == {}
     bad = dict(doc, id=str(uuid.uuid4()), essence_parameters={"frame_width": 3})
     refused(v82, v82.put(f"/flows/{bad['id']}", json=bad))
-    # 7.0 may still write its free multi essence_parameters.
+    # 7.0 may still write its free multi essence_parameters; 8.2 sees the members it types.
+    bad["essence_parameters"]["init_segments"] = False
     put(v70, bad)
+    assert get(v82, bad["id"])["essence_parameters"] == {"init_segments": False}
+    assert get(v70, bad["id"])["essence_parameters"] == {"frame_width": 3}
 
 
 # ---- 20: the 8.2 flow examples ------------------------------------------------------------------

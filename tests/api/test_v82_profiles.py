@@ -205,3 +205,16 @@ def test_70_put_keeps_or_clears_profile_id(v82, v70):
     after = v82.get(f"/flows/{doc['id']}").json()
     v82.validate(after, "flow-get.json")
     assert "profile_id" not in after and after["codec"] == "video/jxsv"
+
+
+def test_flow_put_profile_example(v82, v70):
+    post(v82, example("profile-put.json"))
+    doc = example("flow-put-profile.json")
+    r = v82.put(f"/flows/{doc['id']}", json=doc)
+    assert r.status_code == 201, r.text
+    v82.validate(r.json(), "flow-get.json")
+    assert r.json()["profile_id"] == doc["profile_id"]
+    assert r.json()["codec"] == example("profile-put.json")["flow_metadata"]["codec"]
+    seen = v70.get(f"/flows/{doc['id']}").json()
+    v70.validate(seen, "flow.json")
+    assert "profile_id" not in seen
