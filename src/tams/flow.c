@@ -732,7 +732,8 @@ int tams_flow_validate_rules(json_object *doc, enum tams_flow_rules rules, struc
     if (!json_object_object_get_ex(doc, "essence_parameters", &ep))
         return fail(&c, "", "essence_parameters", "is required for this format");
     rc = check_object_member(&c, ep, var->ep, "", "essence_parameters");
-    if (!rc && rules != TAMS_FLOW_RULES_70 && var->ep == &video_ep_schema)
+    /* The store's writers keep vfr right (a 7.0 write sets it), so the rule is 8.2 input's. */
+    if (!rc && rules == TAMS_FLOW_RULES_82 && var->ep == &video_ep_schema)
         rc = check_vfr(&c, ep);
     return rc;
 }

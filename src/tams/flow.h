@@ -53,8 +53,9 @@ int tams_flow_validate(json_object *doc, struct tams_buf *why);
  * unknown: refused inside essence_parameters, left to the caller at the open top level; a
  * collection item needs its role). 8.2: an 8.2 request body (status, profile_id, vfr and
  * init_segments known, the vfr/frame_rate rule of ADR0040, multi essence_parameters typed).
- * STORED: the store's shape, 8.2's rules but a multi Flow's essence_parameters left as 7.0
- * wrote it. tams_flow_validate() is STORED. */
+ * STORED: the store's shape: 8.2's members, but neither the vfr rule (which the writers keep:
+ * a 7.0 write sets vfr) nor typed multi essence_parameters (7.0 writes them free).
+ * tams_flow_validate() is STORED. */
 enum tams_flow_rules { TAMS_FLOW_RULES_STORED, TAMS_FLOW_RULES_70, TAMS_FLOW_RULES_82 };
 int tams_flow_validate_rules(json_object *doc, enum tams_flow_rules rules, struct tams_buf *why);
 

@@ -41,7 +41,7 @@ static void test_rules(void)
                  TAMS_ERR_VALIDATION);
     CHECK_INT_EQ(validate(VIDEO(",\"vfr\":false"), R82, "is required unless vfr"),
                  TAMS_ERR_VALIDATION);
-    CHECK_INT_EQ(validate(VIDEO(""), RS, "is required unless vfr"), TAMS_ERR_VALIDATION);
+    CHECK_INT_EQ(validate(VIDEO(""), RS, NULL), 0);
     CHECK_INT_EQ(validate(VIDEO(",\"vfr\":true"), R82, NULL), 0);
     CHECK_INT_EQ(validate(VIDEO(",\"vfr\":true,\"frame_rate\":{\"numerator\":25}"), R82,
                           "must not be set when vfr is true"),
