@@ -223,22 +223,58 @@ void flow_get(struct tams_req *req)
 
 static int stored_row(void *ctx, const struct tams_flow_rec *rec)
 {
-    *(json_object **)ctx = json_tokener_parse(rec->doc);
+    *(char **)ctx = tams_strdup(rec->doc);
     return 0;
 }
 
-/* A 7.0 body made into the stored shape, keeping what the stored flow has that 7.0 cannot say
- * (R2). The flow may not exist yet. */
-static int from70(struct tams_store *st, const char *id, json_object *doc)
+/* One attempt of a 7.0 PUT: the body made into the stored shape, keeping what the stored flow
+ * has that 7.0 cannot say (R2), written only if the flow is still as read. */
+static int put70_once(struct tams_req *req, const char *id, json_object *body, unsigned *effects,
+                      bool *stale, struct tams_buf *why)
 {
-    json_object *stored = NULL;
-    int rc = tams_store_flow_get(st, id, stored_row, &stored);
+    struct tams_store *st = store_of(req);
+    struct tams_flow_index idx = {0};
+    json_object *doc = NULL, *stored = NULL;
+    char *expect = NULL;
+    const char *text;
+    int rc = tams_store_flow_get(st, id, stored_row, &expect);
 
-    if (rc && rc != TAMS_ERR_NOTFOUND)
-        return rc;
-    tams_flow_from70(doc, stored);
-    rc = flow_profile_keep70(st, doc, stored);
+    if (rc == TAMS_ERR_NOTFOUND)
+        rc = 0;
+    if (!rc && json_object_deep_copy(body, &doc, NULL) != 0)
+        rc = TAMS_ERR_STORE; /* json-c out of memory */
+    if (!rc) {
+        stored = expect ? json_tokener_parse(expect) : NULL;
+        tams_flow_from70(doc, stored);
+        rc = flow_profile_keep70(st, doc, stored);
+    }
+    if (!rc && !(rc = tams_flow_index_build(doc, &idx, why))) {
+        text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
+        rc = tams_store_flow_put_if(st, &idx, text, strlen(text), expect, req->principal, effects,
+                                    stale, why);
+    }
+    tams_flow_index_release(&idx);
+    json_object_put(doc);
     json_object_put(stored);
+    tams_free(expect);
+    return rc;
+}
+
+/* A 7.0 PUT, again while another write changed the flow in between (a few times at most). */
+static int put70(struct tams_req *req, const char *id, json_object *body, unsigned *effects,
+                 struct tams_buf *why)
+{
+    bool stale = true;
+    int rc = TAMS_ERR_CONFLICT;
+
+    for (int attempt = 0; attempt < 8 && stale; attempt++) {
+        stale = false;
+        tams_buf_reset(why);
+        rc = put70_once(req, id, body, effects, &stale, why);
+    }
+    if (stale)
+        tams_buf_addf(why, "flow %s changes too often to be written through 7.0; try again", id);
     return rc;
 }
 
@@ -273,20 +309,20 @@ void flow_put(struct tams_req *req)
         return;
     rc = tams_flow_validate_rules(
         doc, req->api == TAMS_API_82 ? TAMS_FLOW_RULES_82 : TAMS_FLOW_RULES_70, &why);
-    if (!rc && req->api == TAMS_API_70 && (rc = from70(st, id, doc))) {
-        send_store_error(req, rc, NULL, id);
-        goto out;
-    }
-    if (!rc)
+    if (!rc && req->api == TAMS_API_82)
         rc = tams_flow_index_build(doc, &idx, &why);
     if (rc) {
         tams_send_error(req, rc, "%s", why.len ? why.data : "invalid Flow");
         goto out;
     }
-    text = json_object_to_json_string_ext(doc,
-                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    textlen = strlen(text);
-    rc = tams_store_flow_put(st, &idx, text, textlen, req->principal, &effects, &why);
+    if (req->api == TAMS_API_70) {
+        rc = put70(req, id, doc, &effects, &why);
+    } else {
+        text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
+        textlen = strlen(text);
+        rc = tams_store_flow_put(st, &idx, text, textlen, req->principal, &effects, &why);
+    }
     if (rc) {
         send_store_error(req, rc, &why, id);
         goto out;

@@ -336,6 +336,9 @@ struct put_args {
     unsigned eff;
     struct tams_buf *why;
     size_t why_len;
+    bool check;         /* put_if: the stored document must still be expect */
+    const char *expect; /* NULL: the flow must not exist */
+    bool stale;
 };
 
 static void put_reset(void *arg)
@@ -343,6 +346,7 @@ static void put_reset(void *arg)
     struct put_args *a = arg;
 
     a->eff = 0;
+    a->stale = false;
     tams__why_cut(a->why, a->why_len);
 }
 
@@ -369,6 +373,12 @@ static int put_body(struct tams_db *db, void *arg)
         rc = TAMS_ERR_READONLY;
         goto out;
     }
+    if (a->check &&
+        (fs.exists ? !a->expect || strcmp(fs.doc, a->expect) != 0 : a->expect != NULL)) {
+        a->stale = true;
+        rc = TAMS_ERR_CONFLICT;
+        goto out;
+    }
     if (!fs.exists)
         a->eff |= TAMS_EFFECT_CREATED;
     if ((rc = tams__source_ensure(db, idx, now, a->principal, &a->eff, a->why)) ||
@@ -387,23 +397,43 @@ out:
     return rc;
 }
 
-int tams_store_flow_put(struct tams_store *st, const struct tams_flow_index *idx, const char *doc,
-                        size_t doclen, const char *principal, unsigned *effects,
-                        struct tams_buf *why)
+static int flow_put(struct tams_store *st, struct put_args *a, unsigned *effects)
 {
-    struct put_args a = {idx, doc, principal, doclen, 0, why, why ? why->len : 0};
     int rc;
 
     if (effects)
         *effects = 0;
-    if (doclen > INT32_MAX)
+    if (a->doclen > INT32_MAX)
         return TAMS_ERR_TOOBIG;
-    if (strlen(doc) != doclen)
+    if (strlen(a->doc) != a->doclen)
         return TAMS_ERR_VALIDATION; /* a NUL inside: no store holds it */
-    rc = tams_db_run(st, TAMS_DB_TX_WRITE, put_body, put_reset, &a);
+    rc = tams_db_run(st, TAMS_DB_TX_WRITE, put_body, put_reset, a);
     if (rc == 0 && effects)
-        *effects = a.eff;
+        *effects = a->eff;
     return rc;
+}
+
+int tams_store_flow_put_if(struct tams_store *st, const struct tams_flow_index *idx,
+                           const char *doc, size_t doclen, const char *expect,
+                           const char *principal, unsigned *effects, bool *stale,
+                           struct tams_buf *why)
+{
+    struct put_args a = {idx,  doc,    principal, doclen, 0, why, why ? why->len : 0,
+                         true, expect, false};
+    int rc = flow_put(st, &a, effects);
+
+    *stale = a.stale;
+    return rc;
+}
+
+int tams_store_flow_put(struct tams_store *st, const struct tams_flow_index *idx, const char *doc,
+                        size_t doclen, const char *principal, unsigned *effects,
+                        struct tams_buf *why)
+{
+    struct put_args a = {idx,   doc,  principal, doclen, 0, why, why ? why->len : 0,
+                         false, NULL, false};
+
+    return flow_put(st, &a, effects);
 }
 
 struct mutate_args {

@@ -319,6 +319,13 @@ int tams_store_setting_set(struct tams_store *st, const char *key, const char *v
 int tams_store_flow_put(struct tams_store *st, const struct tams_flow_index *idx, const char *doc,
                         size_t doclen, const char *principal, unsigned *effects,
                         struct tams_buf *why);
+/* As tams_store_flow_put, only while the stored document is still `expect` (NULL: while the
+ * flow does not exist); else TAMS_ERR_CONFLICT with *stale set, nothing written. A write
+ * computed from the stored document (a 7.0 PUT merging it) reads, computes and tries again. */
+int tams_store_flow_put_if(struct tams_store *st, const struct tams_flow_index *idx,
+                           const char *doc, size_t doclen, const char *expect,
+                           const char *principal, unsigned *effects, bool *stale,
+                           struct tams_buf *why);
 int tams_store_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, void *ctx);
 /* Reads, lets fn change, re-validates (tams_flow_validate), re-indexes and writes back the
  * document, bumping metadata_updated/updated_by. A read-only flow is READONLY unless

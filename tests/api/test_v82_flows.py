@@ -285,3 +285,4 @@ def test_82_examples_put_and_read_by_both(v82, v70, name):
     if "flow_collection" in doc:
         assert [i["id"] for i in got82["flow_collection"]] == members
         assert [i["id"] for i in got70["flow_collection"]] == members
+

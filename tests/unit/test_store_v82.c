@@ -135,11 +135,66 @@ static void test_migration(void)
     }
 }
 
+struct text_seen {
+    char *doc;
+};
+
+static int text_row(void *ctx, const struct tams_flow_rec *rec)
+{
+    ((struct text_seen *)ctx)->doc = tams_strdup(rec->doc);
+    return 0;
+}
+
+static int put_if(const char *text, const char *expect, bool *stale)
+{
+    struct tams_flow_index idx;
+    json_object *doc = json_tokener_parse(text);
+    int rc = tams_flow_index_build(doc, &idx, NULL);
+
+    CHECK_INT_EQ(rc, 0);
+    if (!rc)
+        rc = tams_store_flow_put_if(ST, &idx, text, strlen(text), expect, "t", NULL, stale, NULL);
+    tams_flow_index_release(&idx);
+    json_object_put(doc);
+    return rc;
+}
+
+#define PUT_DOC(label)                                                                             \
+    "{\"id\":\"4f79cfd1-c057-47f4-8e4d-1b126ca7bf34\","                                            \
+    "\"source_id\":\"2aa143ac-0ab7-4d75-bc32-5c00c13d186f\",\"label\":\"" label "\","              \
+    "\"format\":\"urn:x-nmos:format:multi\"}"
+
+/* A write computed from the stored document (7.0's PUT) lands only on that document. */
+static void test_put_if(void)
+{
+    struct text_seen seen = {NULL};
+    bool stale = true;
+
+    CHECK_INT_EQ(put_if(PUT_DOC("one"), NULL, &stale), 0);
+    CHECK(!stale);
+    CHECK_INT_EQ(put_if(PUT_DOC("two"), NULL, &stale), TAMS_ERR_CONFLICT);
+    CHECK(stale);
+    CHECK_INT_EQ(put_if(PUT_DOC("two"), "{\"label\":\"other\"}", &stale), TAMS_ERR_CONFLICT);
+    CHECK(stale);
+    CHECK_INT_EQ(tams_store_flow_get(ST, "4f79cfd1-c057-47f4-8e4d-1b126ca7bf34", text_row, &seen),
+                 0);
+    CHECK(seen.doc && strstr(seen.doc, "\"one\""));
+    CHECK_INT_EQ(put_if(PUT_DOC("two"), seen.doc, &stale), 0);
+    CHECK(!stale);
+    tams_free(seen.doc);
+    seen.doc = NULL;
+    CHECK_INT_EQ(tams_store_flow_get(ST, "4f79cfd1-c057-47f4-8e4d-1b126ca7bf34", text_row, &seen),
+                 0);
+    CHECK(seen.doc && strstr(seen.doc, "\"two\""));
+    tams_free(seen.doc);
+}
+
 int main(int argc, char **argv)
 {
     harness_init(argc, argv);
     if (harness_open() != 0)
         return harness_finish();
     RUN(test_migration);
+    RUN(test_put_if);
     return harness_finish();
 }
