@@ -7,10 +7,12 @@
 #include "store/flow_doc.h"
 #include "api/handlers.h"
 #include "api/paging.h"
+#include "api/profiles.h"
 #include "api/params.h"
 #include "http/respond.h"
 #include "tams/flow.h"
 #include "tams/tag.h"
+#include "tams/flow_v82.h"
 
 static struct tams_store *store_of(struct tams_req *req)
 {
@@ -36,56 +38,83 @@ static bool is_70(const struct tams_req *req)
     return req->api == TAMS_API_70;
 }
 
-/* The record as TAMS 7.0 shows it: the same, unless its tags hold a list (then a copy whose
- * document has them as strings, kept alive by *hold until released). A quick look at the text
- * spares the parse of every document without an array after its "tags". */
-static const struct tams_flow_rec *rec_70(const struct tams_flow_rec *rec,
-                                          struct tams_flow_rec *copy, json_object **hold)
-{
-    const char *tags = strstr(rec->doc, "\"tags\":");
-    json_object *doc, *t;
+/* ---- the versions' views ------------------------------------------------------------------- */
 
-    *hold = NULL;
-    if (!tags || !strchr(tags, '['))
-        return rec;
-    doc = json_tokener_parse(rec->doc);
-    if (!doc || !json_object_object_get_ex(doc, "tags", &t) || !tams_tags_json_has_list(t)) {
-        json_object_put(doc);
-        return rec;
-    }
-    tams_tags_json_to_70(t);
-    *copy = *rec;
-    copy->doc = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
-                                                        JSON_C_TO_STRING_NOSLASHESCAPE);
-    copy->doclen = strlen(copy->doc);
-    *hold = doc;
-    return copy;
+/* May the tags of a stored document hold a list (which 7.0 shows as its first value)? A quick
+ * look at the text spares the parse of every document without an array after its "tags". */
+static bool tags_may_hold_list(const char *doc)
+{
+    const char *tags = strstr(doc, "\"tags\":");
+    return tags && strchr(tags, '[');
 }
 
-/* Writes the flow document as req's API version shows it. */
-static void doc_write(const struct tams_req *req, struct tams_json *j,
-                      const struct tams_flow_rec *rec, const struct tams_timerange *timerange)
+/* The stored document is the 8.2 shape; a request is answered with its version's view
+ * (flow_v82.h; 7.0 also sees each list tag as its first value, tams/tag.h), made only when the
+ * text may differ. */
+static int write_flow(struct tams_req *req, struct tams_json *j, const struct tams_flow_rec *rec,
+                      const struct tams_timerange *timerange)
 {
-    struct tams_flow_rec copy;
-    json_object *hold = NULL;
+    struct tams_flow_rec view;
+    json_object *doc, *tags;
+    bool v70 = is_70(req);
 
-    if (is_70(req))
-        rec = rec_70(rec, &copy, &hold);
-    tams_flow_doc_write(j, rec, timerange);
-    json_object_put(hold);
+    if (v70 ? !tams_flow_view70_may_differ(rec->doc) && !tags_may_hold_list(rec->doc)
+            : !tams_flow_view82_may_differ(rec->doc)) {
+        tams_flow_doc_write(j, rec, timerange);
+        return 0;
+    }
+    doc = json_tokener_parse(rec->doc);
+    if (!json_object_is_type(doc, json_type_object)) {
+        json_object_put(doc);
+        return TAMS_ERR_STORE;
+    }
+    if (v70) {
+        tams_flow_view70(doc);
+        if (json_object_object_get_ex(doc, "tags", &tags) && tams_tags_json_has_list(tags))
+            tams_tags_json_to_70(tags);
+    } else {
+        tams_flow_view82(doc);
+    }
+    view = *rec;
+    view.doc = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
+    view.doclen = strlen(view.doc);
+    tams_flow_doc_write(j, &view, timerange);
+    json_object_put(doc);
+    return 0;
 }
 
 /* ---- GET /flows ---------------------------------------------------------------------------- */
 
 struct list_ctx {
+    struct tams_req *req;
     struct tams_json *j;
-    const struct tams_req *req;
 };
 
 static int list_row(void *ctx, const struct tams_flow_rec *rec)
 {
     struct list_ctx *c = ctx;
-    doc_write(c->req, c->j, rec, NULL);
+    return write_flow(c->req, c->j, rec, NULL);
+}
+
+/* 8.2's filters of GET /flows (status, init_segments); 400 sent when one is wrong. */
+static int filters_82_or_400(struct tams_req *req, struct tams_flow_filter *f, bool *init)
+{
+    bool has_init = tams_req_query_get(req, "init_segments") != NULL;
+
+    if (tams_query_uuid_or_400(req, "profile_id", &f->profile_id) ||
+        tams_req_query_str_or_400(req, "status", &f->status) ||
+        tams_req_query_bool_or_400(req, "init_segments", init))
+        return -1;
+    if (f->status && !tams_flow_status_valid(f->status)) {
+        tams_send_error(req, TAMS_ERR_BADQUERY,
+                        "query parameter 'status' must be one of awaiting_content, ingesting,"
+                        " replication_in_progress, closed_complete, not '%s'",
+                        f->status);
+        return -1;
+    }
+    if (has_init)
+        f->init_segments = init;
     return 0;
 }
 
@@ -94,14 +123,16 @@ void flows_list(struct tams_req *req)
     static const char *const known[] = {"source_id",   "timerange",    "format", "codec", "label",
                                         "frame_width", "frame_height", "page",   "limit", NULL};
     static const char *const known_82[] = {
-        "source_id",     "timerange",        "format", "codec", "label",
-        "frame_width",   "frame_height",     "page",   "limit", "sort_by",
-        "reverse_order", "collected_by_ids", NULL};
+        "source_id", "timerange",     "format",        "codec",
+        "label",     "frame_width",   "frame_height",  "page",
+        "limit",     "sort_by",       "reverse_order", "collected_by_ids",
+        "status",    "init_segments", "profile_id",    NULL};
     static const char *const sorts[] = {"created", "metadata_updated", "label", NULL};
     static const enum tams_sort_by sort_values[] = {TAMS_SORT_CREATED, TAMS_SORT_METADATA_UPDATED,
                                                     TAMS_SORT_LABEL};
     struct tams_store *st = store_of(req);
     struct tams_flow_filter f = {.frame_width = -1, .frame_height = -1};
+    bool init_segments = false;
     struct tams_timerange tr;
     struct tams_paging pg;
     struct tams_tag_filter *tags = NULL;
@@ -111,6 +142,7 @@ void flows_list(struct tams_req *req)
     int rc;
 
     if (tams_query_known_or_400(req, is_70(req) ? known : known_82, true) ||
+        (!is_70(req) && filters_82_or_400(req, &f, &init_segments)) ||
         tams_query_uuid_or_400(req, "source_id", &f.source_id) ||
         tams_query_timerange_or_400(req, "timerange", &tr, &has_tr) ||
         tams_query_format_or_400(req, "format", &f.format) ||
@@ -138,8 +170,8 @@ void flows_list(struct tams_req *req)
         return;
     f.tags = tags;
     page = (struct tams_page){.after = pg.page, .limit = pg.limit, .next_key = &pg.next_key};
-    ctx.j = tams_res_json(req);
     ctx.req = req;
+    ctx.j = tams_res_json(req);
     tams_json_arr_open(ctx.j);
     rc = tams_store_flow_list(st, &f, &page, list_row, &ctx);
     if (rc) {
@@ -164,8 +196,7 @@ struct get_ctx {
 static int get_row(void *ctx, const struct tams_flow_rec *rec)
 {
     struct get_ctx *c = ctx;
-    doc_write(c->req, tams_res_json(c->req), rec, c->timerange);
-    return 0;
+    return write_flow(c->req, tams_res_json(c->req), rec, c->timerange);
 }
 
 void flow_get(struct tams_req *req)
@@ -234,15 +265,67 @@ static int tags_70_or_why(json_object *doc, struct tams_buf *why)
     return 0;
 }
 
-static int merge_70(void *ctx, json_object *stored, json_object *next, struct tams_buf *why)
+static int stored_row(void *ctx, const struct tams_flow_rec *rec)
 {
-    json_object *old, *tags;
+    *(char **)ctx = tams_strdup(rec->doc);
+    return 0;
+}
 
-    (void)ctx;
-    if (!json_object_object_get_ex(stored, "tags", &old) ||
-        !json_object_object_get_ex(next, "tags", &tags))
-        return 0;
-    return tams_tags_json_merge_70(old, tags, why);
+/* One attempt of a 7.0 PUT: the body made into the stored shape, keeping what the stored flow
+ * has that 7.0 cannot say (R2), written only if the flow is still as read. */
+static int put70_once(struct tams_req *req, const char *id, json_object *body, unsigned *effects,
+                      bool *stale, struct tams_buf *why)
+{
+    struct tams_store *st = store_of(req);
+    struct tams_flow_index idx = {0};
+    json_object *doc = NULL, *stored = NULL;
+    char *expect = NULL;
+    const char *text;
+    int rc = tams_store_flow_get(st, id, stored_row, &expect);
+
+    if (rc == TAMS_ERR_NOTFOUND)
+        rc = 0;
+    if (!rc && json_object_deep_copy(body, &doc, NULL) != 0)
+        rc = TAMS_ERR_STORE; /* json-c out of memory */
+    if (!rc) {
+        stored = expect ? json_tokener_parse(expect) : NULL;
+        tams_flow_from70(doc, stored);
+        rc = flow_profile_keep70(st, doc, stored);
+    }
+    if (!rc && stored) { /* R2: the stored lists 7.0 was shown are kept (tams/tag.h) */
+        json_object *old, *tags;
+        if (json_object_object_get_ex(stored, "tags", &old) &&
+            json_object_object_get_ex(doc, "tags", &tags))
+            rc = tams_tags_json_merge_70(old, tags, why);
+    }
+    if (!rc && !(rc = tams_flow_index_build(doc, &idx, why))) {
+        text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
+        rc = tams_store_flow_put_if(st, &idx, text, strlen(text), expect, req->principal, effects,
+                                    stale, why);
+    }
+    tams_flow_index_release(&idx);
+    json_object_put(doc);
+    json_object_put(stored);
+    tams_free(expect);
+    return rc;
+}
+
+/* A 7.0 PUT, again while another write changed the flow in between (a few times at most). */
+static int put70(struct tams_req *req, const char *id, json_object *body, unsigned *effects,
+                 struct tams_buf *why)
+{
+    bool stale = true;
+    int rc = TAMS_ERR_CONFLICT;
+
+    for (int attempt = 0; attempt < 8 && stale; attempt++) {
+        stale = false;
+        tams_buf_reset(why);
+        rc = put70_once(req, id, body, effects, &stale, why);
+    }
+    if (stale)
+        tams_buf_addf(why, "flow %s changes too often to be written through 7.0; try again", id);
+    return rc;
 }
 
 void flow_put(struct tams_req *req)
@@ -272,19 +355,19 @@ void flow_put(struct tams_req *req)
                         json_object_get_string(body_id), id);
         return;
     }
-    rc = tams_flow_validate(doc, &why);
+    if (!is_70(req) && flow_profile_apply_or_400(req, doc))
+        return;
+    rc = tams_flow_validate_rules(doc, is_70(req) ? TAMS_FLOW_RULES_70 : TAMS_FLOW_RULES_82, &why);
     if (!rc && is_70(req))
         rc = tags_70_or_why(doc, &why);
-    if (!rc)
+    if (!rc && !is_70(req))
         rc = tams_flow_index_build(doc, &idx, &why);
     if (rc) {
         tams_send_error(req, rc, "%s", why.len ? why.data : "invalid Flow");
         goto out;
     }
-    if (is_70(req)) {
-        /* R2: the stored lists 7.0 was shown are kept (docs/tams-8.2-changes.md, entry 10) */
-        rc = tams_store_flow_put_merge(st, &idx, doc, merge_70, NULL, req->principal, &effects,
-                                       &why);
+    if (req->api == TAMS_API_70) {
+        rc = put70(req, id, doc, &effects, &why);
     } else {
         text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
                                                        JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -334,6 +417,7 @@ static const struct flow_prop prop_tags = {"tags", PROP_TAGS, "{}", false};
 
 struct prop_get_ctx {
     struct tams_req *req;
+    bool view70;
     const struct flow_prop *prop;
     const char *tag; /* for tags/{name} */
     bool found;
@@ -345,6 +429,8 @@ static int prop_get_row(void *ctx, const struct tams_flow_rec *rec)
     json_object *doc = json_tokener_parse(rec->doc), *v = NULL;
     if (!doc)
         return TAMS_ERR_STORE;
+    if (c->view70)
+        tams_flow_view70(doc);
     if (json_object_object_get_ex(doc, c->prop->member, &v) && c->tag) {
         json_object *t = NULL;
         v = json_object_object_get_ex(v, c->tag, &t) ? t : NULL;
@@ -372,7 +458,7 @@ static int prop_get_row(void *ctx, const struct tams_flow_rec *rec)
 static void prop_get(struct tams_req *req, const struct flow_prop *prop, const char *tag)
 {
     struct tams_store *st = store_of(req);
-    struct prop_get_ctx ctx = {req, prop, tag, false};
+    struct prop_get_ctx ctx = {req, req->api == TAMS_API_70, prop, tag, false};
     const char *id;
     int rc;
 
@@ -397,7 +483,7 @@ struct mutate_ctx {
     const struct flow_prop *prop;
     const char *tag;
     json_object *value; /* NULL = remove */
-    bool v70;           /* a TAMS 7.0 write: a stored list is kept a list, or refused */
+    bool v70; /* a TAMS 7.0 write: a stored list is kept a list, or refused; flow_status */
 };
 
 /* The value a 7.0 write of tag c->tag puts over old (tams_tag_70_write), or NULL to refuse. */
@@ -426,11 +512,34 @@ static json_object *tag_value_70(const struct mutate_ctx *c, json_object *old, s
     return json_object_get(c->value);
 }
 
+/* 7.0 names the status by the tag flow_status: writing a status value sets it, deleting the tag
+ * clears it (and the real tag, if any). Returns 1 when done here. */
+static int status_tag70(struct mutate_ctx *c, json_object *doc, json_object *tags)
+{
+    bool had_tag = tags && json_object_object_get_ex(tags, c->tag, NULL);
+    bool had_status = json_object_object_get_ex(doc, "status", NULL);
+
+    if (c->value) {
+        if (!tams_flow_status_valid(json_object_get_string(c->value)))
+            return 0;
+        json_object_object_add(doc, "status", json_object_get(c->value));
+    } else {
+        if (!had_tag && !had_status)
+            return 0;
+        json_object_object_del(doc, "status");
+    }
+    if (had_tag)
+        json_object_object_del(tags, c->tag);
+    return 1;
+}
+
 static int mutate(void *ctx, json_object *doc, struct tams_buf *why)
 {
     struct mutate_ctx *c = ctx;
     json_object *tags = NULL;
 
+    if (c->v70 && c->prop->type == PROP_COLLECTION && c->value)
+        tams_flow_from70_collection(c->value);
     if (!c->tag) {
         if (c->value)
             json_object_object_add(doc, c->prop->member, json_object_get(c->value));
@@ -439,7 +548,11 @@ static int mutate(void *ctx, json_object *doc, struct tams_buf *why)
         return 0;
     }
     if (!json_object_object_get_ex(doc, "tags", &tags) ||
-        !json_object_is_type(tags, json_type_object)) {
+        !json_object_is_type(tags, json_type_object))
+        tags = NULL;
+    if (c->v70 && strcmp(c->tag, TAMS_FLOW_STATUS_TAG) == 0 && status_tag70(c, doc, tags))
+        return 0;
+    if (!tags) {
         if (!c->value) {
             tams_buf_addf(why, "the flow has no tag '%s'", c->tag);
             return TAMS_ERR_NOTFOUND;
@@ -490,6 +603,15 @@ static int value_ok_or_400(struct tams_req *req, const struct flow_prop *prop, j
     case PROP_COLLECTION:
         if (!json_object_is_type(v, json_type_array))
             want = "a JSON array of {id, role} items";
+        /* 7.0 requires each item's role (8.2 does not); the store checks the rest. */
+        for (size_t i = 0; !want && req->api == TAMS_API_70 && i < json_object_array_length(v);
+             i++) {
+            json_object *item = json_object_array_get_idx(v, i), *role;
+            if (json_object_is_type(item, json_type_object) &&
+                (!json_object_object_get_ex(item, "role", &role) ||
+                 !json_object_is_type(role, json_type_string)))
+                want = "a JSON array of {id, role} items, each with a string role";
+        }
         break;
     }
     if (!want)

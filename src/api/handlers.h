@@ -83,6 +83,9 @@ void source_description_delete(struct tams_req *req);
 
 /* flows.c */
 void flows_list(struct tams_req *req);
+void profiles_list(struct tams_req *req);
+void profile_get(struct tams_req *req);
+void profile_post(struct tams_req *req);
 void flow_get(struct tams_req *req);
 void flow_put(struct tams_req *req);
 void flow_tags_get(struct tams_req *req);

@@ -24,6 +24,10 @@ static const struct tams_route routes[] = {
     R(TAMS_GET, "/service", service_get, 0),
     R(TAMS_POST, "/service", service_post, JSON_BODY),
     R(TAMS_GET, "/service/storage-backends", storage_backends_get, 0),
+    /* TAMS 8.2 Profiles (docs/tams-8.2-changes.md 4): immutable, so no PUT or DELETE. */
+    R(TAMS_GET, "/service/profiles", profiles_list, ONLY_82),
+    R(TAMS_GET, "/service/profiles/{profileId}", profile_get, ONLY_82),
+    R(TAMS_POST, "/service/profiles/{profileId}", profile_post, JSON_BODY | ONLY_82),
     R(TAMS_GET, "/service/webhooks", webhooks_get, 0),
     R(TAMS_POST, "/service/webhooks", webhooks_post, JSON_BODY),
     R(TAMS_GET, "/service/webhooks/{webhookId}", webhook_get, ONLY_82),

@@ -6,6 +6,8 @@
 #include "events/message.h"
 #include "media/get_urls.h"
 #include "store/outbox.h"
+#include "tams/flow_v82.h"
+#include "tams/tag.h"
 
 #include <json-c/json.h>
 
@@ -84,6 +86,38 @@ static int write_segments_added(struct tams_json *j, const char *payload,
     return 0;
 }
 
+/* flows/created, flows/updated, sources/created, sources/updated as the webhook's version shows
+ * the document: the store (and so the event) holds 8.2's shape, a 7.0 webhook gets the 7.0 view
+ * the API gives (docs/tams-8.2-changes.md R1; tams/flow_v82.h, tams/tag.h). */
+static void write_document(struct tams_json *j, const char *payload, bool v82)
+{
+    json_object *doc = json_tokener_parse(payload), *flow, *source, *tags;
+    const char *text;
+
+    if (!json_object_is_type(doc, json_type_object)) {
+        json_object_put(doc);
+        tams_json_raw(j, payload, strlen(payload));
+        return;
+    }
+    if (json_object_object_get_ex(doc, "flow", &flow) &&
+        json_object_is_type(flow, json_type_object)) {
+        if (v82) {
+            tams_flow_view82(flow);
+        } else {
+            tams_flow_view70(flow);
+            if (json_object_object_get_ex(flow, "tags", &tags) && tams_tags_json_has_list(tags))
+                tams_tags_json_to_70(tags);
+        }
+    }
+    if (!v82 && json_object_object_get_ex(doc, "source", &source) &&
+        json_object_object_get_ex(source, "tags", &tags) && tams_tags_json_has_list(tags))
+        tams_tags_json_to_70(tags);
+    text = json_object_to_json_string_ext(doc,
+                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    tams_json_raw(j, text, strlen(text));
+    json_object_put(doc);
+}
+
 int tams_message_render(struct tams_buf *out, const struct tams_event_rec *ev,
                         const struct tams_webhook_reg *reg, const struct tams_message_urls *urls)
 {
@@ -97,6 +131,11 @@ int tams_message_render(struct tams_buf *out, const struct tams_event_rec *ev,
     tams_json_key(&j, "event");
     if (strcmp(ev->type, TAMS_EV_SEGMENTS_ADDED) == 0)
         rc = write_segments_added(&j, ev->payload, reg, urls);
+    else if (strcmp(ev->type, TAMS_EV_FLOW_CREATED) == 0 ||
+             strcmp(ev->type, TAMS_EV_FLOW_UPDATED) == 0 ||
+             strcmp(ev->type, TAMS_EV_SOURCE_CREATED) == 0 ||
+             strcmp(ev->type, TAMS_EV_SOURCE_UPDATED) == 0)
+        write_document(&j, ev->payload, reg->v82);
     else
         tams_json_raw(&j, ev->payload, strlen(ev->payload));
     tams_json_obj_close(&j);

@@ -385,39 +385,17 @@ struct put_args {
     unsigned eff;
     struct tams_buf *why;
     size_t why_len;
-    tams_flow_merge_fn merge; /* NULL: doc as given */
-    void *merge_ctx;
-    json_object *json; /* doc parsed, for merge */
+    bool check;         /* put_if: the stored document must still be expect */
+    const char *expect; /* NULL: the flow must not exist */
+    bool stale;
 };
-
-/* The document to write over a stored one when the caller merges (tams_store_flow_put_merge):
- * a copy of a->json that merge changed, indexed into *idx and serialised into *text. */
-static int put_merged(struct put_args *a, const char *stored_text, json_object **copy,
-                      struct tams_flow_index *idx, const char **text, struct tams_buf *why)
-{
-    json_object *stored = json_tokener_parse(stored_text);
-    int rc;
-
-    if (!stored)
-        return TAMS_ERR_STORE;
-    *copy = NULL;
-    if (json_object_deep_copy(a->json, copy, NULL) != 0) {
-        json_object_put(stored);
-        return TAMS_ERR_INTERNAL;
-    }
-    rc = a->merge(a->merge_ctx, stored, *copy, why);
-    json_object_put(stored);
-    if (rc == 0 && (rc = tams_flow_index_build(*copy, idx, why)) == 0)
-        *text = json_object_to_json_string_ext(*copy, JSON_C_TO_STRING_PLAIN |
-                                                          JSON_C_TO_STRING_NOSLASHESCAPE);
-    return rc;
-}
 
 static void put_reset(void *arg)
 {
     struct put_args *a = arg;
 
     a->eff = 0;
+    a->stale = false;
     tams__why_cut(a->why, a->why_len);
 }
 
@@ -426,8 +404,6 @@ static int put_body(struct tams_db *db, void *arg)
     struct put_args *a = arg;
     const struct tams_flow_index *idx = a->idx;
     struct tams__flow_state fs = {0};
-    struct tams_flow_index merged = {0};
-    json_object *copy = NULL;
     const char *doc = a->doc;
     size_t doclen = a->doclen;
     char now[TAMS_RFC3339_MAX];
@@ -448,14 +424,14 @@ static int put_body(struct tams_db *db, void *arg)
         rc = TAMS_ERR_READONLY;
         goto out;
     }
+    if (a->check &&
+        (fs.exists ? !a->expect || strcmp(fs.doc, a->expect) != 0 : a->expect != NULL)) {
+        a->stale = true;
+        rc = TAMS_ERR_CONFLICT;
+        goto out;
+    }
     if (!fs.exists)
         a->eff |= TAMS_EFFECT_CREATED;
-    if (fs.exists && a->merge) {
-        if ((rc = put_merged(a, fs.doc, &copy, &merged, &doc, a->why)))
-            goto out;
-        idx = &merged;
-        doclen = strlen(doc);
-    }
     if ((rc = tams__source_ensure(db, idx, now, a->principal, &a->eff, a->why)) ||
         (rc = write_rows(db, idx, doc, doclen, now, a->principal, a->why)))
         goto out;
@@ -468,9 +444,36 @@ static int put_body(struct tams_db *db, void *arg)
     if (fs.exists && strcmp(fs.source_id, idx->source_id) != 0)
         rc = tams__source_drop_if_orphan(db, fs.source_id, &a->eff);
 out:
-    tams_flow_index_release(&merged);
-    json_object_put(copy);
     tams__flow_state_release(&fs);
+    return rc;
+}
+
+static int flow_put(struct tams_store *st, struct put_args *a, unsigned *effects)
+{
+    int rc;
+
+    if (effects)
+        *effects = 0;
+    if (a->doclen > INT32_MAX)
+        return TAMS_ERR_TOOBIG;
+    if (strlen(a->doc) != a->doclen)
+        return TAMS_ERR_VALIDATION; /* a NUL inside: no store holds it */
+    rc = tams_db_run(st, TAMS_DB_TX_WRITE, put_body, put_reset, a);
+    if (rc == 0 && effects)
+        *effects = a->eff;
+    return rc;
+}
+
+int tams_store_flow_put_if(struct tams_store *st, const struct tams_flow_index *idx,
+                           const char *doc, size_t doclen, const char *expect,
+                           const char *principal, unsigned *effects, bool *stale,
+                           struct tams_buf *why)
+{
+    struct put_args a = {idx,  doc,    principal, doclen, 0, why, why ? why->len : 0,
+                         true, expect, false};
+    int rc = flow_put(st, &a, effects);
+
+    *stale = a.stale;
     return rc;
 }
 
@@ -478,39 +481,10 @@ int tams_store_flow_put(struct tams_store *st, const struct tams_flow_index *idx
                         size_t doclen, const char *principal, unsigned *effects,
                         struct tams_buf *why)
 {
-    struct put_args a = {idx, doc, principal, doclen, 0, why, why ? why->len : 0, NULL, NULL, NULL};
-    int rc;
+    struct put_args a = {idx,   doc,  principal, doclen, 0, why, why ? why->len : 0,
+                         false, NULL, false};
 
-    if (effects)
-        *effects = 0;
-    if (doclen > INT32_MAX)
-        return TAMS_ERR_TOOBIG;
-    if (strlen(doc) != doclen)
-        return TAMS_ERR_VALIDATION; /* a NUL inside: no store holds it */
-    rc = tams_db_run(st, TAMS_DB_TX_WRITE, put_body, put_reset, &a);
-    if (rc == 0 && effects)
-        *effects = a.eff;
-    return rc;
-}
-
-int tams_store_flow_put_merge(struct tams_store *st, const struct tams_flow_index *idx,
-                              json_object *json, tams_flow_merge_fn merge, void *ctx,
-                              const char *principal, unsigned *effects, struct tams_buf *why)
-{
-    const char *doc = json_object_to_json_string_ext(json, JSON_C_TO_STRING_PLAIN |
-                                                               JSON_C_TO_STRING_NOSLASHESCAPE);
-    size_t doclen = strlen(doc);
-    struct put_args a = {idx, doc, principal, doclen, 0, why, why ? why->len : 0, merge, ctx, json};
-    int rc;
-
-    if (effects)
-        *effects = 0;
-    if (doclen > INT32_MAX)
-        return TAMS_ERR_TOOBIG;
-    rc = tams_db_run(st, TAMS_DB_TX_WRITE, put_body, put_reset, &a);
-    if (rc == 0 && effects)
-        *effects = a.eff;
-    return rc;
+    return flow_put(st, &a, effects);
 }
 
 struct mutate_args {
@@ -683,6 +657,34 @@ int tams_store_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, 
     return rc;
 }
 
+/* 8.2's members live in the document (docs/tams-8.2-changes.md 15, 16, 17): read there. */
+static void filters_82(enum tams_db_dialect d, struct tams_buf *sql, struct tams_db_params *p,
+                       const struct tams_flow_filter *f)
+{
+    bool pg = d == TAMS_DB_PG;
+
+    if (f->status)
+        tams__cond_text(sql, p,
+                        pg ? "(f.doc::jsonb ->> 'status') = ?%d"
+                           : "json_extract(f.doc, '$.status') = ?%d",
+                        f->status);
+    if (f->profile_id)
+        tams__cond_text(sql, p,
+                        pg ? "(f.doc::jsonb ->> 'profile_id') = ?%d"
+                           : "json_extract(f.doc, '$.profile_id') = ?%d",
+                        f->profile_id);
+    if (f->init_segments && pg)
+        tams_buf_addf(sql,
+                      " AND coalesce(f.doc::jsonb #>> '{essence_parameters,init_segments}',"
+                      " 'false') = '%s'",
+                      *f->init_segments ? "true" : "false");
+    else if (f->init_segments)
+        tams_buf_addf(sql,
+                      " AND coalesce(json_extract(f.doc, '$.essence_parameters.init_segments'),"
+                      " 0) = %d",
+                      *f->init_segments ? 1 : 0);
+}
+
 /* collected_by_ids (store.h): flows some given flow collects, or with none given those no
  * flow collects. */
 static void collected_sql(struct tams_buf *sql, struct tams_db_params *p,
@@ -745,6 +747,7 @@ static int list_sql(enum tams_db_dialect dialect, const struct tams_flow_filter 
     if (f) {
         tams__tag_filters(dialect, sql, p, "flow_tags", "flow_id", "f.id", f->tags, f->ntags);
         collected_sql(sql, p, &f->collected_by);
+        filters_82(dialect, sql, p, f);
     }
     if (sort) {
         tams__sort_sql(sql, p, sort, g, at, want);

@@ -272,7 +272,25 @@ const char *const tams_schema_sqlite[] = {
                       "CREATE INDEX flows_created ON flows(created, id);"
                       "CREATE INDEX flows_metadata_updated ON flows(metadata_updated, id);",
     /* 11: soft delete keeps the deleted flow's memberships. */
-    BIN_MEMBERSHIPS(" TEXT", " INTEGER", " WITHOUT ROWID")};
+    BIN_MEMBERSHIPS(" TEXT", " INTEGER", " WITHOUT ROWID"),
+    /* 12 (TAMS 8.2, docs/tams-8.2-changes.md 4 and 14): Profiles, immutable templates of a
+     * flow's technical metadata (a flow names its own in its document's profile_id); and a
+     * video flow without frame_rate, which 7.0 allowed, is a variable rate flow (ADR0040): its
+     * document says so (vfr true), live and in the bin. */
+    "CREATE TABLE profiles(id TEXT PRIMARY KEY, label TEXT, format TEXT NOT NULL, codec TEXT,"
+    " doc TEXT NOT NULL, created TEXT NOT NULL, created_by TEXT) WITHOUT ROWID;"
+    "CREATE INDEX profiles_label ON profiles(label, id);"
+    "CREATE INDEX profiles_format ON profiles(format, id);"
+    "UPDATE flows SET doc = json_set(doc, '$.essence_parameters.vfr', json('true'))"
+    " WHERE format = 'urn:x-nmos:format:video'"
+    " AND json_type(doc, '$.essence_parameters') = 'object'"
+    " AND json_type(doc, '$.essence_parameters.frame_rate') IS NULL"
+    " AND json_type(doc, '$.essence_parameters.vfr') IS NULL;"
+    "UPDATE bin_flows SET doc = json_set(doc, '$.essence_parameters.vfr', json('true'))"
+    " WHERE format = 'urn:x-nmos:format:video'"
+    " AND json_type(doc, '$.essence_parameters') = 'object'"
+    " AND json_type(doc, '$.essence_parameters.frame_rate') IS NULL"
+    " AND json_type(doc, '$.essence_parameters.vfr') IS NULL;"};
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
 /* Ids, names, values and RFC 3339 times compare byte-wise (COLLATE "C") whatever the cluster's
@@ -963,5 +981,20 @@ const char *const tams_schema_pg[] = {
     "    WHERE a.flow_id = d.flow_id AND a.storage_id = d.sid;\n"
     "  RETURN NULL;\n"
     "END\n"
-    "$f$;"};
+    "$f$;",
+    /* 18 (TAMS 8.2): as SQLite's 12, Profiles, and video flows without frame_rate get vfr true. */
+    "CREATE TABLE profiles(id" TXT " PRIMARY KEY, label" TXT ", format" TXT " NOT NULL,"
+    " codec" TXT ", doc TEXT NOT NULL, created" TXT " NOT NULL, created_by TEXT);"
+    "CREATE INDEX profiles_label ON profiles(label, id);"
+    "CREATE INDEX profiles_format ON profiles(format, id);"
+    "UPDATE flows SET doc = jsonb_set(doc::jsonb, '{essence_parameters,vfr}', 'true')::text"
+    " WHERE format = 'urn:x-nmos:format:video'"
+    " AND jsonb_typeof(doc::jsonb -> 'essence_parameters') = 'object'"
+    " AND doc::jsonb #> '{essence_parameters,frame_rate}' IS NULL"
+    " AND doc::jsonb #> '{essence_parameters,vfr}' IS NULL;"
+    "UPDATE bin_flows SET doc = jsonb_set(doc::jsonb, '{essence_parameters,vfr}', 'true')::text"
+    " WHERE format = 'urn:x-nmos:format:video'"
+    " AND jsonb_typeof(doc::jsonb -> 'essence_parameters') = 'object'"
+    " AND doc::jsonb #> '{essence_parameters,frame_rate}' IS NULL"
+    " AND doc::jsonb #> '{essence_parameters,vfr}' IS NULL;"};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);

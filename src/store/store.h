@@ -80,6 +80,10 @@ struct tams_flow_filter {
     enum tams_sort_by sort; /* TAMS_SORT_UPDATED is not one of a flow's */
     bool reverse;
     struct tams_collected_filter collected_by;
+    /* 8.2 (docs/tams-8.2-changes.md 15, 16, 17): NULL = not given; an absent init_segments counts
+     * as false. */
+    const char *status, *profile_id;
+    const bool *init_segments;
 };
 
 struct tams_source_filter {
@@ -386,15 +390,13 @@ int tams_store_setting_set(struct tams_store *st, const char *key, const char *v
 int tams_store_flow_put(struct tams_store *st, const struct tams_flow_index *idx, const char *doc,
                         size_t doclen, const char *principal, unsigned *effects,
                         struct tams_buf *why);
-/* As tams_store_flow_put, the document given parsed (json, idx built from it), but over a
- * stored flow merge(ctx, stored, next, why) first changes a copy of it (next) in view of the
- * stored document, in the write's transaction: a TAMS 7.0 PUT keeping what 7.0 cannot show
- * (docs/tams-8.2-changes.md, R2). merge returns 0 or an error that refuses the write. */
-typedef int (*tams_flow_merge_fn)(void *ctx, json_object *stored, json_object *next,
-                                  struct tams_buf *why);
-int tams_store_flow_put_merge(struct tams_store *st, const struct tams_flow_index *idx,
-                              json_object *json, tams_flow_merge_fn merge, void *ctx,
-                              const char *principal, unsigned *effects, struct tams_buf *why);
+/* As tams_store_flow_put, only while the stored document is still `expect` (NULL: while the
+ * flow does not exist); else TAMS_ERR_CONFLICT with *stale set, nothing written. A write
+ * computed from the stored document (a 7.0 PUT merging it) reads, computes and tries again. */
+int tams_store_flow_put_if(struct tams_store *st, const struct tams_flow_index *idx,
+                           const char *doc, size_t doclen, const char *expect,
+                           const char *principal, unsigned *effects, bool *stale,
+                           struct tams_buf *why);
 int tams_store_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, void *ctx);
 /* Reads, lets fn change, re-validates (tams_flow_validate), re-indexes and writes back the
  * document, bumping metadata_updated/updated_by. A read-only flow is READONLY unless

@@ -29,6 +29,10 @@ const char *const tams_flow_server_members[] = {
     "updated_by", "collected_by",     "timerange",        NULL,
 };
 
+const char *const tams_flow_statuses[] = {
+    "awaiting_content", "ingesting", "replication_in_progress", "closed_complete", NULL,
+};
+
 static const char *const formats[] = {
     "urn:x-nmos:format:video", "urn:x-tam:format:image",  "urn:x-nmos:format:audio",
     "urn:x-nmos:format:data",  "urn:x-nmos:format:multi", NULL,
@@ -54,12 +58,17 @@ enum kind {
 
 struct schema;
 
+/* Which versions know a member: a V_82 member is unknown to 7.0 (refused where the object is
+ * closed); a V_REQ70 member is required by 7.0 only (collection item role, ADR0056). */
+enum since { V_ALL, V_82, V_REQ70 };
+
 struct prop {
     const char *name;
     enum kind kind;
     bool required;
     const char *const *enumv; /* K_ENUM: NULL-terminated */
     const struct schema *sub; /* K_OBJECT */
+    enum since since;
 };
 
 struct schema {
@@ -76,21 +85,22 @@ struct schema {
 struct vctx {
     struct tams_buf *why;
     const char *self_id; /* the Flow's own id, once validated */
+    enum tams_flow_rules rules;
 };
 
 /* ---- schema tables ------------------------------------------------------------------------ */
 
 /* frame_rate, segment_duration: denominator defaults to 1. */
 static const struct prop rational_props[] = {
-    {"numerator", K_INT_GT0, true, NULL, NULL},
-    {"denominator", K_INT_GT0, false, NULL, NULL},
+    {"numerator", K_INT_GT0, true, NULL, NULL, V_ALL},
+    {"denominator", K_INT_GT0, false, NULL, NULL, V_ALL},
 };
 static const struct schema rational_schema = SCHEMA(rational_props, false);
 
 /* aspect_ratio, pixel_aspect_ratio: both members required. */
 static const struct prop ratio_props[] = {
-    {"numerator", K_INT_GT0, true, NULL, NULL},
-    {"denominator", K_INT_GT0, true, NULL, NULL},
+    {"numerator", K_INT_GT0, true, NULL, NULL, V_ALL},
+    {"denominator", K_INT_GT0, true, NULL, NULL, V_ALL},
 };
 static const struct schema ratio_schema = SCHEMA(ratio_props, false);
 
@@ -106,133 +116,145 @@ static const char *const video_unc_types[] = {
 static const char *const audio_unc_types[] = {"interleaved", "planar", "pairs", NULL};
 
 static const struct prop video_unc_props[] = {
-    {"unc_type", K_ENUM, true, video_unc_types, NULL},
+    {"unc_type", K_ENUM, true, video_unc_types, NULL, V_ALL},
 };
 static const struct schema video_unc_schema = SCHEMA(video_unc_props, false);
 
 static const struct prop avc_props[] = {
-    {"profile", K_INT, true, NULL, NULL},
-    {"level", K_INT, true, NULL, NULL},
-    {"flags", K_INT, true, NULL, NULL},
+    {"profile", K_INT, true, NULL, NULL, V_ALL},
+    {"level", K_INT, true, NULL, NULL, V_ALL},
+    {"flags", K_INT, true, NULL, NULL, V_ALL},
 };
 static const struct schema avc_schema = SCHEMA(avc_props, false);
 
 static const struct prop video_ep_props[] = {
-    {"frame_width", K_INT_GT0, true, NULL, NULL},
-    {"frame_height", K_INT_GT0, true, NULL, NULL},
-    {"frame_rate", K_OBJECT, false, NULL, &rational_schema},
-    {"bit_depth", K_INT_GT0, false, NULL, NULL},
-    {"interlace_mode", K_ENUM, false, interlace_modes, NULL},
-    {"colorspace", K_ENUM, false, colorspaces, NULL},
-    {"transfer_characteristic", K_ENUM, false, transfer_characteristics, NULL},
-    {"aspect_ratio", K_OBJECT, false, NULL, &ratio_schema},
-    {"pixel_aspect_ratio", K_OBJECT, false, NULL, &ratio_schema},
-    {"component_type", K_ENUM, false, component_types, NULL},
-    {"horiz_chroma_subs", K_INT_GT0, false, NULL, NULL},
-    {"vert_chroma_subs", K_INT_GT0, false, NULL, NULL},
-    {"unc_parameters", K_OBJECT, false, NULL, &video_unc_schema},
-    {"avc_parameters", K_OBJECT, false, NULL, &avc_schema},
+    {"frame_width", K_INT_GT0, true, NULL, NULL, V_ALL},
+    {"frame_height", K_INT_GT0, true, NULL, NULL, V_ALL},
+    {"frame_rate", K_OBJECT, false, NULL, &rational_schema, V_ALL},
+    {"bit_depth", K_INT_GT0, false, NULL, NULL, V_ALL},
+    {"interlace_mode", K_ENUM, false, interlace_modes, NULL, V_ALL},
+    {"colorspace", K_ENUM, false, colorspaces, NULL, V_ALL},
+    {"transfer_characteristic", K_ENUM, false, transfer_characteristics, NULL, V_ALL},
+    {"aspect_ratio", K_OBJECT, false, NULL, &ratio_schema, V_ALL},
+    {"pixel_aspect_ratio", K_OBJECT, false, NULL, &ratio_schema, V_ALL},
+    {"component_type", K_ENUM, false, component_types, NULL, V_ALL},
+    {"horiz_chroma_subs", K_INT_GT0, false, NULL, NULL, V_ALL},
+    {"vert_chroma_subs", K_INT_GT0, false, NULL, NULL, V_ALL},
+    {"unc_parameters", K_OBJECT, false, NULL, &video_unc_schema, V_ALL},
+    {"avc_parameters", K_OBJECT, false, NULL, &avc_schema, V_ALL},
+    {"vfr", K_BOOL, false, NULL, NULL, V_82},
+    {"init_segments", K_BOOL, false, NULL, NULL, V_82},
 };
 static const struct schema video_ep_schema = SCHEMA(video_ep_props, true);
 
 static const struct prop audio_codec_props[] = {
-    {"coded_frame_size", K_INT, false, NULL, NULL},
-    {"mp4_oti", K_INT, false, NULL, NULL},
+    {"coded_frame_size", K_INT, false, NULL, NULL, V_ALL},
+    {"mp4_oti", K_INT, false, NULL, NULL, V_ALL},
 };
 static const struct schema audio_codec_schema = SCHEMA(audio_codec_props, false);
 
 static const struct prop audio_unc_props[] = {
-    {"unc_type", K_ENUM, true, audio_unc_types, NULL},
+    {"unc_type", K_ENUM, true, audio_unc_types, NULL, V_ALL},
 };
 static const struct schema audio_unc_schema = SCHEMA(audio_unc_props, false);
 
 static const struct prop audio_ep_props[] = {
-    {"sample_rate", K_INT_GT0, true, NULL, NULL},
-    {"channels", K_INT_GT0, true, NULL, NULL},
-    {"bit_depth", K_INT_GT0, false, NULL, NULL},
-    {"codec_parameters", K_OBJECT, false, NULL, &audio_codec_schema},
-    {"unc_parameters", K_OBJECT, false, NULL, &audio_unc_schema},
+    {"sample_rate", K_INT_GT0, true, NULL, NULL, V_ALL},
+    {"channels", K_INT_GT0, true, NULL, NULL, V_ALL},
+    {"bit_depth", K_INT_GT0, false, NULL, NULL, V_ALL},
+    {"codec_parameters", K_OBJECT, false, NULL, &audio_codec_schema, V_ALL},
+    {"unc_parameters", K_OBJECT, false, NULL, &audio_unc_schema, V_ALL},
+    {"init_segments", K_BOOL, false, NULL, NULL, V_82},
 };
 static const struct schema audio_ep_schema = SCHEMA(audio_ep_props, true);
 
 static const struct prop image_ep_props[] = {
-    {"frame_width", K_INT_GT0, true, NULL, NULL},
-    {"frame_height", K_INT_GT0, true, NULL, NULL},
-    {"aspect_ratio", K_OBJECT, false, NULL, &ratio_schema},
+    {"frame_width", K_INT_GT0, true, NULL, NULL, V_ALL},
+    {"frame_height", K_INT_GT0, true, NULL, NULL, V_ALL},
+    {"aspect_ratio", K_OBJECT, false, NULL, &ratio_schema, V_ALL},
 };
 static const struct schema image_ep_schema = SCHEMA(image_ep_props, true);
 
 static const struct prop data_ep_props[] = {
-    {"data_type", K_STRING, false, NULL, NULL},
+    {"data_type", K_STRING, false, NULL, NULL, V_ALL},
+    {"init_segments", K_BOOL, false, NULL, NULL, V_82},
 };
 static const struct schema data_ep_schema = SCHEMA(data_ep_props, true);
 
+/* 8.2's typed multi essence_parameters (7.0 left it unconstrained). */
+static const struct prop multi_ep_props[] = {
+    {"init_segments", K_BOOL, false, NULL, NULL, V_82},
+};
+static const struct schema multi_ep_schema = SCHEMA(multi_ep_props, true);
+
 /* container-mapping.json */
 static const struct prop audio_track_props[] = {
-    {"channel_numbers", K_CHANNEL_NUMBERS, false, NULL, NULL},
-    {"channel_range", K_CHANNEL_RANGE, false, NULL, NULL},
+    {"channel_numbers", K_CHANNEL_NUMBERS, false, NULL, NULL, V_ALL},
+    {"channel_range", K_CHANNEL_RANGE, false, NULL, NULL, V_ALL},
 };
 static const struct schema audio_track_schema = SCHEMA(audio_track_props, false);
 
 static const struct prop mp2ts_props[] = {
-    {"pid", K_INT, false, NULL, NULL},
+    {"pid", K_INT, false, NULL, NULL, V_ALL},
 };
 static const struct schema mp2ts_schema = SCHEMA(mp2ts_props, false);
 
 static const struct prop mxf_props[] = {
-    {"package_uid", K_PACKAGE_UID, false, NULL, NULL},
-    {"track_id", K_INT, false, NULL, NULL},
+    {"package_uid", K_PACKAGE_UID, false, NULL, NULL, V_ALL},
+    {"track_id", K_INT, false, NULL, NULL, V_ALL},
 };
 static const struct schema mxf_schema = SCHEMA(mxf_props, false);
 
 static const struct prop isobmff_props[] = {
-    {"track_id", K_INT, false, NULL, NULL},
+    {"track_id", K_INT, false, NULL, NULL, V_ALL},
 };
 static const struct schema isobmff_schema = SCHEMA(isobmff_props, false);
 
 static const struct prop cmap_props[] = {
-    {"track_index", K_INT_GE0, false, NULL, NULL},
-    {"format_track_index", K_INT_GE0, false, NULL, NULL},
-    {"audio_track", K_OBJECT, false, NULL, &audio_track_schema},
-    {"mp2ts_container", K_OBJECT, false, NULL, &mp2ts_schema},
-    {"mxf_container", K_OBJECT, false, NULL, &mxf_schema},
-    {"isobmff_container", K_OBJECT, false, NULL, &isobmff_schema},
+    {"track_index", K_INT_GE0, false, NULL, NULL, V_ALL},
+    {"format_track_index", K_INT_GE0, false, NULL, NULL, V_ALL},
+    {"audio_track", K_OBJECT, false, NULL, &audio_track_schema, V_ALL},
+    {"mp2ts_container", K_OBJECT, false, NULL, &mp2ts_schema, V_ALL},
+    {"mxf_container", K_OBJECT, false, NULL, &mxf_schema, V_ALL},
+    {"isobmff_container", K_OBJECT, false, NULL, &isobmff_schema, V_ALL},
 };
 static const struct schema cmap_schema = SCHEMA(cmap_props, false);
 
 /* collection-item.json + flow-collection.json's container_mapping */
 static const struct prop item_props[] = {
-    {"id", K_UUID, true, NULL, NULL},
-    {"role", K_STRING, true, NULL, NULL},
-    {"container_mapping", K_OBJECT, false, NULL, &cmap_schema},
+    {"id", K_UUID, true, NULL, NULL, V_ALL},
+    {"role", K_STRING, false, NULL, NULL, V_REQ70},
+    {"container_mapping", K_OBJECT, false, NULL, &cmap_schema, V_ALL},
 };
 static const struct schema item_schema = SCHEMA(item_props, false);
 
 /* flow-core.json, plus `format`, which every variant requires and which selects the variant. */
 static const struct prop core_props[] = {
-    {"id", K_UUID, true, NULL, NULL},
-    {"source_id", K_UUID, true, NULL, NULL},
-    {"format", K_ENUM, true, formats, NULL},
-    {"label", K_STRING, false, NULL, NULL},
-    {"description", K_STRING, false, NULL, NULL},
-    {"created_by", K_STRING, false, NULL, NULL},
-    {"updated_by", K_STRING, false, NULL, NULL},
-    {"tags", K_TAGS, false, NULL, NULL},
-    {"metadata_version", K_STRING, false, NULL, NULL},
-    {"generation", K_INT_GE0, false, NULL, NULL},
-    {"created", K_STRING, false, NULL, NULL},
-    {"metadata_updated", K_STRING, false, NULL, NULL},
-    {"segments_updated", K_STRING, false, NULL, NULL},
-    {"read_only", K_BOOL, false, NULL, NULL},
-    {"codec", K_MIME, false, NULL, NULL},
-    {"container", K_MIME, false, NULL, NULL},
-    {"avg_bit_rate", K_INT_GE0, false, NULL, NULL},
-    {"max_bit_rate", K_INT_GE0, false, NULL, NULL},
-    {"segment_duration", K_OBJECT, false, NULL, &rational_schema},
-    {"timerange", K_STRING, false, NULL, NULL},
-    {"flow_collection", K_COLLECTION, false, NULL, NULL},
-    {"collected_by", K_UUID_ARRAY, false, NULL, NULL},
-    {"container_mapping", K_OBJECT, false, NULL, &cmap_schema},
+    {"id", K_UUID, true, NULL, NULL, V_ALL},
+    {"source_id", K_UUID, true, NULL, NULL, V_ALL},
+    {"format", K_ENUM, true, formats, NULL, V_ALL},
+    {"label", K_STRING, false, NULL, NULL, V_ALL},
+    {"description", K_STRING, false, NULL, NULL, V_ALL},
+    {"created_by", K_STRING, false, NULL, NULL, V_ALL},
+    {"updated_by", K_STRING, false, NULL, NULL, V_ALL},
+    {"tags", K_TAGS, false, NULL, NULL, V_ALL},
+    {"metadata_version", K_STRING, false, NULL, NULL, V_ALL},
+    {"generation", K_INT_GE0, false, NULL, NULL, V_ALL},
+    {"created", K_STRING, false, NULL, NULL, V_ALL},
+    {"metadata_updated", K_STRING, false, NULL, NULL, V_ALL},
+    {"segments_updated", K_STRING, false, NULL, NULL, V_ALL},
+    {"read_only", K_BOOL, false, NULL, NULL, V_ALL},
+    {"codec", K_MIME, false, NULL, NULL, V_ALL},
+    {"container", K_MIME, false, NULL, NULL, V_ALL},
+    {"avg_bit_rate", K_INT_GE0, false, NULL, NULL, V_ALL},
+    {"max_bit_rate", K_INT_GE0, false, NULL, NULL, V_ALL},
+    {"segment_duration", K_OBJECT, false, NULL, &rational_schema, V_ALL},
+    {"timerange", K_STRING, false, NULL, NULL, V_ALL},
+    {"flow_collection", K_COLLECTION, false, NULL, NULL, V_ALL},
+    {"collected_by", K_UUID_ARRAY, false, NULL, NULL, V_ALL},
+    {"container_mapping", K_OBJECT, false, NULL, &cmap_schema, V_ALL},
+    {"status", K_ENUM, false, tams_flow_statuses, NULL, V_82},
+    {"profile_id", K_UUID, false, NULL, NULL, V_82},
 };
 static const struct schema core_schema = SCHEMA(core_props, false);
 
@@ -249,6 +271,17 @@ static const struct variant variants[] = {
     {"urn:x-nmos:format:data", &data_ep_schema},
     {"urn:x-nmos:format:multi", NULL},
 };
+
+/* Is p a member under these rules, and is it required? */
+static bool prop_known(const struct vctx *c, const struct prop *p)
+{
+    return p->since != V_82 || c->rules != TAMS_FLOW_RULES_70;
+}
+
+static bool prop_required(const struct vctx *c, const struct prop *p)
+{
+    return p->required || (p->since == V_REQ70 && c->rules == TAMS_FLOW_RULES_70);
+}
 
 /* ---- patterns ----------------------------------------------------------------------------- */
 
@@ -608,8 +641,10 @@ static int check_object(const struct vctx *c, json_object *obj, const struct sch
         const struct prop *p = &sc->props[i];
         json_object *v;
         int rc;
+        if (!prop_known(c, p))
+            continue;
         if (!json_object_object_get_ex(obj, p->name, &v)) {
-            if (p->required)
+            if (prop_required(c, p))
                 return fail(c, pfx, p->name, "is required");
             continue;
         }
@@ -624,7 +659,7 @@ static int check_object(const struct vctx *c, json_object *obj, const struct sch
             const char *key = json_object_iter_peek_name(&it);
             bool known = false;
             for (size_t i = 0; i < sc->nprops && !known; i++)
-                known = strcmp(key, sc->props[i].name) == 0;
+                known = prop_known(c, &sc->props[i]) && strcmp(key, sc->props[i].name) == 0;
             if (!known)
                 return fail(c, pfx, key, "is not allowed");
         }
@@ -645,9 +680,28 @@ static const struct variant *variant_of(json_object *doc)
     return NULL;
 }
 
+/* ADR0040: a fixed rate (vfr false or absent) needs frame_rate, a variable one must not have it. */
+static int check_vfr(const struct vctx *c, json_object *ep)
+{
+    json_object *vfr;
+    bool variable = json_object_object_get_ex(ep, "vfr", &vfr) && json_object_get_boolean(vfr);
+    bool has_rate = json_object_object_get_ex(ep, "frame_rate", NULL);
+
+    if (!variable && !has_rate)
+        return fail(c, "", "essence_parameters.frame_rate", "is required unless vfr is true");
+    if (variable && has_rate)
+        return fail(c, "", "essence_parameters.frame_rate", "must not be set when vfr is true");
+    return 0;
+}
+
 int tams_flow_validate(json_object *doc, struct tams_buf *why)
 {
-    struct vctx c = {why, NULL};
+    return tams_flow_validate_rules(doc, TAMS_FLOW_RULES_STORED, why);
+}
+
+int tams_flow_validate_rules(json_object *doc, enum tams_flow_rules rules, struct tams_buf *why)
+{
+    struct vctx c = {why, NULL, rules};
     const struct variant *var;
     json_object *id, *ep;
     int rc;
@@ -667,13 +721,22 @@ int tams_flow_validate(json_object *doc, struct tams_buf *why)
 
     var = variant_of(doc);
     tams_assert(var); /* format passed the enum check */
-    if (!var->ep)
+    if (!var->ep) {
+        /* Stored multi flows may carry 7.0's free essence_parameters; 8.2 input may not. */
+        if (rules == TAMS_FLOW_RULES_82 &&
+            json_object_object_get_ex(doc, "essence_parameters", &ep))
+            return check_object_member(&c, ep, &multi_ep_schema, "", "essence_parameters");
         return 0;
+    }
     if (!json_object_object_get_ex(doc, "codec", NULL))
         return fail(&c, "", "codec", "is required for this format");
     if (!json_object_object_get_ex(doc, "essence_parameters", &ep))
         return fail(&c, "", "essence_parameters", "is required for this format");
-    return check_object_member(&c, ep, var->ep, "", "essence_parameters");
+    rc = check_object_member(&c, ep, var->ep, "", "essence_parameters");
+    /* The store's writers keep vfr right (a 7.0 write sets it), so the rule is 8.2 input's. */
+    if (!rc && rules == TAMS_FLOW_RULES_82 && var->ep == &video_ep_schema)
+        rc = check_vfr(&c, ep);
+    return rc;
 }
 
 void tams_flow_strip_server_members(json_object *doc)
@@ -754,6 +817,8 @@ int tams_flow_index_build(json_object *doc, struct tams_flow_index *idx, struct 
                 json_object *item = json_object_array_get_idx(v, i);
                 idx->collection[i].id = opt_string(item, "id");
                 idx->collection[i].role = opt_string(item, "role");
+                if (!idx->collection[i].role) /* 8.2: role is optional */
+                    idx->collection[i].role = "";
             }
             idx->ncollection = n;
         }

@@ -21,7 +21,7 @@ extern const char *const tams_flow_server_members[];
 
 struct tams_collection_item {
     const char *id;   /* member flow id (validated UUID) */
-    const char *role; /* free text */
+    const char *role; /* free text; "" when the item has none (8.2) */
 };
 
 /* Borrowed view into a json-c document: every pointer is owned by the document it was built
@@ -45,6 +45,19 @@ struct tams_flow_index {
  * and appends a summary naming the offending member (e.g. "essence_parameters.frame_width must
  * be an integer > 0") to why. Does not modify doc. */
 int tams_flow_validate(json_object *doc, struct tams_buf *why);
+
+/* Which schema a document is checked against. 7.0: a 7.0 request body (8.2-only members are
+ * unknown: refused inside essence_parameters, left to the caller at the open top level; a
+ * collection item needs its role). 8.2: an 8.2 request body (status, profile_id, vfr and
+ * init_segments known, the vfr/frame_rate rule of ADR0040, multi essence_parameters typed).
+ * STORED: the store's shape: 8.2's members, but neither the vfr rule (which the writers keep:
+ * a 7.0 write sets vfr) nor typed multi essence_parameters (7.0 writes them free).
+ * tams_flow_validate() is STORED. */
+enum tams_flow_rules { TAMS_FLOW_RULES_STORED, TAMS_FLOW_RULES_70, TAMS_FLOW_RULES_82 };
+int tams_flow_validate_rules(json_object *doc, enum tams_flow_rules rules, struct tams_buf *why);
+
+/* The values of a Flow's status (8.2, flow-status.json). NULL-terminated. */
+extern const char *const tams_flow_statuses[];
 
 /* Remove server-managed members (created, metadata_updated, segments_updated, created_by,
  * updated_by, collected_by, timerange) from doc in place. */

@@ -284,7 +284,6 @@ static const struct mutation invalid[] = {
     /* flow_collection */
     {video_doc, "/flow_collection", "{}", "flow_collection must be an array"},
     {video_doc, "/flow_collection/0", "\"x\"", "flow_collection[0] must be an object"},
-    {video_doc, "/flow_collection/0/role", NULL, "flow_collection[0].role is required"},
     {video_doc, "/flow_collection/0/id", NULL, "flow_collection[0].id is required"},
     {video_doc, "/flow_collection/0/id", "\"ABC\"", "flow_collection[0].id must be a UUID"},
     {video_doc, "/flow_collection/0/role", "3", "flow_collection[0].role must be a string"},
