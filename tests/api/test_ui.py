@@ -609,7 +609,6 @@ def test_webhook_registered_and_listed_in_the_page(ui, browser):
     assert r.status_code in (200, 201, 204), r.text
 
 
-@pytest.mark.xfail(strict=False, reason="8.2 change 6 (webhook ids) not landed")
 def test_webhook_removed_by_id_in_the_page(ui, browser):
     if ui.version != "8.2":
         pytest.skip("7.0 webhooks have no id")
@@ -626,7 +625,6 @@ def test_webhook_removed_by_id_in_the_page(ui, browser):
                                    if w["url"] == url], "the webhook gone")
 
 
-@pytest.mark.xfail(strict=False, reason="8.2 change 10 (list tag values) not landed")
 def test_list_tags_shown(ui, browser):
     """A tag holding a list (8.2) in the flow list, the flow's tag editor and the source page;
     a 7.0 root shows its first value (docs/tams-8.2-changes.md, 10)."""

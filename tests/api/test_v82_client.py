@@ -5,8 +5,7 @@ The essential client tests (browse, webhooks, ingest, export, copy) run for both
 the client's --url is the version's prefix, and every document it prints or makes is validated
 against that version's schemas. Where 8.2 needs the client to behave differently it reads
 /service's api_version: an 8.2 video flow says frame_rate or vfr (ingest, copy), webhooks are
-listed with ids and removed by id. The tests that need an 8.2 change another branch brings are
-xfail (not strict) with the change's number (docs/tams-8.2-changes.md).
+listed with ids and removed by id.
 """
 import json
 
@@ -91,7 +90,6 @@ def test_webhooks(srv, version):
     assert r.returncode == (5 if version == "8.2" else 0), r.stderr
 
 
-@pytest.mark.xfail(strict=False, reason="8.2 change 6 (webhook ids) not landed")
 def test_webhooks_removed_by_id_under_82(srv):
     view = srv.at("8.2")
     url = f"http://127.0.0.1:9/{new_id()}"
@@ -109,7 +107,6 @@ def test_webhooks_removed_by_id_only_under_82(srv):
     assert r.returncode == 2 and "by its URL" in r.stderr, r.stderr
 
 
-@pytest.mark.xfail(strict=False, reason="8.2 change 10 (list tag values) not landed")
 def test_list_tags_browsed(srv):
     v82 = srv.at("8.2")
     fid, _ = put_flow(srv, label="list-tags")
@@ -164,9 +161,7 @@ def test_copy_from_a_70_view_to_a_view_of(make_server, media, version):
             [x["timerange"] for x in segments(b, fid)]
 
 
-@pytest.mark.parametrize("version", [
-    "7.0", pytest.param("8.2", marks=pytest.mark.xfail(
-        strict=False, reason="8.2 change 14 (vfr) not landed: the 8.2 view refuses vfr"))])
+@pytest.mark.parametrize("version", ["7.0", "8.2"])
 def test_copy_of_a_flow_without_frame_rate(make_server, version):
     """7.0 allows a video flow without frame_rate; it reaches an 8.2 server with vfr: true."""
     a, b = make_server(), make_server()

@@ -24,6 +24,8 @@ def make_flow(view, rate=None, container="video/mp2t"):
     ep = {"frame_width": 1920, "frame_height": 1080}
     if rate:
         ep["frame_rate"] = {"numerator": rate[0], "denominator": rate[1]}
+    elif getattr(view, "version", "7.0") == "8.2":
+        ep["vfr"] = True  # 8.2 needs a frame_rate unless the rate is variable (change 14)
     doc = {"id": new_id(), "source_id": new_id(), "format": VIDEO, "codec": "video/h264",
            "container": container, "essence_parameters": ep}
     r = view.put(f"/flows/{doc['id']}", json=doc)

@@ -57,7 +57,8 @@ def make_flow(view):
     r = view.put(f"/flows/{fid}", json={
         "id": fid, "source_id": str(uuid.uuid4()), "format": "urn:x-nmos:format:video",
         "codec": "video/h264", "container": "video/mp2t",
-        "essence_parameters": {"frame_width": 1920, "frame_height": 1080}})
+        "essence_parameters": {"frame_width": 1920, "frame_height": 1080,
+                               "frame_rate": {"numerator": 25, "denominator": 1}}})
     assert r.status_code == 201, r.text
     return fid
 
