@@ -195,6 +195,49 @@ def _id(case):
     return f"{op[1]} {op[2]} {scheme} {who}"
 
 
+def _prep_profile(srv, fx, ids):
+    ids["new"] = str(uuid.uuid4())
+
+
+# TAMS 8.2 (docs/tams-8.2-changes.md, 3): the same scopes under /tams/v8.2, for the routes both
+# versions have and for those new in 8.2. One scheme: the schemes are the 7.0 matrix's.
+OPS_82 = [op for op in OPS if op[2] != "/metrics"] + [
+    ("profiles", "GET", "/service/profiles", None, "read", 200, None),
+    ("profiles", "POST", "/service/profiles/{new}",
+     {"label": "p", "flow_metadata": {"format": VIDEO, "codec": "video/h264",
+                                      "container": "video/mp2t",
+                                      "essence_parameters": {
+                                          "frame_width": 1920, "frame_height": 1080,
+                                          "frame_rate": {"numerator": 25, "denominator": 1}}}},
+     "write", 201, _prep_profile),
+]
+CASES_82 = [(op, "bearer", who) for op in OPS_82 for who in WHO]
+
+
+@pytest.mark.parametrize("case", CASES_82, ids=[_id(c) for c in CASES_82])
+def test_matrix_82(authsrv, case):
+    srv, creds = authsrv
+    (group, method, path, body, need, ok_status, prep), scheme, who = case
+    fx = srv.fixture
+    ids = {"new": str(uuid.uuid4())}
+    if prep:
+        prep(srv, fx, ids)
+    url = path.format(flow=fx["flow"], source=fx["source"], object=fx["object"], new=ids["new"])
+    kw = creds.request_kw(scheme, who)
+    if body == "flow":
+        kw["json"] = video_flow(ids["new"])
+        kw["json"]["essence_parameters"]["frame_rate"] = {"numerator": 25, "denominator": 1}
+    elif body == "segment":
+        kw["json"] = _segment_body(fx, ids)
+    elif body is not None:
+        kw["json"] = body
+    r = srv.session.request(method, srv.url + "/tams/v8.2" + url, timeout=30, **kw)
+    expect = 401 if who == "wrong" else ok_status if who in (need, "admin") else 403
+    assert r.status_code == expect, (group, method, url, who, r.status_code, r.text)
+    if expect in (401, 403) and method != "HEAD":
+        check_error(r, expect)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
 def test_matrix(authsrv, case):
     srv, creds = authsrv
