@@ -67,6 +67,25 @@ static void write_ts(struct tams_json *j, const char *key, int64_t ns)
     tams_json_kstr(j, key, ts);
 }
 
+/* 8.2's object_timerange, always (as GET with include_object_timerange=true): as registered,
+ * else the segment's timerange less its ts_offset (the whole object). Delivery shows it only
+ * to an 8.2 webhook that asks for it (events/message.c). */
+static void write_object_timerange(struct tams_json *j, const struct tams_segment *s)
+{
+    struct tams_timerange o = s->tr;
+    int64_t off = (s->has & TAMS_SEG_TS_OFFSET) ? s->ts_offset : 0;
+    char text[TAMS_TIMERANGE_STRMAX];
+
+    if (s->object_timerange) {
+        tams_json_kstr(j, "object_timerange", s->object_timerange);
+        return;
+    }
+    if (__builtin_sub_overflow(o.lo, off, &o.lo) || __builtin_sub_overflow(o.hi, off, &o.hi))
+        return;
+    tams_timerange_format(&o, text);
+    tams_json_kstr(j, "object_timerange", text);
+}
+
 void tams_outbox_segment(struct tams_json *j, const struct tams_segment *s, bool controlled,
                          const char *storage_id, const char *key)
 {
@@ -86,6 +105,7 @@ void tams_outbox_segment(struct tams_json *j, const struct tams_segment *s, bool
         tams_json_kint(j, "sample_count", s->sample_count);
     if (s->has & TAMS_SEG_KEY_FRAME_COUNT)
         tams_json_kint(j, "key_frame_count", s->key_frame_count);
+    write_object_timerange(j, s);
     if (s->get_urls) {
         tams_json_key(j, "_get_urls");
         tams_json_raw(j, s->get_urls, strlen(s->get_urls));
