@@ -450,3 +450,29 @@ def test_82_options(srv, receiver):
     seg = receiver.wait(1, "/n")[0]
     event_validator("8.2")(seg)
     assert all("get_urls" not in s for s in seg["event"]["segments"])
+
+
+def test_flow_events_in_each_version_view(srv, receiver):
+    """The store keeps 8.2's flow; a 7.0 webhook is sent the 7.0 view of it (list tags as their
+    first value, no vfr), an 8.2 webhook the 8.2 document (docs/tams-8.2-changes.md, 9)."""
+    v82, v70 = srv.at("8.2"), srv.at("7.0")
+    events = ["flows/created", "flows/updated"]
+    post82(v82, url=receiver.url("/82"), events=events)
+    r = v70.post("/service/webhooks", json={"url": receiver.url("/70"), "events": events})
+    assert r.status_code == 201, r.text
+    fid = new_id()
+    doc = {"id": fid, "source_id": new_id(), "format": "urn:x-nmos:format:video",
+           "codec": "video/h264", "container": "video/mp2t",
+           "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
+    assert v70.put(f"/flows/{fid}", json=doc).status_code == 201  # 7.0: no frame_rate, vfr
+    assert v82.put(f"/flows/{fid}/tags/crew", json=["alice", "bob"]).status_code == 204
+    check82, check70 = event_validator("8.2"), event_validator("7.0")
+    got82, got70 = receiver.wait(2, "/82"), receiver.wait(2, "/70")
+    for e in got82:
+        check82(e)
+        assert e["event"]["flow"]["essence_parameters"]["vfr"] is True
+    for e in got70:
+        check70(e)
+        assert "vfr" not in e["event"]["flow"]["essence_parameters"]
+    assert got82[1]["event"]["flow"]["tags"]["crew"] == ["alice", "bob"]
+    assert got70[1]["event"]["flow"]["tags"]["crew"] == "alice"
