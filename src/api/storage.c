@@ -33,7 +33,7 @@ static int container_row(void *ctx, const struct tams_flow_rec *rec)
 
 /* Parse the optional body. Sends the 400 and returns non-zero on a bad one. */
 static int parse_body(struct tams_req *req, int64_t *limit, json_object **ids,
-                      const char **storage_id, bool *presigned)
+                      const char **storage_id, bool *presigned, const char **content_type)
 {
     const struct tams_app *app = req->app;
     json_object *v;
@@ -42,6 +42,7 @@ static int parse_body(struct tams_req *req, int64_t *limit, json_object **ids,
     *ids = NULL;
     *storage_id = NULL;
     *presigned = true; /* tamsd's default, and all 7.0 knows */
+    *content_type = NULL;
     if (!req->json && !req->body.len)
         return 0;                                            /* no body: the server default */
     if (!json_object_is_type(req->json, json_type_object)) { /* incl. a body of `null` */
@@ -113,6 +114,18 @@ static int parse_body(struct tams_req *req, int64_t *limit, json_object **ids,
         }
         *presigned = json_object_get_boolean(v);
     }
+    /* 8.2: the put_urls' content type when it is not the flow's container (an init object's,
+     * app note 24); 7.0 ignores it as any member it does not know. */
+    if (req->api == TAMS_API_82 && json_object_object_get_ex(req->json, "content_type", &v)) {
+        if (!json_object_is_type(v, json_type_string) ||
+            !tams_mime_valid(json_object_get_string(v))) {
+            tams_send_error(req, TAMS_ERR_VALIDATION,
+                            "'content_type' must be a MIME type without parameters, such as "
+                            "video/mp4");
+            return -1;
+        }
+        *content_type = json_object_get_string(v);
+    }
     return 0;
 }
 
@@ -131,10 +144,11 @@ void flow_storage_post(struct tams_req *req)
     size_t n;
     struct tams_json *j;
     bool presigned;
+    const char *content_type;
     int rc;
 
     if (tams_path_uuid_or_404(req, 0, "flow", &flow_id) ||
-        parse_body(req, &limit, &ids, &storage_id, &presigned))
+        parse_body(req, &limit, &ids, &storage_id, &presigned, &content_type))
         return;
     b = storage_id ? tams_app_backend(app, storage_id) : tams_app_default_backend(app);
     if (!b) {
@@ -207,7 +221,10 @@ void flow_storage_post(struct tams_req *req)
         tams_json_key(j, "put_url");
         tams_json_obj_open(j);
         tams_json_kstr(j, "url", url.data);
-        tams_json_kstr(j, "content-type", cc.found ? cc.container : "application/octet-stream");
+        tams_json_kstr(j, "content-type",
+                       content_type ? content_type
+                       : cc.found   ? cc.container
+                                    : "application/octet-stream");
         if (b->put_headers) {
             tams_json_key(j, "headers");
             tams_json_obj_open(j);

@@ -204,6 +204,25 @@ def test_82_storage_has_no_pre_actions(srv):
             assert "put_cors_url" not in obj
 
 
+def test_content_type_of_the_put_urls(srv):
+    """8.2's content_type (change 32): the put_urls' type when it is not the flow's container
+    (an init segment's); invalid is 400; 7.0 ignores the member."""
+    v82, v70 = srv.at("8.2"), srv.at("7.0")
+    fid = make_flow(v82)
+    r = v82.post(f"/flows/{fid}/storage", json={"limit": 1, "content_type": "video/mp4"})
+    assert r.status_code == 201, r.text
+    v82.validate(r.json(), "flow-storage.json")
+    assert r.json()["media_objects"][0]["put_url"]["content-type"] == "video/mp4"
+    r = v82.post(f"/flows/{fid}/storage", json={"limit": 1})
+    assert r.json()["media_objects"][0]["put_url"]["content-type"] == "video/mp2t"
+    for bad in ("mp4", 5, "video/mp4; codecs=avc1", ""):
+        check_error(v82.post(f"/flows/{fid}/storage", json={"limit": 1, "content_type": bad}),
+                    400)
+    r = v70.post(f"/flows/{fid}/storage", json={"limit": 1, "content_type": "video/mp4"})
+    assert r.status_code == 201, r.text
+    assert r.json()["media_objects"][0]["put_url"]["content-type"] == "video/mp2t"
+
+
 # --- object instances (change 29) ---------------------------------------------------------
 
 
