@@ -290,7 +290,14 @@ const char *const tams_schema_sqlite[] = {
     " WHERE format = 'urn:x-nmos:format:video'"
     " AND json_type(doc, '$.essence_parameters') = 'object'"
     " AND json_type(doc, '$.essence_parameters.frame_rate') IS NULL"
-    " AND json_type(doc, '$.essence_parameters.vfr') IS NULL;"};
+    " AND json_type(doc, '$.essence_parameters.vfr') IS NULL;",
+    /* 13: 8.2's GET /flows filters on members of the document (status, profile_id,
+     * init_segments, docs/tams-8.2-changes.md 15-17): an index on each expression as
+     * store/flows.c writes it, so a filtered page is a range of an index, not a scan. */
+    "CREATE INDEX flows_status ON flows(json_extract(doc, '$.status'), id);"
+    "CREATE INDEX flows_profile ON flows(json_extract(doc, '$.profile_id'), id);"
+    "CREATE INDEX flows_init_segments ON flows("
+    "coalesce(json_extract(doc, '$.essence_parameters.init_segments'), 0), id);"};
 const size_t tams_schema_sqlite_count = TAMS_ARRAY_SIZE(tams_schema_sqlite);
 
 /* Ids, names, values and RFC 3339 times compare byte-wise (COLLATE "C") whatever the cluster's
@@ -996,5 +1003,10 @@ const char *const tams_schema_pg[] = {
     " WHERE format = 'urn:x-nmos:format:video'"
     " AND jsonb_typeof(doc::jsonb -> 'essence_parameters') = 'object'"
     " AND doc::jsonb #> '{essence_parameters,frame_rate}' IS NULL"
-    " AND doc::jsonb #> '{essence_parameters,vfr}' IS NULL;"};
+    " AND doc::jsonb #> '{essence_parameters,vfr}' IS NULL;",
+    /* 19: as SQLite's 13, the expressions as store/flows.c writes them for PostgreSQL. */
+    "CREATE INDEX flows_status ON flows(((doc::jsonb ->> 'status')), id);"
+    "CREATE INDEX flows_profile ON flows(((doc::jsonb ->> 'profile_id')), id);"
+    "CREATE INDEX flows_init_segments ON flows("
+    "(coalesce(doc::jsonb #>> '{essence_parameters,init_segments}', 'false')), id);"};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);
