@@ -487,15 +487,17 @@ def test_put_urls_are_short_lived(tmp_path, s3_test_server):
         assert expires_of(obj["put_url"]["url"]) == 120
     finally:
         srv.stop()
+    # 5 s: long enough for the upload in time on a loaded machine, short enough to wait out
     srv = start_tamsd(tmp_path / "c", s3_test_server, two_backends(s3_test_server),
-                      "--put-url-expiry", "1")
+                      "--put-url-expiry", "5")
     try:
         fid = make_flow(srv)
         early, late = allocate(srv, fid, 2)
-        assert expires_of(early["put_url"]["url"]) == 1
+        signed = time.time()  # the URLs were signed before this: they expire by signed + 5
+        assert expires_of(early["put_url"]["url"]) == 5
         upload(early, b"in time")
         register(srv, fid, early, 0)
-        time.sleep(2.5)
+        time.sleep(max(0.0, signed + 6 - time.time()))
         # The registered object's put_url no longer works: its bytes stay.
         r = send("PUT", early["put_url"]["url"], data=b"evil", headers={"Content-Type": "text/html"})
         assert_refused(r, "AccessDenied")
