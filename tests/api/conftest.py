@@ -130,7 +130,26 @@ def check_error(resp, status):
     return body
 
 
-class Server:
+class Requests:
+    """get, head, put, post, delete: request(method, path, **kw) of the class that has them."""
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def head(self, path, **kw):
+        return self.request("HEAD", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+class Server(Requests):
     """One tamsd process with its own data directory."""
 
     def __init__(self, tmp, args=(), env=None, data_dir=None):
@@ -216,21 +235,6 @@ class Server:
         kw.setdefault("timeout", 30)
         return self.session.request(method, self.url + self.path_of(path), **kw)
 
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def head(self, path, **kw):
-        return self.request("HEAD", path, **kw)
-
-    def put(self, path, **kw):
-        return self.request("PUT", path, **kw)
-
-    def post(self, path, **kw):
-        return self.request("POST", path, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
-
     def at(self, version):
         """This server's API as version ("7.0" or "8.2") serves it, under /tams/v<version>
         whatever TAMS_TEST_BASE_PATH says: the same helpers (get, put, ...) and validate() of
@@ -269,7 +273,7 @@ def make_server(tmpdir_path):
         srv.stop()
 
 
-class VersionView:
+class VersionView(Requests):
     """A Server seen under one version prefix (Server.at)."""
 
     def __init__(self, srv, version):
@@ -297,21 +301,6 @@ class VersionView:
     def request(self, method, path, **kw):
         kw.setdefault("timeout", 30)
         return self.srv.session.request(method, self.srv.url + self.path_of(path), **kw)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def head(self, path, **kw):
-        return self.request("HEAD", path, **kw)
-
-    def put(self, path, **kw):
-        return self.request("PUT", path, **kw)
-
-    def post(self, path, **kw):
-        return self.request("POST", path, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
 
     def validate(self, instance, schema_name):
         validate(instance, schema_name, version=self.version)
