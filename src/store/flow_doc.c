@@ -86,7 +86,9 @@ void tams_source_doc_write(struct tams_json *j, const struct tams_source_rec *r,
         for (size_t i = 0; i < r->nsource_collection; i++) {
             tams_json_obj_open(j);
             tams_json_kstr(j, "id", r->source_collection[i].id);
-            tams_json_kstr(j, "role", r->source_collection[i].role);
+            /* a flow collected without a role (8.2) is stored with "": 7.0 needs the member */
+            if (v70 || r->source_collection[i].role[0])
+                tams_json_kstr(j, "role", r->source_collection[i].role);
             tams_json_obj_close(j);
         }
         tams_json_arr_close(j);

@@ -201,6 +201,14 @@ def test_collection_order_and_roleless_items(v82, v70):
     assert "role" in body["summary"]
     assert v82.put(f"/flows/{fid}/flow_collection", json=[{"id": b}, {"id": a}]).status_code == 204
     assert get(v82, fid, "/flow_collection") == [{"id": b}, {"id": a}]
+    # the sources' collection follows: no role under 8.2, "" under 7.0
+    src_b = get(v82, b)["source_id"]
+    s82 = v82.get(f"/sources/{doc['source_id']}").json()
+    v82.validate(s82, "source.json")
+    assert {"id": src_b} in s82["source_collection"]
+    s70 = v70.get(f"/sources/{doc['source_id']}").json()
+    v70.validate(s70, "source.json")
+    assert {"id": src_b, "role": ""} in s70["source_collection"]
     doc70 = dict(doc, id=str(uuid.uuid4()), flow_collection=[{"id": a}])
     refused(v70, v70.put(f"/flows/{doc70['id']}", json=doc70))
     # Collected members see their collector under both versions.
