@@ -14,6 +14,9 @@
 #include "tams/tag.h"
 #include "tams/flow_v82.h"
 
+#include <pthread.h>
+#include <unistd.h>
+
 static struct tams_store *store_of(struct tams_req *req)
 {
     return ((struct tams_app *)req->app)->store;
@@ -311,18 +314,46 @@ static int put70_once(struct tams_req *req, const char *id, json_object *body, u
     return rc;
 }
 
-/* A 7.0 PUT, again while another write changed the flow in between (a few times at most). */
+/* 7.0 PUTs of one flow in this process take turns (a stripe of locks by flow id), so they do
+ * not make each other stale; only writes of other instances or of 8.2 can. */
+#define PUT70_STRIPES 64
+static pthread_mutex_t put70_locks[PUT70_STRIPES];
+static pthread_once_t put70_locks_once = PTHREAD_ONCE_INIT;
+
+static void put70_locks_init(void)
+{
+    for (size_t i = 0; i < PUT70_STRIPES; i++)
+        pthread_mutex_init(&put70_locks[i], NULL);
+}
+
+static pthread_mutex_t *put70_lock_of(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    pthread_once(&put70_locks_once, put70_locks_init);
+    for (const char *p = id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &put70_locks[h % PUT70_STRIPES];
+}
+
+/* A 7.0 PUT, again while another write changed the flow in between (with a short pause that
+ * grows, a bounded number of times). */
 static int put70(struct tams_req *req, const char *id, json_object *body, unsigned *effects,
                  struct tams_buf *why)
 {
+    pthread_mutex_t *lock = put70_lock_of(id);
     bool stale = true;
     int rc = TAMS_ERR_CONFLICT;
 
-    for (int attempt = 0; attempt < 8 && stale; attempt++) {
+    pthread_mutex_lock(lock);
+    for (int attempt = 0; attempt < 32 && stale; attempt++) {
+        if (attempt)
+            usleep((useconds_t)(1000 * (attempt < 10 ? attempt : 10)));
         stale = false;
         tams_buf_reset(why);
         rc = put70_once(req, id, body, effects, &stale, why);
     }
+    pthread_mutex_unlock(lock);
     if (stale)
         tams_buf_addf(why, "flow %s changes too often to be written through 7.0; try again", id);
     return rc;
