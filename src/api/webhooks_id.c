@@ -14,6 +14,7 @@
 #include "events/ssrf.h"
 #include "events/webhook.h"
 #include "http/respond.h"
+#include "tams/tag.h"
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
@@ -73,29 +74,6 @@ static int cmp_rows(const void *a, const void *b)
     return cmp_key(x->url, x->id, y->url, y->id);
 }
 
-/* Does the tag value (a string or an array of strings) hold one of the comma-separated
- * values? Whole values only. */
-static bool tag_matches(json_object *v, const char *list)
-{
-    for (const char *p = list;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 1;
-
-        for (size_t i = 0; i < n; i++) {
-            json_object *s =
-                json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, i) : v;
-            if (json_object_is_type(s, json_type_string) &&
-                (size_t)json_object_get_string_len(s) == len &&
-                memcmp(json_object_get_string(s), p, len) == 0)
-                return true;
-        }
-        if (!comma)
-            return false;
-        p = comma + 1;
-    }
-}
-
 static bool tags_pass(const char *doc, const struct tams_tag_filter *f, size_t nf)
 {
     json_object *d, *tags = NULL;
@@ -111,7 +89,7 @@ static bool tags_pass(const char *doc, const struct tams_tag_filter *f, size_t n
         bool has = json_object_is_type(tags, json_type_object) &&
                    json_object_object_get_ex(tags, f[i].name, &v);
 
-        pass = f[i].value ? has && tag_matches(v, f[i].value) : has == f[i].exists;
+        pass = f[i].value ? has && tams_tag_json_holds_any(v, f[i].value) : has == f[i].exists;
     }
     json_object_put(d);
     return pass;

@@ -2,6 +2,7 @@
 /* tags.c - storage backend tags: checking and filter matching. */
 #include "core/common.h"
 #include "media/tags.h"
+#include "tams/tag.h"
 
 static bool text_ok(const char *s, size_t n)
 {
@@ -59,32 +60,6 @@ int tams_media_tags_check(json_object *v, struct tams_buf *why)
     return 0;
 }
 
-/* Whether s is one of the comma-separated values of list. */
-static bool in_values(const char *list, const char *s)
-{
-    size_t n = strlen(s);
-
-    for (const char *p = list;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (len == n && memcmp(p, s, n) == 0)
-            return true;
-        if (!comma)
-            return false;
-        p = comma + 1;
-    }
-}
-
-static bool value_matches(json_object *val, const char *values)
-{
-    if (json_object_is_type(val, json_type_string))
-        return in_values(values, json_object_get_string(val));
-    for (size_t i = 0, n = json_object_array_length(val); i < n; i++)
-        if (in_values(values, json_object_get_string(json_object_array_get_idx(val, i))))
-            return true;
-    return false;
-}
-
 bool tams_media_tags_match(const json_object *tags, const struct tams_media_tag_filter *f, size_t n)
 {
     /* json-c's getters take non-const objects but do not change them. */
@@ -93,7 +68,7 @@ bool tams_media_tags_match(const json_object *tags, const struct tams_media_tag_
     for (size_t i = 0; i < n; i++) {
         json_object *val = NULL;
         bool has = t && json_object_object_get_ex(t, f[i].name, &val);
-        if (f[i].values ? !(has && value_matches(val, f[i].values)) : has != f[i].exists)
+        if (f[i].values ? !(has && tams_tag_json_holds_any(val, f[i].values)) : has != f[i].exists)
             return false;
     }
     return true;

@@ -74,6 +74,34 @@ json_object *tams_tag_json_70(json_object *v)
     return json_object_get(v);
 }
 
+/* Is s (n bytes) one of the comma-separated values of list? */
+static bool in_list(const char *list, const char *s, size_t n)
+{
+    for (const char *p = list;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && memcmp(p, s, n) == 0)
+            return true;
+        if (!comma)
+            return false;
+        p = comma + 1;
+    }
+}
+
+bool tams_tag_json_holds_any(json_object *v, const char *list)
+{
+    bool arr = json_object_is_type(v, json_type_array);
+    size_t n = arr ? json_object_array_length(v) : 1;
+
+    for (size_t i = 0; i < n; i++) {
+        json_object *s = arr ? json_object_array_get_idx(v, i) : v;
+        if (json_object_is_type(s, json_type_string) &&
+            in_list(list, json_object_get_string(s), (size_t)json_object_get_string_len(s)))
+            return true;
+    }
+    return false;
+}
+
 bool tams_tags_json_has_list(json_object *tags)
 {
     if (!json_object_is_type(tags, json_type_object))

@@ -47,6 +47,11 @@ void tams_tag_write(struct tams_json *j, const struct tams_tag *t, bool v70);
  * first string, or ""). */
 json_object *tams_tag_json_70(json_object *v);
 
+/* Does the tag value v (a string, or an array of strings) hold one of the comma-separated
+ * values of list (8.2's tag.{name}=a,b)? Whole values only; a value holding a comma cannot be
+ * asked for. */
+bool tams_tag_json_holds_any(json_object *v, const char *list);
+
 /* Does this tags object hold a list anywhere (so that 7.0 needs a converted copy)? */
 bool tams_tags_json_has_list(json_object *tags);
 /* Convert every list of a tags object to its 7.0 string, in place. */

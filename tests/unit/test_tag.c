@@ -127,8 +127,31 @@ static void test_70_merge(void)
     tams_buf_release(&why);
 }
 
+/* tag.{name}=a,b: whole values of a string or of a list; a prefix or a part never matches. */
+static void test_holds_any(void)
+{
+    json_object *str = parse("\"news\""), *list = parse("[\"a\",\"news\"]"), *empty = parse("[]"),
+                *blank = parse("\"\"");
+
+    CHECK(tams_tag_json_holds_any(str, "news"));
+    CHECK(tams_tag_json_holds_any(str, "sport,news"));
+    CHECK(!tams_tag_json_holds_any(str, "new"));
+    CHECK(!tams_tag_json_holds_any(str, "newsy,ne"));
+    CHECK(!tams_tag_json_holds_any(str, ""));
+    CHECK(tams_tag_json_holds_any(list, "news"));
+    CHECK(tams_tag_json_holds_any(list, "x,a"));
+    CHECK(!tams_tag_json_holds_any(list, "b,c"));
+    CHECK(!tams_tag_json_holds_any(empty, "a"));
+    CHECK(tams_tag_json_holds_any(blank, ""));
+    json_object_put(blank);
+    json_object_put(str);
+    json_object_put(list);
+    json_object_put(empty);
+}
+
 int main(void)
 {
+    RUN(test_holds_any);
     RUN(test_valid_and_parse);
     RUN(test_write);
     RUN(test_70_view);
