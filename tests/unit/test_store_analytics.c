@@ -8,9 +8,9 @@
 #include "core/clock.h"
 #include "store/analytics.h"
 #include "store/cursor.h"
+#include "store_old.h"
 #include "store_segs.h"
 
-#include <sqlite3.h>
 
 /* ---- brute force: what the aggregates must say, recounted from the segments -------------- */
 
@@ -465,52 +465,19 @@ static void test_ingest(void)
 }
 
 /* Runs sql on the old store being made: the SQLite file, or the PostgreSQL schema. */
-static int old_exec(sqlite3 *db, const char *schema, const char *sql)
-{
-    struct tams_buf b = TAMS_BUF_INIT(64 * 1024);
-    int rc;
-
-    if (db)
-        return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-    tams_buf_addf(&b, "SET search_path TO %s; %s", schema, sql);
-    rc = tams_buf_ok(&b) ? harness_admin(b.data) : -1;
-    tams_buf_release(&b);
-    return rc;
-}
-
 /* A store made before the analytics entry (every earlier entry, rows written without the
  * triggers) gets its aggregates computed by the migration. */
 static void test_migration(void)
 {
     static const int64_t segs[][2] = {{0, 9}, {10, 19}, {40, 49}, {55, 59}, {100, 109}};
-    const char *const *entries = on_sqlite() ? tams_schema_sqlite : tams_schema_pg;
     size_t before = on_sqlite() ? 4 : 8; /* the analytics entry: SQLite's 5, PostgreSQL's 9 */
     struct tams_store *saved = store;
     struct tams_buf why = TAMS_BUF_INIT(512);
-    char path[200], url[1300], fl[37], sql[512], schema[48];
-    sqlite3 *db = NULL;
+    struct harness_old old;
+    char fl[37], sql[512];
 
     fid(fl, 50);
-    snprintf(schema, sizeof(schema), "%s_old", harness.schema);
-    if (on_sqlite()) {
-        snprintf(path, sizeof(path), "%s/old.db", harness.dir);
-        CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
-        snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", before);
-        snprintf(url, sizeof(url), "sqlite:%s", path);
-    } else {
-        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
-                 schema);
-        CHECK_INT_EQ(harness_admin(sql), 0);
-        snprintf(sql, sizeof(sql),
-                 "CREATE TABLE tams_schema(version INTEGER NOT NULL);"
-                 " INSERT INTO tams_schema VALUES (%zu)",
-                 before);
-        snprintf(url, sizeof(url), "%s%soptions=-csearch_path%%3D%s", harness.base_url,
-                 strchr(harness.base_url, '?') ? "&" : "?", schema);
-    }
-    for (size_t i = 0; i < before; i++)
-        CHECK_INT_EQ(old_exec(db, schema, entries[i]), 0);
-    CHECK_INT_EQ(old_exec(db, schema, sql), 0);
+    harness_old_make(&old, "old", before);
     snprintf(sql, sizeof(sql),
              "INSERT INTO sources(id, format, created, updated) VALUES ('s', 'f', 't', 't');"
              "INSERT INTO flows(id, source_id, format, doc, created, metadata_updated)"
@@ -519,17 +486,16 @@ static void test_migration(void)
              " VALUES ('o', '" STORAGE "', 'k', 1, 't');"
              "INSERT INTO object_refs(object_id, flow_id, count) VALUES ('o', '%s', 5);",
              fl, fl);
-    CHECK_INT_EQ(old_exec(db, schema, sql), 0);
+    CHECK_INT_EQ(harness_old_exec(&old, sql), 0);
     for (size_t i = 0; i < TAMS_ARRAY_SIZE(segs); i++) {
         snprintf(sql, sizeof(sql),
                  "INSERT INTO segments(flow_id, lo, hi, start_incl, end_incl, object_id)"
                  " VALUES ('%s', %" PRId64 ", %" PRId64 ", 1, 1, 'o')",
                  fl, segs[i][0] * SEC, segs[i][1] * SEC);
-        CHECK_INT_EQ(old_exec(db, schema, sql), 0);
+        CHECK_INT_EQ(harness_old_exec(&old, sql), 0);
     }
-    if (db)
-        sqlite3_close(db);
-    CHECK_INT_EQ(tams_store_open(&store, url, harness.dir, 1, &why), 0);
+    harness_old_ready(&old);
+    CHECK_INT_EQ(tams_store_open(&store, old.url, harness.dir, 1, &why), 0);
     if (store) {
         struct storage_seen g = {0};
 
@@ -541,10 +507,7 @@ static void test_migration(void)
         tams_store_close(store);
     }
     store = saved;
-    if (on_pg()) {
-        snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);
-        CHECK_INT_EQ(harness_admin(sql), 0);
-    }
+    harness_old_drop(&old);
     tams_buf_release(&why);
 }
 

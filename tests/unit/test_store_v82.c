@@ -4,9 +4,7 @@
  * keep their document; the profiles table exists. The entry is found by its text, so the test
  * holds wherever the migration lands in the list. */
 #include "core/common.h"
-#include "store_harness.h"
-
-#include <sqlite3.h>
+#include "store_old.h"
 
 #define VIDEO_NO_RATE                                                                              \
     "{\"id\":\"a\",\"format\":\"urn:x-nmos:format:video\",\"essence_parameters\":"                 \
@@ -15,19 +13,6 @@
     "{\"id\":\"b\",\"format\":\"urn:x-nmos:format:video\",\"essence_parameters\":"                 \
     "{\"frame_width\":1,\"frame_height\":1,\"frame_rate\":{\"numerator\":25}}}"
 #define AUDIO "{\"id\":\"c\",\"format\":\"urn:x-nmos:format:audio\",\"essence_parameters\":{}}"
-
-static int old_exec(sqlite3 *db, const char *schema, const char *sql)
-{
-    struct tams_buf b = TAMS_BUF_INIT(64 * 1024);
-    int rc;
-
-    if (db)
-        return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-    tams_buf_addf(&b, "SET search_path TO %s; %s", schema, sql);
-    rc = tams_buf_ok(&b) ? harness_admin(b.data) : -1;
-    tams_buf_release(&b);
-    return rc;
-}
 
 struct doc_seen {
     char text[512];
@@ -63,8 +48,8 @@ static void test_migration(void)
     size_t count = on_sqlite() ? tams_schema_sqlite_count : tams_schema_pg_count, before = count;
     struct tams_store *saved = store;
     struct tams_buf why = TAMS_BUF_INIT(512);
-    char path[200], url[1300], sql[2048], schema[48];
-    sqlite3 *db = NULL;
+    struct harness_old old;
+    char sql[2048];
 
     for (size_t i = 0; i < count && before == count; i++)
         if (strstr(entries[i], "CREATE TABLE profiles("))
@@ -72,26 +57,7 @@ static void test_migration(void)
     CHECK(before < count);
     if (before == count)
         return;
-    snprintf(schema, sizeof(schema), "%s_old82", harness.schema);
-    if (on_sqlite()) {
-        snprintf(path, sizeof(path), "%s/old82.db", harness.dir);
-        CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
-        snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", before);
-        snprintf(url, sizeof(url), "sqlite:%s", path);
-    } else {
-        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
-                 schema);
-        CHECK_INT_EQ(harness_admin(sql), 0);
-        snprintf(sql, sizeof(sql),
-                 "CREATE TABLE tams_schema(version INTEGER NOT NULL);"
-                 " INSERT INTO tams_schema VALUES (%zu)",
-                 before);
-        snprintf(url, sizeof(url), "%s%soptions=-csearch_path%%3D%s", harness.base_url,
-                 strchr(harness.base_url, '?') ? "&" : "?", schema);
-    }
-    for (size_t i = 0; i < before; i++)
-        CHECK_INT_EQ(old_exec(db, schema, entries[i]), 0);
-    CHECK_INT_EQ(old_exec(db, schema, sql), 0);
+    harness_old_make(&old, "old82", before);
     snprintf(sql, sizeof(sql),
              "INSERT INTO sources(id, format, created, updated) VALUES ('s', 'f', 't', 't');"
              "INSERT INTO flows(id, source_id, format, doc, created, metadata_updated) VALUES"
@@ -104,10 +70,9 @@ static void test_migration(void)
              " metadata_updated) VALUES ('x', 'd', 's', 'urn:x-nmos:format:video', 0, '%s', 't',"
              " 't');",
              VIDEO_NO_RATE, VIDEO_RATE, AUDIO, VIDEO_NO_RATE);
-    CHECK_INT_EQ(old_exec(db, schema, sql), 0);
-    if (db)
-        sqlite3_close(db);
-    CHECK_INT_EQ(tams_store_open(&store, url, harness.dir, 1, &why), 0);
+    CHECK_INT_EQ(harness_old_exec(&old, sql), 0);
+    harness_old_ready(&old);
+    CHECK_INT_EQ(tams_store_open(&store, old.url, harness.dir, 1, &why), 0);
     if (store) {
         json_object *a = doc_of("flows", "a"), *b = doc_of("flows", "b"), *c = doc_of("flows", "c");
         json_object *d = doc_of("bin_flows", "d"), *bw = json_tokener_parse(VIDEO_RATE);
@@ -129,10 +94,7 @@ static void test_migration(void)
     }
     store = saved;
     tams_buf_release(&why);
-    if (on_pg()) {
-        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", schema);
-        harness_admin(sql);
-    }
+    harness_old_drop(&old);
 }
 
 struct text_seen {
