@@ -11,7 +11,6 @@
 #include "store_old.h"
 #include "store_segs.h"
 
-
 /* ---- brute force: what the aggregates must say, recounted from the segments -------------- */
 
 struct brute {
