@@ -9,7 +9,7 @@
 #include <pthread.h>
 
 #define SHARDS 16 /* a power of two */
-#define ID_MAX 37 /* a UUID and its NUL; longer ids are never cached */
+#define ID_MAX (TAMS_DOC_CACHE_ID_MAX + 1)
 
 struct entry {
     struct entry *newer, *older; /* the queue: new entries go in at the newest end */

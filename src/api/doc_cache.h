@@ -18,6 +18,8 @@
 #include "core/buf.h"
 
 #define TAMS_DOC_CACHE_MAX_BODY (16u << 10) /* larger documents are not cached */
+/* Longer ids are not cached; enough for a UUID with a version suffix ("@8.2": api/app.h). */
+#define TAMS_DOC_CACHE_ID_MAX 47
 
 struct tams_doc_cache;
 

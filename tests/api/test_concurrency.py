@@ -5,7 +5,7 @@ import uuid
 
 import requests
 
-from conftest import validate
+from conftest import VIDEO_RATE, validate
 
 THREADS = 8
 ROUNDS = 12
@@ -17,7 +17,7 @@ def body_for(fid, sid, t, i):
     return {"id": fid, "source_id": sid, "format": "urn:x-nmos:format:video",
             "codec": "video/h264", "label": f"writer {t} round {i}",
             "tags": {"writer": str(t), "round": str(i)},
-            "essence_parameters": {"frame_width": 640 + t, "frame_height": 480 + i}}
+            "essence_parameters": {"frame_width": 640 + t, "frame_height": 480 + i, **VIDEO_RATE}}
 
 
 def run_threads(target):

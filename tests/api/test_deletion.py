@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from conftest import Server, check_error, db_scalar, validate
+from conftest import API_VERSION, Server, VIDEO_RATE, check_error, db_scalar, validate
 
 VIDEO = "urn:x-nmos:format:video"
 EXT = [{"url": "http://media.example.com/x.ts", "label": "ext"}]
@@ -23,7 +23,7 @@ def make_flow(srv, fid=None, source_id=None, **extra):
     fid = fid or new_id()
     doc = {"id": fid, "source_id": source_id or new_id(), "format": VIDEO,
            "codec": "video/h264", "container": "video/mp2t",
-           "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
+           "essence_parameters": {"frame_width": 1920, "frame_height": 1080, **VIDEO_RATE}}
     doc.update(extra)
     r = srv.put(f"/flows/{fid}", json=doc)
     assert r.status_code == 201, r.text
@@ -203,7 +203,9 @@ def test_errors(srv):
         assert srv.head(f"/flow-delete-requests/{rid}").status_code == 404
     assert srv.delete(f"/flow-delete-requests/{new_id()}").status_code == 405
     assert srv.post("/flow-delete-requests", json={}).status_code == 405
-    check_error(srv.get("/flow-delete-requests?limit=1"), 400)
+    # 8.2 pages the list (change 34): there a limit that is not a count is the bad query.
+    check_error(srv.get("/flow-delete-requests?limit=" + ("1" if API_VERSION == "7.0" else "x")),
+                400)
 
 
 def test_shared_object_survives(srv):

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import EXAMPLES, check_error, validate
+from conftest import API_VERSION, EXAMPLES, VIDEO_RATE, check_error, validate
 
 SERVER_MEMBERS = ("created", "metadata_updated", "segments_updated", "created_by", "updated_by",
                   "collected_by", "timerange")
@@ -30,7 +30,7 @@ def new_id():
 def video_flow(fid=None, source_id=None, **extra):
     doc = {"id": fid or new_id(), "source_id": source_id or new_id(), "format": VIDEO,
            "codec": "video/h264", "container": "video/mp2t",
-           "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
+           "essence_parameters": {"frame_width": 1920, "frame_height": 1080, **VIDEO_RATE}}
     doc.update(extra)
     return doc
 
@@ -263,11 +263,14 @@ def test_validation_errors_name_the_field(server):
         (_with(base, v6, "source_id"), "source_id"),
         (_with(base, "not-a-uuid", "source_id"), "source_id"),
         (_with(base, [{"id": new_id(), "role": "x"}], "flow_collection"), "flow_collection"),
-        (_with(base, [{"id": member}], "flow_collection"), "role"),
+        # 8.2 allows a member without a role (change 17), not one with a bad role.
+        (_with(base, [{"id": member}] if API_VERSION == "7.0" else [{"id": member, "role": 5}],
+               "flow_collection"), "role"),
         (_with(base, [{"id": fid, "role": "self"}], "flow_collection"), "flow_collection"),
         (_with(base, [{"id": "nope", "role": "x"}], "flow_collection"), "flow_collection"),
         (_with(base, {"numerator": 0}, "segment_duration"), "numerator"),
-        (_with(base, {"a": ["x"]}, "tags"), "tags"),
+        # 8.2 allows a list of strings as a tag value (change 10), not a list of anything.
+        (_with(base, {"a": ["x"] if API_VERSION == "7.0" else ["x", 1]}, "tags"), "tags"),
         (_with(base, None, "label"), "label"),
         (_with(base, None, "read_only"), "read_only"),
         (_with(base, {"numerator": 1, "denominator": 0}, "segment_duration"), "denominator"),
@@ -452,7 +455,8 @@ def test_tags_property(server):
     assert _prop_twin(server, f"/flows/{fid}/tags", 200) == expected
     # The encoded slash is one name, not a path separator.
     _prop_twin(server, f"/flows/{fid}/tags/a", 404)
-    for raw in (b"value", b"5", b"null", b'{"a":"b"}', b'["a"]'):
+    lists = [b'["a"]'] if API_VERSION == "7.0" else [b'["a", 5]', b'[["a"]]']  # change 10
+    for raw in [b"value", b"5", b"null", b'{"a":"b"}'] + lists:
         check_error(put_raw(server, f"/flows/{fid}/tags/x", raw), 400)
     _prop_twin(server, f"/flows/{fid}/tags/x", 404)
     # Overwrite, then delete each.
@@ -485,12 +489,14 @@ def test_flow_collection_property(server):
     assert flow["flow_collection"] == coll and flow["metadata_updated"] > m["metadata_updated"]
     assert get_flow(server, a)["collected_by"] == [m["id"]]
     assert get_flow(server, b)["collected_by"] == [m["id"]]
-    for bad in ([{"id": new_id(), "role": "x"}], [{"id": m["id"], "role": "self"}], [{"id": a}],
-                [{"role": "x"}], {"id": a, "role": "x"}, "x", [{"id": a.upper(), "role": "x"}],
-                [{"id": a, "role": 5}],
-                [{"id": a, "role": "x", "container_mapping": {"track_index": -1}}],
-                [{"id": a, "role": "x", "container_mapping": {"audio_track": {
-                    "channel_range": "1-2"}}}]):
+    roleless = [[{"id": a}]] if API_VERSION == "7.0" else []  # 8.2 allows it (change 17)
+    for bad in roleless + [
+            [{"id": new_id(), "role": "x"}], [{"id": m["id"], "role": "self"}],
+            [{"role": "x"}], {"id": a, "role": "x"}, "x", [{"id": a.upper(), "role": "x"}],
+            [{"id": a, "role": 5}],
+            [{"id": a, "role": "x", "container_mapping": {"track_index": -1}}],
+            [{"id": a, "role": "x", "container_mapping": {"audio_track": {
+                "channel_range": "1-2"}}}]]:
         check_error(server.put(path, json=bad), 400)
     assert _prop_twin(server, path, 200) == coll
     assert server.put(path, json=[{"id": b, "role": "audio"}]).status_code == 204
@@ -578,7 +584,7 @@ def test_flow_list_filters(server):
     s1, s2 = new_id(), new_id()
     v1 = video_flow(source_id=s1, label="cam", tags={"a.b": "x", "loc": "studio one"})
     v2 = video_flow(source_id=s1, label="cam", tags={"loc": "studio two"},
-                    essence_parameters={"frame_width": 1280, "frame_height": 720})
+                    essence_parameters={"frame_width": 1280, "frame_height": 720, **VIDEO_RATE})
     v2["codec"] = "video/raw"
     v2["essence_parameters"].update({"bit_depth": 10, "unc_parameters": {"unc_type": "v210"}})
     im = image_flow(source_id=new_id(), label="still", tags={"a.b": "y", "sp ace/%": "\u00e9"})
@@ -688,7 +694,7 @@ def test_nul_in_a_tag_name_is_rejected(server):
     """json-c truncates object keys at U+0000: {"n\u0000ul": "v"} must not become tag "n"."""
     doc = video_flow(tags={"n\u0000ul": "v"})
     check_error(server.put(f"/flows/{doc['id']}", json=doc), 400)
-    doc = video_flow(essence_parameters={"frame_width": 1, "frame_height": 1,
+    doc = video_flow(essence_parameters={"frame_width": 1, "frame_height": 1, **VIDEO_RATE,
                                          "colorspace\u0000junk": 5})
     check_error(server.put(f"/flows/{doc['id']}", json=doc), 400)
     # An escaped backslash followed by the text u0000 is not a NUL.

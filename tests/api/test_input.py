@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from conftest import Server, check_error
+from conftest import Server, VIDEO_RATE, check_error
 
 JSON_CT = {"Content-Type": "application/json"}
 VIDEO = "urn:x-nmos:format:video"
@@ -21,7 +21,7 @@ def new_id():
 def video_flow(fid=None, **extra):
     doc = {"id": fid or new_id(), "source_id": new_id(), "format": VIDEO, "codec": "video/h264",
            "container": "video/mp2t",
-           "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
+           "essence_parameters": {"frame_width": 1920, "frame_height": 1080, **VIDEO_RATE}}
     doc.update(extra)
     return doc
 

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import Server, check_error, validate
+from conftest import Server, VIDEO_RATE, check_error, validate
 
 VIDEO = "urn:x-nmos:format:video"
 
@@ -22,7 +22,7 @@ def new_id():
 def make_flow(srv, container="video/mp2t"):
     doc = {"id": new_id(), "source_id": new_id(), "format": VIDEO, "codec": "video/h264",
            "container": container,
-           "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
+           "essence_parameters": {"frame_width": 1920, "frame_height": 1080, **VIDEO_RATE}}
     r = srv.put(f"/flows/{doc['id']}", json=doc)
     assert r.status_code == 201, r.text
     return doc["id"]

@@ -6,12 +6,12 @@ import uuid
 
 import pytest
 
-from conftest import Server, check_error, validate
+from conftest import Server, VIDEO_RATE, check_error, validate
 
 VIDEO = "urn:x-nmos:format:video"
 LINK_RE = re.compile(r'^<([^>]+)>; rel="next"$')
 HEADERS = ("Link", "X-Paging-Limit", "X-Paging-NextKey", "Content-Type", "Content-Length")
-EXT = [{"url": "http://media.example.com/x.ts"}]
+EXT = [{"url": "http://media.example.com/x.ts", "label": "ext"}]
 
 
 def new_id():
@@ -22,7 +22,7 @@ def make_flow(srv, fid=None):
     fid = fid or new_id()
     doc = {"id": fid, "source_id": new_id(), "format": VIDEO, "codec": "video/h264",
            "container": "video/mp2t",
-           "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
+           "essence_parameters": {"frame_width": 1920, "frame_height": 1080, **VIDEO_RATE}}
     r = srv.put(f"/flows/{fid}", json=doc)
     assert r.status_code == 201, r.text
     return fid

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import Server, check_error, validate
+from conftest import Server, VIDEO_RATE, check_error, validate
 
 VIDEO = "urn:x-nmos:format:video"
 AUDIO = "urn:x-nmos:format:audio"
@@ -19,7 +19,7 @@ def flow_doc(fmt=VIDEO, **extra):
     doc = {"id": str(uuid.uuid4()), "source_id": str(uuid.uuid4()), "format": fmt}
     if fmt == VIDEO:
         doc.update(codec="video/h264",
-                   essence_parameters={"frame_width": 1920, "frame_height": 1080})
+                   essence_parameters={"frame_width": 1920, "frame_height": 1080, **VIDEO_RATE})
     else:
         doc.update(codec="audio/aac", essence_parameters={"sample_rate": 48000, "channels": 2})
     doc.update(extra)

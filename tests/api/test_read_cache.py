@@ -62,7 +62,8 @@ def test_hits_and_no_stale_reads(server):
     assert server.put(f"/flows/{other}", json=body).status_code == 201
     assert server.get(f"/flows/{fid}").json()["collected_by"] == [other]
     r = server.post(f"/flows/{fid}/segments", json={
-        "object_id": "ext-1", "timerange": "[0:0_1:0)", "get_urls": [{"url": "http://x/1"}]})
+        "object_id": "ext-1", "timerange": "[0:0_1:0)",
+        "get_urls": [{"url": "http://x/1", "label": "x"}]})
     assert r.status_code == 201
     assert "segments_updated" in server.get(f"/flows/{fid}").json()
     assert server.delete(f"/flows/{other}").status_code == 204
@@ -93,7 +94,7 @@ def segment_writes_keep_other_flows_cached(writer, reader):
         assert (h1 - h0, m1 - m0) == (2, 0), "allocation evicted a flow"
         r = writer.post(f"/flows/{live}/segments", json={
             "object_id": f"ext-{i}", "timerange": f"[{i}:0_{i + 1}:0)",
-            "get_urls": [{"url": f"http://x/{i}"}]})
+            "get_urls": [{"url": f"http://x/{i}", "label": "x"}]})
         assert r.status_code == 201, r.text
         doc = reader.get(f"/flows/{live}").json()
         assert "segments_updated" in doc

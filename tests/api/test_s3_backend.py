@@ -19,7 +19,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import BIN, Server, free_port, validate
+from conftest import BIN, Server, VIDEO_RATE, free_port, validate
 
 PATH_ID = "5b0d2f7e-3c2a-4f61-9d1e-7a4b8c9d0e11"
 VIRT_ID = "6c1e3a8f-4d3b-4a72-8e2f-8b5c9d0e1f22"
@@ -80,7 +80,7 @@ def send(method, url, **kw):
 def make_flow(srv, container="video/mp2t"):
     doc = {"id": str(uuid.uuid4()), "source_id": str(uuid.uuid4()), "format": VIDEO,
            "codec": "video/h264", "container": container,
-           "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
+           "essence_parameters": {"frame_width": 1920, "frame_height": 1080, **VIDEO_RATE}}
     r = srv.put(f"/flows/{doc['id']}", json=doc)
     assert r.status_code == 201, r.text
     return doc["id"]

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from conftest import Server, check_error, validate
+from conftest import API_VERSION, Server, VIDEO_RATE, check_error, validate
 
 VIDEO = "urn:x-nmos:format:video"
 JSON_CT = {"Content-Type": "application/json"}
@@ -25,7 +25,7 @@ def new_id():
 
 def video_flow(fid=None, container="video/mp2t"):
     doc = {"id": fid or new_id(), "source_id": new_id(), "format": VIDEO, "codec": "video/h264",
-           "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
+           "essence_parameters": {"frame_width": 1920, "frame_height": 1080, **VIDEO_RATE}}
     if container:
         doc["container"] = container
     return doc
@@ -746,6 +746,10 @@ def test_forged_page_keys(srv, filled):
 
 # ---- get_urls -----------------------------------------------------------------------------------
 
+# The media fixture's second URL: unlabelled under 7.0; 8.2 requires a label on every URL a
+# client gives (change 24).
+B_URL = {"url": "http://b.example/1"} | ({"label": "b"} if API_VERSION == "8.2" else {})
+
 
 @pytest.fixture(scope="module")
 def media(srv):
@@ -759,8 +763,7 @@ def media(srv):
     assert r.status_code == 200, r.text
     post(srv, fid, [{"object_id": obj["object_id"], "timerange": "[0:0_1:0)"},
                     {"object_id": "ext/1", "timerange": "[1:0_2:0)",
-                     "get_urls": [{"url": "http://a.example/1", "label": "other"},
-                                  {"url": "http://b.example/1"}]}])
+                     "get_urls": [{"url": "http://a.example/1", "label": "other"}, B_URL]}])
     return fid, obj["object_id"], data
 
 
@@ -776,8 +779,7 @@ def test_get_urls_default(srv, media):
     assert set(c) == {"url", "label", "presigned"}
     assert c["label"] == "local" and c["presigned"] is True
     assert c["url"].startswith(srv.api + "/_objects/")
-    assert uncontrolled == [{"url": "http://a.example/1", "label": "other"},
-                            {"url": "http://b.example/1"}]
+    assert uncontrolled == [{"url": "http://a.example/1", "label": "other"}, B_URL]
 
 
 def test_round_trip_bytes(srv, media):
@@ -814,8 +816,8 @@ def test_verbose_storage(srv, media):
     ({"accept_get_urls": "other,local"}, [["local"], ["other"]]),
     ({"accept_get_urls": "nothing"}, [None, None]),
     ({"presigned": "true"}, [["local"], None]),
-    ({"presigned": "false"}, [None, ["other", None]]),
-    ({"accept_storage_ids": ""}, [["local"], ["other", None]]),
+    ({"presigned": "false"}, [None, ["other", B_URL.get("label")]]),
+    ({"accept_storage_ids": ""}, [["local"], ["other", B_URL.get("label")]]),
     ({"accept_storage_ids": "BACKEND"}, [["local"], None]),
     ({"accept_storage_ids": "OTHER"}, [None, None]),
     ({"accept_storage_ids": "OTHER,BACKEND"}, [["local"], None]),

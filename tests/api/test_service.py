@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from conftest import check_error, validate
+from conftest import API_VERSION, check_error, validate
 
 
 def test_root_lists_resources(server):
@@ -18,7 +18,7 @@ def test_service_document(server):
     assert r.status_code == 200
     body = r.json()
     validate(body, "service.json")
-    assert body["api_version"] == "7.0"
+    assert body["api_version"] == API_VERSION
     assert body["type"].startswith("urn:x-tams:service")
     assert body["name"] == "tamsd"
     assert body["description"]

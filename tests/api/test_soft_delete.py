@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import Server, check_error, db_scalar
+from conftest import Server, VIDEO_RATE, check_error, db_scalar
 from test_auth import start_auth_server
 from test_deletion import (EXT, allocate, make_flow, new_id, object_path, post, tr, upload,
                            wait_done)
@@ -357,7 +357,7 @@ def make_flow_as(srv, kw):
     fid = new_id()
     doc = {"id": fid, "source_id": new_id(), "format": "urn:x-nmos:format:video",
            "codec": "video/h264", "container": "video/mp2t",
-           "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
+           "essence_parameters": {"frame_width": 1920, "frame_height": 1080, **VIDEO_RATE}}
     r = srv.put(f"/flows/{fid}", json=doc, **kw)
     assert r.status_code == 201, r.text
     return fid

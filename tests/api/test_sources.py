@@ -4,7 +4,7 @@ import time
 import urllib.parse
 import uuid
 
-from conftest import check_error, validate
+from conftest import VIDEO_RATE, check_error, validate
 
 VIDEO = "urn:x-nmos:format:video"
 AUDIO = "urn:x-nmos:format:audio"
@@ -21,7 +21,7 @@ def flow(fmt, fid=None, source_id=None, **extra):
     doc = {"id": fid or new_id(), "source_id": source_id or new_id(), "format": fmt}
     if fmt == VIDEO:
         doc.update(codec="video/h264",
-                   essence_parameters={"frame_width": 1920, "frame_height": 1080})
+                   essence_parameters={"frame_width": 1920, "frame_height": 1080, **VIDEO_RATE})
     elif fmt == AUDIO:
         doc.update(codec="audio/aac", essence_parameters={"sample_rate": 48000, "channels": 2})
     elif fmt == DATA:

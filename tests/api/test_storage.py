@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from conftest import Server, check_error, validate
+from conftest import API_VERSION, Server, VIDEO_RATE, check_error, validate
 
 VIDEO = "urn:x-nmos:format:video"
 JSON_CT = {"Content-Type": "application/json"}
@@ -17,7 +17,7 @@ def new_id():
 
 def video_flow(fid=None, container="video/mp2t", **extra):
     doc = {"id": fid or new_id(), "source_id": new_id(), "format": VIDEO, "codec": "video/h264",
-           "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
+           "essence_parameters": {"frame_width": 1920, "frame_height": 1080, **VIDEO_RATE}}
     if container:
         doc["container"] = container
     doc.update(extra)
@@ -84,7 +84,9 @@ def test_default_allocation_shape(srv):
     ids = [o["object_id"] for o in objs + objs2]
     assert len(set(ids)) == 20
     for o in objs + objs2:
-        assert set(o) == {"object_id", "put_url"}
+        # 8.2 says whether the put_url is presigned (change 31).
+        extra = {"presigned"} if API_VERSION == "8.2" else set()
+        assert set(o) == {"object_id", "put_url"} | extra
         uuid_ok = __import__("re").match(UUID_RE, o["object_id"])
         assert uuid_ok, o["object_id"]
         assert o["put_url"]["content-type"] == "video/mp2t"
@@ -172,7 +174,7 @@ def test_object_ids_already_existing(srv):
     ext = "ext-" + new_id()
     r = srv.post(f"/flows/{fid}/segments",
                  json={"object_id": ext, "timerange": "[5:0_6:0)",
-                       "get_urls": [{"url": "http://example.com/x"}]})
+                       "get_urls": [{"url": "http://example.com/x", "label": "ext"}]})
     assert r.status_code == 201, r.text
     allocate(srv, other, {"object_ids": [ext]}, status=400)
     assert_nothing_allocated(srv, other, fresh)

@@ -58,11 +58,17 @@ static void test_basics(void)
     CHECK_INT_EQ(out.len, 200);
     tams_doc_cache_stats(c, &st);
     CHECK_INT_EQ(st.entries, 1);
-    /* Too large, or an id longer than a UUID: not kept. */
+    /* A UUID with a version suffix is kept apart from the bare UUID (8.2's view of a flow). */
+    tams_doc_cache_put(c, "00000002-0000-4000-8000-000000000000@8.2", 9, "v82", 3);
+    tams_buf_reset(&out);
+    CHECK(tams_doc_cache_get(c, "00000002-0000-4000-8000-000000000000@8.2", 9, &out));
+    CHECK(out.len == 3 && memcmp(out.data, "v82", 3) == 0);
+    CHECK(get(c, 2, 9, &out));
+    /* Too large, or an id longer than TAMS_DOC_CACHE_ID_MAX: not kept. */
     put(c, 3, 9, TAMS_DOC_CACHE_MAX_BODY + 1);
     CHECK(!get(c, 3, 9, &out));
-    tams_doc_cache_put(c, "00000004-0000-4000-8000-0000000000000", 9, "x", 1);
-    CHECK(!tams_doc_cache_get(c, "00000004-0000-4000-8000-0000000000000", 9, &out));
+    tams_doc_cache_put(c, "00000004-0000-4000-8000-000000000000@8.2-and-more", 9, "x", 1);
+    CHECK(!tams_doc_cache_get(c, "00000004-0000-4000-8000-000000000000@8.2-and-more", 9, &out));
     tams_doc_cache_free(c);
 
     /* No cache: every call is safe and misses. */
