@@ -453,14 +453,12 @@ static int hook_round(void *ctx, const struct tams_webhook_rec *rec)
     return 0;
 }
 
-/* Give our leases up, so another instance goes on at once. */
-static void give_leases_up(struct worker *w)
+/* Give our lease of hs's webhook up, so another instance goes on at once. */
+static void give_lease_up(struct tams_delivery *d, struct hook_state *hs)
 {
-    struct tams_delivery *d = w->d;
-
-    for (size_t k = 0; k < w->nhs && leases(d); k++)
-        if (w->hs[k].leased_until_us)
-            tams_store_webhook_lease(d->c.store, w->hs[k].id, d->owner, 0, &(int64_t){0});
+    if (leases(d) && hs->leased_until_us)
+        tams_store_webhook_lease(d->c.store, hs->id, d->owner, 0, &(int64_t){0});
+    hs->leased_until_us = 0;
 }
 
 static void worker_run(struct tams_job *job, void *ctx)
@@ -477,15 +475,21 @@ static void worker_run(struct tams_job *job, void *ctx)
         rc = tams_store_webhook_list(w->d->c.store, hook_round, &r);
         if (rc < 0 && rc != TAMS_ERR_UNAVAILABLE && rc != TAMS_ERR_NOSPACE)
             tams_log_warn("webhook delivery: %s", tams_strerror(rc));
-        /* Forget webhooks that are gone. */
-        for (size_t i = 0; i < w->nhs; i++)
-            if (w->hs[i].seen)
+        /* Forget webhooks that are gone or no longer delivered to, giving up what we held of
+         * them. A round cut short by stopping saw only some: keep the others' leases, given up
+         * below, else another instance would wait for them to run out. */
+        for (size_t i = 0; i < w->nhs; i++) {
+            if (w->hs[i].seen || tams_job_stopping(job))
                 w->hs[k++] = w->hs[i];
+            else
+                give_lease_up(w->d, &w->hs[i]);
+        }
         w->nhs = k;
         if (!tams_job_pause(job, r.worked ? 0 : HOOK_POLL_MS))
             break;
     }
-    give_leases_up(w);
+    for (size_t i = 0; i < w->nhs; i++)
+        give_lease_up(w->d, &w->hs[i]);
 }
 
 static int64_t queue_depth(void *ctx)

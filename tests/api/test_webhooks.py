@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import (API_VERSION, SPEC, SCHEMAS, Server, check_error, free_port, only_70,
-                      validate)
+from conftest import (API_VERSION, ON_PG, SPEC, SCHEMAS, Server, check_error, db_scalar,
+                      free_port, only_70, validate)
 from test_deletion import EXT, allocate, make_flow, new_id, tr, upload
 
 ALLOW = ["--webhooks-allow-private", "true"]
@@ -374,6 +374,9 @@ def test_restart_loses_nothing(tmp_path):
     assert rec.events() == []
     rec.close()  # port closed as well
     srv.stop()
+    if ON_PG:  # a stopped instance leaves no lease for the next to wait out (40 s here)
+        assert db_scalar(srv.data_dir, "SELECT count(*) FROM webhooks WHERE lease_until > now()"
+                         " AND lease_owner IS NOT NULL") == 0
     srv.start()
     for f in fids:
         assert srv.delete(f"/flows/{f}").status_code == 204
