@@ -69,6 +69,7 @@ void tams_seg_timing_derive(struct tams_seg_rate *rate, struct tams_pool *pool,
         return; /* not exact: the pair alone says it */
     tams_timerange_format(&obj, text);
     seg->object_timerange = tams_pool_strdup(pool, text);
+    seg->has |= TAMS_SEG_OTR_DERIVED;
 }
 
 void tams_seg_timing_write(struct tams_json *j, struct tams_seg_rate *rate,

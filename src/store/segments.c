@@ -59,14 +59,15 @@ static struct tams_sql q_obj_reref = TAMS_SQL(
 static struct tams_sql q_seg_add_many = TAMS_SQL_PG(
     "SELECT r_code, r_lo, r_hi, r_lo_incl, r_hi_incl FROM tams_segments_add(?1, ?2, ?3::json)");
 /* What tams_segments_add does not know of (8.2's object_timerange, init_object_id), written
- * after it for the items it added that carry one: ?2 their starts, ?3, ?4 the members. */
+ * after it for the items it added that carry one: ?2 their starts, ?3, ?4 the members, ?5
+ * the object_timerange when given (not derived from 7.0's pair), which the object keeps. */
 static struct tams_sql q_seg_8x_many = TAMS_SQL_PG(
     "WITH s AS (UPDATE segments s SET object_timerange = u.otr, init_object_id = u.init"
-    " FROM unnest(?2::bigint[], ?3::text[], ?4::text[]) AS u(lo, otr, init)"
-    " WHERE s.flow_id = ?1 AND s.lo = u.lo RETURNING s.object_id, s.object_timerange, s.init_object_id)"
-    " UPDATE objects o SET timerange = coalesce(o.timerange, s.object_timerange),"
+    " FROM unnest(?2::bigint[], ?3::text[], ?4::text[], ?5::text[]) AS u(lo, otr, init, given)"
+    " WHERE s.flow_id = ?1 AND s.lo = u.lo RETURNING s.object_id, u.given, s.init_object_id)"
+    " UPDATE objects o SET timerange = coalesce(o.timerange, s.given),"
     " init_object_id = coalesce(o.init_object_id, s.init_object_id) FROM s"
-    " WHERE o.id = s.object_id AND ((o.timerange IS NULL AND s.object_timerange IS NOT NULL)"
+    " WHERE o.id = s.object_id AND ((o.timerange IS NULL AND s.given IS NOT NULL)"
     " OR (o.init_object_id IS NULL AND s.init_object_id IS NOT NULL))");
 
 /* ---- listing ------------------------------------------------------------------------------ */
@@ -354,6 +355,7 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
                    struct tams__seg_end *prev)
 {
     unsigned has = seg->has;
+    const char *otr;
     bool before_end, has_prev;
     int64_t prev_hi;
     int rc;
@@ -395,11 +397,11 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
                                 TEXT(seg->init_object_id)),
                            NULL)))
         return rc;
-    if ((seg->object_timerange || seg->init_object_id) &&
-        (rc = tams_db_exec(
-             b->db, &q_obj_timerange,
-             ARGS(TEXT(seg->object_id), TEXT(seg->object_timerange), TEXT(seg->init_object_id)),
-             NULL)))
+    /* A timerange derived from 7.0's sample pair says the samples used: not the object's. */
+    otr = has & TAMS_SEG_OTR_DERIVED ? NULL : seg->object_timerange;
+    if ((otr || seg->init_object_id) &&
+        (rc = tams_db_exec(b->db, &q_obj_timerange,
+                           ARGS(TEXT(seg->object_id), TEXT(otr), TEXT(seg->init_object_id)), NULL)))
         return rc;
     if ((rc = before_end ? tams__seg_gaps_insert(b->db, b->flow_id, seg, has_prev, prev_hi)
                          : tams__seg_gap_append(b->db, b->flow_id, b->tail_hi, seg)))
@@ -479,7 +481,7 @@ static void seg_row(struct tams_json *j, const struct tams_segment *g)
 static int add_8x_many(struct tams_db *db, const struct add_args *a)
 {
     struct tams_buf los = TAMS_BUF_INIT(SIZE_MAX), otrs = TAMS_BUF_INIT(SIZE_MAX),
-                    inits = TAMS_BUF_INIT(SIZE_MAX);
+                    inits = TAMS_BUF_INIT(SIZE_MAX), given = TAMS_BUF_INIT(SIZE_MAX);
     size_t m = 0;
     int rc = 0;
 
@@ -488,19 +490,25 @@ static int add_8x_many(struct tams_db *db, const struct add_args *a)
             tams_db_list_int(db->st, &los, true, a->segs[i].tr.lo);
             tams_db_list_text(db->st, &otrs, a->segs[i].object_timerange);
             tams_db_list_text(db->st, &inits, a->segs[i].init_object_id);
+            tams_db_list_text(db->st, &given,
+                              a->segs[i].has & TAMS_SEG_OTR_DERIVED ? NULL
+                                                                    : a->segs[i].object_timerange);
             m++;
         }
     if (m) {
         tams_db_list_end(db->st, &los);
         tams_db_list_end(db->st, &otrs);
         tams_db_list_end(db->st, &inits);
+        tams_db_list_end(db->st, &given);
         rc = tams_db_exec(db, &q_seg_8x_many,
-                          ARGS(TEXT(a->flow_id), TEXT(los.data), TEXT(otrs.data), TEXT(inits.data)),
+                          ARGS(TEXT(a->flow_id), TEXT(los.data), TEXT(otrs.data), TEXT(inits.data),
+                               TEXT(given.data)),
                           NULL);
     }
     tams_buf_release(&los);
     tams_buf_release(&otrs);
     tams_buf_release(&inits);
+    tams_buf_release(&given);
     return rc;
 }
 

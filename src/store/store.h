@@ -132,6 +132,10 @@ enum tams_segment_has {
     TAMS_SEG_SAMPLE_COUNT = 1 << 3,
     TAMS_SEG_KEY_FRAME_COUNT = 1 << 4,
     TAMS_SEG_OBJECT_SIZE = 1 << 5, /* registration only: object_size and object_storage */
+    /* registration only: object_timerange was derived from sample_offset/sample_count (7.0),
+     * so it says the samples used, not the object's timerange: never the object's, never
+     * checked against it */
+    TAMS_SEG_OTR_DERIVED = 1 << 6,
 };
 
 /* A segment as registered (POST) and as read back. */

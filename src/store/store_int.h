@@ -156,7 +156,8 @@ int tams__seg_stats_write(struct tams_db *db, const char *flow_id, const struct 
 void tams__seg_stats_release(struct tams__seg_stats *t);
 /* init_objects.c (TAMS 8.2 init objects). Refuses (results[i], whys[i] when whys) the items
  * of a registration, among those not failed yet, whose object is an init object or whose
- * init_object_id is unknown, a media object, or allocated for another flow. An item without
+ * init_object_id is unknown, a media object, or allocated for another flow; or whose given
+ * object_timerange differs from the object's (stored, or given by an earlier item). An item without
  * init_object_id whose object has one gets it: *own (NULL until then; the caller frees it)
  * becomes a copy of segs with it filled in, the strings in inherited. */
 int tams__init_check(struct tams_db *db, const char *flow_id, const struct tams_segment *segs,
