@@ -9,9 +9,15 @@
 #include "store/outbox.h"
 #include "store/store_int.h"
 
-/* The flow a media write goes to. */
-static struct tams_sql q_media_flow =
-    TAMS_SQL("SELECT read_only, container IS NOT NULL FROM flows WHERE id = ?1 AND deleting = 0");
+/* The flow a media write goes to; with ?2 (a TAMS 7.0 registration) also whether its document
+ * says init_segments, read from the row the lock just took (no second read, no parse in the
+ * process; the expression of the flows_init_segments index). */
+static struct tams_sql q_media_flow = TAMS_SQL2(
+    "SELECT read_only, container IS NOT NULL, ?2 AND coalesce(json_extract(doc,"
+    " '$.essence_parameters.init_segments'), 0) = 1 FROM flows WHERE id = ?1 AND deleting = 0",
+    "SELECT read_only, container IS NOT NULL, ?2::int = 1 AND coalesce(doc::jsonb #>>"
+    " '{essence_parameters,init_segments}', 'false') = 'true' FROM flows"
+    " WHERE id = ?1 AND deleting = 0");
 
 /* ---- registration, one statement per segment (an in-process database) --------------------- */
 
@@ -104,11 +110,11 @@ static struct tams_sql q_list_obj_rev =
 /* The flow a media write goes to (segments, storage): it must exist (NOTFOUND), be writable
  * (READONLY) and have a container (VALIDATION, notes §11.14). */
 int tams__media_flow_check(struct tams_db *db, const char *flow_id, const char *what,
-                           struct tams_buf *why)
+                           bool refuse_init, struct tams_buf *why)
 {
     struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
-    bool read_only, container;
-    int rc = tams_db_one(db, &q_media_flow, ARGS(TEXT(flow_id)), &rows);
+    bool read_only, container, init;
+    int rc = tams_db_one(db, &q_media_flow, ARGS(TEXT(flow_id), INT(refuse_init)), &rows);
 
     if (rc <= 0) {
         if (rc == 0)
@@ -117,6 +123,7 @@ int tams__media_flow_check(struct tams_db *db, const char *flow_id, const char *
     }
     read_only = tams_db_col_bool(&rows, 0);
     container = tams_db_col_bool(&rows, 1);
+    init = tams_db_col_bool(&rows, 2);
     tams_db_done(&rows);
     if (read_only) {
         tams__why_add(why, "flow %s is read-only", flow_id);
@@ -124,6 +131,14 @@ int tams__media_flow_check(struct tams_db *db, const char *flow_id, const char *
     }
     if (!container) {
         tams__why_add(why, "flow %s has no container: %s", flow_id, what);
+        return TAMS_ERR_VALIDATION;
+    }
+    /* 7.0 cannot name init objects: its segments would be stored unplayable (R4). */
+    if (init) {
+        tams__why_add(why,
+                      "flow '%s' has init_segments: its segments need init_object_id; register"
+                      " them through /tams/v8.2",
+                      flow_id);
         return TAMS_ERR_VALIDATION;
     }
     return 0;
@@ -181,6 +196,7 @@ static bool is_segment(const struct tams_segment *seg)
 
 struct add_args {
     const char *flow_id;
+    bool v70; /* a TAMS 7.0 registration: refused on a flow with init_segments */
     const struct tams_segment *segs;
     size_t n;
     int *results;
@@ -583,7 +599,7 @@ static int add_body(struct tams_db *db, void *arg)
 
     tams_clock_now_rfc3339(now);
     if ((rc = tams__flow_lock(db, a->flow_id)) ||
-        (rc = tams__media_flow_check(db, a->flow_id, "segments cannot be registered on it",
+        (rc = tams__media_flow_check(db, a->flow_id, "segments cannot be registered on it", a->v70,
                                      a->whys && a->n ? &a->whys[0] : NULL)))
         return rc;
     if ((rc = tams__init_check(db, a->flow_id, a->segs, a->n, a->results, a->whys, &own,
@@ -610,20 +626,20 @@ out:
 int tams__segments_add_in(struct tams_db *db, const char *flow_id, const struct tams_segment *segs,
                           size_t n, int *results)
 {
-    struct add_args a = {flow_id, segs, n, results, NULL, NULL};
+    struct add_args a = {flow_id, false, segs, n, results, NULL, NULL};
 
     for (size_t i = 0; i < n; i++)
         results[i] = 0;
     return add_body(db, &a);
 }
 
-int tams_store_segments_add(struct tams_store *st, const char *flow_id,
-                            const struct tams_segment *segs, size_t n, int *results,
-                            struct tams_buf *whys, const char *principal)
+static int segments_add(struct tams_store *st, const char *flow_id, bool v70,
+                        const struct tams_segment *segs, size_t n, int *results,
+                        struct tams_buf *whys, const char *principal)
 {
     /* Per-item outcomes are needed for the event even when the caller does not want them. */
     int *res_v = results ? results : (n ? tams_calloc(n, sizeof(*res_v)) : NULL);
-    struct add_args a = {flow_id, segs, n, res_v, whys, NULL};
+    struct add_args a = {flow_id, v70, segs, n, res_v, whys, NULL};
     int rc;
 
     (void)principal; /* segment writes bump segments_updated only, not updated_by (§11.12) */
@@ -643,6 +659,20 @@ int tams_store_segments_add(struct tams_store *st, const char *flow_id,
         tams_free(res_v);
     tams_free(a.why_lens);
     return rc;
+}
+
+int tams_store_segments_add(struct tams_store *st, const char *flow_id,
+                            const struct tams_segment *segs, size_t n, int *results,
+                            struct tams_buf *whys, const char *principal)
+{
+    return segments_add(st, flow_id, false, segs, n, results, whys, principal);
+}
+
+int tams_store_segments_add_70(struct tams_store *st, const char *flow_id,
+                               const struct tams_segment *segs, size_t n, int *results,
+                               struct tams_buf *whys, const char *principal)
+{
+    return segments_add(st, flow_id, true, segs, n, results, whys, principal);
 }
 
 /* ---- listing ----------------------------------------------------------------------------- */

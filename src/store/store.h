@@ -442,6 +442,12 @@ int tams_store_source_set_tag(struct tams_store *st, const char *id, const struc
 int tams_store_segments_add(struct tams_store *st, const char *flow_id,
                             const struct tams_segment *segs, size_t n, int *results,
                             struct tams_buf *whys, const char *principal);
+/* The same for a TAMS 7.0 request, which cannot name init objects: a flow whose document says
+ * essence_parameters.init_segments is refused whole (VALIDATION, why in whys[0]), read in the
+ * statement that checks the flow (docs/tams-8.2-changes.md 22). */
+int tams_store_segments_add_70(struct tams_store *st, const char *flow_id,
+                               const struct tams_segment *segs, size_t n, int *results,
+                               struct tams_buf *whys, const char *principal);
 /* Keyset-paged in time order (or reversed); an unknown flow lists nothing. Cost is
  * O(log n + page) whatever the flow's length. */
 int tams_store_segments_list(struct tams_store *st, const char *flow_id,

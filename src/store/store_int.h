@@ -220,10 +220,11 @@ int tams__ev_segments_deleted(struct tams_db *db, const struct tams__del_sel *se
 /* Registers segs on flow_id inside the caller's transaction, exactly as
  * tams_store_segments_add does (results[i] per item; flow-level failures returned). */
 /* segments.c: the flow a media write goes to (segments, storage) must exist (NOTFOUND), be
- * writable (READONLY) and have a container (VALIDATION, notes §11.14); what says what was
- * refused ("segments cannot be registered on it"), in why. */
+ * writable (READONLY) and have a container (VALIDATION, notes §11.14), and (refuse_init) not
+ * say init_segments (VALIDATION); what says what was refused ("segments cannot be registered
+ * on it"), in why. */
 int tams__media_flow_check(struct tams_db *db, const char *flow_id, const char *what,
-                           struct tams_buf *why);
+                           bool refuse_init, struct tams_buf *why);
 int tams__segments_add_in(struct tams_db *db, const char *flow_id, const struct tams_segment *segs,
                           size_t n, int *results);
 

@@ -509,6 +509,10 @@ def test_fmp4_end_to_end(server, v70, v82, fmp4):
     body = check_error(v70.post(f"/flows/{fid}/segments", json={
         "object_id": media[0], "timerange": "[10:0_11:0)"}), 400)
     assert "/tams/v8.2" in body["summary"]
+    # a list too, whole, before any item's own answer (the bad one included)
+    body = check_error(v70.post(f"/flows/{fid}/segments", json=[
+        {"object_id": media[0], "timerange": "[11:0_12:0)"}, {"timerange": "nonsense"}]), 400)
+    assert "init_segments" in body["summary"]
     assert len(segments(v82, fid)) == 5
 
 
