@@ -59,7 +59,7 @@ static struct tams_sql q_obj_reref = TAMS_SQL(
 
 /* ---- registration in one statement (a database over the network) ------------------------- */
 
-/* tams_segments_add (schema.c, PostgreSQL migration 15) runs the same checks as add_one below,
+/* tams_segments_add (schema_pg.c, migration 15) runs the same checks as add_one below,
  * in request order, server-side, on the batch as a JSON array of rows (seg_row). One row per
  * item: r_code is an enum outcome. */
 static struct tams_sql q_seg_add_many = TAMS_SQL_PG(

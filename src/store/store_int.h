@@ -69,7 +69,7 @@ void tams__time_after(int64_t seconds, char out[TAMS_RFC3339_MAX]);
 
 /* Tag filters of a listing as " AND ..." conditions on outer (the listed id column), with
  * parameters appended to p. */
-/* Writes tag t of id as its rows (schema.c, SQLite's entry 7: pos -1 a string, 0.. a list's
+/* Writes tag t of id as its rows (schema_sqlite.c, entry 7: pos -1 a string, 0.. a list's
  * values, -2 an empty list) with q, an INSERT taking (id, name, pos, value). */
 int tams__tag_rows(struct tams_db *db, struct tams_sql *q, const char *id,
                    const struct tams_tag *t);
