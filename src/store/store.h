@@ -339,8 +339,9 @@ struct tams_webhook_caller {
  * written after it was registered). payload is the `event` member as JSON text, except for
  * flows/segments_added, where it is {"flow_id":..., "segments":[...]} with each segment in its
  * stored form plus "_object":{"controlled","storage_id","key"} so get_urls can be built per
- * webhook at delivery. The filter snapshot (ids, collected_by lists as comma-separated UUIDs,
- * NULL when none) is taken at the change, so a deleted flow still filters. */
+ * webhook at delivery, and for one with an init object "_init" (the same and "object_id"). The
+ * filter snapshot (ids, collected_by lists as comma-separated UUIDs, NULL when none) is taken at
+ * the change, so a deleted flow still filters. */
 struct tams_event_rec {
     int64_t seq; /* increasing: the delivery order */
     const char *type, *timestamp;
