@@ -43,14 +43,6 @@ static bool is_70(const struct tams_req *req)
 
 /* ---- the versions' views ------------------------------------------------------------------- */
 
-/* May the tags of a stored document hold a list (which 7.0 shows as its first value)? A quick
- * look at the text spares the parse of every document without an array after its "tags". */
-static bool tags_may_hold_list(const char *doc)
-{
-    const char *tags = strstr(doc, "\"tags\":");
-    return tags && strchr(tags, '[');
-}
-
 /* The stored document is the 8.2 shape; a request is answered with its version's view
  * (flow_v82.h; 7.0 also sees each list tag as its first value, tams/tag.h), made only when the
  * text may differ. */
@@ -61,7 +53,7 @@ static int write_flow(struct tams_req *req, struct tams_json *j, const struct ta
     json_object *doc, *tags;
     bool v70 = is_70(req);
 
-    if (v70 ? !tams_flow_view70_may_differ(rec->doc) && !tags_may_hold_list(rec->doc)
+    if (v70 ? !tams_flow_view70_may_differ(rec->doc) && !tams_tags_text_has_list(rec->doc)
             : !tams_flow_view82_may_differ(rec->doc)) {
         tams_flow_doc_write(j, rec, timerange);
         return 0;

@@ -17,12 +17,9 @@ static int64_t member_int(json_object *o, const char *name, int64_t dflt)
 static int rate_row(void *ctx, const struct tams_flow_rec *rec)
 {
     struct tams_seg_rate *r = ctx;
-    json_object *doc = json_tokener_parse(rec->doc), *ep, *fr, *init;
+    json_object *doc = json_tokener_parse(rec->doc), *ep, *fr;
 
     if (json_object_object_get_ex(doc, "essence_parameters", &ep)) {
-        r->init_segments = json_object_object_get_ex(ep, "init_segments", &init) &&
-                           json_object_is_type(init, json_type_boolean) &&
-                           json_object_get_boolean(init);
         if (json_object_object_get_ex(ep, "frame_rate", &fr)) {
             r->num = member_int(fr, "numerator", -1);
             r->den = member_int(fr, "denominator", 1);
@@ -46,12 +43,6 @@ static bool rate_known(struct tams_seg_rate *r)
     return r->state == 1;
 }
 
-bool tams_seg_flow_init_segments(struct tams_seg_rate *rate)
-{
-    rate_known(rate);
-    return rate->init_segments;
-}
-
 void tams_seg_timing_derive(struct tams_seg_rate *rate, struct tams_pool *pool,
                             struct tams_segment *seg)
 {
@@ -69,6 +60,7 @@ void tams_seg_timing_derive(struct tams_seg_rate *rate, struct tams_pool *pool,
         return; /* not exact: the pair alone says it */
     tams_timerange_format(&obj, text);
     seg->object_timerange = tams_pool_strdup(pool, text);
+    seg->has |= TAMS_SEG_OTR_DERIVED;
 }
 
 void tams_seg_timing_write(struct tams_json *j, struct tams_seg_rate *rate,

@@ -21,11 +21,7 @@ struct tams_seg_rate {
     const char *flow_id;
     int state; /* 0 not read yet, 1 known, -1 the flow has none (or is unknown) */
     int64_t num, den;
-    bool init_segments; /* essence_parameters.init_segments (8.2, ADR0045) */
 };
-
-/* Whether the flow says its media needs init segments (read as the rate is). */
-bool tams_seg_flow_init_segments(struct tams_seg_rate *rate);
 
 /* For a registration: a segment with sample_offset or sample_count and no object_timerange
  * gets the object_timerange they say, when the flow has a rate and it is exact (text from

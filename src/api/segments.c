@@ -557,14 +557,6 @@ void segments_post(struct tams_req *req)
     if (tams_path_uuid_or_404(req, 0, "flow", &flow_id))
         return;
     rate = (struct tams_seg_rate){.st = st, .flow_id = flow_id};
-    /* 7.0 cannot name init objects: its segments would be stored unplayable (R4). */
-    if (req->api == TAMS_API_70 && tams_seg_flow_init_segments(&rate)) {
-        tams_send_error(req, TAMS_ERR_VALIDATION,
-                        "flow '%s' has init_segments: its segments need init_object_id; register"
-                        " them through /tams/v8.2",
-                        flow_id);
-        return;
-    }
     if (!bulk && !json_object_is_type(body, json_type_object)) {
         tams_send_error(req, TAMS_ERR_VALIDATION,
                         "the body must be a segment object or an array of segments");
@@ -607,8 +599,10 @@ void segments_post(struct tams_req *req)
         struct tams_buf *good_whys = tams_pool_zalloc(&req->pool, (ngood + 1) * sizeof(*good_whys));
         for (size_t k = 0; k <= ngood; k++)
             tams_buf_init(&good_whys[k], 1024);
-        rc = tams_store_segments_add(st, flow_id, good, ngood, store_results, good_whys,
-                                     req->principal);
+        /* 7.0 cannot name init objects: a flow with init_segments refuses its segments,
+         * which would be stored unplayable (R4); the store reads the flag with the flow. */
+        rc = (req->api == TAMS_API_70 ? tams_store_segments_add_70 : tams_store_segments_add)(
+            st, flow_id, good, ngood, store_results, good_whys, req->principal);
         if (rc) /* a flow-level failure: its summary, if any, is in the first slot */
             tams_buf_add(&flow_why, good_whys[0].data, good_whys[0].len);
         for (size_t k = 0; k < ngood && !rc; k++) {

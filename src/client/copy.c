@@ -15,6 +15,7 @@ struct copy {
     struct tams_http *src, dst;
     struct tams_progress progress;
     int64_t copied, found, bytes;
+    bool first_value; /* --first-value: a list tag reaches a 7.0 server as its first value */
 };
 
 /* Fields a server keeps itself: never sent in a PUT. */
@@ -30,21 +31,68 @@ static void path_of(struct tams_buf *b, const char *prefix, const char *id, cons
     (void)tams_buf_addstr(b, suffix);
 }
 
-/* The flow document as the source server has it, less what servers keep; and its source's
- * label and description. */
-static int copy_flow(struct copy *cp, const char *id)
+/* The flow document as the source server has it, less what servers keep, fitted to the
+ * destination's version. */
+static int fetch_flow(struct copy *cp, const char *id, json_object **flow)
 {
     struct tams_buf path = TAMS_BUF_INIT(4096);
-    json_object *flow = NULL, *src = NULL, *v;
+    int rc;
+
+    path_of(&path, "/flows/", id, "");
+    if ((rc = tams_api_get(cp->src, path.data, flow)) == TAMS_EXIT_OK) {
+        for (size_t i = 0; i < TAMS_ARRAY_SIZE(SERVER_FIELDS); i++)
+            json_object_object_del(*flow, SERVER_FIELDS[i]);
+        /* A 7.0 video flow may lack frame_rate; an 8.2 destination needs vfr said instead. */
+        rc = tams_api_fit_flow(&cp->dst, *flow);
+    }
+    tams_buf_release(&path);
+    return rc;
+}
+
+/* For a 7.0 destination, which has one string per tag: a list tag (8.2) of at most one value
+ * becomes that value ("" for none), as 7.0 views show it; one of several values is refused,
+ * naming flow and tag, unless first_value says to keep the first. Nothing is written before
+ * every flow passed, so a refusal leaves the destination as it was. */
+static int fit_tags_70(struct copy *cp, const char *id, json_object *flow)
+{
+    json_object *tags;
+    int version = 0, rc = tams_api_version(&cp->dst, &version);
+
+    if (rc || version >= 800 || !json_object_object_get_ex(flow, "tags", &tags) ||
+        !json_object_is_type(tags, json_type_object))
+        return rc;
+    json_object_object_foreach(tags, name, v)
+    {
+        size_t n;
+        json_object *first;
+
+        if (!json_object_is_type(v, json_type_array))
+            continue;
+        n = json_object_array_length(v);
+        first = n ? json_object_array_get_idx(v, 0) : NULL;
+        if (n > 1 && !cp->first_value) {
+            fprintf(stderr,
+                    "tams: flow %s: tag '%s' holds %zu values, and the server at --to speaks TAMS"
+                    " 7.0, which keeps one per tag: nothing copied (copy to an 8.2 server, or"
+                    " give --first-value to keep only '%s')\n",
+                    id, name, n, json_object_get_string(first));
+            return TAMS_EXIT_FAIL;
+        }
+        /* Replacing a key's value keeps the iteration valid (json-c reuses the entry). */
+        json_object_object_add(tags, name,
+                               json_object_new_string(first ? json_object_get_string(first) : ""));
+    }
+    return TAMS_EXIT_OK;
+}
+
+/* The flow at the destination; and its source's label and description. */
+static int put_flow(struct copy *cp, const char *id, json_object *flow)
+{
+    struct tams_buf path = TAMS_BUF_INIT(4096);
+    json_object *src = NULL, *v;
     int rc;
     path_of(&path, "/flows/", id, "");
-    if ((rc = tams_api_get(cp->src, path.data, &flow)))
-        goto out;
-    for (size_t i = 0; i < TAMS_ARRAY_SIZE(SERVER_FIELDS); i++)
-        json_object_object_del(flow, SERVER_FIELDS[i]);
-    /* A 7.0 video flow may lack frame_rate; an 8.2 destination needs vfr said instead. */
-    if ((rc = tams_api_fit_flow(&cp->dst, flow)) ||
-        (rc = tams_api_call(&cp->dst, "PUT", path.data, flow, NULL)))
+    if ((rc = tams_api_call(&cp->dst, "PUT", path.data, flow, NULL)))
         goto out;
     const char *sid = tams_api_str(flow, "source_id");
     if (!sid)
@@ -62,7 +110,6 @@ static int copy_flow(struct copy *cp, const char *id)
         rc = tams_api_call(&cp->dst, "PUT", path.data, v, NULL);
     }
 out:
-    json_object_put(flow);
     json_object_put(src);
     tams_buf_release(&path);
     return rc;
@@ -184,24 +231,37 @@ int tams_cmd_copy(struct tams_ctx *c)
 {
     const char *id = tams_cli_pos(c->cli, 1), *to = tams_cli_get(c->cli, "to");
     const char *tr = tams_cli_get(c->cli, "timerange");
-    struct copy cp = {.c = c, .src = &c->http};
+    struct copy cp = {.c = c, .src = &c->http, .first_value = tams_cli_has(c->cli, "first-value")};
     struct tams_flowset set;
     struct tams_timerange check;
+    /* The flows in the order they are written: the elementary ones, then the multi flow. */
+    json_object *docs[TAMS_FLOWSET_MAX + 1] = {0};
+    const char *order[TAMS_FLOWSET_MAX + 1];
+    size_t nflows = 0;
     int rc;
     (void)tams_cli_get(c->cli, "from"); /* main.c connected to it */
     if (!id || !to || c->cli->npos != 2)
-        return tams_cmd_usage("usage: tams copy ID --from URL --to URL [--timerange TR]");
+        return tams_cmd_usage(
+            "usage: tams copy ID --from URL --to URL [--timerange TR] [--first-value]");
     if (tr && tams_timerange_parse(tr, strlen(tr), &check))
         return tams_cmd_usage("--timerange '%s' is not a TAMS timerange", tr);
     if (tams_http_init_like(&cp.dst, cp.src, to))
         return tams_cmd_usage("--to '%s' is not an http:// or https:// URL", to);
     if ((rc = tams_flowset_resolve(cp.src, id, &set)))
         goto out;
+    for (size_t i = 0; i < set.n; i++)
+        order[nflows++] = set.id[i];
+    if (set.multi[0])
+        order[nflows++] = set.multi;
+    /* Every flow read and fitted before the first write. */
+    for (size_t i = 0; i < nflows && rc == TAMS_EXIT_OK; i++)
+        if ((rc = fetch_flow(&cp, order[i], &docs[i])) == TAMS_EXIT_OK)
+            rc = fit_tags_70(&cp, order[i], docs[i]);
+    if (rc)
+        goto out;
     tams_progress_start(&cp.progress, c->tty, "copy", 0);
-    for (size_t i = 0; i < set.n && rc == TAMS_EXIT_OK; i++)
-        rc = copy_flow(&cp, set.id[i]);
-    if (rc == TAMS_EXIT_OK && set.multi[0])
-        rc = copy_flow(&cp, set.multi);
+    for (size_t i = 0; i < nflows && rc == TAMS_EXIT_OK; i++)
+        rc = put_flow(&cp, order[i], docs[i]);
     for (size_t i = 0; i < set.n && rc == TAMS_EXIT_OK; i++)
         rc = copy_segments(&cp, set.id[i], tr);
     tams_progress_end(&cp.progress);
@@ -223,6 +283,8 @@ int tams_cmd_copy(struct tams_ctx *c)
                 cp.found);
     }
 out:
+    for (size_t i = 0; i < nflows; i++)
+        json_object_put(docs[i]);
     tams_http_release(&cp.dst);
     return rc;
 }

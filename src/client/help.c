@@ -70,13 +70,17 @@ static const struct {
      "--allow-gaps is given. --exact cuts the video to the frame at TR's ends instead (the\n"
      "GOPs they cut through decoded and encoded again with the same codec, all others\n"
      "copied) and the other flows to the sample.\n"},
-    {"copy", " from to timerange ",
-     "usage: tams copy ID --from URL --to URL [--timerange TR]\n\n"
+    {"copy", " from to timerange first-value ",
+     "usage: tams copy ID --from URL --to URL [--timerange TR] [--first-value]\n\n"
      "Copy flow ID (with the flows it collects), or every flow of source ID, from one TAMS\n"
      "server to another: the flow documents, the sources' labels and descriptions, and the\n"
      "segments (within TR when given) with their media objects, every segment field kept but\n"
      "object_id and get_urls. --token or --user authenticate to both. A segment the destination\n"
-     "has already (same timerange) is skipped, so running it again resumes a copy.\n"},
+     "has already (same timerange) is skipped, so running it again resumes a copy.\n"
+     "A TAMS 7.0 server keeps one value per tag: copying to one a flow whose tag holds a list\n"
+     "of several values (TAMS 8.2) is refused, naming flow and tag, before anything is\n"
+     "written, unless --first-value keeps the first value; a list of one value is copied as\n"
+     "that value.\n"},
 };
 
 static const char OVERVIEW[] =

@@ -146,6 +146,11 @@ static const struct setting settings[] = {
     {"gc_unused_after", T_INT, "86400", 0, 31536000, "TAMS_GC_UNUSED_AFTER", "--gc-unused-after",
      "SECONDS", "age of an allocated object no segment ever used before it is collected",
      FIELD(gc_unused_after)},
+    {"spec_timeout_floors", T_BOOL, "true", 0, 0, "TAMS_SPEC_TIMEOUT_FLOORS",
+     "--spec-timeout-floors", "BOOL",
+     "refuse gc_unused_after below 300 s, URL lifetimes below 30 s or above gc_unused_after"
+     " (TAMS 8.2's floors); false: allow them (tests), reported as set",
+     FIELD(spec_timeout_floors)},
     {"soft_delete_retention", T_INT, "0", 0, 31536000, "TAMS_SOFT_DELETE_RETENTION",
      "--soft-delete-retention", "SECONDS",
      "keep deleted flows, sources and segments this long in the bin (restorable); 0: delete",
@@ -590,6 +595,39 @@ struct pending {
     const char *value;
 };
 
+/* TAMS 8.2's GET /service states min_object_timeout (gc_unused_after) and
+ * min_presigned_url_timeout (the shorter URL lifetime); the spec says each MUST be at least
+ * 300 s and 30 s, the second at most the first (docs/tams-8.2-changes.md 1). Settings that
+ * cannot keep that promise are refused rather than reported as more than tamsd keeps. */
+static bool timeout_floors_why(const struct tams_config *cfg, struct tams_buf *err)
+{
+    int urls =
+        cfg->put_url_expiry < cfg->media_url_expiry ? cfg->put_url_expiry : cfg->media_url_expiry;
+    const char *off = "; set spec_timeout_floors to false to allow it anyway (tests)";
+
+    if (cfg->gc_unused_after < 300)
+        tams_buf_addf(err,
+                      "gc_unused_after %d is below 300 seconds, the least TAMS 8.2 allows as"
+                      " min_object_timeout%s",
+                      cfg->gc_unused_after, off);
+    else if (urls < 30)
+        tams_buf_addf(err,
+                      "%s %d is below 30 seconds, the least TAMS 8.2 allows as"
+                      " min_presigned_url_timeout%s",
+                      urls == cfg->put_url_expiry ? "put_url_expiry" : "media_url_expiry", urls,
+                      off);
+    else if (urls > cfg->gc_unused_after)
+        tams_buf_addf(err,
+                      "%s %d is more than gc_unused_after %d: an allocated object could be"
+                      " collected while its put_url is still valid (TAMS 8.2 asks"
+                      " min_presigned_url_timeout <= min_object_timeout)%s",
+                      urls == cfg->put_url_expiry ? "put_url_expiry" : "media_url_expiry", urls,
+                      cfg->gc_unused_after, off);
+    else
+        return false;
+    return true;
+}
+
 /* Walks argv: records settings in `args`, finds --config and stops at --help or --version. */
 static int scan_args(int argc, char **argv, struct pending *args, size_t *nargs,
                      const char **config_path, enum tams_config_action *action,
@@ -720,6 +758,8 @@ int tams_config_load(struct tams_config *cfg, int argc, char **argv, char **envp
         rc = TAMS_ERR_BADREQUEST;
     } else if (cfg->jwt_secret[0] && cfg->jwt_key_file[0]) {
         tams_buf_addstr(err, "set jwt_secret or jwt_key_file, not both");
+        rc = TAMS_ERR_BADREQUEST;
+    } else if (cfg->spec_timeout_floors && timeout_floors_why(cfg, err)) {
         rc = TAMS_ERR_BADREQUEST;
     } else if (cfg->webhook_secret_key[0] && !tams_cfg_hex_key_valid(cfg->webhook_secret_key)) {
         /* the value is a secret: never quoted */

@@ -77,6 +77,7 @@ struct tams_config {
     int gc_interval;           /* seconds between collector rounds */
     int gc_grace;              /* seconds after an object's last reference went */
     int gc_unused_after;       /* seconds after allocation for objects never used */
+    bool spec_timeout_floors;  /* refuse timeouts below TAMS 8.2's floors (300 s, 30 s) */
     int soft_delete_retention; /* > 0: deletions kept this long in the bin (docs/soft-delete.md) */
     bool webhooks_allow_private; /* webhook targets may be loopback/private/link-local */
     int webhook_retry_for;       /* seconds an event is retried before it is given up */

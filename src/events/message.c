@@ -11,6 +11,24 @@
 
 #include <json-c/json.h>
 
+/* Where the stored "_object" or "_init" obj says the bytes are. */
+static void where(const struct tams_message_urls *urls, json_object *obj,
+                  struct tams_get_urls_src *src)
+{
+    json_object *v;
+    bool controlled = false;
+    const char *storage_id = NULL;
+
+    if (json_object_object_get_ex(obj, "controlled", &v))
+        controlled = json_object_get_boolean(v);
+    if (json_object_object_get_ex(obj, "storage_id", &v))
+        storage_id = json_object_get_string(v);
+    if (json_object_object_get_ex(obj, "key", &v))
+        src->key = json_object_get_string(v);
+    if (controlled)
+        src->backend = tams_media_find(urls->backends, urls->nbackends, storage_id);
+}
+
 /* One member of a stored segment written as is; "_" members are the store's, not the API's. */
 static void write_segment(struct tams_json *j, const struct tams_message_urls *urls,
                           json_object *seg, const struct tams_webhook_reg *reg,
@@ -18,8 +36,6 @@ static void write_segment(struct tams_json *j, const struct tams_message_urls *u
 {
     struct tams_get_urls_src src = {0};
     json_object *obj = NULL, *v;
-    bool controlled = false;
-    const char *storage_id = NULL;
 
     tams_json_obj_open(j);
     json_object_object_foreach(seg, key, val)
@@ -38,18 +54,23 @@ static void write_segment(struct tams_json *j, const struct tams_message_urls *u
     }
     if (json_object_object_get_ex(seg, "_get_urls", &v))
         src.uncontrolled = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-    if (json_object_object_get_ex(seg, "_object", &obj)) {
-        if (json_object_object_get_ex(obj, "controlled", &v))
-            controlled = json_object_get_boolean(v);
-        if (json_object_object_get_ex(obj, "storage_id", &v))
-            storage_id = json_object_get_string(v);
-        if (json_object_object_get_ex(obj, "key", &v))
-            src.key = json_object_get_string(v);
-    }
-    if (controlled)
-        src.backend = tams_media_find(urls->backends, urls->nbackends, storage_id);
+    if (json_object_object_get_ex(seg, "_object", &obj))
+        where(urls, obj, &src);
     if (urls->base_url)
         tams_get_urls_write(j, &src, urls->base_url, f, now);
+    /* 8.2's init object (ADR0045), as GET .../segments shows it; 7.0 has no name for it. */
+    if (reg->v82 && json_object_object_get_ex(seg, "_init", &obj) &&
+        json_object_object_get_ex(obj, "object_id", &v)) {
+        struct tams_get_urls_src init = {0};
+
+        where(urls, obj, &init);
+        tams_json_key(j, "init_object");
+        tams_json_obj_open(j);
+        tams_json_kstr(j, "object_id", json_object_get_string(v));
+        if (urls->base_url)
+            tams_get_urls_write(j, &init, urls->base_url, f, now);
+        tams_json_obj_close(j);
+    }
     tams_json_obj_close(j);
 }
 

@@ -4,7 +4,7 @@
  *
  * Every answer is read from aggregates kept in the transaction of each write (registration
  * once per batch, seg_stats.c and PostgreSQL's tams_stats_batch_add; triggers on the other
- * paths; schema.c: SQLite's entry 5, PostgreSQL's 9), never from the segments: a flow's summary
+ * paths; schema_sqlite.c's entry 5, schema_pg.c's 9), never from the segments: a flow's summary
  * and a page of its gaps cost a few index seeks whatever its length. The sums over several flows (a
  * source, a backend, the service, overall ingest) read one aggregate row per flow (or per flow and
  * minute), so they grow with flows, never with segments.

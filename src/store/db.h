@@ -320,8 +320,8 @@ void tams_db_list_end(const struct tams_store *st, struct tams_buf *out);
 /* The cache slot of q, given on first use (thread-safe). */
 int tams_db_slot(struct tams_sql *q);
 
-/* Migrations, one list per dialect (schema.c): entry i brings the schema from version i to
- * i + 1. Never edit a shipped entry; append. */
+/* Migrations, one list per dialect (schema_sqlite.c, schema_pg.c): entry i brings the schema
+ * from version i to i + 1. Never edit a shipped entry; append. */
 extern const char *const tams_schema_sqlite[];
 extern const size_t tams_schema_sqlite_count;
 extern const char *const tams_schema_pg[];

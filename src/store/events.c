@@ -270,12 +270,33 @@ out:
     return rc;
 }
 
+/* Where object id's bytes are, its strings kept in strs. Returns 1, 0 (no such object: not
+ * controlled), or an error. */
+static int where_of(struct tams_db *db, const char *id, struct tams_outbox_where *w,
+                    struct tams__strs *strs)
+{
+    struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+    int rc = tams_db_one(db, &q_object, ARGS(TEXT(id)), &rows);
+
+    *w = (struct tams_outbox_where){0};
+    if (rc == 1 && tams_db_col_bool(&rows, 0)) {
+        w->controlled = true;
+        w->storage_id = tams__strs_dup(strs, tams_db_col(&rows, 1));
+        w->key = tams__strs_dup(strs, tams_db_col(&rows, 2));
+    }
+    tams_db_done(&rows);
+    return rc;
+}
+
 int tams__ev_segments_added(struct tams_db *db, const char *flow_id,
                             const struct tams_segment *segs, size_t n, const int *results,
                             const char *now)
 {
     struct snap sn = {0};
     struct tams_buf payload = TAMS_BUF_INIT(EV_PAYLOAD_MAX);
+    struct tams__strs obj_strs = {0}, init_strs = {0};
+    struct tams_outbox_where init = {0};
+    const char *init_id = NULL;
     struct tams_json j;
     int rc = hooks_on(db);
 
@@ -285,18 +306,25 @@ int tams__ev_segments_added(struct tams_db *db, const char *flow_id,
         goto out;
     tams_outbox_segments_begin(&j, &payload, flow_id);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
+        struct tams_outbox_where object = {0};
 
         if (results[i])
             continue;
-        rc = tams_db_one(db, &q_object, ARGS(TEXT(segs[i].object_id)), &rows);
-        if (rc == 1 && tams_db_col_bool(&rows, 0))
-            tams_outbox_segment(&j, &segs[i], true, tams_db_col(&rows, 1), tams_db_col(&rows, 2));
-        else if (rc >= 0)
-            tams_outbox_segment(&j, &segs[i], false, NULL, NULL);
-        tams_db_done(&rows);
-        rc = rc < 0 ? rc : 0;
+        if ((rc = where_of(db, segs[i].object_id, &object, &obj_strs)) < 0)
+            break;
+        /* An init object is shared by a run of segments: read once per run. */
+        if (segs[i].init_object_id && (!init_id || strcmp(init_id, segs[i].init_object_id) != 0)) {
+            tams__strs_release(&init_strs);
+            init_id = tams__strs_dup(&init_strs, segs[i].init_object_id);
+            if ((rc = where_of(db, init_id, &init, &init_strs)) < 0)
+                break;
+        }
+        tams_outbox_segment(&j, &segs[i], &object, &init);
+        tams__strs_release(&obj_strs);
+        rc = 0;
     }
+    tams__strs_release(&obj_strs);
+    tams__strs_release(&init_strs);
     tams_outbox_segments_end(&j);
     if (rc == 0)
         rc = ev_insert(db, TAMS_EV_SEGMENTS_ADDED, now, flow_id, &sn, &payload);

@@ -658,7 +658,7 @@ int tams_store_flow_get(struct tams_store *st, const char *id, tams_flow_cb cb, 
 }
 
 /* 8.2's members live in the document (docs/tams-8.2-changes.md 15, 16, 17): read there,
- * through indexes on these very expressions (schema.c, SQLite 13, PostgreSQL 19): keep them
+ * through indexes on these very expressions (schema_sqlite.c 13, schema_pg.c 19): keep them
  * alike. */
 static void filters_82(enum tams_db_dialect d, struct tams_buf *sql, struct tams_db_params *p,
                        const struct tams_flow_filter *f)

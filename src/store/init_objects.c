@@ -13,7 +13,7 @@
  * in-process (a json_each list would be a scan). */
 #define KIND_COLS                                                                                  \
     "id, is_init, first_referenced_by_flow IS NOT NULL, allocated_for_flow,"                       \
-    " coalesce(storage_id, ''), size, init_object_id"
+    " coalesce(storage_id, ''), size, init_object_id, timerange"
 static struct tams_sql q_kinds =
     TAMS_SQL_PG("SELECT " KIND_COLS " FROM objects WHERE id = ANY(?1::text[])");
 static struct tams_sql q_kind = TAMS_SQL("SELECT " KIND_COLS " FROM objects WHERE id = ?1");
@@ -38,6 +38,7 @@ static struct tams_sql q_stats_storage =
 
 struct kind {
     char *id, *allocated_for, *storage_id, *init_id;
+    char *timerange; /* objects.timerange: the first object_timerange given, or NULL */
     bool is_init, registered;
     int64_t size; /* -1: unknown */
 };
@@ -69,6 +70,7 @@ static void kinds_release(struct kinds *k)
         tams_free(k->v[i].allocated_for);
         tams_free(k->v[i].storage_id);
         tams_free(k->v[i].init_id);
+        tams_free(k->v[i].timerange);
     }
     tams_free(k->v);
 }
@@ -76,7 +78,8 @@ static void kinds_release(struct kinds *k)
 /* The row rows is on, once per id. */
 static void kind_add(struct kinds *k, size_t cap, const struct tams_db_rows *rows)
 {
-    const char *alloc = tams_db_col(rows, 3), *init_id = tams_db_col(rows, 6);
+    const char *alloc = tams_db_col(rows, 3), *init_id = tams_db_col(rows, 6),
+               *timerange = tams_db_col(rows, 7);
 
     if (k->n == cap || kind_of(k, tams_db_col(rows, 0)))
         return; /* an id asked twice */
@@ -88,6 +91,7 @@ static void kind_add(struct kinds *k, size_t cap, const struct tams_db_rows *row
         .storage_id = tams_strdup(tams_db_col(rows, 4)),
         .size = tams_db_col_null(rows, 5) ? -1 : tams_db_col_int(rows, 5),
         .init_id = init_id ? tams_strdup(init_id) : NULL,
+        .timerange = timerange ? tams_strdup(timerange) : NULL,
     };
     qsort(k->v, k->n, sizeof(*k->v), cmp_kind);
 }
@@ -148,6 +152,39 @@ static int refuse(int *result, struct tams_buf *whys, size_t i, const char *fmt,
     return 0;
 }
 
+/* An object_timerange the registration gives (not one derived from 7.0's sample pair). */
+static const char *given_otr(const struct tams_segment *g)
+{
+    return g->has & TAMS_SEG_OTR_DERIVED ? NULL : g->object_timerange;
+}
+
+/* object_timerange is the object's own timerange (8.2's POST segments: "reject requests
+ * where object_timerange is set to a value that conflicts with the existing Media Object
+ * metadata"; "requests which change object properties (... object_timerange ...) SHOULD be
+ * rejected"). Once known (stored, or given by an earlier item of this batch), a reuse may
+ * repeat it or leave it out, nothing else. Returns the timerange item i conflicts with, or
+ * NULL. */
+static const char *otr_conflict(const struct kinds *k, const struct tams_segment *segs,
+                                const int *results, size_t i)
+{
+    const struct tams_segment *g = &segs[i];
+    const struct kind *media = kind_of(k, g->object_id);
+    const char *known = media ? media->timerange : NULL, *mine = given_otr(g);
+    struct tams_timerange a, b;
+
+    for (size_t j = 0; !known && j < i; j++)
+        if (!results[j] && given_otr(&segs[j]) && strcmp(segs[j].object_id, g->object_id) == 0)
+            known = segs[j].object_timerange;
+    if (!mine || !known || strcmp(mine, known) == 0)
+        return NULL;
+    /* Both are canonical text when tamsd wrote them; compared as timeranges all the same. */
+    if (tams_timerange_parse(mine, strlen(mine), &a) == 0 &&
+        tams_timerange_parse(known, strlen(known), &b) == 0 && a.lo == b.lo && a.hi == b.hi &&
+        a.lo_incl == b.lo_incl && a.hi_incl == b.hi_incl)
+        return NULL;
+    return known;
+}
+
 int tams__init_check(struct tams_db *db, const char *flow_id, const struct tams_segment *segs,
                      size_t n, int *results, struct tams_buf *whys, struct tams_segment **own,
                      struct tams__strs *inherited)
@@ -163,6 +200,7 @@ int tams__init_check(struct tams_db *db, const char *flow_id, const struct tams_
     for (size_t i = 0; i < n; i++) {
         const struct tams_segment *g = &segs[i];
         const struct kind *media, *init;
+        const char *known_otr;
 
         if (results[i] || !g->object_id)
             continue;
@@ -172,6 +210,15 @@ int tams__init_check(struct tams_db *db, const char *flow_id, const struct tams_
             refuse(&results[i], whys, i,
                    "object '%s' is an init object: it cannot be a segment's media object",
                    g->object_id);
+            continue;
+        }
+        if ((known_otr = otr_conflict(&k, segs, results, i))) {
+            results[i] = TAMS_ERR_VALIDATION;
+            if (whys)
+                tams__why_add(&whys[i],
+                              "object '%s' has object_timerange %s: a segment reusing it may"
+                              " give that or none, not %s",
+                              g->object_id, known_otr, g->object_timerange);
             continue;
         }
         if (!g->init_object_id) {

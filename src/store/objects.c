@@ -151,7 +151,7 @@ static int alloc_body(struct tams_db *db, void *arg)
 
     tams_clock_now_rfc3339(now);
     if ((rc = tams__flow_lock(db, a->flow_id)) ||
-        (rc = tams__media_flow_check(db, a->flow_id, "storage cannot be allocated for it",
+        (rc = tams__media_flow_check(db, a->flow_id, "storage cannot be allocated for it", false,
                                      a->why)) ||
         !a->n)
         return rc;

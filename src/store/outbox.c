@@ -86,8 +86,18 @@ static void write_object_timerange(struct tams_json *j, const struct tams_segmen
     tams_json_kstr(j, "object_timerange", text);
 }
 
-void tams_outbox_segment(struct tams_json *j, const struct tams_segment *s, bool controlled,
-                         const char *storage_id, const char *key)
+static void write_where(struct tams_json *j, const struct tams_outbox_where *w)
+{
+    tams_json_kbool(j, "controlled", w->controlled);
+    if (w->storage_id)
+        tams_json_kstr(j, "storage_id", w->storage_id);
+    if (w->key)
+        tams_json_kstr(j, "key", w->key);
+}
+
+void tams_outbox_segment(struct tams_json *j, const struct tams_segment *s,
+                         const struct tams_outbox_where *object,
+                         const struct tams_outbox_where *init)
 {
     char tr[TAMS_TIMERANGE_STRMAX];
 
@@ -112,12 +122,15 @@ void tams_outbox_segment(struct tams_json *j, const struct tams_segment *s, bool
     }
     tams_json_key(j, "_object");
     tams_json_obj_open(j);
-    tams_json_kbool(j, "controlled", controlled);
-    if (storage_id)
-        tams_json_kstr(j, "storage_id", storage_id);
-    if (key)
-        tams_json_kstr(j, "key", key);
+    write_where(j, object);
     tams_json_obj_close(j);
+    if (s->init_object_id && init) {
+        tams_json_key(j, "_init");
+        tams_json_obj_open(j);
+        tams_json_kstr(j, "object_id", s->init_object_id);
+        write_where(j, init);
+        tams_json_obj_close(j);
+    }
     tams_json_obj_close(j);
 }
 

@@ -34,8 +34,16 @@ void tams_outbox_segments_deleted(struct tams_buf *out, const char *flow_id,
                                   const struct tams_timerange *tr);
 /* flows/segments_added is built in three steps: begin, one segment at a time, end. */
 void tams_outbox_segments_begin(struct tams_json *j, struct tams_buf *out, const char *flow_id);
-void tams_outbox_segment(struct tams_json *j, const struct tams_segment *seg, bool controlled,
-                         const char *storage_id, const char *key);
+/* Where an object's bytes are: controlled by a backend (its id, the object's key) or not. */
+struct tams_outbox_where {
+    bool controlled;
+    const char *storage_id, *key;
+};
+/* seg with its object's whereabouts (as "_object") and, when seg names an init object (8.2),
+ * the init object's (as "_init", with its id; init NULL: none known). */
+void tams_outbox_segment(struct tams_json *j, const struct tams_segment *seg,
+                         const struct tams_outbox_where *object,
+                         const struct tams_outbox_where *init);
 void tams_outbox_segments_end(struct tams_json *j);
 
 /* Comma-joined ids (NULL when n == 0), allocated; free with tams_free. */

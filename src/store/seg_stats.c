@@ -4,7 +4,7 @@
  * written once at its end (the flow's totals, one row per backend, the minute's ingest); gaps
  * as they appear: an appended segment adds one only after a hole, a segment before the flow's
  * end replaces the gap it falls into by those around it. PostgreSQL's registration does the
- * same server-side (schema.c, tams_stats_batch_add). */
+ * same server-side (schema_pg.c, tams_stats_batch_add). */
 #include "core/common.h"
 #include "store/store_int.h"
 

@@ -9,9 +9,15 @@
 #include "store/outbox.h"
 #include "store/store_int.h"
 
-/* The flow a media write goes to. */
-static struct tams_sql q_media_flow =
-    TAMS_SQL("SELECT read_only, container IS NOT NULL FROM flows WHERE id = ?1 AND deleting = 0");
+/* The flow a media write goes to; with ?2 (a TAMS 7.0 registration) also whether its document
+ * says init_segments, read from the row the lock just took (no second read, no parse in the
+ * process; the expression of the flows_init_segments index). */
+static struct tams_sql q_media_flow = TAMS_SQL2(
+    "SELECT read_only, container IS NOT NULL, ?2 AND coalesce(json_extract(doc,"
+    " '$.essence_parameters.init_segments'), 0) = 1 FROM flows WHERE id = ?1 AND deleting = 0",
+    "SELECT read_only, container IS NOT NULL, ?2::int = 1 AND coalesce(doc::jsonb #>>"
+    " '{essence_parameters,init_segments}', 'false') = 'true' FROM flows"
+    " WHERE id = ?1 AND deleting = 0");
 
 /* ---- registration, one statement per segment (an in-process database) --------------------- */
 
@@ -53,20 +59,21 @@ static struct tams_sql q_obj_reref = TAMS_SQL(
 
 /* ---- registration in one statement (a database over the network) ------------------------- */
 
-/* tams_segments_add (schema.c, PostgreSQL migration 15) runs the same checks as add_one below,
+/* tams_segments_add (schema_pg.c, migration 15) runs the same checks as add_one below,
  * in request order, server-side, on the batch as a JSON array of rows (seg_row). One row per
  * item: r_code is an enum outcome. */
 static struct tams_sql q_seg_add_many = TAMS_SQL_PG(
     "SELECT r_code, r_lo, r_hi, r_lo_incl, r_hi_incl FROM tams_segments_add(?1, ?2, ?3::json)");
 /* What tams_segments_add does not know of (8.2's object_timerange, init_object_id), written
- * after it for the items it added that carry one: ?2 their starts, ?3, ?4 the members. */
+ * after it for the items it added that carry one: ?2 their starts, ?3, ?4 the members, ?5
+ * the object_timerange when given (not derived from 7.0's pair), which the object keeps. */
 static struct tams_sql q_seg_8x_many = TAMS_SQL_PG(
     "WITH s AS (UPDATE segments s SET object_timerange = u.otr, init_object_id = u.init"
-    " FROM unnest(?2::bigint[], ?3::text[], ?4::text[]) AS u(lo, otr, init)"
-    " WHERE s.flow_id = ?1 AND s.lo = u.lo RETURNING s.object_id, s.object_timerange, s.init_object_id)"
-    " UPDATE objects o SET timerange = coalesce(o.timerange, s.object_timerange),"
+    " FROM unnest(?2::bigint[], ?3::text[], ?4::text[], ?5::text[]) AS u(lo, otr, init, given)"
+    " WHERE s.flow_id = ?1 AND s.lo = u.lo RETURNING s.object_id, u.given, s.init_object_id)"
+    " UPDATE objects o SET timerange = coalesce(o.timerange, s.given),"
     " init_object_id = coalesce(o.init_object_id, s.init_object_id) FROM s"
-    " WHERE o.id = s.object_id AND ((o.timerange IS NULL AND s.object_timerange IS NOT NULL)"
+    " WHERE o.id = s.object_id AND ((o.timerange IS NULL AND s.given IS NOT NULL)"
     " OR (o.init_object_id IS NULL AND s.init_object_id IS NOT NULL))");
 
 /* ---- listing ------------------------------------------------------------------------------ */
@@ -103,11 +110,11 @@ static struct tams_sql q_list_obj_rev =
 /* The flow a media write goes to (segments, storage): it must exist (NOTFOUND), be writable
  * (READONLY) and have a container (VALIDATION, notes §11.14). */
 int tams__media_flow_check(struct tams_db *db, const char *flow_id, const char *what,
-                           struct tams_buf *why)
+                           bool refuse_init, struct tams_buf *why)
 {
     struct tams_db_rows rows = TAMS_DB_ROWS_INIT;
-    bool read_only, container;
-    int rc = tams_db_one(db, &q_media_flow, ARGS(TEXT(flow_id)), &rows);
+    bool read_only, container, init;
+    int rc = tams_db_one(db, &q_media_flow, ARGS(TEXT(flow_id), INT(refuse_init)), &rows);
 
     if (rc <= 0) {
         if (rc == 0)
@@ -116,6 +123,7 @@ int tams__media_flow_check(struct tams_db *db, const char *flow_id, const char *
     }
     read_only = tams_db_col_bool(&rows, 0);
     container = tams_db_col_bool(&rows, 1);
+    init = tams_db_col_bool(&rows, 2);
     tams_db_done(&rows);
     if (read_only) {
         tams__why_add(why, "flow %s is read-only", flow_id);
@@ -123,6 +131,14 @@ int tams__media_flow_check(struct tams_db *db, const char *flow_id, const char *
     }
     if (!container) {
         tams__why_add(why, "flow %s has no container: %s", flow_id, what);
+        return TAMS_ERR_VALIDATION;
+    }
+    /* 7.0 cannot name init objects: its segments would be stored unplayable (R4). */
+    if (init) {
+        tams__why_add(why,
+                      "flow '%s' has init_segments: its segments need init_object_id; register"
+                      " them through /tams/v8.2",
+                      flow_id);
         return TAMS_ERR_VALIDATION;
     }
     return 0;
@@ -180,6 +196,7 @@ static bool is_segment(const struct tams_segment *seg)
 
 struct add_args {
     const char *flow_id;
+    bool v70; /* a TAMS 7.0 registration: refused on a flow with init_segments */
     const struct tams_segment *segs;
     size_t n;
     int *results;
@@ -354,6 +371,7 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
                    struct tams__seg_end *prev)
 {
     unsigned has = seg->has;
+    const char *otr;
     bool before_end, has_prev;
     int64_t prev_hi;
     int rc;
@@ -395,11 +413,11 @@ static int add_one(struct batch *b, const struct tams_segment *seg, enum outcome
                                 TEXT(seg->init_object_id)),
                            NULL)))
         return rc;
-    if ((seg->object_timerange || seg->init_object_id) &&
-        (rc = tams_db_exec(
-             b->db, &q_obj_timerange,
-             ARGS(TEXT(seg->object_id), TEXT(seg->object_timerange), TEXT(seg->init_object_id)),
-             NULL)))
+    /* A timerange derived from 7.0's sample pair says the samples used: not the object's. */
+    otr = has & TAMS_SEG_OTR_DERIVED ? NULL : seg->object_timerange;
+    if ((otr || seg->init_object_id) &&
+        (rc = tams_db_exec(b->db, &q_obj_timerange,
+                           ARGS(TEXT(seg->object_id), TEXT(otr), TEXT(seg->init_object_id)), NULL)))
         return rc;
     if ((rc = before_end ? tams__seg_gaps_insert(b->db, b->flow_id, seg, has_prev, prev_hi)
                          : tams__seg_gap_append(b->db, b->flow_id, b->tail_hi, seg)))
@@ -479,7 +497,7 @@ static void seg_row(struct tams_json *j, const struct tams_segment *g)
 static int add_8x_many(struct tams_db *db, const struct add_args *a)
 {
     struct tams_buf los = TAMS_BUF_INIT(SIZE_MAX), otrs = TAMS_BUF_INIT(SIZE_MAX),
-                    inits = TAMS_BUF_INIT(SIZE_MAX);
+                    inits = TAMS_BUF_INIT(SIZE_MAX), given = TAMS_BUF_INIT(SIZE_MAX);
     size_t m = 0;
     int rc = 0;
 
@@ -488,19 +506,25 @@ static int add_8x_many(struct tams_db *db, const struct add_args *a)
             tams_db_list_int(db->st, &los, true, a->segs[i].tr.lo);
             tams_db_list_text(db->st, &otrs, a->segs[i].object_timerange);
             tams_db_list_text(db->st, &inits, a->segs[i].init_object_id);
+            tams_db_list_text(db->st, &given,
+                              a->segs[i].has & TAMS_SEG_OTR_DERIVED ? NULL
+                                                                    : a->segs[i].object_timerange);
             m++;
         }
     if (m) {
         tams_db_list_end(db->st, &los);
         tams_db_list_end(db->st, &otrs);
         tams_db_list_end(db->st, &inits);
+        tams_db_list_end(db->st, &given);
         rc = tams_db_exec(db, &q_seg_8x_many,
-                          ARGS(TEXT(a->flow_id), TEXT(los.data), TEXT(otrs.data), TEXT(inits.data)),
+                          ARGS(TEXT(a->flow_id), TEXT(los.data), TEXT(otrs.data), TEXT(inits.data),
+                               TEXT(given.data)),
                           NULL);
     }
     tams_buf_release(&los);
     tams_buf_release(&otrs);
     tams_buf_release(&inits);
+    tams_buf_release(&given);
     return rc;
 }
 
@@ -575,7 +599,7 @@ static int add_body(struct tams_db *db, void *arg)
 
     tams_clock_now_rfc3339(now);
     if ((rc = tams__flow_lock(db, a->flow_id)) ||
-        (rc = tams__media_flow_check(db, a->flow_id, "segments cannot be registered on it",
+        (rc = tams__media_flow_check(db, a->flow_id, "segments cannot be registered on it", a->v70,
                                      a->whys && a->n ? &a->whys[0] : NULL)))
         return rc;
     if ((rc = tams__init_check(db, a->flow_id, a->segs, a->n, a->results, a->whys, &own,
@@ -602,20 +626,20 @@ out:
 int tams__segments_add_in(struct tams_db *db, const char *flow_id, const struct tams_segment *segs,
                           size_t n, int *results)
 {
-    struct add_args a = {flow_id, segs, n, results, NULL, NULL};
+    struct add_args a = {flow_id, false, segs, n, results, NULL, NULL};
 
     for (size_t i = 0; i < n; i++)
         results[i] = 0;
     return add_body(db, &a);
 }
 
-int tams_store_segments_add(struct tams_store *st, const char *flow_id,
-                            const struct tams_segment *segs, size_t n, int *results,
-                            struct tams_buf *whys, const char *principal)
+static int segments_add(struct tams_store *st, const char *flow_id, bool v70,
+                        const struct tams_segment *segs, size_t n, int *results,
+                        struct tams_buf *whys, const char *principal)
 {
     /* Per-item outcomes are needed for the event even when the caller does not want them. */
     int *res_v = results ? results : (n ? tams_calloc(n, sizeof(*res_v)) : NULL);
-    struct add_args a = {flow_id, segs, n, res_v, whys, NULL};
+    struct add_args a = {flow_id, v70, segs, n, res_v, whys, NULL};
     int rc;
 
     (void)principal; /* segment writes bump segments_updated only, not updated_by (§11.12) */
@@ -635,6 +659,20 @@ int tams_store_segments_add(struct tams_store *st, const char *flow_id,
         tams_free(res_v);
     tams_free(a.why_lens);
     return rc;
+}
+
+int tams_store_segments_add(struct tams_store *st, const char *flow_id,
+                            const struct tams_segment *segs, size_t n, int *results,
+                            struct tams_buf *whys, const char *principal)
+{
+    return segments_add(st, flow_id, false, segs, n, results, whys, principal);
+}
+
+int tams_store_segments_add_70(struct tams_store *st, const char *flow_id,
+                               const struct tams_segment *segs, size_t n, int *results,
+                               struct tams_buf *whys, const char *principal)
+{
+    return segments_add(st, flow_id, true, segs, n, results, whys, principal);
 }
 
 /* ---- listing ----------------------------------------------------------------------------- */

@@ -181,7 +181,7 @@ static int detail(struct tams_db *db, struct tams_sql *q, const char *id, size_t
 }
 
 /* The tags of rows (name, pos, value) of source_tags, in name and pos order, as *tags_out
- * (values in *values_out; strings in strs). Rows: schema.c, SQLite's entry 7. */
+ * (values in *values_out; strings in strs). Rows: schema_sqlite.c, entry 7. */
 static int read_tags(struct tams_db_rows *rows, struct tams_tag **tags_out, size_t *ntags,
                      const char ***values_out, struct tams__strs *strs)
 {

@@ -132,6 +132,10 @@ enum tams_segment_has {
     TAMS_SEG_SAMPLE_COUNT = 1 << 3,
     TAMS_SEG_KEY_FRAME_COUNT = 1 << 4,
     TAMS_SEG_OBJECT_SIZE = 1 << 5, /* registration only: object_size and object_storage */
+    /* registration only: object_timerange was derived from sample_offset/sample_count (7.0),
+     * so it says the samples used, not the object's timerange: never the object's, never
+     * checked against it */
+    TAMS_SEG_OTR_DERIVED = 1 << 6,
 };
 
 /* A segment as registered (POST) and as read back. */
@@ -335,8 +339,9 @@ struct tams_webhook_caller {
  * written after it was registered). payload is the `event` member as JSON text, except for
  * flows/segments_added, where it is {"flow_id":..., "segments":[...]} with each segment in its
  * stored form plus "_object":{"controlled","storage_id","key"} so get_urls can be built per
- * webhook at delivery. The filter snapshot (ids, collected_by lists as comma-separated UUIDs,
- * NULL when none) is taken at the change, so a deleted flow still filters. */
+ * webhook at delivery, and for one with an init object "_init" (the same and "object_id"). The
+ * filter snapshot (ids, collected_by lists as comma-separated UUIDs, NULL when none) is taken at
+ * the change, so a deleted flow still filters. */
 struct tams_event_rec {
     int64_t seq; /* increasing: the delivery order */
     const char *type, *timestamp;
@@ -438,6 +443,12 @@ int tams_store_source_set_tag(struct tams_store *st, const char *id, const struc
 int tams_store_segments_add(struct tams_store *st, const char *flow_id,
                             const struct tams_segment *segs, size_t n, int *results,
                             struct tams_buf *whys, const char *principal);
+/* The same for a TAMS 7.0 request, which cannot name init objects: a flow whose document says
+ * essence_parameters.init_segments is refused whole (VALIDATION, why in whys[0]), read in the
+ * statement that checks the flow (docs/tams-8.2-changes.md 22). */
+int tams_store_segments_add_70(struct tams_store *st, const char *flow_id,
+                               const struct tams_segment *segs, size_t n, int *results,
+                               struct tams_buf *whys, const char *principal);
 /* Keyset-paged in time order (or reversed); an unknown flow lists nothing. Cost is
  * O(log n + page) whatever the flow's length. */
 int tams_store_segments_list(struct tams_store *st, const char *flow_id,

@@ -69,7 +69,7 @@ void tams__time_after(int64_t seconds, char out[TAMS_RFC3339_MAX]);
 
 /* Tag filters of a listing as " AND ..." conditions on outer (the listed id column), with
  * parameters appended to p. */
-/* Writes tag t of id as its rows (schema.c, SQLite's entry 7: pos -1 a string, 0.. a list's
+/* Writes tag t of id as its rows (schema_sqlite.c, entry 7: pos -1 a string, 0.. a list's
  * values, -2 an empty list) with q, an INSERT taking (id, name, pos, value). */
 int tams__tag_rows(struct tams_db *db, struct tams_sql *q, const char *id,
                    const struct tams_tag *t);
@@ -156,7 +156,8 @@ int tams__seg_stats_write(struct tams_db *db, const char *flow_id, const struct 
 void tams__seg_stats_release(struct tams__seg_stats *t);
 /* init_objects.c (TAMS 8.2 init objects). Refuses (results[i], whys[i] when whys) the items
  * of a registration, among those not failed yet, whose object is an init object or whose
- * init_object_id is unknown, a media object, or allocated for another flow. An item without
+ * init_object_id is unknown, a media object, or allocated for another flow; or whose given
+ * object_timerange differs from the object's (stored, or given by an earlier item). An item without
  * init_object_id whose object has one gets it: *own (NULL until then; the caller frees it)
  * becomes a copy of segs with it filled in, the strings in inherited. */
 int tams__init_check(struct tams_db *db, const char *flow_id, const struct tams_segment *segs,
@@ -219,10 +220,11 @@ int tams__ev_segments_deleted(struct tams_db *db, const struct tams__del_sel *se
 /* Registers segs on flow_id inside the caller's transaction, exactly as
  * tams_store_segments_add does (results[i] per item; flow-level failures returned). */
 /* segments.c: the flow a media write goes to (segments, storage) must exist (NOTFOUND), be
- * writable (READONLY) and have a container (VALIDATION, notes §11.14); what says what was
- * refused ("segments cannot be registered on it"), in why. */
+ * writable (READONLY) and have a container (VALIDATION, notes §11.14), and (refuse_init) not
+ * say init_segments (VALIDATION); what says what was refused ("segments cannot be registered
+ * on it"), in why. */
 int tams__media_flow_check(struct tams_db *db, const char *flow_id, const char *what,
-                           struct tams_buf *why);
+                           bool refuse_init, struct tams_buf *why);
 int tams__segments_add_in(struct tams_db *db, const char *flow_id, const struct tams_segment *segs,
                           size_t n, int *results);
 

@@ -115,6 +115,114 @@ bool tams_tags_json_has_list(json_object *tags)
     return false;
 }
 
+/* ---- the question asked of a document's text ------------------------------------------------
+ * Each step returns the character after what it skipped, or NULL for text it cannot follow. */
+
+static const char *skip_ws(const char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    return s;
+}
+
+/* s at the opening quote. */
+static const char *skip_string(const char *s)
+{
+    for (s++; *s; s++) {
+        if (*s == '\\') {
+            if (!*++s)
+                return NULL;
+        } else if (*s == '"') {
+            return s + 1;
+        }
+    }
+    return NULL;
+}
+
+/* One value: a string, a scalar, or an object or array with all it holds. */
+static const char *skip_value(const char *s)
+{
+    int depth = 0;
+
+    if (*s != '"' && *s != '[' && *s != '{') {
+        while (*s && !strchr(",:}] \t\r\n", *s))
+            s++;
+        return s;
+    }
+    do {
+        if (*s == '"') {
+            if (!(s = skip_string(s)))
+                return NULL;
+            continue;
+        }
+        if (*s == '[' || *s == '{')
+            depth++;
+        else if (*s == ']' || *s == '}')
+            depth--;
+        else if (!*s)
+            return NULL;
+        s++;
+    } while (depth > 0);
+    return s;
+}
+
+/* Each member of the object at *s in turn: *name, *len its name (as written, quotes off),
+ * *s then at its value; false after the last (or on text it cannot follow: *bad). The caller
+ * skips the value before the next call. */
+static bool next_member(const char **s, bool first, const char **name, size_t *len, bool *bad)
+{
+    const char *p = skip_ws(*s), *end;
+
+    if (first) {
+        if (*p != '{')
+            return !(*bad = true);
+        p = skip_ws(p + 1);
+        if (*p == '}')
+            return false;
+    } else if (*p == ',') {
+        p = skip_ws(p + 1);
+    } else {
+        *bad = *p != '}';
+        return false;
+    }
+    if (*p != '"' || !(end = skip_string(p)))
+        return !(*bad = true);
+    *name = p + 1;
+    *len = (size_t)(end - 1 - *name);
+    if (memchr(*name, '\\', *len)) /* an escaped name may spell anything */
+        return !(*bad = true);
+    p = skip_ws(end);
+    if (*p != ':')
+        return !(*bad = true);
+    *s = skip_ws(p + 1);
+    return true;
+}
+
+bool tams_tags_text_has_list(const char *doc)
+{
+    const char *s = doc, *name;
+    size_t len;
+    bool bad = false, first = true;
+
+    while (next_member(&s, first, &name, &len, &bad)) {
+        first = false;
+        if (len == 4 && memcmp(name, "tags", 4) == 0) {
+            if (*s != '{')
+                return false; /* tags that are not an object hold no list tag */
+            for (bool f = true; next_member(&s, f, &name, &len, &bad); f = false) {
+                if (*s == '[')
+                    return true;
+                if (!(s = skip_value(s)))
+                    return true;
+            }
+            return bad;
+        }
+        if (!(s = skip_value(s)))
+            return true;
+    }
+    return bad;
+}
+
 void tams_tags_json_to_70(json_object *tags)
 {
     if (!json_object_is_type(tags, json_type_object))

@@ -54,6 +54,11 @@ bool tams_tag_json_holds_any(json_object *v, const char *list);
 
 /* Does this tags object hold a list anywhere (so that 7.0 needs a converted copy)? */
 bool tams_tags_json_has_list(json_object *tags);
+/* The same question of a JSON document's text (an object, as the store keeps a flow): does
+ * its top-level "tags" object hold an array value? Exact for a document json-c wrote; true
+ * for text it cannot answer for (malformed, an escaped member name), so a caller that then
+ * parses the document loses nothing. No allocation: spares the parse of every listed flow. */
+bool tams_tags_text_has_list(const char *doc);
 /* Convert every list of a tags object to its 7.0 string, in place. */
 void tams_tags_json_to_70(json_object *tags);
 

@@ -21,7 +21,8 @@ def wait_gone(path, timeout=10):
 def fast(tmp_path_factory):
     """Grace 1 s, unused objects after 2 s, a round every second."""
     s = Server(tmp_path_factory.mktemp("gc"),
-               args=["--gc-grace", "1", "--gc-unused-after", "2", "--gc-interval", "1"])
+               args=["--gc-grace", "1", "--gc-unused-after", "2", "--gc-interval", "1",
+                     "--spec-timeout-floors", "false"])
     s.start()
     yield s
     s.stop()

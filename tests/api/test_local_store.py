@@ -212,7 +212,7 @@ def test_signatures(srv, stored):
 
 
 def test_expired_urls(make_server):
-    s = make_server(args=["--media-url-expiry", "1"])
+    s = make_server(args=["--media-url-expiry", "1", "--spec-timeout-floors", "false"])
     fid = make_flow(s)
     objs = allocate(s, fid, 2)
     upload(s, objs[0], b"hello")

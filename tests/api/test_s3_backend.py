@@ -227,7 +227,7 @@ def test_tampered_urls_are_refused(tams, bid):
 
 def test_expired_urls_are_refused(tmp_path, s3_test_server):
     srv = start_tamsd(tmp_path / "t", s3_test_server, two_backends(s3_test_server),
-                      "--media-url-expiry", "1")
+                      "--media-url-expiry", "1", "--spec-timeout-floors", "false")
     try:
         fid = make_flow(srv)
         objs = allocate(srv, fid, 2, storage_id=VIRT_ID)
@@ -489,7 +489,7 @@ def test_put_urls_are_short_lived(tmp_path, s3_test_server):
         srv.stop()
     # 5 s: long enough for the upload in time on a loaded machine, short enough to wait out
     srv = start_tamsd(tmp_path / "c", s3_test_server, two_backends(s3_test_server),
-                      "--put-url-expiry", "5")
+                      "--put-url-expiry", "5", "--spec-timeout-floors", "false")
     try:
         fid = make_flow(srv)
         early, late = allocate(srv, fid, 2)

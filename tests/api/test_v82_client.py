@@ -176,3 +176,49 @@ def test_copy_of_a_flow_without_frame_rate(make_server, version):
         assert ep.get("vfr") is True, ep
     else:
         assert "vfr" not in ep
+
+
+def test_copy_of_list_tags_to_a_70_server(make_server):
+    """8.2 list tags meet a 7.0 destination: a list of several values is refused, naming flow
+    and tag, before anything is written (here on the second flow of a collection); with
+    --first-value each goes over as its first value, a one-value list always as its value."""
+    a, b = make_server(), make_server()
+    src, dst = a.at("8.2"), b.at("7.0")
+    sid = new_id()
+    video, audio, multi = new_id(), new_id(), new_id()
+    docs = {
+        video: {"format": "urn:x-nmos:format:video", "codec": "video/h264",
+                "essence_parameters": {"frame_width": 1280, "frame_height": 720,
+                                       "frame_rate": {"numerator": 25}},
+                "tags": {"one": ["solo"], "plain": "[x]"}},
+        audio: {"format": "urn:x-nmos:format:audio", "codec": "audio/aac",
+                "essence_parameters": {"sample_rate": 48000, "channels": 2},
+                "tags": {"genre": ["news", "sport"], "none": []}},
+        multi: {"format": "urn:x-nmos:format:multi",
+                "flow_collection": [{"id": video, "role": "video"},
+                                    {"id": audio, "role": "audio"}]},
+    }
+    for fid, doc in docs.items():
+        doc.update(id=fid, source_id=new_id() if fid != multi else sid, container="video/mp2t")
+        r = src.put(f"/flows/{fid}", json=doc)
+        assert r.status_code == 201, r.text
+    r = tams("copy", multi, "--from", src.api, "--to", dst.api)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert f"flow {audio}: tag 'genre' holds 2 values" in r.stderr, r.stderr
+    assert "--first-value" in r.stderr and "Sanitizer" not in r.stderr
+    for fid in docs:
+        assert dst.get(f"/flows/{fid}").status_code == 404, fid
+    assert dst.get("/sources").json() == []
+    # to an 8.2 server: as they are
+    c = make_server().at("8.2")
+    ok(tams("copy", multi, "--from", src.api, "--to", c.api))
+    for fid in (video, audio):
+        assert c.get(f"/flows/{fid}").json()["tags"] == docs[fid]["tags"]
+    ok(tams("copy", multi, "--from", src.api, "--to", dst.api, "--first-value"))
+    got = {fid: dst.get(f"/flows/{fid}").json() for fid in docs}
+    for doc in got.values():
+        dst.validate(doc, "flow.json")
+    assert got[video]["tags"] == {"one": "solo", "plain": "[x]"}
+    assert got[audio]["tags"] == {"genre": "news", "none": ""}
+    assert "tags" not in got[multi] or got[multi]["tags"] == {}
+    assert "--first-value" in ok(tams("help", "copy")).stdout

@@ -166,6 +166,57 @@ def test_reused_object_shows_its_timerange(v82):
     assert segments(v82, f2, OTR)[0]["object_timerange"] == "[0:0_2:0)"
 
 
+def test_conflicting_object_timerange_refused(v70, v82):
+    """object_timerange is the object's own (8.2 POST segments: "reject requests where
+    object_timerange is set to a value that conflicts with the existing Media Object
+    metadata"): once known, a segment reusing the object may repeat it or leave it out; anything else is 400 for a single POST and a
+    failed_segments item in a list, nothing stored (change 23)."""
+    f1, f2 = make_flow(v82, rate=(25, 1)), make_flow(v82, rate=(25, 1))
+    urls = [{"url": "http://a.example/1", "label": "a"}]
+    post(v82, f1, {"object_id": "ext-1", "timerange": "[0:0_2:0)",
+                   "object_timerange": "[0:0_2:0)", "get_urls": urls})
+    for otr in ("[0:0_3:0)", "[0:0_2:0]", "[0:0_1:0)", "[1:0_2:0)"):
+        r = v82.post(f"/flows/{f2}/segments", json={
+            "object_id": "ext-1", "timerange": "[5:0_6:0)", "ts_offset": "5:0",
+            "object_timerange": otr})
+        body = check_error(r, 400)
+        v82.validate(body, "error.json")
+        assert "[0:0_2:0)" in body["summary"] and otr in body["summary"], body
+    assert segments(v82, f2) == []
+    # The same timerange, and none at all: accepted.
+    post(v82, f2, {"object_id": "ext-1", "timerange": "[5:0_6:0)", "ts_offset": "5:0",
+                   "object_timerange": "[0:0_2:0)"})
+    post(v82, f2, {"object_id": "ext-1", "timerange": "[6:0_7:0)", "ts_offset": "5:0"})
+    # A list: the conflicting item fails alone.
+    r = post(v82, f2, [{"object_id": "ext-1", "timerange": "[7:0_8:0)", "ts_offset": "6:0",
+                        "object_timerange": "[0:0_2:0)"},
+                       {"object_id": "ext-1", "timerange": "[8:0_9:0)", "ts_offset": "7:0",
+                        "object_timerange": "[0:0_9:0)"}], status=200)
+    v82.validate(r.json(), "flow-segment-bulk-failure.json")
+    failed = r.json()["failed_segments"]
+    assert [(f["object_id"], f["timerange"]) for f in failed] == [("ext-1", "[8:0_9:0)")]
+    assert [s["timerange"] for s in segments(v82, f2)] == ["[5:0_6:0)", "[6:0_7:0)",
+                                                           "[7:0_8:0)"]
+    # A new object given two timeranges in one list: the first is the object's.
+    r = post(v82, f1, [{"object_id": "ext-2", "timerange": "[2:0_3:0)",
+                        "object_timerange": "[0:0_1:0)", "get_urls": urls},
+                       {"object_id": "ext-2", "timerange": "[3:0_4:0)", "ts_offset": "3:0",
+                        "object_timerange": "[0:0_2:0)"}], status=200)
+    assert [f["timerange"] for f in r.json()["failed_segments"]] == ["[3:0_4:0)"]
+    assert get_object(v82, "ext-2")["timerange"] == "[0:0_1:0)"
+    # 7.0's sample pair says the samples used, not the object's timerange: never a conflict,
+    # and never the object's.
+    post(v70, f2, {"object_id": "ext-1", "timerange": "[20:0_20:400000000)", "ts_offset": "20:0",
+                   "sample_offset": 0, "sample_count": 10})
+    assert get_object(v82, "ext-1")["timerange"] == "[0:0_2:0)"
+    post(v70, f2, {"object_id": "ext-3", "timerange": "[30:0_30:400000000)", "ts_offset": "30:0",
+                   "sample_offset": 0, "sample_count": 10,
+                   "get_urls": [{"url": "http://a.example/3"}]})
+    post(v82, f1, {"object_id": "ext-3", "timerange": "[10:0_12:0)", "ts_offset": "10:0",
+                   "object_timerange": "[0:0_2:0)"})
+    assert get_object(v82, "ext-3")["timerange"] == "[0:0_2:0)"
+
+
 @pytest.mark.parametrize("otr", ["nonsense", "_", "()", "[0:0_", 5])
 def test_v82_bad_object_timerange(v82, otr):
     fid = make_flow(v82)
@@ -458,6 +509,10 @@ def test_fmp4_end_to_end(server, v70, v82, fmp4):
     body = check_error(v70.post(f"/flows/{fid}/segments", json={
         "object_id": media[0], "timerange": "[10:0_11:0)"}), 400)
     assert "/tams/v8.2" in body["summary"]
+    # a list too, whole, before any item's own answer (the bad one included)
+    body = check_error(v70.post(f"/flows/{fid}/segments", json=[
+        {"object_id": media[0], "timerange": "[11:0_12:0)"}, {"timerange": "nonsense"}]), 400)
+    assert "init_segments" in body["summary"]
     assert len(segments(v82, fid)) == 5
 
 

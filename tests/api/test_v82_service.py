@@ -2,11 +2,13 @@
 """TAMS 8.2's GET /service (change 1: min_object_timeout, min_presigned_url_timeout) and
 GET /service/storage-backends (change 5: tags, paging, filters), against the 7.0 view."""
 import json
+import os
 import re
+import subprocess
 
 import pytest
 
-from conftest import check_error
+from conftest import BIN, check_error
 
 
 def test_service_82_timeouts_from_defaults(v82, v70):
@@ -31,6 +33,43 @@ def test_service_82_timeouts_follow_settings(make_server):
     # put_url_expiry is capped by media_url_expiry: the shorter is the least lifetime
     assert body["min_presigned_url_timeout"] == "700:0"
     assert "min_object_timeout" not in srv.at("7.0").get("/service").json()
+
+
+def start_refused(tmpdir_path, args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+    return subprocess.run([BIN, "--listen", "127.0.0.1:0", "--data-dir",
+                           str(tmpdir_path / "refused")] + args,
+                          capture_output=True, text=True, env=env, timeout=30)
+
+
+@pytest.mark.parametrize("args,named", [
+    (["--gc-unused-after", "299"], "gc_unused_after 299 is below 300"),
+    (["--put-url-expiry", "29"], "put_url_expiry 29 is below 30"),
+    (["--media-url-expiry", "10"], "media_url_expiry 10 is below 30"),
+    # min_presigned_url_timeout must not exceed min_object_timeout
+    (["--gc-unused-after", "300"], "put_url_expiry 600 is more than gc_unused_after 300"),
+    (["--gc-unused-after", "400", "--media-url-expiry", "500", "--put-url-expiry", "450"],
+     "put_url_expiry 450 is more than gc_unused_after 400"),
+])
+def test_timeouts_below_the_82_floors_refused_at_start(tmpdir_path, args, named):
+    """8.2's service schema: min_object_timeout MUST be 300:0 or more, min_presigned_url_timeout
+    30:0 or more and at most min_object_timeout: tamsd does not start with settings that would
+    promise less than it keeps (change 1)."""
+    r = start_refused(tmpdir_path, args)
+    assert r.returncode == 2, (args, r.returncode, r.stderr)
+    assert named in r.stderr and "spec_timeout_floors" in r.stderr, r.stderr
+
+
+def test_timeouts_at_the_floors_and_below_when_allowed(make_server):
+    srv = make_server(args=["--gc-unused-after", "300", "--put-url-expiry", "30"])
+    body = srv.at("8.2").get("/service").json()
+    srv.at("8.2").validate(body, "service.json")
+    assert (body["min_object_timeout"], body["min_presigned_url_timeout"]) == ("300:0", "30:0")
+    # allowed (tests): reported as set, nothing invented
+    srv = make_server(args=["--gc-unused-after", "2", "--media-url-expiry", "1",
+                            "--spec-timeout-floors", "false"])
+    body = srv.at("8.2").get("/service").json()
+    assert (body["min_object_timeout"], body["min_presigned_url_timeout"]) == ("2:0", "1:0")
 
 
 # --- storage backends (change 5) ---------------------------------------------------------

@@ -249,3 +249,20 @@ def test_filters_beyond_a_statement_are_400(v82):
         ids = ",".join(str(uuid.uuid4()) for _ in range(64))
         error(v82, v82.get(f"/{what}", params=dict(tags, collected_by_ids=ids)), 400)
         assert v82.get(f"/{what}", params=tags).status_code == 200
+
+
+def test_70_tag_value_with_brackets_round_trips(v70, v82):
+    """A string value holding '[' and ']' (and braces, quotes) is no list: both versions show
+    the flow exactly as 7.0 wrote it, listed and alone, and a 7.0 PUT of what it read keeps
+    it."""
+    tags = {"note": "[draft] {v2} \"q\" [", "x": "]", "plain": "y"}
+    fid, sid = put_flow(v70, tags)
+    sent = flow_doc(fid, sid, tags)
+    for view in (v70, v82):
+        flow = view.get(f"/flows/{fid}").json()
+        assert {k: flow[k] for k in sent} == sent
+        assert flow_tags(view, fid) == tags
+    read = v70.get(f"/flows/{fid}").json()
+    assert v70.put(f"/flows/{fid}", json=read).status_code in (200, 204)
+    assert flow_tags(v70, fid) == tags
+    assert flow_tags(v82, fid) == tags

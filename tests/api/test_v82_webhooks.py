@@ -479,3 +479,51 @@ def test_flow_events_in_each_version_view(srv, receiver):
         assert "vfr" not in e["event"]["flow"]["essence_parameters"]
     assert got82[1]["event"]["flow"]["tags"]["crew"] == ["alice", "bob"]
     assert got70[1]["event"]["flow"]["tags"]["crew"] == "alice"
+
+
+def test_segments_added_carry_the_init_object(srv, receiver):
+    """flows/segments_added to an 8.2 webhook: each segment with its init_object (id and
+    get_urls, made under the webhook's prefix) as GET .../segments shows it, an inherited one
+    too; a 7.0 webhook's body is unchanged (change 22)."""
+    v82, v70 = srv.at("8.2"), srv.at("7.0")
+    post82(v82, url=receiver.url("/82"), events=["flows/segments_added"])
+    r = v70.post("/service/webhooks", json={"url": receiver.url("/70"),
+                                            "events": ["flows/segments_added"]})
+    assert r.status_code == 201, r.text
+    fid = make_flow(v82, container="video/mp4", essence_parameters={
+        "frame_width": 1920, "frame_height": 1080, "frame_rate": {"numerator": 25}})
+    init, a, b = allocate(v82, fid, 3)
+    upload(v82, init, b"init bytes")
+    upload(v82, a)
+    upload(v82, b)
+    r = v82.post(f"/flows/{fid}/segments", json=[
+        {"object_id": a["object_id"], "timerange": tr(0, 1), "init_object_id": init["object_id"]},
+        {"object_id": b["object_id"], "timerange": tr(1, 2)}])
+    assert r.status_code == 201, r.text
+    # a reuse without init_object_id inherits the object's init
+    r = v82.post(f"/flows/{fid}/segments", json={"object_id": a["object_id"],
+                                                  "timerange": tr(5, 6), "ts_offset": "5:0"})
+    assert r.status_code == 201, r.text
+    got82, got70 = receiver.wait(2, "/82"), receiver.wait(2, "/70")
+    check82, check70 = event_validator("8.2"), event_validator("7.0")
+    listed = v82.get(f"/flows/{fid}/segments").json()
+    sent82 = [s for e in got82 for s in e["event"]["segments"]]
+    for e in got82:
+        check82(e)
+    assert [s.get("init_object", {}).get("object_id") for s in sent82] == [
+        init["object_id"], None, init["object_id"]]
+    def unsigned(init):  # the signatures differ by their expiry time
+        return init and {"object_id": init["object_id"],
+                         "get_urls": [dict(u, url=u["url"].split("?")[0])
+                                      for u in init["get_urls"]]}
+    for s, shown in zip(sent82, listed):
+        assert unsigned(s.get("init_object")) == unsigned(shown.get("init_object")), (s, shown)
+    for u in sent82[0]["init_object"]["get_urls"]:
+        assert u["url"].startswith(srv.url + "/tams/v8.2/_objects/"), u
+        assert srv.session.get(u["url"], timeout=30).content == b"init bytes"
+    for e in got70:
+        check70(e)
+        assert all("init_object" not in s and "init_object_id" not in s
+                   for s in e["event"]["segments"]), e
+    assert [s["object_id"] for e in got70 for s in e["event"]["segments"]] == [
+        s["object_id"] for s in sent82]

@@ -242,7 +242,7 @@ static inline void wait_generation_stands(struct tams_store *st)
 
 /* What every test leaves behind, whatever it did: no segment without its flow or its object, no
  * reference count without its object. PostgreSQL keeps these by locks, not foreign keys
- * (schema.c, migration 7), so every contract test checks them at its end. */
+ * (schema_pg.c, migration 7), so every contract test checks them at its end. */
 static inline void harness_integrity(void)
 {
     CHECK_INT_EQ(db_int("SELECT count(*) FROM segments s WHERE NOT EXISTS"

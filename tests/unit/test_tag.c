@@ -149,8 +149,50 @@ static void test_holds_any(void)
     json_object_put(empty);
 }
 
+/* The text question answers as the parsed one would, whatever the strings hold. */
+static void test_text_has_list(void)
+{
+    static const struct {
+        const char *doc;
+        bool list;
+    } cases[] = {
+        {"{\"id\":\"x\",\"tags\":{\"a\":\"b\"}}", false},
+        {"{\"tags\":{\"a\":[\"b\",\"c\"]}}", true},
+        {"{\"tags\":{\"a\":\"x\",\"b\":[]},\"label\":\"y\"}", true},
+        /* a value, a name or another member holding brackets, quotes, braces */
+        {"{\"tags\":{\"a\":\"[x] {y}\",\"[b]\":\"\\\"[\\\"\"},\"label\":\"[z]\"}", false},
+        {"{\"label\":\"\\\"tags\\\":{\\\"a\\\":[\",\"tags\":{}}", false},
+        /* a "tags" that is not the document's own */
+        {"{\"essence_parameters\":{\"tags\":{\"a\":[\"b\"]}},\"n\":-1.5e3,\"ok\":true,"
+         "\"tags\":{\"c\":\"d\"}}",
+         false},
+        {"{\"essence_parameters\":{\"x\":[1,{\"y\":[]}]}}", false},
+        {" { \"tags\" : { \"a\" : [ ] } } ", true},
+        {"{}", false},
+        {"{\"tags\":null}", false},
+        /* what it cannot follow: true, so the caller parses */
+        {"{\"t\\u0061gs\":{\"a\":[\"b\"]}}", true},
+        {"{\"tags\":{\"a\":\"b", true},
+        {"[1]", true},
+        {"", true},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_object *doc = json_tokener_parse(cases[i].doc), *tags;
+        /* the false answers: valid documents whose tags hold no list */
+        if (!cases[i].list) {
+            CHECK(doc != NULL);
+            CHECK(!(doc && json_object_object_get_ex(doc, "tags", &tags) &&
+                    tams_tags_json_has_list(tags)));
+        }
+        CHECK(tams_tags_text_has_list(cases[i].doc) == cases[i].list);
+        json_object_put(doc);
+    }
+}
+
 int main(void)
 {
+    RUN(test_text_has_list);
     RUN(test_holds_any);
     RUN(test_valid_and_parse);
     RUN(test_write);
