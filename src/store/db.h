@@ -326,5 +326,7 @@ extern const char *const tams_schema_sqlite[];
 extern const size_t tams_schema_sqlite_count;
 extern const char *const tams_schema_pg[];
 extern const size_t tams_schema_pg_count;
+/* PostgreSQL migration 20, long enough for a file of its own (schema_pg_add.c). */
+extern const char tams_schema_pg_segments_add_v3[];
 
 #endif
