@@ -62,4 +62,7 @@
     " role TEXT NOT NULL, position" I " NOT NULL, PRIMARY KEY(bin_id, collector_id, position))" W  \
     ";"
 
+/* PostgreSQL migration 20, long enough for a file of its own (schema_pg_bulk.c). */
+extern const char tams_schema_pg_segments_add_v3[];
+
 #endif

@@ -714,5 +714,7 @@ const char *const tams_schema_pg[] = {
     "CREATE INDEX flows_status ON flows(((doc::jsonb ->> 'status')), id);"
     "CREATE INDEX flows_profile ON flows(((doc::jsonb ->> 'profile_id')), id);"
     "CREATE INDEX flows_init_segments ON flows("
-    "(coalesce(doc::jsonb #>> '{essence_parameters,init_segments}', 'false')), id);"};
+    "(coalesce(doc::jsonb #>> '{essence_parameters,init_segments}', 'false')), id);",
+    /* 20: registration reads the batch's objects once (schema_pg_bulk.c). */
+    tams_schema_pg_segments_add_v3};
 const size_t tams_schema_pg_count = TAMS_ARRAY_SIZE(tams_schema_pg);

@@ -242,6 +242,92 @@ static void test_batches(void)
     check_flow(3);
 }
 
+/* One clean batch naming every kind of object registration tells apart (PostgreSQL claims,
+ * inserts and counts each kind in its own statement): allocated here and never registered
+ * (twice, sized), registered by another flow, already referenced by this flow (twice, not
+ * consecutive), unknown with get_urls, and one whose last reference went. */
+static void test_mixed_objects(void)
+{
+    static const struct {
+        const char *obj;
+        int64_t size;
+        bool urls;
+    } items[] = {{"mx-fresh", 40, false}, {"mx-fresh", 40, false}, {"mx-shared", -1, false},
+                 {"mx-own", -1, false},   {"mx-ext", -1, true},    {"mx-gone", -1, false},
+                 {"mx-own", -1, false}};
+    static const int one[] = {0}, two[] = {1};
+    struct tams_segment segs[TAMS_ARRAY_SIZE(items)];
+    int results[TAMS_ARRAY_SIZE(items)];
+    unsigned eff;
+    char fl[37], fl12[37];
+
+    CHECK_INT_EQ(put_flow(11, true), 0);
+    CHECK_INT_EQ(put_flow(12, true), 0);
+    CHECK_INT_EQ(allocate1(11, "mx-fresh"), 0);
+    CHECK_INT_EQ(allocate1(11, "mx-own"), 0);
+    CHECK_INT_EQ(allocate1(11, "mx-gone"), 0);
+    CHECK_INT_EQ(allocate1(12, "mx-shared"), 0);
+    CHECK_INT_EQ(add_sized(12, one, 1, "mx-shared", false, 100), 0);
+    CHECK_INT_EQ(add_sized(11, one, 1, "mx-own", false, 7), 0);
+    CHECK_INT_EQ(add_sized(11, two, 1, "mx-gone", false, 5), 0);
+    CHECK_INT_EQ(del_range(11, "[10:0_20:0)", false, 1000, &eff), 0);
+    fid(fl, 11);
+    fid(fl12, 12);
+    CHECK_INT_EQ(db_int("SELECT count(*) FROM objects WHERE id = 'mx-gone'"
+                        " AND unreferenced_at IS NOT NULL",
+                        NULL, NULL),
+                 1);
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(items); i++)
+        segs[i] =
+            (struct tams_segment){.tr = tr_nth(2 + (int)i),
+                                  .object_id = items[i].obj,
+                                  .get_urls = items[i].urls ? "[{\"url\":\"http://x/y\"}]" : NULL,
+                                  .object_size = items[i].size,
+                                  .object_storage = STORAGE,
+                                  .has = items[i].size >= 0 ? TAMS_SEG_OBJECT_SIZE : 0};
+    CHECK_INT_EQ(
+        tams_store_segments_add(ST, fl, segs, TAMS_ARRAY_SIZE(items), results, NULL, "bob"), 0);
+    for (size_t i = 0; i < TAMS_ARRAY_SIZE(items); i++)
+        CHECK_INT_EQ(results[i], 0);
+    check_flow(11);
+    check_flow(12);
+    CHECK_INT_EQ(
+        db_int("SELECT count FROM object_refs WHERE object_id = 'mx-fresh' AND flow_id = ?1", fl,
+               NULL),
+        2);
+    CHECK_INT_EQ(db_int("SELECT count FROM object_refs WHERE object_id = 'mx-own' AND flow_id = ?1",
+                        fl, NULL),
+                 3);
+    CHECK_INT_EQ(db_int("SELECT count FROM object_refs WHERE object_id = 'mx-shared'"
+                        " AND flow_id = ?1",
+                        fl, NULL),
+                 1);
+    CHECK_INT_EQ(db_int("SELECT count FROM object_refs WHERE object_id = 'mx-shared'"
+                        " AND flow_id = ?1",
+                        fl12, NULL),
+                 1);
+    CHECK_INT_EQ(db_int("SELECT count FROM object_refs WHERE object_id = 'mx-ext' AND flow_id = ?1",
+                        fl, NULL),
+                 1);
+    CHECK_INT_EQ(
+        db_int("SELECT count FROM object_refs WHERE object_id = 'mx-gone' AND flow_id = ?1", fl,
+               NULL),
+        1);
+    CHECK_INT_EQ(db_int("SELECT count(*) FROM objects WHERE id = 'mx-gone'"
+                        " AND unreferenced_at IS NULL",
+                        NULL, NULL),
+                 1);
+    CHECK_INT_EQ(
+        db_int("SELECT size FROM objects WHERE id = 'mx-fresh' AND first_referenced_by_flow"
+               " = ?1",
+               fl, NULL),
+        40);
+    CHECK_INT_EQ(db_int("SELECT count(*) FROM objects WHERE id = 'mx-ext' AND storage_id IS NULL"
+                        " AND first_referenced_by_flow = ?1",
+                        fl, NULL),
+                 1);
+}
+
 static void test_delete(void)
 {
     static const int a[] = {0, 1, 2, 4, 5, 7, 8, 9, 11, 12}, again[] = {5, 0};
@@ -523,6 +609,7 @@ int main(int argc, char **argv)
     RUN(test_flow_delete);
     RUN(test_sizes_and_sums);
     RUN(test_ingest);
+    RUN(test_mixed_objects); /* after the service-wide totals of test_sizes_and_sums */
     RUN(test_migration);
     return harness_finish();
 }
