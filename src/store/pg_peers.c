@@ -229,6 +229,10 @@ static bool renew(struct tams_pg_peers *p, PGconn *pg, unsigned round, int64_t *
             q = &p->peers[p->npeers++];
             memset(q, 0, sizeof(*q));
             snprintf(q->key, sizeof(q->key), "%s", key);
+            /* Pings numbered so far were sent before we knew it: it may have joined after
+             * them and never hear them, and owes no answer, as it trusts no cache until every
+             * writer knows it. Waiting for one would last as long as it renews its lease. */
+            q->acked = p->pings_sent;
         }
         /* Measured from after the answer: later than the database's view, never earlier. */
         q->deadline_us = t1 + left + PEERS_MARGIN_MS * 1000;

@@ -5,6 +5,7 @@ method and status; an error with a JSON body against error.json. conftest.py's r
 call check() on each response, so no test has to remember to validate what it reads."""
 import functools
 import re
+import threading
 
 import jsonschema
 import yaml
@@ -29,6 +30,9 @@ class SpecResponses:
             single = pattern + ("[^/]+" if len(parts) > 1 else "") + last
             self.paths.append((re.compile(single + r"\Z"), re.compile(slashes + r"\Z"), template))
         self.error = self._validator({"$ref": "schemas/error.json"})
+        # A RefResolver keeps a stack of base URIs while it validates: tests that make requests
+        # from several threads must not validate at the same time with it.
+        self.lock = threading.Lock()
 
     def _validator(self, schema):
         cls = jsonschema.validators.validator_for(schema)
@@ -74,7 +78,8 @@ class SpecResponses:
             validator = self.validator_for(template, method, resp.status_code)
             if validator is None:
                 return
-        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+        with self.lock:
+            errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
         assert not errors, (f"{method} {path} -> {resp.status_code}: the body does not match "
                             f"the spec ({template}): {errors[0].message} at "
                             f"{list(errors[0].path)}")
