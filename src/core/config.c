@@ -601,8 +601,9 @@ struct pending {
  * cannot keep that promise are refused rather than reported as more than tamsd keeps. */
 static bool timeout_floors_why(const struct tams_config *cfg, struct tams_buf *err)
 {
-    int urls =
-        cfg->put_url_expiry < cfg->media_url_expiry ? cfg->put_url_expiry : cfg->media_url_expiry;
+    bool put_shorter = cfg->put_url_expiry <= cfg->media_url_expiry;
+    int urls = put_shorter ? cfg->put_url_expiry : cfg->media_url_expiry;
+    const char *url_setting = put_shorter ? "put_url_expiry" : "media_url_expiry";
     const char *off = "; set spec_timeout_floors to false to allow it anyway (tests)";
 
     if (cfg->gc_unused_after < 300)
@@ -614,15 +615,13 @@ static bool timeout_floors_why(const struct tams_config *cfg, struct tams_buf *e
         tams_buf_addf(err,
                       "%s %d is below 30 seconds, the least TAMS 8.2 allows as"
                       " min_presigned_url_timeout%s",
-                      urls == cfg->put_url_expiry ? "put_url_expiry" : "media_url_expiry", urls,
-                      off);
+                      url_setting, urls, off);
     else if (urls > cfg->gc_unused_after)
         tams_buf_addf(err,
                       "%s %d is more than gc_unused_after %d: an allocated object could be"
                       " collected while its put_url is still valid (TAMS 8.2 asks"
                       " min_presigned_url_timeout <= min_object_timeout)%s",
-                      urls == cfg->put_url_expiry ? "put_url_expiry" : "media_url_expiry", urls,
-                      cfg->gc_unused_after, off);
+                      url_setting, urls, cfg->gc_unused_after, off);
     else
         return false;
     return true;
