@@ -21,6 +21,8 @@ import jsonschema
 import pytest
 import requests
 
+from spec_responses import SpecResponses
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("TAMSD_BIN", str(ROOT / "build" / "tamsd"))
 
@@ -129,7 +131,6 @@ _SPEC_RESPONSES = {}
 def check_response(method, full_path, resp, root_version="7.0"):
     """resp against the spec of the version that answered full_path (a prefix's, else the
     root's), by spec_responses.py; extensions (ROOT_ONLY_PATHS) are not the spec's."""
-    from spec_responses import SpecResponses
     path = full_path.split("?", 1)[0]
     m = re.match(r"/tams/v(7\.0|8\.2)(/.*)?\Z", path)
     if m:
