@@ -18,6 +18,7 @@
 #include <pthread.h>
 
 #define HOOK_POLL_MS 100     /* delivery jobs look for new events this often when idle */
+#define SERVING_POLL_MS 20   /* ... and this often, at start, for the server to serve */
 #define HOOK_EVENTS_BATCH 64 /* events read at once per webhook */
 #define HOOK_BACKOFF_MIN_MS 500
 #define HOOK_BACKOFF_MAX_MS 60000
@@ -461,10 +462,26 @@ static void give_lease_up(struct tams_delivery *d, struct hook_state *hs)
     hs->leased_until_us = 0;
 }
 
+/* Has the HTTP server given its URL? */
+static bool serving(struct tams_delivery *d)
+{
+    bool yes;
+
+    pthread_mutex_lock(&d->lock);
+    yes = d->base_url != NULL;
+    pthread_mutex_unlock(&d->lock);
+    return yes;
+}
+
 static void worker_run(struct tams_job *job, void *ctx)
 {
     struct worker *w = ctx;
 
+    /* Events left from an earlier run name the server's URLs (get_urls): none is delivered
+     * before the server serves and has said where. */
+    while (!serving(w->d))
+        if (!tams_job_pause(job, SERVING_POLL_MS))
+            return;
     for (;;) {
         struct hook_round r = {.w = w, .job = job};
         size_t k = 0;

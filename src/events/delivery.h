@@ -62,8 +62,8 @@ struct tams_delivery_config {
  * which) some jobs may run: stop and join the runner, then free *out as after a success. */
 int tams_delivery_start(struct tams_delivery **out, struct tams_runner *jobs,
                         const struct tams_delivery_config *c, struct tams_buf *why);
-/* The HTTP server runs at base_url (copied): flows/segments_added events now carry the
- * get_urls of controlled objects. Until then they carry none. Thread-safe. */
+/* The HTTP server runs at base_url (copied): delivery begins (flows/segments_added events carry
+ * the get_urls of controlled objects, made from it). Nothing is delivered before. Thread-safe. */
 void tams_delivery_serving(struct tams_delivery *d, const char *base_url);
 /* Frees the delivery state; call once the runner has joined the delivery jobs. NULL is
  * allowed. */

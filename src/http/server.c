@@ -18,6 +18,7 @@
 #include "http/server_int.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <strings.h>
@@ -606,6 +607,8 @@ static void server_free(struct tams_http_server *s)
 /* Each connection holds its socket and, while it sends a file or receives an upload, one file
  * more; the rest of the process (database, logs, webhooks) keeps a reserve. */
 #define FD_RESERVE 256
+/* Connections the kernel queues for accepting. */
+#define LISTEN_BACKLOG 1024
 
 /* Raises the soft limit on open files as far as max_connections needs (and the hard limit
  * allows); returns how many connections fit. */
@@ -635,6 +638,36 @@ static int fit_open_files(int max_connections)
     return fit;
 }
 
+/* The listening socket for ai, bound and listening, as libmicrohttpd would make it (address
+ * reuse, IPv6 only for an IPv6 address), with the port it got. Made here rather than by
+ * libmicrohttpd so the port is known before any request can arrive. -1 with errno set. */
+static int open_listener(const struct addrinfo *ai, uint16_t *port)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    int one = 1, err;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        (ai->ai_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+        goto fail;
+    if (sa.ss_family == AF_INET6)
+        *port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+    else
+        *port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+    return fd;
+fail:
+    err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+}
+
 int tams_http_start(struct tams_http_server **out, const struct tams_http_config *cfg,
                     const struct tams_route_table *routes, void *app, struct tams_buf *why)
 {
@@ -645,7 +678,7 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     unsigned threads =
         cfg->threads > 0 ? (unsigned)cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-    const union MHD_DaemonInfo *info;
+    int listen_fd;
     int timeout = cfg->connection_timeout > 0 ? cfg->connection_timeout : 30;
     struct tams_conns_config conns = {
         .max_connections = cfg->max_connections > 0 ? cfg->max_connections : 4096,
@@ -715,28 +748,15 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
     }
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    if (threads < 1)
-        threads = 1;
-    s->daemon = MHD_start_daemon(
-        flags, cfg->port, on_accept, s, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TAMS_LIMIT_CONN_MEMORY,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
-        /* The guard refuses past max_connections; libmicrohttpd's own cap (split between its
-         * threads) stays above it, since reaching that one stops accepting altogether. */
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)conns.max_connections * threads + 16,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
+    listen_fd = open_listener(ai, &s->port);
+    if (listen_fd < 0)
+        tams_buf_addf(why, "cannot listen on %s:%u: %s", cfg->host, (unsigned)cfg->port,
+                      strerror(errno));
     freeaddrinfo(ai);
-    if (!s->daemon) {
-        tams_buf_addf(why, "cannot listen on %s:%u (address in use or not available)", cfg->host,
-                      (unsigned)cfg->port);
+    if (listen_fd < 0) {
         server_free(s);
         return TAMS_ERR_IO;
     }
-    info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : cfg->port;
     {
         struct tams_buf a = TAMS_BUF_INIT(512);
         tams_buf_addf(&a, strchr(cfg->host, ':') ? "[%s]:%u" : "%s:%u", cfg->host,
@@ -747,7 +767,34 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
         s->base_url = tams_buf_detach(&a, NULL);
     }
     s->url_base.authority = s->listen_authority;
+    /* libmicrohttpd's threads serve as soon as each exists, before MHD_start_daemon returns:
+     * everything a request reaches (this server through the app, its port and URLs) is in
+     * place first. */
     *out = s;
+    if (threads < 1)
+        threads = 1;
+    s->daemon = MHD_start_daemon(
+        flags, 0, on_accept, s, on_request, s, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TAMS_LIMIT_CONN_MEMORY,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
+        /* The guard refuses past max_connections; libmicrohttpd's own cap (split between its
+         * threads) stays above it, since reaching that one stops accepting altogether. */
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)conns.max_connections * threads + 16,
+        threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
+    if (!s->daemon) {
+        /* It failed before its threads ran (or has joined them): no request holds s. The
+         * listening socket is left open: whether libmicrohttpd closed it on its way out is not
+         * documented, and the process is about to end. */
+        *out = NULL;
+        tams_buf_addf(why,
+                      "cannot start serving on %s:%u (libmicrohttpd refused; its reason "
+                      "is in the debug log)",
+                      cfg->host, (unsigned)s->port);
+        server_free(s);
+        return TAMS_ERR_IO;
+    }
     return 0;
 }
 

@@ -3,12 +3,15 @@
 the request-head deadline that a trickle of bytes does not extend, prompt reaping of half-closed
 connections, and the metrics that count them (docs/configuration.md, "Connections")."""
 import json
+import os
 import socket
+import subprocess
+import threading
 import time
 
 import pytest
 
-from conftest import validate
+from conftest import BIN, free_port, validate
 
 OTHER = "127.0.0.2"  # a second client address on the loopback interface
 
@@ -327,3 +330,52 @@ def test_many_slow_connections_do_not_starve_others(make_server, n):
     assert worst < 1.0, worst
     m = metrics(srv)
     assert m[REFUSED_ADDR] >= n - 50
+
+
+def test_requests_at_start_find_the_server_whole(tmpdir_path):
+    """A request that waits at the port while tamsd starts is answered once it is accepted.
+    libmicrohttpd's threads serve as soon as each exists, while the start is still making the
+    next: everything a request reaches (the metrics, the listen address for a request without
+    Host) must be in place before. A client knocks until the port listens, so its requests wait
+    in the backlog for the first thread; several starts, since the window is a thread's start."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+    for n in range(12):
+        port = free_port()
+        answers = []
+        gone = threading.Event()
+
+        def knock():
+            deadline = time.time() + 30
+            while time.time() < deadline and not gone.is_set():
+                try:
+                    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+                except OSError:
+                    time.sleep(0.0005)
+                    continue
+                with s:
+                    # Two requests on one connection: the metrics, then one without Host
+                    # whose links name the listen address.
+                    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+                              b"GET /flows?limit=1 HTTP/1.0\r\n\r\n")
+                    answers.append(read_all(s))
+                return
+
+        t = threading.Thread(target=knock)
+        t.start()
+        log = tmpdir_path / f"start{n}.log"
+        with open(log, "wb") as err:
+            proc = subprocess.Popen([BIN, "--listen", f"127.0.0.1:{port}", "--data-dir",
+                                     str(tmpdir_path / f"start{n}"), "--threads", "2"],
+                                    stdout=subprocess.DEVNULL, stderr=err, env=env)
+            while t.is_alive() and proc.poll() is None:
+                t.join(0.1)
+            alive = proc.poll() is None
+            gone.set()
+            t.join()
+            proc.terminate()
+            rc = proc.wait(60)
+        assert alive and rc == 0, f"start {n}: tamsd exited {rc}:\n{log.read_text()}"
+        assert answers, f"start {n}: the knocking client never connected"
+        first, _, second = answers[0].partition(b"\r\n\r\n")
+        assert first.startswith(b"HTTP/1.1 200 "), answers[0][:300]
+        assert b"HTTP/1.0 200 " in second or b"HTTP/1.1 200 " in second, answers[0][-600:]
