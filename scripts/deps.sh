@@ -10,8 +10,9 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjson-c-dev lib
 # that this list is enough on a fresh Debian 12 root (scripts/fresh-root-check.sh).
 # tests/api/test_stress.py runs bench/stress.sh, which draws its plots with gnuplot (gnuplot-nox
 # has the pngcairo terminal).
-test_pkgs=(python3 python3-pytest python3-requests python3-jsonschema python3-botocore
-           python3-yaml python3-cryptography
+# pytest-xdist runs the API tests in parallel (scripts/test.sh).
+test_pkgs=(python3 python3-pytest python3-pytest-xdist python3-requests python3-jsonschema
+           python3-botocore python3-yaml python3-cryptography
            clang libclang-rt-14-dev clang-format curl postgresql postgresql-client gnuplot-nox
            # tests/api/test_hls.py and test_client.py make H.264/AAC media with ffmpeg and check it
            # with ffprobe.

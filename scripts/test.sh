@@ -12,7 +12,10 @@
 #      data dir, free port, stopped on exit), started before the builds: the store contract
 #      tests run on it under ctest in both builds (unit/store_pg/*, beside unit/store_sqlite/*),
 #      and the whole API suite against the release binary with --database postgresql://... .
-# API tests start the real tamsd on 127.0.0.1 and fail on any sanitizer report.
+# API tests start the real tamsd on 127.0.0.1 and fail on any sanitizer report. They run in
+# parallel (pytest-xdist): they mostly wait on servers and timers (one at a time they kept 0.24
+# of one core busy), and each test's servers are its own (their own ports, data directories and
+# PostgreSQL schemas; tests/api/conftest.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh --test
@@ -28,6 +31,10 @@ TAMS_SPEC82_DIR=$(./scripts/spec-dir.sh 8.2) || exit 1
 export TAMS_SPEC_DIR TAMS_SPEC82_DIR
 
 jobs=$(nproc)
+# pytest-xdist workers for the API runs: more than the cores, since most of a test is waiting;
+# fewer under the sanitizers, whose servers are several times heavier.
+api_workers=(-n 4)
+asan_workers=(-n 3)
 build() { # dir, extra cmake args...
   local dir=$1; shift
   cmake -S . -B "$dir" -DTAMS_DEVELOPER=ON "$@" >/dev/null
@@ -66,7 +73,8 @@ pgenv=(TAMS_TEST_DATABASE="postgresql://postgres@127.0.0.1:$pgport/tams_test"
 echo "== release build"
 build build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 (cd build-test && env "${pgenv[@]}" ctest --output-on-failure -j"$jobs")
-TAMSD_BIN="$PWD/build-test/tamsd" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
+TAMSD_BIN="$PWD/build-test/tamsd" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+  "${api_workers[@]}" tests/api
 
 # The files that test the TAMS API itself once more under /tams/v8.2, every answer validated
 # against the 8.2 schemas (conftest.py: API_VERSION); tests of 7.0 behaviour that 8.2 changed
@@ -78,7 +86,7 @@ for f in flows sources segments objects storage service deletion paging webhooks
   v82_files+=("tests/api/test_$f.py")
 done
 TAMSD_BIN="$PWD/build-test/tamsd" TAMS_TEST_BASE_PATH=/tams/v8.2 \
-  /usr/bin/python3 -m pytest -q -p no:cacheprovider "${v82_files[@]}"
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider "${api_workers[@]}" "${v82_files[@]}"
 
 echo "== deployment: container image, systemd unit, Prometheus rules, Kubernetes (tests/deploy)"
 TAMSD_BIN="$PWD/build-test/tamsd" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/deploy
@@ -87,7 +95,7 @@ echo "== sanitizer build (ASan + UBSan)"
 build build-asan -DCMAKE_BUILD_TYPE=Debug -DTAMS_SANITIZE=ON
 (cd build-asan && env "${pgenv[@]}" ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
 TAMSD_BIN="$PWD/build-asan/tamsd" TAMSD_SANITIZED=1 \
-  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider "${asan_workers[@]}" tests/api
 
 # This run also goes under the version prefix (docs/api-versions.md): every TAMS path the tests
 # ask for is /tams/v7.0/..., at no cost in time; the other two runs keep the root paths.
@@ -95,4 +103,4 @@ echo "== API tests on PostgreSQL, under /tams/v7.0"
 export TAMS_TEST_DATABASE="postgresql://postgres@127.0.0.1:$pgport/tams_test"
 export TAMS_TEST_PGDATA="$pgdir/data" TAMS_TEST_PGBIN="$pgbin"
 TAMSD_BIN="$PWD/build-test/tamsd" TAMS_TEST_BASE_PATH=/tams/v7.0 \
-  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider "${api_workers[@]}" tests/api

@@ -89,6 +89,10 @@ SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSani
                      "runtime error:", '"level":"bug"')
 
 
+class PortTaken(Exception):
+    """tamsd could not listen on the port it was given: somebody took it meanwhile."""
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -232,6 +236,16 @@ class Server(Requests):
         return self.base_path + path
 
     def start(self):
+        # The port free_port found may be taken before tamsd binds it (tests run in parallel,
+        # and clients' connections take ports too): then try another.
+        for attempt in range(5):
+            try:
+                return self._start_once()
+            except PortTaken:
+                continue
+        raise AssertionError("tamsd found no free port in 5 tries:\n" + self.stderr())
+
+    def _start_once(self):
         self.port = free_port()
         self.stderr_path = self.tmp / f"tamsd-{self.port}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
@@ -244,16 +258,25 @@ class Server(Requests):
         cmd += self.args
         self.errfile = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.errfile, env=env)
+        # Whoever answers /health must be this tamsd: it has said that it listens (unless the
+        # test quietened its log) and is still running.
+        listening = f"listening on http://127.0.0.1:{self.port} ".encode()
+        quiet = "--log-level" in [str(a) for a in self.args]
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"tamsd exited at start ({self.proc.returncode}):\n"
-                                     + self.stderr())
-            try:
-                if requests.get(self.url + "/health", timeout=1).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                pass
+                rc, self.proc = self.proc.returncode, None
+                self.errfile.close()
+                text = self.stderr()
+                if "cannot listen on" in text and "Address already in use" in text:
+                    raise PortTaken()
+                raise AssertionError(f"tamsd exited at start ({rc}):\n" + text)
+            if quiet or listening in self.stderr_path.read_bytes():
+                try:
+                    if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                        return self
+                except requests.RequestException:
+                    pass
             time.sleep(0.05)
         raise AssertionError("tamsd did not become healthy:\n" + self.stderr())
 
