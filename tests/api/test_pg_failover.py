@@ -11,37 +11,19 @@ The module builds its own throwaway primary and a streaming standby of it (initd
 Runs only on PostgreSQL (TAMS_TEST_DATABASE, the third API run of scripts/test.sh); skipped when
 the PostgreSQL server binaries (TAMS_TEST_PGBIN, default the newest /usr/lib/postgresql/*/bin)
 are missing."""
-import glob
 import os
-import pathlib
-import pwd
-import re
-import shlex
-import shutil
-import subprocess
-import tempfile
 import time
 import uuid
 
 import pytest
 
 from conftest import ON_PG, check_error, free_port, validate
+from pgcluster import Node, Place, require_server
 
 pytestmark = pytest.mark.skipif(not ON_PG, reason="needs TAMS_TEST_DATABASE=postgresql://...")
 
 VIDEO = "urn:x-nmos:format:video"
 RECOVERY_S = 30  # how long tamsd may take to serve again once the standby is promoted
-
-
-def pg_bindir():
-    """TAMS_TEST_PGBIN, else the newest /usr/lib/postgresql/*/bin; None when it lacks a tool."""
-    found = os.environ.get("TAMS_TEST_PGBIN") or max(
-        glob.glob("/usr/lib/postgresql/*/bin"), default="",
-        key=lambda d: [int(x) for x in re.findall(r"\d+", d)])
-    tools = ("initdb", "pg_ctl", "pg_basebackup", "psql")
-    if found and all(os.access(os.path.join(found, t), os.X_OK) for t in tools):
-        return found
-    return None
 
 
 def poll(what, check, timeout):
@@ -55,75 +37,20 @@ def poll(what, check, timeout):
         time.sleep(0.1)
 
 
-class Node:
-    """One PostgreSQL server of the throwaway pair, run by the postgres user when we are root."""
-
-    def __init__(self, cluster, name):
-        self.cluster, self.name = cluster, name
-        self.data = cluster.tmp / name
-        self.log = cluster.tmp / f"{name}.log"
-        self.port = free_port()
-
-    def url(self, db="postgres"):
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
-
-    def pg_ctl(self, *args):
-        self.cluster.run("pg_ctl", "-D", str(self.data), "-w", "-t", "60", *args)
-
-    def configure(self, **settings):
-        with open(self.data / "postgresql.conf", "a") as f:
-            f.writelines(f"{k} = '{v}'\n" for k, v in settings.items())
-
-    def start(self):
-        self.pg_ctl("-l", str(self.log), "start")
-
-    def crash(self):
-        self.pg_ctl("-m", "immediate", "stop")
-
-    def psql(self, sql, db="postgres"):
-        out = subprocess.run([os.path.join(self.cluster.bindir, "psql"), self.url(db),
-                              "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
-                             capture_output=True, text=True, timeout=60)
-        assert out.returncode == 0, f"psql on {self.name}: {sql}\n{out.stderr}"
-        return out.stdout.strip()
-
-    def log_tail(self):
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
-
-
 class Cluster:
     """A primary and a streaming standby of it, under one temp dir."""
 
     def __init__(self, bindir):
-        self.bindir = bindir
-        self.as_root = os.geteuid() == 0
-        self.tmp = pathlib.Path(tempfile.mkdtemp(prefix="tamsd-pgfailover-"))
-        if self.as_root:
-            pw = pwd.getpwnam("postgres")
-            os.chown(self.tmp, pw.pw_uid, pw.pw_gid)
-        self.nodes = []
-
-    def run(self, tool, *args):
-        cmd = [os.path.join(self.bindir, tool), *args]
-        if self.as_root:
-            cmd = ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(cmd)]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        assert out.returncode == 0, f"{shlex.join(cmd)} failed:\n{out.stdout}{out.stderr}"
+        self.place = Place(bindir, "tamsd-pgfailover-")
 
     def build(self):
-        self.primary = Node(self, "primary")
-        self.nodes.append(self.primary)
-        self.run("initdb", "-D", str(self.primary.data), "-A", "trust", "-U", "postgres",
-                 "-E", "UTF8", "--locale=C.UTF-8")
+        self.primary = Node(self.place, "primary")
         # initdb's pg_hba already trusts replication from 127.0.0.1 (-A trust).
-        self.primary.configure(listen_addresses="127.0.0.1", port=self.primary.port,
-                               unix_socket_directories=str(self.tmp), wal_level="replica",
-                               max_wal_senders=4, hot_standby="on", fsync="off")
+        self.primary.init(wal_level="replica", max_wal_senders=4, hot_standby="on")
         self.primary.start()
-        self.standby = Node(self, "standby")
-        self.nodes.append(self.standby)
-        self.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U",
-                 "postgres", "-D", str(self.standby.data), "-R", "-c", "fast")
+        self.standby = Node(self.place, "standby")
+        self.place.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U",
+                       "postgres", "-D", str(self.standby.data), "-R", "-c", "fast")
         self.standby.configure(port=self.standby.port)
         self.standby.start()
         self.primary.psql("CREATE DATABASE tams")
@@ -142,25 +69,12 @@ class Cluster:
         self.primary, self.standby = self.standby, None
 
     def destroy(self):
-        for node in self.nodes:
-            try:
-                node.pg_ctl("-m", "immediate", "stop")
-            except AssertionError:
-                pass  # already down, or never started
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.place.destroy()
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    bindir = pg_bindir()
-    if not bindir:
-        pytest.skip("PostgreSQL server binaries not found (set TAMS_TEST_PGBIN)")
-    if os.geteuid() == 0:
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no postgres user to run PostgreSQL")
-    c = Cluster(bindir)
+    c = Cluster(require_server())
     try:
         c.build()
         yield c

@@ -1,30 +1,17 @@
 # SPDX-License-Identifier: Apache-2.0
 """PostgreSQL store: the database stops mid-run (pg_ctl stop -m fast) and comes back. While it is
 away requests get 503 with Retry-After and the error body; after it returns the same tamsd
-process serves again, with nothing lost. Runs only on PostgreSQL with a cluster the test may
-stop: TAMS_TEST_PGDATA names its data directory (scripts/test.sh sets it)."""
-import os
-import subprocess
+process serves again, with nothing lost. Runs only in the PostgreSQL API run, on a PostgreSQL
+server of the test's own (pgcluster.py: the shared one serves the tests running beside)."""
 import time
 import uuid
 
 import pytest
 
 from conftest import ON_PG, check_error
+from pgcluster import own_pg  # noqa: F401 (a fixture)
 
-PGDATA = os.environ.get("TAMS_TEST_PGDATA", "")
-PGBIN = os.environ.get("TAMS_TEST_PGBIN", "/usr/lib/postgresql/15/bin")
-
-pytestmark = pytest.mark.skipif(not (ON_PG and PGDATA),
-                                reason="needs TAMS_TEST_DATABASE=postgresql://... and "
-                                       "TAMS_TEST_PGDATA (a cluster the test may stop)")
-
-
-def pg_ctl(*args):
-    cmd = [f"{PGBIN}/pg_ctl", "-D", PGDATA, "-w", "-t", "60"] + list(args)
-    if os.geteuid() == 0:  # the cluster belongs to the postgres user
-        cmd = ["su", "postgres", "-c", " ".join(cmd)]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=90)
+pytestmark = pytest.mark.skipif(not ON_PG, reason="needs TAMS_TEST_DATABASE=postgresql://...")
 
 
 def flow(fid, sid, label):
@@ -33,15 +20,15 @@ def flow(fid, sid, label):
             "essence_parameters": {"frame_width": 1920, "frame_height": 1080}}
 
 
-def test_database_outage_then_recovery(make_server):
-    srv = make_server(args=["--access-log", "false"])
+def test_database_outage_then_recovery(make_server, own_pg):
+    srv = make_server(args=["--database", own_pg.url("tams"), "--access-log", "false"])
     fid, sid = str(uuid.uuid4()), str(uuid.uuid4())
     assert srv.put(f"/flows/{fid}", json=flow(fid, sid, "before")).status_code == 201
     # Several requests first, so the pool holds several connections that will all go stale.
     for _ in range(8):
         assert srv.get(f"/flows/{fid}").status_code == 200
 
-    pg_ctl("stop", "-m", "fast")
+    own_pg.stop()
     try:
         for method, path, body in (("GET", f"/flows/{fid}", None), ("GET", "/flows", None),
                                    ("GET", f"/sources/{sid}", None),
@@ -54,7 +41,7 @@ def test_database_outage_then_recovery(make_server):
                 assert err["type"] == "ServiceUnavailable", err
         assert srv.proc.poll() is None, "tamsd exited while the database was away"
     finally:
-        pg_ctl("start", "-l", os.path.join(os.path.dirname(PGDATA), "log"))
+        own_pg.start()
 
     # Back: the same process serves again within a second, reads and writes, and lost nothing.
     # While the database was away one connection attempt at a time was allowed (a background

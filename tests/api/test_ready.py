@@ -2,9 +2,8 @@
 """GET /ready: 200 only when the store answers and every media backend can take uploads, else
 503 with the spec's error body naming the part that failed. Open like /health and not in the
 access log. The failures are real: the data directory's upload folder made unwritable, every
-S3 endpoint gone (a real S3 test server stopped), PostgreSQL stopped (pg_ctl, as
-test_pg_outage.py does; only with TAMS_TEST_PGDATA)."""
-import os
+S3 endpoint gone (a real S3 test server stopped), PostgreSQL stopped (a server of the test's own,
+pgcluster.py; only in the PostgreSQL API run)."""
 import pathlib
 import shutil
 import socket
@@ -14,7 +13,7 @@ import uuid
 import pytest
 
 from conftest import ON_PG, S3TestServer, check_error
-from test_pg_outage import PGDATA, pg_ctl
+from pgcluster import own_pg  # noqa: F401 (a fixture)
 
 S3_ID = "7d2f4b9a-5e4c-4b83-9f30-9c6d0e1f2a33"
 
@@ -94,17 +93,16 @@ def test_all_s3_endpoints_down_is_not_ready(make_server, tmpdir_path):
     assert srv.get("/health").status_code == 200
 
 
-@pytest.mark.skipif(not (ON_PG and PGDATA),
-                    reason="needs TAMS_TEST_DATABASE=postgresql://... and TAMS_TEST_PGDATA")
-def test_store_down_is_not_ready(make_server):
-    srv = make_server(args=["--access-log", "false"])
+@pytest.mark.skipif(not ON_PG, reason="needs TAMS_TEST_DATABASE=postgresql://...")
+def test_store_down_is_not_ready(make_server, own_pg):
+    srv = make_server(args=["--database", own_pg.url("tams"), "--access-log", "false"])
     assert srv.get("/ready").status_code == 200
-    pg_ctl("stop", "-m", "fast")
+    own_pg.stop()
     try:
         for _ in range(3):  # stale pooled connections and fresh connects alike
             err = check_error(srv.get("/ready"), 503)
             assert "postgresql store does not answer" in err["summary"], err
         assert srv.get("/health").status_code == 200
     finally:
-        pg_ctl("start", "-l", os.path.join(os.path.dirname(PGDATA), "log"))
+        own_pg.start()
     wait_ready(srv, 200, timeout=5)
