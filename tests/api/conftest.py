@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 
 import jsonschema
 import pytest
@@ -153,6 +154,26 @@ def psql(sql, url=None):
     out = subprocess.run(["psql", url or TEST_DATABASE, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
                          check=True, capture_output=True, text=True, timeout=60)
     return out.stdout
+
+
+def worker_database(url):
+    """The database this pytest-xdist worker runs its servers in: TAMS_TEST_DATABASE's, with
+    the worker's name after it, created when new (without xdist, TAMS_TEST_DATABASE itself).
+    Schemas keep servers' data apart, but PostgreSQL's notifications, by which instances keep
+    their caches coherent, reach every session of a database: another worker's writes would
+    evict this worker's caches while its tests count cache hits."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not re.fullmatch(r"gw\d+", worker):
+        return url
+    parts = urllib.parse.urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'postgres'}_{worker}"
+    if not psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'", url).strip():
+        psql(f'CREATE DATABASE "{name}"', url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+if ON_PG:
+    TEST_DATABASE = worker_database(TEST_DATABASE)
 
 
 def pg_schema_url(data_dir):
