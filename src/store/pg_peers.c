@@ -24,6 +24,7 @@
 #define KEY_MAX (TAMS_UUID_STRLEN + 24) /* "<uuid>.<epoch>" */
 #define ACK_PAYLOAD_MAX 7900            /* NOTIFY payloads stop at 8000 bytes */
 #define PURGE_EVERY 60                  /* renewals between purges of long-dead rows */
+#define TAG_LEN 16                      /* hex digits of the store's tag in a write's payload */
 
 struct peer {
     char key[KEY_MAX];
@@ -42,6 +43,11 @@ struct tams_pg_peers {
     char *url;
     char id[TAMS_UUID_STRLEN + 1]; /* this process, as writer */
     char key[KEY_MAX];             /* this process's row while listening: id.epoch */
+    /* The store's tag: a hash of the schema its tables are in. Notifications reach every
+     * session of the database, so instances of other stores (other schemas) hear our writes
+     * too: the tag lets them pass over them. Written once, before tagged is set. */
+    char tag[TAG_LEN + 1];
+    int tagged; /* atomic */
     unsigned epoch;
     uint64_t generation;                       /* atomic: store-wide (db.h) */
     uint64_t gen_buckets[TAMS_DB_GEN_BUCKETS]; /* atomics: writes scoped to an id's bucket */
@@ -105,10 +111,11 @@ uint64_t tams_pg_peers_generation(struct tams_pg_peers *p, const char *id)
 
 void tams_pg_peers_commit_sql(struct tams_pg_peers *p, const char *scope, char *sql, size_t size)
 {
-    if (scope_ok(scope))
-        snprintf(sql, size, "NOTIFY tams_generation, '%s %s'; COMMIT", p->id, scope);
-    else
-        snprintf(sql, size, "NOTIFY tams_generation, '%s'; COMMIT", p->id);
+    /* Untagged until the tag is known: every instance then takes the write as its store's. */
+    bool tagged = __atomic_load_n(&p->tagged, __ATOMIC_ACQUIRE) != 0;
+
+    snprintf(sql, size, "NOTIFY tams_generation, '%s%s%s%s%s'; COMMIT", p->id, tagged ? "@" : "",
+             tagged ? p->tag : "", scope_ok(scope) ? " " : "", scope_ok(scope) ? scope : "");
 }
 
 size_t tams_pg_peers_count(struct tams_pg_peers *p)
@@ -178,6 +185,39 @@ static bool ok(PGconn *pg, PGresult *r, ExecStatusType want, const char *what)
         tams_log_warn("postgresql: %s: %s", what, PQresultErrorMessage(r));
     PQclear(r);
     return good;
+}
+
+/* The store's tag, from the schema the connection's tables are in (current_schema()). */
+static bool learn_tag(struct tams_pg_peers *p, PGconn *pg)
+{
+    PGresult *r;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+    if (__atomic_load_n(&p->tagged, __ATOMIC_ACQUIRE))
+        return true;
+    r = PQexec(pg, "SELECT coalesce(current_schema(), '')");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        return ok(pg, r, PGRES_TUPLES_OK, "reading the store's schema");
+    for (const char *c = PQgetvalue(r, 0, 0); *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    PQclear(r);
+    snprintf(p->tag, sizeof(p->tag), "%016" PRIx64, h);
+    __atomic_store_n(&p->tagged, 1, __ATOMIC_RELEASE);
+    return true;
+}
+
+/* Is a write's payload, after the writer's id, another store's? Untagged payloads (from
+ * instances that do not tag, or before they knew their tag) and tags that cannot be read count
+ * as ours, to be safe. *rest is moved past a tag. */
+static bool other_store(struct tams_pg_peers *p, const char **rest)
+{
+    const char *s = *rest;
+
+    if (s[0] != '@' || strnlen(s + 1, TAG_LEN) < TAG_LEN ||
+        (s[1 + TAG_LEN] != ' ' && s[1 + TAG_LEN] != '\0'))
+        return false;
+    *rest = s + 1 + TAG_LEN;
+    return __atomic_load_n(&p->tagged, __ATOMIC_ACQUIRE) && memcmp(s + 1, p->tag, TAG_LEN) != 0;
 }
 
 /* Renew our row and read everyone else's; *trusted_until is how long our lease surely runs.
@@ -364,7 +404,7 @@ static PGconn *join(struct tams_pg_peers *p, int64_t *trusted_until)
 {
     PGconn *pg = tams_pg_connect(p->url);
 
-    if (PQstatus(pg) != CONNECTION_OK ||
+    if (PQstatus(pg) != CONNECTION_OK || !learn_tag(p, pg) ||
         !ok(pg, PQexec(pg, "LISTEN tams_generation; LISTEN tams_ping; LISTEN tams_ack"),
             PGRES_COMMAND_OK, "listening")) {
         PQfinish(pg);
@@ -407,11 +447,16 @@ static bool drain(struct tams_pg_peers *p, PGconn *pg, struct heard **h)
              * notifications arrive in commit order. */
             on_ping(p, nt->extra, h, &nh);
         } else if (strncmp(nt->extra, p->id, TAMS_UUID_STRLEN) != 0) {
-            /* Another's write: caches made before it are stale, of its scope or of all. */
-            if (nt->extra[TAMS_UUID_STRLEN] == ' ')
-                tams_pg_peers_bump(p, nt->extra + TAMS_UUID_STRLEN + 1);
-            else
-                bumped = true;
+            /* Another's write: caches made before it are stale, of its scope or of all; unless
+             * it was to another store. */
+            const char *rest = nt->extra + strnlen(nt->extra, TAMS_UUID_STRLEN);
+
+            if (!other_store(p, &rest)) {
+                if (*rest == ' ')
+                    tams_pg_peers_bump(p, rest + 1);
+                else
+                    bumped = true;
+            }
         }
         PQfreemem(nt);
     }

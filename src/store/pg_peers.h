@@ -9,9 +9,12 @@
  *   - Each instance LISTENs on tams_generation, tams_ping and tams_ack, and holds a lease row
  *     in tams_instances (renewed every PEERS_RENEW_MS, running PEERS_LEASE_MS by the
  *     database's clock). Its row key is fresh per listening connection.
- *   - A write commits with NOTIFY tams_generation '<writer>', or '<writer> <scope>' when it
- *     changes one id's documents only (store/db.h): every other instance bumps its generation,
- *     or that id's part of it, on hearing it.
+ *   - A write commits with NOTIFY tams_generation '<writer>@<store>', or
+ *     '<writer>@<store> <scope>' when it changes one id's documents only (store/db.h): every
+ *     other instance of the store bumps its generation, or that id's part of it, on hearing it.
+ *     <store> is a hash of the schema the store's tables are in (current_schema()): stores in
+ *     other schemas of the database hear the write too, and pass over it. Without it (an older
+ *     release, or before the writer read its schema) the write counts for every store.
  *   - After its COMMIT returns, the writer asks its listening thread for a ping: NOTIFY
  *     tams_ping '<writer> <m>', m counting pings. PostgreSQL delivers notifications in commit
  *     order, so an instance that hears ping m has heard (and bumped for) every write committed

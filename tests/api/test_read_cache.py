@@ -5,7 +5,9 @@ import re
 import time
 import uuid
 
-from conftest import validate
+import pytest
+
+from conftest import ON_PG, validate
 
 
 def flow_body(fid, sid, label):
@@ -110,6 +112,33 @@ def test_segment_writes_evict_their_flow_only(make_server):
     server = make_server()  # its own: no other test's background work writes meanwhile
     wait_trusted(server)
     segment_writes_keep_other_flows_cached(server, server)
+
+
+@pytest.mark.skipif(not ON_PG, reason="about PostgreSQL's notifications")
+def test_writes_to_another_store_in_the_database_evict_nothing(make_server):
+    """Two stores in one PostgreSQL database, each in a schema of its own (as the harness runs
+    every server): PostgreSQL's notifications reach every session of the database, yet one
+    store's writes leave the other's caches alone, store-wide writes (a flow made) included."""
+    mine, other = make_server(), make_server()
+    wait_trusted(mine)
+    wait_trusted(other)
+    fid = str(uuid.uuid4())
+    r = mine.put(f"/flows/{fid}", json=flow_body(fid, str(uuid.uuid4()), "kept"))
+    assert r.status_code == 201, r.text
+    mine.get(f"/flows/{fid}")
+    for i in range(5):
+        ofid = str(uuid.uuid4())
+        r = other.put(f"/flows/{ofid}", json=flow_body(ofid, str(uuid.uuid4()), "o"))
+        assert r.status_code == 201, r.text
+        assert other.put(f"/flows/{ofid}/label", json=f"o{i}").status_code == 204
+        time.sleep(0.2)  # the notifications have reached mine by now
+        h0, m0 = cache_counts(mine)
+        assert mine.get(f"/flows/{fid}").json()["label"] == "kept"
+        h1, m1 = cache_counts(mine)
+        assert (h1 - h0, m1 - m0) == (1, 0), f"round {i}: another store's write evicted a flow"
+    # Its own writes still evict, of course.
+    assert mine.put(f"/flows/{fid}/label", json="changed").status_code == 204
+    assert mine.get(f"/flows/{fid}").json()["label"] == "changed"
 
 
 def test_sources_hits_and_no_stale_reads(server):
