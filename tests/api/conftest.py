@@ -259,7 +259,7 @@ class Server(Requests):
     def start(self):
         # The port free_port found may be taken before tamsd binds it (tests run in parallel,
         # and clients' connections take ports too): then try another.
-        for attempt in range(5):
+        for _ in range(5):
             try:
                 return self._start_once()
             except PortTaken:

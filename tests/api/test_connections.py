@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import BIN, free_port, validate
+from conftest import BIN, SANITIZER_MARKERS, free_port, validate
 
 OTHER = "127.0.0.2"  # a second client address on the loopback interface
 
@@ -374,7 +374,11 @@ def test_requests_at_start_find_the_server_whole(tmpdir_path):
             t.join()
             proc.terminate()
             rc = proc.wait(60)
-        assert alive and rc == 0, f"start {n}: tamsd exited {rc}:\n{log.read_text()}"
+        text = log.read_text()
+        if not alive and "Address already in use" in text:
+            continue  # another test took the port meanwhile: the knocks went elsewhere
+        assert alive and rc == 0, f"start {n}: tamsd exited {rc}:\n{text}"
+        assert not any(m in text for m in SANITIZER_MARKERS), text
         assert answers, f"start {n}: the knocking client never connected"
         first, _, second = answers[0].partition(b"\r\n\r\n")
         assert first.startswith(b"HTTP/1.1 200 "), answers[0][:300]
