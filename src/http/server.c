@@ -688,6 +688,7 @@ int tams_http_start(struct tams_http_server **out, const struct tams_http_config
     };
     int rc;
 
+    *out = NULL;
     s->routes = routes;
     s->app = app;
     s->root_version = cfg->root_version ? cfg->root_version : "";

@@ -47,7 +47,8 @@ struct tams_http_server;
 
 /* Starts listening and serving. app is handed to handlers as req->app. routes is what the root
  * serves: the root version's routes and the extensions; the route tables and versions must
- * outlive the server. */
+ * outlive the server. *out is set before the first request can run (a handler may reach the
+ * server through app at once); NULL after an error. */
 int tams_http_start(struct tams_http_server **out, const struct tams_http_config *cfg,
                     const struct tams_route_table *routes, void *app, struct tams_buf *why);
 uint16_t tams_http_port(const struct tams_http_server *s);
