@@ -14,8 +14,9 @@
 #      and the whole API suite against the release binary with --database postgresql://... .
 # API tests start the real tamsd on 127.0.0.1 and fail on any sanitizer report. They run in
 # parallel (pytest-xdist): they mostly wait on servers and timers (one at a time they kept 0.24
-# of one core busy), and each test's servers are its own (their own ports, data directories and
-# PostgreSQL schemas; tests/api/conftest.py).
+# of one core busy), and each test's servers are their own: ports, data directories, PostgreSQL
+# schemas in a database per worker, a PostgreSQL server of their own for a test that stops it
+# (tests/api/conftest.py, pgcluster.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh --test
