@@ -33,9 +33,12 @@ export TAMS_SPEC_DIR TAMS_SPEC82_DIR
 
 jobs=$(nproc)
 # pytest-xdist workers for the API runs: more than the cores, since most of a test is waiting;
-# fewer under the sanitizers, whose servers are several times heavier.
-api_workers=(-n 4)
-asan_workers=(-n 3)
+# fewer under the sanitizers, whose servers are several times heavier. A file's tests stay
+# together, in order, on one worker: a module's server then sees its requests come as in a
+# serial run (spread among other files' tests, a kept-alive connection of its could sit idle up
+# to the server's idle timeout and be closed just as the next test sent on it).
+api_workers=(-n 4 --dist loadfile)
+asan_workers=(-n 3 --dist loadfile)
 build() { # dir, extra cmake args...
   local dir=$1; shift
   cmake -S . -B "$dir" -DTAMS_DEVELOPER=ON "$@" >/dev/null
