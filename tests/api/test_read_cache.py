@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import ON_PG, validate
+from conftest import ON_PG, psql, validate
 
 
 def flow_body(fid, sid, label):
@@ -139,6 +139,32 @@ def test_writes_to_another_store_in_the_database_evict_nothing(make_server):
     # Its own writes still evict, of course.
     assert mine.put(f"/flows/{fid}/label", json="changed").status_code == 204
     assert mine.get(f"/flows/{fid}").json()["label"] == "changed"
+
+
+@pytest.mark.skipif(not ON_PG, reason="about PostgreSQL's notifications")
+def test_write_notifications_are_read_for_their_store(make_server):
+    """The payloads themselves, sent with psql as another writer would: another store's tag is
+    passed over; no tag (an older release) or a tag that cannot be read counts for this store,
+    to be safe, and so does a scoped write of this flow with a tag."""
+    srv = make_server()
+    wait_trusted(srv)
+    fid = str(uuid.uuid4())
+    r = srv.put(f"/flows/{fid}", json=flow_body(fid, str(uuid.uuid4()), "l"))
+    assert r.status_code == 201, r.text
+    srv.get(f"/flows/{fid}")
+    writer = str(uuid.uuid4())
+    for payload, evicts in ((f"{writer}@0123456789abcdef", False),
+                            (f"{writer}@0123456789abcdef {fid}", False),
+                            (writer, True),
+                            (f"{writer} {fid}", True),
+                            (f"{writer}@zz", True)):
+        psql(f"NOTIFY tams_generation, '{payload}'")
+        time.sleep(0.2)  # heard by now
+        h0, m0 = cache_counts(srv)
+        srv.get(f"/flows/{fid}")
+        h1, m1 = cache_counts(srv)
+        assert (h1 - h0, m1 - m0) == ((0, 1) if evicts else (1, 0)), payload
+        srv.get(f"/flows/{fid}")  # cached again for the next payload
 
 
 def test_sources_hits_and_no_stale_reads(server):
