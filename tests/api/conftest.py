@@ -90,6 +90,12 @@ SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSani
                      "runtime error:", '"level":"bug"')
 
 
+def tamsd_env():
+    """The environment a tamsd of the tests starts with: the harness's, without TAMS_ settings
+    (a test gives its own)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+
+
 class PortTaken(Exception):
     """tamsd could not listen on the port it was given: somebody took it meanwhile."""
 
@@ -269,7 +275,7 @@ class Server(Requests):
     def _start_once(self):
         self.port = free_port()
         self.stderr_path = self.tmp / f"tamsd-{self.port}.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+        env = tamsd_env()
         env.update(self.env)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")

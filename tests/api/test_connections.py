@@ -3,7 +3,6 @@
 the request-head deadline that a trickle of bytes does not extend, prompt reaping of half-closed
 connections, and the metrics that count them (docs/configuration.md, "Connections")."""
 import json
-import os
 import socket
 import subprocess
 import threading
@@ -11,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import BIN, SANITIZER_MARKERS, free_port, validate
+from conftest import BIN, SANITIZER_MARKERS, free_port, tamsd_env, validate
 
 OTHER = "127.0.0.2"  # a second client address on the loopback interface
 
@@ -338,7 +337,7 @@ def test_requests_at_start_find_the_server_whole(tmpdir_path):
     next: everything a request reaches (the metrics, the listen address for a request without
     Host) must be in place before. A client knocks until the port listens, so its requests wait
     in the backlog for the first thread; several starts, since the window is a thread's start."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+    env = tamsd_env()
     for n in range(12):
         port = free_port()
         answers = []
